@@ -1,0 +1,147 @@
+import Database from 'better-sqlite3';
+import {
+  EventStoreUnavailable,
+  type AllSubscription,
+  type AppendOptions,
+  type AppendResult,
+  type EventStore,
+  type EventToAppend,
+  type ReadAllOptions,
+  type ReadStreamOptions,
+  type ReadStreamResult,
+  type RecordedEvent,
+  type SubscribeToAllOptions,
+} from '../event-store.js';
+import type { Position } from '../position.js';
+import { GroupCommitAppender } from './group-commit.js';
+import { EventReader } from './reader.js';
+import { configure, migrate, type Durability } from './schema.js';
+import { SqliteAllSubscription, type Wakeups } from './subscription.js';
+
+export interface SqliteEventStoreOptions {
+  /** Path of the database file (created if missing). */
+  file: string;
+  /** 'full' (default): every acknowledged append survives a power cut. */
+  durability?: Durability;
+  /** How often an idle subscription looks for appends made by another process (ms). */
+  idleCheckMs?: number;
+  now?: () => number;
+}
+
+/** The embedded event store: one SQLite file, WAL mode, appends grouped into shared commits. */
+export function openSqliteEventStore(options: SqliteEventStoreOptions): EventStore {
+  const db = new Database(options.file);
+  configure(db, options.durability ?? 'full');
+  migrate(db);
+  return new SqliteEventStore(db, options);
+}
+
+class SqliteEventStore implements EventStore {
+  private readonly reader: EventReader;
+  private readonly appender: GroupCommitAppender;
+  private readonly waiters = new Set<() => void>();
+  private readonly subscriptions = new Set<AllSubscription>();
+  private closed = false;
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly options: SqliteEventStoreOptions,
+  ) {
+    this.reader = new EventReader(db);
+    this.appender = new GroupCommitAppender(db, options.now ?? Date.now, () => this.wakeSubscriptions());
+  }
+
+  appendToStream(streamId: string, events: EventToAppend[], options: AppendOptions = {}): Promise<AppendResult> {
+    if (this.closed) return Promise.reject(new EventStoreUnavailable('embedded event store is closed'));
+    return this.appender.append(streamId, events, options.expectedRevision ?? 'any');
+  }
+
+  async readStream(streamId: string, options?: ReadStreamOptions): Promise<ReadStreamResult> {
+    this.assertOpen();
+    return this.reader.readStream(streamId, options);
+  }
+
+  async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
+    this.assertOpen();
+    const backwards = options.direction === 'backwards';
+    const maxCount = options.maxCount ?? Number.MAX_SAFE_INTEGER;
+    const from = options.fromPosition ?? (backwards ? 'end' : 'start');
+    // Positions are inclusive for reads: start just before (forwards) or at (backwards) it.
+    let cursor: number;
+    if (from === 'start') cursor = 0;
+    else if (from === 'end') cursor = backwards ? Number.MAX_SAFE_INTEGER : this.reader.head();
+    else cursor = backwards ? toRow(from) : toRow(from) - 1;
+    const events: RecordedEvent[] = [];
+    while (events.length < maxCount) {
+      const want = Math.min(1000, maxCount - events.length);
+      const page = backwards ? this.reader.pageBackwards(cursor, want, options.filter) : this.reader.pageForwards(cursor, want, options.filter);
+      events.push(...page.events);
+      if (page.rowsScanned < want) break;
+      cursor = backwards ? page.scannedUpTo - 1 : page.scannedUpTo;
+    }
+    return events;
+  }
+
+  subscribeToAll(options: SubscribeToAllOptions = {}): AllSubscription {
+    this.assertOpen();
+    const from = options.fromPosition ?? 'start';
+    const subscription = new SqliteAllSubscription(
+      this.reader,
+      this.wakeups,
+      from === 'start' ? 0 : toRow(from),
+      options.filter,
+      options.maxBatchSize,
+      this.options.idleCheckMs ?? 200,
+      () => this.subscriptions.delete(subscription),
+    );
+    this.subscriptions.add(subscription);
+    return subscription;
+  }
+
+  async headPosition(): Promise<Position | null> {
+    this.assertOpen();
+    const head = this.reader.head();
+    return head === 0 ? null : { commit: BigInt(head), prepare: BigInt(head) };
+  }
+
+  async ping(): Promise<void> {
+    this.assertOpen();
+    this.db.prepare('SELECT 1').get();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all([...this.subscriptions].map((s) => s.close()));
+    // Let an append group already scheduled finish before the handle goes away.
+    await new Promise((resolve) => setImmediate(resolve));
+    this.db.close();
+  }
+
+  private readonly wakeups: Wakeups = {
+    next: (fallbackMs) => {
+      let wake!: () => void;
+      const promise = new Promise<void>((resolve) => (wake = resolve));
+      const timer = setTimeout(() => done(), fallbackMs);
+      const done = () => {
+        clearTimeout(timer);
+        this.waiters.delete(done);
+        wake();
+      };
+      this.waiters.add(done);
+      return { promise, cancel: done };
+    },
+  };
+
+  private wakeSubscriptions(): void {
+    for (const wake of [...this.waiters]) wake();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new EventStoreUnavailable('embedded event store is closed');
+  }
+}
+
+function toRow(position: Position): number {
+  return Number(position.commit);
+}
