@@ -8,7 +8,10 @@
 import type { Position } from '../event-store/position.js';
 
 export type DocValue = null | boolean | number | string | DocValue[] | { [key: string]: DocValue };
-/** A stored document. `id` is its key; fields are top-level (no dotted paths). */
+/**
+ * A stored document. `id` is its key; fields are top-level (no dotted paths), named
+ * [A-Za-z][A-Za-z0-9_]* (never `id`; `_`-prefixed names are the stores' own).
+ */
 export type Doc = { id: string } & { [field: string]: DocValue };
 export type DocFields = { [field: string]: DocValue };
 
@@ -18,6 +21,8 @@ export type SortDirection = 'asc' | 'desc';
  * An index: zero or more equality fields, then the sort fields. A query is served only
  * if it matches a declared index: `where` names exactly the equality fields and `sort`
  * names the sort fields in order (or the index's `sort` all reversed). Ties are broken by `id`.
+ * Sort fields hold a string, number or boolean (one type per field): `find` refuses to
+ * page past a document where one is null or missing (keyset cursors compare values).
  */
 export interface IndexSpec {
   equal: string[];
@@ -32,9 +37,12 @@ export interface CollectionSpec {
 export type WriteOp =
   /** Creates the document; ignored when one with this id already exists. */
   | { op: 'insert'; collection: string; id: string; doc: DocFields }
-  /** Creates or changes: `setOnInsert` only on creation, then `set`, then `inc` (missing fields count as 0). */
+  /**
+   * Creates or changes: `setOnInsert` only on creation, then `set`, then `inc` (missing fields count as 0).
+   * A field appears in at most one of the three (MongoDB refuses one field in two update operators).
+   */
   | { op: 'upsert'; collection: string; id: string; set?: DocFields; setOnInsert?: DocFields; inc?: Record<string, number> }
-  /** Changes an existing document; ignored when absent. */
+  /** Changes an existing document; ignored when absent. A field in at most one of `set`/`inc`. */
   | { op: 'update'; collection: string; id: string; set?: DocFields; inc?: Record<string, number> }
   | { op: 'delete'; collection: string; id: string };
 
@@ -52,7 +60,7 @@ export interface RangeCondition {
 }
 
 export interface FindQuery {
-  /** Equality on the index's `equal` fields. */
+  /** Equality on the index's `equal` fields: strings, numbers, booleans, or null (null or missing). */
   where?: Record<string, DocValue>;
   /** The first sort field may also be bounded. */
   range?: RangeCondition;
@@ -67,6 +75,12 @@ export interface FindResult {
   items: Doc[];
   /** Present when more items may follow. */
   next?: string;
+}
+
+export interface StoredDoc {
+  doc: Doc;
+  /** Opaque, compares as text: see `guardOf` in write-batch.ts. */
+  guard: string;
 }
 
 /** A projection's progress: where it stopped and the events it had to give up on. */
@@ -93,16 +107,25 @@ export interface ReadStore {
 
   /**
    * Applies the writes in order, then moves the projection's checkpoint to `checkpoint`.
-   * Exactly-once: atomic in SQLite; idempotent by position in MongoDB.
+   * Exactly-once: atomic in SQLite; idempotent by position in both (each document keeps
+   * the position of the last write applied to it, so a collection is written by one
+   * projection only). Positions strictly increase within a batch; writes at or before the
+   * current checkpoint are skipped, and the checkpoint never moves back.
    */
   commit(projection: string, writes: PositionedWrites[], checkpoint: Position): Promise<void>;
 
   get(collection: string, id: string): Promise<Doc | null>;
+  /**
+   * The document with the guard of the last write applied to it. Projection runners use
+   * it so that what a handler reads mid-batch matches what a replay will store.
+   */
+  getStored(collection: string, id: string): Promise<StoredDoc | null>;
   find(collection: string, query: FindQuery): Promise<FindResult>;
 
   getCheckpoint(projection: string): Promise<CheckpointRecord>;
   listCheckpoints(): Promise<CheckpointRecord[]>;
 
+  /** Parking the same event (projection, eventId) again replaces the earlier record. */
   park(event: ParkedEvent): Promise<void>;
   listParked(projection?: string): Promise<ParkedEvent[]>;
 
