@@ -1,0 +1,319 @@
+import type { EventHandler } from '../../projections/projection.js';
+import type { EventStore, RecordedEvent, SubscriptionBatch } from '../event-store/event-store.js';
+import { comparePositions, formatPosition, isAfter, type Position } from '../event-store/position.js';
+import type { PositionedWrites, ReadStore } from '../read-store/read-store.js';
+import { BatchView } from './batch-view.js';
+import type { LeaseStore } from './leases.js';
+import { backoffDelay, isTransient, sleep } from './transient.js';
+
+export interface RunnerLog {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+export interface RunnerOptions {
+  eventStore: EventStore;
+  readStore: ReadStore;
+  leases: LeaseStore;
+  /** Names this process in leases (e.g. `api@host:pid`). */
+  owner: string;
+  log: RunnerLog;
+  batchSize?: number;
+  /** Tries of a failing event before it is parked. */
+  maxAttempts?: number;
+  leaseTtlMs?: number;
+  /** Stored checkpoints are moved at least this often while only filtered-out events pass. */
+  idleCheckpointMs?: number;
+}
+
+export interface RebuildProgress {
+  events: number;
+  position: Position | null;
+  caughtUp: boolean;
+}
+
+export type RunnerState = 'waiting-for-lease' | 'catching-up' | 'live' | 'retrying' | 'stopped';
+
+export interface RunnerStatus {
+  name: string;
+  state: RunnerState;
+  position: Position | null;
+  lastError: string | null;
+}
+
+/** The lease was taken away (a rebuild asked for it): stop before writing anything more. */
+class LeaseLost extends Error {}
+
+/**
+ * Feeds one projection or process manager from `$all`: from its checkpoint, in batches,
+ * each batch's writes committed together with the new checkpoint. Transient failures are
+ * waited out with backoff; an event that keeps failing is parked after `maxAttempts` tries
+ * (recorded, logged, visible in status) so one bad event never blocks the rest.
+ */
+export class ProjectionRunner {
+  private state: RunnerState = 'stopped';
+  private position: Position | null = null;
+  private lastError: string | null = null;
+  private leaseHeld = false;
+  private stopping = new AbortController();
+  private loop: Promise<void> | null = null;
+  private renewTimer: NodeJS.Timeout | null = null;
+  /** The commit being written, so a lost lease is given back only after it landed. */
+  private inFlight: Promise<void> | null = null;
+  private waiters: Array<{ position: Position; resolve(): void }> = [];
+  private readonly batchSize: number;
+  private readonly maxAttempts: number;
+  private readonly leaseTtlMs: number;
+
+  constructor(
+    readonly handler: EventHandler,
+    private readonly options: RunnerOptions,
+  ) {
+    this.batchSize = options.batchSize ?? 500;
+    this.maxAttempts = options.maxAttempts ?? 5;
+    this.leaseTtlMs = options.leaseTtlMs ?? 15_000;
+  }
+
+  start(): void {
+    if (this.loop) return;
+    this.stopping = new AbortController();
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    await this.loop;
+    this.loop = null;
+  }
+
+  status(): RunnerStatus {
+    return { name: this.handler.name, state: this.state, position: this.position, lastError: this.lastError };
+  }
+
+  /** Resolves once every event up to `position` has been handled and committed (read-your-writes). */
+  waitFor(position: Position, signal?: AbortSignal): Promise<void> {
+    if (this.position && comparePositions(this.position, position) >= 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const waiter = { position, resolve };
+      this.waiters.push(waiter);
+      signal?.addEventListener('abort', () => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        resolve();
+      });
+    });
+  }
+
+  /**
+   * Drops the view and replays it from the start. Takes the lease over from whichever
+   * process runs the projection (it stops at its next renewal and resumes, from the new
+   * checkpoint, once the rebuild gives the lease back).
+   */
+  async rebuild(onProgress?: (progress: RebuildProgress) => void): Promise<void> {
+    const { leases, readStore, owner } = this.options;
+    const { signal } = this.stopping;
+    await leases.requestHandover(this.handler.name, owner, this.leaseTtlMs * 3);
+    try {
+      await this.holdLease(signal);
+      await readStore.ensureCollections(this.handler.collections);
+      await readStore.reset(this.handler.name, this.handler.collections.map((c) => c.name));
+      await this.followFromCheckpoint(signal, { untilCaughtUp: true, onProgress });
+    } finally {
+      this.stopRenewing();
+      if (this.leaseHeld) await leases.release(this.handler.name, owner);
+      this.leaseHeld = false;
+    }
+  }
+
+  private async run(): Promise<void> {
+    const { signal } = this.stopping;
+    let failures = 0;
+    try {
+      while (!signal.aborted) {
+        try {
+          await this.holdLease(signal);
+          if (signal.aborted) break;
+          await this.followFromCheckpoint(signal);
+          failures = 0;
+        } catch (error) {
+          if (signal.aborted) break;
+          if (error instanceof LeaseLost) {
+            this.options.log.info('projection handed over', { projection: this.handler.name });
+            continue;
+          }
+          failures += 1;
+          this.setError('retrying', error);
+          this.options.log.warn('projection interrupted, resuming from its checkpoint', { projection: this.handler.name, error: message(error), failures });
+          await sleep(backoffDelay(failures), signal);
+        }
+      }
+    } finally {
+      this.stopRenewing();
+      if (this.leaseHeld) await this.options.leases.release(this.handler.name, this.options.owner).catch(() => undefined);
+      this.leaseHeld = false;
+      this.state = 'stopped';
+    }
+  }
+
+  /** Waits until this process holds the projection's lease, then keeps renewing it. */
+  private async holdLease(signal: AbortSignal): Promise<void> {
+    if (this.leaseHeld) return;
+    this.state = 'waiting-for-lease';
+    while (!signal.aborted && !(await this.options.leases.acquire(this.handler.name, this.options.owner, this.leaseTtlMs))) {
+      await sleep(this.leaseTtlMs / 5, signal);
+    }
+    if (signal.aborted) return;
+    this.leaseHeld = true;
+    this.renewTimer = setInterval(() => void this.renew(), this.leaseTtlMs / 3);
+  }
+
+  private async renew(): Promise<void> {
+    try {
+      const held = await this.options.leases.acquire(this.handler.name, this.options.owner, this.leaseTtlMs);
+      if (!held) {
+        this.leaseHeld = false;
+        this.stopRenewing();
+        await this.inFlight;
+        await this.options.leases.release(this.handler.name, this.options.owner);
+      }
+    } catch (error) {
+      this.options.log.warn('could not renew projection lease', { projection: this.handler.name, error: message(error) });
+    }
+  }
+
+  private stopRenewing(): void {
+    if (this.renewTimer) clearInterval(this.renewTimer);
+    this.renewTimer = null;
+  }
+
+  private async followFromCheckpoint(
+    signal: AbortSignal,
+    rebuild?: { untilCaughtUp: boolean; onProgress?: (progress: RebuildProgress) => void },
+  ): Promise<void> {
+    const { eventStore, readStore } = this.options;
+    await readStore.ensureCollections(this.handler.collections);
+    const stored = await readStore.getCheckpoint(this.handler.name);
+    let handled = 0;
+    this.position = stored.position;
+    this.state = 'catching-up';
+    const subscription = eventStore.subscribeToAll({
+      fromPosition: stored.position ?? 'start',
+      filter: this.handler.filter,
+      maxBatchSize: this.batchSize,
+    });
+    const onAbort = () => void subscription.close();
+    signal.addEventListener('abort', onAbort, { once: true });
+    let lastCommitAt = Date.now();
+    try {
+      for await (const batch of subscription) {
+        if (signal.aborted) return;
+        const end = batch.position ?? batch.events[batch.events.length - 1]?.position;
+        if (!end || !isAfter(end, this.position)) {
+          if (batch.caughtUp) this.state = 'live';
+          if (batch.caughtUp && rebuild?.untilCaughtUp) return;
+          continue;
+        }
+        const writes = await this.handleBatch(batch, signal);
+        if (signal.aborted) return;
+        const due = writes.length > 0 || Date.now() - lastCommitAt >= (this.options.idleCheckpointMs ?? 1000) || batch.caughtUp !== (this.state === 'live');
+        if (due || rebuild) {
+          if (!this.leaseHeld) throw new LeaseLost();
+          this.inFlight = this.commit(writes, end, signal);
+          await this.inFlight.finally(() => (this.inFlight = null));
+          lastCommitAt = Date.now();
+        }
+        this.advance(end, batch.caughtUp);
+        handled += batch.events.length;
+        rebuild?.onProgress?.({ events: handled, position: end, caughtUp: batch.caughtUp });
+        if (batch.caughtUp && rebuild?.untilCaughtUp) return;
+      }
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      await subscription.close();
+    }
+  }
+
+  private async handleBatch(batch: SubscriptionBatch, signal: AbortSignal): Promise<PositionedWrites[]> {
+    const view = new BatchView(this.options.readStore);
+    const writes: PositionedWrites[] = [];
+    for (const event of batch.events) {
+      if (signal.aborted) break;
+      const ops = await this.handleEvent(event, view, signal);
+      if (ops.length === 0) continue;
+      view.record(event.position, ops);
+      writes.push({ position: event.position, ops });
+    }
+    return writes;
+  }
+
+  private async handleEvent(event: RecordedEvent, view: BatchView, signal: AbortSignal) {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.handler.handle(event, view);
+      } catch (error) {
+        if (signal.aborted) return [];
+        if (!isTransient(error) && attempt >= this.maxAttempts) {
+          await this.park(event, error, attempt);
+          return [];
+        }
+        this.setError('retrying', error);
+        await sleep(backoffDelay(attempt, 50, 5_000), signal);
+      }
+    }
+  }
+
+  private async park(event: RecordedEvent, error: unknown, attempts: number): Promise<void> {
+    const parked = {
+      projection: this.handler.name,
+      eventId: event.id,
+      eventType: event.type,
+      streamId: event.streamId,
+      position: event.position,
+      error: message(error),
+      attempts,
+      parkedAt: new Date(),
+    };
+    this.options.log.error('event parked: the projection skips it after repeated failures', {
+      ...parked,
+      position: formatPosition(event.position),
+    });
+    await this.withRetries(() => this.options.readStore.park(parked), this.stopping.signal);
+  }
+
+  private commit(writes: PositionedWrites[], checkpoint: Position, signal: AbortSignal): Promise<void> {
+    return this.withRetries(() => this.options.readStore.commit(this.handler.name, writes, checkpoint), signal);
+  }
+
+  /** Store writes are idempotent (by position), so retrying them after any failure is safe. */
+  private async withRetries(action: () => Promise<void>, signal: AbortSignal): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await action();
+        return;
+      } catch (error) {
+        if (signal.aborted || (!isTransient(error) && attempt >= this.maxAttempts)) throw error;
+        this.setError('retrying', error);
+        await sleep(backoffDelay(attempt), signal);
+      }
+    }
+  }
+
+  private advance(position: Position, caughtUp: boolean): void {
+    this.position = position;
+    this.state = caughtUp ? 'live' : 'catching-up';
+    this.lastError = null;
+    const ready = this.waiters.filter((w) => comparePositions(position, w.position) >= 0);
+    if (ready.length === 0) return;
+    this.waiters = this.waiters.filter((w) => !ready.includes(w));
+    for (const w of ready) w.resolve();
+  }
+
+  private setError(state: RunnerState, error: unknown): void {
+    this.state = state;
+    this.lastError = message(error);
+  }
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

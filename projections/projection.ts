@@ -1,0 +1,22 @@
+/**
+ * What a projection (or a process manager) is: a named consumer of events from `$all`
+ * that turns each event into read-model writes. It may look at documents (its own, or
+ * another view's) through `view`, which already reflects the writes of earlier events in
+ * the same batch. A process manager performs its commands in `handle` (idempotently) and
+ * returns the writes for its own state, often none.
+ */
+import type { AllFilter, RecordedEvent } from '../infra/event-store/event-store.js';
+import type { CollectionSpec, Doc, WriteOp } from '../infra/read-store/read-store.js';
+
+export interface ProjectionView {
+  get(collection: string, id: string): Promise<Doc | null>;
+}
+
+export interface EventHandler {
+  name: string;
+  /** The events it needs; the narrower, the less it reads during a rebuild. */
+  filter?: AllFilter;
+  /** The collections it owns (dropped and rebuilt with it). */
+  collections: CollectionSpec[];
+  handle(event: RecordedEvent, view: ProjectionView): Promise<WriteOp[]> | WriteOp[];
+}

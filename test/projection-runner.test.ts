@@ -1,0 +1,202 @@
+import { expect } from 'chai';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { v4 as uuid } from 'uuid';
+import type { EventHandler } from '../projections/projection.js';
+import { EventStoreUnavailable, type EventStore } from '../infra/event-store/event-store.js';
+import { openSqliteEventStore } from '../infra/event-store/sqlite/sqlite-event-store.js';
+import type { ReadStore } from '../infra/read-store/read-store.js';
+import { openSqliteReadStore } from '../infra/read-store/sqlite-read-store.js';
+import type { LeaseStore } from '../infra/subscriptions/leases.js';
+import { ProjectionRunner, type RunnerLog, type RunnerOptions } from '../infra/subscriptions/runner.js';
+import { openSqliteLeases } from '../infra/subscriptions/sqlite-leases.js';
+
+const quiet: RunnerLog = { info() {}, warn() {}, error() {} };
+
+/** Counts deposits per account by reading its document and writing the new total (read-modify-write). */
+function depositCounter(overrides: Partial<EventHandler> = {}): EventHandler {
+  return {
+    name: 'deposit-counter',
+    filter: { eventTypePrefixes: ['Deposited'] },
+    collections: [{ name: 'deposit_totals', indexes: [] }],
+    async handle(event, view) {
+      const account = String(event.data.account);
+      const current = await view.get('deposit_totals', account);
+      const count = ((current?.count as number | undefined) ?? 0) + 1;
+      const total = ((current?.total as number | undefined) ?? 0) + Number(event.data.amount);
+      return [{ op: 'upsert', collection: 'deposit_totals', id: account, set: { count, total } }];
+    },
+    ...overrides,
+  };
+}
+
+async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+describe('projection runner', function () {
+  this.timeout(30_000);
+  let dir: string;
+  let eventStore: EventStore;
+  let readStore: ReadStore;
+  let leases: LeaseStore;
+  let runners: ProjectionRunner[];
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'market-runner-'));
+    eventStore = openSqliteEventStore({ file: join(dir, 'events.db'), durability: 'normal', idleCheckMs: 20 });
+    readStore = openSqliteReadStore({ file: join(dir, 'read.db') });
+    leases = openSqliteLeases(join(dir, 'read.db'));
+    runners = [];
+  });
+
+  afterEach(async () => {
+    await Promise.all(runners.map((r) => r.stop()));
+    await leases.close();
+    await readStore.close();
+    await eventStore.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  function runner(handler: EventHandler, options: Partial<RunnerOptions> = {}): ProjectionRunner {
+    const r = new ProjectionRunner(handler, { eventStore, readStore, leases, owner: `test-${runners.length}`, log: quiet, batchSize: 50, ...options });
+    runners.push(r);
+    return r;
+  }
+
+  async function deposit(account: string, amount: number) {
+    return eventStore.appendToStream(`account-${account}`, [{ id: uuid(), type: 'Deposited', data: { account, amount } }]);
+  }
+
+  async function totals(account: string) {
+    return readStore.get('deposit_totals', account);
+  }
+
+  it('applies every event once, in batches, and reports read-your-writes positions', async () => {
+    for (let i = 0; i < 120; i++) await deposit(i % 2 ? 'a' : 'b', 10);
+    const r = runner(depositCounter());
+    r.start();
+    const last = await deposit('a', 5);
+    await r.waitFor(last.position);
+    expect(await totals('a')).to.deep.include({ count: 61, total: 605 });
+    expect(await totals('b')).to.deep.include({ count: 60, total: 600 });
+    expect((await readStore.getCheckpoint('deposit-counter')).position).to.deep.equal(last.position);
+    await until(() => r.status().state === 'live', 'live');
+  });
+
+  it('resumes from its checkpoint after a restart without counting anything twice', async () => {
+    const first = runner(depositCounter());
+    first.start();
+    await first.waitFor((await deposit('a', 1)).position);
+    await first.stop();
+    await deposit('a', 2);
+    await deposit('a', 3);
+    const second = runner(depositCounter());
+    second.start();
+    await second.waitFor((await deposit('a', 4)).position);
+    expect(await totals('a')).to.deep.include({ count: 4, total: 10 });
+  });
+
+  it('moves its checkpoint past events its filter skips', async () => {
+    const r = runner(depositCounter(), { idleCheckpointMs: 0 });
+    r.start();
+    const unrelated = await eventStore.appendToStream('orders-1', [{ id: uuid(), type: 'OrderPlaced', data: {} }]);
+    await r.waitFor(unrelated.position);
+    await until(async () => (await readStore.getCheckpoint('deposit-counter')).position?.commit === unrelated.position.commit, 'stored checkpoint');
+  });
+
+  it('parks an event that keeps failing and goes on with the next ones', async () => {
+    let tries = 0;
+    const base = depositCounter();
+    const r = runner(
+      depositCounter({
+        handle(event, view) {
+          if (event.data.amount === 13) {
+            tries += 1;
+            throw new Error('unlucky amount');
+          }
+          return base.handle(event, view);
+        },
+      }),
+      { maxAttempts: 3 },
+    );
+    await deposit('a', 1);
+    await deposit('a', 13);
+    const last = await deposit('a', 2);
+    r.start();
+    await r.waitFor(last.position);
+    expect(tries).to.equal(3);
+    expect(await totals('a')).to.deep.include({ count: 2, total: 3 });
+    const parked = await readStore.listParked('deposit-counter');
+    expect(parked).to.have.length(1);
+    expect(parked[0]).to.deep.include({ eventType: 'Deposited', streamId: 'account-a', attempts: 3, error: 'unlucky amount' });
+  });
+
+  it('waits out transient failures without parking', async () => {
+    let failures = 2;
+    const base = depositCounter();
+    const r = runner(
+      depositCounter({
+        handle(event, view) {
+          if (failures-- > 0) throw new EventStoreUnavailable('store restarting');
+          return base.handle(event, view);
+        },
+      }),
+      { maxAttempts: 1 },
+    );
+    const last = await deposit('a', 7);
+    r.start();
+    await r.waitFor(last.position);
+    expect(await totals('a')).to.deep.include({ count: 1, total: 7 });
+    expect(await readStore.listParked()).to.deep.equal([]);
+  });
+
+  it('replays a batch whose commit failed without applying any of it twice', async () => {
+    let failCommits = 1;
+    const flaky: ReadStore = Object.create(readStore, {
+      commit: {
+        value: async (...args: Parameters<ReadStore['commit']>) => {
+          // Half of the batch lands, then the process "crashes" before the checkpoint moves.
+          if (failCommits-- > 0) {
+            await readStore.commit(args[0], args[1].slice(0, Math.ceil(args[1].length / 2)), args[1][0]!.position);
+            throw new Error('connection lost mid-batch');
+          }
+          return readStore.commit(...args);
+        },
+      },
+    });
+    for (let i = 0; i < 20; i++) await deposit('a', 1);
+    const r = runner(depositCounter(), { readStore: flaky, maxAttempts: 1 });
+    r.start();
+    await r.waitFor((await deposit('a', 1)).position);
+    expect(await totals('a')).to.deep.include({ count: 21, total: 21 });
+  });
+
+  it('rebuilds a view while another process runs it: the runner hands over, then resumes', async () => {
+    const live = runner(depositCounter(), { leaseTtlMs: 300 });
+    live.start();
+    await live.waitFor((await deposit('a', 5)).position);
+    await leases.list().then((l) => expect(l[0]?.holder).to.equal('test-0'));
+
+    // Corrupt the view behind the runner's back: the rebuild must restore it from the events.
+    await readStore.commit('deposit-counter', [{ position: { commit: 10n ** 12n, prepare: 10n ** 12n }, ops: [{ op: 'delete', collection: 'deposit_totals', id: 'a' }] }], (await eventStore.headPosition())!);
+    expect(await totals('a')).to.equal(null);
+
+    const rebuilder = runner(depositCounter(), { leaseTtlMs: 300, owner: 'cli' });
+    const progress: number[] = [];
+    await rebuilder.rebuild((p) => progress.push(p.events));
+    expect(await totals('a')).to.deep.include({ count: 1, total: 5 });
+    expect(progress.at(-1)).to.equal(1);
+
+    const after = await deposit('a', 6);
+    await live.waitFor(after.position);
+    await until(async () => ((await totals('a'))?.count as number | undefined) === 2, 'live runner resumed');
+    expect(await totals('a')).to.deep.include({ count: 2, total: 11 });
+    expect((await leases.list())[0]?.holder).to.equal('test-0');
+  });
+});
