@@ -81,7 +81,11 @@ export interface AllFilter {
 
 export interface ReadAllOptions {
   direction?: Direction;
-  /** Inclusive. Default: 'start' forwards, 'end' backwards. */
+  /**
+   * Default: 'start' forwards, 'end' backwards. As in EventStoreDB, a forwards read
+   * includes the event at this position and a backwards read starts just before it (so
+   * paging backwards passes the last position seen without repeating it).
+   */
   fromPosition?: Position | 'start' | 'end';
   maxCount?: number;
   filter?: AllFilter;

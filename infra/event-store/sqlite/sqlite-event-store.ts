@@ -66,11 +66,11 @@ class SqliteEventStore implements EventStore {
     const backwards = options.direction === 'backwards';
     const maxCount = options.maxCount ?? Number.MAX_SAFE_INTEGER;
     const from = options.fromPosition ?? (backwards ? 'end' : 'start');
-    // Positions are inclusive for reads: start just before (forwards) or at (backwards) it.
+    // Forwards includes the starting position, backwards starts just before it (EventStoreDB's rule).
     let cursor: number;
     if (from === 'start') cursor = 0;
     else if (from === 'end') cursor = backwards ? Number.MAX_SAFE_INTEGER : this.reader.head();
-    else cursor = backwards ? toRow(from) : toRow(from) - 1;
+    else cursor = toRow(from) - 1;
     const events: RecordedEvent[] = [];
     while (events.length < maxCount) {
       const want = Math.min(1000, maxCount - events.length);
