@@ -1,0 +1,88 @@
+/** Wires the handlers into a gRPC server bound to 127.0.0.1. */
+import { Server, ServerCredentials, type UntypedServiceImplementation } from '@grpc/grpc-js';
+
+import { appendHandler } from './append.js';
+import { batchAppendHandler } from './batch-append.js';
+import { OpenCalls } from './calls.js';
+import { Faults, type DoubleContext, type FaultyMethod } from './context.js';
+import { unavailable } from './errors.js';
+import { serverFeaturesGrpc, streamsGrpc } from './pb.js';
+import { readHandler } from './read.js';
+import { getSupportedMethodsHandler } from './server-features.js';
+import { EventLog } from './store.js';
+
+export interface EsdbDoubleOptions {
+  /** Port on 127.0.0.1; 0 (default) picks a free one. */
+  port?: number;
+  /** Advertise BatchAppend (default true). With false the client falls back to Append. */
+  batchAppend?: boolean;
+  /** The server's MaxAppendSize in bytes (default 1 MiB). */
+  maxAppendSize?: number;
+}
+
+export interface EsdbDouble {
+  /** e.g. 'esdb://127.0.0.1:PORT?tls=false' */
+  connectionString: string;
+  /** Ends open subscriptions (UNAVAILABLE, as a server going down) and shuts the server down. */
+  stop(): Promise<void>;
+  /**
+   * Test hook: make the next `count` calls of `method` fail with UNAVAILABLE. For 'append' and
+   * 'read' a call is one RPC; for 'batchAppend' it is one append sent over the long-lived
+   * BatchAppend stream, and failing it ends that whole stream, as a server going away would.
+   */
+  failNext(method: FaultyMethod, count: number): void;
+  /** Test hook: abort every open subscription with UNAVAILABLE (server "restart"), keeping the data. */
+  dropSubscriptions(): void;
+  /** Introspection for tests: subscriptions currently open (cancelled ones are removed). */
+  openSubscriptions(): number;
+}
+
+/** How long stop() lets calls finish before cutting them. */
+const SHUTDOWN_GRACE_MS = 1_000;
+
+export async function startEsdbDouble(options: EsdbDoubleOptions = {}): Promise<EsdbDouble> {
+  const context: DoubleContext = {
+    log: new EventLog(),
+    faults: new Faults(),
+    calls: new OpenCalls(),
+    maxAppendSize: options.maxAppendSize ?? 1_048_576,
+  };
+
+  const server = new Server();
+  // Delete and Tombstone are left out: the server answers them UNIMPLEMENTED.
+  // The generated service types are declared per method; the implementation object is checked
+  // against them by hand, so the untyped form grpc-js accepts is enough here.
+  server.addService(streamsGrpc.StreamsService, {
+    read: readHandler(context),
+    append: appendHandler(context),
+    batchAppend: batchAppendHandler(context),
+  } as UntypedServiceImplementation);
+  server.addService(serverFeaturesGrpc.ServerFeaturesService, {
+    getSupportedMethods: getSupportedMethodsHandler({ batchAppend: options.batchAppend ?? true }),
+  } as UntypedServiceImplementation);
+
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(`127.0.0.1:${options.port ?? 0}`, ServerCredentials.createInsecure(), (error, bound) =>
+      error ? reject(error) : resolve(bound),
+    );
+  });
+
+  let stopped: Promise<void> | undefined;
+  return {
+    connectionString: `esdb://127.0.0.1:${port}?tls=false`,
+    failNext: (method, count) => context.faults.failNext(method, count),
+    dropSubscriptions: () => context.calls.abortAll(unavailable('Server restarting'), 'subscription'),
+    openSubscriptions: () => context.calls.count('subscription'),
+    stop: () => {
+      stopped ??= new Promise<void>((resolve) => {
+        context.calls.abortAll(unavailable('Server shutting down'));
+        const force = setTimeout(() => server.forceShutdown(), SHUTDOWN_GRACE_MS);
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      });
+      return stopped;
+    },
+  };
+}
