@@ -1,0 +1,62 @@
+import { ConfigError, integer, oneOf, optionalText, text, type Setting } from './settings.js';
+
+export { ConfigError } from './settings.js';
+
+export const settings = {
+  port: integer('PORT', 8080, 0, 65535, 'TCP port of the HTTP API.'),
+  host: text('HOST', '0.0.0.0', 'Interface the HTTP API listens on.'),
+  dataDir: text('DATA_DIR', './data', 'Directory of the embedded stores (`events.db`, `read.db`); created if missing.'),
+  eventStore: oneOf('EVENT_STORE', ['embedded', 'esdb'] as const, 'embedded', '`embedded`: SQLite in `DATA_DIR`; `esdb`: EventStoreDB at `EVENTSTORE_CONNECTION_STRING`.'),
+  eventStoreConnectionString: optionalText(
+    'EVENTSTORE_CONNECTION_STRING',
+    'EventStoreDB connection string, required when `EVENT_STORE=esdb` (e.g. `esdb://localhost:2113?tls=false`).',
+    { test: /^esdb(\+discover)?:\/\/\S+$/, allowed: 'expected an esdb:// or esdb+discover:// connection string' },
+  ),
+  embeddedDurability: oneOf(
+    'EMBEDDED_DURABILITY',
+    ['full', 'normal'] as const,
+    'full',
+    '`full`: every acknowledged append survives a power cut (WAL synced per commit); `normal`: survives a killed process, not a power cut.',
+  ),
+  readStore: oneOf('READ_STORE', ['embedded', 'mongo'] as const, 'embedded', '`embedded`: SQLite in `DATA_DIR`; `mongo`: MongoDB at `MONGODB_URI`.'),
+  mongodbUri: optionalText('MONGODB_URI', 'MongoDB connection string, required when `READ_STORE=mongo`.', {
+    test: /^mongodb(\+srv)?:\/\/\S+$/,
+    allowed: 'expected a mongodb:// or mongodb+srv:// connection string',
+  }),
+  mongodbDb: text('MONGODB_DB', 'marketplace', 'MongoDB database holding the read models.', {
+    test: /^[A-Za-z0-9_-]{1,63}$/,
+    allowed: 'expected 1-63 letters, digits, _ or -',
+  }),
+  projectionBatchSize: integer('PROJECTION_BATCH_SIZE', 500, 1, 10000, 'Most events a projection applies in one commit.'),
+  projectionMaxAttempts: integer(
+    'PROJECTION_MAX_ATTEMPTS',
+    5,
+    1,
+    100,
+    'Tries of an event that keeps failing before it is parked (recorded, logged, shown by `projections status`) and skipped.',
+  ),
+  logLevel: oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info', 'Least severe level written to the JSON log (stdout for the server, stderr for the CLI).'),
+  shutdownTimeoutMs: integer('SHUTDOWN_TIMEOUT_MS', 10000, 0, 600000, 'On SIGTERM/SIGINT, how long in-flight requests may take to finish before connections are cut.'),
+} satisfies Record<string, Setting<unknown>>;
+
+type Settings = typeof settings;
+export type Config = { [K in keyof Settings]: ReturnType<Settings[K]['parse']> };
+
+/** Reads and checks the environment; a wrong value throws a `ConfigError` naming the variable and what is allowed. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Object.fromEntries loses the per-key types; the mapped type restores them.
+  const parsed = Object.fromEntries(Object.entries(settings).map(([key, setting]) => [key, setting.parse(env[setting.name])])) as Config;
+  if (parsed.eventStore === 'esdb' && !parsed.eventStoreConnectionString) {
+    throw new ConfigError('EVENTSTORE_CONNECTION_STRING is required when EVENT_STORE=esdb (e.g. esdb://localhost:2113?tls=false)');
+  }
+  if (parsed.readStore === 'mongo' && !parsed.mongodbUri) {
+    throw new ConfigError('MONGODB_URI is required when READ_STORE=mongo (e.g. mongodb://localhost:27017)');
+  }
+  return parsed;
+}
+
+/** The README's configuration table, generated from `settings`. */
+export function configurationTable(): string {
+  const rows = Object.values(settings).map((s: Setting<unknown>) => `| \`${s.name}\` | ${s.defaultText === undefined ? '–' : `\`${s.defaultText}\``} | ${s.description} |`);
+  return ['| Variable | Default | What it does |', '|---|---|---|', ...rows].join('\n');
+}

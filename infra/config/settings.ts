@@ -1,0 +1,73 @@
+/**
+ * Every environment variable the system reads, declared once: name, default, meaning and
+ * how its text is checked. `loadConfig` and the README's configuration table both come
+ * from this list (see `npm run docs:config`).
+ */
+export interface Setting<T> {
+  name: string;
+  description: string;
+  /** Shown in the docs; `undefined` means "no default" (optional or required by another setting). */
+  defaultText?: string;
+  parse(raw: string | undefined): T;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+function invalid(name: string, raw: string, allowed: string): never {
+  throw new ConfigError(`${name}=${JSON.stringify(raw)} is not valid: ${allowed}`);
+}
+
+export function oneOf<const T extends string>(name: string, values: readonly T[], fallback: T, description: string): Setting<T> {
+  return {
+    name,
+    description,
+    defaultText: fallback,
+    parse(raw) {
+      if (raw === undefined || raw === '') return fallback;
+      if ((values as readonly string[]).includes(raw)) return raw as T;
+      return invalid(name, raw, `expected one of ${values.join(', ')}`);
+    },
+  };
+}
+
+export function integer(name: string, fallback: number, min: number, max: number, description: string): Setting<number> {
+  return {
+    name,
+    description,
+    defaultText: String(fallback),
+    parse(raw) {
+      if (raw === undefined || raw === '') return fallback;
+      const value = Number(raw);
+      if (!/^\d+$/.test(raw.trim()) || value < min || value > max) {
+        return invalid(name, raw, `expected a whole number from ${min} to ${max}`);
+      }
+      return value;
+    },
+  };
+}
+
+type Pattern = { test: RegExp; allowed: string };
+
+function checked(name: string, value: string, pattern?: Pattern): string {
+  if (pattern && !pattern.test.test(value)) return invalid(name, value, pattern.allowed);
+  return value;
+}
+
+export function text(name: string, fallback: string, description: string, pattern?: Pattern): Setting<string> {
+  return {
+    name,
+    description,
+    defaultText: fallback,
+    parse: (raw) => checked(name, raw === undefined || raw === '' ? fallback : raw, pattern),
+  };
+}
+
+export function optionalText(name: string, description: string, pattern?: Pattern): Setting<string | undefined> {
+  return {
+    name,
+    description,
+    parse: (raw) => (raw === undefined || raw === '' ? undefined : checked(name, raw, pattern)),
+  };
+}

@@ -1,0 +1,85 @@
+/**
+ * The composition root: which adapters the configuration selects, wired together. The
+ * HTTP server, the projector and the CLI all start from here, so every entry point runs
+ * against the same stores the same way.
+ */
+import { mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { allHandlers } from '../projections/index.js';
+import type { Config } from './config/config.js';
+import type { EventStore } from './event-store/event-store.js';
+import { openEsdbEventStore } from './event-store/esdb/esdb-event-store.js';
+import { openSqliteEventStore } from './event-store/sqlite/sqlite-event-store.js';
+import { runnerLog, type Logger } from './log.js';
+import { openMongoReadStore } from './read-store/mongo-read-store.js';
+import type { ReadStore } from './read-store/read-store.js';
+import { openSqliteReadStore } from './read-store/sqlite-read-store.js';
+import type { LeaseStore } from './subscriptions/leases.js';
+import { openMongoLeases } from './subscriptions/mongo-leases.js';
+import { ProjectionRunner } from './subscriptions/runner.js';
+import { openSqliteLeases } from './subscriptions/sqlite-leases.js';
+
+export interface System {
+  config: Config;
+  eventStore: EventStore;
+  readStore: ReadStore;
+  leases: LeaseStore;
+  /** One runner per projection / process manager (not started). */
+  runners: ProjectionRunner[];
+  close(): Promise<void>;
+}
+
+export async function openSystem(config: Config, logger: Logger, role = 'api'): Promise<System> {
+  if (config.eventStore === 'embedded' || config.readStore === 'embedded') mkdirSync(config.dataDir, { recursive: true });
+  const eventStore = openEventStore(config);
+  const opened: Array<{ close(): Promise<void> }> = [eventStore];
+  try {
+    const readStore = await openReadStore(config);
+    opened.push(readStore);
+    const leases = config.readStore === 'mongo' ? await openMongoLeases(config.mongodbUri!, config.mongodbDb) : openSqliteLeases(join(config.dataDir, 'read.db'));
+    opened.push(leases);
+    const owner = `${role}@${hostname()}:${process.pid}`;
+    const runners = allHandlers.map(
+      (handler) =>
+        new ProjectionRunner(handler, {
+          eventStore,
+          readStore,
+          leases,
+          owner,
+          log: runnerLog(logger),
+          batchSize: config.projectionBatchSize,
+          maxAttempts: config.projectionMaxAttempts,
+        }),
+    );
+    return {
+      config,
+      eventStore,
+      readStore,
+      leases,
+      runners,
+      async close() {
+        await Promise.all(runners.map((r) => r.stop()));
+        await closeAll(opened);
+      },
+    };
+  } catch (error) {
+    await closeAll(opened);
+    throw error;
+  }
+}
+
+function openEventStore(config: Config): EventStore {
+  if (config.eventStore === 'esdb') return openEsdbEventStore({ connectionString: config.eventStoreConnectionString! });
+  return openSqliteEventStore({ file: join(config.dataDir, 'events.db'), durability: config.embeddedDurability });
+}
+
+async function openReadStore(config: Config): Promise<ReadStore> {
+  if (config.readStore === 'mongo') return openMongoReadStore({ uri: config.mongodbUri!, dbName: config.mongodbDb });
+  return openSqliteReadStore({ file: join(config.dataDir, 'read.db') });
+}
+
+async function closeAll(resources: Array<{ close(): Promise<void> }>): Promise<void> {
+  // Reverse order: what was opened last may depend on what was opened first.
+  for (const resource of [...resources].reverse()) await resource.close().catch(() => undefined);
+}

@@ -1,0 +1,531 @@
+import { expect } from 'chai';
+import { Agent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { join } from 'node:path';
+import Koa from 'koa';
+import { HttpError, errorBodies } from '../infra/http/errors.js';
+import { probeRoutes, type Dependency } from '../infra/http/probes.js';
+import { createHttpApp, listen, type RunningServer } from '../infra/http/server.js';
+import { cleanEnv, distDir, jsonLines, RunningNode, tempDir, type TempDir } from './support/process.js';
+
+interface Answer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  text: string;
+  json(): unknown;
+}
+
+/** One HTTP request; `agent: false` (the default here) uses a fresh connection that closes after the answer. */
+function request(port: number, path: string, options: { method?: string; agent?: Agent | false; body?: string } = {}): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, path, method: options.method ?? 'GET', agent: options.agent ?? false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json: () => JSON.parse(text) as unknown }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
+
+/** The error a request fails with (it must fail). */
+async function requestError(port: number, path: string, options: { agent?: Agent | false } = {}): Promise<NodeJS.ErrnoException> {
+  try {
+    const answer = await request(port, path, options);
+    throw new Error(`expected the request to fail, got ${answer.status} ${answer.text}`);
+  } catch (error) {
+    if ((error as Error).message.startsWith('expected the request to fail')) throw error;
+    return error as NodeJS.ErrnoException;
+  }
+}
+
+/** A dependency whose ping the test controls. */
+function dependency(name: string, ping: () => Promise<void>): Dependency {
+  return { name, ping };
+}
+const healthy = (name: string) => dependency(name, async () => undefined);
+const failing = (name: string, message: string) => dependency(name, async () => Promise.reject(new Error(message)));
+const hanging = (name: string) => dependency(name, () => new Promise<void>(() => undefined));
+
+/** A promise resolved from outside. */
+function deferred<T = void>() {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+interface TestServer {
+  app: Koa;
+  running: RunningServer;
+  port: number;
+  logged: unknown[];
+}
+
+/**
+ * `createHttpApp` with fake dependencies, plus optional extra middleware mounted after the
+ * probes (where the API routes go), listening on a free port of 127.0.0.1.
+ */
+async function startServer(options: { dependencies?: Dependency[]; extra?: Koa.Middleware[]; app?: (logError: (e: unknown) => void) => Koa } = {}): Promise<TestServer> {
+  const logged: unknown[] = [];
+  const logError = (error: unknown) => logged.push(error);
+  const app = options.app ? options.app(logError) : createHttpApp({ dependencies: options.dependencies ?? [healthy('eventStore'), healthy('readStore')], logError });
+  for (const middleware of options.extra ?? []) app.use(middleware);
+  const running = await listen(app, 0, '127.0.0.1');
+  return { app, running, port: running.port, logged };
+}
+
+/** A route at `path` answering with `handler`; other paths go on to the next middleware. */
+function route(path: string, handler: Koa.Middleware): Koa.Middleware {
+  return async (ctx, next) => {
+    if (ctx.path === path) return handler(ctx, next);
+    return next();
+  };
+}
+
+describe('HTTP server', function () {
+  this.timeout(15_000);
+  let server: TestServer | undefined;
+
+  afterEach(async () => {
+    server?.running.server.closeAllConnections();
+    await server?.running.close(0);
+    server = undefined;
+  });
+
+  describe('listen', () => {
+    it('listens on the port the system picked when asked for port 0', async () => {
+      server = await startServer();
+      expect(server.port).to.be.a('number').greaterThan(0);
+      expect(server.running.server.listening).to.equal(true);
+    });
+
+    it('rejects when the port is already taken', async () => {
+      server = await startServer();
+      let caught: unknown;
+      try {
+        const second = await listen(createHttpApp({ dependencies: [], logError: () => undefined }), server.port, '127.0.0.1');
+        await second.close(0);
+      } catch (error) {
+        caught = error;
+      }
+      expect((caught as NodeJS.ErrnoException | undefined)?.code).to.equal('EADDRINUSE');
+    });
+  });
+
+  describe('GET /health', () => {
+    it('answers 200 {status: "ok"} as JSON', async () => {
+      server = await startServer();
+      const answer = await request(server.port, '/health');
+      expect(answer.status).to.equal(200);
+      expect(answer.headers['content-type']).to.match(/^application\/json/);
+      expect(answer.json()).to.deep.equal({ status: 'ok' });
+    });
+
+    it('does not consult the dependencies (a hanging store never fails liveness)', async () => {
+      let pinged = 0;
+      server = await startServer({ dependencies: [dependency('eventStore', () => (pinged++, new Promise<void>(() => undefined)))] });
+      const answer = await request(server.port, '/health');
+      expect(answer.status).to.equal(200);
+      expect(pinged).to.equal(0);
+    });
+
+    it('answers HEAD too', async () => {
+      server = await startServer();
+      const answer = await request(server.port, '/health', { method: 'HEAD' });
+      expect(answer.status).to.equal(200);
+      expect(answer.text).to.equal('');
+    });
+  });
+
+  describe('GET /ready', () => {
+    it('answers 200 with every check ok when all dependencies answer', async () => {
+      server = await startServer({ dependencies: [healthy('eventStore'), healthy('readStore')] });
+      const answer = await request(server.port, '/ready');
+      expect(answer.status).to.equal(200);
+      expect(answer.headers['content-type']).to.match(/^application\/json/);
+      expect(answer.json()).to.deep.equal({ status: 'ready', checks: { eventStore: 'ok', readStore: 'ok' } });
+    });
+
+    it('answers 503 naming the dependency whose ping rejects, and why', async () => {
+      server = await startServer({ dependencies: [healthy('eventStore'), failing('readStore', 'connection refused')] });
+      const answer = await request(server.port, '/ready');
+      expect(answer.status).to.equal(503);
+      expect(answer.json()).to.deep.equal({ status: 'unavailable', checks: { eventStore: 'ok', readStore: 'failed: connection refused' } });
+      expect(server.logged).to.deep.equal([]);
+    });
+
+    it('answers 503 when a ping throws synchronously', async () => {
+      const throwing = dependency('eventStore', () => {
+        throw new Error('closed');
+      });
+      server = await startServer({ dependencies: [throwing] });
+      const answer = await request(server.port, '/ready');
+      expect(answer.status).to.equal(503);
+      expect(answer.json()).to.deep.include({ status: 'unavailable' });
+    });
+
+    it('pings the dependencies concurrently, each once per request', async () => {
+      const calls: string[] = [];
+      const gate = deferred();
+      const slow = (name: string) => dependency(name, async () => {
+        calls.push(name);
+        await gate.promise;
+      });
+      server = await startServer({ dependencies: [slow('eventStore'), slow('readStore')] });
+      const answering = request(server.port, '/ready');
+      while (calls.length < 2) await new Promise((r) => setTimeout(r, 5));
+      gate.resolve();
+      expect((await answering).status).to.equal(200);
+      expect(calls).to.deep.equal(['eventStore', 'readStore']);
+    });
+
+    it('answers 503 when a dependency does not answer within the probe timeout (short timeout)', async () => {
+      server = await startServer({
+        app: (logError) => {
+          const app = new Koa();
+          app.silent = true;
+          app.use(errorBodies(logError));
+          const probes = probeRoutes([healthy('eventStore'), hanging('readStore')], 100);
+          app.use(probes.routes()).use(probes.allowedMethods());
+          return app;
+        },
+      });
+      const started = Date.now();
+      const answer = await request(server.port, '/ready');
+      expect(answer.status).to.equal(503);
+      expect(answer.json()).to.deep.equal({ status: 'unavailable', checks: { eventStore: 'ok', readStore: 'failed: no answer within 100 ms' } });
+      expect(Date.now() - started).to.be.lessThan(5000);
+    });
+
+    it('answers 503 when a dependency hangs past the default 2 s timeout of createHttpApp', async () => {
+      server = await startServer({ dependencies: [hanging('eventStore'), healthy('readStore')] });
+      const answer = await request(server.port, '/ready');
+      expect(answer.status).to.equal(503);
+      expect(answer.json()).to.deep.equal({ status: 'unavailable', checks: { eventStore: 'failed: no answer within 2000 ms', readStore: 'ok' } });
+    });
+
+    it('is ready with no dependencies at all', async () => {
+      server = await startServer({ dependencies: [] });
+      const answer = await request(server.port, '/ready');
+      expect(answer.status).to.equal(200);
+      expect(answer.json()).to.deep.equal({ status: 'ready', checks: {} });
+    });
+  });
+
+  describe('errors', () => {
+    it('answers an unknown path with 404 {code: 404, message: "Not found"}', async () => {
+      server = await startServer();
+      for (const path of ['/nope', '/', '/health/extra', '/HEALTHZ']) {
+        const answer = await request(server.port, path);
+        expect(answer.status, path).to.equal(404);
+        expect(answer.headers['content-type']).to.match(/^application\/json/);
+        expect(answer.json()).to.deep.include({ code: 404, message: 'Not found' });
+      }
+    });
+
+    it('answers an unknown path with 404 for other methods too', async () => {
+      server = await startServer();
+      const answer = await request(server.port, '/nope', { method: 'POST', body: '{}' });
+      expect(answer.status).to.equal(404);
+      expect(answer.json()).to.deep.include({ code: 404, message: 'Not found' });
+    });
+
+    it('answers a wrong method on /health with 405 and Allow: HEAD, GET', async () => {
+      server = await startServer();
+      for (const method of ['POST', 'PUT', 'DELETE']) {
+        const answer = await request(server.port, '/health', { method, body: '' });
+        expect(answer.status, method).to.equal(405);
+        expect(answer.headers.allow).to.equal('HEAD, GET');
+      }
+    });
+
+    it('answers OPTIONS on /health with the allowed methods', async () => {
+      server = await startServer();
+      const answer = await request(server.port, '/health', { method: 'OPTIONS' });
+      expect(answer.status).to.equal(200);
+      expect(answer.headers.allow).to.equal('HEAD, GET');
+    });
+
+    // Fails today: errors.ts promises `{ code, message }` JSON for every error, but the
+    // router's 405 (known path, wrong method) and 501 (method it does not implement) leave
+    // as Koa's plain text "Method Not Allowed" / "Not Implemented".
+    it('answers router errors (405 wrong method, 501 unknown method) with the JSON error body too', async () => {
+      server = await startServer();
+      for (const [method, status] of [['POST', 405], ['PROPFIND', 501]] as const) {
+        const answer = await request(server.port, '/health', { method, body: '' });
+        expect(answer.status, method).to.equal(status);
+        expect(answer.headers['content-type'], `${method} content-type`).to.match(/^application\/json/);
+        expect(answer.json()).to.deep.include({ code: status });
+      }
+    });
+
+    it('answers an unexpected error with 500 {code: 500, message: "Internal server error"}, hiding its message and logging it', async () => {
+      const bug = new Error('secret: connection string mongodb://admin:hunter2@db');
+      server = await startServer({
+        extra: [
+          route('/boom', () => {
+            throw bug;
+          }),
+        ],
+      });
+      const answer = await request(server.port, '/boom');
+      expect(answer.status).to.equal(500);
+      expect(answer.headers['content-type']).to.match(/^application\/json/);
+      expect(answer.json()).to.deep.include({ code: 500, message: 'Internal server error' });
+      expect(answer.text).to.not.include('secret');
+      expect(answer.text).to.not.include('hunter2');
+      expect(server.logged).to.deep.equal([bug]);
+    });
+
+    it('hides and logs an async rejection and a thrown non-Error the same way', async () => {
+      server = await startServer({
+        extra: [
+          route('/async', async () => {
+            await new Promise((r) => setTimeout(r, 5));
+            throw new Error('late failure');
+          }),
+          route('/string', () => {
+            throw 'a string'; // eslint-disable-line no-throw-literal
+          }),
+        ],
+      });
+      for (const path of ['/async', '/string']) {
+        const answer = await request(server.port, path);
+        expect(answer.status, path).to.equal(500);
+        expect(answer.json()).to.deep.include({ code: 500, message: 'Internal server error' });
+      }
+      expect(server.logged).to.have.length(2);
+      expect((server.logged[0] as Error).message).to.equal('late failure');
+      expect(server.logged[1]).to.equal('a string');
+    });
+
+    it('hides a 5xx thrown with ctx.throw (not exposed) and logs it', async () => {
+      server = await startServer({ extra: [route('/throw500', (ctx) => ctx.throw(500, 'database password is wrong'))] });
+      const answer = await request(server.port, '/throw500');
+      expect(answer.status).to.equal(500);
+      expect(answer.text).to.not.include('password');
+      expect(server.logged).to.have.length(1);
+    });
+
+    it('answers an HttpError with its status, message and headers, without logging it', async () => {
+      server = await startServer({
+        extra: [
+          route('/limited', () => {
+            throw new HttpError(429, 'Too many requests', { 'Retry-After': '7' });
+          }),
+        ],
+      });
+      const answer = await request(server.port, '/limited');
+      expect(answer.status).to.equal(429);
+      expect(answer.headers['retry-after']).to.equal('7');
+      expect(answer.json()).to.deep.include({ code: 429, message: 'Too many requests' });
+      expect(server.logged).to.deep.equal([]);
+    });
+
+    it('passes a client error raised with ctx.throw(400, …) through as JSON, without logging it', async () => {
+      server = await startServer({ extra: [route('/bad', (ctx) => ctx.throw(400, 'price must be positive'))] });
+      const answer = await request(server.port, '/bad');
+      expect(answer.status).to.equal(400);
+      expect(answer.json()).to.deep.include({ code: 400, message: 'price must be positive' });
+      expect(server.logged).to.deep.equal([]);
+    });
+  });
+
+  describe('close(timeoutMs)', () => {
+    /** A server with `/slow`, which answers `{finished: true}` once the test releases it. */
+    async function slowServer() {
+      const entered = deferred();
+      const release = deferred();
+      server = await startServer({
+        extra: [
+          route('/slow', async (ctx) => {
+            entered.resolve();
+            await release.promise;
+            ctx.body = { finished: true };
+          }),
+        ],
+      });
+      return { ...server, entered: entered.promise, release: release.resolve };
+    }
+
+    it('lets an in-flight request finish with 200, refuses new connections meanwhile, then resolves', async () => {
+      const { port, running, entered, release } = await slowServer();
+      const inFlight = request(port, '/slow');
+      await entered;
+
+      let closed = false;
+      const closing = running.close(5000).then(() => (closed = true));
+      expect((await requestError(port, '/health')).code).to.equal('ECONNREFUSED');
+      expect(closed, 'close must wait for the in-flight request').to.equal(false);
+
+      const releasedAt = Date.now();
+      release();
+      const answer = await inFlight;
+      expect(answer.status).to.equal(200);
+      expect(answer.json()).to.deep.equal({ finished: true });
+
+      await closing;
+      expect(Date.now() - releasedAt, 'close resolves when the request is done, not at the timeout').to.be.lessThan(4000);
+      expect(running.server.listening).to.equal(false);
+      expect((await requestError(port, '/health')).code).to.equal('ECONNREFUSED');
+    });
+
+    // Fails today: the in-flight answer goes out with `Connection: keep-alive`, so the
+    // client's connection stays open after it and close() only resolves when the server's
+    // keep-alive timeout (5 s) or close's own timeout cuts it: every shutdown with
+    // keep-alive clients (load balancers, proxies) takes that long.
+    it('resolves as soon as an in-flight request is answered, even when its client uses keep-alive', async () => {
+      const { port, running, entered, release } = await slowServer();
+      const agent = new Agent({ keepAlive: true });
+      try {
+        const inFlight = request(port, '/slow', { agent });
+        await entered;
+        const closing = running.close(3000);
+        const releasedAt = Date.now();
+        release();
+        const answer = await inFlight;
+        expect(answer.status).to.equal(200);
+        await closing;
+        expect(Date.now() - releasedAt, 'close waited for the idle keep-alive connection').to.be.lessThan(2000);
+        expect(answer.headers.connection).to.equal('close');
+      } finally {
+        agent.destroy();
+      }
+    });
+
+    it('does not wait for idle keep-alive connections', async () => {
+      server = await startServer();
+      const agent = new Agent({ keepAlive: true });
+      try {
+        expect((await request(server.port, '/health', { agent })).status).to.equal(200);
+        const started = Date.now();
+        await server.running.close(10_000);
+        expect(Date.now() - started).to.be.lessThan(5000);
+      } finally {
+        agent.destroy();
+      }
+    });
+
+    it('cuts a request that never ends once the timeout has passed', async () => {
+      const entered = deferred();
+      server = await startServer({
+        extra: [
+          route('/forever', async () => {
+            entered.resolve();
+            await new Promise(() => undefined);
+          }),
+        ],
+      });
+      const failed = requestError(server.port, '/forever');
+      await entered.promise;
+      const started = Date.now();
+      await server.running.close(200);
+      const elapsed = Date.now() - started;
+      expect(elapsed).to.be.at.least(150);
+      expect(elapsed).to.be.lessThan(5000);
+      const error = await failed;
+      expect(error.code).to.equal('ECONNRESET');
+    });
+  });
+});
+
+describe('marketplace server process (dist/infra/main.js)', function () {
+  this.timeout(20_000);
+  const mainScript = join(distDir, 'infra', 'main.js');
+  let dir: TempDir;
+  let proc: RunningNode | undefined;
+
+  beforeEach(() => {
+    dir = tempDir('market-main-');
+  });
+  afterEach(async () => {
+    proc?.kill();
+    await proc?.exited;
+    proc = undefined;
+    dir.remove();
+  });
+
+  function start(env: Record<string, string> = {}): RunningNode {
+    proc = new RunningNode(mainScript, [], cleanEnv({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dir.path, EMBEDDED_DURABILITY: 'normal', ...env }));
+    return proc;
+  }
+
+  const isListeningLine = (line: string) => line.includes('"msg":"marketplace listening"');
+
+  /** The port from the "marketplace listening" log line. */
+  async function listeningPort(node: RunningNode): Promise<number> {
+    return (JSON.parse(await node.waitForLine(isListeningLine)) as { port: number }).port;
+  }
+
+  /**
+   * Waits for a 200 from /health. Signalling right after the "listening" line can beat
+   * main.ts's signal handlers, which are installed only after that line is logged (see
+   * the test 'installs its signal handlers before it announces that it listens').
+   */
+  async function healthyAt(port: number): Promise<void> {
+    expect((await request(port, '/health')).status).to.equal(200);
+  }
+
+  it('logs the port it listens on, serves /health and /ready, and stops cleanly on SIGTERM', async () => {
+    const node = start();
+    const listening = JSON.parse(await node.waitForLine(isListeningLine)) as Record<string, unknown>;
+    expect(listening).to.include({ level: 30, service: 'marketplace', eventStore: 'embedded', readStore: 'embedded', dataDir: dir.path });
+    const port = listening.port;
+    expect(port).to.be.a('number').greaterThan(0);
+
+    const health = await request(port as number, '/health');
+    expect(health.status).to.equal(200);
+    expect(health.json()).to.deep.equal({ status: 'ok' });
+    const ready = await request(port as number, '/ready');
+    expect(ready.status).to.equal(200);
+    expect(ready.json()).to.deep.equal({ status: 'ready', checks: { eventStore: 'ok', readStore: 'ok' } });
+
+    node.child.kill('SIGTERM');
+    const exit = await node.exited;
+    expect(exit, node.stderr).to.deep.equal({ code: 0, signal: null });
+    const messages = jsonLines(node.lines).map((l) => l.msg);
+    expect(messages).to.include('shutting down: no new connections, finishing in-flight requests');
+    expect(messages.at(-1)).to.equal('stopped');
+    expect(jsonLines(node.lines).filter((l) => typeof l.level === 'number' && l.level >= 50), 'no error was logged').to.deep.equal([]);
+    expect((await requestError(port as number, '/health')).code).to.equal('ECONNREFUSED');
+  });
+
+  it('stops cleanly on SIGINT as well', async () => {
+    const node = start();
+    await healthyAt(await listeningPort(node));
+    node.child.kill('SIGINT');
+    expect(await node.exited, `${node.lines.join('\n')}\n${node.stderr}`).to.deep.equal({ code: 0, signal: null });
+    expect(jsonLines(node.lines).find((l) => l.msg === 'shutting down: no new connections, finishing in-flight requests')).to.include({ signal: 'SIGINT' });
+  });
+
+  // Fails today (most runs; it is a race): main.ts logs "marketplace listening" and only
+  // then installs its SIGTERM/SIGINT handlers, so a signal sent as soon as the line is seen
+  // can kill the process with the default action (no graceful shutdown, exit by signal).
+  // Once the handlers are installed before the line is logged, this always passes.
+  it('installs its signal handlers before it announces that it listens (signal sent right after the line)', async () => {
+    const runs = 6;
+    const dirs = Array.from({ length: runs }, () => tempDir('market-main-race-'));
+    const nodes = dirs.map((d) => new RunningNode(mainScript, [], cleanEnv({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: d.path, EMBEDDED_DURABILITY: 'normal' })));
+    try {
+      const exits = await Promise.all(
+        nodes.map(async (node) => {
+          await node.waitForLine(isListeningLine);
+          node.child.kill('SIGINT');
+          return node.exited;
+        }),
+      );
+      expect(exits).to.deep.equal(Array.from({ length: runs }, () => ({ code: 0, signal: null })));
+    } finally {
+      for (const node of nodes) node.kill();
+      await Promise.all(nodes.map((n) => n.exited));
+      for (const d of dirs) d.remove();
+    }
+  });
+
+  it('refuses to start with a wrong setting: exit 1 and a configuration error naming the variable', async () => {
+    const node = start({ PORT: '70000' });
+    expect(await node.exited).to.deep.equal({ code: 1, signal: null });
+    expect(node.stderr).to.include('configuration error: PORT="70000" is not valid: expected a whole number from 0 to 65535');
+  });
+});
