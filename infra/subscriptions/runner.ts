@@ -4,7 +4,8 @@ import { comparePositions, formatPosition, isAfter, type Position } from '../eve
 import type { PositionedWrites, ReadStore } from '../read-store/read-store.js';
 import { BatchView } from './batch-view.js';
 import type { LeaseStore } from './leases.js';
-import { backoffDelay, isTransient, sleep } from './transient.js';
+import { backoffDelay, sleep, type BackoffPolicy } from '../backoff.js';
+import { isTransient } from './transient.js';
 
 export interface RunnerLog {
   info(message: string, fields?: Record<string, unknown>): void;
@@ -41,6 +42,10 @@ export interface RunnerStatus {
   position: Position | null;
   lastError: string | null;
 }
+
+const RESUBSCRIBE_BACKOFF: BackoffPolicy = { initialDelayMs: 100, maxDelayMs: 10_000 };
+const HANDLER_BACKOFF: BackoffPolicy = { initialDelayMs: 50, maxDelayMs: 5_000 };
+const STORE_BACKOFF: BackoffPolicy = { initialDelayMs: 100, maxDelayMs: 10_000 };
 
 /** The lease was taken away (a rebuild asked for it): stop before writing anything more. */
 class LeaseLost extends Error {}
@@ -144,7 +149,7 @@ export class ProjectionRunner {
           failures += 1;
           this.setError('retrying', error);
           this.options.log.warn('projection interrupted, resuming from its checkpoint', { projection: this.handler.name, error: message(error), failures });
-          await sleep(backoffDelay(failures), signal);
+          await sleep(backoffDelay(failures - 1, RESUBSCRIBE_BACKOFF), signal);
         }
       }
     } finally {
@@ -257,7 +262,7 @@ export class ProjectionRunner {
           return [];
         }
         this.setError('retrying', error);
-        await sleep(backoffDelay(attempt, 50, 5_000), signal);
+        await sleep(backoffDelay(attempt - 1, HANDLER_BACKOFF), signal);
       }
     }
   }
@@ -293,7 +298,7 @@ export class ProjectionRunner {
       } catch (error) {
         if (signal.aborted || (!isTransient(error) && attempt >= this.maxAttempts)) throw error;
         this.setError('retrying', error);
-        await sleep(backoffDelay(attempt), signal);
+        await sleep(backoffDelay(attempt - 1, STORE_BACKOFF), signal);
       }
     }
   }

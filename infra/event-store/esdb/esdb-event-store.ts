@@ -35,7 +35,8 @@ import {
   type RecordedEvent,
   type SubscribeToAllOptions,
 } from '../event-store.js';
-import { backoffDelay, sleep, withRetries, type BackoffPolicy } from './backoff.js';
+import { backoffDelay, sleep, type BackoffPolicy } from '../../backoff.js';
+import { withRetries } from './retries.js';
 import {
   isIdempotentExpectedRevision,
   toClientExpectedRevision,

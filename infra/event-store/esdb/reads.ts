@@ -21,7 +21,8 @@ import {
   type RecordedEvent,
 } from '../event-store.js';
 import { comparePositions } from '../position.js';
-import { withRetries, type BackoffPolicy } from './backoff.js';
+import type { BackoffPolicy } from '../../backoff.js';
+import { withRetries } from './retries.js';
 import { toClientPosition, toPosition, toRecordedEvent } from './conversion.js';
 import { planFilter } from './filters.js';
 

@@ -31,7 +31,7 @@ import {
   type SubscriptionBatch,
 } from '../event-store.js';
 import { isAfter } from '../position.js';
-import { backoffDelay, type BackoffPolicy } from './backoff.js';
+import { backoffDelay, type BackoffPolicy } from '../../backoff.js';
 import { toPosition, toRecordedEvent } from './conversion.js';
 import { isTransient, toStoreError } from './errors.js';
 import type { FilterPlan } from './filters.js';
