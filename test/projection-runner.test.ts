@@ -137,6 +137,30 @@ describe('projection runner', function () {
     expect(parked[0]).to.deep.include({ eventType: 'Deposited', streamId: 'account-a', attempts: 3, error: 'unlucky amount' });
   });
 
+  it('parks the one event whose writes the store refuses, and commits the rest of its batch', async () => {
+    const base = depositCounter();
+    const r = runner(
+      depositCounter({
+        async handle(event, view) {
+          // A field name the read store refuses: a projection bug tied to one event.
+          if (event.data.amount === 13) return [{ op: 'upsert', collection: 'deposit_totals', id: 'x', set: { 'bad.field': 1 } }];
+          return base.handle(event, view);
+        },
+      }),
+      { maxAttempts: 2 },
+    );
+    await deposit('a', 1);
+    await deposit('a', 13);
+    const last = await deposit('a', 2);
+    r.start();
+    await r.waitFor(last.position);
+    expect(await totals('a')).to.deep.include({ count: 2, total: 3 });
+    const parked = await readStore.listParked('deposit-counter');
+    expect(parked.map((p) => p.eventType)).to.deep.equal(['Deposited']);
+    expect(parked[0]!.error).to.match(/bad\.field/);
+    expect((await readStore.getCheckpoint('deposit-counter')).position).to.deep.equal(last.position);
+  });
+
   it('waits out transient failures without parking', async () => {
     let failures = 2;
     const base = depositCounter();

@@ -47,6 +47,11 @@ const RESUBSCRIBE_BACKOFF: BackoffPolicy = { initialDelayMs: 100, maxDelayMs: 10
 const HANDLER_BACKOFF: BackoffPolicy = { initialDelayMs: 50, maxDelayMs: 5_000 };
 const STORE_BACKOFF: BackoffPolicy = { initialDelayMs: 100, maxDelayMs: 10_000 };
 
+/** The writes of one event, with the event (to park it if the store refuses them). */
+interface EventWrites extends PositionedWrites {
+  event: RecordedEvent;
+}
+
 /** The lease was taken away (a rebuild asked for it): stop before writing anything more. */
 class LeaseLost extends Error {}
 
@@ -238,15 +243,15 @@ export class ProjectionRunner {
     }
   }
 
-  private async handleBatch(batch: SubscriptionBatch, signal: AbortSignal): Promise<PositionedWrites[]> {
+  private async handleBatch(batch: SubscriptionBatch, signal: AbortSignal): Promise<EventWrites[]> {
     const view = new BatchView(this.options.readStore);
-    const writes: PositionedWrites[] = [];
+    const writes: EventWrites[] = [];
     for (const event of batch.events) {
       if (signal.aborted) break;
       const ops = await this.handleEvent(event, view, signal);
       if (ops.length === 0) continue;
       view.record(event.position, ops);
-      writes.push({ position: event.position, ops });
+      writes.push({ event, position: event.position, ops });
     }
     return writes;
   }
@@ -285,8 +290,30 @@ export class ProjectionRunner {
     await this.withRetries(() => this.options.readStore.park(parked), this.stopping.signal);
   }
 
-  private commit(writes: PositionedWrites[], checkpoint: Position, signal: AbortSignal): Promise<void> {
-    return this.withRetries(() => this.options.readStore.commit(this.handler.name, writes, checkpoint), signal);
+  /**
+   * Commits the batch. If the store refuses it for good (a handler produced a write the
+   * store rejects), the events are committed one by one so that only the culprit is parked.
+   */
+  private async commit(writes: EventWrites[], checkpoint: Position, signal: AbortSignal): Promise<void> {
+    try {
+      await this.commitWrites(writes, checkpoint, signal);
+    } catch (error) {
+      if (signal.aborted || isTransient(error) || writes.length === 0) throw error;
+      for (const one of writes) {
+        try {
+          await this.commitWrites([one], one.position, signal);
+        } catch (refused) {
+          if (signal.aborted || isTransient(refused)) throw refused;
+          await this.park(one.event, refused, this.maxAttempts);
+        }
+      }
+      await this.commitWrites([], checkpoint, signal);
+    }
+  }
+
+  private commitWrites(writes: PositionedWrites[], checkpoint: Position, signal: AbortSignal): Promise<void> {
+    const positioned = writes.map(({ position, ops }) => ({ position, ops }));
+    return this.withRetries(() => this.options.readStore.commit(this.handler.name, positioned, checkpoint), signal);
   }
 
   /** Store writes are idempotent (by position), so retrying them after any failure is safe. */
