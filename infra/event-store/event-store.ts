@@ -117,6 +117,7 @@ export interface AllSubscription extends AsyncIterable<SubscriptionBatch> {
 }
 
 export interface EventStore {
+  /** At least one event (an empty append is refused with `EventStoreRejected`: it would have no position). */
   appendToStream(streamId: string, events: EventToAppend[], options?: AppendOptions): Promise<AppendResult>;
   readStream(streamId: string, options?: ReadStreamOptions): Promise<ReadStreamResult>;
   /** System events (types starting with `$`) are never returned. */

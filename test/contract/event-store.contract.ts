@@ -6,6 +6,7 @@
 import { expect } from 'chai';
 import { v4 as uuid } from 'uuid';
 import {
+  EventStoreRejected,
   WrongExpectedVersion,
   type EventStore,
   type EventToAppend,
@@ -143,6 +144,12 @@ export function describeEventStoreContract(name: string, fixture: EventStoreFixt
         await store.appendToStream(stream('f'), [a, event('B')], { expectedRevision: 'no_stream' });
         const error = await store.appendToStream(stream('f'), [a, event('X')], { expectedRevision: 'no_stream' }).catch((e) => e);
         expect(error).to.be.instanceOf(WrongExpectedVersion);
+      });
+
+      it('refuses an empty append', async () => {
+        const error = await store.appendToStream(stream('empty'), []).catch((e) => e);
+        expect(error).to.be.instanceOf(EventStoreRejected);
+        expect(await store.readStream(stream('empty'))).to.deep.equal({ status: 'not_found' });
       });
 
       it('lets exactly one of 20 concurrent appenders win each revision, without gaps in $all', async function () {

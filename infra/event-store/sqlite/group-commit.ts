@@ -92,9 +92,6 @@ export class GroupCommitAppender {
       if (replay) return { ok: replay };
       return { error: new WrongExpectedVersion(streamId, expected, actual === NO_STREAM ? 'no_stream' : actual) };
     }
-    if (events.length === 0) {
-      return { ok: { nextExpectedRevision: actual, position: this.lastPosition() } };
-    }
     if ((expected === 'any' || expected === 'stream_exists') && stream) {
       // Best effort, as EventStoreDB does without an exact revision: a retry of the
       // stream's latest append is a no-op.
@@ -140,11 +137,5 @@ export class GroupCommitAppender {
     if (stored.length !== events.length || stored.some((row, i) => row.id !== events[i]!.id)) return null;
     const last = stored[stored.length - 1]!.position;
     return { nextExpectedRevision: after + events.length, position: { commit: BigInt(last), prepare: BigInt(last) } };
-  }
-
-  private lastPosition() {
-    const row = this.db.prepare<[], { p: number | null }>('SELECT max(position) AS p FROM events').get();
-    const p = BigInt(row?.p ?? 0);
-    return { commit: p, prepare: p };
   }
 }

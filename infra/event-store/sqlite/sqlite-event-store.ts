@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import {
+  EventStoreRejected,
   EventStoreUnavailable,
   type AllSubscription,
   type AppendOptions,
@@ -53,6 +54,7 @@ class SqliteEventStore implements EventStore {
 
   appendToStream(streamId: string, events: EventToAppend[], options: AppendOptions = {}): Promise<AppendResult> {
     if (this.closed) return Promise.reject(new EventStoreUnavailable('embedded event store is closed'));
+    if (events.length === 0) return Promise.reject(new EventStoreRejected(`nothing to append to stream ${streamId}`));
     return this.appender.append(streamId, events, options.expectedRevision ?? 'any');
   }
 
