@@ -37,6 +37,8 @@ export async function openSystem(config: Config, logger: Logger, role = 'api'): 
   try {
     const readStore = await openReadStore(config);
     opened.push(readStore);
+    // Tables and indexes exist before the first query, even in a process that runs no projection.
+    await readStore.ensureCollections(allHandlers.flatMap((h) => h.collections));
     const leases = config.readStore === 'mongo' ? await openMongoLeases(config.mongodbUri!, config.mongodbDb) : openSqliteLeases(join(config.dataDir, 'read.db'));
     opened.push(leases);
     const owner = `${role}@${hostname()}:${process.pid}`;
