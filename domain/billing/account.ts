@@ -1,0 +1,80 @@
+/**
+ * A user's billing account. The balance never goes below zero: every debit is decided
+ * against the state folded from the account's own stream and appended with that
+ * stream's revision, so two debits can never both spend the same money.
+ * Every operation carries an id chosen by whoever asks for it (a payment id, an
+ * idempotency key…); an operation already on the account is not applied twice.
+ */
+import { BusinessRuleViolation, type Decider } from '../decider.js';
+import { messages } from '../messages.js';
+import { IdSet } from '../id-set.js';
+import type { Cents } from '../money.js';
+import type { AccountEvent, AccrualPurpose, CommissionSource, PaymentPurpose } from './events.js';
+
+export interface AccountState {
+  open: boolean;
+  accountId: string | null;
+  userId: string | null;
+  balance: Cents;
+  /** Ids of every operation applied, so a repeated command changes nothing. */
+  operations: IdSet;
+}
+
+export type AccountCommand =
+  | { type: 'OpenAccount'; accountId: string; userId: string; at: string }
+  | { type: 'DepositMoney'; operationId: string; amount: Cents; at: string }
+  | { type: 'WithdrawMoney'; operationId: string; amount: Cents; at: string }
+  | { type: 'PayFromAccount'; operationId: string; amount: Cents; purpose: PaymentPurpose; at: string }
+  | { type: 'ReceiveAccrual'; operationId: string; amount: Cents; purpose: AccrualPurpose; at: string }
+  | { type: 'ReceiveCommission'; operationId: string; amount: Cents; source: CommissionSource; at: string };
+
+function initialState(): AccountState {
+  return { open: false, accountId: null, userId: null, balance: 0, operations: IdSet.empty };
+}
+
+function evolve(state: AccountState, event: AccountEvent): AccountState {
+  switch (event.type) {
+    case 'AccountOpened':
+      return { ...state, open: true, accountId: event.data.accountId, userId: event.data.userId };
+    case 'PaymentDeclined':
+      return { ...state, operations: state.operations.add(event.data.operationId) };
+    default:
+      return { ...state, balance: event.data.balance, operations: state.operations.add(event.data.operationId) };
+  }
+}
+
+function decide(command: AccountCommand, state: AccountState): AccountEvent[] {
+  if (command.type === 'OpenAccount') {
+    if (state.open) return state.userId === command.userId ? [] : refuse('account_already_open', messages.accountAlreadyOpen);
+    return [{ type: 'AccountOpened', data: { accountId: command.accountId, userId: command.userId, at: command.at } }];
+  }
+  if (!state.open) return refuse('account_not_open', messages.accountNotOpen);
+  if (command.amount <= 0 || !Number.isSafeInteger(command.amount)) {
+    throw new RangeError(`an operation amount is a positive whole number of cents, got ${command.amount}`);
+  }
+  if (state.operations.has(command.operationId)) return [];
+  const who = { accountId: state.accountId!, userId: state.userId!, operationId: command.operationId, amount: command.amount, at: command.at };
+  switch (command.type) {
+    case 'DepositMoney':
+      return [{ type: 'MoneyDeposited', data: { ...who, balance: state.balance + command.amount } }];
+    case 'WithdrawMoney':
+      if (command.amount > state.balance) return refuse('not_enough_money', messages.notEnoughMoney);
+      return [{ type: 'MoneyWithdrawn', data: { ...who, balance: state.balance - command.amount } }];
+    case 'PayFromAccount':
+      // Not being able to pay is an outcome the deal reacts to, not an error.
+      if (command.amount > state.balance) {
+        return [{ type: 'PaymentDeclined', data: { ...who, reason: messages.paymentDeclinedNotEnoughMoney, purpose: command.purpose } }];
+      }
+      return [{ type: 'PaymentMade', data: { ...who, balance: state.balance - command.amount, purpose: command.purpose } }];
+    case 'ReceiveAccrual':
+      return [{ type: 'AccrualReceived', data: { ...who, balance: state.balance + command.amount, purpose: command.purpose } }];
+    case 'ReceiveCommission':
+      return [{ type: 'CommissionReceived', data: { ...who, balance: state.balance + command.amount, source: command.source } }];
+  }
+}
+
+function refuse(code: string, message: string): never {
+  throw new BusinessRuleViolation(code, message);
+}
+
+export const account: Decider<AccountState, AccountCommand, AccountEvent> = { initialState, evolve, decide };

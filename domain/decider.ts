@@ -1,0 +1,31 @@
+/**
+ * The shape of every aggregate's rules: pure functions, no I/O. `decide` answers a command
+ * with the events it causes (none when it was already done: commands carry their own ids
+ * so a retry is harmless) or throws a `BusinessRuleViolation`.
+ */
+export interface DomainEvent<Type extends string = string, Data extends object = object> {
+  type: Type;
+  data: Data;
+}
+
+export interface Decider<State, Command, Event extends DomainEvent> {
+  initialState(): State;
+  evolve(state: State, event: Event): State;
+  decide(command: Command, state: State): Event[];
+}
+
+/** A command the rules refuse; `message` is the text the user reads. */
+export class BusinessRuleViolation extends Error {
+  override readonly name = 'BusinessRuleViolation';
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Folds events into the state they describe. */
+export function fold<State, Event extends DomainEvent>(decider: Pick<Decider<State, never, Event>, 'initialState' | 'evolve'>, events: Event[]): State {
+  return events.reduce((state, event) => decider.evolve(state, event), decider.initialState());
+}

@@ -1,0 +1,87 @@
+/**
+ * A user: identity, credentials, role and profile. The password arrives already hashed
+ * (hashing is slow I/O-like work done outside the domain); the rules here are about what
+ * may change and when.
+ */
+import { BusinessRuleViolation, type Decider } from '../decider.js';
+import { messages } from '../messages.js';
+import type { Profile, Role, UserEvent } from './events.js';
+
+export interface UserState {
+  registered: boolean;
+  userId: string | null;
+  email: string | null;
+  passwordHash: string | null;
+  role: Role | null;
+  profile: Profile;
+  createdAt: string | null;
+  updatedAt: string | null;
+  /** Token ids signed out, with when they expire. */
+  loggedOut: ReadonlyMap<string, string>;
+}
+
+export type UserCommand =
+  | ({ type: 'RegisterUser'; userId: string; email: string; passwordHash: string; role: Role; at: string } & Profile)
+  | ({ type: 'UpdateProfile'; at: string } & Profile)
+  | { type: 'ChangePassword'; passwordHash: string; at: string }
+  | { type: 'ChangeRole'; role: Role; at: string }
+  | { type: 'LogOut'; tokenId: string; tokenExpiresAt: string; at: string };
+
+function initialState(): UserState {
+  return {
+    registered: false,
+    userId: null,
+    email: null,
+    passwordHash: null,
+    role: null,
+    profile: { firstName: '', lastName: '', phone: null },
+    createdAt: null,
+    updatedAt: null,
+    loggedOut: new Map(),
+  };
+}
+
+function evolve(state: UserState, event: UserEvent): UserState {
+  switch (event.type) {
+    case 'UserRegistered': {
+      const { userId, email, passwordHash, role, at, firstName, lastName, phone } = event.data;
+      return { ...state, registered: true, userId, email, passwordHash, role, profile: { firstName, lastName, phone }, createdAt: at, updatedAt: at };
+    }
+    case 'UserProfileUpdated': {
+      const { firstName, lastName, phone, at } = event.data;
+      return { ...state, profile: { firstName, lastName, phone }, updatedAt: at };
+    }
+    case 'UserPasswordChanged':
+      return { ...state, passwordHash: event.data.passwordHash, updatedAt: event.data.at };
+    case 'UserRoleChanged':
+      return { ...state, role: event.data.role, updatedAt: event.data.at };
+    case 'UserLoggedOut':
+      return { ...state, loggedOut: new Map(state.loggedOut).set(event.data.tokenId, event.data.tokenExpiresAt), updatedAt: event.data.at };
+  }
+}
+
+function decide(command: UserCommand, state: UserState): UserEvent[] {
+  if (command.type === 'RegisterUser') {
+    if (state.registered) throw new BusinessRuleViolation('user_already_registered', messages.userAlreadyRegistered);
+    const { type: _type, ...data } = command;
+    return [{ type: 'UserRegistered', data }];
+  }
+  if (!state.registered) throw new BusinessRuleViolation('user_not_found', messages.userNotFound);
+  const userId = state.userId!;
+  switch (command.type) {
+    case 'UpdateProfile': {
+      const { firstName, lastName, phone, at } = command;
+      const same = firstName === state.profile.firstName && lastName === state.profile.lastName && phone === state.profile.phone;
+      return same ? [] : [{ type: 'UserProfileUpdated', data: { userId, firstName, lastName, phone, at } }];
+    }
+    case 'ChangePassword':
+      return [{ type: 'UserPasswordChanged', data: { userId, passwordHash: command.passwordHash, at: command.at } }];
+    case 'ChangeRole':
+      return command.role === state.role ? [] : [{ type: 'UserRoleChanged', data: { userId, role: command.role, at: command.at } }];
+    case 'LogOut':
+      if (state.loggedOut.has(command.tokenId)) return [];
+      return [{ type: 'UserLoggedOut', data: { userId, tokenId: command.tokenId, tokenExpiresAt: command.tokenExpiresAt, at: command.at } }];
+  }
+}
+
+export const user: Decider<UserState, UserCommand, UserEvent> = { initialState, evolve, decide };
