@@ -1,0 +1,177 @@
+/**
+ * Access tokens: JWTs signed with the configured key pair (see keys.ts), checked for
+ * signature, `alg`, `kid`, `typ`, `iss`, `aud` and `exp`, then for the shape of our claims.
+ * `verify` says nothing about revocation: it returns `jti` and `exp` and the caller checks
+ * them against the signed-out tokens on every request.
+ */
+import { randomUUID } from 'node:crypto';
+import { decodeProtectedHeader, errors, jwtVerify, SignJWT, type JWTPayload } from 'jose';
+import { roles, type Role } from '../../domain/identity/events.js';
+import type { PublicJwk, SigningKeys } from './keys.js';
+import { VerifiedTokenCache, type CacheStats } from './token-cache.js';
+
+/** Whom a token is issued to. */
+export interface Subject {
+  userId: string;
+  email: string;
+  role: Role;
+}
+
+export interface AccessClaims extends Subject {
+  /** Token id, for revocation. */
+  jti: string;
+  /** Seconds since the epoch. */
+  iat: number;
+  /** Seconds since the epoch; the token is refused from this second on. */
+  exp: number;
+}
+
+export type InvalidTokenReason =
+  | 'malformed'
+  | 'unsupported alg'
+  | 'unknown kid'
+  | 'bad signature'
+  | 'expired'
+  | 'wrong issuer'
+  | 'wrong audience'
+  | 'invalid claims';
+
+/** Any token we refuse; the HTTP layer answers 401. `reason` is short and safe to show. */
+export class InvalidToken extends Error {
+  override readonly name = 'InvalidToken';
+  constructor(readonly reason: InvalidTokenReason) {
+    super(`Invalid access token: ${reason}`);
+  }
+}
+
+export interface TokenServiceOptions {
+  keys: SigningKeys;
+  issuer: string;
+  audience: string;
+  lifetimeSeconds: number;
+  /** Milliseconds since the epoch, like `Date.now` (tests move the clock). */
+  now?: () => number;
+  /** Most verified tokens remembered; 0 turns the cache off. */
+  cacheSize?: number;
+}
+
+export interface TokenService {
+  issue(subject: Subject): Promise<{ accessToken: string; claims: AccessClaims }>;
+  /** The token's claims, or an `InvalidToken`. */
+  verify(token: string): Promise<AccessClaims>;
+  /** The document served at `/.well-known/jwks.json` (frozen). */
+  jwks(): { keys: PublicJwk[] };
+  /** For metrics: `hits` are signature checks saved. */
+  cacheStats(): CacheStats;
+}
+
+export const defaultCacheSize = 10_000;
+
+/** Ours are ~400–700 B; anything much longer is not ours and not worth decoding. */
+const maxTokenLength = 8 * 1024;
+/** Three base64url parts; an empty signature is let through to be refused for its `alg: none`. */
+const compactJws = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+
+export function createTokenService(options: TokenServiceOptions): TokenService {
+  const { keys, issuer, audience, lifetimeSeconds, now = Date.now, cacheSize = defaultCacheSize } = options;
+  if (!Number.isInteger(lifetimeSeconds) || lifetimeSeconds <= 0) throw new RangeError(`lifetimeSeconds must be a positive whole number, got ${lifetimeSeconds}`);
+  if (!issuer || !audience) throw new RangeError('issuer and audience must not be empty');
+  const cache = new VerifiedTokenCache<AccessClaims>(cacheSize);
+  const jwks = deepFreeze({ keys: [{ ...keys.publicJwk }] });
+  const seconds = () => Math.floor(now() / 1000);
+
+  return {
+    async issue({ userId, email, role }) {
+      if (!isSubject({ userId, email, role })) throw new TypeError(`issue: userId and email must be non-empty strings and role one of ${roles.join(', ')}`);
+      const iat = seconds();
+      const claims: AccessClaims = { userId, email, role, jti: randomUUID(), iat, exp: iat + lifetimeSeconds };
+      const accessToken = await new SignJWT({ userId, email, role })
+        .setProtectedHeader({ alg: keys.alg, kid: keys.kid, typ: 'JWT' })
+        .setIssuer(issuer)
+        .setAudience(audience)
+        .setSubject(userId)
+        .setIssuedAt(claims.iat)
+        .setExpirationTime(claims.exp)
+        .setJti(claims.jti)
+        .sign(keys.privateKey);
+      return { accessToken, claims };
+    },
+
+    async verify(token) {
+      if (typeof token !== 'string' || token.length > maxTokenLength) throw new InvalidToken('malformed');
+      const cached = cache.get(token, seconds());
+      if (cached) return cached;
+      if (!compactJws.test(token)) throw new InvalidToken('malformed');
+
+      // jose would refuse these too (the algorithm is pinned below); checking the header
+      // first gives a precise reason and skips the signature work for foreign tokens.
+      let header: ReturnType<typeof decodeProtectedHeader>;
+      try {
+        header = decodeProtectedHeader(token);
+      } catch {
+        throw new InvalidToken('malformed');
+      }
+      if (header.alg !== keys.alg) throw new InvalidToken('unsupported alg');
+      if (header.kid !== keys.kid) throw new InvalidToken('unknown kid');
+
+      let payload: JWTPayload;
+      try {
+        ({ payload } = await jwtVerify(token, keys.publicKey, {
+          // Pinned to the key's own algorithm: no `none`, no HS256 keyed with the public key.
+          algorithms: [keys.alg],
+          issuer,
+          audience,
+          typ: 'JWT',
+          currentDate: new Date(now()),
+          requiredClaims: ['sub', 'jti', 'iat', 'exp'],
+        }));
+      } catch (error) {
+        throw new InvalidToken(reasonOf(error));
+      }
+      const claims = accessClaims(payload);
+      if (!claims) throw new InvalidToken('invalid claims');
+      // Frozen: the same object is handed to every later caller of this token.
+      cache.set(token, Object.freeze(claims), claims.exp);
+      return claims;
+    },
+
+    jwks: () => jwks,
+    cacheStats: () => cache.stats(),
+  };
+}
+
+function reasonOf(error: unknown): InvalidTokenReason {
+  if (error instanceof errors.JWTExpired) return 'expired';
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    if (error.claim === 'iss') return 'wrong issuer';
+    if (error.claim === 'aud') return 'wrong audience';
+    return 'invalid claims';
+  }
+  if (error instanceof errors.JWSSignatureVerificationFailed) return 'bad signature';
+  if (error instanceof errors.JOSEAlgNotAllowed || error instanceof errors.JOSENotSupported) return 'unsupported alg';
+  if (error instanceof errors.JOSEError) return 'malformed';
+  // Not about the token (e.g. a broken key): a bug, which must not pass for a 401.
+  throw error;
+}
+
+function isSubject(value: { userId: unknown; email: unknown; role: unknown }): value is Subject {
+  const { userId, email, role } = value;
+  return typeof userId === 'string' && userId !== '' && typeof email === 'string' && email !== '' && (roles as readonly unknown[]).includes(role);
+}
+
+/** Our claims from a verified payload, or null when they do not have the shape we issue. */
+function accessClaims(payload: JWTPayload): AccessClaims | null {
+  const { sub, jti, iat, exp } = payload;
+  const subject = { userId: payload.userId, email: payload.email, role: payload.role };
+  if (!isSubject(subject) || sub !== subject.userId) return null;
+  if (typeof jti !== 'string' || jti === '' || typeof iat !== 'number' || typeof exp !== 'number') return null;
+  return { ...subject, jti, iat, exp };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const member of Object.values(value)) deepFreeze(member);
+    Object.freeze(value);
+  }
+  return value;
+}
