@@ -1,0 +1,62 @@
+/**
+ * Deposits, withdrawals and opening accounts. Each operation carries its own id: the
+ * account applies an id once, so a retried command (a replayed idempotency key, a
+ * redelivered event) changes nothing more.
+ */
+import { v5 as uuidv5 } from 'uuid';
+import { account } from '../domain/billing/account.js';
+import { accountStream } from '../domain/billing/events.js';
+import type { Cents } from '../domain/money.js';
+import type { EventMetadata } from '../infra/event-store/event-store.js';
+import { handleCommand, type CommandEnvironment } from './handle-command.js';
+
+export interface BillingEnvironment extends CommandEnvironment {
+  now(): Date;
+}
+
+/** Fixed namespace: a user's account id is derived from the user id, so opening it twice names the same account. */
+const ACCOUNT_ID_NAMESPACE = '3f0e5a0c-6b1c-4a55-9d0e-2b8f3f6a9c11';
+
+export function accountIdOf(userId: string): string {
+  return uuidv5(userId, ACCOUNT_ID_NAMESPACE);
+}
+
+export async function openAccount(env: BillingEnvironment, userId: string, metadata?: EventMetadata) {
+  return handleCommand(env, {
+    decider: account,
+    streamId: accountStream(userId),
+    expects: 'any',
+    command: { type: 'OpenAccount', accountId: accountIdOf(userId), userId, at: env.now().toISOString() },
+    metadata,
+  });
+}
+
+export interface MoneyMovement {
+  userId: string;
+  amount: Cents;
+  operationId: string;
+  /** The account revision the client saw (If-Match); absent: decided on the latest state. */
+  expectedRevision?: number;
+}
+
+export async function depositMoney(env: BillingEnvironment, movement: MoneyMovement, metadata?: EventMetadata) {
+  return handleCommand(env, {
+    decider: account,
+    streamId: accountStream(movement.userId),
+    expects: 'existing',
+    command: { type: 'DepositMoney', operationId: movement.operationId, amount: movement.amount, at: env.now().toISOString() },
+    expectedRevision: movement.expectedRevision,
+    metadata,
+  });
+}
+
+export async function withdrawMoney(env: BillingEnvironment, movement: MoneyMovement, metadata?: EventMetadata) {
+  return handleCommand(env, {
+    decider: account,
+    streamId: accountStream(movement.userId),
+    expects: 'existing',
+    command: { type: 'WithdrawMoney', operationId: movement.operationId, amount: movement.amount, at: env.now().toISOString() },
+    expectedRevision: movement.expectedRevision,
+    metadata,
+  });
+}

@@ -1,0 +1,190 @@
+/**
+ * The one way state changes: load a stream, fold it, decide, append the new events with
+ * the revision that was read as the expected revision. A writer that got there first
+ * makes the append fail with `WrongExpectedVersion`; nothing is ever overwritten.
+ *
+ * Commands for one stream in this process queue up and are decided one after another on
+ * the state the previous one left; the events of all commands waiting together are
+ * appended at once. So a hot stream (the broker's account) costs one append per batch, not
+ * one failed append and retry per concurrent command. Other processes are still held off
+ * by the expected revision: on a conflict the batch is decided again on fresh state.
+ *
+ * - A command with an `expectedRevision` (the client's If-Match) must find the stream
+ *   exactly there, counting the commands decided before it: otherwise
+ *   `WrongExpectedVersion`, the client's conflict to resolve.
+ * - Without one, it is decided on whatever the stream holds when its turn comes.
+ */
+import type { Decider, DomainEvent } from '../domain/decider.js';
+import { WrongExpectedVersion, type EventMetadata, type EventStore, type EventToAppend, type JsonObject } from '../infra/event-store/event-store.js';
+import type { Position } from '../infra/event-store/position.js';
+import type { StreamStateCache } from './stream-state-cache.js';
+
+export type StreamExpectation = 'new' | 'existing' | 'any';
+
+export interface CommandEnvironment {
+  eventStore: EventStore;
+  cache: StreamStateCache;
+  newId(): string;
+}
+
+export interface CommandRequest<State, Command, Event extends DomainEvent> {
+  decider: Decider<State, Command, Event>;
+  streamId: string;
+  /** What the stream must look like before the command (`existing`: 404-like when absent). */
+  expects: StreamExpectation;
+  command: Command;
+  /** The stream revision the client based the command on (If-Match); -1 means "no stream". */
+  expectedRevision?: number;
+  metadata?: EventMetadata;
+}
+
+export interface CommandResult<State, Event> {
+  state: State;
+  events: Event[];
+  /** Revision of the stream's last event after the command, -1 when the stream does not exist. */
+  revision: number;
+  /** Position of the last event appended with this command, or null when it changed nothing. */
+  position: Position | null;
+}
+
+/** The stream is not in the state the command requires (it exists, or it does not). */
+export class StreamStateMismatch extends Error {
+  override readonly name = 'StreamStateMismatch';
+  constructor(
+    readonly streamId: string,
+    readonly expected: StreamExpectation,
+  ) {
+    super(expected === 'new' ? `stream ${streamId} already exists` : `stream ${streamId} does not exist`);
+  }
+}
+
+/** Other processes kept winning the stream for every one of the command's attempts. */
+export class TooMuchContention extends Error {
+  override readonly name = 'TooMuchContention';
+  constructor(readonly streamId: string) {
+    super(`stream ${streamId} kept changing while the command was decided`);
+  }
+}
+
+const MAX_ATTEMPTS = 20;
+const MAX_BATCH = 200;
+
+// Jobs are typed per call site; the queue holds them without knowing their state types.
+interface Job {
+  request: CommandRequest<unknown, unknown, DomainEvent>;
+  attempts: number;
+  resolve(result: CommandResult<unknown, DomainEvent>): void;
+  reject(error: unknown): void;
+}
+
+const queues = new WeakMap<StreamStateCache, Map<string, Job[]>>();
+
+export function handleCommand<State, Command, Event extends DomainEvent>(
+  env: CommandEnvironment,
+  request: CommandRequest<State, Command, Event>,
+): Promise<CommandResult<State, Event>> {
+  // The queue is per cache (one per process in production, one per test environment).
+  let streams = queues.get(env.cache);
+  if (!streams) queues.set(env.cache, (streams = new Map()));
+  return new Promise((resolve, reject) => {
+    const job = { request, attempts: 0, resolve, reject } as unknown as Job;
+    const waiting = streams.get(request.streamId);
+    if (waiting) {
+      waiting.push(job);
+      return;
+    }
+    streams.set(request.streamId, [job]);
+    void drain(env, streams, request.streamId);
+  });
+}
+
+/** Works through a stream's queue until it is empty, a batch at a time. */
+async function drain(env: CommandEnvironment, streams: Map<string, Job[]>, streamId: string): Promise<void> {
+  for (;;) {
+    const queue = streams.get(streamId)!;
+    if (queue.length === 0) {
+      streams.delete(streamId);
+      return;
+    }
+    const batch = queue.splice(0, MAX_BATCH);
+    try {
+      const retry = await runBatch(env, streamId, batch);
+      queue.unshift(...retry);
+    } catch (error) {
+      for (const job of batch) job.reject(error);
+    }
+  }
+}
+
+interface Decided {
+  job: Job;
+  result: CommandResult<unknown, DomainEvent>;
+}
+
+/** Decides every command of the batch in turn and appends their events together; returns the jobs to try again. */
+async function runBatch(env: CommandEnvironment, streamId: string, batch: Job[]): Promise<Job[]> {
+  const decider = batch[0]!.request.decider;
+  const loaded = await loadStream(env, decider, streamId);
+  let { state, revision } = loaded;
+  const decided: Decided[] = [];
+  const toAppend: EventToAppend[] = [];
+  for (const job of batch) {
+    const { request } = job;
+    try {
+      if (request.expectedRevision !== undefined && request.expectedRevision !== revision) {
+        throw new WrongExpectedVersion(streamId, request.expectedRevision, revision < 0 ? 'no_stream' : revision);
+      }
+      if (request.expects === 'new' && revision >= 0) throw new StreamStateMismatch(streamId, request.expects);
+      if (request.expects === 'existing' && revision < 0) throw new StreamStateMismatch(streamId, request.expects);
+      const events = request.decider.decide(request.command, state);
+      for (const e of events) state = request.decider.evolve(state, e);
+      revision += events.length;
+      toAppend.push(...events.map((e) => ({ id: env.newId(), type: e.type, data: e.data as JsonObject, metadata: request.metadata })));
+      decided.push({ job, result: { state, events, revision, position: null } });
+    } catch (error) {
+      job.reject(error);
+    }
+  }
+  if (toAppend.length === 0) {
+    for (const { job, result } of decided) job.resolve(result);
+    return [];
+  }
+  try {
+    const appended = await env.eventStore.appendToStream(streamId, toAppend, { expectedRevision: loaded.revision < 0 ? 'no_stream' : loaded.revision });
+    env.cache.put(streamId, { state, revision: appended.nextExpectedRevision });
+    for (const { job, result } of decided) job.resolve({ ...result, position: result.events.length > 0 ? appended.position : null });
+    return [];
+  } catch (error) {
+    env.cache.delete(streamId);
+    if (!(error instanceof WrongExpectedVersion)) throw error;
+    // Another process wrote first: decide the same commands again on what it left.
+    const again: Job[] = [];
+    for (const { job } of decided) {
+      job.attempts += 1;
+      if (job.attempts >= MAX_ATTEMPTS) job.reject(new TooMuchContention(streamId));
+      else again.push(job);
+    }
+    return again;
+  }
+}
+
+/** The stream's current state and revision: from the cache, brought up to date with a read of what came after. */
+export async function loadStream<State, Event extends DomainEvent>(
+  env: Pick<CommandEnvironment, 'eventStore' | 'cache'>,
+  decider: Pick<Decider<State, never, Event>, 'initialState' | 'evolve'>,
+  streamId: string,
+): Promise<{ state: State; revision: number }> {
+  const cached = env.cache.get<State>(streamId);
+  let state = cached ? cached.state : decider.initialState();
+  let revision = cached ? cached.revision : -1;
+  const read = await env.eventStore.readStream(streamId, { fromRevision: revision + 1 });
+  if (read.status === 'found') {
+    for (const event of read.events) {
+      // Stored data is what `decide` produced for this stream, so its shape is Event's.
+      state = decider.evolve(state, { type: event.type, data: event.data } as unknown as Event);
+      revision = event.revision;
+    }
+  }
+  if (revision >= 0) env.cache.put(streamId, { state, revision });
+  return { state, revision };
+}

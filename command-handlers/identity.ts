@@ -1,0 +1,190 @@
+/**
+ * Registration, sign-in, profile and sign-out. Email uniqueness is decided on the write
+ * side: a stream per normalised address, claimed with `no_stream`, so two registrations
+ * of one address can never both succeed, whatever the read models say.
+ */
+import { BusinessRuleViolation } from '../domain/decider.js';
+import { emailStream, type EmailReserved, type Profile, type Role, userStream } from '../domain/identity/events.js';
+import { user, type UserState } from '../domain/identity/user.js';
+import { messages } from '../domain/messages.js';
+import { WrongExpectedVersion, type EventMetadata } from '../infra/event-store/event-store.js';
+import type { Position } from '../infra/event-store/position.js';
+import { handleCommand, loadStream, StreamStateMismatch, type CommandEnvironment } from './handle-command.js';
+
+export interface PasswordHashing {
+  hash(password: string): Promise<string>;
+  verify(password: string, stored: string): Promise<boolean>;
+}
+
+export interface IdentityEnvironment extends CommandEnvironment {
+  now(): Date;
+  passwords: PasswordHashing;
+}
+
+export interface UserView {
+  id: string;
+  email: string;
+  role: Role;
+  firstName: string;
+  lastName: string;
+  phone: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface Registration extends Profile {
+  email: string;
+  password: string;
+  role?: Role;
+}
+
+/** A wrong email or a wrong password: one answer for both, so neither can be probed. */
+export class InvalidCredentials extends Error {
+  override readonly name = 'InvalidCredentials';
+  constructor() {
+    super(messages.wrongCredentials);
+  }
+}
+
+export function toUserView(state: UserState): UserView {
+  return {
+    id: state.userId!,
+    email: state.email!,
+    role: state.role!,
+    firstName: state.profile.firstName,
+    lastName: state.profile.lastName,
+    phone: state.profile.phone,
+    createdAt: state.createdAt!,
+    updatedAt: state.updatedAt!,
+  };
+}
+
+export async function registerUser(env: IdentityEnvironment, registration: Registration, metadata?: EventMetadata): Promise<{ user: UserView; position: Position }> {
+  const userId = await claimEmail(env, registration.email, metadata);
+  const passwordHash = await env.passwords.hash(registration.password);
+  const { email, firstName, lastName, phone, role = 'trader' } = registration;
+  try {
+    const result = await handleCommand(env, {
+      decider: user,
+      streamId: userStream(userId),
+      expects: 'new',
+      command: { type: 'RegisterUser', userId, email: email.trim(), passwordHash, role, firstName, lastName, phone, at: env.now().toISOString() },
+      metadata,
+    });
+    return { user: toUserView(result.state), position: result.position! };
+  } catch (error) {
+    // Two requests finishing the same abandoned claim at once: the other one won.
+    if (error instanceof WrongExpectedVersion || error instanceof StreamStateMismatch) {
+      throw new BusinessRuleViolation('email_taken', messages.emailTaken(email.trim()));
+    }
+    throw error;
+  }
+}
+
+/**
+ * Claims the address for a new user id. A claim whose user was never registered (the
+ * process died between the two appends) is taken over instead of blocking the address.
+ */
+async function claimEmail(env: IdentityEnvironment, email: string, metadata?: EventMetadata): Promise<string> {
+  const userId = env.newId();
+  const reservation: EmailReserved = { type: 'EmailReserved', data: { email: email.trim(), userId, at: env.now().toISOString() } };
+  try {
+    await env.eventStore.appendToStream(emailStream(email), [{ id: env.newId(), ...reservation, metadata }], { expectedRevision: 'no_stream' });
+    return userId;
+  } catch (error) {
+    if (!(error instanceof WrongExpectedVersion)) throw error;
+  }
+  const claim = await emailClaim(env, email);
+  const registered = claim ? await env.eventStore.readStream(userStream(claim.userId), { maxCount: 1 }) : null;
+  // A claim younger than this may belong to a registration still hashing its password.
+  const abandoned = claim && registered?.status === 'not_found' && env.now().getTime() - claim.at.getTime() > ABANDONED_CLAIM_MS;
+  if (!claim || !abandoned) throw new BusinessRuleViolation('email_taken', messages.emailTaken(email.trim()));
+  return claim.userId;
+}
+
+const ABANDONED_CLAIM_MS = 60_000;
+
+async function emailClaim(env: CommandEnvironment, email: string): Promise<{ userId: string; at: Date } | null> {
+  const read = await env.eventStore.readStream(emailStream(email), { maxCount: 1 });
+  if (read.status !== 'found' || read.events.length === 0) return null;
+  const event = read.events[0]!;
+  return { userId: String(event.data.userId), at: event.created };
+}
+
+async function emailOwner(env: CommandEnvironment, email: string): Promise<string | null> {
+  return (await emailClaim(env, email))?.userId ?? null;
+}
+
+/** The registered user behind an email address, from the write side (no read-model lag). */
+export async function findUserByEmail(env: CommandEnvironment, email: string): Promise<UserState | null> {
+  const userId = await emailOwner(env, email);
+  if (!userId) return null;
+  const { state } = await loadStream(env, user, userStream(userId));
+  return state.registered ? state : null;
+}
+
+export async function findUser(env: CommandEnvironment, userId: string): Promise<UserState | null> {
+  const { state } = await loadStream(env, user, userStream(userId));
+  return state.registered ? state : null;
+}
+
+// Verified when the email is unknown, so a wrong email costs as long as a wrong password.
+let decoyHash: Promise<string> | null = null;
+
+export async function logIn(env: IdentityEnvironment, email: string, password: string): Promise<UserState> {
+  const found = await findUserByEmail(env, email);
+  if (!found) {
+    decoyHash ??= env.passwords.hash('decoy password, never valid');
+    await env.passwords.verify(password, await decoyHash);
+    throw new InvalidCredentials();
+  }
+  if (!(await env.passwords.verify(password, found.passwordHash!))) throw new InvalidCredentials();
+  return found;
+}
+
+export async function updateProfile(env: IdentityEnvironment, userId: string, profile: Profile, metadata?: EventMetadata) {
+  const result = await handleCommand(env, {
+    decider: user,
+    streamId: userStream(userId),
+    expects: 'existing',
+    command: { type: 'UpdateProfile', ...profile, at: env.now().toISOString() },
+    metadata,
+  });
+  return { user: toUserView(result.state), position: result.position };
+}
+
+export async function logOut(env: IdentityEnvironment, userId: string, tokenId: string, tokenExpiresAt: Date, metadata?: EventMetadata) {
+  const result = await handleCommand(env, {
+    decider: user,
+    streamId: userStream(userId),
+    expects: 'existing',
+    command: { type: 'LogOut', tokenId, tokenExpiresAt: tokenExpiresAt.toISOString(), at: env.now().toISOString() },
+    metadata,
+  });
+  return { position: result.position };
+}
+
+/**
+ * The broker account from configuration: created when absent, given the broker role when
+ * it has another; its password is replaced only when asked (the CLI's reset).
+ */
+export async function provisionBroker(
+  env: IdentityEnvironment,
+  credentials: { email: string; password: string; resetPassword: boolean },
+  profile: Profile = { firstName: 'Marketplace', lastName: 'Broker', phone: null },
+): Promise<{ userId: string; created: boolean; passwordReset: boolean; roleChanged: boolean }> {
+  const existing = await findUserByEmail(env, credentials.email);
+  if (!existing) {
+    const { user: created } = await registerUser(env, { email: credentials.email, password: credentials.password, role: 'broker', ...profile });
+    return { userId: created.id, created: true, passwordReset: false, roleChanged: false };
+  }
+  const streamId = userStream(existing.userId!);
+  const role = await handleCommand(env, { decider: user, streamId, expects: 'existing', command: { type: 'ChangeRole', role: 'broker', at: env.now().toISOString() } });
+  let passwordReset = false;
+  if (credentials.resetPassword && !(await env.passwords.verify(credentials.password, existing.passwordHash!))) {
+    const passwordHash = await env.passwords.hash(credentials.password);
+    await handleCommand(env, { decider: user, streamId, expects: 'existing', command: { type: 'ChangePassword', passwordHash, at: env.now().toISOString() } });
+    passwordReset = true;
+  }
+  return { userId: existing.userId!, created: false, passwordReset, roleChanged: role.events.length > 0 };
+}
