@@ -2,6 +2,7 @@
  * `npm start`: the whole product in one process — HTTP API, projections and process
  * managers — on the stores the environment selects (embedded SQLite by default).
  */
+import { provisionBroker } from '../command-handlers/identity.js';
 import { ConfigError, loadConfig } from './config/config.js';
 import { createHttpApp, listen, type RunningServer } from './http/server.js';
 import { createLogger } from './log.js';
@@ -31,6 +32,7 @@ async function main(): Promise<void> {
 
   system = await openSystem(config, logger);
   const { eventStore, readStore } = system;
+  await provisionConfiguredBroker(system);
   for (const runner of system.runners) runner.start();
   const app = createHttpApp({
     dependencies: [
@@ -38,9 +40,27 @@ async function main(): Promise<void> {
       { name: 'readStore', ping: () => readStore.ping() },
     ],
     logError: (error) => logger.error({ err: error }, 'request failed'),
+    api: {
+      services: system.services,
+      tokens: system.tokens,
+      signedOut: system.signedOut,
+      gate: system.gate,
+      readYourWritesTimeoutMs: config.readYourWritesTimeoutMs,
+    },
   });
   server = await listen(app, config.port, config.host);
   logger.info({ port: server.port, eventStore: config.eventStore, readStore: config.readStore, dataDir: config.dataDir }, 'marketplace listening');
+}
+
+/** The broker named by BROKER_EMAIL exists, with the broker role, before the first request. */
+async function provisionConfiguredBroker(system: System): Promise<void> {
+  const { brokerEmail, brokerPassword } = system.config;
+  if (!brokerEmail || !brokerPassword) {
+    logger.warn('no broker: BROKER_EMAIL and BROKER_PASSWORD are not set, so nobody can list items (npm run cli -- broker provision creates one)');
+    return;
+  }
+  const result = await provisionBroker(system.services, { email: brokerEmail, password: brokerPassword, resetPassword: false });
+  logger.info({ brokerId: result.userId, created: result.created, roleChanged: result.roleChanged }, 'broker provisioned');
 }
 
 main().catch((error: unknown) => {

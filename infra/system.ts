@@ -6,15 +6,25 @@
 import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { allHandlers } from '../projections/index.js';
+import { v4 as uuid } from 'uuid';
+import { accountOpening } from '../command-handlers/account-opening.js';
+import { StreamStateCache } from '../command-handlers/stream-state-cache.js';
+import { projections } from '../projections/index.js';
+import type { EventHandler } from '../projections/projection.js';
+import { loadSigningKeys } from './auth/keys.js';
+import { scryptPasswords } from './auth/passwords.js';
+import { createTokenService, type TokenService } from './auth/tokens.js';
 import type { Config } from './config/config.js';
 import type { EventStore } from './event-store/event-store.js';
 import { openEsdbEventStore } from './event-store/esdb/esdb-event-store.js';
 import { openSqliteEventStore } from './event-store/sqlite/sqlite-event-store.js';
+import type { ApiServices } from './http/routes/context.js';
+import { SignedOutTokenList } from './http/signed-out-tokens.js';
 import { runnerLog, type Logger } from './log.js';
 import { openMongoReadStore } from './read-store/mongo-read-store.js';
 import type { ReadStore } from './read-store/read-store.js';
 import { openSqliteReadStore } from './read-store/sqlite-read-store.js';
+import { ConsistencyGate } from './subscriptions/consistency.js';
 import type { LeaseStore } from './subscriptions/leases.js';
 import { openMongoLeases } from './subscriptions/mongo-leases.js';
 import { ProjectionRunner } from './subscriptions/runner.js';
@@ -25,8 +35,14 @@ export interface System {
   eventStore: EventStore;
   readStore: ReadStore;
   leases: LeaseStore;
-  /** One runner per projection / process manager (not started). */
+  tokens: TokenService;
+  services: ApiServices;
+  signedOut: SignedOutTokenList;
+  /** Every projection and process manager, by name. */
+  handlers: EventHandler[];
+  /** One runner per handler (not started). */
   runners: ProjectionRunner[];
+  gate: ConsistencyGate;
   close(): Promise<void>;
 }
 
@@ -37,12 +53,31 @@ export async function openSystem(config: Config, logger: Logger, role = 'api'): 
   try {
     const readStore = await openReadStore(config);
     opened.push(readStore);
-    // Tables and indexes exist before the first query, even in a process that runs no projection.
-    await readStore.ensureCollections(allHandlers.flatMap((h) => h.collections));
     const leases = config.readStore === 'mongo' ? await openMongoLeases(config.mongodbUri!, config.mongodbDb) : openSqliteLeases(join(config.dataDir, 'read.db'));
     opened.push(leases);
+    const keys = await loadSigningKeys({
+      privateKeyPem: config.jwtPrivateKey,
+      publicKeyPem: config.jwtPublicKey,
+      jwkFile: config.jwtKeyFile,
+      dataDir: config.dataDir,
+    });
+    const tokens = createTokenService({ keys, issuer: config.jwtIssuer, audience: config.jwtAudience, lifetimeSeconds: config.jwtLifetimeSeconds });
+    const signedOut = new SignedOutTokenList(readStore);
+    const services: ApiServices = {
+      eventStore,
+      readStore,
+      cache: new StreamStateCache(),
+      newId: uuid,
+      now: () => new Date(),
+      passwords: scryptPasswords,
+      tokens,
+      rememberSignedOut: (tokenId, expiresAt) => signedOut.remember(tokenId, expiresAt),
+    };
+    const handlers: EventHandler[] = [...projections, accountOpening(services)];
+    // Tables and indexes exist before the first query, even in a process that runs no projection.
+    await readStore.ensureCollections(handlers.flatMap((h) => h.collections));
     const owner = `${role}@${hostname()}:${process.pid}`;
-    const runners = allHandlers.map(
+    const runners = handlers.map(
       (handler) =>
         new ProjectionRunner(handler, {
           eventStore,
@@ -59,7 +94,12 @@ export async function openSystem(config: Config, logger: Logger, role = 'api'): 
       eventStore,
       readStore,
       leases,
+      tokens,
+      services,
+      signedOut,
+      handlers,
       runners,
+      gate: new ConsistencyGate(eventStore, runners),
       async close() {
         await Promise.all(runners.map((r) => r.stop()));
         await closeAll(opened);

@@ -14,6 +14,12 @@ export interface ProjectionView {
 
 export interface EventHandler {
   name: string;
+  /**
+   * A process manager reacts to events by running commands (which append new events);
+   * a projection only writes read models. Read-your-writes waits for the first, then for
+   * the second to reach what the first appended.
+   */
+  kind?: 'projection' | 'process-manager';
   /** The events it needs; the narrower, the less it reads during a rebuild. */
   filter?: AllFilter;
   /** The collections it owns (dropped and rebuilt with it). */

@@ -3,9 +3,11 @@
  *   projections status              each projection's checkpoint, lag, parked events, who runs it
  *   projections rebuild <name>      drop the view and replay it from the start
  *   projections rebuild --all       the same for every projection
+ *   broker provision --email E --password P   create the broker, or reset its password
  *   config                          the configuration variables (the README's table)
  */
-import { allHandlers } from '../../projections/index.js';
+import { provisionBroker } from '../../command-handlers/identity.js';
+import { projections } from '../../projections/index.js';
 import { ConfigError, configurationTable, loadConfig } from '../config/config.js';
 import { createLogger } from '../log.js';
 import { openSystem } from '../system.js';
@@ -17,10 +19,13 @@ commands:
   projections status              checkpoint, lag (events), parked events and owner of each projection
   projections rebuild <name>      drop a projection's view and replay it from the start
   projections rebuild --all       rebuild every projection
+  broker provision --email <email> --password <password>
+                                  create the broker account, or give an existing account the
+                                  broker role and this password
   config                          the configuration variables as a Markdown table
   help                            this text
 
-projections: ${allHandlers.map((h) => h.name).join(', ')}
+projections: ${projections.map((h) => h.name).join(', ')}
 configuration: the same environment variables as the server (see README.md)`;
 
 class UsageError extends Error {}
@@ -35,6 +40,7 @@ export async function runCli(args: string[]): Promise<number> {
     console.log(configurationTable());
     return 0;
   }
+  if (group === 'broker' && command === 'provision') return provision(rest);
   if (group !== 'projections' || (command !== 'status' && command !== 'rebuild')) {
     throw new UsageError(`unknown command "${args.join(' ')}"`);
   }
@@ -43,7 +49,7 @@ export async function runCli(args: string[]): Promise<number> {
   const system = await openSystem(config, createLogger(config.logLevel, 'stderr'), 'cli');
   try {
     if (command === 'status') {
-      const { rows, parked } = await projectionStatus(allHandlers, system);
+      const { rows, parked } = await projectionStatus(system.handlers, system);
       console.log(formatTable(rows));
       if (parked.length > 0) console.log(`\nparked events:\n${parked.map((p) => `  ${p}`).join('\n')}`);
       return 0;
@@ -61,11 +67,42 @@ export async function runCli(args: string[]): Promise<number> {
 function rebuildTargets(rest: string[]): string[] {
   if (rest.length !== 1) throw new UsageError('projections rebuild takes one projection name or --all');
   const [target] = rest as [string];
-  if (target === '--all') return allHandlers.map((h) => h.name);
-  if (!allHandlers.some((h) => h.name === target)) {
-    throw new UsageError(`unknown projection "${target}"; known: ${allHandlers.map((h) => h.name).join(', ')}`);
+  if (target === '--all') return projections.map((h) => h.name);
+  if (!projections.some((h) => h.name === target)) {
+    throw new UsageError(`unknown projection "${target}"; known: ${projections.map((h) => h.name).join(', ')}`);
   }
   return [target];
+}
+
+async function provision(rest: string[]): Promise<number> {
+  const options = parseOptions(rest, ['email', 'password']);
+  if (!options.email || !/^\S+@\S+\.\S+$/.test(options.email)) throw new UsageError('broker provision needs --email <email address>');
+  if (!options.password || options.password.length < 5 || options.password.length > 128) {
+    throw new UsageError('broker provision needs --password <5 to 128 characters>');
+  }
+  const config = loadConfig();
+  const system = await openSystem(config, createLogger(config.logLevel, 'stderr'), 'cli');
+  try {
+    const result = await provisionBroker(system.services, { email: options.email, password: options.password, resetPassword: true });
+    const what = result.created ? 'created' : [result.roleChanged ? 'given the broker role' : 'already the broker', result.passwordReset ? 'password reset' : 'password unchanged'].join(', ');
+    console.log(`broker ${options.email} (${result.userId}): ${what}`);
+    return 0;
+  } finally {
+    await system.close();
+  }
+}
+
+/** `--name value` pairs; anything else is a usage error. */
+function parseOptions(args: string[], names: string[]): Record<string, string | undefined> {
+  const options: Record<string, string | undefined> = {};
+  for (let i = 0; i < args.length; i += 2) {
+    const name = args[i]?.replace(/^--/, '');
+    if (!name || !args[i]!.startsWith('--') || !names.includes(name) || args[i + 1] === undefined) {
+      throw new UsageError(`unexpected argument "${args[i]}"`);
+    }
+    options[name] = args[i + 1];
+  }
+  return options;
 }
 
 runCli(process.argv.slice(2)).then(

@@ -35,8 +35,35 @@ export const settings = {
     100,
     'Tries of an event that keeps failing before it is parked (recorded, logged, shown by `projections status`) and skipped.',
   ),
+  brokerEmail: optionalText(
+    'BROKER_EMAIL',
+    'Email of the one broker account (receives commissions, lists items). Created at start-up when absent, with `BROKER_PASSWORD`; without it no broker exists until `npm run cli -- broker provision` creates one.',
+    { test: /^\S+@\S+\.\S+$/, allowed: 'expected an email address' },
+  ),
+  brokerPassword: optionalText('BROKER_PASSWORD', 'Password of the broker account when it is created (5-128 characters); an existing broker keeps its password (reset it with the CLI).', {
+    test: /^.{5,128}$/s,
+    allowed: 'expected 5 to 128 characters',
+  }),
+  readYourWritesTimeoutMs: integer(
+    'READ_YOUR_WRITES_TIMEOUT_MS',
+    5000,
+    0,
+    60000,
+    'How long a query given an `X-Event-Position` waits for the read models before answering 503 with `Retry-After`.',
+  ),
   logLevel: oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info', 'Least severe level written to the JSON log (stdout for the server, stderr for the CLI).'),
   shutdownTimeoutMs: integer('SHUTDOWN_TIMEOUT_MS', 10000, 0, 600000, 'On SIGTERM/SIGINT, how long in-flight requests may take to finish before connections are cut.'),
+  // The key settings take no pattern: a refused value is quoted in the error, and a key
+  // must not end up in a log. infra/auth/keys.ts checks them and names the variable only.
+  jwtPrivateKey: optionalText(
+    'JWT_PRIVATE_KEY',
+    'PEM private key access tokens are signed with: RSA of 2048+ bits (RS256), EC P-256 (ES256) or Ed25519 (EdDSA); line breaks may be written as `\\n`. Set together with `JWT_PUBLIC_KEY`. With neither this nor `JWT_KEY_FILE`, a key is generated once into `DATA_DIR/jwt-signing-key.json`.',
+  ),
+  jwtPublicKey: optionalText('JWT_PUBLIC_KEY', 'PEM public key of `JWT_PRIVATE_KEY` (the pair is checked at start-up); line breaks may be written as `\\n`.'),
+  jwtKeyFile: optionalText('JWT_KEY_FILE', 'Path of a private JWK (JSON) to sign access tokens with, instead of the PEM pair; its `kid` and `alg` are used when present.'),
+  jwtIssuer: text('JWT_ISSUER', 'marketplace', '`iss` of the access tokens issued; tokens with another are refused.'),
+  jwtAudience: text('JWT_AUDIENCE', 'marketplace-api', '`aud` of the access tokens issued; tokens for another are refused.'),
+  jwtLifetimeSeconds: integer('JWT_LIFETIME_SECONDS', 86400, 60, 2592000, 'How long an access token is valid, in seconds.'),
 } satisfies Record<string, Setting<unknown>>;
 
 type Settings = typeof settings;
@@ -48,6 +75,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = Object.fromEntries(Object.entries(settings).map(([key, setting]) => [key, setting.parse(env[setting.name])])) as Config;
   if (parsed.eventStore === 'esdb' && !parsed.eventStoreConnectionString) {
     throw new ConfigError('EVENTSTORE_CONNECTION_STRING is required when EVENT_STORE=esdb (e.g. esdb://localhost:2113?tls=false)');
+  }
+  if (Boolean(parsed.brokerEmail) !== Boolean(parsed.brokerPassword)) {
+    throw new ConfigError('BROKER_EMAIL and BROKER_PASSWORD are set together (or neither)');
   }
   if (parsed.readStore === 'mongo' && !parsed.mongodbUri) {
     throw new ConfigError('MONGODB_URI is required when READ_STORE=mongo (e.g. mongodb://localhost:27017)');

@@ -1,4 +1,13 @@
-import type { Middleware } from 'koa';
+import { STATUS_CODES } from 'node:http';
+import type { Context, Middleware } from 'koa';
+import { StreamStateMismatch, TooMuchContention } from '../../command-handlers/handle-command.js';
+import { InvalidCredentials } from '../../command-handlers/identity.js';
+import { BusinessRuleViolation } from '../../domain/decider.js';
+import { EventStoreUnavailable, WrongExpectedVersion } from '../event-store/event-store.js';
+import { InvalidCursor } from '../read-store/read-store.js';
+import { ReadModelsNotCaughtUp } from '../subscriptions/consistency.js';
+import { isTransient } from '../subscriptions/transient.js';
+import { httpMessages } from './messages.js';
 
 /**
  * An error the client caused or may see, with its HTTP status. Everything else is a bug:
@@ -10,6 +19,8 @@ export class HttpError extends Error {
     readonly status: number,
     message: string,
     readonly headers: Record<string, string> = {},
+    /** Extra problem-details members (e.g. `violations`). */
+    readonly details: Record<string, unknown> = {},
   ) {
     super(message);
   }
@@ -21,25 +32,40 @@ export function errorBodies(log: (error: unknown) => void): Middleware {
     try {
       await next();
       // The router answers 404/405/501 without a body: give those the same JSON shape.
-      if (ctx.status >= 400 && ctx.body == null) throw new HttpError(ctx.status, ctx.status === 404 ? 'Not found' : ctx.message);
+      if (ctx.status >= 400 && ctx.body == null) throw new HttpError(ctx.status, ctx.status === 404 ? httpMessages.notFound : ctx.message);
     } catch (error) {
-      const known = toHttpError(error);
-      if (!known) log(error);
-      const status = known?.status ?? 500;
-      const message = known?.message ?? 'Internal server error';
-      ctx.status = status;
-      ctx.set(known?.headers ?? {});
-      ctx.type = 'application/json';
-      ctx.body = { code: status, message, status, title: message };
+      renderError(ctx, error, log);
     }
   };
 }
 
+export function renderError(ctx: Context, error: unknown, log: (error: unknown) => void): void {
+  const known = toHttpError(error);
+  if (!known) log(error);
+  const status = known?.status ?? 500;
+  const message = known?.message ?? httpMessages.internal;
+  ctx.status = status;
+  ctx.set(known?.headers ?? {});
+  ctx.type = 'application/json';
+  // `{ code, message }` is the contract; the RFC 9457 members ride along.
+  ctx.body = { code: status, message, type: 'about:blank', title: STATUS_CODES[status] ?? 'Error', status, detail: message, ...known?.details };
+}
+
+/** What each failure means to a client. Anything not listed is a bug (500). */
 function toHttpError(error: unknown): HttpError | null {
   if (error instanceof HttpError) return error;
-  // Errors koa and its body parsers raise for bad client input carry `expose` and a 4xx status.
+  if (error instanceof BusinessRuleViolation) return new HttpError(error.code === 'user_not_found' ? 404 : 422, error.message);
+  if (error instanceof InvalidCredentials) return new HttpError(401, error.message);
+  if (error instanceof StreamStateMismatch) return error.expected === 'existing' ? new HttpError(404, httpMessages.notFound) : new HttpError(409, httpMessages.conflict);
+  if (error instanceof TooMuchContention) return new HttpError(409, httpMessages.conflict, { 'Retry-After': '1' });
+  if (error instanceof WrongExpectedVersion) return new HttpError(412, httpMessages.stateChanged);
+  if (error instanceof InvalidCursor) return new HttpError(400, httpMessages.invalidCursor);
+  if (error instanceof ReadModelsNotCaughtUp) return new HttpError(503, httpMessages.notCaughtUp, { 'Retry-After': '1' });
+  if (error instanceof EventStoreUnavailable || isTransient(error)) return new HttpError(503, httpMessages.storeUnavailable, { 'Retry-After': '5' });
+  // Errors koa and its body parser raise for bad client input carry `expose` and a 4xx status.
   const candidate = error as { status?: unknown; expose?: unknown; message?: unknown };
   if (typeof candidate?.status === 'number' && candidate.status >= 400 && candidate.status < 500 && candidate.expose) {
+    if (candidate.status === 413) return new HttpError(413, httpMessages.bodyTooLarge);
     return new HttpError(candidate.status, String(candidate.message));
   }
   return null;

@@ -1,22 +1,87 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import Koa from 'koa';
-import { errorBodies } from './errors.js';
+import { bodyParser } from '@koa/bodyparser';
+import Router from '@koa/router';
+import Koa, { type Middleware } from 'koa';
+import { v4 as uuid } from 'uuid';
+import type { TokenService } from '../auth/tokens.js';
+import type { ConsistencyGate } from '../subscriptions/consistency.js';
+import { authenticate, type AuthState, type SignedOutTokens } from './auth.js';
+import { errorBodies, HttpError } from './errors.js';
+import { idempotentRequests } from './idempotency.js';
+import { httpMessages } from './messages.js';
 import { probeRoutes, type Dependency } from './probes.js';
+import { readYourWrites } from './read-your-writes.js';
+import { billingRoutes } from './routes/billing.js';
+import type { ApiServices } from './routes/context.js';
+import { identityRoutes, publicIdentityRoutes } from './routes/identity.js';
+
+export interface ApiOptions {
+  services: ApiServices;
+  tokens: TokenService;
+  signedOut: SignedOutTokens;
+  gate: ConsistencyGate;
+  readYourWritesTimeoutMs: number;
+}
 
 export interface HttpAppOptions {
   dependencies: Dependency[];
   logError(error: unknown): void;
+  /** The product's endpoints; without it only the probes are served. */
+  api?: ApiOptions;
 }
+
+const ONE_MEGABYTE = '1mb';
 
 export function createHttpApp(options: HttpAppOptions): Koa {
   const app = new Koa();
   // Errors are answered by `errorBodies`; Koa's own handler would print them a second time.
   app.silent = true;
+  app.use(requestIds());
   app.use(errorBodies(options.logError));
   const probes = probeRoutes(options.dependencies);
   app.use(probes.routes()).use(probes.allowedMethods());
+  if (options.api) mountApi(app, options.api, options.logError);
   return app;
+}
+
+function mountApi(app: Koa, api: ApiOptions, logError: (error: unknown) => void): void {
+  app.use(
+    bodyParser({
+      enableTypes: ['json'],
+      jsonLimit: ONE_MEGABYTE,
+      onError: () => {
+        throw new HttpError(400, httpMessages.malformedJson);
+      },
+    }),
+  );
+  const open = publicIdentityRoutes(api.services);
+  app.use(open.routes()).use(open.allowedMethods());
+
+  const idempotency = idempotentRequests(
+    { eventStore: api.services.eventStore, newId: api.services.newId, now: Date.now, logError },
+    (ctx) => (ctx.state as AuthState).caller.userId,
+  );
+  const secured = new Router<AuthState>();
+  secured.use(authenticate(api.tokens, api.signedOut));
+  secured.use(onlyFor('POST', idempotency));
+  secured.use(onlyFor('GET', readYourWrites(api.gate, api.readYourWritesTimeoutMs)));
+  for (const routes of [identityRoutes(api.services), billingRoutes(api.services)]) secured.use(routes.routes(), routes.allowedMethods());
+  app.use(secured.routes()).use(secured.allowedMethods());
+}
+
+function onlyFor(method: string, middleware: Middleware): Middleware {
+  return (ctx, next) => (ctx.method === method ? middleware(ctx, next) : next());
+}
+
+/** A request id per request (the caller's `X-Correlation-Id` when it sends one), echoed back. */
+function requestIds(): Middleware {
+  return async (ctx, next) => {
+    const given = ctx.get('x-correlation-id');
+    ctx.state.requestId = /^[\x21-\x7e]{1,128}$/.test(given) ? given : uuid();
+    ctx.set('X-Correlation-Id', ctx.state.requestId as string);
+    await next();
+  };
 }
 
 export interface RunningServer {

@@ -101,16 +101,24 @@ export class ProjectionRunner {
     return { name: this.handler.name, state: this.state, position: this.position, lastError: this.lastError };
   }
 
+  hasReached(position: Position): boolean {
+    return this.position !== null && comparePositions(this.position, position) >= 0;
+  }
+
   /** Resolves once every event up to `position` has been handled and committed (read-your-writes). */
   waitFor(position: Position, signal?: AbortSignal): Promise<void> {
-    if (this.position && comparePositions(this.position, position) >= 0) return Promise.resolve();
+    if (this.hasReached(position) || signal?.aborted) return Promise.resolve();
     return new Promise((resolve) => {
       const waiter = { position, resolve };
       this.waiters.push(waiter);
-      signal?.addEventListener('abort', () => {
-        this.waiters = this.waiters.filter((w) => w !== waiter);
-        resolve();
-      });
+      signal?.addEventListener(
+        'abort',
+        () => {
+          this.waiters = this.waiters.filter((w) => w !== waiter);
+          resolve();
+        },
+        { once: true },
+      );
     });
   }
 

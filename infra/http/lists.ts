@@ -1,0 +1,33 @@
+/**
+ * List parameters shared by every list endpoint: `limit` (default 50, 1..500) and an
+ * opaque `cursor` for the next page, announced in a `Link: <…>; rel="next"` header so
+ * endpoints that return a plain JSON array keep returning one.
+ */
+import type { Context } from 'koa';
+import { DEFAULT_LIMIT, MAX_LIMIT } from '../read-store/read-store.js';
+import { HttpError } from './errors.js';
+import { httpMessages } from './messages.js';
+
+export interface Page {
+  limit: number;
+  after?: string;
+}
+
+export function pageOf(ctx: Context): Page {
+  const { limit, cursor } = ctx.query;
+  let parsed = DEFAULT_LIMIT;
+  if (limit !== undefined) {
+    if (typeof limit !== 'string' || !/^\d{1,4}$/.test(limit) || Number(limit) < 1 || Number(limit) > MAX_LIMIT) {
+      throw new HttpError(422, httpMessages.invalidLimit);
+    }
+    parsed = Number(limit);
+  }
+  if (cursor !== undefined && (typeof cursor !== 'string' || cursor.length > 2048)) throw new HttpError(400, httpMessages.invalidCursor);
+  return { limit: parsed, after: cursor };
+}
+
+export function linkNextPage(ctx: Context, next: string | undefined, limit: number): void {
+  if (!next) return;
+  const params = new URLSearchParams({ limit: String(limit), cursor: next });
+  ctx.set('Link', `<${ctx.path}?${params.toString()}>; rel="next"`);
+}

@@ -1,0 +1,21 @@
+/** Texts the HTTP layer answers with; the ones quoted by the specification are exact. */
+export const httpMessages = {
+  notFound: 'Not found',
+  operationDenied: 'Operation denied',
+  missingIfMatch: 'Missing If-Match header',
+  stateChanged: 'State of resource has changed',
+  idempotencyKeyReused: 'Idempotency key reused with a different request',
+  idempotencyKeyInvalid: 'Idempotency-Key must be 1 to 255 visible characters',
+  idempotencyInProgress: 'A request with this Idempotency-Key is still being processed; retry later',
+  unauthorized: 'Unauthorized: a valid access token is required',
+  tokenRevoked: 'Unauthorized: the access token was signed out',
+  conflict: 'The resource changed while the request was processed; retry',
+  notCaughtUp: 'The read models have not caught up with the given position yet; retry',
+  invalidPosition: 'Invalid event position',
+  invalidCursor: 'Invalid cursor',
+  invalidLimit: 'violation at \'limit\': This value should be between 1 and 500.',
+  malformedJson: 'Malformed JSON body',
+  bodyTooLarge: 'Request body too large (limit 1 MB)',
+  storeUnavailable: 'The service is temporarily unavailable; retry',
+  internal: 'Internal server error',
+} as const;

@@ -1,0 +1,45 @@
+/** /api/v1/billing/*: the caller's own account only (the user id comes from the token, never from the request). */
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import { depositMoney, withdrawMoney } from '../../../command-handlers/billing.js';
+import { getAccount, listOperations } from '../../../read-api/billing.js';
+import type { AuthState } from '../auth.js';
+import { HttpError } from '../errors.js';
+import { linkNextPage, pageOf } from '../lists.js';
+import { httpMessages } from '../messages.js';
+import { etagOf, expectedRevisionOf } from '../preconditions.js';
+import { announcePosition } from '../read-your-writes.js';
+import { moneyMovementBody } from '../schemas/billing.js';
+import { toMoney, validate } from '../validation.js';
+import { bodyOf, metadataOf, type ApiServices } from './context.js';
+
+export function billingRoutes(services: ApiServices): Router<AuthState> {
+  const router = new Router<AuthState>();
+
+  router.get('/api/v1/billing/account', async (ctx) => {
+    const found = await getAccount(services.readStore, ctx.state.caller.userId);
+    if (!found) throw new HttpError(404, httpMessages.notFound);
+    ctx.set('ETag', etagOf(found.revision));
+    ctx.body = { id: found.id, amount: toMoney(found.amount), createdAt: found.createdAt, updatedAt: found.updatedAt };
+  });
+
+  const movement = (move: typeof depositMoney) => async (ctx: Context & { state: AuthState }) => {
+    const expectedRevision = expectedRevisionOf(ctx);
+    const { amount } = validate(moneyMovementBody, bodyOf(ctx));
+    const operationId = typeof ctx.state.operationId === 'string' ? ctx.state.operationId : services.newId();
+    const result = await move(services, { userId: ctx.state.caller.userId, amount, operationId, expectedRevision }, metadataOf(ctx));
+    announcePosition(ctx, result.position);
+    ctx.set('ETag', etagOf(result.revision));
+    ctx.status = 204;
+  };
+  router.post('/api/v1/billing/account/deposit', movement(depositMoney));
+  router.post('/api/v1/billing/account/withdraw', movement(withdrawMoney));
+
+  router.get('/api/v1/billing/operations', async (ctx) => {
+    const page = pageOf(ctx);
+    const { items, next } = await listOperations(services.readStore, ctx.state.caller.userId, page);
+    linkNextPage(ctx, next, page.limit);
+    ctx.body = items.map((op) => ({ ...op, amount: toMoney(op.amount) }));
+  });
+  return router;
+}

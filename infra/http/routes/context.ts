@@ -1,0 +1,26 @@
+import type { CommandEnvironment } from '../../../command-handlers/handle-command.js';
+import type { PasswordHashing } from '../../../command-handlers/identity.js';
+import type { TokenService } from '../../auth/tokens.js';
+import type { EventMetadata } from '../../event-store/event-store.js';
+import type { ReadStore } from '../../read-store/read-store.js';
+import type { Context } from 'koa';
+
+/** Everything the API's routes work with, built once by the composition root. */
+export interface ApiServices extends CommandEnvironment {
+  readStore: ReadStore;
+  tokens: TokenService;
+  passwords: PasswordHashing;
+  now(): Date;
+  /** Remembers a token signed out by this process at once (the read model follows). */
+  rememberSignedOut(tokenId: string, expiresAt: Date): void;
+}
+
+/** The request id travels as the correlation id of every event the request causes. */
+export function metadataOf(ctx: Context): EventMetadata {
+  const requestId = typeof ctx.state.requestId === 'string' ? ctx.state.requestId : undefined;
+  return requestId ? { correlationId: requestId } : {};
+}
+
+export function bodyOf(ctx: Context): unknown {
+  return (ctx.request as { body?: unknown }).body;
+}

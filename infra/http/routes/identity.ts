@@ -1,0 +1,57 @@
+/** /api/v1/identity/* and the JWKS. */
+import Router from '@koa/router';
+import { logIn, logOut, registerUser, updateProfile } from '../../../command-handlers/identity.js';
+import { getProfile } from '../../../read-api/identity.js';
+import type { AuthState } from '../auth.js';
+import { HttpError } from '../errors.js';
+import { httpMessages } from '../messages.js';
+import { announcePosition } from '../read-your-writes.js';
+import { loginBody, registerBody, updateProfileBody } from '../schemas/identity.js';
+import { validate } from '../validation.js';
+import { bodyOf, metadataOf, type ApiServices } from './context.js';
+
+export function publicIdentityRoutes(services: ApiServices): Router {
+  const router = new Router();
+  router.post('/api/v1/identity/register', async (ctx) => {
+    const body = validate(registerBody, bodyOf(ctx));
+    const { user, position } = await registerUser(services, { ...body, phone: body.phone ?? null }, metadataOf(ctx));
+    announcePosition(ctx, position);
+    ctx.status = 201;
+    ctx.body = user;
+  });
+  router.post('/api/v1/identity/login', async (ctx) => {
+    const { email, password } = validate(loginBody, bodyOf(ctx));
+    const found = await logIn(services, email, password);
+    const { accessToken } = await services.tokens.issue({ userId: found.userId!, email: found.email!, role: found.role! });
+    ctx.body = { accessToken };
+  });
+  router.get('/.well-known/jwks.json', (ctx) => {
+    ctx.set('Cache-Control', 'public, max-age=300');
+    ctx.body = services.tokens.jwks();
+  });
+  return router;
+}
+
+export function identityRoutes(services: ApiServices): Router<AuthState> {
+  const router = new Router<AuthState>();
+  router.post('/api/v1/identity/logout', async (ctx) => {
+    const { userId, jti, exp } = ctx.state.caller;
+    const expiresAt = new Date(exp * 1000);
+    services.rememberSignedOut(jti, expiresAt);
+    const { position } = await logOut(services, userId, jti, expiresAt, metadataOf(ctx));
+    announcePosition(ctx, position);
+    ctx.status = 204;
+  });
+  router.get('/api/v1/identity/profile', async (ctx) => {
+    const profile = await getProfile(services.readStore, ctx.state.caller.userId);
+    if (!profile) throw new HttpError(404, httpMessages.notFound);
+    ctx.body = profile;
+  });
+  router.put('/api/v1/identity/profile', async (ctx) => {
+    const body = validate(updateProfileBody, bodyOf(ctx));
+    const { user, position } = await updateProfile(services, ctx.state.caller.userId, { ...body, phone: body.phone ?? null }, metadataOf(ctx));
+    announcePosition(ctx, position);
+    ctx.body = user;
+  });
+  return router;
+}

@@ -1,0 +1,64 @@
+/**
+ * A real listening API server for HTTP tests, in this process, on a fresh data directory:
+ * embedded stores, or EventStoreDB over the gRPC double (`eventStore: 'esdb'`).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { provisionBroker } from '../../command-handlers/identity.js';
+import { loadConfig, type Config } from '../../infra/config/config.js';
+import { createHttpApp, listen } from '../../infra/http/server.js';
+import { createLogger } from '../../infra/log.js';
+import { openSystem, type System } from '../../infra/system.js';
+import { startEsdbDouble } from './esdb-double/index.js';
+
+export interface ApiServer {
+  baseUrl: string;
+  system: System;
+  config: Config;
+  close(): Promise<void>;
+}
+
+export interface ApiServerOptions {
+  eventStore?: 'embedded' | 'esdb';
+  env?: Record<string, string>;
+}
+
+export const BROKER = { email: 'broker@market.test', password: 'broker-secret' };
+
+export async function startApiServer(options: ApiServerOptions = {}): Promise<ApiServer> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'market-api-'));
+  const double = options.eventStore === 'esdb' ? await startEsdbDouble() : null;
+  const config = loadConfig({
+    DATA_DIR: dataDir,
+    EMBEDDED_DURABILITY: 'normal',
+    BROKER_EMAIL: BROKER.email,
+    BROKER_PASSWORD: BROKER.password,
+    ...(double ? { EVENT_STORE: 'esdb', EVENTSTORE_CONNECTION_STRING: double.connectionString } : {}),
+    ...options.env,
+  });
+  const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
+  const system = await openSystem(config, logger);
+  await provisionBroker(system.services, { ...BROKER, resetPassword: false });
+  for (const runner of system.runners) runner.start();
+  const app = createHttpApp({
+    dependencies: [{ name: 'eventStore', ping: () => system.eventStore.ping() }],
+    logError: (error) => {
+      // A 500 in a test is a bug: make it visible.
+      console.error('request failed:', error);
+    },
+    api: { services: system.services, tokens: system.tokens, signedOut: system.signedOut, gate: system.gate, readYourWritesTimeoutMs: config.readYourWritesTimeoutMs },
+  });
+  const server = await listen(app, 0, '127.0.0.1');
+  return {
+    baseUrl: `http://127.0.0.1:${server.port}`,
+    system,
+    config,
+    async close() {
+      await server.close(1000);
+      await system.close();
+      await double?.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
