@@ -1,11 +1,16 @@
-/** The texts users read when a business rule refuses a command: written once, here. */
+/** The texts users read when a business rule refuses a command: written once, here (exact where the specification quotes them). */
 export const messages = {
+  notFound: 'Not found',
+  operationDenied: 'Operation denied',
   notEnoughMoney: 'Not enough money on the account',
   accountNotOpen: 'The billing account does not exist',
   accountAlreadyOpen: 'The billing account already exists',
   emailTaken: (email: string) => `user with email "${email}" already exists`,
-  userNotFound: 'Not found',
   userAlreadyRegistered: 'The user is already registered',
   wrongCredentials: 'email or password is incorrect',
   paymentDeclinedNotEnoughMoney: 'not enough money',
+  itemDoesNotExist: 'trading item does not exist',
+  noItemsForSale: 'no trading items for sale',
+  cannotCancel: 'cannot cancel order',
+  dealNotPaid: 'the deal has not been paid yet',
 } as const;

@@ -66,7 +66,7 @@ function decide(command: UserCommand, state: UserState): UserEvent[] {
     const { type: _type, ...data } = command;
     return [{ type: 'UserRegistered', data }];
   }
-  if (!state.registered) throw new BusinessRuleViolation('user_not_found', messages.userNotFound);
+  if (!state.registered) throw new BusinessRuleViolation('user_not_found', messages.notFound);
   const userId = state.userId!;
   switch (command.type) {
     case 'UpdateProfile': {

@@ -1,0 +1,345 @@
+/**
+ * The market of one item: who holds its units, its order book, and its deals in progress.
+ * Everything that can change which unit is where (placing, matching, canceling, settling)
+ * is decided here, against this one stream, so a unit can never be in two deals or sold
+ * twice: two commands that would both take it are decided one after the other, and an
+ * append from a stale state is refused by the expected revision.
+ *
+ * Matching happens when an order is placed: a purchase at P takes the cheapest resting
+ * sell order at or below P (oldest first) not owned by the buyer; a sell at A takes the
+ * highest resting purchase at or above A (oldest first) not owned by the seller. The
+ * resting order sets the terms. The state uses persistent collections (immutable.js):
+ * each event changes a few entries without copying a book of thousands of orders.
+ */
+import { List, Map as IMap } from 'immutable';
+import { BusinessRuleViolation, type Decider } from '../decider.js';
+import { commissionOf, type Cents } from '../money.js';
+import { messages } from '../messages.js';
+import { initialSellOrderId, type DealTerms, type MarketEvent, type OrderStatus, type Side } from './events.js';
+
+export interface ActiveOrder {
+  orderId: string;
+  side: Side;
+  ownerId: string;
+  price: Cents;
+  commission: Cents;
+  /** Placement order within this market: earlier is older (time priority). */
+  seq: number;
+  status: OrderStatus;
+  dealId: string | null;
+  createdAt: string;
+}
+
+/** What is kept of an order once it is done (approved, failed or canceled). */
+export interface ClosedOrder {
+  orderId: string;
+  ownerId: string;
+  side: Side;
+  status: OrderStatus;
+  price: Cents;
+  commission: Cents;
+  createdAt: string;
+  closedAt: string;
+}
+
+export interface Holding {
+  owned: number;
+  /** Units under a sell order (resting or in a deal). */
+  onSale: number;
+}
+
+export interface OpenDeal extends DealTerms {
+  paid: boolean;
+}
+
+export interface MarketState {
+  listed: boolean;
+  itemId: string;
+  name: string;
+  commissionBasisPoints: number;
+  brokerId: string;
+  nextSeq: number;
+  active: IMap<string, ActiveOrder>;
+  /** Resting sell orders by price, each level in time order. */
+  asks: IMap<Cents, List<string>>;
+  /** Resting purchase orders by price, each level in time order. */
+  bids: IMap<Cents, List<string>>;
+  holdings: IMap<string, Holding>;
+  deals: IMap<string, OpenDeal>;
+  closed: IMap<string, ClosedOrder>;
+}
+
+export type MarketCommand =
+  | { type: 'ListItem'; itemId: string; name: string; initialCount: number; initialPrice: Cents; commissionBasisPoints: number; brokerId: string; at: string }
+  | { type: 'PlacePurchaseOrder'; orderId: string; buyerId: string; price: Cents; dealId: string; at: string }
+  | { type: 'PlaceSellOrder'; orderId: string; sellerId: string; price: Cents; dealId: string; at: string }
+  | { type: 'CancelOrder'; orderId: string; side: Side; requesterId: string; at: string }
+  | { type: 'MarkDealPaid'; dealId: string; at: string }
+  | { type: 'FailDeal'; dealId: string; reason: string; at: string }
+  | { type: 'CompleteDeal'; dealId: string; at: string };
+
+function initialState(): MarketState {
+  return {
+    listed: false,
+    itemId: '',
+    name: '',
+    commissionBasisPoints: 0,
+    brokerId: '',
+    nextSeq: 0,
+    active: IMap(),
+    asks: IMap(),
+    bids: IMap(),
+    holdings: IMap(),
+    deals: IMap(),
+    closed: IMap(),
+  };
+}
+
+function refuse(code: string, message: string): never {
+  throw new BusinessRuleViolation(code, message);
+}
+
+function decide(command: MarketCommand, state: MarketState): MarketEvent[] {
+  if (command.type === 'ListItem') {
+    if (state.listed) return [];
+    const { type: _type, ...data } = command;
+    return [{ type: 'ItemListed', data }];
+  }
+  if (!state.listed) refuse('item_not_found', messages.itemDoesNotExist);
+  const itemId = state.itemId;
+  switch (command.type) {
+    case 'PlacePurchaseOrder': {
+      if (isKnown(state, command.orderId)) return [];
+      const commission = commissionOf(command.price, state.commissionBasisPoints);
+      const placed: MarketEvent = { type: 'PurchaseOrderPlaced', data: { itemId, orderId: command.orderId, buyerId: command.buyerId, price: command.price, commission, at: command.at } };
+      const ask = bestAsk(state, command.price, command.buyerId);
+      if (!ask) return [placed];
+      return [placed, dealOpened(state, command.dealId, { purchaseOrderId: command.orderId, buyerId: command.buyerId }, ask, command.at)];
+    }
+    case 'PlaceSellOrder': {
+      if (isKnown(state, command.orderId)) return [];
+      const holding = state.holdings.get(command.sellerId);
+      if (!holding || holding.owned - holding.onSale < 1) refuse('no_items_for_sale', messages.noItemsForSale);
+      const commission = commissionOf(command.price, state.commissionBasisPoints);
+      const placed: MarketEvent = { type: 'SellOrderPlaced', data: { itemId, orderId: command.orderId, sellerId: command.sellerId, price: command.price, commission, at: command.at } };
+      const bid = bestBid(state, command.price, command.sellerId);
+      if (!bid) return [placed];
+      return [placed, dealOpened(state, command.dealId, { sellOrderId: command.orderId, sellerId: command.sellerId }, bid, command.at)];
+    }
+    case 'CancelOrder':
+      return decideCancel(state, command);
+    case 'MarkDealPaid': {
+      const deal = state.deals.get(command.dealId);
+      if (!deal || deal.paid) return [];
+      return [{ type: 'DealPaid', data: { itemId, dealId: deal.dealId, purchaseOrderId: deal.purchaseOrderId, sellOrderId: deal.sellOrderId, at: command.at } }];
+    }
+    case 'FailDeal': {
+      const deal = state.deals.get(command.dealId);
+      if (!deal || deal.paid) return [];
+      const { dealId, itemName, purchaseOrderId, sellOrderId, buyerId, price } = deal;
+      return [{ type: 'DealFailed', data: { itemId, itemName, dealId, purchaseOrderId, sellOrderId, buyerId, price, reason: command.reason, at: command.at } }];
+    }
+    case 'CompleteDeal': {
+      const deal = state.deals.get(command.dealId);
+      if (!deal) return [];
+      if (!deal.paid) refuse('deal_not_paid', messages.dealNotPaid);
+      const { paid: _paid, ...terms } = deal;
+      return [{ type: 'DealCompleted', data: { ...terms, at: command.at } }];
+    }
+  }
+}
+
+function decideCancel(state: MarketState, command: Extract<MarketCommand, { type: 'CancelOrder' }>): MarketEvent[] {
+  const order = state.active.get(command.orderId);
+  const closed = state.closed.get(command.orderId);
+  const known = order ?? closed;
+  if (!known || known.side !== command.side) refuse('order_not_found', messages.notFound);
+  if (known.ownerId !== command.requesterId) refuse('operation_denied', messages.operationDenied);
+  // Canceling is naturally idempotent: a second cancel of a canceled order changes nothing.
+  if (closed) return closed.status === 'canceled' ? [] : refuse('cannot_cancel', messages.cannotCancel);
+  if (order!.status !== 'pending') refuse('cannot_cancel', messages.cannotCancel);
+  return [{ type: 'OrderCanceled', data: { itemId: state.itemId, orderId: command.orderId, side: command.side, ownerId: command.requesterId, at: command.at } }];
+}
+
+function isKnown(state: MarketState, orderId: string): boolean {
+  return state.active.has(orderId) || state.closed.has(orderId);
+}
+
+/** The cheapest resting sell order at or below `limit`, oldest first, not the buyer's own. */
+function bestAsk(state: MarketState, limit: Cents, buyerId: string): ActiveOrder | null {
+  const prices = state.asks.keySeq().filter((p) => p <= limit).sort((a, b) => a - b);
+  return firstOfOthers(state, state.asks, prices, buyerId);
+}
+
+/** The highest resting purchase order at or above `limit`, oldest first, not the seller's own. */
+function bestBid(state: MarketState, limit: Cents, sellerId: string): ActiveOrder | null {
+  const prices = state.bids.keySeq().filter((p) => p >= limit).sort((a, b) => b - a);
+  return firstOfOthers(state, state.bids, prices, sellerId);
+}
+
+function firstOfOthers(state: MarketState, book: IMap<Cents, List<string>>, prices: Iterable<Cents>, excluded: string): ActiveOrder | null {
+  for (const price of prices) {
+    for (const orderId of book.get(price) ?? List<string>()) {
+      const order = state.active.get(orderId)!;
+      if (order.ownerId !== excluded) return order;
+    }
+  }
+  return null;
+}
+
+function dealOpened(
+  state: MarketState,
+  dealId: string,
+  incoming: { purchaseOrderId: string; buyerId: string } | { sellOrderId: string; sellerId: string },
+  resting: ActiveOrder,
+  at: string,
+): MarketEvent {
+  const sides =
+    'purchaseOrderId' in incoming
+      ? { ...incoming, sellOrderId: resting.orderId, sellerId: resting.ownerId }
+      : { ...incoming, purchaseOrderId: resting.orderId, buyerId: resting.ownerId };
+  return {
+    type: 'DealOpened',
+    data: {
+      dealId,
+      itemId: state.itemId,
+      itemName: state.name,
+      ...sides,
+      brokerId: state.brokerId,
+      price: resting.price,
+      buyerCommission: resting.commission,
+      // The broker pays no commission to itself.
+      sellerCommission: sides.sellerId === state.brokerId ? 0 : resting.commission,
+      at,
+    },
+  };
+}
+
+function evolve(state: MarketState, event: MarketEvent): MarketState {
+  switch (event.type) {
+    case 'ItemListed': {
+      const { itemId, name, initialCount, initialPrice, commissionBasisPoints, brokerId, at } = event.data;
+      const commission = commissionOf(initialPrice, commissionBasisPoints);
+      const ids = Array.from({ length: initialCount }, (_, unit) => initialSellOrderId(itemId, unit));
+      const active = IMap<string, ActiveOrder>().withMutations((orders) => {
+        ids.forEach((orderId, seq) =>
+          orders.set(orderId, { orderId, side: 'sell', ownerId: brokerId, price: initialPrice, commission, seq, status: 'pending', dealId: null, createdAt: at }),
+        );
+      });
+      return {
+        ...state,
+        listed: true,
+        itemId,
+        name,
+        commissionBasisPoints,
+        brokerId,
+        nextSeq: initialCount,
+        active,
+        asks: initialCount > 0 ? IMap([[initialPrice, List(ids)]]) : IMap(),
+        holdings: IMap([[brokerId, { owned: initialCount, onSale: initialCount }]]),
+      };
+    }
+    case 'PurchaseOrderPlaced': {
+      const { orderId, buyerId, price, commission, at } = event.data;
+      const order: ActiveOrder = { orderId, side: 'purchase', ownerId: buyerId, price, commission, seq: state.nextSeq, status: 'pending', dealId: null, createdAt: at };
+      return rest({ ...state, nextSeq: state.nextSeq + 1, active: state.active.set(orderId, order) }, order);
+    }
+    case 'SellOrderPlaced': {
+      const { orderId, sellerId, price, commission, at } = event.data;
+      const order: ActiveOrder = { orderId, side: 'sell', ownerId: sellerId, price, commission, seq: state.nextSeq, status: 'pending', dealId: null, createdAt: at };
+      const holdings = state.holdings.update(sellerId, (h) => ({ owned: h?.owned ?? 0, onSale: (h?.onSale ?? 0) + 1 }));
+      return rest({ ...state, nextSeq: state.nextSeq + 1, active: state.active.set(orderId, order), holdings }, order);
+    }
+    case 'DealOpened': {
+      const { dealId, purchaseOrderId, sellOrderId } = event.data;
+      const { at: _at, ...terms } = event.data;
+      let next = unrest(unrest(state, purchaseOrderId), sellOrderId);
+      next = withStatus(next, purchaseOrderId, 'paymentPending', dealId);
+      next = withStatus(next, sellOrderId, 'dealPending', dealId);
+      return { ...next, deals: next.deals.set(dealId, { ...terms, paid: false }) };
+    }
+    case 'DealPaid': {
+      const { dealId, purchaseOrderId, sellOrderId } = event.data;
+      let next = withStatus(state, purchaseOrderId, 'paymentSucceeded', dealId);
+      next = withStatus(next, sellOrderId, 'accrualPending', dealId);
+      return { ...next, deals: next.deals.update(dealId, (d) => d && { ...d, paid: true }) };
+    }
+    case 'DealFailed': {
+      const { dealId, purchaseOrderId, sellOrderId } = event.data;
+      const next = close(state, purchaseOrderId, 'paymentFailed', event.data.at);
+      const sell = next.active.get(sellOrderId);
+      const back = sell ? rest(withStatus(next, sellOrderId, 'pending', null), { ...sell, status: 'pending', dealId: null }) : next;
+      return { ...back, deals: back.deals.delete(dealId) };
+    }
+    case 'DealCompleted': {
+      const { dealId, purchaseOrderId, sellOrderId, buyerId, sellerId } = event.data;
+      let next = close(close(state, purchaseOrderId, 'approved', event.data.at), sellOrderId, 'approved', event.data.at);
+      const holdings = next.holdings
+        .update(sellerId, (h) => ({ owned: (h?.owned ?? 1) - 1, onSale: (h?.onSale ?? 1) - 1 }))
+        .update(buyerId, (h) => ({ owned: (h?.owned ?? 0) + 1, onSale: h?.onSale ?? 0 }));
+      next = { ...next, holdings, deals: next.deals.delete(dealId) };
+      return next;
+    }
+    case 'OrderCanceled': {
+      const { orderId, side, ownerId } = event.data;
+      const next = close(unrest(state, orderId), orderId, 'canceled', event.data.at);
+      if (side !== 'sell') return next;
+      return { ...next, holdings: next.holdings.update(ownerId, (h) => ({ owned: h?.owned ?? 0, onSale: (h?.onSale ?? 1) - 1 })) };
+    }
+  }
+}
+
+/** Puts a pending order in its side of the book, at its place in time order within its price. */
+function rest(state: MarketState, order: ActiveOrder): MarketState {
+  const key = order.side === 'sell' ? 'asks' : 'bids';
+  const level = state[key].get(order.price) ?? List<string>();
+  let at = level.size;
+  while (at > 0 && state.active.get(level.get(at - 1)!)!.seq > order.seq) at -= 1;
+  return { ...state, [key]: state[key].set(order.price, level.insert(at, order.orderId)) };
+}
+
+/** Takes an order out of the book (it is in a deal, canceled or gone). */
+function unrest(state: MarketState, orderId: string): MarketState {
+  const order = state.active.get(orderId);
+  if (!order) return state;
+  const key = order.side === 'sell' ? 'asks' : 'bids';
+  const level = state[key].get(order.price);
+  if (!level) return state;
+  const index = level.indexOf(orderId);
+  if (index < 0) return state;
+  const remaining = level.delete(index);
+  return { ...state, [key]: remaining.size > 0 ? state[key].set(order.price, remaining) : state[key].delete(order.price) };
+}
+
+function withStatus(state: MarketState, orderId: string, status: OrderStatus, dealId: string | null): MarketState {
+  const order = state.active.get(orderId);
+  if (!order) return state;
+  return { ...state, active: state.active.set(orderId, { ...order, status, dealId }) };
+}
+
+function close(state: MarketState, orderId: string, status: OrderStatus, at: string): MarketState {
+  const order = state.active.get(orderId);
+  if (!order) return state;
+  const { orderId: id, ownerId, side, price, commission, createdAt } = order;
+  return { ...state, active: state.active.delete(orderId), closed: state.closed.set(orderId, { orderId: id, ownerId, side, status, price, commission, createdAt, closedAt: at }) };
+}
+
+export interface OrderSnapshot {
+  orderId: string;
+  ownerId: string;
+  side: Side;
+  price: Cents;
+  commission: Cents;
+  status: OrderStatus;
+  createdAt: string;
+}
+
+/** An order as it stands, active or closed; null when this market never had it. */
+export function findOrder(state: MarketState, orderId: string): OrderSnapshot | null {
+  const order = state.active.get(orderId) ?? state.closed.get(orderId);
+  if (!order) return null;
+  const { ownerId, side, price, commission, status, createdAt } = order;
+  return { orderId, ownerId, side, price, commission, status, createdAt };
+}
+
+export const market: Decider<MarketState, MarketCommand, MarketEvent> = { initialState, evolve, decide };
