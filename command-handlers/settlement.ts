@@ -1,0 +1,153 @@
+/**
+ * The process managers that settle what a command started, driven by events. Each step
+ * is a command whose effect is idempotent (operation ids derived from the deal or order,
+ * market and order steps that do nothing when already done), so redelivering any event
+ * any number of times — or a crash and restart between two steps — changes nothing more.
+ *
+ * A deal: DealOpened → the buyer pays price + commission (or the payment is declined →
+ * the deal fails). PaymentMade → the broker earns the buyer's commission, the deal is
+ * marked paid, the seller is credited price − seller's commission. AccrualReceived →
+ * the broker earns the seller's commission (none when the broker sold), the deal completes.
+ *
+ * A plain order: OrderCreated → its price is paid from the balance → OrderSucceeded, or
+ * OrderFailed when the payment is declined.
+ */
+import { v5 as uuidv5 } from 'uuid';
+import { account } from '../domain/billing/account.js';
+import { accountStream, type AccountEvent, type PaymentPurpose } from '../domain/billing/events.js';
+import type { Cents } from '../domain/money.js';
+import { customerOrders } from '../domain/ordering/customer-orders.js';
+import { customerOrdersStream, type OrderCreated } from '../domain/ordering/events.js';
+import { marketStream, type DealOpened, type OrderSubmitted } from '../domain/trading/events.js';
+import { market, type MarketCommand } from '../domain/trading/market.js';
+import type { EventMetadata, RecordedEvent } from '../infra/event-store/event-store.js';
+import type { EventHandler } from '../projections/projection.js';
+import { BusinessRuleViolation } from '../domain/decider.js';
+import { openAccount } from './billing.js';
+import { handleCommand, StreamStateMismatch, type CommandEnvironment } from './handle-command.js';
+import { enterMarket, loadMarket } from './trading.js';
+
+export interface SettlementEnvironment extends CommandEnvironment {
+  now(): Date;
+}
+
+const OPERATION_NAMESPACE = 'c8a4b7e2-52d1-4f3e-9b6a-7d0e1f2a3b4c';
+
+/** The id of one step of a deal on an account: the same deal always gets the same ids. */
+export function dealOperationId(dealId: string, step: 'payment' | 'buyer-commission' | 'accrual' | 'seller-commission'): string {
+  return uuidv5(`${dealId}:${step}`, OPERATION_NAMESPACE);
+}
+
+/** Events carry on the request's correlation id; the event itself is the cause of what follows. */
+function causedBy(event: RecordedEvent): EventMetadata {
+  return { correlationId: event.metadata.correlationId ?? event.id, causationId: event.id };
+}
+
+async function onAccount(env: SettlementEnvironment, userId: string, command: Parameters<typeof account.decide>[0], metadata: EventMetadata) {
+  const run = () => handleCommand(env, { decider: account, streamId: accountStream(userId), expects: 'existing', command, metadata });
+  try {
+    return await run();
+  } catch (error) {
+    // A user who trades before the account-opening process manager got to them: every
+    // user has an account, so open it here (idempotently) rather than stall the deal.
+    if (!(error instanceof StreamStateMismatch)) throw error;
+    await openAccount(env, userId, metadata);
+    return run();
+  }
+}
+
+function onMarket(env: SettlementEnvironment, itemId: string, command: MarketCommand, metadata: EventMetadata) {
+  return handleCommand(env, { decider: market, streamId: marketStream(itemId), expects: 'existing', command, metadata });
+}
+
+export function dealSettlement(env: SettlementEnvironment): EventHandler {
+  return {
+    name: 'deal-settlement',
+    kind: 'process-manager',
+    filter: { eventTypePrefixes: ['DealOpened', 'PaymentMade', 'PaymentDeclined', 'AccrualReceived'] },
+    collections: [],
+    async handle(recorded) {
+      const metadata = causedBy(recorded);
+      const at = env.now().toISOString();
+      if (recorded.type === 'DealOpened') {
+        const deal = (recorded as unknown as DealOpened).data;
+        const purpose: PaymentPurpose = { kind: 'deal', dealId: deal.dealId, itemId: deal.itemId, itemName: deal.itemName, commission: deal.buyerCommission };
+        const amount: Cents = deal.price + deal.buyerCommission;
+        await onAccount(env, deal.buyerId, { type: 'PayFromAccount', operationId: dealOperationId(deal.dealId, 'payment'), amount, purpose, at }, metadata);
+        return [];
+      }
+      // Account events of deals only: other payments (plain orders) are someone else's.
+      const event = { type: recorded.type, data: recorded.data } as unknown as AccountEvent;
+      if (event.type === 'PaymentDeclined' && event.data.purpose.kind === 'deal') {
+        const { dealId, itemId } = event.data.purpose;
+        await onMarket(env, itemId, { type: 'FailDeal', dealId, reason: event.data.reason, at }, metadata);
+      } else if (event.type === 'PaymentMade' && event.data.purpose.kind === 'deal') {
+        const { dealId, itemId } = event.data.purpose;
+        const deal = (await loadMarket(env, itemId)).deals.get(dealId);
+        if (!deal) return []; // completed already: this is a redelivery
+        if (deal.buyerCommission > 0) {
+          const source = { fromUserId: deal.buyerId, kind: 'payment' as const, operationId: event.data.operationId, dealId };
+          await onAccount(env, deal.brokerId, { type: 'ReceiveCommission', operationId: dealOperationId(dealId, 'buyer-commission'), amount: deal.buyerCommission, source, at }, metadata);
+        }
+        await onMarket(env, itemId, { type: 'MarkDealPaid', dealId, at }, metadata);
+        const purpose = { dealId, itemId, itemName: deal.itemName, commission: deal.sellerCommission };
+        await onAccount(env, deal.sellerId, { type: 'ReceiveAccrual', operationId: dealOperationId(dealId, 'accrual'), amount: deal.price - deal.sellerCommission, purpose, at }, metadata);
+      } else if (event.type === 'AccrualReceived') {
+        const { dealId, itemId } = event.data.purpose;
+        const deal = (await loadMarket(env, itemId)).deals.get(dealId);
+        if (!deal) return [];
+        if (deal.sellerCommission > 0) {
+          const source = { fromUserId: deal.sellerId, kind: 'accrual' as const, operationId: event.data.operationId, dealId };
+          await onAccount(env, deal.brokerId, { type: 'ReceiveCommission', operationId: dealOperationId(dealId, 'seller-commission'), amount: deal.sellerCommission, source, at }, metadata);
+        }
+        await onMarket(env, itemId, { type: 'CompleteDeal', dealId, at }, metadata);
+      }
+      return [];
+    },
+  };
+}
+
+/** Finishes placements that were recorded in a trader's stream but never reached the market (a crash in between). */
+export function orderPlacement(env: SettlementEnvironment): EventHandler {
+  return {
+    name: 'order-placement',
+    kind: 'process-manager',
+    filter: { eventTypePrefixes: ['OrderSubmitted'] },
+    collections: [],
+    async handle(recorded) {
+      const { userId, orderId, side, itemId, price } = (recorded as unknown as OrderSubmitted).data;
+      await enterMarket(env, { userId, orderId, side, itemId, price }, causedBy(recorded)).catch((error: unknown) => {
+        // A refusal is an outcome (recorded as OrderRejected by enterMarket), not a failure of this step.
+        if (!(error instanceof BusinessRuleViolation)) throw error;
+      });
+      return [];
+    },
+  };
+}
+
+export function orderPayment(env: SettlementEnvironment): EventHandler {
+  return {
+    name: 'order-payment',
+    kind: 'process-manager',
+    filter: { eventTypePrefixes: ['OrderCreated', 'PaymentMade', 'PaymentDeclined'] },
+    collections: [],
+    async handle(recorded) {
+      const metadata = causedBy(recorded);
+      const at = env.now().toISOString();
+      if (recorded.type === 'OrderCreated') {
+        const { userId, orderId, price } = (recorded as unknown as OrderCreated).data;
+        await onAccount(env, userId, { type: 'PayFromAccount', operationId: orderId, amount: price, purpose: { kind: 'order', orderId }, at }, metadata);
+        return [];
+      }
+      const event = { type: recorded.type, data: recorded.data } as unknown as AccountEvent;
+      if ((event.type !== 'PaymentMade' && event.type !== 'PaymentDeclined') || event.data.purpose.kind !== 'order') return [];
+      const { userId, purpose } = event.data;
+      const command =
+        event.type === 'PaymentMade'
+          ? { type: 'MarkOrderPaid' as const, userId, orderId: purpose.orderId, at }
+          : { type: 'MarkOrderUnpaid' as const, userId, orderId: purpose.orderId, reason: event.data.reason, at };
+      await handleCommand(env, { decider: customerOrders, streamId: customerOrdersStream(userId), expects: 'existing', command, metadata });
+      return [];
+    },
+  };
+}

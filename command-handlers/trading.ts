@@ -1,0 +1,126 @@
+/**
+ * Listing items, placing and canceling orders. A placement is recorded in the trader's
+ * own stream first (its revision is the If-Match ETag of their orders), then decided in
+ * the item's market, where it is matched at once; a placement a crash cut short between
+ * the two is finished by the order-placement process manager from that record.
+ */
+import { BusinessRuleViolation } from '../domain/decider.js';
+import { messages } from '../domain/messages.js';
+import type { Cents } from '../domain/money.js';
+import { itemOfInitialSellOrder, marketStream, traderOrdersStream, type Side } from '../domain/trading/events.js';
+import { findOrder, market, type MarketState, type OrderSnapshot } from '../domain/trading/market.js';
+import { traderOrders } from '../domain/trading/trader-orders.js';
+import type { EventMetadata } from '../infra/event-store/event-store.js';
+import { comparePositions, type Position } from '../infra/event-store/position.js';
+import { handleCommand, loadStream, type CommandEnvironment } from './handle-command.js';
+
+export interface TradingEnvironment extends CommandEnvironment {
+  now(): Date;
+}
+
+export interface Listing {
+  name: string;
+  initialCount: number;
+  initialPrice: Cents;
+  commissionBasisPoints: number;
+}
+
+export async function listItem(env: TradingEnvironment, brokerId: string, listing: Listing, metadata?: EventMetadata) {
+  const itemId = env.newId();
+  const at = env.now().toISOString();
+  const result = await handleCommand(env, { decider: market, streamId: marketStream(itemId), expects: 'new', command: { type: 'ListItem', itemId, brokerId, at, ...listing }, metadata });
+  return { item: { id: itemId, ...listing, createdAt: at }, position: result.position };
+}
+
+export interface Placement {
+  userId: string;
+  side: Side;
+  itemId: string;
+  price: Cents;
+  orderId: string;
+  /** Revision of the trader's order stream the client saw (If-Match). */
+  expectedRevision?: number;
+}
+
+export interface PlacedOrder {
+  order: OrderSnapshot & { updatedAt: string };
+  /** The trader's order stream revision after the placement: their orders' new ETag. */
+  revision: number;
+  position: Position | null;
+}
+
+export async function placeOrder(env: TradingEnvironment, placement: Placement, metadata?: EventMetadata): Promise<PlacedOrder> {
+  const { userId, side, itemId, price, orderId } = placement;
+  // Refuse unknown items before anything is recorded (the market checks again).
+  const { state: current } = await loadStream(env, market, marketStream(itemId));
+  if (!current.listed) throw new BusinessRuleViolation('item_not_found', messages.itemDoesNotExist);
+  const submitted = await handleCommand(env, {
+    decider: traderOrders,
+    streamId: traderOrdersStream(userId),
+    expects: 'any',
+    command: { type: 'SubmitOrder', userId, orderId, side, itemId, price, at: env.now().toISOString() },
+    expectedRevision: placement.expectedRevision,
+    metadata,
+  });
+  const placed = await enterMarket(env, { userId, side, itemId, price, orderId }, metadata);
+  const order = findOrder(placed.state, orderId)!;
+  return { order: { ...order, updatedAt: env.now().toISOString() }, revision: submitted.revision, position: latest(submitted.position, placed.position) };
+}
+
+/**
+ * Decides a submitted order in its item's market (idempotent: an order already there is
+ * left as it is). A refusal is recorded in the trader's stream, then reported.
+ */
+export async function enterMarket(env: TradingEnvironment, order: Omit<Placement, 'expectedRevision'>, metadata?: EventMetadata) {
+  const { userId, side, itemId, price, orderId } = order;
+  const at = env.now().toISOString();
+  const command =
+    side === 'purchase'
+      ? { type: 'PlacePurchaseOrder' as const, orderId, buyerId: userId, price, dealId: env.newId(), at }
+      : { type: 'PlaceSellOrder' as const, orderId, sellerId: userId, price, dealId: env.newId(), at };
+  try {
+    return await handleCommand(env, { decider: market, streamId: marketStream(itemId), expects: 'existing', command, metadata });
+  } catch (error) {
+    if (error instanceof BusinessRuleViolation) {
+      await handleCommand(env, { decider: traderOrders, streamId: traderOrdersStream(userId), expects: 'existing', command: { type: 'RejectOrder', userId, orderId, reason: error.message, at }, metadata });
+    }
+    throw error;
+  }
+}
+
+/**
+ * Cancels one of the caller's pending orders. Null when the caller has no such order on
+ * this side (the route then tells "another user's" from "unknown" by the read model).
+ */
+export async function cancelOrder(env: TradingEnvironment, request: { userId: string; orderId: string; side: Side }, metadata?: EventMetadata) {
+  const itemId = await itemOfOrder(env, request.userId, request.orderId);
+  if (!itemId) return null;
+  const result = await handleCommand(env, {
+    decider: market,
+    streamId: marketStream(itemId),
+    expects: 'existing',
+    command: { type: 'CancelOrder', orderId: request.orderId, side: request.side, requesterId: request.userId, at: env.now().toISOString() },
+    metadata,
+  });
+  const closed = result.state.closed.get(request.orderId);
+  const order = findOrder(result.state, request.orderId)!;
+  return { order: { ...order, updatedAt: closed?.closedAt ?? env.now().toISOString() }, position: result.position, itemId };
+}
+
+/** The item of one of the user's orders: from their order stream, or from the id of a broker's initial unit. */
+async function itemOfOrder(env: TradingEnvironment, userId: string, orderId: string): Promise<string | null> {
+  const initial = itemOfInitialSellOrder(orderId);
+  if (initial) return initial;
+  const { state } = await loadStream(env, traderOrders, traderOrdersStream(userId));
+  return state.orders.get(orderId)?.itemId ?? null;
+}
+
+export async function loadMarket(env: CommandEnvironment, itemId: string): Promise<MarketState> {
+  return (await loadStream(env, market, marketStream(itemId))).state;
+}
+
+function latest(a: Position | null, b: Position | null): Position | null {
+  if (!a) return b;
+  if (!b) return a;
+  return comparePositions(a, b) >= 0 ? a : b;
+}
