@@ -8,6 +8,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { v4 as uuid } from 'uuid';
 import { accountOpening } from '../command-handlers/account-opening.js';
+import { dealSettlement, orderPayment, orderPlacement } from '../command-handlers/settlement.js';
 import { StreamStateCache } from '../command-handlers/stream-state-cache.js';
 import { projections } from '../projections/index.js';
 import type { EventHandler } from '../projections/projection.js';
@@ -73,7 +74,7 @@ export async function openSystem(config: Config, logger: Logger, role = 'api'): 
       tokens,
       rememberSignedOut: (tokenId, expiresAt) => signedOut.remember(tokenId, expiresAt),
     };
-    const handlers: EventHandler[] = [...projections, accountOpening(services)];
+    const handlers: EventHandler[] = [...projections, accountOpening(services), dealSettlement(services), orderPlacement(services), orderPayment(services)];
     // Tables and indexes exist before the first query, even in a process that runs no projection.
     await readStore.ensureCollections(handlers.flatMap((h) => h.collections));
     const owner = `${role}@${hostname()}:${process.pid}`;

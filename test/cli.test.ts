@@ -81,7 +81,7 @@ async function status(dataDir: string): Promise<StatusRow> {
   const result = await cli(dataDir, ['projections', 'status']);
   expect(result.code, result.stderr).to.equal(0);
   const rows = parseStatus(result.stdout);
-  expect(rows.map((r) => r.name)).to.deep.equal([...projections.map((h) => h.name), 'account-opening']);
+  expect(rows.map((r) => r.name)).to.deep.equal([...projections.map((h) => h.name), 'account-opening', 'deal-settlement', 'order-placement', 'order-payment']);
   return rows.find((r) => r.name === eventTypeStats.name)!;
 }
 

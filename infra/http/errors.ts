@@ -51,10 +51,17 @@ export function renderError(ctx: Context, error: unknown, log: (error: unknown) 
   ctx.body = { code: status, message, type: 'about:blank', title: STATUS_CODES[status] ?? 'Error', status, detail: message, ...known?.details };
 }
 
+/** Refusals that are not "422: the rules say no". */
+const statusOfRefusal: Record<string, number> = {
+  user_not_found: 404,
+  order_not_found: 404,
+  operation_denied: 403,
+};
+
 /** What each failure means to a client. Anything not listed is a bug (500). */
 function toHttpError(error: unknown): HttpError | null {
   if (error instanceof HttpError) return error;
-  if (error instanceof BusinessRuleViolation) return new HttpError(error.code === 'user_not_found' ? 404 : 422, error.message);
+  if (error instanceof BusinessRuleViolation) return new HttpError(statusOfRefusal[error.code] ?? 422, error.message);
   if (error instanceof InvalidCredentials) return new HttpError(401, error.message);
   if (error instanceof StreamStateMismatch) return error.expected === 'existing' ? new HttpError(404, httpMessages.notFound) : new HttpError(409, httpMessages.conflict);
   if (error instanceof TooMuchContention) return new HttpError(409, httpMessages.conflict, { 'Retry-After': '1' });

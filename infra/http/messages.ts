@@ -1,7 +1,9 @@
+import { messages } from '../../domain/messages.js';
+
 /** Texts the HTTP layer answers with; the ones quoted by the specification are exact. */
 export const httpMessages = {
-  notFound: 'Not found',
-  operationDenied: 'Operation denied',
+  notFound: messages.notFound,
+  operationDenied: messages.operationDenied,
   missingIfMatch: 'Missing If-Match header',
   stateChanged: 'State of resource has changed',
   idempotencyKeyReused: 'Idempotency key reused with a different request',

@@ -15,6 +15,9 @@ import { readYourWrites } from './read-your-writes.js';
 import { billingRoutes } from './routes/billing.js';
 import type { ApiServices } from './routes/context.js';
 import { identityRoutes, publicIdentityRoutes } from './routes/identity.js';
+import { orderingRoutes } from './routes/ordering.js';
+import { reportRoutes, statisticsRoutes } from './routes/reports.js';
+import { tradingRoutes } from './routes/trading.js';
 
 export interface ApiOptions {
   services: ApiServices;
@@ -55,7 +58,9 @@ function mountApi(app: Koa, api: ApiOptions, logError: (error: unknown) => void)
       },
     }),
   );
-  const open = publicIdentityRoutes(api.services);
+  const open = new Router();
+  open.use(onlyFor('GET', readYourWrites(api.gate, api.readYourWritesTimeoutMs)));
+  for (const routes of [publicIdentityRoutes(api.services), statisticsRoutes(api.services)]) open.use(routes.routes(), routes.allowedMethods());
   app.use(open.routes()).use(open.allowedMethods());
 
   const idempotency = idempotentRequests(
@@ -66,7 +71,8 @@ function mountApi(app: Koa, api: ApiOptions, logError: (error: unknown) => void)
   secured.use(authenticate(api.tokens, api.signedOut));
   secured.use(onlyFor('POST', idempotency));
   secured.use(onlyFor('GET', readYourWrites(api.gate, api.readYourWritesTimeoutMs)));
-  for (const routes of [identityRoutes(api.services), billingRoutes(api.services)]) secured.use(routes.routes(), routes.allowedMethods());
+  const sections = [identityRoutes, billingRoutes, tradingRoutes, reportRoutes, orderingRoutes].map((routes) => routes(api.services));
+  for (const routes of sections) secured.use(routes.routes(), routes.allowedMethods());
   app.use(secured.routes()).use(secured.allowedMethods());
 }
 

@@ -1,8 +1,9 @@
 /**
  * Read-your-writes. A query that names the position of a client's last command waits
  * until the read models have taken that command in: first every process manager passes
- * the position (their reactions — an account opened for a registration — are appended by
- * then), then every projection passes whatever the log held at that moment.
+ * the position (their reactions — an account opened for a registration, a deal's
+ * payment — are appended by then), then every projection passes whatever the log held
+ * at that moment.
  */
 import type { EventStore } from '../event-store/event-store.js';
 import { comparePositions, type Position } from '../event-store/position.js';
@@ -11,6 +12,9 @@ import type { ProjectionRunner } from './runner.js';
 export class ReadModelsNotCaughtUp extends Error {
   override readonly name = 'ReadModelsNotCaughtUp';
 }
+
+/** How many links of a chain of reactions a read-your-writes wait follows. */
+const REACTION_HOPS = 4;
 
 export class ConsistencyGate {
   constructor(
@@ -23,9 +27,15 @@ export class ConsistencyGate {
     const deadline = AbortSignal.timeout(timeoutMs);
     const reactors = this.runners.filter((r) => r.handler.kind === 'process-manager');
     const projections = this.runners.filter((r) => r.handler.kind !== 'process-manager');
-    await this.all(reactors, position, deadline);
-    const head = reactors.length > 0 ? await this.eventStore.headPosition() : null;
-    const target = head && comparePositions(head, position) > 0 ? head : position;
+    // Reactions can chain (a deal's payment, then its accrual, then its completion): follow
+    // a few links, each time up to what the log holds once the reactors got there.
+    let target = position;
+    for (let hop = 0; hop < REACTION_HOPS && reactors.length > 0; hop++) {
+      await this.all(reactors, target, deadline);
+      const head = await this.eventStore.headPosition();
+      if (!head || comparePositions(head, target) <= 0) break;
+      target = head;
+    }
     await this.all(projections, target, deadline);
   }
 

@@ -11,7 +11,7 @@ import { etagOf, expectedRevisionOf } from '../preconditions.js';
 import { announcePosition } from '../read-your-writes.js';
 import { moneyMovementBody } from '../schemas/billing.js';
 import { toMoney, validate } from '../validation.js';
-import { bodyOf, metadataOf, type ApiServices } from './context.js';
+import { bodyOf, metadataOf, operationIdOf, type ApiServices } from './context.js';
 
 export function billingRoutes(services: ApiServices): Router<AuthState> {
   const router = new Router<AuthState>();
@@ -26,7 +26,7 @@ export function billingRoutes(services: ApiServices): Router<AuthState> {
   const movement = (move: typeof depositMoney) => async (ctx: Context & { state: AuthState }) => {
     const expectedRevision = expectedRevisionOf(ctx);
     const { amount } = validate(moneyMovementBody, bodyOf(ctx));
-    const operationId = typeof ctx.state.operationId === 'string' ? ctx.state.operationId : services.newId();
+    const operationId = operationIdOf(ctx, services);
     const result = await move(services, { userId: ctx.state.caller.userId, amount, operationId, expectedRevision }, metadataOf(ctx));
     announcePosition(ctx, result.position);
     ctx.set('ETag', etagOf(result.revision));

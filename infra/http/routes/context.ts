@@ -24,3 +24,8 @@ export function metadataOf(ctx: Context): EventMetadata {
 export function bodyOf(ctx: Context): unknown {
   return (ctx.request as { body?: unknown }).body;
 }
+
+/** The request's operation id: derived from its Idempotency-Key when it has one, so a re-run applies once. */
+export function operationIdOf(ctx: Context, services: Pick<ApiServices, 'newId'>): string {
+  return typeof ctx.state.operationId === 'string' ? ctx.state.operationId : services.newId();
+}

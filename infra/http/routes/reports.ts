@@ -1,0 +1,39 @@
+/** Deal history and notifications (the caller's own), and the public statistics. */
+import Router from '@koa/router';
+import { dailyItemStats, dailyTotals, listDeals, topItems } from '../../../read-api/deals.js';
+import { listNotifications } from '../../../read-api/notifications.js';
+import type { AuthState } from '../auth.js';
+import { linkNextPage, pageOf } from '../lists.js';
+import { toMoney } from '../validation.js';
+import type { ApiServices } from './context.js';
+
+export function reportRoutes(services: ApiServices): Router<AuthState> {
+  const router = new Router<AuthState>();
+  router.get('/api/v1/history/deals', async (ctx) => {
+    const page = pageOf(ctx);
+    const { items, next } = await listDeals(services.readStore, ctx.state.caller.userId, page);
+    linkNextPage(ctx, next, page.limit);
+    ctx.body = items.map((d) => ({ ...d, amount: toMoney(d.amount), commission: toMoney(d.commission) }));
+  });
+  router.get('/api/v1/notifications', async (ctx) => {
+    const page = pageOf(ctx);
+    const { items, next } = await listNotifications(services.readStore, ctx.state.caller.userId, page);
+    linkNextPage(ctx, next, page.limit);
+    ctx.body = items;
+  });
+  return router;
+}
+
+export function statisticsRoutes(services: ApiServices): Router {
+  const router = new Router();
+  router.get('/api/v1/statistics/daily-stats', async (ctx) => {
+    ctx.body = (await dailyItemStats(services.readStore, services.now())).map((s) => ({ ...s, amount: toMoney(s.amount) }));
+  });
+  router.get('/api/v1/statistics/total-daily-stats', async (ctx) => {
+    ctx.body = (await dailyTotals(services.readStore, services.now())).map((s) => ({ ...s, amount: toMoney(s.amount) }));
+  });
+  router.get('/api/v1/statistics/top10', async (ctx) => {
+    ctx.body = (await topItems(services.readStore)).map((s) => ({ ...s, amount: toMoney(s.amount) }));
+  });
+  return router;
+}

@@ -1,0 +1,87 @@
+/** /api/v1/trading/*: items (listed by the broker), orders, portfolio. */
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import { cancelOrder, listItem, placeOrder } from '../../../command-handlers/trading.js';
+import type { Side } from '../../../domain/trading/events.js';
+import { getTradingOrder, listActiveOrders, listItems, listPortfolio, orderCollectionRevision, type OrderView } from '../../../read-api/trading.js';
+import { requireRole, type AuthState } from '../auth.js';
+import { HttpError } from '../errors.js';
+import { linkNextPage, pageOf } from '../lists.js';
+import { httpMessages } from '../messages.js';
+import { etagOf, expectedRevisionOf } from '../preconditions.js';
+import { announcePosition } from '../read-your-writes.js';
+import { listItemBody, placeOrderBody } from '../schemas/trading.js';
+import { toMoney, validate } from '../validation.js';
+import { bodyOf, metadataOf, operationIdOf, type ApiServices } from './context.js';
+
+type AuthContext = Context & { state: AuthState };
+
+export function orderJson(order: { id: string; itemId: string; price: number; commission: number; status: string; createdAt: string; updatedAt: string }): OrderView {
+  return { id: order.id, itemId: order.itemId, price: toMoney(order.price), commission: toMoney(order.commission), status: order.status, createdAt: order.createdAt, updatedAt: order.updatedAt };
+}
+
+export function tradingRoutes(services: ApiServices): Router<AuthState> {
+  const router = new Router<AuthState>();
+
+  router.get('/api/v1/trading/items', async (ctx) => {
+    const page = pageOf(ctx);
+    const { items, next } = await listItems(services.readStore, page);
+    linkNextPage(ctx, next, page.limit);
+    ctx.body = items.map(({ commissionBasisPoints, initialPrice, ...item }) => ({ ...item, initialPrice: toMoney(initialPrice), commissionPercent: commissionBasisPoints / 100 }));
+  });
+
+  router.post('/api/v1/trading/items', requireRole('broker'), async (ctx) => {
+    const { name, initialCount, initialPrice, commissionPercent } = validate(listItemBody, bodyOf(ctx));
+    const { item, position } = await listItem(services, ctx.state.caller.userId, { name, initialCount, initialPrice, commissionBasisPoints: commissionPercent }, metadataOf(ctx));
+    announcePosition(ctx, position);
+    ctx.status = 201;
+    ctx.body = { id: item.id, name, initialCount, initialPrice: toMoney(initialPrice), commissionPercent: commissionPercent / 100, createdAt: item.createdAt };
+  });
+
+  for (const [path, side] of [
+    ['purchase-orders', 'purchase'],
+    ['sell-orders', 'sell'],
+  ] as const) {
+    router.get(`/api/v1/trading/${path}`, async (ctx) => {
+      const page = pageOf(ctx);
+      const userId = ctx.state.caller.userId;
+      const [revision, { items, next }] = await Promise.all([orderCollectionRevision(services.readStore, userId), listActiveOrders(services.readStore, userId, side, page)]);
+      ctx.set('ETag', etagOf(revision));
+      linkNextPage(ctx, next, page.limit);
+      ctx.body = items.map(orderJson);
+    });
+    router.post(`/api/v1/trading/${path}`, (ctx) => place(ctx, side));
+    router.post(`/api/v1/trading/${path}/:id/cancel`, (ctx) => cancel(ctx, side));
+  }
+
+  router.get('/api/v1/trading/user-items', async (ctx) => {
+    const page = pageOf(ctx);
+    const { items, next } = await listPortfolio(services.readStore, ctx.state.caller.userId, page);
+    linkNextPage(ctx, next, page.limit);
+    ctx.body = items;
+  });
+
+  async function place(ctx: AuthContext, side: Side) {
+    const expectedRevision = expectedRevisionOf(ctx);
+    const { itemId, price } = validate(placeOrderBody, bodyOf(ctx));
+    const placed = await placeOrder(services, { userId: ctx.state.caller.userId, side, itemId, price, orderId: operationIdOf(ctx, services), expectedRevision }, metadataOf(ctx));
+    announcePosition(ctx, placed.position);
+    ctx.set('ETag', etagOf(placed.revision));
+    ctx.status = 202;
+    ctx.body = orderJson({ ...placed.order, id: placed.order.orderId, itemId });
+  }
+
+  async function cancel(ctx: AuthContext, side: Side) {
+    const orderId = String(ctx.params.id);
+    const canceled = await cancelOrder(services, { userId: ctx.state.caller.userId, orderId, side }, metadataOf(ctx));
+    if (!canceled) {
+      // Not one of the caller's orders: someone else's (403) or nobody's (404).
+      const other = await getTradingOrder(services.readStore, orderId);
+      throw other && other.side === side ? new HttpError(403, httpMessages.operationDenied) : new HttpError(404, httpMessages.notFound);
+    }
+    announcePosition(ctx, canceled.position);
+    ctx.body = orderJson({ ...canceled.order, id: canceled.order.orderId, itemId: canceled.itemId });
+  }
+
+  return router;
+}

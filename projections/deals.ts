@@ -1,0 +1,55 @@
+/**
+ * Completed deals, twice over: each side's history (a purchase for the buyer, a sale for
+ * the seller) and the statistics (per item per day, per day, per item). Each deal counts
+ * once however often its event is redelivered or the views rebuilt: the writes are keyed
+ * by the deal and guarded by the event's position.
+ */
+import type { DealCompleted } from '../domain/trading/events.js';
+import type { RecordedEvent } from '../infra/event-store/event-store.js';
+import { sortablePosition } from '../infra/event-store/position.js';
+import type { WriteOp } from '../infra/read-store/read-store.js';
+import type { EventHandler } from './projection.js';
+
+export const DEALS = 'deals';
+export const DAILY_ITEM_STATS = 'daily_item_stats';
+export const DAILY_TOTALS = 'daily_totals';
+export const ITEM_TOTALS = 'item_totals';
+
+const completedDeals = { eventTypePrefixes: ['DealCompleted'] };
+
+export const historyProjection: EventHandler = {
+  name: 'history',
+  filter: completedDeals,
+  collections: [{ name: DEALS, indexes: [{ equal: ['userId'], sort: ['seq'] }] }],
+  handle(recorded: RecordedEvent): WriteOp[] {
+    const deal = (recorded as unknown as DealCompleted).data;
+    const seq = sortablePosition(recorded.position);
+    const side = (userId: string, type: 'purchase' | 'sale', commission: number): WriteOp => ({
+      op: 'insert',
+      collection: DEALS,
+      id: `${deal.dealId}:${type}`,
+      doc: { userId, dealId: deal.dealId, itemId: deal.itemId, itemName: deal.itemName, type, amount: deal.price, commission, completedAt: deal.at, seq },
+    });
+    return [side(deal.buyerId, 'purchase', deal.buyerCommission), side(deal.sellerId, 'sale', deal.sellerCommission)];
+  },
+};
+
+export const statisticsProjection: EventHandler = {
+  name: 'statistics',
+  filter: completedDeals,
+  collections: [
+    { name: DAILY_ITEM_STATS, indexes: [{ equal: [], sort: ['date', 'count'] }] },
+    { name: DAILY_TOTALS, indexes: [{ equal: [], sort: ['date'] }] },
+    { name: ITEM_TOTALS, indexes: [{ equal: [], sort: ['count', 'amount'] }] },
+  ],
+  handle(recorded: RecordedEvent): WriteOp[] {
+    const deal = (recorded as unknown as DealCompleted).data;
+    const date = deal.at.slice(0, 10); // UTC day: `at` is an ISO string in UTC
+    const inc = { count: 1, amount: deal.price };
+    return [
+      { op: 'upsert', collection: DAILY_ITEM_STATS, id: `${date}:${deal.itemId}`, setOnInsert: { date, itemId: deal.itemId }, set: { itemName: deal.itemName }, inc },
+      { op: 'upsert', collection: DAILY_TOTALS, id: date, setOnInsert: { date }, inc },
+      { op: 'upsert', collection: ITEM_TOTALS, id: deal.itemId, set: { itemName: deal.itemName }, inc },
+    ];
+  },
+};

@@ -1,0 +1,32 @@
+/** The plain orders of each user, and the revision of each user's order stream (the ETag of their list). */
+import type { CustomerOrderEvent } from '../domain/ordering/events.js';
+import type { RecordedEvent } from '../infra/event-store/event-store.js';
+import { sortablePosition } from '../infra/event-store/position.js';
+import type { WriteOp } from '../infra/read-store/read-store.js';
+import type { EventHandler } from './projection.js';
+
+export const CUSTOMER_ORDERS = 'customer_orders';
+export const CUSTOMER_ORDER_COLLECTIONS = 'customer_order_collections';
+
+export const orderingProjection: EventHandler = {
+  name: 'ordering',
+  filter: { streamPrefixes: ['customer-orders-'] },
+  collections: [
+    { name: CUSTOMER_ORDERS, indexes: [{ equal: ['userId'], sort: ['seq'] }] },
+    { name: CUSTOMER_ORDER_COLLECTIONS, indexes: [] },
+  ],
+  handle(recorded: RecordedEvent): WriteOp[] {
+    // Events of customer-orders streams are CustomerOrderEvents (domain/ordering/events.ts).
+    const event = { type: recorded.type, data: recorded.data } as unknown as CustomerOrderEvent;
+    const { userId, orderId, price, at } = event.data;
+    const revision: WriteOp = { op: 'upsert', collection: CUSTOMER_ORDER_COLLECTIONS, id: userId, set: { revision: recorded.revision } };
+    if (event.type === 'OrderCreated') {
+      return [
+        { op: 'insert', collection: CUSTOMER_ORDERS, id: orderId, doc: { userId, price, status: 'pending', createdAt: at, updatedAt: at, seq: sortablePosition(recorded.position) } },
+        revision,
+      ];
+    }
+    const status = event.type === 'OrderSucceeded' ? 'succeeded' : 'failed';
+    return [{ op: 'update', collection: CUSTOMER_ORDERS, id: orderId, set: { status, updatedAt: at } }, revision];
+  },
+};

@@ -1,0 +1,105 @@
+/**
+ * What traders see of the market: the items, every order with its status (the active ones
+ * listed per trader and side), each trader's portfolio, and the revision of each trader's
+ * order stream (the ETag of their order lists).
+ */
+import { commissionOf } from '../domain/money.js';
+import type { MarketEvent, TraderOrdersEvent } from '../domain/trading/events.js';
+import { initialSellOrderId } from '../domain/trading/events.js';
+import type { RecordedEvent } from '../infra/event-store/event-store.js';
+import { sortablePosition } from '../infra/event-store/position.js';
+import type { WriteOp } from '../infra/read-store/read-store.js';
+import type { EventHandler } from './projection.js';
+
+export const ITEMS = 'items';
+export const TRADING_ORDERS = 'trading_orders';
+export const PORTFOLIO = 'portfolio';
+export const ORDER_COLLECTIONS = 'order_collections';
+
+export const portfolioId = (userId: string, itemId: string) => `${userId}:${itemId}`;
+
+export const tradingProjection: EventHandler = {
+  name: 'trading',
+  filter: { streamPrefixes: ['market-', 'trader-orders-'] },
+  collections: [
+    { name: ITEMS, indexes: [{ equal: [], sort: ['name'] }] },
+    { name: TRADING_ORDERS, indexes: [{ equal: ['userId', 'side', 'active'], sort: ['seq'] }] },
+    { name: PORTFOLIO, indexes: [{ equal: ['userId'], sort: ['name'] }] },
+    { name: ORDER_COLLECTIONS, indexes: [] },
+  ],
+  handle(recorded: RecordedEvent): WriteOp[] {
+    if (recorded.streamId.startsWith('trader-orders-')) {
+      // Events of trader-orders streams are TraderOrdersEvents (domain/trading/events.ts).
+      const event = { type: recorded.type, data: recorded.data } as unknown as TraderOrdersEvent;
+      return [{ op: 'upsert', collection: ORDER_COLLECTIONS, id: event.data.userId, set: { revision: recorded.revision } }];
+    }
+    // Events of market streams are MarketEvents (domain/trading/events.ts).
+    return marketWrites({ type: recorded.type, data: recorded.data } as unknown as MarketEvent, sortablePosition(recorded.position));
+  },
+};
+
+function marketWrites(event: MarketEvent, seq: string): WriteOp[] {
+  const status = (orderId: string, value: string, at: string, active = true): WriteOp => ({
+    op: 'update',
+    collection: TRADING_ORDERS,
+    id: orderId,
+    set: { status: value, active, updatedAt: at },
+  });
+  const holding = (userId: string, itemId: string, inc: Record<string, number>, name?: string): WriteOp => ({
+    op: 'upsert',
+    collection: PORTFOLIO,
+    id: portfolioId(userId, itemId),
+    setOnInsert: { userId, itemId, ...(name === undefined ? {} : { name }) },
+    inc,
+  });
+  switch (event.type) {
+    case 'ItemListed': {
+      const { itemId, name, initialCount, initialPrice, commissionBasisPoints, brokerId, at } = event.data;
+      const commission = commissionOf(initialPrice, commissionBasisPoints);
+      const orders: WriteOp[] = Array.from({ length: initialCount }, (_, unit) => ({
+        op: 'insert',
+        collection: TRADING_ORDERS,
+        id: initialSellOrderId(itemId, unit),
+        // The unit number keeps the broker's initial orders in their time order.
+        doc: { userId: brokerId, side: 'sell', itemId, price: initialPrice, commission, status: 'pending', active: true, createdAt: at, updatedAt: at, seq: `${seq}:${String(unit).padStart(5, '0')}` },
+      }));
+      return [
+        { op: 'insert', collection: ITEMS, id: itemId, doc: { name, initialCount, initialPrice, commissionBasisPoints, createdAt: at } },
+        holding(brokerId, itemId, { count: initialCount, onSaleCount: initialCount }, name),
+        ...orders,
+      ];
+    }
+    case 'PurchaseOrderPlaced':
+    case 'SellOrderPlaced': {
+      const { itemId, orderId, price, commission, at } = event.data;
+      const [side, userId] = event.type === 'PurchaseOrderPlaced' ? ['purchase', event.data.buyerId] : ['sell', event.data.sellerId];
+      const placed: WriteOp = {
+        op: 'insert',
+        collection: TRADING_ORDERS,
+        id: orderId,
+        doc: { userId, side, itemId, price, commission, status: 'pending', active: true, createdAt: at, updatedAt: at, seq },
+      };
+      return side === 'sell' ? [placed, holding(userId, itemId, { onSaleCount: 1 })] : [placed];
+    }
+    case 'DealOpened':
+      return [status(event.data.purchaseOrderId, 'paymentPending', event.data.at), status(event.data.sellOrderId, 'dealPending', event.data.at)];
+    case 'DealPaid':
+      return [status(event.data.purchaseOrderId, 'paymentSucceeded', event.data.at), status(event.data.sellOrderId, 'accrualPending', event.data.at)];
+    case 'DealFailed':
+      return [status(event.data.purchaseOrderId, 'paymentFailed', event.data.at, false), status(event.data.sellOrderId, 'pending', event.data.at)];
+    case 'DealCompleted': {
+      const { purchaseOrderId, sellOrderId, buyerId, sellerId, itemId, itemName, at } = event.data;
+      return [
+        status(purchaseOrderId, 'approved', at, false),
+        status(sellOrderId, 'approved', at, false),
+        holding(sellerId, itemId, { count: -1, onSaleCount: -1 }),
+        holding(buyerId, itemId, { count: 1 }, itemName),
+      ];
+    }
+    case 'OrderCanceled': {
+      const { orderId, side, ownerId, itemId, at } = event.data;
+      const canceled = status(orderId, 'canceled', at, false);
+      return side === 'sell' ? [canceled, holding(ownerId, itemId, { onSaleCount: -1 })] : [canceled];
+    }
+  }
+}
