@@ -80,7 +80,7 @@ export function dealSettlement(env: SettlementEnvironment): EventHandler {
       const event = { type: recorded.type, data: recorded.data } as unknown as AccountEvent;
       if (event.type === 'PaymentDeclined' && event.data.purpose.kind === 'deal') {
         const { dealId, itemId } = event.data.purpose;
-        await onMarket(env, itemId, { type: 'FailDeal', dealId, reason: event.data.reason, at }, metadata);
+        await onMarket(env, itemId, { type: 'FailDeal', dealId, reason: event.data.reason, rematchDealId: uuidv5(`${dealId}:rematch`, OPERATION_NAMESPACE), at }, metadata);
       } else if (event.type === 'PaymentMade' && event.data.purpose.kind === 'deal') {
         const { dealId, itemId } = event.data.purpose;
         const deal = (await loadMarket(env, itemId)).deals.get(dealId);

@@ -69,7 +69,8 @@ export async function placeOrder(env: TradingEnvironment, placement: Placement, 
 
 /**
  * Decides a submitted order in its item's market (idempotent: an order already there is
- * left as it is). A refusal is recorded in the trader's stream, then reported.
+ * left as it is, one refused stays refused). A refusal is recorded in the trader's stream
+ * too, then reported.
  */
 export async function enterMarket(env: TradingEnvironment, order: Omit<Placement, 'expectedRevision'>, metadata?: EventMetadata) {
   const { userId, side, itemId, price, orderId } = order;
@@ -78,14 +79,14 @@ export async function enterMarket(env: TradingEnvironment, order: Omit<Placement
     side === 'purchase'
       ? { type: 'PlacePurchaseOrder' as const, orderId, buyerId: userId, price, dealId: env.newId(), at }
       : { type: 'PlaceSellOrder' as const, orderId, sellerId: userId, price, dealId: env.newId(), at };
-  try {
-    return await handleCommand(env, { decider: market, streamId: marketStream(itemId), expects: 'existing', command, metadata });
-  } catch (error) {
-    if (error instanceof BusinessRuleViolation) {
-      await handleCommand(env, { decider: traderOrders, streamId: traderOrdersStream(userId), expects: 'existing', command: { type: 'RejectOrder', userId, orderId, reason: error.message, at }, metadata });
-    }
-    throw error;
+  const result = await handleCommand(env, { decider: market, streamId: marketStream(itemId), expects: 'existing', command, metadata });
+  const reason = result.state.refused.get(orderId);
+  if (reason !== undefined) {
+    // Turned down by the market (now or on an earlier try): say so in the trader's stream too.
+    await handleCommand(env, { decider: traderOrders, streamId: traderOrdersStream(userId), expects: 'existing', command: { type: 'RejectOrder', userId, orderId, reason, at }, metadata });
+    throw new BusinessRuleViolation('order_refused', reason);
   }
+  return result;
 }
 
 /**

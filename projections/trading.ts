@@ -96,6 +96,8 @@ function marketWrites(event: MarketEvent, seq: string): WriteOp[] {
         holding(buyerId, itemId, { count: 1 }, itemName),
       ];
     }
+    case 'OrderRefused':
+      return []; // never in the book, never listed
     case 'OrderCanceled': {
       const { orderId, side, ownerId, itemId, at } = event.data;
       const canceled = status(orderId, 'canceled', at, false);

@@ -40,8 +40,13 @@ export type DealFailed = DomainEvent<
 >;
 export type DealCompleted = DomainEvent<'DealCompleted', DealTerms & { at: string }>;
 export type OrderCanceled = DomainEvent<'OrderCanceled', { itemId: string; orderId: string; side: Side; ownerId: string; at: string }>;
+/**
+ * The market turned an order down (a sell order with no unit to sell). Recorded so the
+ * refusal is final: the same order id offered again later is not placed after all.
+ */
+export type OrderRefused = DomainEvent<'OrderRefused', { itemId: string; orderId: string; side: Side; ownerId: string; reason: string; at: string }>;
 
-export type MarketEvent = ItemListed | PurchaseOrderPlaced | SellOrderPlaced | DealOpened | DealPaid | DealFailed | DealCompleted | OrderCanceled;
+export type MarketEvent = ItemListed | PurchaseOrderPlaced | SellOrderPlaced | DealOpened | DealPaid | DealFailed | DealCompleted | OrderCanceled | OrderRefused;
 
 export const marketEventTypes = [
   'ItemListed',
@@ -52,6 +57,7 @@ export const marketEventTypes = [
   'DealFailed',
   'DealCompleted',
   'OrderCanceled',
+  'OrderRefused',
 ] as const satisfies ReadonlyArray<MarketEvent['type']>;
 
 /** Every placement, match and cancel of one item goes through this one stream. */

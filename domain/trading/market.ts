@@ -67,6 +67,8 @@ export interface MarketState {
   holdings: IMap<string, Holding>;
   deals: IMap<string, OpenDeal>;
   closed: IMap<string, ClosedOrder>;
+  /** Orders turned down, with the reason: offering one again changes nothing. */
+  refused: IMap<string, string>;
 }
 
 export type MarketCommand =
@@ -75,7 +77,8 @@ export type MarketCommand =
   | { type: 'PlaceSellOrder'; orderId: string; sellerId: string; price: Cents; dealId: string; at: string }
   | { type: 'CancelOrder'; orderId: string; side: Side; requesterId: string; at: string }
   | { type: 'MarkDealPaid'; dealId: string; at: string }
-  | { type: 'FailDeal'; dealId: string; reason: string; at: string }
+  /** `rematchDealId` names the deal opened if the sell order, back in the book, now crosses a resting bid. */
+  | { type: 'FailDeal'; dealId: string; reason: string; rematchDealId: string; at: string }
   | { type: 'CompleteDeal'; dealId: string; at: string };
 
 function initialState(): MarketState {
@@ -92,6 +95,7 @@ function initialState(): MarketState {
     holdings: IMap(),
     deals: IMap(),
     closed: IMap(),
+    refused: IMap(),
   };
 }
 
@@ -119,7 +123,9 @@ function decide(command: MarketCommand, state: MarketState): MarketEvent[] {
     case 'PlaceSellOrder': {
       if (isKnown(state, command.orderId)) return [];
       const holding = state.holdings.get(command.sellerId);
-      if (!holding || holding.owned - holding.onSale < 1) refuse('no_items_for_sale', messages.noItemsForSale);
+      if (!holding || holding.owned - holding.onSale < 1) {
+        return [{ type: 'OrderRefused', data: { itemId, orderId: command.orderId, side: 'sell', ownerId: command.sellerId, reason: messages.noItemsForSale, at: command.at } }];
+      }
       const commission = commissionOf(command.price, state.commissionBasisPoints);
       const placed: MarketEvent = { type: 'SellOrderPlaced', data: { itemId, orderId: command.orderId, sellerId: command.sellerId, price: command.price, commission, at: command.at } };
       const bid = bestBid(state, command.price, command.sellerId);
@@ -137,7 +143,14 @@ function decide(command: MarketCommand, state: MarketState): MarketEvent[] {
       const deal = state.deals.get(command.dealId);
       if (!deal || deal.paid) return [];
       const { dealId, itemName, purchaseOrderId, sellOrderId, buyerId, price } = deal;
-      return [{ type: 'DealFailed', data: { itemId, itemName, dealId, purchaseOrderId, sellOrderId, buyerId, price, reason: command.reason, at: command.at } }];
+      const failed: MarketEvent = { type: 'DealFailed', data: { itemId, itemName, dealId, purchaseOrderId, sellOrderId, buyerId, price, reason: command.reason, at: command.at } };
+      // The sell order rests again; a bid that arrived meanwhile and crosses it takes it now,
+      // on the terms of the sell order (it has rested in the book longer).
+      const after = evolve(state, failed);
+      const ask = after.active.get(sellOrderId);
+      const bid = ask && bestBid(after, ask.price, ask.ownerId);
+      if (!ask || !bid) return [failed];
+      return [failed, dealOpened(after, command.rematchDealId, { purchaseOrderId: bid.orderId, buyerId: bid.ownerId }, ask, command.at)];
     }
     case 'CompleteDeal': {
       const deal = state.deals.get(command.dealId);
@@ -162,7 +175,7 @@ function decideCancel(state: MarketState, command: Extract<MarketCommand, { type
 }
 
 function isKnown(state: MarketState, orderId: string): boolean {
-  return state.active.has(orderId) || state.closed.has(orderId);
+  return state.active.has(orderId) || state.closed.has(orderId) || state.refused.has(orderId);
 }
 
 /** The cheapest resting sell order at or below `limit`, oldest first, not the buyer's own. */
@@ -280,6 +293,8 @@ function evolve(state: MarketState, event: MarketEvent): MarketState {
       next = { ...next, holdings, deals: next.deals.delete(dealId) };
       return next;
     }
+    case 'OrderRefused':
+      return { ...state, refused: state.refused.set(event.data.orderId, event.data.reason) };
     case 'OrderCanceled': {
       const { orderId, side, ownerId } = event.data;
       const next = close(unrest(state, orderId), orderId, 'canceled', event.data.at);
