@@ -17,6 +17,7 @@ export const httpMessages = {
   invalidCursor: 'Invalid cursor',
   invalidLimit: 'violation at \'limit\': This value should be between 1 and 500.',
   malformedJson: 'Malformed JSON body',
+  nestedTooDeeply: 'The JSON body is nested too deeply',
   bodyTooLarge: 'Request body too large (limit 1 MB)',
   storeUnavailable: 'The service is temporarily unavailable; retry',
   internal: 'Internal server error',

@@ -53,7 +53,10 @@ function mountApi(app: Koa, api: ApiOptions, logError: (error: unknown) => void)
     bodyParser({
       enableTypes: ['json'],
       jsonLimit: ONE_MEGABYTE,
-      onError: () => {
+      // Any JSON value parses; a body that is not an object is then refused by validation (422).
+      jsonStrict: false,
+      onError: (error) => {
+        if ((error as { status?: number }).status === 413) throw new HttpError(413, httpMessages.bodyTooLarge);
         throw new HttpError(400, httpMessages.malformedJson);
       },
     }),
