@@ -25,10 +25,10 @@ export interface Listing {
   commissionBasisPoints: number;
 }
 
-export async function listItem(env: TradingEnvironment, brokerId: string, listing: Listing, metadata?: EventMetadata) {
-  const itemId = env.newId();
+/** `itemId` is chosen by the caller (from the request's idempotency key when it has one): listing it twice lists it once. */
+export async function listItem(env: TradingEnvironment, brokerId: string, itemId: string, listing: Listing, metadata?: EventMetadata) {
   const at = env.now().toISOString();
-  const result = await handleCommand(env, { decider: market, streamId: marketStream(itemId), expects: 'new', command: { type: 'ListItem', itemId, brokerId, at, ...listing }, metadata });
+  const result = await handleCommand(env, { decider: market, streamId: marketStream(itemId), expects: 'any', command: { type: 'ListItem', itemId, brokerId, at, ...listing }, metadata });
   return { item: { id: itemId, ...listing, createdAt: at }, position: result.position };
 }
 

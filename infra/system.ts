@@ -88,6 +88,7 @@ export async function openSystem(config: Config, logger: Logger, role = 'api'): 
           log: runnerLog(logger),
           batchSize: config.projectionBatchSize,
           maxAttempts: config.projectionMaxAttempts,
+          liveBatchIntervalMs: config.projectionLiveBatchMs,
         }),
     );
     return {

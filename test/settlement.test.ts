@@ -124,7 +124,7 @@ describe('settlement process managers on the embedded store', function () {
   const amounts = (events: RecordedEvent[]) => events.map((e) => [e.type, (e.data as { amount: Cents }).amount]);
   const place = (userId: string, side: Side, itemId: string, price: Cents, orderId = uuid()) => placeOrder(env, { userId, side, itemId, price, orderId });
   const list = async (initialCount = 1, initialPrice: Cents = 20_000, commissionBasisPoints = 1000, name = 'sword') =>
-    (await listItem(env, broker, { name, initialCount, initialPrice, commissionBasisPoints })).item.id;
+    (await listItem(env, broker, env.newId(), { name, initialCount, initialPrice, commissionBasisPoints })).item.id;
   const deposit = (userId: string, amount: Cents) => depositMoney(env, { userId, amount, operationId: uuid() });
   const market = (itemId: string): Promise<MarketState> => loadMarket(env, itemId);
   const dealOf = async (orderId: string): Promise<DealTerms & { at: string }> => {

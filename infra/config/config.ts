@@ -28,6 +28,13 @@ export const settings = {
     allowed: 'expected 1-63 letters, digits, _ or -',
   }),
   projectionBatchSize: integer('PROJECTION_BATCH_SIZE', 500, 1, 10000, 'Most events a projection applies in one commit.'),
+  projectionLiveBatchMs: integer(
+    'PROJECTION_LIVE_BATCH_MS',
+    5,
+    0,
+    1000,
+    'Once caught up, a projection starts a batch at most this often, so events arriving together are committed together (read models lag by up to this much more).',
+  ),
   projectionMaxAttempts: integer(
     'PROJECTION_MAX_ATTEMPTS',
     5,

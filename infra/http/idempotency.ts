@@ -1,15 +1,19 @@
 /**
  * Idempotency keys. The first request with a key runs; any later request from the same
  * caller with the same key and body gets the recorded status, body and headers again,
- * and changes nothing. Records live in the event store (a stream per caller and key,
- * claimed with `no_stream`), so concurrent duplicates are settled by the store itself
- * and every API process sees the same records.
+ * and changes nothing. The record lives in the event store (a stream per caller and key,
+ * written with `no_stream`), so every API process sees the same records.
+ *
+ * Requests with a key derive their operation id from it (`ctx.state.operationId`), and
+ * every command applies an operation id once. So two copies of a request racing each
+ * other both run, but only one changes anything, and only the first record is kept: the
+ * other copy answers with it. That costs one read and one append per request, with no
+ * lock to wait for or to leave behind when a process dies mid-request.
  */
 import { createHash } from 'node:crypto';
 import type { Context, Middleware } from 'koa';
 import { v5 as uuidv5 } from 'uuid';
 import { WrongExpectedVersion, type EventStore, type JsonObject, type RecordedEvent } from '../event-store/event-store.js';
-import { sleep } from '../backoff.js';
 import { HttpError, renderError } from './errors.js';
 import { httpMessages } from './messages.js';
 
@@ -18,10 +22,6 @@ export interface IdempotencyOptions {
   newId(): string;
   now(): number;
   logError(error: unknown): void;
-  /** A request still marked as running after this long is taken to have died. */
-  abandonAfterMs?: number;
-  /** How long a duplicate waits for the first request to finish before answering 409. */
-  waitForFirstMs?: number;
 }
 
 /** Response headers worth replaying (the rest are per-response). */
@@ -31,11 +31,7 @@ const VISIBLE = /^[\x21-\x7e]{1,255}$/;
 
 export const idempotencyStream = (scope: string, key: string) => `idempotency-${createHash('sha256').update(`${scope}\n${key}`).digest('hex')}`;
 
-/**
- * Reads `Idempotency-Key` (or its alias `X-Request-Id`). Handlers find the key in
- * `ctx.state.idempotencyKey` and derive operation ids from `ctx.state.operationId`, so
- * even a re-run after a crash applies an operation once.
- */
+/** Reads `Idempotency-Key` (or its alias `X-Request-Id`) and replays or records the answer. */
 export function idempotentRequests(options: IdempotencyOptions, scopeOf: (ctx: Context) => string): Middleware {
   return async (ctx, next) => {
     const key = ctx.get('idempotency-key') || ctx.get('x-request-id');
@@ -44,8 +40,8 @@ export function idempotentRequests(options: IdempotencyOptions, scopeOf: (ctx: C
     const scope = scopeOf(ctx);
     const stream = idempotencyStream(scope, key);
     const fingerprint = fingerprintOf(ctx);
-    const started = await claim(options, stream, fingerprint);
-    if (started.kind === 'replay') return replay(ctx, started.event);
+    const recorded = await recordOf(options.eventStore, stream);
+    if (recorded) return replay(ctx, recorded, fingerprint);
 
     ctx.state.idempotencyKey = key;
     ctx.state.operationId = uuidv5(`${scope}\n${key}`, KEY_NAMESPACE);
@@ -54,47 +50,31 @@ export function idempotentRequests(options: IdempotencyOptions, scopeOf: (ctx: C
     } catch (error) {
       renderError(ctx, error, options.logError);
     }
-    const outcome = ctx.status >= 500 ? 'IdempotentRequestAbandoned' : 'IdempotentRequestCompleted';
-    const data: JsonObject = outcome === 'IdempotentRequestAbandoned' ? { at: options.now() } : { status: ctx.status, body: bodyOf(ctx), headers: headersOf(ctx), at: options.now() };
-    await options.eventStore
-      .appendToStream(stream, [{ id: options.newId(), type: outcome, data }], { expectedRevision: started.revision })
-      .catch((error: unknown) => options.logError(error));
+    // A failure of ours is not an answer worth keeping: a retry with the key runs again.
+    if (ctx.status >= 500) return;
+    const data: JsonObject = { fingerprint, status: ctx.status, body: bodyOf(ctx), headers: headersOf(ctx), at: options.now() };
+    try {
+      await options.eventStore.appendToStream(stream, [{ id: options.newId(), type: 'IdempotentRequestCompleted', data }], { expectedRevision: 'no_stream' });
+    } catch (error) {
+      if (!(error instanceof WrongExpectedVersion)) {
+        options.logError(error);
+        return;
+      }
+      // A copy of this request finished first: answer as it did.
+      const first = await recordOf(options.eventStore, stream);
+      if (first) replay(ctx, first, fingerprint);
+    }
   };
 }
 
-type Claim = { kind: 'run'; revision: number } | { kind: 'replay'; event: RecordedEvent };
-
-/** Marks the key as running for this request, or finds the recorded answer to replay. */
-async function claim(options: IdempotencyOptions, stream: string, fingerprint: string): Promise<Claim> {
-  const waitUntil = options.now() + (options.waitForFirstMs ?? 10_000);
-  for (;;) {
-    const read = await options.eventStore.readStream(stream);
-    const events = read.status === 'found' ? read.events : [];
-    const first = events[0];
-    if (first && first.data.fingerprint !== fingerprint) throw new HttpError(422, httpMessages.idempotencyKeyReused);
-    const last = events[events.length - 1];
-    if (last?.type === 'IdempotentRequestCompleted') return { kind: 'replay', event: last };
-    const running = last?.type === 'IdempotentRequestStarted' && options.now() - Number(last.data.at) < (options.abandonAfterMs ?? 60_000);
-    if (!running) {
-      try {
-        const started = await options.eventStore.appendToStream(
-          stream,
-          [{ id: options.newId(), type: 'IdempotentRequestStarted', data: { fingerprint, at: options.now() } }],
-          { expectedRevision: last ? last.revision : 'no_stream' },
-        );
-        return { kind: 'run', revision: started.nextExpectedRevision };
-      } catch (error) {
-        if (!(error instanceof WrongExpectedVersion)) throw error;
-        continue; // another request with the same key got there first: look again
-      }
-    }
-    if (options.now() >= waitUntil) throw new HttpError(409, httpMessages.idempotencyInProgress, { 'Retry-After': '1' });
-    await sleep(25);
-  }
+async function recordOf(eventStore: EventStore, stream: string): Promise<RecordedEvent | null> {
+  const read = await eventStore.readStream(stream, { maxCount: 1 });
+  return read.status === 'found' ? (read.events[0] ?? null) : null;
 }
 
-function replay(ctx: Context, completed: RecordedEvent): void {
+function replay(ctx: Context, completed: RecordedEvent, fingerprint: string): void {
   const { status, body, headers } = completed.data as { status: number; body: unknown; headers: Record<string, string> };
+  if (completed.data.fingerprint !== fingerprint) throw new HttpError(422, httpMessages.idempotencyKeyReused);
   ctx.status = status;
   ctx.set(headers);
   ctx.set('Idempotent-Replayed', 'true');

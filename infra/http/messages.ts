@@ -8,7 +8,6 @@ export const httpMessages = {
   stateChanged: 'State of resource has changed',
   idempotencyKeyReused: 'Idempotency key reused with a different request',
   idempotencyKeyInvalid: 'Idempotency-Key must be 1 to 255 visible characters',
-  idempotencyInProgress: 'A request with this Idempotency-Key is still being processed; retry later',
   unauthorized: 'Unauthorized: a valid access token is required',
   tokenRevoked: 'Unauthorized: the access token was signed out',
   conflict: 'The resource changed while the request was processed; retry',

@@ -26,6 +26,11 @@ export interface RunnerOptions {
   leaseTtlMs?: number;
   /** Stored checkpoints are moved at least this often while only filtered-out events pass. */
   idleCheckpointMs?: number;
+  /**
+   * Once live, batches start at most this often: under load, events gather for a few
+   * milliseconds and are committed together instead of one read-model transaction each.
+   */
+  liveBatchIntervalMs?: number;
 }
 
 export interface RebuildProgress {
@@ -222,9 +227,11 @@ export class ProjectionRunner {
     const onAbort = () => void subscription.close();
     signal.addEventListener('abort', onAbort, { once: true });
     let lastCommitAt = Date.now();
+    const interval = rebuild ? 0 : (this.options.liveBatchIntervalMs ?? 5);
     try {
       for await (const batch of subscription) {
         if (signal.aborted) return;
+        const batchStartedAt = Date.now();
         const end = batch.position ?? batch.events[batch.events.length - 1]?.position;
         if (!end || !isAfter(end, this.position)) {
           if (batch.caughtUp) this.state = 'live';
@@ -244,6 +251,8 @@ export class ProjectionRunner {
         handled += batch.events.length;
         rebuild?.onProgress?.({ events: handled, position: end, caughtUp: batch.caughtUp });
         if (batch.caughtUp && rebuild?.untilCaughtUp) return;
+        // Live: let the next batch gather events for a moment instead of taking them one by one.
+        if (batch.caughtUp && interval > 0) await sleep(batchStartedAt + interval - Date.now(), signal);
       }
     } finally {
       signal.removeEventListener('abort', onAbort);

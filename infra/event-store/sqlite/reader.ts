@@ -8,15 +8,19 @@ const COLUMNS = 'e.position, s.name, e.revision, e.id, e.type, e.data, e.metadat
 
 export interface AllPage {
   events: RecordedEvent[];
-  /** Position of the last row looked at (filtered out or not); 0 when nothing was read. */
+  /** Position up to which rows were looked at (filtered out or not); 0 when nothing was read. */
   scannedUpTo: number;
-  rowsScanned: number;
+  /** True when the page stopped at the end of the log rather than at its limit. */
+  reachedEnd: boolean;
 }
 
 export class EventReader {
   private readonly statements;
+  private readonly filteredStatements = new Map<string, Database.Statement<unknown[], Row>>();
+  private readonly snapshot: <T>(read: () => T) => T;
 
-  constructor(db: Database.Database) {
+  constructor(private readonly db: Database.Database) {
+    this.snapshot = (read) => db.transaction(read).deferred();
     const all = (where: string, order: 'ASC' | 'DESC') =>
       db
         .prepare<[number, number], Row>(
@@ -56,16 +60,49 @@ export class EventReader {
     return { status: 'found', events: rows.map(toEvent) };
   }
 
-  /** Rows strictly after `after`, forwards, at most `limit` rows scanned. */
+  /**
+   * Up to `limit` events strictly after `after`, forwards. A filter is applied inside
+   * SQLite, so the rows it skips are never turned into JavaScript objects (a process runs
+   * a dozen subscriptions over the same log, most of which want few of its events).
+   */
   pageForwards(after: number, limit: number, filter?: AllFilter): AllPage {
-    const rows = this.statements.forwardsAfter.all(after, limit);
-    return toPage(rows, filter);
+    if (!filter || (!filter.streamPrefixes?.length && !filter.eventTypePrefixes?.length)) {
+      return toPage(this.statements.forwardsAfter.all(after, limit), limit, undefined);
+    }
+    const { statement, params } = this.filtered(filter);
+    return this.snapshot(() => {
+      // Read the head first, in the same read transaction: when fewer rows than asked
+      // come back, everything up to the head was looked at.
+      const head = this.head();
+      const rows = statement.all(after, head, ...params, limit);
+      const page = toPage(rows, limit, filter);
+      return page.reachedEnd ? { ...page, scannedUpTo: Math.max(head, after) } : page;
+    });
   }
 
   /** Rows at or before `from`, backwards, at most `limit` rows scanned. */
   pageBackwards(from: number, limit: number, filter?: AllFilter): AllPage {
-    const rows = this.statements.backwardsFrom.all(from, limit);
-    return toPage(rows, filter);
+    return toPage(this.statements.backwardsFrom.all(from, limit), limit, filter);
+  }
+
+  private filtered(filter: AllFilter) {
+    const streams = filter.streamPrefixes ?? [];
+    const types = filter.eventTypePrefixes ?? [];
+    const key = JSON.stringify([streams, types]);
+    let statement = this.filteredStatements.get(key);
+    const clause = (column: string, prefixes: string[]) => (prefixes.length ? `AND (${prefixes.map(() => `substr(${column}, 1, ?) = ?`).join(' OR ')})` : '');
+    if (!statement) {
+      statement = this.db
+        .prepare<unknown[], Row>(
+          `SELECT ${COLUMNS} FROM events e JOIN streams s ON s.id = e.stream
+           WHERE e.position > ? AND e.position <= ? ${clause('s.name', streams)} ${clause('e.type', types)}
+           ORDER BY e.position LIMIT ?`,
+        )
+        .raw(true);
+      this.filteredStatements.set(key, statement);
+    }
+    const params = [...streams, ...types].flatMap((prefix) => [prefix.length, prefix]);
+    return { statement, params };
   }
 
   head(): number {
@@ -73,12 +110,12 @@ export class EventReader {
   }
 }
 
-function toPage(rows: Row[], filter: AllFilter | undefined): AllPage {
+function toPage(rows: Row[], limit: number, filter: AllFilter | undefined): AllPage {
   const matches = filter ? compileFilter(filter) : () => true;
   const events: RecordedEvent[] = [];
   for (const row of rows) if (matches(row[1], row[4])) events.push(toEvent(row));
   const last = rows[rows.length - 1];
-  return { events, scannedUpTo: last ? last[0] : 0, rowsScanned: rows.length };
+  return { events, scannedUpTo: last ? last[0] : 0, reachedEnd: rows.length < limit };
 }
 
 /** Keeps an event when it matches every given criterion (and any prefix within one). System events never pass. */

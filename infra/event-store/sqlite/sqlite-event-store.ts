@@ -78,7 +78,7 @@ class SqliteEventStore implements EventStore {
       const want = Math.min(1000, maxCount - events.length);
       const page = backwards ? this.reader.pageBackwards(cursor, want, options.filter) : this.reader.pageForwards(cursor, want, options.filter);
       events.push(...page.events);
-      if (page.rowsScanned < want) break;
+      if (page.reachedEnd) break;
       cursor = backwards ? page.scannedUpTo - 1 : page.scannedUpTo;
     }
     return events;

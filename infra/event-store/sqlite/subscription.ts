@@ -32,12 +32,12 @@ export class SqliteAllSubscription implements AllSubscription {
   async *[Symbol.asyncIterator](): AsyncIterator<SubscriptionBatch> {
     let caughtUp = false;
     while (!this.closed) {
-      const { events, scanned, reachedEnd } = this.readBatch();
+      const { events, moved, reachedEnd } = this.readBatch();
       const position = { commit: BigInt(this.after), prepare: BigInt(this.after) };
       if (reachedEnd && !caughtUp) {
         caughtUp = true;
         yield { events, caughtUp, position };
-      } else if (scanned > 0) {
+      } else if (moved) {
         // Even with no event passing the filter, report how far we looked (checkpoints move on).
         yield { events, caughtUp, position };
       } else {
@@ -48,23 +48,12 @@ export class SqliteAllSubscription implements AllSubscription {
     }
   }
 
-  /** Reads up to one batch of matching events; a filter may skip rows, so scan on (bounded). */
+  /** Reads up to one batch of matching events (the filter is applied by SQLite). */
   private readBatch() {
-    const events: RecordedEvent[] = [];
-    let scanned = 0;
-    let reachedEnd = false;
-    while (events.length < this.maxBatch && scanned < 20 * this.maxBatch) {
-      const want = this.maxBatch - events.length;
-      const page = this.reader.pageForwards(this.after, want, this.filter);
-      scanned += page.rowsScanned;
-      if (page.rowsScanned > 0) this.after = page.scannedUpTo;
-      events.push(...page.events);
-      if (page.rowsScanned < want) {
-        reachedEnd = true;
-        break;
-      }
-    }
-    return { events, scanned, reachedEnd };
+    const page = this.reader.pageForwards(this.after, this.maxBatch, this.filter);
+    const moved = page.scannedUpTo > this.after;
+    if (moved) this.after = page.scannedUpTo;
+    return { events: page.events, moved, reachedEnd: page.reachedEnd };
   }
 
   async close(): Promise<void> {

@@ -32,7 +32,8 @@ export function tradingRoutes(services: ApiServices): Router<AuthState> {
 
   router.post('/api/v1/trading/items', requireRole('broker'), async (ctx) => {
     const { name, initialCount, initialPrice, commissionPercent } = validate(listItemBody, bodyOf(ctx));
-    const { item, position } = await listItem(services, ctx.state.caller.userId, { name, initialCount, initialPrice, commissionBasisPoints: commissionPercent }, metadataOf(ctx));
+    const listing = { name, initialCount, initialPrice, commissionBasisPoints: commissionPercent };
+    const { item, position } = await listItem(services, ctx.state.caller.userId, operationIdOf(ctx, services), listing, metadataOf(ctx));
     announcePosition(ctx, position);
     ctx.status = 201;
     ctx.body = { id: item.id, name, initialCount, initialPrice: toMoney(initialPrice), commissionPercent: commissionPercent / 100, createdAt: item.createdAt };
