@@ -7,7 +7,7 @@
 import { BusinessRuleViolation } from '../domain/decider.js';
 import { messages } from '../domain/messages.js';
 import type { Cents } from '../domain/money.js';
-import { itemOfInitialSellOrder, marketStream, traderOrdersStream, type Side } from '../domain/trading/events.js';
+import { itemOfOrder, marketStream, orderIdFor, traderOrdersStream, type Side } from '../domain/trading/events.js';
 import { findOrder, market, type MarketState, type OrderSnapshot } from '../domain/trading/market.js';
 import { traderOrders } from '../domain/trading/trader-orders.js';
 import type { EventMetadata } from '../infra/event-store/event-store.js';
@@ -37,7 +37,8 @@ export interface Placement {
   side: Side;
   itemId: string;
   price: Cents;
-  orderId: string;
+  /** Makes the order id (with the item id): from the request's idempotency key, or fresh. */
+  uniqueId: string;
   /** Revision of the trader's order stream the client saw (If-Match). */
   expectedRevision?: number;
 }
@@ -50,7 +51,8 @@ export interface PlacedOrder {
 }
 
 export async function placeOrder(env: TradingEnvironment, placement: Placement, metadata?: EventMetadata): Promise<PlacedOrder> {
-  const { userId, side, itemId, price, orderId } = placement;
+  const { userId, side, itemId, price } = placement;
+  const orderId = orderIdFor(itemId, placement.uniqueId);
   // Refuse unknown items before anything is recorded (the market checks again).
   const { state: current } = await loadStream(env, market, marketStream(itemId));
   if (!current.listed) throw new BusinessRuleViolation('item_not_found', messages.itemDoesNotExist);
@@ -72,7 +74,7 @@ export async function placeOrder(env: TradingEnvironment, placement: Placement, 
  * left as it is, one refused stays refused). A refusal is recorded in the trader's stream
  * too, then reported.
  */
-export async function enterMarket(env: TradingEnvironment, order: Omit<Placement, 'expectedRevision'>, metadata?: EventMetadata) {
+export async function enterMarket(env: TradingEnvironment, order: { userId: string; side: Side; itemId: string; price: Cents; orderId: string }, metadata?: EventMetadata) {
   const { userId, side, itemId, price, orderId } = order;
   const at = env.now().toISOString();
   const command =
@@ -89,13 +91,10 @@ export async function enterMarket(env: TradingEnvironment, order: Omit<Placement
   return result;
 }
 
-/**
- * Cancels one of the caller's pending orders. Null when the caller has no such order on
- * this side (the route then tells "another user's" from "unknown" by the read model).
- */
+/** Cancels one of the caller's pending orders; the market says whether it is unknown (404), another's (403) or past canceling (422). */
 export async function cancelOrder(env: TradingEnvironment, request: { userId: string; orderId: string; side: Side }, metadata?: EventMetadata) {
-  const itemId = await itemOfOrder(env, request.userId, request.orderId);
-  if (!itemId) return null;
+  const itemId = itemOfOrder(request.orderId);
+  if (!itemId) throw new BusinessRuleViolation('order_not_found', messages.notFound);
   const result = await handleCommand(env, {
     decider: market,
     streamId: marketStream(itemId),
@@ -106,14 +105,6 @@ export async function cancelOrder(env: TradingEnvironment, request: { userId: st
   const closed = result.state.closed.get(request.orderId);
   const order = findOrder(result.state, request.orderId)!;
   return { order: { ...order, updatedAt: closed?.closedAt ?? env.now().toISOString() }, position: result.position, itemId };
-}
-
-/** The item of one of the user's orders: from their order stream, or from the id of a broker's initial unit. */
-async function itemOfOrder(env: TradingEnvironment, userId: string, orderId: string): Promise<string | null> {
-  const initial = itemOfInitialSellOrder(orderId);
-  if (initial) return initial;
-  const { state } = await loadStream(env, traderOrders, traderOrdersStream(userId));
-  return state.orders.get(orderId)?.itemId ?? null;
 }
 
 export async function loadMarket(env: CommandEnvironment, itemId: string): Promise<MarketState> {

@@ -9,7 +9,7 @@ import { initialSellOrderId } from '../domain/trading/events.js';
 import type { RecordedEvent } from '../infra/event-store/event-store.js';
 import { sortablePosition } from '../infra/event-store/position.js';
 import type { WriteOp } from '../infra/read-store/read-store.js';
-import type { EventHandler } from './projection.js';
+import type { EventHandler, ProjectionView } from './projection.js';
 
 export const ITEMS = 'items';
 export const TRADING_ORDERS = 'trading_orders';
@@ -24,34 +24,36 @@ export const tradingProjection: EventHandler = {
   collections: [
     { name: ITEMS, indexes: [{ equal: [], sort: ['name'] }] },
     { name: TRADING_ORDERS, indexes: [{ equal: ['userId', 'side', 'active'], sort: ['seq'] }] },
-    { name: PORTFOLIO, indexes: [{ equal: ['userId'], sort: ['name'] }] },
+    // `held` (count > 0) lets the portfolio list only what a trader holds, page by page.
+    { name: PORTFOLIO, indexes: [{ equal: ['userId', 'held'], sort: ['name'] }] },
     { name: ORDER_COLLECTIONS, indexes: [] },
   ],
-  handle(recorded: RecordedEvent): WriteOp[] {
+  handle(recorded: RecordedEvent, view: ProjectionView): Promise<WriteOp[]> | WriteOp[] {
     if (recorded.streamId.startsWith('trader-orders-')) {
       // Events of trader-orders streams are TraderOrdersEvents (domain/trading/events.ts).
       const event = { type: recorded.type, data: recorded.data } as unknown as TraderOrdersEvent;
       return [{ op: 'upsert', collection: ORDER_COLLECTIONS, id: event.data.userId, set: { revision: recorded.revision } }];
     }
     // Events of market streams are MarketEvents (domain/trading/events.ts).
-    return marketWrites({ type: recorded.type, data: recorded.data } as unknown as MarketEvent, sortablePosition(recorded.position));
+    return marketWrites({ type: recorded.type, data: recorded.data } as unknown as MarketEvent, sortablePosition(recorded.position), view);
   },
 };
 
-function marketWrites(event: MarketEvent, seq: string): WriteOp[] {
+async function marketWrites(event: MarketEvent, seq: string, view: ProjectionView): Promise<WriteOp[]> {
   const status = (orderId: string, value: string, at: string, active = true): WriteOp => ({
     op: 'update',
     collection: TRADING_ORDERS,
     id: orderId,
     set: { status: value, active, updatedAt: at },
   });
-  const holding = (userId: string, itemId: string, inc: Record<string, number>, name?: string): WriteOp => ({
-    op: 'upsert',
-    collection: PORTFOLIO,
-    id: portfolioId(userId, itemId),
-    setOnInsert: { userId, itemId, ...(name === undefined ? {} : { name }) },
-    inc,
-  });
+  /** The trader's holding of the item after a change (read, then written whole, so `held` stays true to `count`). */
+  const holding = async (userId: string, itemId: string, change: { count?: number; onSaleCount?: number }, name?: string): Promise<WriteOp> => {
+    const id = portfolioId(userId, itemId);
+    const current = await view.get(PORTFOLIO, id);
+    const count = Number(current?.count ?? 0) + (change.count ?? 0);
+    const onSaleCount = Number(current?.onSaleCount ?? 0) + (change.onSaleCount ?? 0);
+    return { op: 'upsert', collection: PORTFOLIO, id, set: { userId, itemId, name: name ?? String(current?.name ?? ''), count, onSaleCount, held: count > 0 } };
+  };
   switch (event.type) {
     case 'ItemListed': {
       const { itemId, name, initialCount, initialPrice, commissionBasisPoints, brokerId, at } = event.data;
@@ -65,7 +67,7 @@ function marketWrites(event: MarketEvent, seq: string): WriteOp[] {
       }));
       return [
         { op: 'insert', collection: ITEMS, id: itemId, doc: { name, initialCount, initialPrice, commissionBasisPoints, createdAt: at } },
-        holding(brokerId, itemId, { count: initialCount, onSaleCount: initialCount }, name),
+        await holding(brokerId, itemId, { count: initialCount, onSaleCount: initialCount }, name),
         ...orders,
       ];
     }
@@ -79,7 +81,7 @@ function marketWrites(event: MarketEvent, seq: string): WriteOp[] {
         id: orderId,
         doc: { userId, side, itemId, price, commission, status: 'pending', active: true, createdAt: at, updatedAt: at, seq },
       };
-      return side === 'sell' ? [placed, holding(userId, itemId, { onSaleCount: 1 })] : [placed];
+      return side === 'sell' ? [placed, await holding(userId, itemId, { onSaleCount: 1 })] : [placed];
     }
     case 'DealOpened':
       return [status(event.data.purchaseOrderId, 'paymentPending', event.data.at), status(event.data.sellOrderId, 'dealPending', event.data.at)];
@@ -92,8 +94,8 @@ function marketWrites(event: MarketEvent, seq: string): WriteOp[] {
       return [
         status(purchaseOrderId, 'approved', at, false),
         status(sellOrderId, 'approved', at, false),
-        holding(sellerId, itemId, { count: -1, onSaleCount: -1 }),
-        holding(buyerId, itemId, { count: 1 }, itemName),
+        await holding(sellerId, itemId, { count: -1, onSaleCount: -1 }),
+        await holding(buyerId, itemId, { count: 1 }, itemName),
       ];
     }
     case 'OrderRefused':
@@ -101,7 +103,7 @@ function marketWrites(event: MarketEvent, seq: string): WriteOp[] {
     case 'OrderCanceled': {
       const { orderId, side, ownerId, itemId, at } = event.data;
       const canceled = status(orderId, 'canceled', at, false);
-      return side === 'sell' ? [canceled, holding(ownerId, itemId, { onSaleCount: -1 })] : [canceled];
+      return side === 'sell' ? [canceled, await holding(ownerId, itemId, { onSaleCount: -1 })] : [canceled];
     }
   }
 }

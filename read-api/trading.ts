@@ -18,11 +18,6 @@ export interface OrderView {
   updatedAt: string;
 }
 
-export interface OrderDocument extends OrderView {
-  userId: string;
-  side: Side;
-}
-
 export async function listItems(readStore: ReadStore, page: Page) {
   const found = await readStore.find(ITEMS, { sort: { fields: ['name'], direction: 'asc' }, limit: page.limit, after: page.after });
   return {
@@ -47,11 +42,6 @@ export async function listActiveOrders(readStore: ReadStore, userId: string, sid
   return { items: found.items.map(toOrderView), next: found.next };
 }
 
-export async function getTradingOrder(readStore: ReadStore, orderId: string): Promise<OrderDocument | null> {
-  const doc = await readStore.get(TRADING_ORDERS, orderId);
-  return doc ? { ...toOrderView(doc), userId: String(doc.userId), side: doc.side as Side } : null;
-}
-
 /** Revision of the trader's order stream, -1 before their first order. */
 export async function orderCollectionRevision(readStore: ReadStore, userId: string): Promise<number> {
   const doc = await readStore.get(ORDER_COLLECTIONS, userId);
@@ -59,9 +49,9 @@ export async function orderCollectionRevision(readStore: ReadStore, userId: stri
 }
 
 export async function listPortfolio(readStore: ReadStore, userId: string, page: Page) {
-  const found = await readStore.find(PORTFOLIO, { where: { userId }, sort: { fields: ['name'], direction: 'asc' }, limit: page.limit, after: page.after });
-  // Items the trader sold out of stay in the view with a count of 0; the portfolio shows what they hold.
-  const items = found.items.filter((d) => Number(d.count) > 0).map((d) => ({ id: String(d.itemId), name: String(d.name), count: Number(d.count), onSaleCount: Number(d.onSaleCount ?? 0) }));
+  // Items the trader sold out of stay in the view with `held: false`; the portfolio shows what they hold.
+  const found = await readStore.find(PORTFOLIO, { where: { userId, held: true }, sort: { fields: ['name'], direction: 'asc' }, limit: page.limit, after: page.after });
+  const items = found.items.map((d) => ({ id: String(d.itemId), name: String(d.name), count: Number(d.count), onSaleCount: Number(d.onSaleCount ?? 0) }));
   return { items, next: found.next };
 }
 

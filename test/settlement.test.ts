@@ -20,7 +20,7 @@ import { BusinessRuleViolation } from '../domain/decider.js';
 import type { Cents } from '../domain/money.js';
 import { customerOrders } from '../domain/ordering/customer-orders.js';
 import { customerOrdersStream } from '../domain/ordering/events.js';
-import { initialSellOrderId, marketStream, traderOrdersStream, type DealTerms, type Side } from '../domain/trading/events.js';
+import { orderIdFor, initialSellOrderId, marketStream, traderOrdersStream, type DealTerms, type Side } from '../domain/trading/events.js';
 import { findOrder, type MarketState } from '../domain/trading/market.js';
 import { traderOrders } from '../domain/trading/trader-orders.js';
 import { WrongExpectedVersion, type EventStore, type JsonObject, type RecordedEvent } from '../infra/event-store/event-store.js';
@@ -122,7 +122,7 @@ describe('settlement process managers on the embedded store', function () {
   };
   const balanceOf = async (userId: string) => (await loadStream(env, account, accountStream(userId))).state.balance;
   const amounts = (events: RecordedEvent[]) => events.map((e) => [e.type, (e.data as { amount: Cents }).amount]);
-  const place = (userId: string, side: Side, itemId: string, price: Cents, orderId = uuid()) => placeOrder(env, { userId, side, itemId, price, orderId });
+  const place = (userId: string, side: Side, itemId: string, price: Cents, uniqueId = uuid()) => placeOrder(env, { userId, side, itemId, price, uniqueId });
   const list = async (initialCount = 1, initialPrice: Cents = 20_000, commissionBasisPoints = 1000, name = 'sword') =>
     (await listItem(env, broker, env.newId(), { name, initialCount, initialPrice, commissionBasisPoints })).item.id;
   const deposit = (userId: string, amount: Cents) => depositMoney(env, { userId, amount, operationId: uuid() });
@@ -310,7 +310,7 @@ describe('settlement process managers on the embedded store', function () {
       const itemId = await list();
       const processes = [env, freshEnv(), freshEnv()];
       const results = await Promise.all(
-        buyers.map((user, i) => placeOrder(processes[i % processes.length]!, { userId: user, side: 'purchase', itemId, price: 20_000 + i, orderId: uuid() })),
+        buyers.map((user, i) => placeOrder(processes[i % processes.length]!, { userId: user, side: 'purchase', itemId, price: 20_000 + i, uniqueId: uuid() })),
       );
       expect(results.filter((r) => r.order.status === 'paymentPending')).to.have.length(1);
       expect(results.filter((r) => r.order.status === 'pending')).to.have.length(buyers.length - 1);
@@ -583,13 +583,14 @@ describe('settlement process managers on the embedded store', function () {
       expect(state.orders.get(orderId)!.rejected).to.equal(true);
     });
 
-    it('BUG: redelivering the OrderSubmitted of a rejected sell order, after the trader got a unit, must not place it', async () => {
+    it('redelivering the OrderSubmitted of a rejected sell order, after the trader got a unit, does not place it', async () => {
       await openAccount(env, 't1');
       await deposit('t1', 100_000);
       const itemId = await list();
       // t1 offers a unit they do not have: 422 'no trading items for sale', recorded as OrderRejected.
-      const rejectedId = uuid();
-      const refusal = await place('t1', 'sell', itemId, 99_000, rejectedId).catch((e: unknown) => e);
+      const uniqueId = uuid();
+      const rejectedId = orderIdFor(itemId, uniqueId);
+      const refusal = await place('t1', 'sell', itemId, 99_000, uniqueId).catch((e: unknown) => e);
       expect(refusal).to.be.instanceOf(BusinessRuleViolation);
       expect((await ofType('OrderRejected')).map((e) => e.data.orderId)).to.deep.equal([rejectedId]);
       // Later t1 buys a unit (the process managers lag behind, as subscriptions do).

@@ -69,9 +69,17 @@ export function initialSellOrderId(itemId: string, unit: number): string {
   return `${itemId}-u${unit}`;
 }
 
-/** The item an initial sell order belongs to, or null for any other order id. */
-export function itemOfInitialSellOrder(orderId: string): string | null {
-  const match = /^(.+)-u\d+$/.exec(orderId);
+/**
+ * Order ids name their item (`<itemId>.<unique id>`), so an order can be found in its
+ * market from its id alone: canceling needs no lookup that could lag behind.
+ */
+export function orderIdFor(itemId: string, uniqueId: string): string {
+  return `${itemId}.${uniqueId}`;
+}
+
+/** The item an order id belongs to (a placed order or a broker's initial unit), or null when it names none. */
+export function itemOfOrder(orderId: string): string | null {
+  const match = /^(.+)(?:\.[^.]+|-u\d+)$/.exec(orderId);
   return match ? match[1]! : null;
 }
 

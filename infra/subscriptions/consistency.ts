@@ -7,6 +7,7 @@
  */
 import type { EventStore } from '../event-store/event-store.js';
 import { comparePositions, type Position } from '../event-store/position.js';
+import { setMaxListeners } from 'node:events';
 import { sleep } from '../backoff.js';
 import type { ProjectionRunner } from './runner.js';
 
@@ -26,6 +27,8 @@ export class ConsistencyGate {
   /** Resolves once read models reflect `position`; rejects with `ReadModelsNotCaughtUp` after `timeoutMs`. */
   async waitFor(position: Position, timeoutMs: number): Promise<void> {
     const deadline = AbortSignal.timeout(timeoutMs);
+    // One wait per runner listens to this request's deadline: more than Node's default ten.
+    setMaxListeners(4 * this.runners.length + 10, deadline);
     const reactors = this.runners.filter((r) => r.handler.kind === 'process-manager');
     const projections = this.runners.filter((r) => r.handler.kind !== 'process-manager');
     // Reactions can chain (a deal's payment, then its accrual, then its completion): follow
@@ -51,10 +54,11 @@ export class ConsistencyGate {
    * EventStoreDB subscriptions only report their position every few dozen events.
    */
   private async reach(runner: ProjectionRunner, position: Position, deadline: AbortSignal): Promise<boolean> {
+    const arrived = runner.waitFor(position, deadline);
     while (!runner.hasReached(position)) {
       if (deadline.aborted) return false;
       if (runner.status().state === 'live' && (await this.nothingToHandle(runner, position))) return true;
-      await Promise.race([runner.waitFor(position, deadline), sleep(IDLE_RECHECK_MS, deadline)]);
+      await Promise.race([arrived, sleep(IDLE_RECHECK_MS, deadline)]);
     }
     return true;
   }

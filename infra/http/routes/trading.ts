@@ -3,11 +3,9 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { cancelOrder, listItem, placeOrder } from '../../../command-handlers/trading.js';
 import type { Side } from '../../../domain/trading/events.js';
-import { getTradingOrder, listActiveOrders, listItems, listPortfolio, orderCollectionRevision, type OrderView } from '../../../read-api/trading.js';
+import { listActiveOrders, listItems, listPortfolio, orderCollectionRevision, type OrderView } from '../../../read-api/trading.js';
 import { requireRole, type AuthState } from '../auth.js';
-import { HttpError } from '../errors.js';
 import { linkNextPage, pageOf } from '../lists.js';
-import { httpMessages } from '../messages.js';
 import { etagOf, expectedRevisionOf } from '../preconditions.js';
 import { announcePosition } from '../read-your-writes.js';
 import { listItemBody, placeOrderBody } from '../schemas/trading.js';
@@ -65,7 +63,7 @@ export function tradingRoutes(services: ApiServices): Router<AuthState> {
   async function place(ctx: AuthContext, side: Side) {
     const expectedRevision = expectedRevisionOf(ctx);
     const { itemId, price } = validate(placeOrderBody, bodyOf(ctx));
-    const placed = await placeOrder(services, { userId: ctx.state.caller.userId, side, itemId, price, orderId: operationIdOf(ctx, services), expectedRevision }, metadataOf(ctx));
+    const placed = await placeOrder(services, { userId: ctx.state.caller.userId, side, itemId, price, uniqueId: operationIdOf(ctx, services), expectedRevision }, metadataOf(ctx));
     announcePosition(ctx, placed.position);
     ctx.set('ETag', etagOf(placed.revision));
     ctx.status = 202;
@@ -75,11 +73,6 @@ export function tradingRoutes(services: ApiServices): Router<AuthState> {
   async function cancel(ctx: AuthContext, side: Side) {
     const orderId = String(ctx.params.id);
     const canceled = await cancelOrder(services, { userId: ctx.state.caller.userId, orderId, side }, metadataOf(ctx));
-    if (!canceled) {
-      // Not one of the caller's orders: someone else's (403) or nobody's (404).
-      const other = await getTradingOrder(services.readStore, orderId);
-      throw other && other.side === side ? new HttpError(403, httpMessages.operationDenied) : new HttpError(404, httpMessages.notFound);
-    }
     announcePosition(ctx, canceled.position);
     ctx.body = orderJson({ ...canceled.order, id: canceled.order.orderId, itemId: canceled.itemId });
   }
