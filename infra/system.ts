@@ -4,7 +4,6 @@
  * against the same stores the same way.
  */
 import { mkdirSync } from 'node:fs';
-import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { v4 as uuid } from 'uuid';
 import { accountOpening } from '../command-handlers/account-opening.js';
@@ -26,6 +25,7 @@ import { openMongoReadStore } from './read-store/mongo-read-store.js';
 import type { ReadStore } from './read-store/read-store.js';
 import { openSqliteReadStore } from './read-store/sqlite-read-store.js';
 import { ConsistencyGate } from './subscriptions/consistency.js';
+import { ownerName } from './subscriptions/lease-owners.js';
 import type { LeaseStore } from './subscriptions/leases.js';
 import { openMongoLeases } from './subscriptions/mongo-leases.js';
 import { ProjectionRunner } from './subscriptions/runner.js';
@@ -77,7 +77,7 @@ export async function openSystem(config: Config, logger: Logger, role = 'api'): 
     const handlers: EventHandler[] = [...projections, accountOpening(services), dealSettlement(services), orderPlacement(services), orderPayment(services)];
     // Tables and indexes exist before the first query, even in a process that runs no projection.
     await readStore.ensureCollections(handlers.flatMap((h) => h.collections));
-    const owner = `${role}@${hostname()}:${process.pid}`;
+    const owner = ownerName(role);
     const runners = handlers.map(
       (handler) =>
         new ProjectionRunner(handler, {

@@ -3,6 +3,7 @@ import type { EventStore, RecordedEvent, SubscriptionBatch } from '../event-stor
 import { comparePositions, formatPosition, isAfter, type Position } from '../event-store/position.js';
 import type { PositionedWrites, ReadStore } from '../read-store/read-store.js';
 import { BatchView } from './batch-view.js';
+import { isDeadLocalOwner } from './lease-owners.js';
 import type { LeaseStore } from './leases.js';
 import { backoffDelay, sleep, type BackoffPolicy } from '../backoff.js';
 import { isTransient } from './transient.js';
@@ -183,6 +184,12 @@ export class ProjectionRunner {
     if (this.leaseHeld) return;
     this.state = 'waiting-for-lease';
     while (!signal.aborted && !(await this.options.leases.acquire(this.handler.name, this.options.owner, this.leaseTtlMs))) {
+      const lease = (await this.options.leases.list()).find((l) => l.name === this.handler.name);
+      if (lease && lease.holder && isDeadLocalOwner(lease.holder)) {
+        this.options.log.info('freeing the lease of a process that is gone', { projection: this.handler.name, holder: lease.holder });
+        await this.options.leases.release(this.handler.name, lease.holder);
+        continue;
+      }
       await sleep(this.leaseTtlMs / 5, signal);
     }
     if (signal.aborted) return;

@@ -12,10 +12,6 @@
  *   itself with SIGKILL: no handler runs, nothing is flushed, no checkpoint is written.
  *   Test-support code wrapping the event store's `appendToStream`; the product is untouched.
  *
- * - RELEASE_LEASES_OF=<owner>: frees the projection leases a killed process still holds
- *   (owner `api@<host>:<pid>`) before the runners start, as an orchestrator that knows the
- *   process is dead would; without it they are taken over once they expire (15 s).
- *
  * Prints `{"crashServerListening":<port>}` on stdout once it listens, and
  * `{"crashing":"<type>","streamId":"…"}` just before the kill.
  */
@@ -72,8 +68,6 @@ async function main(): Promise<void> {
   if (config.brokerEmail && config.brokerPassword) {
     await provisionBroker(system.services, { email: config.brokerEmail, password: config.brokerPassword, resetPassword: false });
   }
-  const deadOwner = process.env.RELEASE_LEASES_OF;
-  if (deadOwner) for (const handler of system.handlers) await system.leases.release(handler.name, deadOwner);
   for (const runner of system.runners) runner.start();
   const app = createHttpApp({
     dependencies: [{ name: 'eventStore', ping: () => system!.eventStore.ping() }],
