@@ -7,7 +7,6 @@
  * complete exactly once: one payment, one accrual, the broker's commission once, exact
  * balances, one DealCompleted in `$all`, one history entry per side, one letter each.
  */
-import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import type { EventStore, RecordedEvent } from '../infra/event-store/event-store.js';

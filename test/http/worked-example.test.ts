@@ -7,7 +7,7 @@
  */
 import { expect } from 'chai';
 import { startApiServer, type ApiServer } from '../support/api-server.js';
-import { Client, eventStores, expectError, ISO_UTC, itHttp, positionOf, SHARED_SERVER_ENV, UUID } from './client.js';
+import { Client, eventStores, expectError, ISO_UTC, itHttp, positionOf, SHARED_SERVER_ENV } from './client.js';
 import { DESCRIPTIONS, eventually, LETTERS, Market, TEXTS, todayUtc } from './trading-client.js';
 
 const ITEM = 'Sword of the Worked Example';

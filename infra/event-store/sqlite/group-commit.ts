@@ -32,7 +32,7 @@ export class GroupCommitAppender {
   private readonly statements;
 
   constructor(
-    private readonly db: Database.Database,
+    db: Database.Database,
     private readonly now: () => number,
     private readonly onCommitted: () => void,
   ) {

@@ -1,4 +1,4 @@
-import type { AllFilter, AllSubscription, RecordedEvent, SubscriptionBatch } from '../event-store.js';
+import type { AllFilter, AllSubscription, SubscriptionBatch } from '../event-store.js';
 import type { EventReader } from './reader.js';
 
 export interface Wakeups {
