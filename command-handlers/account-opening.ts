@@ -12,6 +12,7 @@ export function accountOpening(env: BillingEnvironment): EventHandler {
     kind: 'process-manager',
     filter: { eventTypePrefixes: ['UserRegistered'] },
     collections: [],
+    partitionKey: (event) => String(event.data.userId),
     async handle(event) {
       await openAccount(env, String(event.data.userId), { correlationId: event.metadata.correlationId ?? event.id, causationId: event.id });
       return [];

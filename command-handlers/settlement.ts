@@ -60,12 +60,21 @@ function onMarket(env: SettlementEnvironment, itemId: string, command: MarketCom
   return handleCommand(env, { decider: market, streamId: marketStream(itemId), expects: 'existing', command, metadata });
 }
 
+/** The deal an event of the settlement belongs to (the market's events carry it, payments in their purpose). */
+function dealIdOf(event: RecordedEvent): string | null {
+  const data = event.data as { dealId?: unknown; purpose?: { dealId?: unknown } };
+  const id = data.dealId ?? data.purpose?.dealId;
+  return typeof id === 'string' ? id : null;
+}
+
 export function dealSettlement(env: SettlementEnvironment): EventHandler {
   return {
     name: 'deal-settlement',
     kind: 'process-manager',
     filter: { eventTypePrefixes: ['DealOpened', 'PaymentMade', 'PaymentDeclined', 'AccrualReceived'] },
     collections: [],
+    // Deals settle independently of each other; a deal's own steps stay in order.
+    partitionKey: (event) => dealIdOf(event) ?? event.streamId,
     async handle(recorded) {
       const metadata = causedBy(recorded);
       const at = env.now().toISOString();
@@ -85,22 +94,30 @@ export function dealSettlement(env: SettlementEnvironment): EventHandler {
         const { dealId, itemId } = event.data.purpose;
         const deal = (await loadMarket(env, itemId)).deals.get(dealId);
         if (!deal) return []; // completed already: this is a redelivery
-        if (deal.buyerCommission > 0) {
-          const source = { fromUserId: deal.buyerId, kind: 'payment' as const, operationId: event.data.operationId, dealId };
-          await onAccount(env, deal.brokerId, { type: 'ReceiveCommission', operationId: dealOperationId(dealId, 'buyer-commission'), amount: deal.buyerCommission, source, at }, metadata);
-        }
-        await onMarket(env, itemId, { type: 'MarkDealPaid', dealId, at }, metadata);
+        // Three independent steps, on three streams. Started in this order, they also land
+        // in this order on a stream two of them share (the broker selling: commission, then accrual).
+        const source = { fromUserId: deal.buyerId, kind: 'payment' as const, operationId: event.data.operationId, dealId };
         const purpose = { dealId, itemId, itemName: deal.itemName, commission: deal.sellerCommission };
-        await onAccount(env, deal.sellerId, { type: 'ReceiveAccrual', operationId: dealOperationId(dealId, 'accrual'), amount: deal.price - deal.sellerCommission, purpose, at }, metadata);
+        await Promise.all([
+          deal.buyerCommission > 0
+            ? onAccount(env, deal.brokerId, { type: 'ReceiveCommission', operationId: dealOperationId(dealId, 'buyer-commission'), amount: deal.buyerCommission, source, at }, metadata)
+            : null,
+          onMarket(env, itemId, { type: 'MarkDealPaid', dealId, at }, metadata),
+          onAccount(env, deal.sellerId, { type: 'ReceiveAccrual', operationId: dealOperationId(dealId, 'accrual'), amount: deal.price - deal.sellerCommission, purpose, at }, metadata),
+        ]);
       } else if (event.type === 'AccrualReceived') {
         const { dealId, itemId } = event.data.purpose;
         const deal = (await loadMarket(env, itemId)).deals.get(dealId);
         if (!deal) return [];
-        if (deal.sellerCommission > 0) {
-          const source = { fromUserId: deal.sellerId, kind: 'accrual' as const, operationId: event.data.operationId, dealId };
-          await onAccount(env, deal.brokerId, { type: 'ReceiveCommission', operationId: dealOperationId(dealId, 'seller-commission'), amount: deal.sellerCommission, source, at }, metadata);
-        }
-        await onMarket(env, itemId, { type: 'CompleteDeal', dealId, at }, metadata);
+        const source = { fromUserId: deal.sellerId, kind: 'accrual' as const, operationId: event.data.operationId, dealId };
+        await Promise.all([
+          deal.sellerCommission > 0
+            ? onAccount(env, deal.brokerId, { type: 'ReceiveCommission', operationId: dealOperationId(dealId, 'seller-commission'), amount: deal.sellerCommission, source, at }, metadata)
+            : null,
+          // The deal is paid: MarkDealPaid finished before this accrual's event could be handled
+          // (same deal, same partition, handled in order).
+          onMarket(env, itemId, { type: 'CompleteDeal', dealId, at }, metadata),
+        ]);
       }
       return [];
     },
@@ -114,6 +131,7 @@ export function orderPlacement(env: SettlementEnvironment): EventHandler {
     kind: 'process-manager',
     filter: { eventTypePrefixes: ['OrderSubmitted'] },
     collections: [],
+    partitionKey: (event) => String(event.data.orderId),
     async handle(recorded) {
       const { userId, orderId, side, itemId, price } = (recorded as unknown as OrderSubmitted).data;
       await enterMarket(env, { userId, orderId, side, itemId, price }, causedBy(recorded)).catch((error: unknown) => {
@@ -131,6 +149,7 @@ export function orderPayment(env: SettlementEnvironment): EventHandler {
     kind: 'process-manager',
     filter: { eventTypePrefixes: ['OrderCreated', 'PaymentMade', 'PaymentDeclined'] },
     collections: [],
+    partitionKey: (event) => String(event.data.orderId),
     async handle(recorded) {
       const metadata = causedBy(recorded);
       const at = env.now().toISOString();

@@ -25,4 +25,12 @@ export interface EventHandler {
   /** The collections it owns (dropped and rebuilt with it). */
   collections: CollectionSpec[];
   handle(event: RecordedEvent, view: ProjectionView): Promise<WriteOp[]> | WriteOp[];
+  /**
+   * Events with different keys do not depend on each other (two deals, two orders): a
+   * batch's events are then handled concurrently, one partition after the other in
+   * order within it, so many deals share each append instead of waiting in line. A
+   * handler with a partition key must not read, through `view`, what another partition
+   * of the same batch writes.
+   */
+  partitionKey?(event: RecordedEvent): string;
 }

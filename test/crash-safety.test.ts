@@ -37,8 +37,9 @@ const crashPoints: CrashPoint[] = [
   { after: 'OrderSubmitted', stored: ['OrderSubmitted'], notYet: ['PurchaseOrderPlaced', 'DealOpened', 'PaymentMade'] },
   // The market matched, nobody paid yet.
   { after: 'DealOpened', stored: ['DealOpened'], notYet: ['PaymentMade', 'DealCompleted'] },
-  // The broker got the buyer's commission; the deal is not marked paid, the seller not credited.
-  { after: 'CommissionReceived', stored: ['PaymentMade', 'CommissionReceived'], notYet: ['DealPaid', 'AccrualReceived', 'DealCompleted'] },
+  // The broker got the buyer's commission (marking the deal paid and crediting the seller run
+  // alongside it, so they may or may not be stored yet); the deal is not completed.
+  { after: 'CommissionReceived', stored: ['PaymentMade', 'CommissionReceived'], notYet: ['DealCompleted'] },
   // The seller was credited; the deal is not completed.
   { after: 'AccrualReceived', stored: ['PaymentMade', 'CommissionReceived', 'DealPaid', 'AccrualReceived'], notYet: ['DealCompleted'] },
 ];

@@ -1,7 +1,7 @@
 import type { EventHandler } from '../../projections/projection.js';
 import type { EventStore, RecordedEvent, SubscriptionBatch } from '../event-store/event-store.js';
 import { comparePositions, formatPosition, isAfter, type Position } from '../event-store/position.js';
-import type { PositionedWrites, ReadStore } from '../read-store/read-store.js';
+import type { PositionedWrites, ReadStore, WriteOp } from '../read-store/read-store.js';
 import { BatchView } from './batch-view.js';
 import { isDeadLocalOwner } from './lease-owners.js';
 import type { LeaseStore } from './leases.js';
@@ -270,13 +270,37 @@ export class ProjectionRunner {
   private async handleBatch(batch: SubscriptionBatch, signal: AbortSignal): Promise<EventWrites[]> {
     const view = new BatchView(this.options.readStore);
     const writes: EventWrites[] = [];
-    for (const event of batch.events) {
-      if (signal.aborted) break;
-      const ops = await this.handleEvent(event, view, signal);
-      if (ops.length === 0) continue;
+    const keep = (event: RecordedEvent, ops: WriteOp[]) => {
+      if (ops.length === 0) return;
       view.record(event.position, ops);
       writes.push({ event, position: event.position, ops });
+    };
+    const partitionKey = this.handler.partitionKey?.bind(this.handler);
+    if (!partitionKey) {
+      for (const event of batch.events) {
+        if (signal.aborted) break;
+        keep(event, await this.handleEvent(event, view, signal));
+      }
+      return writes;
     }
+    // Independent partitions run side by side; within one, events keep their order.
+    const partitions = new Map<string, RecordedEvent[]>();
+    for (const event of batch.events) {
+      const key = partitionKey(event);
+      const partition = partitions.get(key);
+      if (partition) partition.push(event);
+      else partitions.set(key, [event]);
+    }
+    const results = new Map<RecordedEvent, WriteOp[]>();
+    await Promise.all(
+      [...partitions.values()].map(async (events) => {
+        for (const event of events) {
+          if (signal.aborted) return;
+          results.set(event, await this.handleEvent(event, view, signal));
+        }
+      }),
+    );
+    for (const event of batch.events) keep(event, results.get(event) ?? []);
     return writes;
   }
 
