@@ -124,7 +124,13 @@ interface Decided {
 /** Decides every command of the batch in turn and appends their events together; returns the jobs to try again. */
 async function runBatch(env: CommandEnvironment, streamId: string, batch: Job[]): Promise<Job[]> {
   const decider = batch[0]!.request.decider;
-  const loaded = await loadStream(env, decider, streamId);
+  // Deciding on the cached state needs no read: if another process appended meanwhile,
+  // the append's expected revision refuses it and the batch is decided again on a fresh
+  // read. Only an If-Match newer than the cache proves the cache stale before that.
+  let loaded = await loadStream(env, decider, streamId, 'cached');
+  if (batch.some((job) => job.request.expectedRevision !== undefined && job.request.expectedRevision > loaded.revision)) {
+    loaded = await loadStream(env, decider, streamId, 'fresh');
+  }
   let { state, revision } = loaded;
   const decided: Decided[] = [];
   const toAppend: EventToAppend[] = [];
@@ -168,13 +174,20 @@ async function runBatch(env: CommandEnvironment, streamId: string, batch: Job[])
   }
 }
 
-/** The stream's current state and revision: from the cache, brought up to date with a read of what came after. */
+/**
+ * The stream's state and revision. `fresh` (the default): the cached state brought up to
+ * date with a read of what came after it — what a read that decides nothing needs.
+ * `cached`: the cached state as it is when there is one, for callers whose append checks
+ * the revision anyway, or who only need facts that never change once true.
+ */
 export async function loadStream<State, Event extends DomainEvent>(
   env: Pick<CommandEnvironment, 'eventStore' | 'cache'>,
   decider: Pick<Decider<State, never, Event>, 'initialState' | 'evolve'>,
   streamId: string,
+  mode: 'fresh' | 'cached' = 'fresh',
 ): Promise<{ state: State; revision: number }> {
   const cached = env.cache.get<State>(streamId);
+  if (cached && mode === 'cached') return cached;
   let state = cached ? cached.state : decider.initialState();
   let revision = cached ? cached.revision : -1;
   const read = await env.eventStore.readStream(streamId, { fromRevision: revision + 1 });

@@ -60,6 +60,11 @@ function onMarket(env: SettlementEnvironment, itemId: string, command: MarketCom
   return handleCommand(env, { decider: market, streamId: marketStream(itemId), expects: 'existing', command, metadata });
 }
 
+/** A deal still open in its market: the terms of a deal never change, so a cached market that has it will do. */
+async function openDeal(env: SettlementEnvironment, itemId: string, dealId: string) {
+  return (await loadMarket(env, itemId, 'cached')).deals.get(dealId) ?? (await loadMarket(env, itemId)).deals.get(dealId);
+}
+
 /** The deal an event of the settlement belongs to (the market's events carry it, payments in their purpose). */
 function dealIdOf(event: RecordedEvent): string | null {
   const data = event.data as { dealId?: unknown; purpose?: { dealId?: unknown } };
@@ -92,7 +97,7 @@ export function dealSettlement(env: SettlementEnvironment): EventHandler {
         await onMarket(env, itemId, { type: 'FailDeal', dealId, reason: event.data.reason, rematchDealId: uuidv5(`${dealId}:rematch`, OPERATION_NAMESPACE), at }, metadata);
       } else if (event.type === 'PaymentMade' && event.data.purpose.kind === 'deal') {
         const { dealId, itemId } = event.data.purpose;
-        const deal = (await loadMarket(env, itemId)).deals.get(dealId);
+        const deal = await openDeal(env, itemId, dealId);
         if (!deal) return []; // completed already: this is a redelivery
         // Three independent steps, on three streams. Started in this order, they also land
         // in this order on a stream two of them share (the broker selling: commission, then accrual).
@@ -107,7 +112,7 @@ export function dealSettlement(env: SettlementEnvironment): EventHandler {
         ]);
       } else if (event.type === 'AccrualReceived') {
         const { dealId, itemId } = event.data.purpose;
-        const deal = (await loadMarket(env, itemId)).deals.get(dealId);
+        const deal = await openDeal(env, itemId, dealId);
         if (!deal) return [];
         const source = { fromUserId: deal.sellerId, kind: 'accrual' as const, operationId: event.data.operationId, dealId };
         await Promise.all([

@@ -53,9 +53,11 @@ export interface PlacedOrder {
 export async function placeOrder(env: TradingEnvironment, placement: Placement, metadata?: EventMetadata): Promise<PlacedOrder> {
   const { userId, side, itemId, price } = placement;
   const orderId = orderIdFor(itemId, placement.uniqueId);
-  // Refuse unknown items before anything is recorded (the market checks again).
-  const { state: current } = await loadStream(env, market, marketStream(itemId));
-  if (!current.listed) throw new BusinessRuleViolation('item_not_found', messages.itemDoesNotExist);
+  // Refuse unknown items before anything is recorded (the market checks again). An item
+  // once listed stays listed, so a cached market that has it is proof enough.
+  const cached = await loadStream(env, market, marketStream(itemId), 'cached');
+  const listed = cached.state.listed || (await loadStream(env, market, marketStream(itemId))).state.listed;
+  if (!listed) throw new BusinessRuleViolation('item_not_found', messages.itemDoesNotExist);
   const submitted = await handleCommand(env, {
     decider: traderOrders,
     streamId: traderOrdersStream(userId),
@@ -107,8 +109,9 @@ export async function cancelOrder(env: TradingEnvironment, request: { userId: st
   return { order: { ...order, updatedAt: closed?.closedAt ?? env.now().toISOString() }, position: result.position, itemId };
 }
 
-export async function loadMarket(env: CommandEnvironment, itemId: string): Promise<MarketState> {
-  return (await loadStream(env, market, marketStream(itemId))).state;
+/** The market of an item; `mode` as for `loadStream`. */
+export async function loadMarket(env: CommandEnvironment, itemId: string, mode: 'fresh' | 'cached' = 'fresh'): Promise<MarketState> {
+  return (await loadStream(env, market, marketStream(itemId), mode)).state;
 }
 
 function latest(a: Position | null, b: Position | null): Position | null {
