@@ -1,6 +1,5 @@
 import { billingProjection } from './billing.js';
 import { historyProjection, statisticsProjection } from './deals.js';
-import { eventTypeStats } from './event-type-stats.js';
 import { identityProjection } from './identity.js';
 import { notificationsProjection } from './notifications.js';
 import { orderingProjection } from './ordering.js';
@@ -9,7 +8,6 @@ import { tradingProjection } from './trading.js';
 
 /** Every read-model projection (process managers, which need the command side, are added by the composition root). */
 export const projections: EventHandler[] = [
-  eventTypeStats,
   identityProjection,
   billingProjection,
   tradingProjection,

@@ -8,10 +8,11 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { configurationTable } from '../infra/config/config.js';
 import { formatPosition, type Position } from '../infra/event-store/position.js';
+import type { EventToAppend } from '../infra/event-store/event-store.js';
 import { openSqliteEventStore } from '../infra/event-store/sqlite/sqlite-event-store.js';
 import type { Doc } from '../infra/read-store/read-store.js';
 import { openSqliteReadStore } from '../infra/read-store/sqlite-read-store.js';
-import { eventTypeStats } from '../projections/event-type-stats.js';
+import { billingProjection } from '../projections/billing.js';
 import { projections } from '../projections/index.js';
 import { cleanEnv, distDir, runNode, tempDir, type Finished, type TempDir } from './support/process.js';
 
@@ -30,26 +31,32 @@ function expectUsage(output: string): void {
   expect(output).to.include(`projections: ${projections.map((h) => h.name).join(', ')}`);
 }
 
-/** What one seeded event type should look like in the `event_type_stats` view. */
+/** What one seeded account should look like in the billing projection's `accounts` view. */
 interface Expected {
-  count: number;
-  lastStream: string;
+  amount: number;
+  revision: number;
 }
 
 /**
- * Appends `streams` × `perStream` events (one append per stream) to the embedded store in
- * `dataDir`: types cycle through `types` within each append.
+ * Appends `streams` billing accounts of `perStream` events each (one append per stream) to
+ * the embedded store in `dataDir`: the account opened, then deposits of 1.00.
  */
-async function seed(dataDir: string, streams: number, perStream: number, types: string[], streamPrefix = 'listing-') {
+async function seed(dataDir: string, streams: number, perStream: number, userPrefix = 'seeded-') {
   const store = openSqliteEventStore({ file: join(dataDir, 'events.db'), durability: 'normal' });
   const expected = new Map<string, Expected>();
   let head: Position | null = null;
+  const at = '2026-11-21T10:00:00.000Z';
   try {
     for (let s = 0; s < streams; s++) {
-      const streamId = `${streamPrefix}${s}`;
-      const events = Array.from({ length: perStream }, (_, i) => ({ id: randomUUID(), type: types[i % types.length]!, data: { s, i } }));
-      for (const event of events) expected.set(event.type, { count: (expected.get(event.type)?.count ?? 0) + 1, lastStream: streamId });
-      head = (await store.appendToStream(streamId, events)).position;
+      const userId = `${userPrefix}${s}`;
+      const accountId = randomUUID();
+      const events = Array.from({ length: perStream }, (_, i): EventToAppend =>
+        i === 0
+          ? { id: randomUUID(), type: 'AccountOpened', data: { accountId, userId, at } }
+          : { id: randomUUID(), type: 'MoneyDeposited', data: { accountId, userId, operationId: randomUUID(), amount: 100, balance: 100 * i, at } },
+      );
+      expected.set(userId, { amount: 100 * (perStream - 1), revision: perStream - 1 });
+      head = (await store.appendToStream(`account-${userId}`, events)).position;
     }
   } finally {
     await store.close();
@@ -82,28 +89,28 @@ async function status(dataDir: string): Promise<StatusRow> {
   expect(result.code, result.stderr).to.equal(0);
   const rows = parseStatus(result.stdout);
   expect(rows.map((r) => r.name)).to.deep.equal([...projections.map((h) => h.name), 'account-opening', 'deal-settlement', 'order-placement', 'order-payment']);
-  return rows.find((r) => r.name === eventTypeStats.name)!;
+  return rows.find((r) => r.name === billingProjection.name)!;
 }
 
-/** The `event_type_stats` documents for `types`, read straight from read.db. */
-async function statsView(dataDir: string, types: string[]): Promise<Map<string, Doc | null>> {
+/** The billing projection's `accounts` documents of `userIds`, read straight from read.db. */
+async function accountsView(dataDir: string, userIds: string[]): Promise<Map<string, Doc | null>> {
   const readStore = openSqliteReadStore({ file: join(dataDir, 'read.db') });
   try {
-    await readStore.ensureCollections(eventTypeStats.collections);
+    await readStore.ensureCollections(billingProjection.collections);
     const docs = new Map<string, Doc | null>();
-    for (const type of types) docs.set(type, await readStore.get('event_type_stats', type));
+    for (const userId of userIds) docs.set(userId, await readStore.get('accounts', userId));
     return docs;
   } finally {
     await readStore.close();
   }
 }
 
-async function expectStats(dataDir: string, expected: Map<string, Expected>): Promise<void> {
-  const docs = await statsView(dataDir, [...expected.keys(), 'NeverAppended']);
-  for (const [type, { count, lastStream }] of expected) {
-    expect(docs.get(type), type).to.deep.include({ id: type, type, count, lastStream });
+async function expectAccounts(dataDir: string, expected: Map<string, Expected>): Promise<void> {
+  const docs = await accountsView(dataDir, [...expected.keys(), 'never-seeded']);
+  for (const [userId, { amount, revision }] of expected) {
+    expect(docs.get(userId), userId).to.deep.include({ id: userId, userId, amount, revision });
   }
-  expect(docs.get('NeverAppended')).to.equal(null);
+  expect(docs.get('never-seeded')).to.equal(null);
 }
 
 describe('operator CLI (dist/infra/cli/main.js)', function () {
@@ -151,7 +158,7 @@ describe('operator CLI (dist/infra/cli/main.js)', function () {
     });
 
     it('exits 64 when `projections rebuild` gets no name or more than one', async () => {
-      const results = await Promise.all([cli(dir.path, ['projections', 'rebuild']), cli(dir.path, ['projections', 'rebuild', 'event-type-stats', '--all'])]);
+      const results = await Promise.all([cli(dir.path, ['projections', 'rebuild']), cli(dir.path, ['projections', 'rebuild', 'billing', '--all'])]);
       for (const result of results) {
         expect(result.code).to.equal(EX_USAGE);
         expect(result.stderr).to.include('projections rebuild takes one projection name or --all');
@@ -190,13 +197,13 @@ describe('operator CLI (dist/infra/cli/main.js)', function () {
 
   describe('projections on an empty store', () => {
     it('status shows no checkpoint and no lag', async () => {
-      expect(await status(dir.path)).to.deep.equal({ name: eventTypeStats.name, checkpoint: 'none', lag: '0', parked: '0', runBy: 'nobody' });
+      expect(await status(dir.path)).to.deep.equal({ name: billingProjection.name, checkpoint: 'none', lag: '0', parked: '0', runBy: 'nobody' });
     });
 
     it('rebuild --all succeeds with 0 events', async () => {
       const result = await cli(dir.path, ['projections', 'rebuild', '--all']);
       expect(result.code, result.stderr).to.equal(0);
-      expect(result.stderr).to.match(/event-type-stats: done, 0 events in \d+\.\d s/);
+      expect(result.stderr).to.match(/billing: done, 0 events in \d+\.\d s/);
     });
   });
 
@@ -204,17 +211,16 @@ describe('operator CLI (dist/infra/cli/main.js)', function () {
     // One DATA_DIR for the whole sequence: seed, status, rebuild, status, view, more events.
     let seeded: TempDir;
     let seededData: Awaited<ReturnType<typeof seed>>;
-    const types = ['ListingCreated', 'BidPlaced', 'BidPlaced', 'ListingSold', 'BidPlaced', 'ListingCreated', 'ListingWithdrawn'];
 
     before(async () => {
       seeded = tempDir('market-cli-seeded-');
-      seededData = await seed(seeded.path, 40, 9, types); // 360 events in 40 streams
+      seededData = await seed(seeded.path, 40, 9); // 360 events in 40 accounts
     });
     after(() => seeded.remove());
 
     it('status before any run: no checkpoint, lag = every event appended', async () => {
       expect(seededData.total).to.equal(360);
-      expect(await status(seeded.path)).to.deep.equal({ name: eventTypeStats.name, checkpoint: 'none', lag: '360', parked: '0', runBy: 'nobody' });
+      expect(await status(seeded.path)).to.deep.equal({ name: billingProjection.name, checkpoint: 'none', lag: '360', parked: '0', runBy: 'nobody' });
     });
 
     it('rebuild --all exits 0 and reports plain progress lines ending in "done, 360 events"', async () => {
@@ -222,17 +228,17 @@ describe('operator CLI (dist/infra/cli/main.js)', function () {
       expect(result.code, result.stderr).to.equal(0);
       // Not a terminal: no carriage returns or escape sequences, one line per write.
       expect(result.stderr).to.not.match(/[\r\u001b]/);
-      // Every projection is rebuilt in turn; only event-type-stats reads these events.
-      const lines = result.stderr.trimEnd().split('\n').filter((line) => line.startsWith('event-type-stats'));
+      // Every projection is rebuilt in turn; billing is the one that reads these events.
+      const lines = result.stderr.trimEnd().split('\n').filter((line) => line.startsWith('billing'));
       expect(lines.length, 'at least one progress line before the summary').to.be.at.least(2);
-      expect(lines.at(-1)).to.match(/^event-type-stats: done, 360 events in \d+\.\d s \([\d,]+ events\/s\)$/);
-      for (const line of lines.slice(0, -1)) expect(line).to.match(/^event-type-stats \[[#.]{30}\] +\d+\.\d% [\d,]+ events [\d,]+ events\/s ETA (\d+:)?\d+:\d\d$/);
+      expect(lines.at(-1)).to.match(/^billing: done, 360 events in \d+\.\d s \([\d,]+ events\/s\)$/);
+      for (const line of lines.slice(0, -1)) expect(line).to.match(/^billing \[[#.]{30}\] +\d+\.\d% [\d,]+ events [\d,]+ events\/s ETA (\d+:)?\d+:\d\d$/);
       for (const name of projections.map((p) => p.name)) expect(result.stderr).to.match(new RegExp(`^${name}: done, `, 'm'));
     });
 
     it('status after the rebuild: checkpoint at the last position, no lag, nobody holding the lease', async () => {
       expect(await status(seeded.path)).to.deep.equal({
-        name: eventTypeStats.name,
+        name: billingProjection.name,
         checkpoint: formatPosition(seededData.head),
         lag: '0',
         parked: '0',
@@ -240,20 +246,20 @@ describe('operator CLI (dist/infra/cli/main.js)', function () {
       });
     });
 
-    it('the event-type-stats view counts every appended event by type', async () => {
-      expect([...seededData.expected.values()].reduce((sum, e) => sum + e.count, 0)).to.equal(360);
-      await expectStats(seeded.path, seededData.expected);
+    it('the billing view holds every seeded account with its balance and revision', async () => {
+      expect(seededData.expected.size).to.equal(40);
+      await expectAccounts(seeded.path, seededData.expected);
     });
 
     it('rebuilding one projection by name again gives the same counts (replay, not double counting)', async () => {
-      const result = await cli(seeded.path, ['projections', 'rebuild', eventTypeStats.name]);
+      const result = await cli(seeded.path, ['projections', 'rebuild', billingProjection.name]);
       expect(result.code, result.stderr).to.equal(0);
-      expect(result.stderr).to.match(/event-type-stats: done, 360 events in/);
-      await expectStats(seeded.path, seededData.expected);
+      expect(result.stderr).to.match(/billing: done, 360 events in/);
+      await expectAccounts(seeded.path, seededData.expected);
     });
 
     it('status counts only the events appended after the checkpoint as lag', async () => {
-      const more = await seed(seeded.path, 5, 5, ['ListingSold'], 'late-');
+      const more = await seed(seeded.path, 5, 5, 'late-');
       expect(await status(seeded.path)).to.deep.include({ checkpoint: formatPosition(seededData.head), lag: String(more.total) });
     });
   });
