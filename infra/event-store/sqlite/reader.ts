@@ -17,10 +17,8 @@ export interface AllPage {
 export class EventReader {
   private readonly statements;
   private readonly filteredStatements = new Map<string, Database.Statement<unknown[], Row>>();
-  private readonly snapshot: <T>(read: () => T) => T;
 
   constructor(private readonly db: Database.Database) {
-    this.snapshot = (read) => db.transaction(read).deferred();
     const all = (where: string, order: 'ASC' | 'DESC') =>
       db
         .prepare<[number, number], Row>(
@@ -70,14 +68,13 @@ export class EventReader {
       return toPage(this.statements.forwardsAfter.all(after, limit), limit, undefined);
     }
     const { statement, params } = this.filtered(filter);
-    return this.snapshot(() => {
-      // Read the head first, in the same read transaction: when fewer rows than asked
-      // come back, everything up to the head was looked at.
-      const head = this.head();
-      const rows = statement.all(after, head, ...params, limit);
-      const page = toPage(rows, limit, filter);
-      return page.reachedEnd ? { ...page, scannedUpTo: Math.max(head, after) } : page;
-    });
+    // The head first, and only rows up to it: when fewer rows than asked come back, every
+    // row up to the head was looked at. (Rows at or below a committed head are all
+    // committed: a writer holds the lock and numbers new rows above it.)
+    const head = this.head();
+    const rows = statement.all(after, head, ...params, limit);
+    const page = toPage(rows, limit, filter);
+    return page.reachedEnd ? { ...page, scannedUpTo: Math.max(head, after) } : page;
   }
 
   /** Rows at or before `from`, backwards, at most `limit` rows scanned. */
