@@ -39,24 +39,17 @@ export interface MoneyMovement {
   expectedRevision?: number;
 }
 
-export async function depositMoney(env: BillingEnvironment, movement: MoneyMovement, metadata?: EventMetadata) {
-  return handleCommand(env, {
-    decider: account,
-    streamId: accountStream(movement.userId),
-    expects: 'existing',
-    command: { type: 'DepositMoney', operationId: movement.operationId, amount: movement.amount, at: env.now().toISOString() },
-    expectedRevision: movement.expectedRevision,
-    metadata,
-  });
+function moveMoney(type: 'DepositMoney' | 'WithdrawMoney') {
+  return (env: BillingEnvironment, movement: MoneyMovement, metadata?: EventMetadata) =>
+    handleCommand(env, {
+      decider: account,
+      streamId: accountStream(movement.userId),
+      expects: 'existing',
+      command: { type, operationId: movement.operationId, amount: movement.amount, at: env.now().toISOString() },
+      expectedRevision: movement.expectedRevision,
+      metadata,
+    });
 }
 
-export async function withdrawMoney(env: BillingEnvironment, movement: MoneyMovement, metadata?: EventMetadata) {
-  return handleCommand(env, {
-    decider: account,
-    streamId: accountStream(movement.userId),
-    expects: 'existing',
-    command: { type: 'WithdrawMoney', operationId: movement.operationId, amount: movement.amount, at: env.now().toISOString() },
-    expectedRevision: movement.expectedRevision,
-    metadata,
-  });
-}
+export const depositMoney = moveMoney('DepositMoney');
+export const withdrawMoney = moveMoney('WithdrawMoney');

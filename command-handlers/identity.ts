@@ -5,7 +5,8 @@
  */
 import { BusinessRuleViolation } from '../domain/decider.js';
 import { emailStream, type EmailReserved, type Profile, type Role, userStream } from '../domain/identity/events.js';
-import { user, type UserState } from '../domain/identity/user.js';
+import { toUserView, user, type UserState, type UserView } from '../domain/identity/user.js';
+
 import { messages } from '../domain/messages.js';
 import { WrongExpectedVersion, type EventMetadata } from '../infra/event-store/event-store.js';
 import type { Position } from '../infra/event-store/position.js';
@@ -21,16 +22,6 @@ export interface IdentityEnvironment extends CommandEnvironment {
   passwords: PasswordHashing;
 }
 
-export interface UserView {
-  id: string;
-  email: string;
-  role: Role;
-  firstName: string;
-  lastName: string;
-  phone: string | null;
-  createdAt: string;
-  updatedAt: string;
-}
 
 export interface Registration extends Profile {
   email: string;
@@ -46,18 +37,6 @@ export class InvalidCredentials extends Error {
   }
 }
 
-export function toUserView(state: UserState): UserView {
-  return {
-    id: state.userId!,
-    email: state.email!,
-    role: state.role!,
-    firstName: state.profile.firstName,
-    lastName: state.profile.lastName,
-    phone: state.profile.phone,
-    createdAt: state.createdAt!,
-    updatedAt: state.updatedAt!,
-  };
-}
 
 export async function registerUser(env: IdentityEnvironment, registration: Registration, metadata?: EventMetadata): Promise<{ user: UserView; position: Position }> {
   const userId = await claimEmail(env, registration.email, metadata);

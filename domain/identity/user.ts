@@ -85,3 +85,28 @@ function decide(command: UserCommand, state: UserState): UserEvent[] {
 }
 
 export const user: Decider<UserState, UserCommand, UserEvent> = { initialState, evolve, decide };
+
+/** A user as the API shows it (`User` in the specification). */
+export interface UserView {
+  id: string;
+  email: string;
+  role: Role;
+  firstName: string;
+  lastName: string;
+  phone: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export function toUserView(state: UserState): UserView {
+  return {
+    id: state.userId!,
+    email: state.email!,
+    role: state.role!,
+    firstName: state.profile.firstName,
+    lastName: state.profile.lastName,
+    phone: state.profile.phone,
+    createdAt: state.createdAt!,
+    updatedAt: state.updatedAt!,
+  };
+}
