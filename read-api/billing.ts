@@ -1,6 +1,7 @@
 /** A user's balance (with the revision that is its ETag) and operation history, newest first. Amounts in cents. */
 import { ACCOUNTS, OPERATIONS } from '../projections/billing.js';
 import type { ReadStore } from '../infra/read-store/read-store.js';
+import type { Page } from './page.js';
 
 export interface AccountView {
   id: string;
@@ -25,7 +26,7 @@ export async function getAccount(readStore: ReadStore, userId: string): Promise<
   return { id: String(doc.accountId), amount: Number(doc.amount), createdAt: String(doc.createdAt), updatedAt: String(doc.updatedAt), revision: Number(doc.revision) };
 }
 
-export async function listOperations(readStore: ReadStore, userId: string, page: { limit: number; after?: string }) {
+export async function listOperations(readStore: ReadStore, userId: string, page: Page) {
   const found = await readStore.find(OPERATIONS, { where: { userId }, sort: { fields: ['seq'], direction: 'desc' }, limit: page.limit, after: page.after });
   const items: OperationView[] = found.items.map((d) => ({
     id: d.id,

@@ -2,11 +2,7 @@
 import { ITEMS, ORDER_COLLECTIONS, PORTFOLIO, TRADING_ORDERS } from '../projections/trading.js';
 import type { Doc, ReadStore } from '../infra/read-store/read-store.js';
 import type { Side } from '../domain/trading/events.js';
-
-export interface Page {
-  limit: number;
-  after?: string;
-}
+import type { Page } from './page.js';
 
 export interface OrderView {
   id: string;

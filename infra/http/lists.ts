@@ -4,14 +4,10 @@
  * endpoints that return a plain JSON array keep returning one.
  */
 import type { Context } from 'koa';
+import type { Page } from '../../read-api/page.js';
 import { DEFAULT_LIMIT, MAX_LIMIT } from '../read-store/read-store.js';
 import { HttpError } from './errors.js';
 import { httpMessages } from './messages.js';
-
-export interface Page {
-  limit: number;
-  after?: string;
-}
 
 export function pageOf(ctx: Context): Page {
   const { limit, cursor } = ctx.query;
