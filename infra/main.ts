@@ -33,7 +33,7 @@ async function main(): Promise<void> {
   system = await openSystem(config, logger);
   const { eventStore, readStore } = system;
   await provisionConfiguredBroker(system);
-  for (const runner of system.runners) runner.start();
+  system.startProjections();
   const app = createHttpApp({
     dependencies: [
       { name: 'eventStore', ping: () => eventStore.ping() },

@@ -24,11 +24,12 @@ import { runnerLog, type Logger } from './log.js';
 import { openMongoReadStore } from './read-store/mongo-read-store.js';
 import type { ReadStore } from './read-store/read-store.js';
 import { openSqliteReadStore } from './read-store/sqlite-read-store.js';
+import { startProjectorThread, type ProjectorThread } from './projector.js';
 import { ConsistencyGate } from './subscriptions/consistency.js';
 import { ownerName } from './subscriptions/lease-owners.js';
 import type { LeaseStore } from './subscriptions/leases.js';
 import { openMongoLeases } from './subscriptions/mongo-leases.js';
-import { ProjectionRunner } from './subscriptions/runner.js';
+import { ProjectionRunner, type RunnerStatus } from './subscriptions/runner.js';
 import { openSqliteLeases } from './subscriptions/sqlite-leases.js';
 
 export interface System {
@@ -41,15 +42,29 @@ export interface System {
   signedOut: SignedOutTokenList;
   /** Every projection and process manager, by name. */
   handlers: EventHandler[];
-  /** One runner per handler (not started). */
+  /** One runner per handler (started by `startProjections` when they run in this thread). */
   runners: ProjectionRunner[];
-  gate: ConsistencyGate;
+  /**
+   * Starts the projections and process managers: in a worker thread when
+   * `PROJECTION_THREAD=worker` (the API process's default), else in this thread.
+   */
+  startProjections(): void;
+  /** Read-your-writes, over wherever the projections run (valid once they are started). */
+  readonly gate: ConsistencyGate;
   close(): Promise<void>;
 }
 
-export async function openSystem(config: Config, logger: Logger, role = 'api'): Promise<System> {
+/** How this process's parts talk to a projector thread (see `infra/projector-thread.ts`). */
+export interface ThreadLinks {
+  onCommitted?: () => void;
+  appendsElsewhere?: { listen(wake: () => void): void };
+  onAdvance?: (status: RunnerStatus) => void;
+}
+
+export async function openSystem(config: Config, logger: Logger, role = 'api', links: ThreadLinks = {}): Promise<System> {
   if (config.eventStore === 'embedded' || config.readStore === 'embedded') mkdirSync(config.dataDir, { recursive: true });
-  const eventStore = openEventStore(config);
+  let projector: ProjectorThread | null = null;
+  const eventStore = openEventStore(config, { ...links, onCommitted: links.onCommitted ?? (() => projector?.notifyAppended()) });
   const opened: Array<{ close(): Promise<void> }> = [eventStore];
   try {
     const readStore = await openReadStore(config);
@@ -89,8 +104,10 @@ export async function openSystem(config: Config, logger: Logger, role = 'api'): 
           batchSize: config.projectionBatchSize,
           maxAttempts: config.projectionMaxAttempts,
           liveBatchIntervalMs: config.projectionLiveBatchMs,
+          onAdvance: links.onAdvance,
         }),
     );
+    let gate = new ConsistencyGate(eventStore, runners);
     return {
       config,
       eventStore,
@@ -101,8 +118,19 @@ export async function openSystem(config: Config, logger: Logger, role = 'api'): 
       signedOut,
       handlers,
       runners,
-      gate: new ConsistencyGate(eventStore, runners),
+      get gate() {
+        return gate;
+      },
+      startProjections() {
+        if (config.projectionThread === 'worker' && role === 'api') {
+          projector = startProjectorThread(config, handlers, (error) => logger.error({ err: error }, 'projector thread failed'));
+          gate = new ConsistencyGate(eventStore, projector.runners);
+        } else {
+          for (const runner of runners) runner.start();
+        }
+      },
       async close() {
+        await projector?.stop();
         await Promise.all(runners.map((r) => r.stop()));
         await closeAll(opened);
       },
@@ -113,9 +141,14 @@ export async function openSystem(config: Config, logger: Logger, role = 'api'): 
   }
 }
 
-function openEventStore(config: Config): EventStore {
+function openEventStore(config: Config, links: ThreadLinks): EventStore {
   if (config.eventStore === 'esdb') return openEsdbEventStore({ connectionString: config.eventStoreConnectionString! });
-  return openSqliteEventStore({ file: join(config.dataDir, 'events.db'), durability: config.embeddedDurability });
+  return openSqliteEventStore({
+    file: join(config.dataDir, 'events.db'),
+    durability: config.embeddedDurability,
+    onCommitted: links.onCommitted,
+    appendsElsewhere: links.appendsElsewhere,
+  });
 }
 
 async function openReadStore(config: Config): Promise<ReadStore> {

@@ -28,6 +28,12 @@ export const settings = {
     allowed: 'expected 1-63 letters, digits, _ or -',
   }),
   projectionBatchSize: integer('PROJECTION_BATCH_SIZE', 500, 1, 10000, 'Most events a projection applies in one commit.'),
+  projectionThread: oneOf(
+    'PROJECTION_THREAD',
+    ['worker', 'main'] as const,
+    'worker',
+    '`worker`: `npm start` runs the projections and process managers in a worker thread (a second core for them); `main`: in the thread that serves requests.',
+  ),
   projectionLiveBatchMs: integer(
     'PROJECTION_LIVE_BATCH_MS',
     5,

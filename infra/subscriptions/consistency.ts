@@ -9,7 +9,16 @@ import type { EventStore } from '../event-store/event-store.js';
 import { comparePositions, type Position } from '../event-store/position.js';
 import { setMaxListeners } from 'node:events';
 import { sleep } from '../backoff.js';
-import type { ProjectionRunner } from './runner.js';
+import type { EventHandler } from '../../projections/projection.js';
+import type { RunnerStatus } from './runner.js';
+
+/** What the gate needs of a runner: a local `FollowedRunner`, or a stand-in for one running in another thread. */
+export interface FollowedRunner {
+  handler: Pick<EventHandler, 'name' | 'kind' | 'filter'>;
+  status(): RunnerStatus;
+  hasReached(position: Position): boolean;
+  waitFor(position: Position, signal?: AbortSignal): Promise<void>;
+}
 
 export class ReadModelsNotCaughtUp extends Error {
   override readonly name = 'ReadModelsNotCaughtUp';
@@ -21,7 +30,7 @@ const REACTION_HOPS = 4;
 export class ConsistencyGate {
   constructor(
     private readonly eventStore: EventStore,
-    private readonly runners: ProjectionRunner[],
+    private readonly runners: FollowedRunner[],
   ) {}
 
   /** Resolves once read models reflect `position`; rejects with `ReadModelsNotCaughtUp` after `timeoutMs`. */
@@ -43,7 +52,7 @@ export class ConsistencyGate {
     await this.all(projections, target, deadline);
   }
 
-  private async all(runners: ProjectionRunner[], position: Position, deadline: AbortSignal): Promise<void> {
+  private async all(runners: FollowedRunner[], position: Position, deadline: AbortSignal): Promise<void> {
     const reached = await Promise.all(runners.map((r) => this.reach(r, position, deadline)));
     if (reached.includes(false)) throw new ReadModelsNotCaughtUp('read models are still catching up');
   }
@@ -53,7 +62,7 @@ export class ConsistencyGate {
    * filter admits no event between where it is and `position` is there already: filtered
    * EventStoreDB subscriptions only report their position every few dozen events.
    */
-  private async reach(runner: ProjectionRunner, position: Position, deadline: AbortSignal): Promise<boolean> {
+  private async reach(runner: FollowedRunner, position: Position, deadline: AbortSignal): Promise<boolean> {
     const arrived = runner.waitFor(position, deadline);
     while (!runner.hasReached(position)) {
       if (deadline.aborted) return false;
@@ -63,7 +72,7 @@ export class ConsistencyGate {
     return true;
   }
 
-  private async nothingToHandle(runner: ProjectionRunner, position: Position): Promise<boolean> {
+  private async nothingToHandle(runner: FollowedRunner, position: Position): Promise<boolean> {
     // A position the log has not reached yet cannot have been handled by anyone.
     const head = await this.eventStore.headPosition();
     if (!head || comparePositions(head, position) < 0) return false;

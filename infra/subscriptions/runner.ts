@@ -32,6 +32,8 @@ export interface RunnerOptions {
    * milliseconds and are committed together instead of one read-model transaction each.
    */
   liveBatchIntervalMs?: number;
+  /** Told whenever the runner moves on (to report progress to another thread). */
+  onAdvance?: (status: RunnerStatus) => void;
 }
 
 export interface RebuildProgress {
@@ -382,6 +384,7 @@ export class ProjectionRunner {
     this.position = position;
     this.state = caughtUp ? 'live' : 'catching-up';
     this.lastError = null;
+    this.options.onAdvance?.(this.status());
     const ready = this.waiters.filter((w) => comparePositions(position, w.position) >= 0);
     if (ready.length === 0) return;
     this.waiters = this.waiters.filter((w) => !ready.includes(w));

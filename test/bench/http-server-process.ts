@@ -166,7 +166,8 @@ async function startApi(): Promise<Server> {
   countEventStore(system.eventStore);
   if (process.env.BENCH_IDEMPOTENCY_IN_MEMORY === '1') idempotencyInMemory(system.eventStore);
   countReadStore(system.readStore);
-  for (const runner of system.runners) runner.start();
+  // As `npm start` does: in the projector thread unless PROJECTION_THREAD=main.
+  system.startProjections();
   const app = createHttpApp({
     dependencies: [{ name: 'eventStore', ping: () => system.eventStore.ping() }],
     logError,

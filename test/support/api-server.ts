@@ -34,13 +34,15 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     EMBEDDED_DURABILITY: 'normal',
     BROKER_EMAIL: BROKER.email,
     BROKER_PASSWORD: BROKER.password,
+    // Tests reach into the runners (pausing one, waiting on it): they run in this thread.
+    PROJECTION_THREAD: 'main',
     ...(double ? { EVENT_STORE: 'esdb', EVENTSTORE_CONNECTION_STRING: double.connectionString } : {}),
     ...options.env,
   });
   const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
   const system = await openSystem(config, logger);
   await provisionBroker(system.services, { ...BROKER, resetPassword: false });
-  for (const runner of system.runners) runner.start();
+  system.startProjections();
   const app = createHttpApp({
     dependencies: [{ name: 'eventStore', ping: () => system.eventStore.ping() }],
     logError: (error) => {

@@ -26,6 +26,10 @@ export interface SqliteEventStoreOptions {
   durability?: Durability;
   /** How often an idle subscription looks for appends made by another process (ms). */
   idleCheckMs?: number;
+  /** Told after every commit (another thread reading this file can then be woken at once). */
+  onCommitted?: () => void;
+  /** Wakes this store's live subscriptions when another thread committed to the same file. */
+  appendsElsewhere?: { listen(wake: () => void): void };
   now?: () => number;
 }
 
@@ -49,7 +53,11 @@ class SqliteEventStore implements EventStore {
     private readonly options: SqliteEventStoreOptions,
   ) {
     this.reader = new EventReader(db);
-    this.appender = new GroupCommitAppender(db, options.now ?? Date.now, () => this.wakeSubscriptions());
+    this.appender = new GroupCommitAppender(db, options.now ?? Date.now, () => {
+      this.wakeSubscriptions();
+      options.onCommitted?.();
+    });
+    options.appendsElsewhere?.listen(() => this.wakeSubscriptions());
   }
 
   appendToStream(streamId: string, events: EventToAppend[], options: AppendOptions = {}): Promise<AppendResult> {

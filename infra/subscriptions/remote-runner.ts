@@ -1,0 +1,59 @@
+/**
+ * A stand-in, in the API's thread, for a runner working in the projector thread: it knows
+ * what the runner last reported, which is all read-your-writes needs.
+ */
+import type { EventHandler } from '../../projections/projection.js';
+import { comparePositions, parsePosition, type Position } from '../event-store/position.js';
+import type { FollowedRunner } from './consistency.js';
+import type { RunnerState, RunnerStatus } from './runner.js';
+
+/** A runner's status as it crosses threads (positions as text). */
+export interface ReportedStatus {
+  name: string;
+  state: RunnerState;
+  position: string | null;
+  lastError: string | null;
+}
+
+export class RemoteRunner implements FollowedRunner {
+  private current: RunnerStatus;
+  private waiters: Array<{ position: Position; resolve(): void }> = [];
+
+  constructor(readonly handler: Pick<EventHandler, 'name' | 'kind' | 'filter'>) {
+    this.current = { name: handler.name, state: 'waiting-for-lease', position: null, lastError: null };
+  }
+
+  report(reported: ReportedStatus): void {
+    const position = reported.position === null ? null : parsePosition(reported.position);
+    this.current = { name: reported.name, state: reported.state, position, lastError: reported.lastError };
+    if (!position) return;
+    const ready = this.waiters.filter((w) => comparePositions(position, w.position) >= 0);
+    if (ready.length === 0) return;
+    this.waiters = this.waiters.filter((w) => !ready.includes(w));
+    for (const w of ready) w.resolve();
+  }
+
+  status(): RunnerStatus {
+    return this.current;
+  }
+
+  hasReached(position: Position): boolean {
+    return this.current.position !== null && comparePositions(this.current.position, position) >= 0;
+  }
+
+  waitFor(position: Position, signal?: AbortSignal): Promise<void> {
+    if (this.hasReached(position) || signal?.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const waiter = { position, resolve };
+      this.waiters.push(waiter);
+      signal?.addEventListener(
+        'abort',
+        () => {
+          this.waiters = this.waiters.filter((w) => w !== waiter);
+          resolve();
+        },
+        { once: true },
+      );
+    });
+  }
+}
