@@ -1,9 +1,8 @@
 /**
- * The projector: every projection and process manager, in a worker thread of the server
- * process, so read models and deal settlement use the second core instead of the event
- * loop that answers requests. It opens its own connections to the stores (SQLite in WAL
- * mode serves both threads; its commands are held off by expected revisions like any
- * other writer's). It is told of the API thread's appends at once and reports each
+ * The projector: every read-model projection, in a worker thread of the server process,
+ * so building read models uses the second core instead of the event loop that answers
+ * requests. It opens its own connections to the stores (SQLite in WAL
+ * mode serves both threads). It is told of the API thread's appends at once and reports each
  * runner's progress back, which is what read-your-writes waits on.
  *
  * Messages in: 'appended' (the API thread committed), 'stop'. Out: { progress }, { ready }, { stopped }.
@@ -38,5 +37,6 @@ port.on('message', async (message: unknown) => {
     port.close();
   }
 });
-for (const runner of system.runners) runner.start();
+// Projections only: process managers stay with the API thread's command queues.
+for (const runner of system.runners) if (runner.handler.kind !== 'process-manager') runner.start();
 port.postMessage({ ready: true });

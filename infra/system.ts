@@ -123,8 +123,14 @@ export async function openSystem(config: Config, logger: Logger, role = 'api', l
       },
       startProjections() {
         if (config.projectionThread === 'worker' && role === 'api') {
-          projector = startProjectorThread(config, handlers, (error) => logger.error({ err: error }, 'projector thread failed'));
-          gate = new ConsistencyGate(eventStore, projector.runners);
+          // Projections (which only write read models) go to the worker; process managers,
+          // which run commands on the same streams as requests do, stay here and share this
+          // thread's command queues instead of fighting another writer for hot streams.
+          const isReactor = (h: EventHandler) => h.kind === 'process-manager';
+          const local = runners.filter((r) => isReactor(r.handler));
+          for (const runner of local) runner.start();
+          projector = startProjectorThread(config, handlers.filter((h) => !isReactor(h)), (error) => logger.error({ err: error }, 'projector thread failed'));
+          gate = new ConsistencyGate(eventStore, [...local, ...projector.runners]);
         } else {
           for (const runner of runners) runner.start();
         }

@@ -32,7 +32,7 @@ export const settings = {
     'PROJECTION_THREAD',
     ['worker', 'main'] as const,
     'worker',
-    '`worker`: `npm start` runs the projections and process managers in a worker thread (a second core for them); `main`: in the thread that serves requests.',
+    '`worker`: `npm start` builds the read models in a worker thread (a second core for them); `main`: in the thread that serves requests. Process managers always run with the requests.',
   ),
   projectionLiveBatchMs: integer(
     'PROJECTION_LIVE_BATCH_MS',
