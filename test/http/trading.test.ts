@@ -650,11 +650,13 @@ for (const eventStore of eventStores) {
       itHttp('active orders, history and notifications page with limit and Link, newest first, without gaps or repeats', async () => {
         const item = await market.newItem({ initialCount: 3, initialPrice: 10 });
         const t = await market.trader(1000);
-        const bids = [];
+        const bids: string[] = [];
         for (const price of [1, 2, 3, 4, 5]) bids.push((await market.placed(t.token, 'purchase', item.id, price)).order.id);
         for (let i = 0; i < 3; i++) await market.placed(t.token, 'purchase', item.id, 10);
         await eventually(async () => expect(await market.deals(t.token)).to.have.length(3), 5000, 'three deals');
         await eventually(async () => expect(await market.notifications(t.token)).to.have.length(3), 5000, 'three letters');
+        // The trading view follows its own subscription: wait until the matched bids have left the active list.
+        await eventually(async () => expect((await market.activeOrders(t.token, 'purchase')).map((o) => o.id)).to.deep.equal([...bids].reverse()), 5000, 'matched bids leave the list');
         const orders = await allPages(t.token, pathOf('purchase'), 2);
         expect(orders.items.map((o) => o.id)).to.deep.equal([...bids].reverse());
         expect(orders.pages.map((p) => p.length)).to.deep.equal([2, 2, 1]);
