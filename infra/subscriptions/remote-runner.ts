@@ -5,6 +5,7 @@
 import type { EventHandler } from '../../projections/projection.js';
 import { comparePositions, parsePosition, type Position } from '../event-store/position.js';
 import type { FollowedRunner } from './consistency.js';
+import { PositionWaiters } from './position-waiters.js';
 import type { RunnerState, RunnerStatus } from './runner.js';
 
 /** A runner's status as it crosses threads (positions as text). */
@@ -17,7 +18,7 @@ export interface ReportedStatus {
 
 export class RemoteRunner implements FollowedRunner {
   private current: RunnerStatus;
-  private waiters: Array<{ position: Position; resolve(): void }> = [];
+  private readonly waiters = new PositionWaiters();
 
   constructor(readonly handler: Pick<EventHandler, 'name' | 'kind' | 'filter'>) {
     this.current = { name: handler.name, state: 'waiting-for-lease', position: null, lastError: null };
@@ -26,11 +27,7 @@ export class RemoteRunner implements FollowedRunner {
   report(reported: ReportedStatus): void {
     const position = reported.position === null ? null : parsePosition(reported.position);
     this.current = { name: reported.name, state: reported.state, position, lastError: reported.lastError };
-    if (!position) return;
-    const ready = this.waiters.filter((w) => comparePositions(position, w.position) >= 0);
-    if (ready.length === 0) return;
-    this.waiters = this.waiters.filter((w) => !ready.includes(w));
-    for (const w of ready) w.resolve();
+    if (position) this.waiters.reached(position);
   }
 
   status(): RunnerStatus {
@@ -42,18 +39,6 @@ export class RemoteRunner implements FollowedRunner {
   }
 
   waitFor(position: Position, signal?: AbortSignal): Promise<void> {
-    if (this.hasReached(position) || signal?.aborted) return Promise.resolve();
-    return new Promise((resolve) => {
-      const waiter = { position, resolve };
-      this.waiters.push(waiter);
-      signal?.addEventListener(
-        'abort',
-        () => {
-          this.waiters = this.waiters.filter((w) => w !== waiter);
-          resolve();
-        },
-        { once: true },
-      );
-    });
+    return this.hasReached(position) ? Promise.resolve() : this.waiters.wait(position, signal);
   }
 }

@@ -5,6 +5,7 @@ import type { PositionedWrites, ReadStore, WriteOp } from '../read-store/read-st
 import { BatchView } from './batch-view.js';
 import { isDeadLocalOwner } from './lease-owners.js';
 import type { LeaseStore } from './leases.js';
+import { PositionWaiters } from './position-waiters.js';
 import { backoffDelay, sleep, type BackoffPolicy } from '../backoff.js';
 import { isTransient } from './transient.js';
 
@@ -79,7 +80,7 @@ export class ProjectionRunner {
   private renewTimer: NodeJS.Timeout | null = null;
   /** The commit being written, so a lost lease is given back only after it landed. */
   private inFlight: Promise<void> | null = null;
-  private waiters: Array<{ position: Position; resolve(): void }> = [];
+  private readonly waiters = new PositionWaiters();
   private readonly batchSize: number;
   private readonly maxAttempts: number;
   private readonly leaseTtlMs: number;
@@ -115,19 +116,7 @@ export class ProjectionRunner {
 
   /** Resolves once every event up to `position` has been handled and committed (read-your-writes). */
   waitFor(position: Position, signal?: AbortSignal): Promise<void> {
-    if (this.hasReached(position) || signal?.aborted) return Promise.resolve();
-    return new Promise((resolve) => {
-      const waiter = { position, resolve };
-      this.waiters.push(waiter);
-      signal?.addEventListener(
-        'abort',
-        () => {
-          this.waiters = this.waiters.filter((w) => w !== waiter);
-          resolve();
-        },
-        { once: true },
-      );
-    });
+    return this.hasReached(position) ? Promise.resolve() : this.waiters.wait(position, signal);
   }
 
   /**
@@ -385,10 +374,7 @@ export class ProjectionRunner {
     this.state = caughtUp ? 'live' : 'catching-up';
     this.lastError = null;
     this.options.onAdvance?.(this.status());
-    const ready = this.waiters.filter((w) => comparePositions(position, w.position) >= 0);
-    if (ready.length === 0) return;
-    this.waiters = this.waiters.filter((w) => !ready.includes(w));
-    for (const w of ready) w.resolve();
+    this.waiters.reached(position);
   }
 
   private setError(state: RunnerState, error: unknown): void {
