@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { startApiServer, type ApiServer } from '../support/api-server.js';
-import { Client, eventStores, SHARED_SERVER_ENV, expectError, expectViolation, itHttp, positionOf, uniqueEmail, type Trader } from './client.js';
+import { withApiServer, Client, eventStores, expectError, expectViolation, itHttp, positionOf, uniqueEmail, type Trader } from './client.js';
 
 const DEPOSIT = '/api/v1/billing/account/deposit';
 const WITHDRAW = '/api/v1/billing/account/withdraw';
@@ -17,15 +17,9 @@ const WITHDRAW = '/api/v1/billing/account/withdraw';
 for (const eventStore of eventStores) {
   describe(`HTTP bad input (${eventStore} event store)`, function () {
     this.timeout(30_000);
-    let server: ApiServer;
     let api: Client;
-
-    before(async () => {
-      server = await startApiServer({ eventStore, env: SHARED_SERVER_ENV });
-      api = new Client(server.baseUrl);
-    });
-    after(async () => {
-      await server?.close();
+    withApiServer(eventStore, (_server, client) => {
+      api = client;
     });
 
     /** A trader with 100 on the account, and the ETag of that state. */

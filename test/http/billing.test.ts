@@ -5,8 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import { startApiServer, type ApiServer } from '../support/api-server.js';
-import { Client, eventStores, SHARED_SERVER_ENV, expectError, expectViolation, ISO_UTC, itHttp, nextLink, positionOf, UUID, type Answer } from './client.js';
+import { withApiServer, Client, eventStores, expectError, expectViolation, ISO_UTC, itHttp, nextLink, positionOf, UUID, type Answer } from './client.js';
 
 const DEPOSIT = 'money deposit by user';
 const WITHDRAWAL = 'money withdrawal by user';
@@ -24,15 +23,9 @@ function countBy<T>(values: T[]): Map<T, number> {
 for (const eventStore of eventStores) {
   describe(`HTTP billing (${eventStore} event store)`, function () {
     this.timeout(30_000);
-    let server: ApiServer;
     let api: Client;
-
-    before(async () => {
-      server = await startApiServer({ eventStore, env: SHARED_SERVER_ENV });
-      api = new Client(server.baseUrl);
-    });
-    after(async () => {
-      await server?.close();
+    withApiServer(eventStore, (_server, client) => {
+      api = client;
     });
 
     describe('deposit, withdraw, balance, operations', () => {

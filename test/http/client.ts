@@ -9,6 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import type { Context } from 'mocha';
+import { startApiServer, type ApiServer } from '../support/api-server.js';
 
 export interface Answer {
   status: number;
@@ -262,3 +263,22 @@ export const eventStores = ['embedded', 'esdb'] as const;
  * not caught up by then is a failure either way, and a short bound keeps a failing run fast.
  */
 export const SHARED_SERVER_ENV = { READ_YOUR_WRITES_TIMEOUT_MS: '1000' };
+
+/**
+ * A real server for the enclosing describe block: started before its tests (or before
+ * each, with `each`), handed to `ready` with a client for it, and closed afterwards.
+ */
+export function withApiServer(
+  eventStore: (typeof eventStores)[number],
+  ready: (server: ApiServer, api: Client) => void,
+  options: { each?: boolean; env?: Record<string, string> } = {},
+): void {
+  let server: ApiServer | undefined;
+  (options.each ? beforeEach : before)(async () => {
+    server = await startApiServer({ eventStore, env: options.env ?? SHARED_SERVER_ENV });
+    ready(server, new Client(server.baseUrl));
+  });
+  (options.each ? afterEach : after)(async () => {
+    await server?.close();
+  });
+}

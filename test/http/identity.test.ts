@@ -9,7 +9,7 @@ import { loadSigningKeys } from '../../infra/auth/keys.js';
 import { createTokenService } from '../../infra/auth/tokens.js';
 import { formatPosition } from '../../infra/event-store/position.js';
 import { BROKER, startApiServer, type ApiServer } from '../support/api-server.js';
-import { Client, eventStores, SHARED_SERVER_ENV, expectError, expectViolation, ISO_UTC, itHttp, positionOf, uniqueEmail, UUID, type Trader } from './client.js';
+import { withApiServer, Client, eventStores, SHARED_SERVER_ENV, expectError, expectViolation, ISO_UTC, itHttp, positionOf, uniqueEmail, UUID, type Trader } from './client.js';
 
 const USER_FIELDS = ['createdAt', 'email', 'firstName', 'id', 'lastName', 'phone', 'role', 'updatedAt'];
 const WRONG_CREDENTIALS = 'email or password is incorrect';
@@ -23,13 +23,9 @@ for (const eventStore of eventStores) {
     this.timeout(30_000);
     let server: ApiServer;
     let api: Client;
-
-    before(async () => {
-      server = await startApiServer({ eventStore, env: SHARED_SERVER_ENV });
-      api = new Client(server.baseUrl);
-    });
-    after(async () => {
-      await server?.close();
+    withApiServer(eventStore, (started, client) => {
+      server = started;
+      api = client;
     });
 
     const valid = () => ({ email: uniqueEmail(), password: 'secret-password', firstName: 'Ada', lastName: 'Lovelace' });

@@ -5,24 +5,17 @@
  */
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import { startApiServer, type ApiServer } from '../support/api-server.js';
-import { Client, eventStores, expectError, expectViolation, ISO_UTC, itHttp, positionOf, SHARED_SERVER_ENV, UUID } from './client.js';
+import { withApiServer, Client, eventStores, expectError, expectViolation, ISO_UTC, itHttp, positionOf, UUID } from './client.js';
 import { DESCRIPTIONS, eventually, LETTERS, Market, TEXTS } from './trading-client.js';
 
 for (const eventStore of eventStores) {
   describe(`HTTP ordering (${eventStore} event store)`, function () {
     this.timeout(30_000);
-    let server: ApiServer;
     let api: Client;
     let market: Market;
-
-    before(async () => {
-      server = await startApiServer({ eventStore, env: SHARED_SERVER_ENV });
-      api = new Client(server.baseUrl);
-      market = new Market(api);
-    });
-    after(async () => {
-      await server?.close();
+    withApiServer(eventStore, (_server, client) => {
+      api = client;
+      market = new Market(client);
     });
 
     itHttp('the scenario: balance 0 → deposit 1000 → order 600 succeeded (balance 400, happy letter) → order 600 failed (balance 400, sad letter)', async () => {

@@ -6,8 +6,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import { startApiServer, type ApiServer } from '../support/api-server.js';
-import { Client, eventStores, expectError, itHttp, SHARED_SERVER_ENV } from './client.js';
+import { type ApiServer } from '../support/api-server.js';
+import { withApiServer, eventStores, expectError, itHttp } from './client.js';
 import { eventually, Market, TEXTS, type NamedTrader } from './trading-client.js';
 
 const sum = (values: number[]) => Math.round(values.reduce((a, b) => a + b, 0) * 100) / 100;
@@ -16,16 +16,10 @@ for (const eventStore of eventStores) {
   describe(`HTTP trading under concurrency (${eventStore} event store)`, function () {
     this.timeout(60_000);
     let server: ApiServer;
-    let api: Client;
     let market: Market;
-
-    before(async () => {
-      server = await startApiServer({ eventStore, env: SHARED_SERVER_ENV });
-      api = new Client(server.baseUrl);
-      market = new Market(api);
-    });
-    after(async () => {
-      await server?.close();
+    withApiServer(eventStore, (started, client) => {
+      server = started;
+      market = new Market(client);
     });
 
     async function traders(count: number, money: number): Promise<NamedTrader[]> {

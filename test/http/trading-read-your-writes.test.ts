@@ -10,25 +10,18 @@
  */
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import { startApiServer, type ApiServer } from '../support/api-server.js';
-import { Client, eventStores, itHttp, positionOf, SHARED_SERVER_ENV } from './client.js';
+import { withApiServer, Client, eventStores, itHttp, positionOf } from './client.js';
 import { eventually, Market, pathOf } from './trading-client.js';
 
 for (const eventStore of eventStores) {
   describe(`HTTP trading: reading your own writes (${eventStore} event store)`, function () {
     this.timeout(30_000);
-    let server: ApiServer;
     let api: Client;
     let market: Market;
-
-    beforeEach(async () => {
-      server = await startApiServer({ eventStore, env: SHARED_SERVER_ENV });
-      api = new Client(server.baseUrl);
-      market = new Market(api);
-    });
-    afterEach(async () => {
-      await server?.close();
-    });
+    withApiServer(eventStore, (_server, client) => {
+      api = client;
+      market = new Market(client);
+    }, { each: true });
 
     itHttp('every trading and ordering command answers with X-Event-Position', async () => {
       const item = await market.newItem({ initialPrice: 500 });

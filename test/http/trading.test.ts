@@ -13,8 +13,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import { startApiServer, type ApiServer } from '../support/api-server.js';
-import { Client, eventStores, expectError, expectViolation, ISO_UTC, itHttp, nextLink, positionOf, SHARED_SERVER_ENV, type Answer } from './client.js';
+import { type ApiServer } from '../support/api-server.js';
+import { withApiServer, Client, eventStores, expectError, expectViolation, ISO_UTC, itHttp, nextLink, positionOf, type Answer } from './client.js';
 import { DESCRIPTIONS, eventually, Market, pathOf, TEXTS, uniqueItemName, type Item, type NamedTrader } from './trading-client.js';
 
 for (const eventStore of eventStores) {
@@ -23,14 +23,10 @@ for (const eventStore of eventStores) {
     let server: ApiServer;
     let api: Client;
     let market: Market;
-
-    before(async () => {
-      server = await startApiServer({ eventStore, env: SHARED_SERVER_ENV });
-      api = new Client(server.baseUrl);
-      market = new Market(api);
-    });
-    after(async () => {
-      await server?.close();
+    withApiServer(eventStore, (started, client) => {
+      server = started;
+      api = client;
+      market = new Market(client);
     });
 
     /** A trader who bought the only unit of a fresh item (listed at `price`, 10 %) and holds it, not on sale. */

@@ -6,8 +6,8 @@
  * descriptions, letters, history, portfolios, statistics).
  */
 import { expect } from 'chai';
-import { startApiServer, type ApiServer } from '../support/api-server.js';
-import { Client, eventStores, expectError, ISO_UTC, itHttp, positionOf, SHARED_SERVER_ENV } from './client.js';
+import { type ApiServer } from '../support/api-server.js';
+import { withApiServer, Client, eventStores, expectError, ISO_UTC, itHttp, positionOf } from './client.js';
 import { DESCRIPTIONS, eventually, LETTERS, Market, TEXTS, todayUtc } from './trading-client.js';
 
 const ITEM = 'Sword of the Worked Example';
@@ -18,14 +18,10 @@ for (const eventStore of eventStores) {
     let server: ApiServer;
     let api: Client;
     let market: Market;
-
-    before(async () => {
-      server = await startApiServer({ eventStore, env: SHARED_SERVER_ENV });
-      api = new Client(server.baseUrl);
-      market = new Market(api);
-    });
-    after(async () => {
-      await server?.close();
+    withApiServer(eventStore, (started, client) => {
+      server = started;
+      api = client;
+      market = new Market(client);
     });
 
     /** Everything the example's three users and the public can read. */
