@@ -8,7 +8,7 @@ import { BusinessRuleViolation } from '../domain/decider.js';
 import { messages } from '../domain/messages.js';
 import type { Cents } from '../domain/money.js';
 import { itemOfOrder, marketStream, orderIdFor, traderOrdersStream, type Side } from '../domain/trading/events.js';
-import { findOrder, market, type MarketState, type OrderSnapshot } from '../domain/trading/market.js';
+import { findOrder, market, placementOf, type MarketState, type OrderSnapshot } from '../domain/trading/market.js';
 import { traderOrders } from '../domain/trading/trader-orders.js';
 import type { EventMetadata } from '../infra/event-store/event-store.js';
 import { comparePositions, type Position } from '../infra/event-store/position.js';
@@ -67,7 +67,7 @@ export async function placeOrder(env: TradingEnvironment, placement: Placement, 
     metadata,
   });
   const placed = await enterMarket(env, { userId, side, itemId, price, orderId }, metadata);
-  const order = findOrder(placed.state, orderId)!;
+  const order = placementOf(placed.state, orderId)!;
   return { order: { ...order, updatedAt: env.now().toISOString() }, revision: submitted.revision, position: latest(submitted.position, placed.position) };
 }
 

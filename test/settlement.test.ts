@@ -568,6 +568,24 @@ describe('settlement process managers on the embedded store', function () {
       expect((await ofType('PurchaseOrderPlaced')).map((e) => e.data.orderId)).to.deep.equal([placed.order.orderId]);
     });
 
+    it('a placement the process manager entered first answers as the order entered the book, not as it stands now', async () => {
+      await openAccount(env, 't1');
+      await deposit('t1', 100_000);
+      const itemId = await list(1, 30_000);
+      const uniqueId = uuid();
+      // The submission is recorded and the process manager enters it (it rests: the ask is dearer)…
+      await submitOnly('t1', 'purchase', itemId, 20_000, orderIdFor(itemId, uniqueId));
+      await settle([orderPlacement(env)]);
+      // …then a crossing ask takes it into a deal before the request's own attempt gets to the market.
+      await cancelOrder(env, { userId: broker, orderId: initialSellOrderId(itemId, 0), side: 'sell' });
+      const ask = await place(broker, 'sell', itemId, 20_000);
+      expect(ask.order.status).to.equal('dealPending');
+      const bid = await place('t1', 'purchase', itemId, 20_000, uniqueId);
+      expect(bid.order).to.include({ orderId: orderIdFor(itemId, uniqueId), status: 'pending' });
+      expect(findOrder(await market(itemId), bid.order.orderId)!.status).to.equal('paymentPending');
+      expect(await ofType('PurchaseOrderPlaced')).to.have.length(1);
+    });
+
     it('records a rejection for an impossible order, once, and does not fail', async () => {
       const itemId = await list();
       const orderId = await submitOnly('t1', 'sell', itemId, 20_000);

@@ -26,6 +26,8 @@ export interface ActiveOrder {
   /** Placement order within this market: earlier is older (time priority). */
   seq: number;
   status: OrderStatus;
+  /** The status its placement answered with: `pending`, or the deal status when it matched at once. */
+  placedAs: OrderStatus;
   dealId: string | null;
   createdAt: string;
 }
@@ -36,6 +38,7 @@ export interface ClosedOrder {
   ownerId: string;
   side: Side;
   status: OrderStatus;
+  placedAs: OrderStatus;
   price: Cents;
   commission: Cents;
   createdAt: string;
@@ -69,6 +72,12 @@ export interface MarketState {
   closed: IMap<string, ClosedOrder>;
   /** Orders turned down, with the reason: offering one again changes nothing. */
   refused: IMap<string, string>;
+  /**
+   * The order placed by the latest event, if that was a placement. A placement that
+   * matches appends its `DealOpened` right after its own placed event, so a deal opened
+   * on this order is the order's answer to its placement (see `placedAs`).
+   */
+  justPlaced: string | null;
 }
 
 export type MarketCommand =
@@ -96,6 +105,7 @@ function initialState(): MarketState {
     deals: IMap(),
     closed: IMap(),
     refused: IMap(),
+    justPlaced: null,
   };
 }
 
@@ -229,6 +239,12 @@ function dealOpened(
 }
 
 function evolve(state: MarketState, event: MarketEvent): MarketState {
+  const next = apply(state, event);
+  const justPlaced = event.type === 'PurchaseOrderPlaced' || event.type === 'SellOrderPlaced' ? event.data.orderId : null;
+  return next.justPlaced === justPlaced ? next : { ...next, justPlaced };
+}
+
+function apply(state: MarketState, event: MarketEvent): MarketState {
   switch (event.type) {
     case 'ItemListed': {
       const { itemId, name, initialCount, initialPrice, commissionBasisPoints, brokerId, at } = event.data;
@@ -236,7 +252,7 @@ function evolve(state: MarketState, event: MarketEvent): MarketState {
       const ids = Array.from({ length: initialCount }, (_, unit) => initialSellOrderId(itemId, unit));
       const active = IMap<string, ActiveOrder>().withMutations((orders) => {
         ids.forEach((orderId, seq) =>
-          orders.set(orderId, { orderId, side: 'sell', ownerId: brokerId, price: initialPrice, commission, seq, status: 'pending', dealId: null, createdAt: at }),
+          orders.set(orderId, { orderId, side: 'sell', ownerId: brokerId, price: initialPrice, commission, seq, status: 'pending', placedAs: 'pending', dealId: null, createdAt: at }),
         );
       });
       return {
@@ -254,12 +270,12 @@ function evolve(state: MarketState, event: MarketEvent): MarketState {
     }
     case 'PurchaseOrderPlaced': {
       const { orderId, buyerId, price, commission, at } = event.data;
-      const order: ActiveOrder = { orderId, side: 'purchase', ownerId: buyerId, price, commission, seq: state.nextSeq, status: 'pending', dealId: null, createdAt: at };
+      const order: ActiveOrder = { orderId, side: 'purchase', ownerId: buyerId, price, commission, seq: state.nextSeq, status: 'pending', placedAs: 'pending', dealId: null, createdAt: at };
       return rest({ ...state, nextSeq: state.nextSeq + 1, active: state.active.set(orderId, order) }, order);
     }
     case 'SellOrderPlaced': {
       const { orderId, sellerId, price, commission, at } = event.data;
-      const order: ActiveOrder = { orderId, side: 'sell', ownerId: sellerId, price, commission, seq: state.nextSeq, status: 'pending', dealId: null, createdAt: at };
+      const order: ActiveOrder = { orderId, side: 'sell', ownerId: sellerId, price, commission, seq: state.nextSeq, status: 'pending', placedAs: 'pending', dealId: null, createdAt: at };
       const holdings = state.holdings.update(sellerId, (h) => ({ owned: h?.owned ?? 0, onSale: (h?.onSale ?? 0) + 1 }));
       return rest({ ...state, nextSeq: state.nextSeq + 1, active: state.active.set(orderId, order), holdings }, order);
     }
@@ -267,8 +283,8 @@ function evolve(state: MarketState, event: MarketEvent): MarketState {
       const { dealId, purchaseOrderId, sellOrderId } = event.data;
       const { at: _at, ...terms } = event.data;
       let next = unrest(unrest(state, purchaseOrderId), sellOrderId);
-      next = withStatus(next, purchaseOrderId, 'paymentPending', dealId);
-      next = withStatus(next, sellOrderId, 'dealPending', dealId);
+      next = withStatus(next, purchaseOrderId, 'paymentPending', dealId, state.justPlaced === purchaseOrderId);
+      next = withStatus(next, sellOrderId, 'dealPending', dealId, state.justPlaced === sellOrderId);
       return { ...next, deals: next.deals.set(dealId, { ...terms, paid: false }) };
     }
     case 'DealPaid': {
@@ -326,17 +342,19 @@ function unrest(state: MarketState, orderId: string): MarketState {
   return { ...state, [key]: remaining.size > 0 ? state[key].set(order.price, remaining) : state[key].delete(order.price) };
 }
 
-function withStatus(state: MarketState, orderId: string, status: OrderStatus, dealId: string | null): MarketState {
+function withStatus(state: MarketState, orderId: string, status: OrderStatus, dealId: string | null, isPlacementAnswer = false): MarketState {
   const order = state.active.get(orderId);
   if (!order) return state;
-  return { ...state, active: state.active.set(orderId, { ...order, status, dealId }) };
+  const placedAs = isPlacementAnswer ? status : order.placedAs;
+  return { ...state, active: state.active.set(orderId, { ...order, status, placedAs, dealId }) };
 }
 
 function close(state: MarketState, orderId: string, status: OrderStatus, at: string): MarketState {
   const order = state.active.get(orderId);
   if (!order) return state;
-  const { orderId: id, ownerId, side, price, commission, createdAt } = order;
-  return { ...state, active: state.active.delete(orderId), closed: state.closed.set(orderId, { orderId: id, ownerId, side, status, price, commission, createdAt, closedAt: at }) };
+  const { orderId: id, ownerId, side, price, commission, createdAt, placedAs } = order;
+  const closed: ClosedOrder = { orderId: id, ownerId, side, status, placedAs, price, commission, createdAt, closedAt: at };
+  return { ...state, active: state.active.delete(orderId), closed: state.closed.set(orderId, closed) };
 }
 
 export interface OrderSnapshot {
@@ -355,6 +373,16 @@ export function findOrder(state: MarketState, orderId: string): OrderSnapshot | 
   if (!order) return null;
   const { ownerId, side, price, commission, status, createdAt } = order;
   return { orderId, ownerId, side, price, commission, status, createdAt };
+}
+
+/**
+ * The order as its placement answers it: with the status it got on entering the book,
+ * whichever attempt entered it (the request itself, or the process manager that finishes
+ * placements), so a retried placement answers as the first one did.
+ */
+export function placementOf(state: MarketState, orderId: string): OrderSnapshot | null {
+  const order = state.active.get(orderId) ?? state.closed.get(orderId);
+  return order ? { ...findOrder(state, orderId)!, status: order.placedAs } : null;
 }
 
 export const market: Decider<MarketState, MarketCommand, MarketEvent> = { initialState, evolve, decide };

@@ -4,7 +4,7 @@ import type { AccountEvent } from '../../domain/billing/events.js';
 import { fold } from '../../domain/decider.js';
 import { commissionOf, type Cents } from '../../domain/money.js';
 import { initialSellOrderId, type DealTerms, type MarketEvent } from '../../domain/trading/events.js';
-import { findOrder, market, type MarketCommand, type MarketState } from '../../domain/trading/market.js';
+import { findOrder, market, placementOf, type MarketCommand, type MarketState } from '../../domain/trading/market.js';
 import { specification } from '../support/decider-spec.js';
 
 const at = '2026-11-21T10:00:00.000Z';
@@ -396,6 +396,20 @@ describe('market (decider)', () => {
       const rematch = terms('d1-rematch', 'p2', t2, u(0), broker, 20_000);
       given(history).when(fail).then([failed(t), opened(rematch)]);
       expect(findOrder(stateAfter([...history, failed(t), opened(rematch)]), 'p2')!.status).to.equal('paymentPending');
+    });
+    it('the placement answer stays what the order got on entering the book, whatever happened to it since', () => {
+      const matched = [listed(2), bid('p1', t1, 20_000), opened(t)];
+      expect(placementOf(stateAfter(matched), 'p1')).to.include({ status: 'paymentPending' });
+      expect(placementOf(stateAfter([...matched, paid(t), completed(t)]), 'p1')).to.include({ status: 'paymentPending' });
+      expect(placementOf(stateAfter([...matched, failed(t)]), 'p1')).to.include({ status: 'paymentPending' });
+      // The unit's resting ask was matched later, by another order's placement: it was placed as pending.
+      expect(placementOf(stateAfter(matched), u(0))).to.include({ status: 'pending' });
+      // A bid that rested, then took the sell order of a failed deal, was placed as pending.
+      const rematch = terms('d1-rematch', 'p2', t2, u(0), broker, 20_000);
+      const rematched = stateAfter([...matched, bid('p2', t2, 21_000), failed(t), opened(rematch)]);
+      expect(findOrder(rematched, 'p2')).to.include({ status: 'paymentPending' });
+      expect(placementOf(rematched, 'p2')).to.include({ status: 'pending' });
+      expect(placementOf(rematched, 'unknown')).to.equal(null);
     });
 
     it('settlement commands for an unknown deal change nothing', () => {
