@@ -78,3 +78,31 @@ describe('embedded event store across processes', function () {
     expect(all.map((e) => Number(e.position.commit))).to.deep.equal(all.map((_, i) => i + 1));
   });
 });
+
+describe('embedded event store, closing', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'market-es-close-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  for (const writer of ['thread', 'inline'] as const) {
+    it(`answers and keeps every append accepted before close (commits ${writer})`, async () => {
+      const file = join(dir, 'events.db');
+      const store = openSqliteEventStore({ file, writer });
+      const appends = Array.from({ length: 50 }, (_, i) => store.appendToStream(`s-${i % 5}`, [{ id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, type: 'Written', data: { i } }]));
+      await store.close();
+      const results = await Promise.all(appends);
+      expect(results.map((r) => Number(r.position.commit)).sort((a, b) => a - b)).to.deep.equal(Array.from({ length: 50 }, (_, i) => i + 1));
+      try {
+        await store.appendToStream('s-0', [{ id: '00000000-0000-4000-8000-999999999999', type: 'Written', data: {} }]);
+        expect.fail('an append after close was accepted');
+      } catch (error) {
+        expect((error as Error).name).to.equal('EventStoreUnavailable');
+      }
+      const reopened = openSqliteEventStore({ file });
+      expect(await reopened.readAll()).to.have.length(50);
+      await reopened.close();
+    });
+  }
+});

@@ -11,17 +11,20 @@ import { openSqliteEventStore } from '../infra/event-store/sqlite/sqlite-event-s
 import { describeEventStoreContract } from './contract/event-store.contract.js';
 import { startEsdbDouble, type EsdbDouble } from './support/esdb-double/index.js';
 
-describe('embedded event store (SQLite)', () => {
-  let dir: string;
-  before(() => {
-    dir = mkdtempSync(join(tmpdir(), 'market-es-'));
-  });
-  after(() => rmSync(dir, { recursive: true, force: true }));
+// Commits in a writer thread (the default) and in the calling thread must not differ.
+for (const writer of ['thread', 'inline'] as const) {
+  describe(`embedded event store (SQLite, commits ${writer === 'thread' ? 'in a writer thread' : 'inline'})`, () => {
+    let dir: string;
+    before(() => {
+      dir = mkdtempSync(join(tmpdir(), 'market-es-'));
+    });
+    after(() => rmSync(dir, { recursive: true, force: true }));
 
-  describeEventStoreContract('embedded SQLite', {
-    open: async () => openSqliteEventStore({ file: join(dir, 'events.db') }),
+    describeEventStoreContract(`embedded SQLite, ${writer}`, {
+      open: async () => openSqliteEventStore({ file: join(dir, 'events.db'), writer }),
+    });
   });
-});
+}
 
 for (const batchAppend of [true, false]) {
   describe(`EventStoreDB adapter over the gRPC double (${batchAppend ? 'BatchAppend' : 'Append'} path)`, () => {

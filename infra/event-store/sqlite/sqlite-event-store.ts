@@ -14,10 +14,11 @@ import {
   type SubscribeToAllOptions,
 } from '../event-store.js';
 import type { Position } from '../position.js';
-import { GroupCommitAppender } from './group-commit.js';
+import { GroupCommitAppender, type GroupCommit } from './group-commit.js';
 import { EventReader } from './reader.js';
 import { configure, migrate, type Durability } from './schema.js';
 import { SqliteAllSubscription, type Wakeups } from './subscription.js';
+import { commitInThisThread, commitInWriterThread } from './writer.js';
 
 export interface SqliteEventStoreOptions {
   /** Path of the database file (created if missing). */
@@ -26,6 +27,11 @@ export interface SqliteEventStoreOptions {
   durability?: Durability;
   /** How often an idle subscription looks for appends made by another process (ms). */
   idleCheckMs?: number;
+  /**
+   * Where commits run: 'thread' (default) keeps every WAL sync off the calling thread's
+   * event loop; 'inline' commits in this thread (no extra thread, for short-lived tools).
+   */
+  writer?: 'thread' | 'inline';
   /** Told after every commit (another thread reading this file can then be woken at once). */
   onCommitted?: () => void;
   /** Wakes this store's live subscriptions when another thread committed to the same file. */
@@ -35,10 +41,12 @@ export interface SqliteEventStoreOptions {
 
 /** The embedded event store: one SQLite file, WAL mode, appends grouped into shared commits. */
 export function openSqliteEventStore(options: SqliteEventStoreOptions): EventStore {
+  const durability = options.durability ?? 'full';
   const db = new Database(options.file);
-  configure(db, options.durability ?? 'full');
+  configure(db, durability);
   migrate(db);
-  return new SqliteEventStore(db, options);
+  const commit = options.writer === 'inline' ? commitInThisThread(db) : commitInWriterThread(options.file, durability);
+  return new SqliteEventStore(db, commit, options);
 }
 
 class SqliteEventStore implements EventStore {
@@ -50,10 +58,11 @@ class SqliteEventStore implements EventStore {
 
   constructor(
     private readonly db: Database.Database,
+    private readonly commit: GroupCommit,
     private readonly options: SqliteEventStoreOptions,
   ) {
     this.reader = new EventReader(db);
-    this.appender = new GroupCommitAppender(db, options.now ?? Date.now, () => {
+    this.appender = new GroupCommitAppender(commit, options.now ?? Date.now, () => {
       this.wakeSubscriptions();
       options.onCommitted?.();
     });
@@ -123,8 +132,9 @@ class SqliteEventStore implements EventStore {
     if (this.closed) return;
     this.closed = true;
     await Promise.all([...this.subscriptions].map((s) => s.close()));
-    // Let an append group already scheduled finish before the handle goes away.
-    await new Promise((resolve) => setImmediate(resolve));
+    // Appends already accepted are committed (or refused) before the handles go away.
+    await this.appender.settled();
+    await this.commit.close();
     this.db.close();
   }
 

@@ -1,0 +1,100 @@
+import type Database from 'better-sqlite3';
+import type { ExpectedRevision } from '../event-store.js';
+
+/** An event ready for the table: data and metadata already JSON text. */
+export interface EventRow {
+  id: string;
+  type: string;
+  data: string;
+  metadata: string;
+}
+
+/** One append of a group, in a shape that crosses threads as it is. */
+export interface AppendRequest {
+  streamId: string;
+  events: EventRow[];
+  expected: ExpectedRevision;
+}
+
+/** What became of one append; plain data so a writer thread can answer with it. */
+export type AppendOutcome =
+  | { written: { revision: number; position: number } }
+  | { refused: { actual: number | 'no_stream' } };
+
+const NO_STREAM = -1;
+
+/**
+ * Writes a group of appends in one transaction (one WAL sync for the whole group). Each
+ * append is still checked on its own against the stream's revision inside that
+ * transaction, so the group behaves exactly like the same appends run one after another;
+ * a refused append does not affect the others.
+ */
+export class GroupWriter {
+  private readonly statements;
+  private readonly writeGroup: (group: AppendRequest[], created: number) => AppendOutcome[];
+
+  constructor(db: Database.Database) {
+    this.statements = {
+      stream: db.prepare<[string], { id: number; revision: number }>('SELECT id, revision FROM streams WHERE name = ?'),
+      createStream: db.prepare<[string, number], { id: number }>('INSERT INTO streams (name, revision) VALUES (?, ?) RETURNING id'),
+      moveStream: db.prepare<[number, number]>('UPDATE streams SET revision = ? WHERE id = ?'),
+      insert: db.prepare<[number, number, string, string, string, string, number]>(
+        'INSERT INTO events (stream, revision, id, type, data, metadata, created) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ),
+      ids: db.prepare<[number, number, number], { id: string; position: number }>(
+        'SELECT id, position FROM events WHERE stream = ? AND revision BETWEEN ? AND ? ORDER BY revision',
+      ),
+    };
+    // `.immediate` takes the write lock up front, so no other process can slip an
+    // append between our revision check and our insert.
+    this.writeGroup = db.transaction((group: AppendRequest[], created: number) => group.map((append) => this.writeOne(append, created))).immediate;
+  }
+
+  /** Throws when the transaction itself fails (then nothing of the group was written). */
+  write(group: AppendRequest[], created: number): AppendOutcome[] {
+    return this.writeGroup(group, created);
+  }
+
+  private writeOne({ streamId, events, expected }: AppendRequest, created: number): AppendOutcome {
+    const stream = this.statements.stream.get(streamId);
+    const actual = stream ? stream.revision : NO_STREAM;
+    if (!expectationHolds(expected, actual)) {
+      const replay = stream && this.alreadyAppended(stream.id, expected, actual, events);
+      return replay ?? { refused: { actual: actual === NO_STREAM ? 'no_stream' : actual } };
+    }
+    if ((expected === 'any' || expected === 'stream_exists') && stream) {
+      // Best effort, as EventStoreDB does without an exact revision: a retry of the
+      // stream's latest append is a no-op.
+      const replay = this.alreadyAppended(stream.id, actual - events.length, actual, events);
+      if (replay) return replay;
+    }
+    const id = stream ? stream.id : this.statements.createStream.get(streamId, 0)!.id;
+    let revision = actual;
+    let position = 0;
+    for (const event of events) {
+      revision += 1;
+      position = Number(this.statements.insert.run(id, revision, event.id, event.type, event.data, event.metadata, created).lastInsertRowid);
+    }
+    this.statements.moveStream.run(revision, id);
+    return { written: { revision, position } };
+  }
+
+  /**
+   * EventStoreDB's idempotent append: when the events right after the expected revision
+   * carry exactly these ids, the append already happened; answer as it was answered then.
+   */
+  private alreadyAppended(streamDbId: number, expected: ExpectedRevision, actual: number, events: EventRow[]): AppendOutcome | null {
+    const after = expected === 'no_stream' ? NO_STREAM : expected;
+    if (typeof after !== 'number' || events.length === 0 || after + events.length > actual) return null;
+    const stored = this.statements.ids.all(streamDbId, after + 1, after + events.length);
+    if (stored.length !== events.length || stored.some((row, i) => row.id !== events[i]!.id)) return null;
+    return { written: { revision: after + events.length, position: stored[stored.length - 1]!.position } };
+  }
+}
+
+function expectationHolds(expected: ExpectedRevision, actual: number): boolean {
+  if (expected === 'any') return true;
+  if (expected === 'no_stream') return actual === NO_STREAM;
+  if (expected === 'stream_exists') return actual !== NO_STREAM;
+  return expected === actual;
+}
