@@ -111,6 +111,10 @@ export async function openSystem(config: Config, logger: Logger, role = 'api', l
           batchSize: config.projectionBatchSize,
           maxAttempts: config.projectionMaxAttempts,
           liveBatchIntervalMs: config.projectionLiveBatchMs,
+          // API processes (ROLE=api) see a projector process's progress only through its
+          // stored checkpoints: store one with every batch, not only with writes, or a
+          // process manager's reactions would wait up to a second per link to be seen.
+          idleCheckpointMs: config.role === 'projector' ? 0 : undefined,
           onAdvance: links.onAdvance,
         }),
     );

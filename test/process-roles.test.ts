@@ -84,6 +84,15 @@ describe('process roles: ROLE=api and ROLE=projector as separate processes', fun
     expect(operations.body).to.have.length(1);
     expect(operations.body[0]).to.include({ type: 'deposit', amount: 125.5 });
 
+    // Again, for traders arriving one after another into a quiet system: every link of
+    // the reactions must be seen through the stored checkpoints, not only the first.
+    for (let i = 0; i < 3; i++) {
+      const next = await client.newTrader();
+      const account = await client.balance(next.token, next.position);
+      const funded = await client.deposit(next.token, 10, { 'if-match': account.etag });
+      expect((await client.balance(next.token, funded.headers.get('x-event-position')!)).amount).to.equal(10);
+    }
+
     // Every runner is the projector's; the api process holds no lease.
     const holders = (await leaseHolders(dir.path)).map((l) => l.holder);
     expect(holders).to.have.length(projections.length + 4);
