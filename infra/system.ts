@@ -25,6 +25,7 @@ import { openMongoReadStore } from './read-store/mongo-read-store.js';
 import type { ReadStore } from './read-store/read-store.js';
 import { openSqliteReadStore } from './read-store/sqlite-read-store.js';
 import { startProjectorThread, type ProjectorThread } from './projector.js';
+import { followCheckpoints, type CheckpointFeed } from './subscriptions/checkpoint-feed.js';
 import { ConsistencyGate } from './subscriptions/consistency.js';
 import { ownerName } from './subscriptions/lease-owners.js';
 import type { LeaseStore } from './subscriptions/leases.js';
@@ -49,6 +50,11 @@ export interface System {
    * `PROJECTION_THREAD=worker` (the API process's default), else in this thread.
    */
   startProjections(): void;
+  /**
+   * For a process that runs no runner (`ROLE=api`): read-your-writes follows the checkpoints
+   * and leases that the runners of other processes store.
+   */
+  followProjections(): void;
   /** Read-your-writes, over wherever the projections run (valid once they are started). */
   readonly gate: ConsistencyGate;
   close(): Promise<void>;
@@ -64,6 +70,7 @@ export interface ThreadLinks {
 export async function openSystem(config: Config, logger: Logger, role = 'api', links: ThreadLinks = {}): Promise<System> {
   if (config.eventStore === 'embedded' || config.readStore === 'embedded') mkdirSync(config.dataDir, { recursive: true });
   let projector: ProjectorThread | null = null;
+  let followed: CheckpointFeed | null = null;
   const eventStore = openEventStore(config, { ...links, onCommitted: links.onCommitted ?? (() => projector?.notifyAppended()) });
   const opened: Array<{ close(): Promise<void> }> = [eventStore];
   try {
@@ -104,6 +111,10 @@ export async function openSystem(config: Config, logger: Logger, role = 'api', l
           batchSize: config.projectionBatchSize,
           maxAttempts: config.projectionMaxAttempts,
           liveBatchIntervalMs: config.projectionLiveBatchMs,
+          // API processes (ROLE=api) see a projector process's progress only through its
+          // stored checkpoints: store one with every batch, not only with writes, or a
+          // process manager's reactions would wait up to a second per link to be seen.
+          idleCheckpointMs: config.role === 'projector' ? 0 : undefined,
           onAdvance: links.onAdvance,
         }),
     );
@@ -135,7 +146,16 @@ export async function openSystem(config: Config, logger: Logger, role = 'api', l
           for (const runner of runners) runner.start();
         }
       },
+      followProjections() {
+        followed ??= followCheckpoints(handlers, {
+          readStore,
+          leases,
+          onError: (error) => logger.warn({ err: error }, 'could not read the projections\' checkpoints; retrying with backoff'),
+        });
+        gate = new ConsistencyGate(eventStore, followed.runners);
+      },
       async close() {
+        await followed?.stop();
         await projector?.stop();
         await Promise.all(runners.map((r) => r.stop()));
         await closeAll(opened);

@@ -3,6 +3,12 @@ import { ConfigError, integer, oneOf, optionalText, text, type Setting } from '.
 export { ConfigError } from './settings.js';
 
 export const settings = {
+  role: oneOf(
+    'ROLE',
+    ['all', 'api', 'projector'] as const,
+    'all',
+    'What this process runs. `all`: the HTTP API, the projections and the process managers (one process is the whole product); `api`: only the HTTP API (stateless, any number of replicas; read-your-writes follows the checkpoints the projector processes store); `projector`: only the projections and process managers (leases keep one active instance of each across replicas), serving `/health` and `/ready`.',
+  ),
   port: integer('PORT', 8080, 0, 65535, 'TCP port of the HTTP API.'),
   host: text('HOST', '0.0.0.0', 'Interface the HTTP API listens on.'),
   dataDir: text('DATA_DIR', './data', 'Directory of the embedded stores (`events.db`, `read.db`); created if missing.'),
@@ -65,6 +71,13 @@ export const settings = {
     'How long a query given an `X-Event-Position` waits for the read models before answering 503 with `Retry-After`.',
   ),
   logLevel: oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info', 'Least severe level written to the JSON log (stdout for the server, stderr for the CLI).'),
+  startupTimeoutMs: integer(
+    'STARTUP_TIMEOUT_MS',
+    30000,
+    100,
+    600000,
+    'How long start-up waits for EventStoreDB and MongoDB to answer; then the process stops with one line naming the store it could not reach (exit code 1).',
+  ),
   shutdownTimeoutMs: integer('SHUTDOWN_TIMEOUT_MS', 10000, 0, 600000, 'On SIGTERM/SIGINT, how long in-flight requests may take to finish before connections are cut.'),
   // The key settings take no pattern: a refused value is quoted in the error, and a key
   // must not end up in a log. infra/auth/keys.ts checks them and names the variable only.

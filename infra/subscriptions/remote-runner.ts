@@ -1,6 +1,7 @@
 /**
- * A stand-in, in the API's thread, for a runner working in the projector thread: it knows
- * what the runner last reported, which is all read-your-writes needs.
+ * A stand-in for a runner working elsewhere — in the projector thread, or (fed by
+ * `checkpoint-feed.ts`) in another process: it knows what the runner last reported, which
+ * is all read-your-writes needs.
  */
 import type { EventHandler } from '../../projections/projection.js';
 import { comparePositions, parsePosition, type Position } from '../event-store/position.js';

@@ -232,7 +232,12 @@ export class ProjectionRunner {
         const batchStartedAt = Date.now();
         const end = batch.position ?? batch.events[batch.events.length - 1]?.position;
         if (!end || !isAfter(end, this.position)) {
-          if (batch.caughtUp) this.state = 'live';
+          if (batch.caughtUp && this.state !== 'live') {
+            this.state = 'live';
+            // A runner in another thread is followed through these reports only: without
+            // this one, a projection that nothing has concerned yet never looks live there.
+            this.options.onAdvance?.(this.status());
+          }
           if (batch.caughtUp && rebuild?.untilCaughtUp) return;
           continue;
         }

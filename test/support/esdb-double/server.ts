@@ -18,11 +18,16 @@ export interface EsdbDoubleOptions {
   batchAppend?: boolean;
   /** The server's MaxAppendSize in bytes (default 1 MiB). */
   maxAppendSize?: number;
+  /** The data to serve: pass a stopped double's `log` (and `port`) to restart that server with its data. */
+  log?: EventLog;
 }
 
 export interface EsdbDouble {
   /** e.g. 'esdb://127.0.0.1:PORT?tls=false' */
   connectionString: string;
+  port: number;
+  /** Its data, kept after `stop()`. */
+  log: EventLog;
   /** Ends open subscriptions (UNAVAILABLE, as a server going down) and shuts the server down. */
   stop(): Promise<void>;
   /**
@@ -42,7 +47,7 @@ const SHUTDOWN_GRACE_MS = 1_000;
 
 export async function startEsdbDouble(options: EsdbDoubleOptions = {}): Promise<EsdbDouble> {
   const context: DoubleContext = {
-    log: new EventLog(),
+    log: options.log ?? new EventLog(),
     faults: new Faults(),
     calls: new OpenCalls(),
     maxAppendSize: options.maxAppendSize ?? 1_048_576,
@@ -70,6 +75,8 @@ export async function startEsdbDouble(options: EsdbDoubleOptions = {}): Promise<
   let stopped: Promise<void> | undefined;
   return {
     connectionString: `esdb://127.0.0.1:${port}?tls=false`,
+    port,
+    log: context.log,
     failNext: (method, count) => context.faults.failNext(method, count),
     dropSubscriptions: () => context.calls.abortAll(unavailable('Server restarting'), 'subscription'),
     openSubscriptions: () => context.calls.count('subscription'),
