@@ -49,8 +49,15 @@ describe('Postman collection', function () {
     this.timeout(30_000);
     let server: Server;
     let baseUrl: string;
+    /** What the fake server answers next (then `{}` with 200). */
+    const queued: Array<{ status: number; body: unknown }> = [];
+    let served = 0;
     before(async () => {
-      server = createServer((_request, response) => response.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
+      server = createServer((_request, response) => {
+        served += 1;
+        const next = queued.shift() ?? { status: 200, body: {} };
+        response.writeHead(next.status, { 'content-type': 'application/json' }).end(JSON.stringify(next.body));
+      });
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     });
@@ -87,6 +94,19 @@ describe('Postman collection', function () {
       });
       expect(run.summary.run.failures).to.deep.equal([]);
       expect(run.problems).to.deep.equal(['requests that did not run: b', '1 assertions ran, the collection holds 2']);
+    });
+
+    it('asks again while the state is not there yet, and asserts once on the last answer (the collection\'s own retry)', async () => {
+      const real = loadCollection().item[0]!.item!.find((i) => i.name === 'Broker profile: role broker');
+      expect(real, 'the broker profile request').to.not.equal(undefined);
+      const collection = { info: { name: 'fixture' }, item: [real!] } as CollectionJson;
+      queued.push({ status: 404, body: { code: 404, message: 'Not found' } }, { status: 404, body: { code: 404, message: 'Not found' } });
+      queued.push({ status: 200, body: { id: 'b-1', role: 'broker', firstName: 'Bea', lastName: 'Broker' } });
+      served = 0;
+      const run = await runCollection({ baseUrl, collection });
+      expect(run.problems).to.deep.equal([]);
+      expect(served, 'two 404s, then the profile').to.equal(3);
+      expect(run.summary.run.stats.assertions).to.include({ total: 2, failed: 0 });
     });
   });
 
