@@ -1,7 +1,7 @@
 /** Billing: the caller's own account, deposits and withdrawals, and its operations. */
+import * as z from 'zod';
 import { messages } from '../../../domain/messages.js';
 import { account, moneyMovementBody, operation } from '../schemas/billing.js';
-import * as z from 'zod';
 import { quoted, type Operation } from './operation.js';
 
 const tag = 'billing';

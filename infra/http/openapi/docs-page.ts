@@ -5,10 +5,12 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
+const JAVASCRIPT = 'text/javascript; charset=utf-8';
+
 /** The files of Swagger UI the page loads, with their media types; nothing else is served. */
 const packageFiles = {
   'swagger-ui.css': 'text/css; charset=utf-8',
-  'swagger-ui-bundle.js': 'text/javascript; charset=utf-8',
+  'swagger-ui-bundle.js': JAVASCRIPT,
   'favicon-32x32.png': 'image/png',
   'favicon-16x16.png': 'image/png',
 } as const satisfies Record<string, string>;
@@ -29,7 +31,8 @@ const initializer = `window.ui = SwaggerUIBundle({
 
 export const docsAssetNames: readonly string[] = [...Object.keys(packageFiles), INITIALIZER];
 
-export const docsMediaTypes: readonly string[] = [...new Set<string>([...Object.values(packageFiles), 'text/javascript; charset=utf-8'])].map((type) => type.split(';')[0]!);
+/** The media types of the files (without parameters), for the description. */
+export const docsMediaTypes: readonly string[] = [...new Set([...Object.values(packageFiles), JAVASCRIPT].map((type) => type.split(';')[0]!))];
 
 /** Only this server: scripts and styles from `/docs`, the document from `/openapi.json`, Swagger UI's inline SVG icons as data URIs. */
 export const DOCS_CSP = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
@@ -61,7 +64,7 @@ export type DocsAsset = { type: string } & ({ file: string } | { text: string })
  * with `/`, `..` or anything else never reaches the file system.
  */
 export function docsAsset(name: string): DocsAsset | null {
-  if (name === INITIALIZER) return { type: 'text/javascript; charset=utf-8', text: initializer };
+  if (name === INITIALIZER) return { type: JAVASCRIPT, text: initializer };
   if (!Object.hasOwn(packageFiles, name)) return null;
   return { type: packageFiles[name as keyof typeof packageFiles], file: join(swaggerUiDir, name) };
 }

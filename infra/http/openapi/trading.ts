@@ -1,6 +1,6 @@
 /** Trading: items, purchase and sell orders (matched when placed), the portfolio. */
-import { messages } from '../../../domain/messages.js';
 import * as z from 'zod';
+import { messages } from '../../../domain/messages.js';
 import { holding, listItemBody, order, placeOrderBody, tradingItem } from '../schemas/trading.js';
 import { quoted, type Operation } from './operation.js';
 

@@ -2,7 +2,6 @@
 import * as z from 'zod';
 
 export const health = z.strictObject({ status: z.literal('ok') });
-export type Health = z.infer<typeof health>;
 
 export const readiness = z
   .strictObject({
@@ -10,7 +9,6 @@ export const readiness = z
     checks: z.record(z.string(), z.string()).meta({ description: 'each dependency: `ok`, or `failed: <why>`' }),
   })
   .meta({ description: 'Whether every store answered in time.' });
-export type Readiness = z.infer<typeof readiness>;
 
 /** The outline of an OpenAPI 3.1 document (the whole of it is defined by the OpenAPI specification). */
 export const apiDocument = z
