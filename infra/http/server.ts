@@ -10,6 +10,7 @@ import { authenticate, type AuthState, type SignedOutTokens } from './auth.js';
 import { errorBodies, HttpError } from './errors.js';
 import { idempotentRequests } from './idempotency.js';
 import { httpMessages } from './messages.js';
+import { apiDescriptionRoutes } from './openapi/routes.js';
 import { probeRoutes, type Dependency } from './probes.js';
 import { readYourWrites } from './read-your-writes.js';
 import { billingRoutes } from './routes/billing.js';
@@ -44,6 +45,9 @@ export function createHttpApp(options: HttpAppOptions): Koa {
   app.use(errorBodies(options.logError));
   const probes = probeRoutes(options.dependencies);
   app.use(probes.routes()).use(probes.allowedMethods());
+  // The API description (`/openapi.json`) and a page to browse it (`/docs`).
+  const description = apiDescriptionRoutes();
+  app.use(description.routes()).use(description.allowedMethods());
   if (options.api) mountApi(app, options.api, options.logError);
   return app;
 }

@@ -3,13 +3,16 @@
  * steps most tests need (register, log in, deposit, read the account…).
  *
  * Every answer is checked on the way: a 5xx other than the 503 of read-your-writes is a
- * bug, and every error must be JSON `{ code: <status>, message: <string> }`. Problems are
- * collected and reported by `itHttp`, which fails the test that caused them.
+ * bug, every error must be JSON `{ code: <status>, message: <string> }`, and every answer
+ * must be what the OpenAPI document says (status, body, headers). Problems are collected
+ * and reported by `itHttp`, which fails the test that caused them.
  */
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import type { Context } from 'mocha';
+import { apiDescription } from '../../infra/http/openapi/document.js';
 import { startApiServer, type ApiServer } from '../support/api-server.js';
+import { ResponseValidator } from '../support/openapi-validator.js';
 
 export interface Answer {
   status: number;
@@ -32,14 +35,18 @@ export interface RequestOptions {
 }
 
 const problems: string[] = [];
+/** Built from the document the server serves (imported, not fetched), compiled once per schema. */
+let openApi: ResponseValidator | undefined;
 
 /** The problems seen since the last call (and forgets them). */
 export function takeProblems(): string[] {
   return problems.splice(0, problems.length);
 }
 
-function checkAnswer(answer: Answer): void {
+function checkAnswer(answer: Answer, method: string, path: string): void {
   const { status } = answer;
+  openApi ??= new ResponseValidator(apiDescription());
+  problems.push(...openApi.check({ method, path, status, headers: answer.headers, text: answer.text }));
   if (status >= 500 && status !== 503) problems.push(`${answer.describe}: server error, body ${answer.text}`);
   if (status >= 400) {
     const body = answer.body as { code?: unknown; message?: unknown } | undefined;
@@ -53,8 +60,8 @@ function checkAnswer(answer: Answer): void {
 }
 
 /**
- * `it`, failing the test also when any answer it received was a 500 or an error without
- * the `{ code, message }` JSON shape.
+ * `it`, failing the test also when any answer it received was a 500, an error without
+ * the `{ code, message }` JSON shape, or not as the OpenAPI document describes it.
  */
 export function itHttp(title: string, fn: (this: Context) => Promise<void>): Mocha.Test {
   return it(title, async function (this: Context) {
@@ -63,11 +70,11 @@ export function itHttp(title: string, fn: (this: Context) => Promise<void>): Moc
       await fn.call(this);
     } catch (error) {
       const seen = takeProblems();
-      if (seen.length > 0 && error instanceof Error) error.message += `\n  also, answers that break the error contract:\n  - ${seen.join('\n  - ')}`;
+      if (seen.length > 0 && error instanceof Error) error.message += `\n  also, answers that break the contract:\n  - ${seen.join('\n  - ')}`;
       throw error;
     }
     const seen = takeProblems();
-    expect(seen, `answers that break the error contract (5xx or error body shape)`).to.deep.equal([]);
+    expect(seen, `answers that break the contract (5xx, error body shape, or the OpenAPI document)`).to.deep.equal([]);
   });
 }
 
@@ -94,7 +101,7 @@ export class Client {
       parsed = undefined;
     }
     const answer: Answer = { status: response.status, headers: response.headers, text, body: parsed, describe: `${method} ${path} → ${response.status}` };
-    checkAnswer(answer);
+    checkAnswer(answer, method, path);
     return answer;
   }
 

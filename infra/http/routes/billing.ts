@@ -9,7 +9,7 @@ import { linkNextPage, pageOf } from '../lists.js';
 import { httpMessages } from '../messages.js';
 import { etagOf, expectedRevisionOf } from '../preconditions.js';
 import { announcePosition } from '../read-your-writes.js';
-import { moneyMovementBody } from '../schemas/billing.js';
+import { moneyMovementBody, type Account, type Operation } from '../schemas/billing.js';
 import { toMoney, validate } from '../validation.js';
 import { bodyOf, metadataOf, operationIdOf, type ApiServices } from './context.js';
 
@@ -20,7 +20,7 @@ export function billingRoutes(services: ApiServices): Router<AuthState> {
     const found = await getAccount(services.readStore, ctx.state.caller.userId);
     if (!found) throw new HttpError(404, httpMessages.notFound);
     ctx.set('ETag', etagOf(found.revision));
-    ctx.body = { id: found.id, amount: toMoney(found.amount), createdAt: found.createdAt, updatedAt: found.updatedAt };
+    ctx.body = { id: found.id, amount: toMoney(found.amount), createdAt: found.createdAt, updatedAt: found.updatedAt } satisfies Account;
   });
 
   const movement = (move: typeof depositMoney) => async (ctx: Context & { state: AuthState }) => {
@@ -39,7 +39,7 @@ export function billingRoutes(services: ApiServices): Router<AuthState> {
     const page = pageOf(ctx);
     const { items, next } = await listOperations(services.readStore, ctx.state.caller.userId, page);
     linkNextPage(ctx, next, page.limit);
-    ctx.body = items.map((op) => ({ ...op, amount: toMoney(op.amount) }));
+    ctx.body = items.map((op): Operation => ({ ...op, amount: toMoney(op.amount) }));
   });
   return router;
 }

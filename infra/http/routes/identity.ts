@@ -6,7 +6,7 @@ import type { AuthState } from '../auth.js';
 import { HttpError } from '../errors.js';
 import { httpMessages } from '../messages.js';
 import { announcePosition } from '../read-your-writes.js';
-import { loginBody, registerBody, updateProfileBody } from '../schemas/identity.js';
+import { loginBody, registerBody, updateProfileBody, type AccessToken, type Jwks, type User } from '../schemas/identity.js';
 import { validate } from '../validation.js';
 import { bodyOf, metadataOf, type ApiServices } from './context.js';
 
@@ -17,17 +17,17 @@ export function publicIdentityRoutes(services: ApiServices): Router {
     const { user, position } = await registerUser(services, { ...body, phone: body.phone ?? null }, metadataOf(ctx));
     announcePosition(ctx, position);
     ctx.status = 201;
-    ctx.body = user;
+    ctx.body = user satisfies User;
   });
   router.post('/api/v1/identity/login', async (ctx) => {
     const { email, password } = validate(loginBody, bodyOf(ctx));
     const found = await logIn(services, email, password);
     const { accessToken } = await services.tokens.issue({ userId: found.userId!, email: found.email!, role: found.role! });
-    ctx.body = { accessToken };
+    ctx.body = { accessToken } satisfies AccessToken;
   });
   router.get('/.well-known/jwks.json', (ctx) => {
     ctx.set('Cache-Control', 'public, max-age=300');
-    ctx.body = services.tokens.jwks();
+    ctx.body = services.tokens.jwks() satisfies Jwks;
   });
   return router;
 }
@@ -45,13 +45,13 @@ export function identityRoutes(services: ApiServices): Router<AuthState> {
   router.get('/api/v1/identity/profile', async (ctx) => {
     const profile = await getProfile(services.readStore, ctx.state.caller.userId);
     if (!profile) throw new HttpError(404, httpMessages.notFound);
-    ctx.body = profile;
+    ctx.body = profile satisfies User;
   });
   router.put('/api/v1/identity/profile', async (ctx) => {
     const body = validate(updateProfileBody, bodyOf(ctx));
     const { user, position } = await updateProfile(services, ctx.state.caller.userId, { ...body, phone: body.phone ?? null }, metadataOf(ctx));
     announcePosition(ctx, position);
-    ctx.body = user;
+    ctx.body = user satisfies User;
   });
   return router;
 }

@@ -8,11 +8,12 @@ import { linkNextPage, pageOf } from '../lists.js';
 import { httpMessages } from '../messages.js';
 import { etagOf, expectedRevisionOf } from '../preconditions.js';
 import { announcePosition } from '../read-your-writes.js';
-import { customerOrderBody } from '../schemas/trading.js';
+import { customerOrderBody, type CustomerOrder } from '../schemas/ordering.js';
 import { toMoney, validate } from '../validation.js';
 import { bodyOf, metadataOf, operationIdOf, type ApiServices } from './context.js';
 
-const json = (order: CustomerOrderView) => ({ ...order, price: toMoney(order.price) });
+// The read model holds only the statuses the domain writes.
+const json = (order: CustomerOrderView): CustomerOrder => ({ ...order, price: toMoney(order.price), status: order.status as CustomerOrder['status'] });
 
 export function orderingRoutes(services: ApiServices): Router<AuthState> {
   const router = new Router<AuthState>();

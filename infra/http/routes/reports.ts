@@ -4,6 +4,7 @@ import { dailyItemStats, dailyTotals, listDeals, topItems } from '../../../read-
 import { listNotifications } from '../../../read-api/notifications.js';
 import type { AuthState } from '../auth.js';
 import { linkNextPage, pageOf } from '../lists.js';
+import type { DailyItemStat, DailyTotal, Deal, Notification, TopItem } from '../schemas/reports.js';
 import { toMoney } from '../validation.js';
 import type { ApiServices } from './context.js';
 
@@ -13,13 +14,14 @@ export function reportRoutes(services: ApiServices): Router<AuthState> {
     const page = pageOf(ctx);
     const { items, next } = await listDeals(services.readStore, ctx.state.caller.userId, page);
     linkNextPage(ctx, next, page.limit);
-    ctx.body = items.map((d) => ({ ...d, amount: toMoney(d.amount), commission: toMoney(d.commission) }));
+    // The deals projection writes only these two sides.
+    ctx.body = items.map((d): Deal => ({ ...d, type: d.type as Deal['type'], amount: toMoney(d.amount), commission: toMoney(d.commission) }));
   });
   router.get('/api/v1/notifications', async (ctx) => {
     const page = pageOf(ctx);
     const { items, next } = await listNotifications(services.readStore, ctx.state.caller.userId, page);
     linkNextPage(ctx, next, page.limit);
-    ctx.body = items;
+    ctx.body = items satisfies Notification[];
   });
   return router;
 }
@@ -27,13 +29,13 @@ export function reportRoutes(services: ApiServices): Router<AuthState> {
 export function statisticsRoutes(services: ApiServices): Router {
   const router = new Router();
   router.get('/api/v1/statistics/daily-stats', async (ctx) => {
-    ctx.body = (await dailyItemStats(services.readStore, services.now())).map((s) => ({ ...s, amount: toMoney(s.amount) }));
+    ctx.body = (await dailyItemStats(services.readStore, services.now())).map((s): DailyItemStat => ({ ...s, amount: toMoney(s.amount) }));
   });
   router.get('/api/v1/statistics/total-daily-stats', async (ctx) => {
-    ctx.body = (await dailyTotals(services.readStore, services.now())).map((s) => ({ ...s, amount: toMoney(s.amount) }));
+    ctx.body = (await dailyTotals(services.readStore, services.now())).map((s): DailyTotal => ({ ...s, amount: toMoney(s.amount) }));
   });
   router.get('/api/v1/statistics/top10', async (ctx) => {
-    ctx.body = (await topItems(services.readStore)).map((s) => ({ ...s, amount: toMoney(s.amount) }));
+    ctx.body = (await topItems(services.readStore)).map((s): TopItem => ({ ...s, amount: toMoney(s.amount) }));
   });
   return router;
 }

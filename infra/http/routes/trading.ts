@@ -3,19 +3,21 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { cancelOrder, listItem, placeOrder } from '../../../command-handlers/trading.js';
 import type { Side } from '../../../domain/trading/events.js';
-import { listActiveOrders, listItems, listPortfolio, orderCollectionRevision, type OrderView } from '../../../read-api/trading.js';
+import { listActiveOrders, listItems, listPortfolio, orderCollectionRevision } from '../../../read-api/trading.js';
 import { requireRole, type AuthState } from '../auth.js';
 import { linkNextPage, pageOf } from '../lists.js';
 import { etagOf, expectedRevisionOf } from '../preconditions.js';
 import { announcePosition } from '../read-your-writes.js';
-import { listItemBody, placeOrderBody } from '../schemas/trading.js';
+import { listItemBody, placeOrderBody, type Holding, type Order, type TradingItem } from '../schemas/trading.js';
 import { toMoney, validate } from '../validation.js';
 import { bodyOf, metadataOf, operationIdOf, type ApiServices } from './context.js';
 
 type AuthContext = Context & { state: AuthState };
 
-export function orderJson(order: { id: string; itemId: string; price: number; commission: number; status: string; createdAt: string; updatedAt: string }): OrderView {
-  return { id: order.id, itemId: order.itemId, price: toMoney(order.price), commission: toMoney(order.commission), status: order.status, createdAt: order.createdAt, updatedAt: order.updatedAt };
+export function orderJson(order: { id: string; itemId: string; price: number; commission: number; status: string; createdAt: string; updatedAt: string }): Order {
+  // Statuses come from the domain's events (or the read model they built): only the ones `Order` lists.
+  const status = order.status as Order['status'];
+  return { id: order.id, itemId: order.itemId, price: toMoney(order.price), commission: toMoney(order.commission), status, createdAt: order.createdAt, updatedAt: order.updatedAt };
 }
 
 export function tradingRoutes(services: ApiServices): Router<AuthState> {
@@ -25,7 +27,7 @@ export function tradingRoutes(services: ApiServices): Router<AuthState> {
     const page = pageOf(ctx);
     const { items, next } = await listItems(services.readStore, page);
     linkNextPage(ctx, next, page.limit);
-    ctx.body = items.map(({ commissionBasisPoints, initialPrice, ...item }) => ({ ...item, initialPrice: toMoney(initialPrice), commissionPercent: commissionBasisPoints / 100 }));
+    ctx.body = items.map(({ commissionBasisPoints, initialPrice, ...item }): TradingItem => ({ ...item, initialPrice: toMoney(initialPrice), commissionPercent: commissionBasisPoints / 100 }));
   });
 
   router.post('/api/v1/trading/items', requireRole('broker'), async (ctx) => {
@@ -34,7 +36,7 @@ export function tradingRoutes(services: ApiServices): Router<AuthState> {
     const { item, position } = await listItem(services, ctx.state.caller.userId, operationIdOf(ctx, services), listing, metadataOf(ctx));
     announcePosition(ctx, position);
     ctx.status = 201;
-    ctx.body = { id: item.id, name, initialCount, initialPrice: toMoney(initialPrice), commissionPercent: commissionPercent / 100, createdAt: item.createdAt };
+    ctx.body = { id: item.id, name, initialCount, initialPrice: toMoney(initialPrice), commissionPercent: commissionPercent / 100, createdAt: item.createdAt } satisfies TradingItem;
   });
 
   for (const [path, side] of [
@@ -57,7 +59,7 @@ export function tradingRoutes(services: ApiServices): Router<AuthState> {
     const page = pageOf(ctx);
     const { items, next } = await listPortfolio(services.readStore, ctx.state.caller.userId, page);
     linkNextPage(ctx, next, page.limit);
-    ctx.body = items;
+    ctx.body = items satisfies Holding[];
   });
 
   async function place(ctx: AuthContext, side: Side) {

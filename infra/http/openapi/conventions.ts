@@ -1,0 +1,166 @@
+/**
+ * What every endpoint of a kind has in common, derived from where it is mounted and what
+ * it does: its parameters (request headers, list and read-your-writes queries), its
+ * response headers and the refusals the middleware in front of it can answer with.
+ */
+import { DEFAULT_LIMIT, MAX_LIMIT } from '../../read-store/read-store.js';
+import { httpMessages } from '../messages.js';
+import { POSITION_HEADER } from '../read-your-writes.js';
+import { quoted, type ErrorStatus, type Operation, type ResponseHeader } from './operation.js';
+
+type Json = Record<string, unknown>;
+
+const positionPattern = '^\\d{1,20}(-\\d{1,20})?$';
+const visible = (max: number) => `^[\\x21-\\x7e]{1,${max}}$`;
+
+/** `components.parameters`: the request headers and queries endpoints share. */
+export const parameters: Record<string, Json> = {
+  CorrelationId: {
+    name: 'X-Correlation-Id',
+    in: 'header',
+    description: 'Names the request in logs and in the events it causes (their correlation id); echoed back. 1–128 visible ASCII characters, else one is made up.',
+    schema: { type: 'string' },
+  },
+  EventPosition: {
+    name: POSITION_HEADER,
+    in: 'header',
+    description: `Read your own writes: the \`${POSITION_HEADER}\` a command answered with. The query answers once its read models have caught up with it (bounded wait, then 503 with \`Retry-After\`).`,
+    schema: { type: 'string', pattern: positionPattern },
+  },
+  MinPosition: {
+    name: 'minPosition',
+    in: 'query',
+    description: `The same as the \`${POSITION_HEADER}\` request header, as a query parameter.`,
+    schema: { type: 'string', pattern: positionPattern },
+  },
+  Limit: {
+    name: 'limit',
+    in: 'query',
+    description: `Most items on the page (default ${DEFAULT_LIMIT}).`,
+    schema: { type: 'integer', minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT },
+  },
+  Cursor: {
+    name: 'cursor',
+    in: 'query',
+    description: 'Where the page starts: the opaque value of the previous page\'s `Link: <…>; rel="next"`.',
+    schema: { type: 'string', maxLength: 2048 },
+  },
+  IdempotencyKey: {
+    name: 'Idempotency-Key',
+    in: 'header',
+    description:
+      'Runs the request once: a later request of the same user with the same key and body gets the first answer again (status, body, `ETag`, `X-Event-Position`) and changes nothing; with another body, 422. Keys are kept for good. With a key, `If-Match` is optional.',
+    schema: { type: 'string', pattern: visible(255) },
+  },
+  RequestId: {
+    name: 'X-Request-Id',
+    in: 'header',
+    description: 'An alias of `Idempotency-Key` (used when that header is absent).',
+    schema: { type: 'string', pattern: visible(255) },
+  },
+  IfMatch: {
+    name: 'If-Match',
+    in: 'header',
+    description:
+      'The `ETag` of the resource this request changes, as the GET of it answered. Without it (and without an `Idempotency-Key`): 428. No longer current: 412, so the same request sent twice succeeds once.',
+    schema: { type: 'string', examples: ['"3"'] },
+  },
+};
+
+/** `components.headers`: the response headers; `required` ones are always sent. */
+export const headers: Record<string, Json> = {
+  CorrelationId: { description: "The request's id (the caller's `X-Correlation-Id` when valid).", required: true, schema: { type: 'string', pattern: visible(128) } },
+  ETag: {
+    description: 'The version of the resource (the revision of the event stream behind it, `"-1"` before the first event); send it back as `If-Match`.',
+    required: true,
+    schema: { type: 'string', pattern: '^"(-1|0|[1-9][0-9]*)"$' },
+  },
+  EventPosition: {
+    description: `Where this command's last event is in the event store: give it to a query (header \`${POSITION_HEADER}\` or \`?minPosition=\`) to read your own write. Sent whenever the command appended events.`,
+    schema: { type: 'string', pattern: positionPattern },
+  },
+  Link: { description: 'The next page, when there is one: `<path?limit=…&cursor=…>; rel="next"`.', schema: { type: 'string', pattern: '^<[^>]+>; rel="next"$' } },
+  CacheControl: { description: 'How long the answer may be cached.', required: true, schema: { type: 'string' } },
+  ContentSecurityPolicy: { description: 'Everything the page loads comes from this server.', required: true, schema: { type: 'string' } },
+  RetryAfter: { description: 'Seconds to wait before retrying.', required: true, schema: { type: 'string', pattern: '^\\d+$' } },
+  RetryAfterWhenBusy: { description: 'Seconds to wait before retrying, when the stream was too busy to take the command.', schema: { type: 'string', pattern: '^\\d+$' } },
+  WWWAuthenticate: { description: 'The authentication scheme: `Bearer`.', required: true, schema: { type: 'string', const: 'Bearer' } },
+  IdempotentReplayed: {
+    description: '`true` when this is the recorded answer of an earlier request with the same `Idempotency-Key`.',
+    schema: { type: 'string', const: 'true' },
+  },
+};
+
+const headerNames: Record<ResponseHeader, string> = {
+  ETag: 'ETag',
+  'X-Event-Position': 'EventPosition',
+  Link: 'Link',
+  'Cache-Control': 'CacheControl',
+  'Content-Security-Policy': 'ContentSecurityPolicy',
+};
+
+const ref = (section: 'parameters' | 'headers', name: string) => ({ $ref: `#/components/${section}/${name}` });
+
+const isApi = (op: Operation) => op.audience !== 'service';
+/** Idempotency keys apply to the POSTs behind a token (server.ts). */
+const takesKeys = (op: Operation) => op.audience === 'signed-in' && op.method === 'post';
+
+export function parametersOf(op: Operation): Json[] {
+  const list: Json[] = Object.entries(op.pathParameters ?? {}).map(([name, { description, values }]) => ({
+    name,
+    in: 'path',
+    required: true,
+    description,
+    schema: values ? { type: 'string', enum: values } : { type: 'string' },
+  }));
+  if (isApi(op) && op.method === 'get') list.push(ref('parameters', 'EventPosition'), ref('parameters', 'MinPosition'));
+  if (op.list) list.push(ref('parameters', 'Limit'), ref('parameters', 'Cursor'));
+  if (op.precondition) list.push(ref('parameters', 'IfMatch'));
+  if (takesKeys(op)) list.push(ref('parameters', 'IdempotencyKey'), ref('parameters', 'RequestId'));
+  list.push(ref('parameters', 'CorrelationId'));
+  return list;
+}
+
+/** Response headers of an answer (`answerHeaders` named by the operation) or of a refusal with `status`. */
+export function responseHeadersOf(op: Operation, answerHeaders: ResponseHeader[], status: number): Record<string, Json> {
+  const found: Record<string, Json> = { 'X-Correlation-Id': ref('headers', 'CorrelationId') };
+  for (const name of answerHeaders) found[name] = ref('headers', headerNames[name]);
+  // Only the bearer-token check names the scheme; a wrong password at login is a plain 401.
+  if (status === 401 && op.audience === 'signed-in') found['WWW-Authenticate'] = ref('headers', 'WWWAuthenticate');
+  if (status === 503) found['Retry-After'] = ref('headers', 'RetryAfter');
+  if (status === 409) found['Retry-After'] = ref('headers', 'RetryAfterWhenBusy');
+  if (takesKeys(op)) found['Idempotent-Replayed'] = ref('headers', 'IdempotentReplayed');
+  return found;
+}
+
+/** Every refusal the endpoint can answer with, by status, each with why (exact texts quoted). */
+export function refusalsOf(op: Operation): Map<ErrorStatus, string[]> {
+  const refusals = new Map<ErrorStatus, string[]>();
+  const add = (status: ErrorStatus, why: string) => refusals.set(status, [...(refusals.get(status) ?? []), why]);
+  const api = isApi(op);
+  const hasBody = api && (op.method === 'post' || op.method === 'put');
+  if (hasBody) add(400, `${quoted(httpMessages.malformedJson)}: the body is not JSON`);
+  if (api && op.method === 'get') add(400, `${quoted(httpMessages.invalidPosition)}: \`${POSITION_HEADER}\` or \`minPosition\` names no position`);
+  if (op.list) add(400, `${quoted(httpMessages.invalidCursor)}: the cursor is not one this list gave`);
+  if (takesKeys(op)) add(400, `${quoted(httpMessages.idempotencyKeyInvalid)}`);
+  if (op.audience === 'signed-in') {
+    add(401, `${quoted(httpMessages.unauthorized)}: no bearer token, or a forged or expired one (the reason follows in parentheses)`);
+    add(401, `${quoted(httpMessages.tokenRevoked)}: the token was signed out`);
+  }
+  if (op.brokerOnly) add(403, `${quoted(httpMessages.operationDenied)}: only the broker may do this`);
+  if (op.command) add(409, `${quoted(httpMessages.conflict)}: other requests kept changing the same state`);
+  if (op.precondition) add(412, `${quoted(httpMessages.stateChanged)}: \`If-Match\` is no longer the current \`ETag\``);
+  if (hasBody) add(413, `${quoted(httpMessages.bodyTooLarge)}`);
+  if (op.requestBody) add(422, "`violation at '<field>': <rule>` for each invalid field, one a line (also listed in `violations`)");
+  if (op.list) add(422, `${quoted(httpMessages.invalidLimit)}`);
+  if (takesKeys(op)) {
+    add(422, `${quoted(httpMessages.idempotencyKeyReused)}`);
+    add(422, `${quoted(httpMessages.nestedTooDeeply)}`);
+  }
+  if (op.precondition) add(428, `${quoted(httpMessages.missingIfMatch)}: neither \`If-Match\` nor \`Idempotency-Key\``);
+  for (const [status, reasons] of Object.entries(op.refusals ?? {})) for (const why of reasons) add(Number(status) as ErrorStatus, why);
+  add(500, `${quoted(httpMessages.internal)}: a bug (logged)`);
+  if (api && op.method === 'get') add(503, `${quoted(httpMessages.notCaughtUp)}: the read models did not reach the given position in time`);
+  if (api) add(503, `${quoted(httpMessages.storeUnavailable)}: a store did not answer`);
+  return new Map([...refusals].sort(([a], [b]) => a - b));
+}

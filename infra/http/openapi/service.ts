@@ -1,0 +1,61 @@
+/** The service's own endpoints: liveness and readiness probes, and this description. */
+import { messages } from '../../../domain/messages.js';
+import { apiDocument, health, readiness } from '../schemas/service.js';
+import { docsAssetNames, docsMediaTypes } from './docs-page.js';
+import { quoted, type Operation } from './operation.js';
+
+const tag = 'service';
+
+export const serviceOperations: Operation[] = [
+  {
+    method: 'get',
+    path: '/health',
+    operationId: 'health',
+    tag,
+    summary: 'Liveness: the process answers',
+    description: 'Consults no dependency, so a slow store never gets the process restarted.',
+    audience: 'service',
+    answers: [{ status: 200, description: 'Alive.', body: health }],
+  },
+  {
+    method: 'get',
+    path: '/ready',
+    operationId: 'ready',
+    tag,
+    summary: 'Readiness: every store answers',
+    audience: 'service',
+    answers: [
+      { status: 200, description: 'Every store answered in time: the instance can take traffic.', body: readiness },
+      { status: 503, description: 'A store failed or did not answer in time (named in `checks`).', body: readiness },
+    ],
+  },
+  {
+    method: 'get',
+    path: '/openapi.json',
+    operationId: 'apiDescription',
+    tag,
+    summary: 'This API description (OpenAPI 3.1)',
+    audience: 'service',
+    answers: [{ status: 200, description: 'The document.', body: apiDocument }],
+  },
+  {
+    method: 'get',
+    path: '/docs',
+    operationId: 'apiDocs',
+    tag,
+    summary: 'A page to browse this description (works offline)',
+    audience: 'service',
+    answers: [{ status: 200, description: 'The page (Swagger UI).', media: ['text/html'], headers: ['Content-Security-Policy'] }],
+  },
+  {
+    method: 'get',
+    path: '/docs/{asset}',
+    operationId: 'apiDocsAsset',
+    tag,
+    summary: 'A file of the docs page',
+    audience: 'service',
+    pathParameters: { asset: { description: 'the file', values: docsAssetNames } },
+    answers: [{ status: 200, description: 'The file.', media: [...docsMediaTypes], headers: ['Cache-Control'] }],
+    refusals: { 404: [`${quoted(messages.notFound)}: not a file of the page`] },
+  },
+];

@@ -1,0 +1,103 @@
+/** Trading: items, purchase and sell orders (matched when placed), the portfolio. */
+import * as z from 'zod';
+import { messages } from '../../../domain/messages.js';
+import { holding, listItemBody, order, placeOrderBody, tradingItem } from '../schemas/trading.js';
+import { quoted, type Operation } from './operation.js';
+
+const tag = 'trading';
+
+const sides = [
+  { side: 'purchase', path: 'purchase-orders', name: 'Purchase', matched: 'paymentPending' },
+  { side: 'sell', path: 'sell-orders', name: 'Sell', matched: 'dealPending' },
+] as const;
+
+const orderOperations = sides.flatMap(({ side, path, name, matched }): Operation[] => [
+  {
+    method: 'get',
+    path: `/api/v1/trading/${path}`,
+    operationId: `${side}Orders`,
+    tag,
+    summary: `The caller's active ${side} orders, newest first`,
+    audience: 'signed-in',
+    list: true,
+    answers: [{ status: 200, description: `A page of active ${side} orders; the \`ETag\` is the \`If-Match\` for placing one.`, body: z.array(order), headers: ['ETag', 'Link'] }],
+  },
+  {
+    method: 'post',
+    path: `/api/v1/trading/${path}`,
+    operationId: `place${name}Order`,
+    tag,
+    summary: `Place a ${side} order`,
+    description:
+      side === 'purchase'
+        ? 'Matched at once with the best resting sell order of the item at or below the price (lowest ask, then oldest), not the caller\'s own; the resting order sets the price. The deal then settles asynchronously.'
+        : 'Puts one unit of the caller\'s that is not on sale on sale; matched at once with the best resting purchase order at or above the price (highest bid, then oldest), not the caller\'s own; the resting order sets the price.',
+    audience: 'signed-in',
+    requestBody: placeOrderBody,
+    precondition: true,
+    command: true,
+    answers: [
+      {
+        status: 202,
+        description: `Placed: \`${matched}\` when matched, else \`pending\` in the book.`,
+        body: order,
+        headers: ['ETag', 'X-Event-Position'],
+      },
+    ],
+    refusals: { 422: [quoted(messages.itemDoesNotExist), ...(side === 'sell' ? [`${quoted(messages.noItemsForSale)}: no unit of the item off sale`] : [])] },
+  },
+  {
+    method: 'post',
+    path: `/api/v1/trading/${path}/{id}/cancel`,
+    operationId: `cancel${name}Order`,
+    tag,
+    summary: `Cancel a pending ${side} order`,
+    description: 'Naturally idempotent: no `If-Match` needed; canceling a canceled order answers it again.',
+    audience: 'signed-in',
+    pathParameters: { id: { description: 'the order id' } },
+    command: true,
+    answers: [{ status: 200, description: 'Canceled.', body: order, headers: ['X-Event-Position'] }],
+    refusals: {
+      403: [`${quoted(messages.operationDenied)}: another user's order`],
+      404: [`${quoted(messages.notFound)}: no such order`],
+      422: [`${quoted(messages.cannotCancel)}: the order is no longer \`pending\``],
+    },
+  },
+]);
+
+export const tradingOperations: Operation[] = [
+  {
+    method: 'get',
+    path: '/api/v1/trading/items',
+    operationId: 'items',
+    tag,
+    summary: 'The items on the market, by name',
+    audience: 'signed-in',
+    list: true,
+    answers: [{ status: 200, description: 'A page of items.', body: z.array(tradingItem), headers: ['Link'] }],
+  },
+  {
+    method: 'post',
+    path: '/api/v1/trading/items',
+    operationId: 'listItem',
+    tag,
+    summary: 'List an item (broker only)',
+    description: 'The broker then owns `initialCount` units, all on sale at `initialPrice`.',
+    audience: 'signed-in',
+    brokerOnly: true,
+    requestBody: listItemBody,
+    command: true,
+    answers: [{ status: 201, description: 'Listed.', body: tradingItem, headers: ['X-Event-Position'] }],
+  },
+  ...orderOperations,
+  {
+    method: 'get',
+    path: '/api/v1/trading/user-items',
+    operationId: 'portfolio',
+    tag,
+    summary: "The caller's portfolio, by item name",
+    audience: 'signed-in',
+    list: true,
+    answers: [{ status: 200, description: 'A page of holdings.', body: z.array(holding), headers: ['Link'] }],
+  },
+];

@@ -1,0 +1,20 @@
+/** Response bodies of the service's own endpoints: the probes and the API description. */
+import * as z from 'zod';
+
+export const health = z.strictObject({ status: z.literal('ok') });
+
+export const readiness = z
+  .strictObject({
+    status: z.enum(['ready', 'unavailable']),
+    checks: z.record(z.string(), z.string()).meta({ description: 'each dependency: `ok`, or `failed: <why>`' }),
+  })
+  .meta({ description: 'Whether every store answered in time.' });
+
+/** The outline of an OpenAPI 3.1 document (the whole of it is defined by the OpenAPI specification). */
+export const apiDocument = z
+  .looseObject({
+    openapi: z.string().regex(/^3\.1\.\d+$/),
+    info: z.looseObject({ title: z.string(), version: z.string() }),
+    paths: z.record(z.string(), z.looseObject({})),
+  })
+  .meta({ description: 'An OpenAPI 3.1 document: this one.' });
