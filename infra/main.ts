@@ -4,6 +4,7 @@
  */
 import { provisionBroker } from '../command-handlers/identity.js';
 import { ConfigError, loadConfig } from './config/config.js';
+import { readModelsReadiness } from './http/probes.js';
 import { createHttpApp, listen, type RunningServer } from './http/server.js';
 import { createLogger } from './log.js';
 import { openSystem, type System } from './system.js';
@@ -38,8 +39,11 @@ async function main(): Promise<void> {
     dependencies: [
       { name: 'eventStore', ping: () => eventStore.ping() },
       { name: 'readStore', ping: () => readStore.ping() },
+      readModelsReadiness(system.health, { maxLagEvents: config.readyMaxLagEvents, maxLagMs: config.readyMaxLagMs }),
     ],
     logError: (error) => logger.error({ err: error }, 'request failed'),
+    metrics: system.metrics,
+    requestLog: logger,
     api: {
       services: system.services,
       tokens: system.tokens,
