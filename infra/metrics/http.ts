@@ -8,13 +8,21 @@ const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIO
 /** The label for requests no route matched (404s of any path: the raw path would be unbounded). */
 export const UNMATCHED_ROUTE = 'unmatched';
 
+interface MatchedLayer {
+  path: unknown;
+  methods: string[];
+}
+
 /**
- * The route template the router matched (`/api/v1/trading/items/:id`), never the URL
- * itself. Set by @koa/router on the context, outside its typings.
+ * The route template the request's path matched (`/api/v1/ordering/orders/:id`), never the
+ * URL itself. @koa/router lists the matched layers on the context (outside its typings);
+ * the route is the last one that answers methods — not `_matchedRoute`, which names a
+ * middleware layer (`authenticate`) when that one ends the request.
  */
 export function routeOf(ctx: Context): string {
-  const matched = (ctx as Context & { _matchedRoute?: unknown })._matchedRoute;
-  return typeof matched === 'string' ? matched : UNMATCHED_ROUTE;
+  const matched = (ctx as Context & { matched?: MatchedLayer[] }).matched ?? [];
+  const route = matched.findLast((layer) => layer.methods.length > 0 && typeof layer.path === 'string');
+  return route ? (route.path as string) : UNMATCHED_ROUTE;
 }
 
 export function methodOf(ctx: Context): string {
