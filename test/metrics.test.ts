@@ -6,8 +6,11 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import type { JsonObject } from '../infra/event-store/event-store.js';
+import { formatPosition } from '../infra/event-store/position.js';
 import { streamCategory } from '../infra/metrics/event-store.js';
 import { Metrics } from '../infra/metrics/metrics.js';
+import { SubscriptionHealth } from '../infra/metrics/subscription-health.js';
+import { RemoteRunner } from '../infra/subscriptions/remote-runner.js';
 import { Client, itHttp, type Trader } from './http/client.js';
 import { eventually } from './http/trading-client.js';
 import { startApiServer, type ApiServer } from './support/api-server.js';
@@ -206,6 +209,88 @@ describe('metrics (GET /metrics)', function () {
     // Reads after it still find the read models caught up: one bad event holds nobody up.
     const trader = await api.newTrader();
     expect((await api.profile(trader.token, trader.position)).id).to.equal(trader.id);
+  });
+});
+
+describe('subscription lag, from the runners this thread follows', () => {
+  let server: ApiServer;
+  let api: Client;
+
+  before(async () => {
+    server = await startApiServer();
+    api = new Client(server.baseUrl);
+  });
+  after(async () => {
+    await server?.close();
+  });
+
+  it('takes a working runner’s reported position (a projector-thread stand-in), else the stored checkpoint', async () => {
+    const trader = await api.newTrader();
+    await eventually(async () => expect((await api.account(trader.token)).status).to.equal(200), 5000, 'the account');
+    const billing = server.system.runners.find((r) => r.handler.name === 'billing')!;
+    await billing.stop();
+    try {
+      await api.funded(trader.token, 10);
+      await api.funded(trader.token, 20);
+      const head = formatPosition((await server.system.eventStore.headPosition())!);
+      const { eventStore, readStore, leases, handlers } = server.system;
+      const stand = new RemoteRunner(billing.handler);
+      const health = new SubscriptionHealth({ eventStore, readStore, leases, handlers, runners: () => [stand] });
+      const billingLag = async () => (await health.report()).find((r) => r.name === 'billing')!.lagEvents;
+
+      // Not working yet (another process may run it): the stored checkpoint is what is known.
+      expect(await billingLag()).to.equal(2);
+      stand.report({ name: 'billing', state: 'live', position: head, lastError: null });
+      expect(await billingLag(), 'the projector thread reported it is at the head').to.equal(0);
+      stand.report({ name: 'billing', state: 'waiting-for-lease', position: head, lastError: null });
+      expect(await billingLag(), 'it gave the lease up: back to the checkpoint').to.equal(2);
+    } finally {
+      billing.start();
+    }
+  });
+
+  it('counts lag up to its limit, and only the events the handler reads', async () => {
+    const { eventStore, readStore, leases, handlers } = server.system;
+    const billingHandler = handlers.find((h) => h.name === 'billing')!;
+    const health = new SubscriptionHealth({ eventStore, readStore, leases, handlers: [billingHandler], runners: () => [], lagCountLimit: 3 });
+    const stopped = server.system.runners.find((r) => r.handler.name === 'billing')!;
+    await stopped.stop();
+    try {
+      const trader = await api.newTrader();
+      await eventually(async () => expect((await health.report())[0]!.lagEvents).to.equal(1), 5000, 'the account opened, not yet projected');
+      for (let i = 0; i < 5; i++) await server.system.eventStore.appendToStream(`unread-${i}-${randomUUID()}`, [{ id: randomUUID(), type: 'Unread', data: {} }]);
+      expect((await health.report())[0]!.lagEvents, 'other streams are not its lag').to.equal(1);
+      for (let i = 0; i < 3; i++) await api.funded(trader.token, 1);
+      expect((await health.report())[0]!.lagEvents, 'counted up to the limit').to.equal(3);
+    } finally {
+      stopped.start();
+    }
+  });
+});
+
+describe('metrics with the projections in a worker thread', () => {
+  let server: ApiServer;
+  let api: Client;
+
+  before(async () => {
+    server = await startApiServer({ env: { PROJECTION_THREAD: 'worker' } });
+    api = new Client(server.baseUrl);
+  });
+  after(async () => {
+    await server?.close();
+  });
+
+  itHttp('follows the projections through what the worker reports', async () => {
+    const trader = await api.newTrader();
+    await eventually(async () => expect((await api.account(trader.token)).status).to.equal(200), 5000, 'the account');
+    await api.balance(trader.token, await api.funded(trader.token, 10));
+    await eventually(async () => {
+      const answer = await api.get('/metrics');
+      const samples = parseExposition(answer.text).filter((s) => s.name === 'marketplace_subscription_lag_events');
+      expect(samples.map((s) => s.labels.subscription).sort()).to.deep.equal(server.system.handlers.map((h) => h.name).sort());
+      expect(samples.filter((s) => s.value !== 0)).to.deep.equal([]);
+    }, 5000, 'every handler caught up');
+    expect((await api.get('/ready')).status).to.equal(200);
   });
 });
 
