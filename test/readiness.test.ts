@@ -148,6 +148,22 @@ describe('readiness (GET /ready) follows the read models', () => {
     await becomesReady();
   });
 
+  it('a stopped runner rebuilds its view under a rebuilder’s name, then runs again', async () => {
+    await start({});
+    const trader = await traderWithAccount();
+    const billing = runner('billing');
+    await billing.stop();
+    const holders: Array<Promise<string | null | undefined>> = [];
+    await billing.rebuild(() => holders.push(server!.system.leases.list().then((all) => all.find((l) => l.name === 'billing')?.holder)));
+    expect(holders.length, 'the rebuild replayed events').to.be.at.least(1);
+    for (const holder of await Promise.all(holders)) expect(holder).to.equal(rebuilderName(ownerName('api')));
+    expect((await server!.system.readStore.getCheckpoint('billing')).position, 'replayed to the head').to.deep.equal(await server!.system.eventStore.headPosition());
+    billing.start();
+    await becomesReady();
+    expect((await api.balance(trader.token)).amount).to.equal(0);
+    await eventually(async () => expect((await server!.system.leases.list()).find((l) => l.name === 'billing')?.holder).to.equal(ownerName('api')), 5000, 'the runner holds its lease again');
+  });
+
   it('turns unready as soon as a rebuild asks for the lease, before it gets it', async () => {
     await start({});
     // The running projection still holds the lease: only the request is there.

@@ -141,6 +141,9 @@ export class ProjectionRunner {
   async rebuild(onProgress?: (progress: RebuildProgress) => void): Promise<void> {
     const { leases, readStore } = this.options;
     const owner = rebuilderName(this.options.owner);
+    // A stopped runner can rebuild: `stop` aborted its signal for good, which would end the
+    // rebuild before it took the lease (leaving its handover request to block the runner).
+    if (!this.loop) this.stopping = new AbortController();
     const { signal } = this.stopping;
     await leases.requestHandover(this.handler.name, owner, this.leaseTtlMs * 3);
     try {
