@@ -12,6 +12,7 @@ import { Metrics } from '../infra/metrics/metrics.js';
 import { Client, itHttp } from './http/client.js';
 import { startApiServer, type ApiServer } from './support/api-server.js';
 
+// Parsed JSON lines, whose fields the assertions read freely.
 type Line = Record<string, any>;
 
 /** A logger like the server's, writing into an array of parsed lines. */
