@@ -25,7 +25,12 @@ export interface CommandEnvironment {
   eventStore: EventStore;
   cache: StreamStateCache;
   newId(): string;
+  /** Told of every command and how it ends (diagnostics: counted by type and outcome). */
+  observeCommand?: CommandObserver;
 }
+
+/** Sees a command (its `type`, the stream it targets) and the promise of its result; must not change either. */
+export type CommandObserver = (command: { type: string; streamId: string }, outcome: Promise<unknown>) => void;
 
 export interface CommandRequest<State, Command, Event extends DomainEvent> {
   decider: Decider<State, Command, Event>;
@@ -86,7 +91,7 @@ export function handleCommand<State, Command, Event extends DomainEvent>(
   // The queue is per cache (one per process in production, one per test environment).
   let streams = queues.get(env.cache);
   if (!streams) queues.set(env.cache, (streams = new Map()));
-  return new Promise((resolve, reject) => {
+  const outcome = new Promise<CommandResult<State, Event>>((resolve, reject) => {
     const job = { request, attempts: 0, resolve, reject } as unknown as Job;
     const waiting = streams.get(request.streamId);
     if (waiting) {
@@ -96,6 +101,13 @@ export function handleCommand<State, Command, Event extends DomainEvent>(
     streams.set(request.streamId, [job]);
     void drain(env, streams, request.streamId);
   });
+  env.observeCommand?.({ type: commandTypeOf(request.command), streamId: request.streamId }, outcome);
+  return outcome;
+}
+
+function commandTypeOf(command: unknown): string {
+  const type = (command as { type?: unknown } | null)?.type;
+  return typeof type === 'string' ? type : 'unknown';
 }
 
 /** Works through a stream's queue until it is empty, a batch at a time. */

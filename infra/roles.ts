@@ -11,6 +11,7 @@ import { BusinessRuleViolation } from '../domain/decider.js';
 import { provisionBroker } from '../command-handlers/identity.js';
 import { backoffDelay, sleep } from './backoff.js';
 import type { Config } from './config/config.js';
+import { readModelsReadiness } from './http/probes.js';
 import { createHttpApp, listen, type RunningServer } from './http/server.js';
 import type { Logger } from './log.js';
 import { checkStoresReachable } from './startup-checks.js';
@@ -42,8 +43,11 @@ export async function startRole(config: Config, logger: Logger, started: Started
     dependencies: [
       { name: 'eventStore', ping: () => eventStore.ping() },
       { name: 'readStore', ping: () => readStore.ping() },
+      readModelsReadiness(system.health, { maxLagEvents: config.readyMaxLagEvents, maxLagMs: config.readyMaxLagMs }),
     ],
     logError: (error) => logger.error({ err: error }, 'request failed'),
+    metrics: system.metrics,
+    requestLog: logger,
     api: servesApi
       ? {
           services: system.services,

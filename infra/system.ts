@@ -21,12 +21,16 @@ import { openSqliteEventStore } from './event-store/sqlite/sqlite-event-store.js
 import type { ApiServices } from './http/routes/context.js';
 import { SignedOutTokenList } from './http/signed-out-tokens.js';
 import { runnerLog, type Logger } from './log.js';
+import { commandRecorder } from './metrics/commands.js';
+import { instrumentEventStore } from './metrics/event-store.js';
+import { Metrics } from './metrics/metrics.js';
+import { SubscriptionHealth } from './metrics/subscription-health.js';
 import { openMongoReadStore } from './read-store/mongo-read-store.js';
 import type { ReadStore } from './read-store/read-store.js';
 import { openSqliteReadStore } from './read-store/sqlite-read-store.js';
 import { startProjectorThread, type ProjectorThread } from './projector.js';
 import { followCheckpoints, type CheckpointFeed } from './subscriptions/checkpoint-feed.js';
-import { ConsistencyGate } from './subscriptions/consistency.js';
+import { ConsistencyGate, type FollowedRunner } from './subscriptions/consistency.js';
 import { ownerName } from './subscriptions/lease-owners.js';
 import type { LeaseStore } from './subscriptions/leases.js';
 import { openMongoLeases } from './subscriptions/mongo-leases.js';
@@ -57,6 +61,10 @@ export interface System {
   followProjections(): void;
   /** Read-your-writes, over wherever the projections run (valid once they are started). */
   readonly gate: ConsistencyGate;
+  /** This process's metrics (appends, conflicts and commands are counted from the start). */
+  metrics: Metrics;
+  /** Lag, parked events and rebuilds of every handler, for `/metrics` and `/ready`. */
+  health: SubscriptionHealth;
   close(): Promise<void>;
 }
 
@@ -70,8 +78,9 @@ export interface ThreadLinks {
 export async function openSystem(config: Config, logger: Logger, role = 'api', links: ThreadLinks = {}): Promise<System> {
   if (config.eventStore === 'embedded' || config.readStore === 'embedded') mkdirSync(config.dataDir, { recursive: true });
   let projector: ProjectorThread | null = null;
-  let followed: CheckpointFeed | null = null;
-  const eventStore = openEventStore(config, { ...links, onCommitted: links.onCommitted ?? (() => projector?.notifyAppended()) });
+  let checkpointFeed: CheckpointFeed | null = null;
+  const metrics = new Metrics();
+  const eventStore = instrumentEventStore(openEventStore(config, { ...links, onCommitted: links.onCommitted ?? (() => projector?.notifyAppended()) }), metrics);
   const opened: Array<{ close(): Promise<void> }> = [eventStore];
   try {
     const readStore = await openReadStore(config);
@@ -95,6 +104,7 @@ export async function openSystem(config: Config, logger: Logger, role = 'api', l
       passwords: scryptPasswords,
       tokens,
       rememberSignedOut: (tokenId, expiresAt) => signedOut.remember(tokenId, expiresAt),
+      observeCommand: commandRecorder(metrics),
     };
     const handlers: EventHandler[] = [...projections, accountOpening(services), dealSettlement(services), orderPlacement(services), orderPayment(services)];
     // Tables and indexes exist before the first query, even in a process that runs no projection.
@@ -119,6 +129,11 @@ export async function openSystem(config: Config, logger: Logger, role = 'api', l
         }),
     );
     let gate = new ConsistencyGate(eventStore, runners);
+    let followed: FollowedRunner[] = runners;
+    // Lag is counted one past the readiness bound, so a lag over it never reads as within it.
+    const lagCountLimit = Math.max(10_000, config.readyMaxLagEvents + 1);
+    const health = new SubscriptionHealth({ eventStore, readStore, leases, handlers, runners: () => followed, lagCountLimit });
+    metrics.followSubscriptions(health);
     return {
       config,
       eventStore,
@@ -132,6 +147,8 @@ export async function openSystem(config: Config, logger: Logger, role = 'api', l
       get gate() {
         return gate;
       },
+      metrics,
+      health,
       startProjections() {
         if (config.projectionThread === 'worker' && role === 'api') {
           // Projections (which only write read models) go to the worker; process managers,
@@ -141,21 +158,23 @@ export async function openSystem(config: Config, logger: Logger, role = 'api', l
           const local = runners.filter((r) => isReactor(r.handler));
           for (const runner of local) runner.start();
           projector = startProjectorThread(config, handlers.filter((h) => !isReactor(h)), (error) => logger.error({ err: error }, 'projector thread failed'));
-          gate = new ConsistencyGate(eventStore, [...local, ...projector.runners]);
+          followed = [...local, ...projector.runners];
+          gate = new ConsistencyGate(eventStore, followed);
         } else {
           for (const runner of runners) runner.start();
         }
       },
       followProjections() {
-        followed ??= followCheckpoints(handlers, {
+        checkpointFeed ??= followCheckpoints(handlers, {
           readStore,
           leases,
           onError: (error) => logger.warn({ err: error }, 'could not read the projections\' checkpoints; retrying with backoff'),
         });
-        gate = new ConsistencyGate(eventStore, followed.runners);
+        followed = checkpointFeed.runners;
+        gate = new ConsistencyGate(eventStore, followed);
       },
       async close() {
-        await followed?.stop();
+        await checkpointFeed?.stop();
         await projector?.stop();
         await Promise.all(runners.map((r) => r.stop()));
         await closeAll(opened);

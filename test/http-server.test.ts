@@ -479,7 +479,7 @@ describe('marketplace server process (dist/infra/main.js)', function () {
     expect(health.json()).to.deep.equal({ status: 'ok' });
     const ready = await request(port as number, '/ready');
     expect(ready.status).to.equal(200);
-    expect(ready.json()).to.deep.equal({ status: 'ready', checks: { eventStore: 'ok', readStore: 'ok' } });
+    expect(ready.json()).to.deep.equal({ status: 'ready', checks: { eventStore: 'ok', readStore: 'ok', readModels: 'ok' } });
 
     node.child.kill('SIGTERM');
     const exit = await node.exited;

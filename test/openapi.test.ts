@@ -13,6 +13,7 @@ import type Koa from 'koa';
 import { apiDescription, type Json, type OpenApiDocument } from '../infra/http/openapi/document.js';
 import type { ApiServices } from '../infra/http/routes/context.js';
 import { createHttpApp, listen, type RunningServer } from '../infra/http/server.js';
+import { Metrics } from '../infra/metrics/metrics.js';
 import type { TokenService } from '../infra/auth/tokens.js';
 import type { ConsistencyGate } from '../infra/subscriptions/consistency.js';
 import { ResponseValidator, type ObservedAnswer } from './support/openapi-validator.js';
@@ -46,6 +47,7 @@ function fullApp(): Koa {
   return createHttpApp({
     dependencies: [],
     logError: () => undefined,
+    metrics: new Metrics(),
     api: { services: unused as ApiServices, tokens: unused as TokenService, signedOut: { isSignedOut: async () => false }, gate: unused as ConsistencyGate, readYourWritesTimeoutMs: 1000 },
   });
 }

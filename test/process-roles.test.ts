@@ -69,7 +69,7 @@ describe('process roles: ROLE=api and ROLE=projector as separate processes', fun
     expect((await fetch(`${api.baseUrl}/ready`)).status).to.equal(200);
     const projectorReady = await fetch(`${projector.baseUrl}/ready`);
     expect(projectorReady.status).to.equal(200);
-    expect(await projectorReady.json()).to.deep.equal({ status: 'ready', checks: { eventStore: 'ok', readStore: 'ok' } });
+    expect(await projectorReady.json()).to.deep.equal({ status: 'ready', checks: { eventStore: 'ok', readStore: 'ok', readModels: 'ok' } });
 
     const client = new Client(api.baseUrl);
     const trader = await client.newTrader();

@@ -70,6 +70,20 @@ export const settings = {
     60000,
     'How long a query given an `X-Event-Position` waits for the read models before answering 503 with `Retry-After`.',
   ),
+  readyMaxLagEvents: integer(
+    'READY_MAX_LAG_EVENTS',
+    1000,
+    0,
+    10_000,
+    '`/ready` answers 503 while a read model the API answers from has more than this many events still to take in (or is being rebuilt).',
+  ),
+  readyMaxLagMs: integer(
+    'READY_MAX_LAG_MS',
+    30000,
+    0,
+    3_600_000,
+    '`/ready` answers 503 while the oldest event a read model the API answers from has yet to take in is older than this.',
+  ),
   logLevel: oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info', 'Least severe level written to the JSON log (stdout for the server, stderr for the CLI).'),
   startupTimeoutMs: integer(
     'STARTUP_TIMEOUT_MS',

@@ -27,7 +27,10 @@ export class HttpError extends Error {
 }
 
 /** Every error leaves as `{ code, message }` JSON (plus problem-details members). */
-export function errorBodies(log: (error: unknown) => void): Middleware {
+/** Logs an unexpected error; told the request it failed, so the log can tie the two together. */
+export type ErrorLog = (error: unknown, ctx?: Context) => void;
+
+export function errorBodies(log: ErrorLog): Middleware {
   return async (ctx, next) => {
     try {
       await next();
@@ -39,9 +42,9 @@ export function errorBodies(log: (error: unknown) => void): Middleware {
   };
 }
 
-export function renderError(ctx: Context, error: unknown, log: (error: unknown) => void): void {
+export function renderError(ctx: Context, error: unknown, log: ErrorLog): void {
   const known = toHttpError(error);
-  if (!known) log(error);
+  if (!known) log(error, ctx);
   const status = known?.status ?? 500;
   const message = known?.message ?? httpMessages.internal;
   ctx.status = status;

@@ -14,14 +14,14 @@ import { createHash } from 'node:crypto';
 import type { Context, Middleware } from 'koa';
 import { v5 as uuidv5 } from 'uuid';
 import { WrongExpectedVersion, type EventStore, type JsonObject, type RecordedEvent } from '../event-store/event-store.js';
-import { HttpError, renderError } from './errors.js';
+import { HttpError, renderError, type ErrorLog } from './errors.js';
 import { httpMessages } from './messages.js';
 
 export interface IdempotencyOptions {
   eventStore: EventStore;
   newId(): string;
   now(): number;
-  logError(error: unknown): void;
+  logError: ErrorLog;
 }
 
 /** Response headers worth replaying (the rest are per-response). */
@@ -57,7 +57,7 @@ export function idempotentRequests(options: IdempotencyOptions, scopeOf: (ctx: C
       await options.eventStore.appendToStream(stream, [{ id: options.newId(), type: 'IdempotentRequestCompleted', data }], { expectedRevision: 'no_stream' });
     } catch (error) {
       if (!(error instanceof WrongExpectedVersion)) {
-        options.logError(error);
+        options.logError(error, ctx);
         return;
       }
       // A copy of this request finished first: answer as it did.

@@ -1,4 +1,5 @@
 import Router from '@koa/router';
+import type { SubscriptionReport } from '../metrics/subscription-health.js';
 
 export interface Dependency {
   name: string;
@@ -7,8 +8,8 @@ export interface Dependency {
 
 /**
  * `/health`: the process is alive (no dependency is consulted, so a slow store never gets
- * the process restarted). `/ready`: every store answered within the time limit, so the
- * instance can take traffic.
+ * the process restarted). `/ready`: every dependency (the stores, the read models) answered
+ * within the time limit, so the instance can take traffic.
  */
 export function probeRoutes(dependencies: Dependency[], timeoutMs = 2000): Router {
   const router = new Router();
@@ -39,4 +40,34 @@ async function check(dependency: Dependency, timeoutMs: number): Promise<string>
   } finally {
     clearTimeout(timer);
   }
+}
+
+export interface ReadinessBounds {
+  /** Most events a projection the API reads may have yet to handle. */
+  maxLagEvents: number;
+  /** Longest the oldest of those events may have waited, in milliseconds. */
+  maxLagMs: number;
+}
+
+/**
+ * The read models the API answers from, as a dependency of `/ready`: unready while one of
+ * them is being rebuilt (its view is incomplete) or lags beyond the bounds. Process
+ * managers are not read by the API: their lag shows in the metrics only.
+ */
+export function readModelsReadiness(health: { report(): Promise<SubscriptionReport[]> }, bounds: ReadinessBounds): Dependency {
+  return {
+    name: 'readModels',
+    async ping() {
+      const reasons = (await health.report()).filter((r) => r.kind === 'projection').flatMap((r) => notReady(r, bounds));
+      if (reasons.length > 0) throw new Error(reasons.join('; '));
+    },
+  };
+}
+
+function notReady(report: SubscriptionReport, bounds: ReadinessBounds): string[] {
+  if (report.rebuilding) return [`${report.name} is being rebuilt`];
+  const lagMs = Math.round(report.lagSeconds * 1000);
+  if (report.lagEvents > bounds.maxLagEvents) return [`${report.name} is ${report.lagEvents} events behind (at most ${bounds.maxLagEvents} allowed)`];
+  if (lagMs > bounds.maxLagMs) return [`${report.name} is ${lagMs} ms behind (at most ${bounds.maxLagMs} allowed)`];
+  return [];
 }

@@ -5,14 +5,18 @@ import Router from '@koa/router';
 import Koa, { type Middleware } from 'koa';
 import { v4 as uuid } from 'uuid';
 import type { TokenService } from '../auth/tokens.js';
+import type { Logger } from '../log.js';
+import { httpDurations, metricsRoute } from '../metrics/http.js';
+import type { Metrics } from '../metrics/metrics.js';
 import type { ConsistencyGate } from '../subscriptions/consistency.js';
 import { authenticate, type AuthState, type SignedOutTokens } from './auth.js';
-import { errorBodies, HttpError } from './errors.js';
+import { errorBodies, HttpError, type ErrorLog } from './errors.js';
 import { idempotentRequests } from './idempotency.js';
 import { httpMessages } from './messages.js';
 import { apiDescriptionRoutes } from './openapi/routes.js';
 import { probeRoutes, type Dependency } from './probes.js';
 import { readYourWrites } from './read-your-writes.js';
+import { noteFailure, requestLog } from './request-log.js';
 import { billingRoutes } from './routes/billing.js';
 import type { ApiServices } from './routes/context.js';
 import { identityRoutes, publicIdentityRoutes } from './routes/identity.js';
@@ -33,6 +37,10 @@ export interface HttpAppOptions {
   logError(error: unknown): void;
   /** The product's endpoints; without it only the probes are served. */
   api?: ApiOptions;
+  /** Serves `GET /metrics` and times every request into it. */
+  metrics?: Metrics;
+  /** Writes one line per request; unexpected errors then go on their request's line instead of to `logError`. */
+  requestLog?: Logger;
 }
 
 const ONE_MEGABYTE = '1mb';
@@ -42,17 +50,27 @@ export function createHttpApp(options: HttpAppOptions): Koa {
   // Errors are answered by `errorBodies`; Koa's own handler would print them a second time.
   app.silent = true;
   app.use(requestIds());
-  app.use(errorBodies(options.logError));
+  let logError: ErrorLog = options.logError;
+  if (options.requestLog) {
+    app.use(requestLog(options.requestLog));
+    logError = (error, ctx) => (ctx ? noteFailure(ctx, error) : options.logError(error));
+  }
+  if (options.metrics) app.use(httpDurations(options.metrics));
+  app.use(errorBodies(logError));
   const probes = probeRoutes(options.dependencies);
   app.use(probes.routes()).use(probes.allowedMethods());
   // The API description (`/openapi.json`) and a page to browse it (`/docs`).
   const description = apiDescriptionRoutes();
   app.use(description.routes()).use(description.allowedMethods());
-  if (options.api) mountApi(app, options.api, options.logError);
+  if (options.metrics) {
+    const scrape = metricsRoute(options.metrics);
+    app.use(scrape.routes()).use(scrape.allowedMethods());
+  }
+  if (options.api) mountApi(app, options.api, logError);
   return app;
 }
 
-function mountApi(app: Koa, api: ApiOptions, logError: (error: unknown) => void): void {
+function mountApi(app: Koa, api: ApiOptions, logError: ErrorLog): void {
   app.use(
     bodyParser({
       enableTypes: ['json'],

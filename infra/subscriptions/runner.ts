@@ -64,6 +64,20 @@ interface EventWrites extends PositionedWrites {
 /** The lease was taken away (a rebuild asked for it): stop before writing anything more. */
 class LeaseLost extends Error {}
 
+const REBUILDER = 'rebuild:';
+
+/**
+ * A rebuild holds the lease under a name of its own, so every process sharing the leases
+ * can tell a view is being replayed (readiness); `rebuild:` keeps the `role@host:pid` shape.
+ */
+export function rebuilderName(owner: string): string {
+  return `${REBUILDER}${owner}`;
+}
+
+export function isRebuilder(holder: string | null | undefined): boolean {
+  return holder?.startsWith(REBUILDER) ?? false;
+}
+
 /**
  * Feeds one projection or process manager from `$all`: from its checkpoint, in batches,
  * each batch's writes committed together with the new checkpoint. Transient failures are
@@ -125,11 +139,15 @@ export class ProjectionRunner {
    * checkpoint, once the rebuild gives the lease back).
    */
   async rebuild(onProgress?: (progress: RebuildProgress) => void): Promise<void> {
-    const { leases, readStore, owner } = this.options;
+    const { leases, readStore } = this.options;
+    const owner = rebuilderName(this.options.owner);
+    // A stopped runner can rebuild: `stop` aborted its signal for good, which would end the
+    // rebuild before it took the lease (leaving its handover request to block the runner).
+    if (!this.loop) this.stopping = new AbortController();
     const { signal } = this.stopping;
     await leases.requestHandover(this.handler.name, owner, this.leaseTtlMs * 3);
     try {
-      await this.holdLease(signal);
+      await this.holdLease(signal, owner);
       await readStore.ensureCollections(this.handler.collections);
       await readStore.reset(this.handler.name, this.handler.collections.map((c) => c.name));
       await this.followFromCheckpoint(signal, { untilCaughtUp: true, onProgress });
@@ -171,10 +189,10 @@ export class ProjectionRunner {
   }
 
   /** Waits until this process holds the projection's lease, then keeps renewing it. */
-  private async holdLease(signal: AbortSignal): Promise<void> {
+  private async holdLease(signal: AbortSignal, owner = this.options.owner): Promise<void> {
     if (this.leaseHeld) return;
     this.state = 'waiting-for-lease';
-    while (!signal.aborted && !(await this.options.leases.acquire(this.handler.name, this.options.owner, this.leaseTtlMs))) {
+    while (!signal.aborted && !(await this.options.leases.acquire(this.handler.name, owner, this.leaseTtlMs))) {
       const lease = (await this.options.leases.list()).find((l) => l.name === this.handler.name);
       if (lease && lease.holder && isDeadLocalOwner(lease.holder)) {
         this.options.log.info('freeing the lease of a process that is gone', { projection: this.handler.name, holder: lease.holder });
@@ -185,17 +203,17 @@ export class ProjectionRunner {
     }
     if (signal.aborted) return;
     this.leaseHeld = true;
-    this.renewTimer = setInterval(() => void this.renew(), this.leaseTtlMs / 3);
+    this.renewTimer = setInterval(() => void this.renew(owner), this.leaseTtlMs / 3);
   }
 
-  private async renew(): Promise<void> {
+  private async renew(owner: string): Promise<void> {
     try {
-      const held = await this.options.leases.acquire(this.handler.name, this.options.owner, this.leaseTtlMs);
+      const held = await this.options.leases.acquire(this.handler.name, owner, this.leaseTtlMs);
       if (!held) {
         this.leaseHeld = false;
         this.stopRenewing();
         await this.inFlight;
-        await this.options.leases.release(this.handler.name, this.options.owner);
+        await this.options.leases.release(this.handler.name, owner);
       }
     } catch (error) {
       this.options.log.warn('could not renew projection lease', { projection: this.handler.name, error: message(error) });

@@ -7,8 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { provisionBroker } from '../../command-handlers/identity.js';
 import { loadConfig, type Config } from '../../infra/config/config.js';
+import { readModelsReadiness } from '../../infra/http/probes.js';
 import { createHttpApp, listen } from '../../infra/http/server.js';
-import { createLogger } from '../../infra/log.js';
+import { createLogger, type Logger } from '../../infra/log.js';
 import { openSystem, type System } from '../../infra/system.js';
 import { startEsdbDouble } from './esdb-double/index.js';
 
@@ -22,6 +23,8 @@ export interface ApiServer {
 export interface ApiServerOptions {
   eventStore?: 'embedded' | 'esdb';
   env?: Record<string, string>;
+  /** Where the server logs (requests included); by default nowhere unless TEST_LOG_LEVEL says so. */
+  logger?: Logger;
 }
 
 export const BROKER = { email: 'broker@market.test', password: 'broker-secret' };
@@ -39,16 +42,22 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     ...(double ? { EVENT_STORE: 'esdb', EVENTSTORE_CONNECTION_STRING: double.connectionString } : {}),
     ...options.env,
   });
-  const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
+  const logger = options.logger ?? createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
   const system = await openSystem(config, logger);
   await provisionBroker(system.services, { ...BROKER, resetPassword: false });
   system.startProjections();
   const app = createHttpApp({
-    dependencies: [{ name: 'eventStore', ping: () => system.eventStore.ping() }],
+    dependencies: [
+      { name: 'eventStore', ping: () => system.eventStore.ping() },
+      readModelsReadiness(system.health, { maxLagEvents: config.readyMaxLagEvents, maxLagMs: config.readyMaxLagMs }),
+    ],
     logError: (error) => {
       // A 500 in a test is a bug: make it visible.
       console.error('request failed:', error);
     },
+    metrics: system.metrics,
+    // Given a logger, the test reads the request lines (errors included); else errors go to the console.
+    requestLog: options.logger,
     api: { services: system.services, tokens: system.tokens, signedOut: system.signedOut, gate: system.gate, readYourWritesTimeoutMs: config.readYourWritesTimeoutMs },
   });
   const server = await listen(app, 0, '127.0.0.1');

@@ -22,12 +22,23 @@ export const serviceOperations: Operation[] = [
     path: '/ready',
     operationId: 'ready',
     tag,
-    summary: 'Readiness: every store answers',
+    summary: 'Readiness: every store answers and the read models are current',
     audience: 'service',
     answers: [
-      { status: 200, description: 'Every store answered in time: the instance can take traffic.', body: readiness },
-      { status: 503, description: 'A store failed or did not answer in time (named in `checks`).', body: readiness },
+      { status: 200, description: 'Every store answered in time and no read model the API reads is being rebuilt or lags beyond `READY_MAX_LAG_EVENTS` / `READY_MAX_LAG_MS`: the instance can take traffic.', body: readiness },
+      { status: 503, description: 'A store failed or did not answer in time, or a read model is being rebuilt or lags too far (named in `checks`).', body: readiness },
     ],
+  },
+  {
+    method: 'get',
+    path: '/metrics',
+    operationId: 'metrics',
+    tag,
+    summary: 'Metrics in the Prometheus text format',
+    description:
+      'HTTP latency by route template and status, commands by type and outcome, expected-version conflicts, events appended, projection and process-manager lag (events and seconds), parked events, rebuilds, and the process metrics.',
+    audience: 'service',
+    answers: [{ status: 200, description: 'The current values.', media: ['text/plain'] }],
   },
   {
     method: 'get',
