@@ -55,9 +55,14 @@ async function main(): Promise<void> {
     const append = store.appendToStream.bind(store);
     // Every user of the store (command handlers, process managers, idempotency records)
     // holds this same object, so replacing the method on it reaches them all.
+    // Once the crash point's append is under way nothing else gets stored: a process
+    // manager woken by the same commit could otherwise beat the kill to the next step.
+    let dying = false;
     store.appendToStream = async (streamId: string, events: EventToAppend[], options?: AppendOptions) => {
-      const result = await append(streamId, events, options);
+      if (dying) return new Promise<never>(() => undefined);
       const hit = events.find((e) => isCrashPoint(e, crashAfter));
+      if (hit) dying = true;
+      const result = await append(streamId, events, options);
       if (hit) {
         say({ crashing: hit.type, streamId });
         process.kill(process.pid, 'SIGKILL');
