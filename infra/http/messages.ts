@@ -16,6 +16,7 @@ export const httpMessages = {
   invalidCursor: 'Invalid cursor',
   invalidLimit: 'violation at \'limit\': This value should be between 1 and 500.',
   malformedJson: 'Malformed JSON body',
+  notJson: 'Unsupported Content-Type: send the body as application/json',
   nestedTooDeeply: 'The JSON body is nested too deeply',
   bodyTooLarge: 'Request body too large (limit 1 MB)',
   storeUnavailable: 'The service is temporarily unavailable; retry',

@@ -71,6 +71,7 @@ export function createHttpApp(options: HttpAppOptions): Koa {
 }
 
 function mountApi(app: Koa, api: ApiOptions, logError: ErrorLog): void {
+  app.use(onlyJsonBodies());
   app.use(
     bodyParser({
       enableTypes: ['json'],
@@ -99,6 +100,19 @@ function mountApi(app: Koa, api: ApiOptions, logError: ErrorLog): void {
   const sections = [identityRoutes, billingRoutes, tradingRoutes, reportRoutes, orderingRoutes].map((routes) => routes(api.services));
   for (const routes of sections) secured.use(routes.routes(), routes.allowedMethods());
   app.use(secured.routes()).use(secured.allowedMethods());
+}
+
+/**
+ * A body in another format than JSON is refused (415) before anything reads it: otherwise
+ * the JSON parser would skip it and the request would look as if it had no body at all.
+ */
+function onlyJsonBodies(): Middleware {
+  return (ctx, next) => {
+    // An empty body (`Content-Length: 0`, as clients send on a body-less POST) is no body.
+    const hasBody = ctx.get('transfer-encoding') !== '' || (ctx.request.length ?? 0) > 0;
+    if (hasBody && !ctx.request.is('json', '+json')) throw new HttpError(415, httpMessages.notJson);
+    return next();
+  };
 }
 
 function onlyFor(method: string, middleware: Middleware): Middleware {

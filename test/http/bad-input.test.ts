@@ -195,7 +195,8 @@ for (const eventStore of eventStores) {
         expect(answer.status, answer.text.slice(0, 200)).to.be.within(400, 499);
       });
 
-      itHttp('a content type other than JSON → 4xx, never executed', async () => {
+      itHttp('a content type other than JSON → 415, never executed', async () => {
+        const NOT_JSON = 'Unsupported Content-Type: send the body as application/json';
         const { t, etag } = await fundedTrader();
         for (const [raw, type] of [
           ['{"amount": 10}', 'text/plain'],
@@ -205,11 +206,21 @@ for (const eventStore of eventStores) {
           ['{"amount": 10}', null],
         ] as const) {
           const answer = await post(DEPOSIT, t.token, raw, type);
-          expect(answer.status, `${type}: ${answer.text}`).to.be.within(400, 499);
+          expectError(answer, 415, NOT_JSON);
         }
         const bytes = await api.post(DEPOSIT, { token: t.token, raw: new TextEncoder().encode('{"amount": 10}'), headers: { 'idempotency-key': randomUUID() } });
-        expect(bytes.status, bytes.text).to.be.within(400, 499);
+        expectError(bytes, 415, NOT_JSON);
         await expectUnchanged(t, etag);
+      });
+
+      itHttp('a 415 does not use up its Idempotency-Key: the same key with a JSON body then deposits', async () => {
+        const { t, etag } = await fundedTrader();
+        const key = randomUUID();
+        const refused = await post(DEPOSIT, t.token, '{"amount": 10}', 'text/plain', { 'idempotency-key': key });
+        expect(refused.status, refused.text).to.equal(415);
+        await expectUnchanged(t, etag);
+        const accepted = await post(DEPOSIT, t.token, '{"amount": 10}', 'application/json', { 'idempotency-key': key });
+        expect(accepted.status, accepted.text).to.equal(204);
       });
 
       itHttp('a JSON body with a broken or unknown Content-Encoding → 4xx', async () => {

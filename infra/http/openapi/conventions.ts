@@ -151,6 +151,7 @@ export function refusalsOf(op: Operation): Map<ErrorStatus, string[]> {
   if (op.command) add(409, `${quoted(httpMessages.conflict)}: other requests kept changing the same state`);
   if (op.precondition) add(412, `${quoted(httpMessages.stateChanged)}: \`If-Match\` is no longer the current \`ETag\``);
   if (hasBody) add(413, `${quoted(httpMessages.bodyTooLarge)}`);
+  if (hasBody) add(415, `${quoted(httpMessages.notJson)}: a body whose \`Content-Type\` is not JSON`);
   if (op.requestBody) add(422, "`violation at '<field>': <rule>` for each invalid field, one a line (also listed in `violations`)");
   if (op.list) add(422, `${quoted(httpMessages.invalidLimit)}`);
   if (takesKeys(op)) {
