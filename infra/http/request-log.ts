@@ -22,13 +22,17 @@ interface RequestLogState {
 export function requestLog(logger: Logger): Middleware {
   return async (ctx, next) => {
     const state = ctx.state as RequestLogState;
-    const log = logger.child({ requestId: state.requestId });
-    state.log = log;
+    // The child is made only when something asks for it: most requests never do, and
+    // their one line below carries the request id itself.
+    let child: Logger | undefined;
+    Object.defineProperty(state, 'log', { get: () => (child ??= logger.child({ requestId: state.requestId })), enumerable: false, configurable: true });
     const started = performance.now();
     try {
       await next();
     } finally {
+      const log = child ?? logger;
       const line = {
+        ...(child ? {} : { requestId: state.requestId }),
         method: ctx.method,
         route: routeOf(ctx),
         path: ctx.path,
