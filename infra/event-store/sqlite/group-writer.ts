@@ -18,8 +18,15 @@ export interface AppendRequest {
 
 /** What became of one append; plain data so a writer thread can answer with it. */
 export type AppendOutcome =
-  | { written: { revision: number; position: number } }
+  /** `replayed`: the same events were appended before (at `position`); nothing new was written. */
+  | { written: { revision: number; position: number; replayed?: true } }
   | { refused: { actual: number | 'no_stream' } };
+
+/** A group of appends and the time its events are stamped with. */
+export interface CreatedGroup {
+  group: AppendRequest[];
+  created: number;
+}
 
 const NO_STREAM = -1;
 
@@ -31,7 +38,7 @@ const NO_STREAM = -1;
  */
 export class GroupWriter {
   private readonly statements;
-  private readonly writeGroup: (group: AppendRequest[], created: number) => AppendOutcome[];
+  private readonly writeGroups: (groups: CreatedGroup[]) => AppendOutcome[][];
 
   constructor(db: Database.Database) {
     this.statements = {
@@ -47,12 +54,12 @@ export class GroupWriter {
     };
     // `.immediate` takes the write lock up front, so no other process can slip an
     // append between our revision check and our insert.
-    this.writeGroup = db.transaction((group: AppendRequest[], created: number) => group.map((append) => this.writeOne(append, created))).immediate;
+    this.writeGroups = db.transaction((groups: CreatedGroup[]) => groups.map(({ group, created }) => group.map((append) => this.writeOne(append, created)))).immediate;
   }
 
-  /** Throws when the transaction itself fails (then nothing of the group was written). */
-  write(group: AppendRequest[], created: number): AppendOutcome[] {
-    return this.writeGroup(group, created);
+  /** Commits the groups together, in order. Throws when the transaction itself fails (then nothing of them was written). */
+  write(groups: CreatedGroup[]): AppendOutcome[][] {
+    return this.writeGroups(groups);
   }
 
   private writeOne({ streamId, events, expected }: AppendRequest, created: number): AppendOutcome {
@@ -88,7 +95,7 @@ export class GroupWriter {
     if (typeof after !== 'number' || events.length === 0 || after + events.length > actual) return null;
     const stored = this.statements.ids.all(streamDbId, after + 1, after + events.length);
     if (stored.length !== events.length || stored.some((row, i) => row.id !== events[i]!.id)) return null;
-    return { written: { revision: after + events.length, position: stored[stored.length - 1]!.position } };
+    return { written: { revision: after + events.length, position: stored[stored.length - 1]!.position, replayed: true } };
   }
 }
 

@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import type { AllFilter, JsonObject, ReadStreamResult, RecordedEvent, ReadStreamOptions, EventMetadata } from '../event-store.js';
 
 /** A row as stored, before its JSON is parsed: filters look at it first, so skipped events cost no parsing. */
-type Row = [position: number, stream: string, revision: number, id: string, type: string, data: string, metadata: string, created: number];
+export type Row = [position: number, stream: string, revision: number, id: string, type: string, data: string, metadata: string, created: number];
 
 const COLUMNS = 'e.position, s.name, e.revision, e.id, e.type, e.data, e.metadata, e.created';
 
@@ -107,7 +107,7 @@ export class EventReader {
   }
 }
 
-function toPage(rows: Row[], limit: number, filter: AllFilter | undefined): AllPage {
+export function toPage(rows: Row[], limit: number, filter: AllFilter | undefined): AllPage {
   const matches = filter ? compileFilter(filter) : () => true;
   const events: RecordedEvent[] = [];
   for (const row of rows) if (matches(row[1], row[4])) events.push(toEvent(row));
@@ -125,7 +125,7 @@ export function compileFilter(filter: AllFilter): (stream: string, type: string)
     (!types || types.some((p) => type.startsWith(p)));
 }
 
-function toEvent(row: Row): RecordedEvent {
+export function toEvent(row: Row): RecordedEvent {
   const [position, streamId, revision, id, type, data, metadata, created] = row;
   const p = BigInt(position);
   return {

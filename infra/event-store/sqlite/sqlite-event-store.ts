@@ -14,10 +14,11 @@ import {
   type SubscribeToAllOptions,
 } from '../event-store.js';
 import type { Position } from '../position.js';
+import { CommittedTail } from './committed-tail.js';
 import { GroupCommitAppender, type GroupCommit } from './group-commit.js';
 import { EventReader } from './reader.js';
 import { configure, migrate, type Durability } from './schema.js';
-import { SqliteAllSubscription, type Wakeups } from './subscription.js';
+import { SqliteAllSubscription, type WakeReason, type Wakeups } from './subscription.js';
 import { commitInThisThread, commitInWriterThread } from './writer.js';
 
 export interface SqliteEventStoreOptions {
@@ -52,7 +53,8 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): EventSto
 class SqliteEventStore implements EventStore {
   private readonly reader: EventReader;
   private readonly appender: GroupCommitAppender;
-  private readonly waiters = new Set<() => void>();
+  private readonly waiters = new Set<(reason: WakeReason) => void>();
+  private readonly tail = new CommittedTail();
   private readonly subscriptions = new Set<AllSubscription>();
   private closed = false;
 
@@ -62,11 +64,12 @@ class SqliteEventStore implements EventStore {
     private readonly options: SqliteEventStoreOptions,
   ) {
     this.reader = new EventReader(db);
-    this.appender = new GroupCommitAppender(commit, options.now ?? Date.now, () => {
-      this.wakeSubscriptions();
+    this.appender = new GroupCommitAppender(commit, options.now ?? Date.now, (rows) => {
+      this.tail.add(rows);
+      this.wakeSubscriptions('committed-here');
       options.onCommitted?.();
     });
-    options.appendsElsewhere?.listen(() => this.wakeSubscriptions());
+    options.appendsElsewhere?.listen(() => this.wakeSubscriptions('committed-elsewhere'));
   }
 
   appendToStream(streamId: string, events: EventToAppend[], options: AppendOptions = {}): Promise<AppendResult> {
@@ -106,6 +109,7 @@ class SqliteEventStore implements EventStore {
     const from = options.fromPosition ?? 'start';
     const subscription = new SqliteAllSubscription(
       this.reader,
+      this.tail,
       this.wakeups,
       from === 'start' ? 0 : toRow(from),
       options.filter,
@@ -140,21 +144,21 @@ class SqliteEventStore implements EventStore {
 
   private readonly wakeups: Wakeups = {
     next: (fallbackMs) => {
-      let wake!: () => void;
-      const promise = new Promise<void>((resolve) => (wake = resolve));
-      const timer = setTimeout(() => done(), fallbackMs);
-      const done = () => {
+      let wake!: (reason: WakeReason) => void;
+      const promise = new Promise<WakeReason>((resolve) => (wake = resolve));
+      const timer = setTimeout(() => done('timeout'), fallbackMs);
+      const done = (reason: WakeReason) => {
         clearTimeout(timer);
         this.waiters.delete(done);
-        wake();
+        wake(reason);
       };
       this.waiters.add(done);
-      return { promise, cancel: done };
+      return { promise, cancel: () => done('timeout') };
     },
   };
 
-  private wakeSubscriptions(): void {
-    for (const wake of [...this.waiters]) wake();
+  private wakeSubscriptions(reason: WakeReason): void {
+    for (const wake of [...this.waiters]) wake(reason);
   }
 
   private assertOpen(): void {

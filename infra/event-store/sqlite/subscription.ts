@@ -1,9 +1,13 @@
 import type { AllFilter, AllSubscription, SubscriptionBatch } from '../event-store.js';
+import type { CommittedTail } from './committed-tail.js';
 import type { EventReader } from './reader.js';
+
+/** Why a waiting subscription woke: a commit of this store, of another thread or process, or none for a while. */
+export type WakeReason = 'committed-here' | 'committed-elsewhere' | 'timeout';
 
 export interface Wakeups {
   /** Resolves on the next append in this process, or after `fallbackMs` (appends by another process). */
-  next(fallbackMs: number): { promise: Promise<void>; cancel(): void };
+  next(fallbackMs: number): { promise: Promise<WakeReason>; cancel(): void };
 }
 
 /**
@@ -11,14 +15,21 @@ export interface Wakeups {
  * SQLite; once at the end it sleeps until an append in this process wakes it. Appends
  * made by another process on the same file are found by a slow fallback check, which
  * only runs while the subscription is idle.
+ *
+ * Woken by a commit of this store, it reads what that commit added from the store's
+ * `CommittedTail` in memory. Any other time (the first read, a wake by another writer, the
+ * idle check, a stretch the tail does not hold) it reads SQLite, which sees every writer.
  */
 export class SqliteAllSubscription implements AllSubscription {
   private closed = false;
-  private pendingWait: { promise: Promise<void>; cancel(): void } | null = null;
+  private pendingWait: { promise: Promise<WakeReason>; cancel(): void } | null = null;
+  /** Whether the last wake was a commit of this store, so the tail holds all there is to read. */
+  private tailWillDo = false;
   private readonly maxBatch: number;
 
   constructor(
     private readonly reader: EventReader,
+    private readonly tail: CommittedTail,
     private readonly wakeups: Wakeups,
     private after: number,
     private readonly filter: AllFilter | undefined,
@@ -42,15 +53,17 @@ export class SqliteAllSubscription implements AllSubscription {
         yield { events, caughtUp, position };
       } else {
         this.pendingWait = this.wakeups.next(this.idleCheckMs);
-        await this.pendingWait.promise;
+        this.tailWillDo = (await this.pendingWait.promise) === 'committed-here';
         this.pendingWait = null;
       }
     }
   }
 
-  /** Reads up to one batch of matching events (the filter is applied by SQLite). */
+  /** Reads up to one batch of matching events (from SQLite, the filter applied there, unless the tail will do). */
   private readBatch() {
-    const page = this.reader.pageForwards(this.after, this.maxBatch, this.filter);
+    const fromTail = this.tailWillDo ? this.tail.pageAfter(this.after, this.maxBatch, this.filter) : null;
+    if (!fromTail) this.tailWillDo = false;
+    const page = fromTail ?? this.reader.pageForwards(this.after, this.maxBatch, this.filter);
     const moved = page.scannedUpTo > this.after;
     if (moved) this.after = page.scannedUpTo;
     return { events: page.events, moved, reachedEnd: page.reachedEnd };

@@ -9,12 +9,16 @@ import type { WriterRequest, WriterThreadData } from './writer-thread.js';
 export function commitInThisThread(db: Database.Database): GroupCommit {
   const writer = new GroupWriter(db);
   return {
-    write: async (group, created) => writer.write(group, created),
+    write: async (group, created) => writer.write([{ group, created }])[0]!,
+    maxInFlight: 1,
     close: async () => undefined,
   };
 }
 
 type WriterAnswer = { id: number; outcomes: AppendOutcome[] } | { id: number; failure: string };
+
+/** Groups handed to the writer thread before the first is answered (it commits all that queued at once). */
+const WRITER_THREAD_IN_FLIGHT = 8;
 
 interface Waiting {
   resolve(outcomes: AppendOutcome[]): void;
@@ -63,6 +67,7 @@ export function commitInWriterThread(file: string, durability: Durability): Grou
         thread.postMessage({ id, group, created } satisfies WriterRequest);
       });
     },
+    maxInFlight: WRITER_THREAD_IN_FLIGHT,
     async close() {
       const thread = worker;
       if (!thread) return;

@@ -1,0 +1,158 @@
+/**
+ * The embedded store's in-memory tail of its own commits, which live subscriptions read
+ * instead of SQLite: it may only ever answer for a stretch of the log it holds whole.
+ */
+import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { v4 as uuid } from 'uuid';
+import { CommittedTail } from '../infra/event-store/sqlite/committed-tail.js';
+import type { Row } from '../infra/event-store/sqlite/reader.js';
+import { openSqliteEventStore } from '../infra/event-store/sqlite/sqlite-event-store.js';
+import type { RecordedEvent } from '../infra/event-store/event-store.js';
+
+const row = (position: number, stream = 'account-1', type = 'MoneyDeposited'): Row => [position, stream, position - 1, `id-${position}`, type, `{"n":${position}}`, '{}', 0];
+const rows = (from: number, to: number, stream?: string) => Array.from({ length: to - from + 1 }, (_, i) => row(from + i, stream));
+const positionsOf = (events: RecordedEvent[]) => events.map((e) => Number(e.position.commit));
+
+describe('committed tail', () => {
+  it('answers for what follows a position it holds, in order, up to the limit', () => {
+    const tail = new CommittedTail();
+    tail.add(rows(11, 15));
+    tail.add(rows(16, 20));
+    const page = tail.pageAfter(12, 5, undefined)!;
+    expect(positionsOf(page.events)).to.deep.equal([13, 14, 15, 16, 17]);
+    expect(page.scannedUpTo).to.equal(17);
+    expect(page.reachedEnd).to.equal(false);
+    const rest = tail.pageAfter(17, 5, undefined)!;
+    expect(positionsOf(rest.events)).to.deep.equal([18, 19, 20]);
+    expect(rest.reachedEnd).to.equal(true);
+    expect(rest.events[0]!.data).to.deep.equal({ n: 18 });
+  });
+
+  it('says nothing new, not unknown, at its last position', () => {
+    const tail = new CommittedTail();
+    tail.add(rows(1, 3));
+    expect(tail.pageAfter(3, 10, undefined)).to.deep.equal({ events: [], scannedUpTo: 3, reachedEnd: true });
+  });
+
+  it('does not answer for positions before or beyond what it holds', () => {
+    const tail = new CommittedTail();
+    expect(tail.pageAfter(0, 10, undefined)).to.equal(null);
+    tail.add(rows(11, 15));
+    expect(tail.pageAfter(9, 10, undefined)).to.equal(null);
+    expect(tail.pageAfter(16, 10, undefined)).to.equal(null);
+    expect(tail.pageAfter(10, 10, undefined)).to.not.equal(null);
+  });
+
+  it('starts again when a commit does not follow the last one (another process wrote in between)', () => {
+    const tail = new CommittedTail();
+    tail.add(rows(1, 5));
+    tail.add(rows(9, 10));
+    expect(tail.pageAfter(5, 10, undefined)).to.equal(null);
+    expect(tail.pageAfter(3, 10, undefined)).to.equal(null);
+    expect(positionsOf(tail.pageAfter(8, 10, undefined)!.events)).to.deep.equal([9, 10]);
+  });
+
+  it('never answers across a break inside one commit', () => {
+    const tail = new CommittedTail();
+    tail.add(rows(10, 20));
+    tail.add([row(15), row(21), row(22)]);
+    expect(tail.pageAfter(15, 10, undefined)).to.equal(null);
+    expect(tail.pageAfter(14, 10, undefined)).to.equal(null);
+    expect(positionsOf(tail.pageAfter(20, 10, undefined)!.events)).to.deep.equal([21, 22]);
+  });
+
+  it('filters as SQLite does: by stream and type prefix, never system events, and still reports how far it looked', () => {
+    const tail = new CommittedTail();
+    tail.add([row(1, 'account-1'), row(2, 'idempotency-x', 'IdempotentRequestCompleted'), row(3, 'account-2', '$metadata'), row(4, 'user-1', 'UserRegistered')]);
+    const accounts = tail.pageAfter(0, 10, { streamPrefixes: ['account-'] })!;
+    expect(positionsOf(accounts.events)).to.deep.equal([1]);
+    expect(accounts.scannedUpTo).to.equal(4);
+    const users = tail.pageAfter(0, 10, { eventTypePrefixes: ['User'] })!;
+    expect(positionsOf(users.events)).to.deep.equal([4]);
+    expect(positionsOf(tail.pageAfter(0, 10, { streamPrefixes: [] })!.events)).to.deep.equal([1, 2, 3, 4]);
+  });
+
+  it('keeps a bounded number of rows, dropping the oldest', () => {
+    const tail = new CommittedTail(10);
+    for (let p = 1; p <= 100; p += 5) tail.add(rows(p, p + 4));
+    expect(tail.pageAfter(50, 100, undefined)).to.equal(null);
+    expect(positionsOf(tail.pageAfter(95, 100, undefined)!.events)).to.deep.equal([96, 97, 98, 99, 100]);
+  });
+});
+
+const writerScript = join(dirname(fileURLToPath(import.meta.url)), 'support', 'embedded-writer.js');
+
+describe('embedded subscriptions reading the tail', function () {
+  this.timeout(30_000);
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'market-tail-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('miss nothing another process appends between and after this process\'s own commits', async () => {
+    const file = join(dir, 'events.db');
+    const store = openSqliteEventStore({ file, idleCheckMs: 50 });
+    const subscription = store.subscribeToAll();
+    const seen: RecordedEvent[] = [];
+    const total = 2 * 300;
+    const reading = (async () => {
+      for await (const batch of subscription) {
+        seen.push(...batch.events);
+        if (seen.length >= total) break;
+      }
+    })();
+    const child = spawn(process.execPath, [writerScript, file, 'elsewhere', '300'], { stdio: 'ignore' });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    let expected: number | 'no_stream' = 'no_stream';
+    for (let i = 0; i < 300; i++) {
+      const result = await store.appendToStream('here', [{ id: uuid(), type: 'Written', data: { i } }], { expectedRevision: expected });
+      expected = result.nextExpectedRevision;
+    }
+    expect(await exited).to.equal(0);
+    await reading;
+    await subscription.close();
+    const all = await store.readAll();
+    await store.close();
+    expect(positionsOf(seen)).to.deep.equal(positionsOf(all));
+    expect(seen.map((e) => e.data)).to.deep.equal(all.map((e) => e.data));
+    const here = seen.filter((e) => e.streamId === 'here');
+    expect(here.map((e) => e.data.i)).to.deep.equal(Array.from({ length: 300 }, (_, i) => i));
+    expect(here.map((e) => e.revision)).to.deep.equal(Array.from({ length: 300 }, (_, i) => i));
+  });
+
+  it('deliver events read from the tail exactly as SQLite stores them', async () => {
+    const file = join(dir, 'events.db');
+    const store = openSqliteEventStore({ file, idleCheckMs: 60_000 });
+    await store.appendToStream('first', [{ id: uuid(), type: 'Written', data: { i: 0 } }]);
+    const subscription = store.subscribeToAll();
+    const seen: RecordedEvent[] = [];
+    const iterator = subscription[Symbol.asyncIterator]();
+    seen.push(...(await iterator.next()).value.events);
+    // The subscription waits before each commit, so a commit of this store wakes it and it
+    // reads what the commit added from the tail.
+    const afterCommit = async (append: () => Promise<unknown>) => {
+      const next = iterator.next();
+      await append();
+      seen.push(...(await next).value.events);
+    };
+    const replayedId = uuid();
+    const replayable = () => store.appendToStream('s', [{ id: replayedId, type: 'Written', data: { i: 1 }, metadata: { correlationId: 'c' } }], { expectedRevision: 'no_stream' });
+    await afterCommit(replayable);
+    // The same append again is a replay: nothing new in the log, so nothing new to deliver.
+    await afterCommit(async () => {
+      await replayable();
+      await store.appendToStream('s', [{ id: uuid(), type: 'Written', data: { i: 2 } }, { id: uuid(), type: 'Written', data: { i: 3 } }]);
+    });
+    while (seen.length < 4) seen.push(...(await iterator.next()).value.events);
+    await subscription.close();
+    const all = await store.readAll();
+    await store.close();
+    expect(seen).to.deep.equal(all);
+  });
+});
