@@ -94,7 +94,7 @@ export async function openSystem(config: Config, logger: Logger, role = 'api', l
       dataDir: config.dataDir,
     });
     const tokens = createTokenService({ keys, issuer: config.jwtIssuer, audience: config.jwtAudience, lifetimeSeconds: config.jwtLifetimeSeconds });
-    const signedOut = new SignedOutTokenList(readStore);
+    const signedOut = new SignedOutTokenList(readStore, { recheckMs: config.signedOutRecheckMs });
     const services: ApiServices = {
       eventStore,
       readStore,

@@ -104,6 +104,13 @@ export const settings = {
   jwtIssuer: text('JWT_ISSUER', 'marketplace', '`iss` of the access tokens issued; tokens with another are refused.'),
   jwtAudience: text('JWT_AUDIENCE', 'marketplace-api', '`aud` of the access tokens issued; tokens for another are refused.'),
   jwtLifetimeSeconds: integer('JWT_LIFETIME_SECONDS', 86400, 60, 2592000, 'How long an access token is valid, in seconds.'),
+  signedOutRecheckMs: integer(
+    'SIGNED_OUT_RECHECK_MS',
+    1000,
+    0,
+    60_000,
+    'How long a token found not signed out is believed so without asking the read model again (0: ask on every request). A logout through this process counts at once; one through another API process within this long after the read model has it.',
+  ),
 } satisfies Record<string, Setting<unknown>>;
 
 type Settings = typeof settings;

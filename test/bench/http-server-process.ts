@@ -205,7 +205,7 @@ async function startBaseline(): Promise<Server> {
   const readStore = openSqliteReadStore({ file: join(config.dataDir, 'read.db') });
   await readStore.ensureCollections(identityProjection.collections);
   countReadStore(readStore);
-  const signedOut = new SignedOutTokenList(readStore);
+  const signedOut = new SignedOutTokenList(readStore, { recheckMs: config.signedOutRecheckMs });
 
   const db = new Database(join(config.dataDir, 'accounts.db'));
   configure(db, config.embeddedDurability);
