@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { loadConfig, settings } from '../infra/config/config.js';
 import { loadSigningKeys } from '../infra/auth/keys.js';
+import { SERVER_NODE_FLAGS } from '../infra/runtime-flags.js';
 import { distDir, repoDir, runNode, tempDir } from './support/process.js';
 
 const declared = new Set(Object.values(settings).map((s) => s.name));
@@ -88,9 +89,13 @@ describe('deployment files agree with the code', () => {
     it('runs the built entry point directly with node (prestart would need tsc), and that file is built', () => {
       const cmd = runtime.filter((i) => i.keyword === 'CMD').at(-1);
       const command = JSON.parse(cmd!.args) as string[];
-      expect(command[0]).to.equal('node');
-      expect(command[1]).to.equal('dist/infra/main.js');
+      expect(command).to.deep.equal(['node', ...SERVER_NODE_FLAGS, 'dist/infra/main.js']);
       expect(existsSync(join(distDir, 'infra', 'main.js'))).to.equal(true);
+    });
+
+    it('runs the server with the same node flags as `npm start`', () => {
+      const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
+      expect(scripts.start).to.equal(['node', ...SERVER_NODE_FLAGS, 'dist/infra/main.js'].join(' '));
     });
 
     it('checks /health with node (no curl in the slim image) on PORT', () => {
