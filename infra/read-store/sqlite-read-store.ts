@@ -104,6 +104,12 @@ export function openSqliteReadStore(options: SqliteReadStoreOptions): SqliteRead
   // the read side is rebuilt from the events, and checkpoints roll back with the data.
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 5000');
+  // Projections rewrite the same hot pages (balances, statistics, open orders) in many
+  // small transactions: a larger page cache keeps them, and checkpointing the WAL every
+  // ~40 MB instead of every ~4 MB copies each hot page back once instead of ten times.
+  // bench:trading: ~12 % less CPU per order.
+  db.pragma('cache_size = -65536');
+  db.pragma('wal_autocheckpoint = 10000');
   db.exec(SCHEMA);
 
   const catalog = new CollectionCatalog();
