@@ -106,3 +106,50 @@ describe('embedded event store, closing', () => {
     });
   }
 });
+
+describe('embedded event store, groups in flight', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'market-es-flight-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  for (const writer of ['thread', 'inline'] as const) {
+    it(`answers each append of groups handed over turn after turn on its own, as if run one by one (commits ${writer})`, async () => {
+      const store = openSqliteEventStore({ file: join(dir, 'events.db'), writer });
+      const id = (turn: number, k: number) => `00000000-0000-4000-8000-${String(turn * 100 + k).padStart(12, '0')}`;
+      // 12 turns of the event loop, each adding one group: on every stream of the turn, one
+      // append at the revision the earlier turns left (accepted) and one at a stale one (refused).
+      const outcomes: Array<Promise<'written' | 'refused'>> = [];
+      for (let turn = 0; turn < 12; turn++) {
+        for (let s = 0; s < 4; s++) {
+          const stream = `stream-${s}`;
+          const fresh = turn === 0 ? 'no_stream' : turn - 1;
+          const stale = turn === 0 ? 5 : turn - 2 < 0 ? 'no_stream' : turn - 2;
+          for (const [k, expectedRevision] of [[s * 2, fresh], [s * 2 + 1, stale]] as const) {
+            outcomes.push(
+              store.appendToStream(stream, [{ id: id(turn, k), type: 'Written', data: { turn, k } }], { expectedRevision }).then(
+                () => 'written' as const,
+                (error: Error) => {
+                  expect(error.name).to.equal('WrongExpectedVersion');
+                  return 'refused' as const;
+                },
+              ),
+            );
+          }
+        }
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      const answered = await Promise.all(outcomes);
+      expect(answered).to.deep.equal(answered.map((_, i) => (i % 2 === 0 ? 'written' : 'refused')));
+      for (let s = 0; s < 4; s++) {
+        const read = await store.readStream(`stream-${s}`);
+        if (read.status !== 'found') throw new Error(`stream-${s} missing`);
+        expect(read.events.map((e) => e.data)).to.deep.equal(Array.from({ length: 12 }, (_, turn) => ({ turn, k: s * 2 })));
+      }
+      const all = await store.readAll();
+      expect(all.map((e) => Number(e.position.commit))).to.deep.equal(all.map((_, i) => i + 1));
+      await store.close();
+    });
+  }
+});
