@@ -4,15 +4,13 @@
  */
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { v4 as uuid } from 'uuid';
 import { CommittedTail } from '../infra/event-store/sqlite/committed-tail.js';
 import type { Row } from '../infra/event-store/sqlite/reader.js';
 import { openSqliteEventStore } from '../infra/event-store/sqlite/sqlite-event-store.js';
 import type { RecordedEvent } from '../infra/event-store/event-store.js';
+import { distDir, tempDir, type TempDir } from './support/process.js';
 
 const row = (position: number, stream = 'account-1', type = 'MoneyDeposited'): Row => [position, stream, position - 1, `id-${position}`, type, `{"n":${position}}`, '{}', 0];
 const rows = (from: number, to: number, stream?: string) => Array.from({ length: to - from + 1 }, (_, i) => row(from + i, stream));
@@ -85,18 +83,16 @@ describe('committed tail', () => {
   });
 });
 
-const writerScript = join(dirname(fileURLToPath(import.meta.url)), 'support', 'embedded-writer.js');
+const writerScript = join(distDir, 'test', 'support', 'embedded-writer.js');
 
 describe('embedded subscriptions reading the tail', function () {
   this.timeout(30_000);
-  let dir: string;
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'market-tail-'));
-  });
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  let dir: TempDir;
+  beforeEach(() => (dir = tempDir('market-tail-')));
+  afterEach(() => dir.remove());
 
   it('miss nothing another process appends between and after this process\'s own commits', async () => {
-    const file = join(dir, 'events.db');
+    const file = join(dir.path, 'events.db');
     const store = openSqliteEventStore({ file, idleCheckMs: 50 });
     const subscription = store.subscribeToAll();
     const seen: RecordedEvent[] = [];
@@ -127,7 +123,7 @@ describe('embedded subscriptions reading the tail', function () {
   });
 
   it('deliver events read from the tail exactly as SQLite stores them', async () => {
-    const file = join(dir, 'events.db');
+    const file = join(dir.path, 'events.db');
     const store = openSqliteEventStore({ file, idleCheckMs: 60_000 });
     await store.appendToStream('first', [{ id: uuid(), type: 'Written', data: { i: 0 } }]);
     const subscription = store.subscribeToAll();

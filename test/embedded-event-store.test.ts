@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openSqliteEventStore } from '../infra/event-store/sqlite/sqlite-event-store.js';
 import type { RecordedEvent } from '../infra/event-store/event-store.js';
+import { tempDir, type TempDir } from './support/process.js';
 
 const writerScript = join(dirname(fileURLToPath(import.meta.url)), 'support', 'embedded-writer.js');
 
@@ -108,15 +109,13 @@ describe('embedded event store, closing', () => {
 });
 
 describe('embedded event store, groups in flight', () => {
-  let dir: string;
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'market-es-flight-'));
-  });
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  let dir: TempDir;
+  beforeEach(() => (dir = tempDir('market-es-flight-')));
+  afterEach(() => dir.remove());
 
   for (const writer of ['thread', 'inline'] as const) {
     it(`answers each append of groups handed over turn after turn on its own, as if run one by one (commits ${writer})`, async () => {
-      const store = openSqliteEventStore({ file: join(dir, 'events.db'), writer });
+      const store = openSqliteEventStore({ file: join(dir.path, 'events.db'), writer });
       const id = (turn: number, k: number) => `00000000-0000-4000-8000-${String(turn * 100 + k).padStart(12, '0')}`;
       // 12 turns of the event loop, each adding one group: on every stream of the turn, one
       // append at the revision the earlier turns left (accepted) and one at a stale one (refused).

@@ -1,5 +1,5 @@
 import type { AllFilter } from '../event-store.js';
-import { toPage, type AllPage, type Row } from './reader.js';
+import { narrows, toPage, type AllPage, type Row } from './reader.js';
 
 /**
  * The events this process committed last, in `$all` order, kept in memory so that live
@@ -38,8 +38,7 @@ export class CommittedTail {
     const rows = this.rows.slice(start, start + limit);
     // An empty page still says how far the log was looked at: up to `after`.
     if (rows.length === 0) return { events: [], scannedUpTo: after, reachedEnd: true };
-    const filtered = filter && (filter.streamPrefixes?.length || filter.eventTypePrefixes?.length) ? filter : undefined;
-    const page = toPage(rows, limit, filtered);
+    const page = toPage(rows, limit, narrows(filter) ? filter : undefined);
     return { ...page, reachedEnd: start + rows.length === this.rows.length };
   }
 }

@@ -64,9 +64,7 @@ export class EventReader {
    * a dozen subscriptions over the same log, most of which want few of its events).
    */
   pageForwards(after: number, limit: number, filter?: AllFilter): AllPage {
-    if (!filter || (!filter.streamPrefixes?.length && !filter.eventTypePrefixes?.length)) {
-      return toPage(this.statements.forwardsAfter.all(after, limit), limit, undefined);
-    }
+    if (!narrows(filter)) return toPage(this.statements.forwardsAfter.all(after, limit), limit, undefined);
     const { statement, params } = this.filtered(filter);
     // The head first, and only rows up to it: when fewer rows than asked come back, every
     // row up to the head was looked at. (Rows at or below a committed head are all
@@ -105,6 +103,11 @@ export class EventReader {
   head(): number {
     return this.statements.head.get()?.p ?? 0;
   }
+}
+
+/** Whether a filter keeps only some events (one without prefixes is no filter: system events pass too). */
+export function narrows(filter: AllFilter | undefined): filter is AllFilter {
+  return !!filter && !!(filter.streamPrefixes?.length || filter.eventTypePrefixes?.length);
 }
 
 export function toPage(rows: Row[], limit: number, filter: AllFilter | undefined): AllPage {
