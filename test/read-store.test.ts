@@ -12,7 +12,8 @@ import { MongoClient } from 'mongodb';
 import { openMongoReadStore } from '../infra/read-store/mongo-read-store.js';
 import type { CollectionSpec, FindQuery } from '../infra/read-store/read-store.js';
 import { openSqliteReadStore } from '../infra/read-store/sqlite-read-store.js';
-import { at, describeReadStoreContract, insert, pos, upsert } from './contract/read-store.contract.js';
+import { storageName } from '../infra/read-store/catalog.js';
+import { at, describeReadStoreContract, insert, pos, remove, upsert } from './contract/read-store.contract.js';
 
 const sqliteDir = mkdtempSync(join(tmpdir(), 'read-store-'));
 let sqliteFiles = 0;
@@ -96,6 +97,45 @@ describe('SQLite read store', function () {
     expect(await store.get('totals', 'count')).to.equal(null);
     expect(await store.get('totals', 'label')).to.deep.equal({ id: 'label', text: 'not a number' });
     expect((await store.getCheckpoint('p')).position).to.deep.equal(pos(1));
+    await store.close();
+  });
+
+  it('writes each document a batch touches once, with the state its operations leave in order', async function () {
+    const file = join(dir, 'coalesced.db');
+    const store = openSqliteReadStore({ file });
+    await store.ensureCollections([{ name: 'totals', indexes: [] }]);
+    await store.commit('p', [at(1, insert('totals', 'kept', { n: 0 }), insert('totals', 'gone', { n: 0 }))], pos(1));
+    // Triggers on a second connection count the row writes the store makes.
+    const raw = new Database(file);
+    const table = storageName('totals');
+    raw.exec(`CREATE TABLE row_writes (kind TEXT NOT NULL, id TEXT NOT NULL)`);
+    for (const kind of ['INSERT', 'UPDATE', 'DELETE']) {
+      const row = kind === 'DELETE' ? 'OLD' : 'NEW';
+      raw.exec(`CREATE TRIGGER count_${kind} AFTER ${kind} ON ${table} BEGIN INSERT INTO row_writes VALUES ('${kind}', ${row}.id); END`);
+    }
+    await store.commit(
+      'p',
+      [
+        at(2, upsert('totals', 'kept', { inc: { n: 1 } }), upsert('totals', 'new', { inc: { n: 1 } }), remove('totals', 'gone')),
+        at(3, upsert('totals', 'kept', { inc: { n: 1 } }), upsert('totals', 'new', { set: { last: 3 } }), insert('totals', 'gone', { n: 9 })),
+        at(4, upsert('totals', 'kept', { inc: { n: 1 } }), remove('totals', 'passing'), insert('totals', 'passing', { n: 1 }), remove('totals', 'passing')),
+      ],
+      pos(4),
+    );
+    const writes = raw.prepare('SELECT kind, id FROM row_writes ORDER BY id').all();
+    expect(writes).to.deep.equal([
+      { kind: 'UPDATE', id: 'gone' },
+      { kind: 'UPDATE', id: 'kept' },
+      { kind: 'INSERT', id: 'new' },
+    ]);
+    raw.close();
+    expect(await store.get('totals', 'kept')).to.deep.equal({ id: 'kept', n: 3 });
+    expect(await store.get('totals', 'new')).to.deep.equal({ id: 'new', n: 1, last: 3 });
+    expect(await store.get('totals', 'gone')).to.deep.equal({ id: 'gone', n: 9 });
+    expect(await store.get('totals', 'passing')).to.equal(null);
+    // The guard stored is that of the last operation applied: an older replay changes nothing.
+    await store.commit('p', [at(3, upsert('totals', 'kept', { inc: { n: 100 } }))], pos(3));
+    expect(await store.get('totals', 'kept')).to.deep.equal({ id: 'kept', n: 3 });
     await store.close();
   });
 

@@ -97,6 +97,15 @@ function bindable(value: ScalarValue): string | number {
   return typeof value === 'boolean' ? (value ? 1 : 0) : value;
 }
 
+/** A document as a batch leaves it so far: `stored` says whether its row exists (update) or not (insert). */
+interface TouchedDoc {
+  collection: string;
+  id: string;
+  stored: boolean;
+  state: StoredState | null;
+  changed: boolean;
+}
+
 export function openSqliteReadStore(options: SqliteReadStoreOptions): SqliteReadStore {
   const db = new Database(options.file);
   db.pragma('journal_mode = WAL');
@@ -166,16 +175,35 @@ export function openSqliteReadStore(options: SqliteReadStoreOptions): SqliteRead
 
   const ensure = db.transaction((specs: CollectionSpec[]) => specs.forEach(createTable));
 
+  /**
+   * Each document the batch touches is read once and written once, however many of its
+   * operations apply to it: the operations run in order on the document in memory (the
+   * same `applyOp` and guards as one by one), and only the end state is stored. A busy
+   * batch touches hot documents (a broker's balance, the day's totals, an order placed
+   * and matched in one append) many times; bench:trading wrote ~28 rows per deal one by one.
+   */
   const applyBatch = db.transaction((projection: string, writes: PositionedWrites[], checkpoint: Position) => {
     const current = getCheckpointRow.get(projection);
-    const ops = pendingOps(writes, current ? parseSortablePosition(current.position) : null);
-    for (const { op, guard } of ops) {
-      const statements = tables.get(op.collection)!; // checked by checkBatch
-      const row = statements.select.get(op.id);
-      const state: StoredState | null = row ? { fields: JSON.parse(row.doc) as DocFields, guard: row.guard } : null;
-      const outcome = applyOp(state, op, guard);
-      if (outcome.kind === 'put') (row ? statements.update : statements.insert).run(JSON.stringify(outcome.fields), guard, op.id);
-      else if (outcome.kind === 'remove') statements.remove.run(op.id);
+    const touched = new Map<string, TouchedDoc>();
+    for (const { op, guard } of pendingOps(writes, current ? parseSortablePosition(current.position) : null)) {
+      const key = `${op.collection}\u0000${op.id}`;
+      let doc = touched.get(key);
+      if (!doc) {
+        const row = tables.get(op.collection)!.select.get(op.id); // collection checked by checkBatch
+        const state = row ? { fields: JSON.parse(row.doc) as DocFields, guard: row.guard } : null;
+        doc = { collection: op.collection, id: op.id, stored: row !== undefined, state, changed: false };
+        touched.set(key, doc);
+      }
+      const outcome = applyOp(doc.state, op, guard);
+      if (outcome.kind === 'skip') continue;
+      doc.state = outcome.kind === 'put' ? { fields: outcome.fields, guard } : null;
+      doc.changed = true;
+    }
+    for (const { collection, id, stored, state, changed } of touched.values()) {
+      if (!changed) continue;
+      const statements = tables.get(collection)!;
+      if (state) (stored ? statements.update : statements.insert).run(JSON.stringify(state.fields), state.guard, id);
+      else if (stored) statements.remove.run(id);
     }
     moveCheckpoint.run(projection, sortablePosition(checkpoint), Date.now());
   });
