@@ -108,6 +108,7 @@ export function closedLoop(options: LoadOptions & { connections: number }): Prom
   const firstErrors: string[] = [];
   const cpuBefore = process.cpuUsage();
   const started = performance.now();
+  let lastAnswerAt = started;
   const request: AutocannonRequest = {
     method: 'POST',
     path: '/',
@@ -122,6 +123,7 @@ export function closedLoop(options: LoadOptions & { connections: number }): Prom
     },
     onResponse: (status, body, context) => {
       const now = performance.now();
+      lastAnswerAt = now;
       const latency = now - Number(context.sentAt);
       if (status >= 200 && status <= 299) latencies.add(latency);
       else if (firstErrors.length < 5) firstErrors.push(`${status} ${body.slice(0, 300)}`);
@@ -136,7 +138,9 @@ export function closedLoop(options: LoadOptions & { connections: number }): Prom
       const statusCounts: Record<string, number> = {};
       for (const [code, { count }] of Object.entries(result.statusCodeStats)) statusCounts[code] = Number(count);
       resolve({
-        seconds: (performance.now() - started) / 1000,
+        // Until the last answer: autocannon reports the end of an `amount` run at its next
+        // once-a-second tick, which would add up to a second of idle to the run.
+        seconds: (lastAnswerAt - started) / 1000,
         sent: result.requests.sent,
         answered: result['2xx'] + result.non2xx,
         ok: result['2xx'],
