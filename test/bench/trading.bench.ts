@@ -264,7 +264,8 @@ async function measuredRun(
   const startedAt = performance.now();
   const tally = new Tally(startedAt);
   const { load, tail } = await drive(tally);
-  const endedAt = performance.now();
+  // The load's own end (its last answer), not now: a closed-loop run is reported done up to a second late.
+  const endedAt = startedAt + load.seconds * 1000;
   const loadStats = await server.stats();
   await server.mark();
   const completedAtEnd = await counter.read();
