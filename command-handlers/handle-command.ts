@@ -48,7 +48,10 @@ export interface CommandResult<State, Event> {
   events: Event[];
   /** Revision of the stream's last event after the command, -1 when the stream does not exist. */
   revision: number;
-  /** Position of the last event appended with this command, or null when it changed nothing. */
+  /**
+   * Where the read models show the command's effect: the position of the events appended
+   * with it, or, when it appended nothing, of the stream's last event (null: no stream).
+   */
   position: Position | null;
 }
 
@@ -164,13 +167,16 @@ async function runBatch(env: CommandEnvironment, streamId: string, batch: Job[])
     }
   }
   if (toAppend.length === 0) {
-    for (const { job, result } of decided) job.resolve(result);
+    // Nothing new (an operation applied before, say): the caller still reads its writes from
+    // the stream's last event, which holds that earlier effect.
+    const position = decided.length > 0 && revision >= 0 ? await lastEventPosition(env, streamId, revision) : null;
+    for (const { job, result } of decided) job.resolve({ ...result, position });
     return [];
   }
   try {
     const appended = await env.eventStore.appendToStream(streamId, toAppend, { expectedRevision: loaded.revision < 0 ? 'no_stream' : loaded.revision });
     env.cache.put(streamId, { state, revision: appended.nextExpectedRevision });
-    for (const { job, result } of decided) job.resolve({ ...result, position: result.events.length > 0 ? appended.position : null });
+    for (const { job, result } of decided) job.resolve({ ...result, position: appended.position });
     return [];
   } catch (error) {
     env.cache.delete(streamId);
@@ -184,6 +190,11 @@ async function runBatch(env: CommandEnvironment, streamId: string, batch: Job[])
     }
     return again;
   }
+}
+
+async function lastEventPosition(env: CommandEnvironment, streamId: string, revision: number): Promise<Position | null> {
+  const read = await env.eventStore.readStream(streamId, { fromRevision: revision, maxCount: 1 });
+  return read.status === 'found' ? (read.events[0]?.position ?? null) : null;
 }
 
 /**
