@@ -19,6 +19,9 @@ import type { EventStore } from './event-store/event-store.js';
 import { openEsdbEventStore } from './event-store/esdb/esdb-event-store.js';
 import { openSqliteEventStore } from './event-store/sqlite/sqlite-event-store.js';
 import type { ApiServices } from './http/routes/context.js';
+import { openMongoIdempotencyRecords } from './idempotency/mongo-records.js';
+import type { IdempotencyRecords } from './idempotency/records.js';
+import { openSqliteIdempotencyRecords } from './idempotency/sqlite-records.js';
 import { SignedOutTokenList } from './http/signed-out-tokens.js';
 import { runnerLog, type Logger } from './log.js';
 import { commandRecorder } from './metrics/commands.js';
@@ -87,6 +90,8 @@ export async function openSystem(config: Config, logger: Logger, role = 'api', l
     opened.push(readStore);
     const leases = config.readStore === 'mongo' ? await openMongoLeases(config.mongodbUri!, config.mongodbDb) : openSqliteLeases(join(config.dataDir, 'read.db'));
     opened.push(leases);
+    const idempotency = await openIdempotencyRecords(config);
+    opened.push(idempotency);
     const keys = await loadSigningKeys({
       privateKeyPem: config.jwtPrivateKey,
       publicKeyPem: config.jwtPublicKey,
@@ -102,6 +107,7 @@ export async function openSystem(config: Config, logger: Logger, role = 'api', l
       newId: uuid,
       now: () => new Date(),
       passwords: scryptPasswords,
+      idempotency,
       tokens,
       rememberSignedOut: (tokenId, expiresAt) => signedOut.remember(tokenId, expiresAt),
       observeCommand: commandRecorder(metrics),
@@ -199,6 +205,12 @@ function openEventStore(config: Config, links: ThreadLinks): EventStore {
 async function openReadStore(config: Config): Promise<ReadStore> {
   if (config.readStore === 'mongo') return openMongoReadStore({ uri: config.mongodbUri!, dbName: config.mongodbDb });
   return openSqliteReadStore({ file: join(config.dataDir, 'read.db') });
+}
+
+async function openIdempotencyRecords(config: Config): Promise<IdempotencyRecords> {
+  const retentionMs = config.idempotencyRetentionHours * 3_600_000;
+  if (config.readStore === 'mongo') return openMongoIdempotencyRecords(config.mongodbUri!, config.mongodbDb, { retentionMs });
+  return openSqliteIdempotencyRecords(join(config.dataDir, 'idempotency.db'), { retentionMs });
 }
 
 async function closeAll(resources: Array<{ close(): Promise<void> }>): Promise<void> {

@@ -86,6 +86,8 @@ describe('configuration', () => {
       { variable: 'PROJECTION_BATCH_SIZE', key: 'projectionBatchSize', min: 1, max: 10000 },
       { variable: 'PROJECTION_MAX_ATTEMPTS', key: 'projectionMaxAttempts', min: 1, max: 100 },
       { variable: 'SHUTDOWN_TIMEOUT_MS', key: 'shutdownTimeoutMs', min: 0, max: 600000 },
+      // Below 24 h would break the specification's promise to remember keys that long.
+      { variable: 'IDEMPOTENCY_RETENTION_HOURS', key: 'idempotencyRetentionHours', min: 24, max: 8760 },
     ];
     for (const { variable, key, min, max } of ranges) {
       describe(variable, () => {

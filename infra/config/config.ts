@@ -11,7 +11,7 @@ export const settings = {
   ),
   port: integer('PORT', 8080, 0, 65535, 'TCP port of the HTTP API.'),
   host: text('HOST', '0.0.0.0', 'Interface the HTTP API listens on.'),
-  dataDir: text('DATA_DIR', './data', 'Directory of the embedded stores (`events.db`, `read.db`); created if missing.'),
+  dataDir: text('DATA_DIR', './data', 'Directory of the embedded stores (`events.db`, `read.db`, `idempotency.db`); created if missing.'),
   eventStore: oneOf('EVENT_STORE', ['embedded', 'esdb'] as const, 'embedded', '`embedded`: SQLite in `DATA_DIR`; `esdb`: EventStoreDB at `EVENTSTORE_CONNECTION_STRING`.'),
   eventStoreConnectionString: optionalText(
     'EVENTSTORE_CONNECTION_STRING',
@@ -104,6 +104,13 @@ export const settings = {
   jwtIssuer: text('JWT_ISSUER', 'marketplace', '`iss` of the access tokens issued; tokens with another are refused.'),
   jwtAudience: text('JWT_AUDIENCE', 'marketplace-api', '`aud` of the access tokens issued; tokens for another are refused.'),
   jwtLifetimeSeconds: integer('JWT_LIFETIME_SECONDS', 86400, 60, 2592000, 'How long an access token is valid, in seconds.'),
+  idempotencyRetentionHours: integer(
+    'IDEMPOTENCY_RETENTION_HOURS',
+    24,
+    24,
+    8760,
+    'How long the answer to a request with an `Idempotency-Key` is kept for replay, in hours (the specification asks for at least 24). Kept next to the read models: `DATA_DIR/idempotency.db`, or a TTL-indexed MongoDB collection.',
+  ),
   signedOutRecheckMs: integer(
     'SIGNED_OUT_RECHECK_MS',
     1000,

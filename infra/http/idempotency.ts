@@ -1,25 +1,24 @@
 /**
  * Idempotency keys. The first request with a key runs; any later request from the same
- * caller with the same key and body gets the recorded status, body and headers again,
- * and changes nothing. The record lives in the event store (a stream per caller and key,
- * written with `no_stream`), so every API process sees the same records.
+ * caller with the same key and body gets the kept status, body and headers again, and
+ * changes nothing. The answers are kept in `IdempotencyRecords` (next to the read
+ * models, shared by every API process), first insert wins.
  *
  * Requests with a key derive their operation id from it (`ctx.state.operationId`), and
  * every command applies an operation id once. So two copies of a request racing each
- * other both run, but only one changes anything, and only the first record is kept: the
- * other copy answers with it. That costs one read and one append per request, with no
+ * other both run, but only one changes anything, and only the first answer is kept: the
+ * other copy answers with it. That costs one read and one insert per request, with no
  * lock to wait for or to leave behind when a process dies mid-request.
  */
 import { createHash } from 'node:crypto';
 import type { Context, Middleware } from 'koa';
 import { v5 as uuidv5 } from 'uuid';
-import { WrongExpectedVersion, type EventStore, type JsonObject, type RecordedEvent } from '../event-store/event-store.js';
+import type { IdempotencyRecords, KeptAnswer } from '../idempotency/records.js';
 import { HttpError, renderError, type ErrorLog } from './errors.js';
 import { httpMessages } from './messages.js';
 
 export interface IdempotencyOptions {
-  eventStore: EventStore;
-  newId(): string;
+  records: IdempotencyRecords;
   now(): number;
   logError: ErrorLog;
 }
@@ -29,19 +28,17 @@ const REPLAYED_HEADERS = ['etag', 'location', 'x-event-position', 'content-type'
 const KEY_NAMESPACE = '6a5e0c3e-2f0b-4e63-8d7a-0f3c9b1e2d44';
 const VISIBLE = /^[\x21-\x7e]{1,255}$/;
 
-export const idempotencyStream = (scope: string, key: string) => `idempotency-${createHash('sha256').update(`${scope}\n${key}`).digest('hex')}`;
-
 /** Reads `Idempotency-Key` (or its alias `X-Request-Id`) and replays or records the answer. */
 export function idempotentRequests(options: IdempotencyOptions, scopeOf: (ctx: Context) => string): Middleware {
+  const { records } = options;
   return async (ctx, next) => {
     const key = ctx.get('idempotency-key') || ctx.get('x-request-id');
     if (!key) return next();
     if (!VISIBLE.test(key)) throw new HttpError(400, httpMessages.idempotencyKeyInvalid);
     const scope = scopeOf(ctx);
-    const stream = idempotencyStream(scope, key);
     const fingerprint = fingerprintOf(ctx);
-    const recorded = await recordOf(options.eventStore, stream);
-    if (recorded) return replay(ctx, recorded, fingerprint);
+    const kept = await records.find(scope, key);
+    if (kept) return replay(ctx, kept, fingerprint);
 
     ctx.state.idempotencyKey = key;
     ctx.state.operationId = uuidv5(`${scope}\n${key}`, KEY_NAMESPACE);
@@ -52,33 +49,23 @@ export function idempotentRequests(options: IdempotencyOptions, scopeOf: (ctx: C
     }
     // A failure of ours is not an answer worth keeping: a retry with the key runs again.
     if (ctx.status >= 500) return;
-    const data: JsonObject = { fingerprint, status: ctx.status, body: bodyOf(ctx), headers: headersOf(ctx), at: options.now() };
     try {
-      await options.eventStore.appendToStream(stream, [{ id: options.newId(), type: 'IdempotentRequestCompleted', data }], { expectedRevision: 'no_stream' });
-    } catch (error) {
-      if (!(error instanceof WrongExpectedVersion)) {
-        options.logError(error, ctx);
-        return;
-      }
+      const first = await records.keep(scope, key, { fingerprint, status: ctx.status, body: bodyOf(ctx), headers: headersOf(ctx), at: options.now() });
       // A copy of this request finished first: answer as it did.
-      const first = await recordOf(options.eventStore, stream);
       if (first) replay(ctx, first, fingerprint);
+    } catch (error) {
+      // The request is done and its answer stands; a retry runs again under the same operation id.
+      options.logError(error, ctx);
     }
   };
 }
 
-async function recordOf(eventStore: EventStore, stream: string): Promise<RecordedEvent | null> {
-  const read = await eventStore.readStream(stream, { maxCount: 1 });
-  return read.status === 'found' ? (read.events[0] ?? null) : null;
-}
-
-function replay(ctx: Context, completed: RecordedEvent, fingerprint: string): void {
-  const { status, body, headers } = completed.data as { status: number; body: unknown; headers: Record<string, string> };
-  if (completed.data.fingerprint !== fingerprint) throw new HttpError(422, httpMessages.idempotencyKeyReused);
-  ctx.status = status;
-  ctx.set(headers);
+function replay(ctx: Context, kept: KeptAnswer, fingerprint: string): void {
+  if (kept.fingerprint !== fingerprint) throw new HttpError(422, httpMessages.idempotencyKeyReused);
+  ctx.status = kept.status;
+  ctx.set(kept.headers);
   ctx.set('Idempotent-Replayed', 'true');
-  if (body !== null) ctx.body = body;
+  if (kept.body !== null) ctx.body = JSON.parse(kept.body) as unknown;
 }
 
 function fingerprintOf(ctx: Context): string {
@@ -102,10 +89,10 @@ export function canonicalJson(value: unknown, depth = 0): string {
   return JSON.stringify(value) ?? 'null';
 }
 
-function bodyOf(ctx: Context): JsonObject[string] {
+function bodyOf(ctx: Context): string | null {
   if (ctx.body === undefined || ctx.body === null || ctx.status === 204) return null;
   // Bodies here are plain JSON values built by the handlers.
-  return JSON.parse(JSON.stringify(ctx.body)) as JsonObject[string];
+  return JSON.stringify(ctx.body);
 }
 
 function headersOf(ctx: Context): Record<string, string> {

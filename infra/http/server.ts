@@ -90,7 +90,7 @@ function mountApi(app: Koa, api: ApiOptions, logError: ErrorLog): void {
   app.use(open.routes()).use(open.allowedMethods());
 
   const idempotency = idempotentRequests(
-    { eventStore: api.services.eventStore, newId: api.services.newId, now: Date.now, logError },
+    { records: api.services.idempotency, now: Date.now, logError },
     (ctx) => (ctx.state as AuthState).caller.userId,
   );
   const secured = new Router<AuthState>();

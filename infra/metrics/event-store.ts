@@ -8,7 +8,6 @@ import { emailStream, userStream } from '../../domain/identity/events.js';
 import { customerOrdersStream } from '../../domain/ordering/events.js';
 import { marketStream, traderOrdersStream } from '../../domain/trading/events.js';
 import { WrongExpectedVersion, type EventStore } from '../event-store/event-store.js';
-import { idempotencyStream } from '../http/idempotency.js';
 import type { Metrics } from './metrics.js';
 
 /**
@@ -22,8 +21,6 @@ const CATEGORY_PREFIXES = [
   marketStream(''),
   traderOrdersStream(''),
   customerOrdersStream(''),
-  // Named by a hash, so only its prefix is fixed.
-  idempotencyStream('', '').replace(/[0-9a-f]+$/, ''),
 ]
   // Longest first: `customer-orders-` before any shorter prefix it starts with.
   .sort((a, b) => b.length - a.length);

@@ -22,7 +22,6 @@
  * read models' catch-up after it — and `stats` names the `.cpuprofile` written there.
  * BENCH_PAUSE_PROJECTIONS=1 (an experiment, not how the product runs): the projections and
  * process managers are stopped from `mark` to `stats`, then started again to catch up.
- * BENCH_IDEMPOTENCY_IN_MEMORY=1 (experiment too): see idempotencyInMemory below.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
@@ -36,7 +35,7 @@ import Koa from 'koa';
 import { loadSigningKeys } from '../../infra/auth/keys.js';
 import { createTokenService, type TokenService } from '../../infra/auth/tokens.js';
 import { loadConfig } from '../../infra/config/config.js';
-import { WrongExpectedVersion, type EventStore, type RecordedEvent } from '../../infra/event-store/event-store.js';
+import type { EventStore } from '../../infra/event-store/event-store.js';
 import { formatPosition } from '../../infra/event-store/position.js';
 import { configure } from '../../infra/event-store/sqlite/schema.js';
 import { authenticate, type AuthState } from '../../infra/http/auth.js';
@@ -46,6 +45,7 @@ import { moneyMovementBody } from '../../infra/http/schemas/billing.js';
 import { createHttpApp, listen, type RunningServer } from '../../infra/http/server.js';
 import { SignedOutTokenList } from '../../infra/http/signed-out-tokens.js';
 import { validate } from '../../infra/http/validation.js';
+import type { IdempotencyRecords } from '../../infra/idempotency/records.js';
 import { createLogger } from '../../infra/log.js';
 import type { ReadStore } from '../../infra/read-store/read-store.js';
 import { openSqliteReadStore } from '../../infra/read-store/sqlite-read-store.js';
@@ -77,38 +77,6 @@ const logError = (error: unknown) => {
 function kindOf(streamId: string): string {
   const dash = streamId.indexOf('-');
   return dash > 0 ? `${streamId.slice(0, dash)}-*` : streamId;
-}
-
-/**
- * Experiment BENCH_IDEMPOTENCY_IN_MEMORY=1: the `idempotency-*` streams kept in a Map in
- * this process instead of the event store (same expected-revision rule), to measure what
- * storing the idempotency records as events costs. Not durable, not shared: never the product.
- */
-function idempotencyInMemory(store: EventStore): void {
-  const readStream = store.readStream.bind(store);
-  const appendToStream = store.appendToStream.bind(store);
-  const streams = new Map<string, RecordedEvent[]>();
-  let position = 0n;
-  store.readStream = async (streamId, options) => {
-    if (!streamId.startsWith('idempotency-')) return readStream(streamId, options);
-    const events = streams.get(streamId);
-    return events ? { status: 'found', events: [...events] } : { status: 'not_found' };
-  };
-  store.appendToStream = async (streamId, events, options) => {
-    if (!streamId.startsWith('idempotency-')) return appendToStream(streamId, events, options);
-    const stored = streams.get(streamId) ?? [];
-    const actual = stored.length - 1;
-    const expected = options?.expectedRevision ?? 'any';
-    if ((expected === 'no_stream' && actual >= 0) || (typeof expected === 'number' && expected !== actual)) {
-      throw new WrongExpectedVersion(streamId, expected, actual < 0 ? 'no_stream' : actual);
-    }
-    for (const event of events) {
-      position += 1n;
-      stored.push({ id: event.id, type: event.type, streamId, revision: stored.length, position: { commit: position, prepare: position }, data: event.data, metadata: event.metadata ?? {}, created: new Date() });
-    }
-    streams.set(streamId, stored);
-    return { nextExpectedRevision: stored.length - 1, position: { commit: position, prepare: position } };
-  };
 }
 
 function countEventStore(store: EventStore): void {
@@ -159,13 +127,25 @@ function countReadStore(store: ReadStore): void {
   };
 }
 
+function countIdempotencyRecords(records: IdempotencyRecords): void {
+  const find = records.find.bind(records);
+  const keep = records.keep.bind(records);
+  records.find = (scope, key) => {
+    count('idempotency records find');
+    return find(scope, key);
+  };
+  records.keep = (scope, key, answer) => {
+    count('idempotency records keep');
+    return keep(scope, key, answer);
+  };
+}
+
 async function startApi(): Promise<Server> {
   const config = loadConfig();
   const system = await openSystem(config, createLogger(config.logLevel));
-  // Counted first, so what the experiment keeps in memory never shows in the event store's counts.
   countEventStore(system.eventStore);
-  if (process.env.BENCH_IDEMPOTENCY_IN_MEMORY === '1') idempotencyInMemory(system.eventStore);
   countReadStore(system.readStore);
+  countIdempotencyRecords(system.services.idempotency);
   // As `npm start` does: in the projector thread unless PROJECTION_THREAD=main.
   system.startProjections();
   const app = createHttpApp({

@@ -29,9 +29,7 @@
  * measured run, summarised here and kept on disk),
  * BENCH_SERVER_NODE_OPTIONS (node flags of the servers, e.g. --perf-basic-prof for `perf`),
  * BENCH_EXPERIMENT (comma-separated; each takes one cost out to measure it, so the targets
- * no longer apply): idempotency-in-memory (the API's idempotency records kept in a Map
- * in the server instead of as events: what storing them in the event store costs),
- * projections-paused (the API's projections and process managers stopped during the
+ * no longer apply): projections-paused (the API's projections and process managers stopped during the
  * measured run, started again before the balances are read).
  * A benchmark, not a test: missed targets are printed, the exit code is 0. It is 1 only
  * when the run itself is wrong (set-up failed, or the balances do not add up).
@@ -57,7 +55,7 @@ const profiling = process.env.BENCH_CPU_PROF === '1';
 /** For perf-style sampling of the servers, e.g. `--perf-basic-prof` (then `perf record -g -p <pid>`). */
 const serverNodeOptions = process.env.BENCH_SERVER_NODE_OPTIONS ?? '';
 /** Experiments that take one cost out to measure it (not the workload the targets are about). */
-const EXPERIMENTS = ['idempotency-in-memory', 'projections-paused'] as const;
+const EXPERIMENTS = ['projections-paused'] as const;
 const experiments = (process.env.BENCH_EXPERIMENT ?? '').split(',').filter(Boolean);
 for (const e of experiments) {
   if (!(EXPERIMENTS as readonly string[]).includes(e)) {
@@ -292,7 +290,6 @@ const serverEnv = (dataDir: string, sync: 'full' | 'normal'): Record<string, str
   ...(profileDir ? { BENCH_CPU_PROF_DIR: profileDir } : {}),
   ...(serverNodeOptions ? { NODE_OPTIONS: serverNodeOptions } : {}),
   ...(experiments.includes('projections-paused') ? { BENCH_PAUSE_PROJECTIONS: '1' } : {}),
-  ...(experiments.includes('idempotency-in-memory') ? { BENCH_IDEMPOTENCY_IN_MEMORY: '1' } : {}),
 });
 const running: ServerProcess[] = [];
 const durableText =

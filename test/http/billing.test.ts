@@ -4,7 +4,10 @@
  * idempotency keys, concurrency, lists and ownership.
  */
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { expect } from 'chai';
+import type { ApiServer } from '../support/api-server.js';
 import { withApiServer, Client, eventStores, expectError, expectViolation, ISO_UTC, itHttp, nextLink, positionOf, UUID, type Answer } from './client.js';
 
 const DEPOSIT = 'money deposit by user';
@@ -24,7 +27,9 @@ for (const eventStore of eventStores) {
   describe(`HTTP billing (${eventStore} event store)`, function () {
     this.timeout(30_000);
     let api: Client;
-    withApiServer(eventStore, (_server, client) => {
+    let server: ApiServer;
+    withApiServer(eventStore, (started, client) => {
+      server = started;
       api = client;
     });
 
@@ -251,6 +256,24 @@ for (const eventStore of eventStores) {
         expect((await api.balance(t.token, position)).amount).to.equal(43.5);
         const ops = await api.operations(t.token, position);
         expect(ops.body.map((op: any) => op.amount)).to.deep.equal([1, 42.5]);
+      });
+
+      itHttp('a kept answer lost (a power cut can lose the last ones) → the retry runs again and changes nothing', async () => {
+        const t = await api.newTrader();
+        const key = randomUUID();
+        const first = await api.deposit(t.token, 30, { 'idempotency-key': key });
+        expect(first.status, first.text).to.equal(204);
+        const file = new Database(join(server.config.dataDir, 'idempotency.db'));
+        expect(file.prepare('DELETE FROM answers WHERE key = ?').run(key).changes).to.equal(1);
+        file.close();
+        const retry = await api.deposit(t.token, 30, { 'idempotency-key': key });
+        expect(retry.status, retry.text).to.equal(204);
+        expect(retry.headers.get('idempotent-replayed')).to.equal(null);
+        const position = positionOf(retry);
+        expect((await api.balance(t.token, position)).amount).to.equal(30);
+        expect((await api.operations(t.token, position)).body).to.have.length(1);
+        // Kept again: from now on it is a replay.
+        expect((await api.deposit(t.token, 30, { 'idempotency-key': key })).headers.get('idempotent-replayed')).to.equal('true');
       });
 
       itHttp('a refused request is replayed as refused (422), even after money arrived', async () => {

@@ -2,6 +2,7 @@ import type { CommandEnvironment } from '../../../command-handlers/handle-comman
 import type { PasswordHashing } from '../../../command-handlers/identity.js';
 import type { TokenService } from '../../auth/tokens.js';
 import type { EventMetadata } from '../../event-store/event-store.js';
+import type { IdempotencyRecords } from '../../idempotency/records.js';
 import type { ReadStore } from '../../read-store/read-store.js';
 import type { Context } from 'koa';
 
@@ -10,6 +11,8 @@ export interface ApiServices extends CommandEnvironment {
   readStore: ReadStore;
   tokens: TokenService;
   passwords: PasswordHashing;
+  /** The answers kept for requests with an Idempotency-Key. */
+  idempotency: IdempotencyRecords;
   now(): Date;
   /** Remembers a token signed out by this process at once (the read model follows). */
   rememberSignedOut(tokenId: string, expiresAt: Date): void;

@@ -1,0 +1,40 @@
+/**
+ * The answers given to requests that carried an `Idempotency-Key`, kept so that a later
+ * request with the same key gets the same answer again.
+ *
+ * They are not business facts, so they do not go to the event store: a keyed request's
+ * effect is already applied once by the operation id derived from its key (see
+ * infra/http/idempotency.ts); what is kept here is only the answer to replay, for a
+ * limited time (the specification asks for at least 24 hours). That is one indexed read
+ * and one insert per keyed request, next to the read models, instead of an event stream
+ * per key that would be read, appended and synced and then kept forever.
+ */
+export interface KeptAnswer {
+  /** Method, path and canonical body of the request (a different request with the key is refused). */
+  fingerprint: string;
+  status: number;
+  /** The body as JSON text; null when there was none. */
+  body: string | null;
+  headers: Record<string, string>;
+  /** When it was answered, in ms since the epoch: what its expiry counts from. */
+  at: number;
+}
+
+export interface IdempotencyRecords {
+  /** The answer kept for this caller's key, if any. */
+  find(scope: string, key: string): Promise<KeptAnswer | null>;
+  /**
+   * Keeps the answer unless one is kept for the key already (a copy of the request that
+   * finished first): then that one is returned and this one dropped.
+   */
+  keep(scope: string, key: string, answer: KeptAnswer): Promise<KeptAnswer | null>;
+  /** Forgets the answers older than the retention; returns how many. */
+  purgeExpired(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export interface RecordsOptions {
+  /** How long an answer is kept, in ms. */
+  retentionMs: number;
+  now?: () => number;
+}

@@ -1,0 +1,97 @@
+import Database from 'better-sqlite3';
+import type { IdempotencyRecords, KeptAnswer, RecordsOptions } from './records.js';
+
+interface Row {
+  fingerprint: string;
+  status: number;
+  body: string | null;
+  headers: string;
+  at: number;
+}
+
+/** Rows deleted per transaction by a purge, so that it never holds the thread for long. */
+const PURGE_CHUNK = 1000;
+const PURGE_EVERY_MS = 10 * 60_000;
+
+/**
+ * Kept answers in a SQLite file of their own (not the read store's: the projector writes
+ * there all the time, and every keyed request would wait for its lock).
+ *
+ * Not synced on every insert (synchronous = NORMAL): a process that dies loses nothing, a
+ * power cut may lose the answers of the last moments. The requests they answered are
+ * applied and durable in the event store regardless, and a retry of one runs again under
+ * the same operation id, which changes nothing a second time.
+ */
+export function openSqliteIdempotencyRecords(file: string, options: RecordsOptions): IdempotencyRecords {
+  const now = options.now ?? Date.now;
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('busy_timeout = 5000');
+  db.exec(`CREATE TABLE IF NOT EXISTS answers (
+    scope TEXT NOT NULL, key TEXT NOT NULL, fingerprint TEXT NOT NULL, status INTEGER NOT NULL,
+    body TEXT, headers TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (scope, key)) WITHOUT ROWID`);
+  db.exec('CREATE INDEX IF NOT EXISTS answers_by_age ON answers (at)');
+  const select = db.prepare<[string, string], Row>('SELECT fingerprint, status, body, headers, at FROM answers WHERE scope = ? AND key = ?');
+  const insert = db.prepare<[string, string, string, number, string | null, string, number]>(
+    'INSERT INTO answers (scope, key, fingerprint, status, body, headers, at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
+  );
+  const purgeChunk = db.prepare<[number, number]>(
+    'DELETE FROM answers WHERE (scope, key) IN (SELECT scope, key FROM answers WHERE at < ? ORDER BY at LIMIT ?)',
+  );
+  const find = (scope: string, key: string): KeptAnswer | null => {
+    const row = select.get(scope, key);
+    return row ? { ...row, headers: JSON.parse(row.headers) as Record<string, string> } : null;
+  };
+  const purgeExpired = async (): Promise<number> => {
+    const cutoff = now() - options.retentionMs;
+    let purged = 0;
+    for (;;) {
+      const { changes } = purgeChunk.run(cutoff, PURGE_CHUNK);
+      purged += changes;
+      if (changes < PURGE_CHUNK) return purged;
+      // Requests go on between chunks.
+      await new Promise((resolve) => setImmediate(resolve));
+      if (closed) return purged;
+    }
+  };
+  // Inserts gather for a turn of the event loop and go in one transaction: a commit per
+  // insert (locks, WAL frames) cost several times the insert itself.
+  let waiting: Array<{ scope: string; key: string; answer: KeptAnswer; settle(first: KeptAnswer | null, error?: unknown): void }> = [];
+  const insertAll = db.transaction((batch: typeof waiting) =>
+    batch.map(({ scope, key, answer }) => {
+      const { changes } = insert.run(scope, key, answer.fingerprint, answer.status, answer.body, JSON.stringify(answer.headers), answer.at);
+      return changes === 1 ? null : find(scope, key);
+    }),
+  );
+  const flush = () => {
+    const batch = waiting;
+    waiting = [];
+    try {
+      const firsts = insertAll(batch);
+      batch.forEach((w, i) => w.settle(firsts[i] ?? null));
+    } catch (error) {
+      for (const w of batch) w.settle(null, error);
+    }
+  };
+  let closed = false;
+  const purging = setInterval(() => void purgeExpired().catch(() => undefined), PURGE_EVERY_MS).unref();
+
+  return {
+    find: async (scope, key) => find(scope, key),
+    keep: (scope, key, answer) =>
+      new Promise((resolve, reject) => {
+        if (closed) return reject(new Error('idempotency records are closed'));
+        if (waiting.length === 0) setImmediate(flush);
+        waiting.push({ scope, key, answer, settle: (first, error) => (error === undefined ? resolve(first) : reject(error)) });
+      }),
+    purgeExpired: async () => (closed ? 0 : purgeExpired()),
+    async close() {
+      if (closed) return;
+      closed = true;
+      clearInterval(purging);
+      if (waiting.length > 0) flush();
+      db.close();
+    },
+  };
+}
