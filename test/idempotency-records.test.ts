@@ -93,7 +93,8 @@ describe('idempotency records', () => {
   });
   after(() => dir.remove());
 
-  describeRecordsContract('embedded SQLite', async (now) => openSqliteIdempotencyRecords(join(dir.path, 'idempotency.db'), { retentionMs: RETENTION, now }));
+  let files = 0;
+  describeRecordsContract('embedded SQLite', async (now) => openSqliteIdempotencyRecords(join(dir.path, `idempotency-${files++}.db`), { retentionMs: RETENTION, now }));
 
   describe('embedded SQLite specifics', () => {
     it('purges in chunks: more expired answers than one chunk all go', async () => {
@@ -106,6 +107,21 @@ describe('idempotency records', () => {
         expect(await records.purgeExpired()).to.equal(2500);
         expect(await records.find('caller', 'k2499')).to.equal(null);
         expect(await records.find('caller', 'fresh')).to.not.equal(null);
+      } finally {
+        await records.close();
+      }
+    });
+
+    it('purges in answering order: an answer kept out of order waits for the next purge, and nothing goes early', async () => {
+      let clock = 10 * RETENTION;
+      const records = openSqliteIdempotencyRecords(join(dir.path, 'order.db'), { retentionMs: RETENTION, now: () => clock });
+      try {
+        await records.keep('caller', 'late-clock', answer(clock - HOUR));
+        await records.keep('caller', 'expired', answer(clock - RETENTION - 1));
+        expect(await records.purgeExpired()).to.equal(0);
+        expect(await records.find('caller', 'late-clock')).to.not.equal(null);
+        clock += RETENTION;
+        expect(await records.purgeExpired()).to.equal(2);
       } finally {
         await records.close();
       }

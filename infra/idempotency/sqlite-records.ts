@@ -28,26 +28,36 @@ export function openSqliteIdempotencyRecords(file: string, options: RecordsOptio
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 5000');
+  // Answers go at the end of a rowid table (a batch fills a few adjacent pages) and only
+  // the small (scope, key) index takes a random page per insert: keyed by (scope, key)
+  // itself, the table split and rewrote several of its large-row pages per insert.
   db.exec(`CREATE TABLE IF NOT EXISTS answers (
-    scope TEXT NOT NULL, key TEXT NOT NULL, fingerprint TEXT NOT NULL, status INTEGER NOT NULL,
-    body TEXT, headers TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (scope, key)) WITHOUT ROWID`);
-  db.exec('CREATE INDEX IF NOT EXISTS answers_by_age ON answers (at)');
+    id INTEGER PRIMARY KEY, scope TEXT NOT NULL, key TEXT NOT NULL, fingerprint TEXT NOT NULL,
+    status INTEGER NOT NULL, body TEXT, headers TEXT NOT NULL, at INTEGER NOT NULL)`);
+  db.exec('CREATE UNIQUE INDEX IF NOT EXISTS answers_by_key ON answers (scope, key)');
+  // Checkpoints every ~40 MB of log instead of SQLite's ~4 MB: an index page changed many
+  // times in between is copied back once.
+  db.pragma('wal_autocheckpoint = 10000');
+  db.pragma('journal_size_limit = 67108864');
   const select = db.prepare<[string, string], Row>('SELECT fingerprint, status, body, headers, at FROM answers WHERE scope = ? AND key = ?');
   const insert = db.prepare<[string, string, string, number, string | null, string, number]>(
     'INSERT INTO answers (scope, key, fingerprint, status, body, headers, at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
   );
-  const purgeChunk = db.prepare<[number, number]>(
-    'DELETE FROM answers WHERE (scope, key) IN (SELECT scope, key FROM answers WHERE at < ? ORDER BY at LIMIT ?)',
-  );
+  // Rows are in the order they were answered, so the expired ones are the rows before the
+  // first that is not (one out of order only waits for the next purge).
+  const firstKept = db.prepare<[number], { id: number }>('SELECT id FROM answers WHERE at >= ? ORDER BY id LIMIT 1');
+  const lastId = db.prepare<[], { id: number | null }>('SELECT max(id) AS id FROM answers');
+  const purgeChunk = db.prepare<[number, number]>('DELETE FROM answers WHERE id IN (SELECT id FROM answers WHERE id < ? ORDER BY id LIMIT ?)');
   const find = (scope: string, key: string): KeptAnswer | null => {
     const row = select.get(scope, key);
     return row ? { ...row, headers: JSON.parse(row.headers) as Record<string, string> } : null;
   };
   const purgeExpired = async (): Promise<number> => {
     const cutoff = now() - options.retentionMs;
+    const end = firstKept.get(cutoff)?.id ?? (lastId.get()?.id ?? 0) + 1;
     let purged = 0;
     for (;;) {
-      const { changes } = purgeChunk.run(cutoff, PURGE_CHUNK);
+      const { changes } = purgeChunk.run(end, PURGE_CHUNK);
       purged += changes;
       if (changes < PURGE_CHUNK) return purged;
       // Requests go on between chunks.
