@@ -1,4 +1,5 @@
 import { MongoClient, MongoServerError, type Collection } from 'mongodb';
+import { isDuplicateKey } from '../mongo-errors.js';
 import type { IdempotencyRecords, KeptAnswer, RecordsOptions } from './records.js';
 
 interface AnswerDoc {
@@ -11,7 +12,6 @@ interface AnswerDoc {
   at: Date;
 }
 
-const DUPLICATE_KEY = 11000;
 /** createIndex on an index that exists with other options (here: another retention). */
 const INDEX_OPTIONS_CONFLICT = new Set([85, 86]);
 
@@ -46,7 +46,7 @@ export async function openMongoIdempotencyRecords(uri: string, dbName: string, o
           await answers.insertOne({ _id: idOf(scope, key), ...answer, at: new Date(answer.at) });
           return null;
         } catch (error) {
-          if (error instanceof MongoServerError && error.code === DUPLICATE_KEY) return find(scope, key);
+          if (isDuplicateKey(error)) return find(scope, key);
           throw error;
         }
       },

@@ -46,7 +46,6 @@ export function openSqliteIdempotencyRecords(file: string, options: RecordsOptio
   // Rows are in the order they were answered, so the expired ones are the rows before the
   // first that is not (one out of order only waits for the next purge).
   const firstKept = db.prepare<[number], { id: number }>('SELECT id FROM answers WHERE at >= ? ORDER BY id LIMIT 1');
-  const lastId = db.prepare<[], { id: number | null }>('SELECT max(id) AS id FROM answers');
   const purgeChunk = db.prepare<[number, number]>('DELETE FROM answers WHERE id IN (SELECT id FROM answers WHERE id < ? ORDER BY id LIMIT ?)');
   const find = (scope: string, key: string): KeptAnswer | null => {
     const row = select.get(scope, key);
@@ -54,7 +53,7 @@ export function openSqliteIdempotencyRecords(file: string, options: RecordsOptio
   };
   const purgeExpired = async (): Promise<number> => {
     const cutoff = now() - options.retentionMs;
-    const end = firstKept.get(cutoff)?.id ?? (lastId.get()?.id ?? 0) + 1;
+    const end = firstKept.get(cutoff)?.id ?? Number.MAX_SAFE_INTEGER;
     let purged = 0;
     for (;;) {
       const { changes } = purgeChunk.run(end, PURGE_CHUNK);
@@ -77,6 +76,8 @@ export function openSqliteIdempotencyRecords(file: string, options: RecordsOptio
   const flush = () => {
     const batch = waiting;
     waiting = [];
+    // Flushed by close() already.
+    if (batch.length === 0) return;
     try {
       const firsts = insertAll(batch);
       batch.forEach((w, i) => w.settle(firsts[i] ?? null));

@@ -9,7 +9,6 @@
 import {
   MongoBulkWriteError,
   MongoClient,
-  MongoServerError,
   type AnyBulkWriteOperation,
   type Collection,
   type Db,
@@ -18,6 +17,7 @@ import {
   type Sort,
   type UpdateFilter,
 } from 'mongodb';
+import { DUPLICATE_KEY_CODES, isDuplicateKey } from '../mongo-errors.js';
 import { parseSortablePosition, sortablePosition, type Position } from '../event-store/position.js';
 import { CollectionCatalog, checkId, indexKeyFields, storageName } from './catalog.js';
 import { planFind, toPage, type FindPlan } from './find-plan.js';
@@ -54,7 +54,6 @@ interface ParkedDoc {
   parkedAt: Date;
 }
 
-const DUPLICATE_KEY_CODES = new Set([11000, 11001]);
 
 export async function openMongoReadStore(options: MongoReadStoreOptions): Promise<ReadStore> {
   const client = new MongoClient(options.uri);
@@ -276,10 +275,6 @@ function duplicateKeyIndex(error: unknown): number | null {
   const first = writeErrors[0];
   if (writeErrors.length !== 1 || !first || !DUPLICATE_KEY_CODES.has(first.code)) return null;
   return first.index;
-}
-
-function isDuplicateKey(error: unknown): boolean {
-  return error instanceof MongoServerError && typeof error.code === 'number' && DUPLICATE_KEY_CODES.has(error.code);
 }
 
 /** Equality fields, then sort fields, then `_id`: one index serves both sort directions. */

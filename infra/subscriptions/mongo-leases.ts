@@ -1,4 +1,5 @@
-import { MongoClient, MongoServerError, type Collection } from 'mongodb';
+import { MongoClient, type Collection } from 'mongodb';
+import { isDuplicateKey } from '../mongo-errors.js';
 import type { LeaseRecord, LeaseStore } from './leases.js';
 
 interface LeaseDoc {
@@ -9,7 +10,6 @@ interface LeaseDoc {
   handoverUntil: Date;
 }
 
-const DUPLICATE_KEY = 11000;
 
 /**
  * Leases as documents, taken with one conditional upsert (no transaction needed): when the
@@ -37,7 +37,7 @@ export async function openMongoLeases(uri: string, dbName: string, now: () => nu
         );
         return true;
       } catch (error) {
-        if (error instanceof MongoServerError && error.code === DUPLICATE_KEY) return false;
+        if (isDuplicateKey(error)) return false;
         throw error;
       }
     },
