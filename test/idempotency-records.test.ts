@@ -1,18 +1,15 @@
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
-import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { openMongoIdempotencyRecords } from '../infra/idempotency/mongo-records.js';
 import type { IdempotencyRecords, KeptAnswer } from '../infra/idempotency/records.js';
 import { openSqliteIdempotencyRecords } from '../infra/idempotency/sqlite-records.js';
 import { tempDir, type TempDir } from './support/process.js';
+import { walFrames } from './support/sqlite-wal.js';
 
 const HOUR = 3_600_000;
 const RETENTION = 24 * HOUR;
 /** SQLite's write-ahead log layout (https://sqlite.org/fileformat.html#the_write_ahead_log), at the default page size. */
-const WAL_HEADER = 32;
-const WAL_FRAME_HEADER = 24;
-const PAGE_SIZE = 4096;
 
 const answer = (at: number, overrides: Partial<KeptAnswer> = {}): KeptAnswer => ({
   fingerprint: 'POST /api/v1/billing/account/deposit {"amount":10}',
@@ -130,11 +127,10 @@ describe('idempotency records', () => {
     it('commits the inserts of one turn together, and keeps them across a reopen', async () => {
       const file = join(dir.path, 'reopen.db');
       const records = openSqliteIdempotencyRecords(file, { retentionMs: RETENTION });
-      const walFrames = () => (statSync(`${file}-wal`).size - WAL_HEADER) / (WAL_FRAME_HEADER + PAGE_SIZE);
-      const before = walFrames();
+      const before = walFrames(file);
       await Promise.all(Array.from({ length: 20 }, (_, i) => records.keep('caller', `k${i}`, answer(Date.now()))));
       // One commit writes the table's and the index's pages once (a commit per insert: 40 frames or more).
-      expect(walFrames() - before).to.be.at.most(4);
+      expect(walFrames(file) - before).to.be.at.most(4);
       await records.close();
       const reopened = openSqliteIdempotencyRecords(file, { retentionMs: RETENTION });
       try {

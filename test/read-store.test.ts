@@ -14,6 +14,7 @@ import type { CollectionSpec, FindQuery } from '../infra/read-store/read-store.j
 import { openSqliteReadStore } from '../infra/read-store/sqlite-read-store.js';
 import { storageName } from '../infra/read-store/catalog.js';
 import { at, describeReadStoreContract, insert, pos, remove, upsert } from './contract/read-store.contract.js';
+import { walFrames } from './support/sqlite-wal.js';
 
 const sqliteDir = mkdtempSync(join(tmpdir(), 'read-store-'));
 let sqliteFiles = 0;
@@ -136,6 +137,39 @@ describe('SQLite read store', function () {
     // The guard stored is that of the last operation applied: an older replay changes nothing.
     await store.commit('p', [at(3, upsert('totals', 'kept', { inc: { n: 100 } }))], pos(3));
     expect(await store.get('totals', 'kept')).to.deep.equal({ id: 'kept', n: 3 });
+    await store.close();
+  });
+
+  it('commits what several projections ask for in one turn in one transaction; a refused commit fails alone', async function () {
+    const file = join(dir, 'turn.db');
+    const store = openSqliteReadStore({ file });
+    const names = ['a', 'b', 'c', 'd'];
+    await store.ensureCollections(names.map((n) => ({ name: `totals_${n}`, indexes: [] })));
+    await store.commit('seed', [at(1, insert('totals_a', 'label', { text: 'not a number' }))], pos(1));
+    const count = (n: string, p: number) => store.commit(`p_${n}`, [at(p, upsert(`totals_${n}`, 'count', { inc: { n: 1 } }))], pos(p));
+    let before = walFrames(file);
+    for (const n of names) await count(n, 2); // one turn each
+    const apart = walFrames(file) - before;
+    before = walFrames(file);
+    await Promise.all(names.map((n) => count(n, 3)));
+    const together = walFrames(file) - before;
+    // Together, the checkpoints' table and index pages are written once instead of four times.
+    expect(together).to.be.at.most(apart - 2 * (names.length - 1));
+    for (const n of names) expect(await store.get(`totals_${n}`, 'count'), n).to.deep.equal({ id: 'count', n: 2 });
+
+    // p_a's write passes the up-front checks but fails in the transaction: the others land.
+    const outcomes = await Promise.allSettled([
+      store.commit('p_a', [at(4, upsert('totals_a', 'label', { inc: { text: 1 } }))], pos(4)),
+      count('b', 4),
+      count('c', 4),
+    ]);
+    expect(outcomes.map((o) => o.status)).to.deep.equal(['rejected', 'fulfilled', 'fulfilled']);
+    expect((await store.getCheckpoint('p_a')).position).to.deep.equal(pos(3));
+    expect(await store.get('totals_a', 'label')).to.deep.equal({ id: 'label', text: 'not a number' });
+    for (const n of ['b', 'c']) {
+      expect((await store.getCheckpoint(`p_${n}`)).position).to.deep.equal(pos(4));
+      expect(await store.get(`totals_${n}`, 'count')).to.deep.equal({ id: 'count', n: 3 });
+    }
     await store.close();
   });
 

@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { PerTurnBatch } from '../per-turn.js';
 import type { IdempotencyRecords, KeptAnswer, RecordsOptions } from './records.js';
 
 interface Row {
@@ -66,25 +67,21 @@ export function openSqliteIdempotencyRecords(file: string, options: RecordsOptio
   };
   // Inserts gather for a turn of the event loop and go in one transaction: a commit per
   // insert (locks, WAL frames) cost several times the insert itself.
-  let waiting: Array<{ scope: string; key: string; answer: KeptAnswer; settle(first: KeptAnswer | null, error?: unknown): void }> = [];
-  const insertAll = db.transaction((batch: typeof waiting) =>
+  type Waiting = { scope: string; key: string; answer: KeptAnswer; settle(first: KeptAnswer | null, error?: unknown): void };
+  const insertAll = db.transaction((batch: Waiting[]) =>
     batch.map(({ scope, key, answer }) => {
       const { changes } = insert.run(scope, key, answer.fingerprint, answer.status, answer.body, JSON.stringify(answer.headers), answer.at);
       return changes === 1 ? null : find(scope, key);
     }),
   );
-  const flush = () => {
-    const batch = waiting;
-    waiting = [];
-    // Flushed by close() already.
-    if (batch.length === 0) return;
+  const inserts = new PerTurnBatch<Waiting>((batch) => {
     try {
       const firsts = insertAll(batch);
       batch.forEach((w, i) => w.settle(firsts[i] ?? null));
     } catch (error) {
       for (const w of batch) w.settle(null, error);
     }
-  };
+  });
   let closed = false;
   const purging = setInterval(() => void purgeExpired().catch(() => undefined), PURGE_EVERY_MS).unref();
 
@@ -93,15 +90,14 @@ export function openSqliteIdempotencyRecords(file: string, options: RecordsOptio
     keep: (scope, key, answer) =>
       new Promise((resolve, reject) => {
         if (closed) return reject(new Error('idempotency records are closed'));
-        if (waiting.length === 0) setImmediate(flush);
-        waiting.push({ scope, key, answer, settle: (first, error) => (error === undefined ? resolve(first) : reject(error)) });
+        inserts.add({ scope, key, answer, settle: (first, error) => (error === undefined ? resolve(first) : reject(error)) });
       }),
     purgeExpired: async () => (closed ? 0 : purgeExpired()),
     async close() {
       if (closed) return;
       closed = true;
       clearInterval(purging);
-      if (waiting.length > 0) flush();
+      inserts.flush();
       db.close();
     },
   };

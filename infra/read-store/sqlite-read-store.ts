@@ -11,6 +11,7 @@
  */
 import Database from 'better-sqlite3';
 import { parseSortablePosition, sortablePosition, type Position } from '../event-store/position.js';
+import { PerTurnBatch } from '../per-turn.js';
 import { CollectionCatalog, checkId, indexKeyFields, indexName, storageName, type ScalarValue } from './catalog.js';
 import { planFind, toPage, type FindPlan } from './find-plan.js';
 import type {
@@ -95,6 +96,15 @@ function column(field: string): string {
 /** better-sqlite3 binds no booleans; json_extract gives JSON true/false as 1/0 anyway. */
 function bindable(value: ScalarValue): string | number {
   return typeof value === 'boolean' ? (value ? 1 : 0) : value;
+}
+
+/** One projection's commit, waiting for the end of the event loop's turn. */
+interface PendingCommit {
+  projection: string;
+  writes: PositionedWrites[];
+  checkpoint: Position;
+  resolve(): void;
+  reject(error: unknown): void;
 }
 
 /** A document as a batch leaves it so far: `stored` says whether its row exists (update) or not (insert). */
@@ -182,7 +192,7 @@ export function openSqliteReadStore(options: SqliteReadStoreOptions): SqliteRead
    * batch touches hot documents (a broker's balance, the day's totals, an order placed
    * and matched in one append) many times; bench:trading wrote ~28 rows per deal one by one.
    */
-  const applyBatch = db.transaction((projection: string, writes: PositionedWrites[], checkpoint: Position) => {
+  function applyBatch(projection: string, writes: PositionedWrites[], checkpoint: Position): void {
     const current = getCheckpointRow.get(projection);
     const touched = new Map<string, TouchedDoc>();
     for (const { op, guard } of pendingOps(writes, current ? parseSortablePosition(current.position) : null)) {
@@ -206,6 +216,38 @@ export function openSqliteReadStore(options: SqliteReadStoreOptions): SqliteRead
       else if (stored) statements.remove.run(id);
     }
     moveCheckpoint.run(projection, sortablePosition(checkpoint), Date.now());
+  }
+  const applyOne = db.transaction(applyBatch);
+  const applyAll = db.transaction((commits: PendingCommit[]) => {
+    for (const c of commits) applyBatch(c.projection, c.writes, c.checkpoint);
+  });
+
+  /**
+   * The projections of a process commit in one transaction per turn of the event loop:
+   * woken by the same appends, they come to commit together, and each transaction of its
+   * own would write the checkpoints' page again and take the locks again. If the shared
+   * transaction fails, each commit is tried alone, so only a culprit's commit fails.
+   * BEGIN IMMEDIATE: the write lock is taken up front, so another connection cannot make
+   * the transaction fail half-way when it upgrades from reading to writing.
+   */
+  const commits = new PerTurnBatch<PendingCommit>((batch) => {
+    if (batch.length > 1) {
+      try {
+        applyAll.immediate(batch);
+        for (const c of batch) c.resolve();
+        return;
+      } catch {
+        // Tried one by one below.
+      }
+    }
+    for (const c of batch) {
+      try {
+        applyOne.immediate(c.projection, c.writes, c.checkpoint);
+        c.resolve();
+      } catch (error) {
+        c.reject(error);
+      }
+    }
   });
 
   const resetAll = db.transaction((projection: string, collections: string[]) => {
@@ -287,9 +329,7 @@ export function openSqliteReadStore(options: SqliteReadStoreOptions): SqliteRead
 
     async commit(projection, writes, checkpoint) {
       checkBatch(projection, writes, checkpoint, catalog);
-      // BEGIN IMMEDIATE: take the write lock up front, so another connection cannot make
-      // this transaction fail half-way when it upgrades from reading to writing.
-      applyBatch.immediate(projection, writes, checkpoint);
+      return new Promise<void>((resolve, reject) => commits.add({ projection, writes, checkpoint, resolve, reject }));
     },
 
     async get(collection, id) {
@@ -360,6 +400,7 @@ export function openSqliteReadStore(options: SqliteReadStoreOptions): SqliteRead
     },
 
     async close() {
+      commits.flush();
       db.close();
     },
   };
