@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { v4 as uuid } from 'uuid';
 import { CommittedTail } from '../infra/event-store/sqlite/committed-tail.js';
-import type { Row } from '../infra/event-store/sqlite/reader.js';
+import { EventReader, type Row } from '../infra/event-store/sqlite/reader.js';
 import { openSqliteEventStore } from '../infra/event-store/sqlite/sqlite-event-store.js';
 import type { RecordedEvent } from '../infra/event-store/event-store.js';
 import { distDir, tempDir, type TempDir } from './support/process.js';
@@ -150,5 +150,59 @@ describe('embedded subscriptions reading the tail', function () {
     const all = await store.readAll();
     await store.close();
     expect(seen).to.deep.equal(all);
+  });
+
+  it('read another thread\'s commits once for all their subscriptions, and miss nothing', async () => {
+    const file = join(dir.path, 'events.db');
+    const wakes: Array<() => void> = [];
+    // As in the server: the API thread's store tells the projector thread's store of each commit.
+    const writer = openSqliteEventStore({ file, onCommitted: () => wakes.forEach((wake) => wake()) });
+    const store = openSqliteEventStore({ file, idleCheckMs: 60_000, appendsElsewhere: { listen: (wake) => void wakes.push(wake) } });
+    await writer.appendToStream('before', [{ id: uuid(), type: 'Written', data: { i: -1 } }]);
+    const reads = { pages: 0, tail: 0 };
+    const { pageForwards, rowsAfter } = EventReader.prototype;
+    EventReader.prototype.pageForwards = function (...args) {
+      reads.pages += 1;
+      return pageForwards.apply(this, args);
+    };
+    EventReader.prototype.rowsAfter = function (...args) {
+      reads.tail += 1;
+      return rowsAfter.apply(this, args);
+    };
+    try {
+      const subscriptions = Array.from({ length: 5 }, (_, i) => store.subscribeToAll({ filter: i === 0 ? { streamPrefixes: ['odd'] } : undefined }));
+      const commits = 50;
+      const seen = subscriptions.map((subscription, i) =>
+        (async () => {
+          const events: RecordedEvent[] = [];
+          const wanted = i === 0 ? commits / 2 : commits + 1;
+          for await (const batch of subscription) {
+            events.push(...batch.events);
+            if (events.length >= wanted) break;
+          }
+          return events;
+        })(),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 50)); // all caught up and waiting
+      const pagesWhenLive = reads.pages;
+      for (let i = 0; i < commits; i++) {
+        await writer.appendToStream(i % 2 ? 'odd' : 'even', [{ id: uuid(), type: 'Written', data: { i } }]);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      const results = await Promise.all(seen);
+      const all = await store.readAll();
+      expect(positionsOf(results[0]!)).to.deep.equal(positionsOf(all.filter((e) => e.streamId === 'odd')));
+      for (const events of results.slice(1)) expect(events).to.deep.equal(all);
+      // The first wake only starts the tail (each subscription reads SQLite once more); after
+      // that, one read per wake serves all five.
+      expect(reads.pages - pagesWhenLive).to.be.at.most(subscriptions.length);
+      expect(reads.tail).to.be.at.most(commits);
+      await Promise.all(subscriptions.map((s) => s.close()));
+    } finally {
+      EventReader.prototype.pageForwards = pageForwards;
+      EventReader.prototype.rowsAfter = rowsAfter;
+      await store.close();
+      await writer.close();
+    }
   });
 });

@@ -58,6 +58,11 @@ export class EventReader {
     return { status: 'found', events: rows.map(toEvent) };
   }
 
+  /** Up to `limit` rows strictly after `after`, forwards, as stored (for the committed tail). */
+  rowsAfter(after: number, limit: number): Row[] {
+    return this.statements.forwardsAfter.all(after, limit);
+  }
+
   /**
    * Up to `limit` events strictly after `after`, forwards. A filter is applied inside
    * SQLite, so the rows it skips are never turned into JavaScript objects (a process runs

@@ -66,10 +66,28 @@ class SqliteEventStore implements EventStore {
     this.reader = new EventReader(db);
     this.appender = new GroupCommitAppender(commit, options.now ?? Date.now, (rows) => {
       this.tail.add(rows);
-      this.wakeSubscriptions('committed-here');
+      this.wakeSubscriptions('in-tail');
       options.onCommitted?.();
     });
-    options.appendsElsewhere?.listen(() => this.wakeSubscriptions('committed-elsewhere'));
+    options.appendsElsewhere?.listen(() => this.wakeSubscriptions(this.readIntoTail()));
+  }
+
+  /**
+   * Another thread committed: what it added is read once, into the tail, for every live
+   * subscription here to page through; read by each of them, the same rows would be
+   * scanned and filtered once per subscription. The first time, the tail only starts at
+   * the head (the subscriptions read SQLite this once); after that it holds every row up
+   * to what this read saw, whoever wrote it.
+   */
+  private readIntoTail(): WakeReason {
+    const end = this.tail.end();
+    if (end === null) {
+      this.tail.startAfter(this.reader.head());
+      return 'committed-elsewhere';
+    }
+    const rows = this.reader.rowsAfter(end, TAIL_READ_LIMIT);
+    this.tail.add(rows);
+    return rows.length < TAIL_READ_LIMIT ? 'in-tail' : 'committed-elsewhere';
   }
 
   appendToStream(streamId: string, events: EventToAppend[], options: AppendOptions = {}): Promise<AppendResult> {
@@ -165,6 +183,9 @@ class SqliteEventStore implements EventStore {
     if (this.closed) throw new EventStoreUnavailable('embedded event store is closed');
   }
 }
+
+/** Rows read into the tail at once; a wake that finds more leaves the subscriptions to read SQLite. */
+const TAIL_READ_LIMIT = 5_000;
 
 function toRow(position: Position): number {
   return Number(position.commit);

@@ -2,8 +2,11 @@ import type { AllFilter, AllSubscription, SubscriptionBatch } from '../event-sto
 import type { CommittedTail } from './committed-tail.js';
 import type { EventReader } from './reader.js';
 
-/** Why a waiting subscription woke: a commit of this store, of another thread or process, or none for a while. */
-export type WakeReason = 'committed-here' | 'committed-elsewhere' | 'timeout';
+/**
+ * Why a waiting subscription woke: a commit that the store's tail now holds all of (this
+ * store's own, or another thread's read into it), a commit it does not, or none for a while.
+ */
+export type WakeReason = 'in-tail' | 'committed-elsewhere' | 'timeout';
 
 export interface Wakeups {
   /** Resolves on the next append in this process, or after `fallbackMs` (appends by another process). */
@@ -16,14 +19,15 @@ export interface Wakeups {
  * made by another process on the same file are found by a slow fallback check, which
  * only runs while the subscription is idle.
  *
- * Woken by a commit of this store, it reads what that commit added from the store's
- * `CommittedTail` in memory. Any other time (the first read, a wake by another writer, the
- * idle check, a stretch the tail does not hold) it reads SQLite, which sees every writer.
+ * Woken by a commit that the store's `CommittedTail` holds (its own, or another thread's,
+ * which the store read into the tail once for all its subscriptions), it reads from that
+ * tail in memory. Any other time (the first read, a commit the tail missed, the idle
+ * check, a stretch the tail does not hold) it reads SQLite, which sees every writer.
  */
 export class SqliteAllSubscription implements AllSubscription {
   private closed = false;
   private pendingWait: { promise: Promise<WakeReason>; cancel(): void } | null = null;
-  /** Whether the last wake was a commit of this store, so the tail holds all there is to read. */
+  /** Whether the last wake said the tail holds all there is to read. */
   private tailWillDo = false;
   private readonly maxBatch: number;
 
@@ -53,7 +57,7 @@ export class SqliteAllSubscription implements AllSubscription {
         yield { events, caughtUp, position };
       } else {
         this.pendingWait = this.wakeups.next(this.idleCheckMs);
-        this.tailWillDo = (await this.pendingWait.promise) === 'committed-here';
+        this.tailWillDo = (await this.pendingWait.promise) === 'in-tail';
         this.pendingWait = null;
       }
     }
