@@ -3,12 +3,12 @@
  * account applies an id once, so a retried command (a replayed idempotency key, a
  * redelivered event) changes nothing more.
  */
-import { v5 as uuidv5 } from 'uuid';
 import { account } from '../domain/billing/account.js';
 import { accountStream } from '../domain/billing/events.js';
 import type { Cents } from '../domain/money.js';
 import type { EventMetadata } from '../infra/event-store/event-store.js';
 import { handleCommand, type CommandEnvironment } from './handle-command.js';
+import { nameBasedUuid } from '../infra/name-based-id.js';
 
 export interface BillingEnvironment extends CommandEnvironment {
   now(): Date;
@@ -18,7 +18,7 @@ export interface BillingEnvironment extends CommandEnvironment {
 const ACCOUNT_ID_NAMESPACE = '3f0e5a0c-6b1c-4a55-9d0e-2b8f3f6a9c11';
 
 export function accountIdOf(userId: string): string {
-  return uuidv5(userId, ACCOUNT_ID_NAMESPACE);
+  return nameBasedUuid(userId, ACCOUNT_ID_NAMESPACE);
 }
 
 export async function openAccount(env: BillingEnvironment, userId: string, metadata?: EventMetadata) {

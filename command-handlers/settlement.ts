@@ -12,7 +12,6 @@
  * A plain order: OrderCreated → its price is paid from the balance → OrderSucceeded, or
  * OrderFailed when the payment is declined.
  */
-import { v5 as uuidv5 } from 'uuid';
 import { account } from '../domain/billing/account.js';
 import { accountStream, type AccountEvent, type PaymentPurpose } from '../domain/billing/events.js';
 import type { Cents } from '../domain/money.js';
@@ -26,6 +25,7 @@ import { BusinessRuleViolation } from '../domain/decider.js';
 import { openAccount } from './billing.js';
 import { handleCommand, StreamStateMismatch, type CommandEnvironment } from './handle-command.js';
 import { enterMarket, loadMarket } from './trading.js';
+import { nameBasedUuid } from '../infra/name-based-id.js';
 
 export interface SettlementEnvironment extends CommandEnvironment {
   now(): Date;
@@ -35,7 +35,7 @@ const OPERATION_NAMESPACE = 'c8a4b7e2-52d1-4f3e-9b6a-7d0e1f2a3b4c';
 
 /** The id of one step of a deal on an account: the same deal always gets the same ids. */
 export function dealOperationId(dealId: string, step: 'payment' | 'buyer-commission' | 'accrual' | 'seller-commission'): string {
-  return uuidv5(`${dealId}:${step}`, OPERATION_NAMESPACE);
+  return nameBasedUuid(`${dealId}:${step}`, OPERATION_NAMESPACE);
 }
 
 /** Events carry on the request's correlation id; the event itself is the cause of what follows. */
@@ -94,7 +94,7 @@ export function dealSettlement(env: SettlementEnvironment): EventHandler {
       const event = { type: recorded.type, data: recorded.data } as unknown as AccountEvent;
       if (event.type === 'PaymentDeclined' && event.data.purpose.kind === 'deal') {
         const { dealId, itemId } = event.data.purpose;
-        await onMarket(env, itemId, { type: 'FailDeal', dealId, reason: event.data.reason, rematchDealId: uuidv5(`${dealId}:rematch`, OPERATION_NAMESPACE), at }, metadata);
+        await onMarket(env, itemId, { type: 'FailDeal', dealId, reason: event.data.reason, rematchDealId: nameBasedUuid(`${dealId}:rematch`, OPERATION_NAMESPACE), at }, metadata);
       } else if (event.type === 'PaymentMade' && event.data.purpose.kind === 'deal') {
         const { dealId, itemId } = event.data.purpose;
         const deal = await openDeal(env, itemId, dealId);

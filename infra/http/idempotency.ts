@@ -12,10 +12,10 @@
  */
 import { createHash } from 'node:crypto';
 import type { Context, Middleware } from 'koa';
-import { v5 as uuidv5 } from 'uuid';
 import type { IdempotencyRecords, KeptAnswer } from '../idempotency/records.js';
 import { HttpError, renderError, type ErrorLog } from './errors.js';
 import { httpMessages } from './messages.js';
+import { nameBasedUuid } from '../name-based-id.js';
 
 export interface IdempotencyOptions {
   records: IdempotencyRecords;
@@ -41,7 +41,7 @@ export function idempotentRequests(options: IdempotencyOptions, scopeOf: (ctx: C
     if (kept) return replay(ctx, kept, fingerprint);
 
     ctx.state.idempotencyKey = key;
-    ctx.state.operationId = uuidv5(`${scope}\n${key}`, KEY_NAMESPACE);
+    ctx.state.operationId = nameBasedUuid(`${scope}\n${key}`, KEY_NAMESPACE);
     try {
       await next();
     } catch (error) {
