@@ -8,11 +8,13 @@
  * Matching happens when an order is placed: a purchase at P takes the cheapest resting
  * sell order at or below P (oldest first) not owned by the buyer; a sell at A takes the
  * highest resting purchase at or above A (oldest first) not owned by the seller. The
- * resting order sets the terms. The state uses persistent collections (immutable.js):
- * each event changes a few entries without copying a book of thousands of orders.
+ * resting order sets the terms. The state uses persistent collections (immutable.js, and
+ * `GrowOnlyMap` for what only grows): each event changes a few entries without copying a
+ * book of thousands of orders.
  */
 import { List, Map as IMap } from 'immutable';
 import { BusinessRuleViolation, type Decider } from '../decider.js';
+import { GrowOnlyMap } from '../grow-only-map.js';
 import { commissionOf, type Cents } from '../money.js';
 import { messages } from '../messages.js';
 import { initialSellOrderId, type DealTerms, type MarketEvent, type OrderStatus, type Side } from './events.js';
@@ -69,9 +71,10 @@ export interface MarketState {
   bids: IMap<Cents, List<string>>;
   holdings: IMap<string, Holding>;
   deals: IMap<string, OpenDeal>;
-  closed: IMap<string, ClosedOrder>;
+  /** Every order done with, kept for its answers (a retried placement, a cancel) and never changed again. */
+  closed: GrowOnlyMap<string, ClosedOrder>;
   /** Orders turned down, with the reason: offering one again changes nothing. */
-  refused: IMap<string, string>;
+  refused: GrowOnlyMap<string, string>;
   /**
    * The order placed by the latest event, if that was a placement. A placement that
    * matches appends its `DealOpened` right after its own placed event, so a deal opened
@@ -103,8 +106,8 @@ function initialState(): MarketState {
     bids: IMap(),
     holdings: IMap(),
     deals: IMap(),
-    closed: IMap(),
-    refused: IMap(),
+    closed: GrowOnlyMap.empty(),
+    refused: GrowOnlyMap.empty(),
     justPlaced: null,
   };
 }
@@ -310,7 +313,7 @@ function apply(state: MarketState, event: MarketEvent): MarketState {
       return next;
     }
     case 'OrderRefused':
-      return { ...state, refused: state.refused.set(event.data.orderId, event.data.reason) };
+      return { ...state, refused: state.refused.add(event.data.orderId, event.data.reason) };
     case 'OrderCanceled': {
       const { orderId, side, ownerId } = event.data;
       const next = close(unrest(state, orderId), orderId, 'canceled', event.data.at);
@@ -354,7 +357,7 @@ function close(state: MarketState, orderId: string, status: OrderStatus, at: str
   if (!order) return state;
   const { orderId: id, ownerId, side, price, commission, createdAt, placedAs } = order;
   const closed: ClosedOrder = { orderId: id, ownerId, side, status, placedAs, price, commission, createdAt, closedAt: at };
-  return { ...state, active: state.active.delete(orderId), closed: state.closed.set(orderId, closed) };
+  return { ...state, active: state.active.delete(orderId), closed: state.closed.add(orderId, closed) };
 }
 
 export interface OrderSnapshot {
