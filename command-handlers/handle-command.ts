@@ -17,7 +17,7 @@
 import type { Decider, DomainEvent } from '../domain/decider.js';
 import { WrongExpectedVersion, type EventMetadata, type EventStore, type EventToAppend, type JsonObject } from '../infra/event-store/event-store.js';
 import type { Position } from '../infra/event-store/position.js';
-import type { StreamStateCache } from './stream-state-cache.js';
+import type { CachedStream, StreamStateCache } from './stream-state-cache.js';
 
 export type StreamExpectation = 'new' | 'existing' | 'any';
 
@@ -169,13 +169,12 @@ async function runBatch(env: CommandEnvironment, streamId: string, batch: Job[])
   if (toAppend.length === 0) {
     // Nothing new (an operation applied before, say): the caller still reads its writes from
     // the stream's last event, which holds that earlier effect.
-    const position = decided.length > 0 && revision >= 0 ? await lastEventPosition(env, streamId, revision) : null;
-    for (const { job, result } of decided) job.resolve({ ...result, position });
+    for (const { job, result } of decided) job.resolve({ ...result, position: loaded.position });
     return [];
   }
   try {
     const appended = await env.eventStore.appendToStream(streamId, toAppend, { expectedRevision: loaded.revision < 0 ? 'no_stream' : loaded.revision });
-    env.cache.put(streamId, { state, revision: appended.nextExpectedRevision });
+    env.cache.put(streamId, { state, revision: appended.nextExpectedRevision, position: appended.position });
     for (const { job, result } of decided) job.resolve({ ...result, position: appended.position });
     return [];
   } catch (error) {
@@ -192,13 +191,8 @@ async function runBatch(env: CommandEnvironment, streamId: string, batch: Job[])
   }
 }
 
-async function lastEventPosition(env: CommandEnvironment, streamId: string, revision: number): Promise<Position | null> {
-  const read = await env.eventStore.readStream(streamId, { fromRevision: revision, maxCount: 1 });
-  return read.status === 'found' ? (read.events[0]?.position ?? null) : null;
-}
-
 /**
- * The stream's state and revision. `fresh` (the default): the cached state brought up to
+ * The stream's state, revision and the position of its last event. `fresh` (the default): the cached state brought up to
  * date with a read of what came after it — what a read that decides nothing needs.
  * `cached`: the cached state as it is when there is one, for callers whose append checks
  * the revision anyway, or who only need facts that never change once true.
@@ -208,19 +202,19 @@ export async function loadStream<State, Event extends DomainEvent>(
   decider: Pick<Decider<State, never, Event>, 'initialState' | 'evolve'>,
   streamId: string,
   mode: 'fresh' | 'cached' = 'fresh',
-): Promise<{ state: State; revision: number }> {
+): Promise<CachedStream<State>> {
   const cached = env.cache.get<State>(streamId);
   if (cached && mode === 'cached') return cached;
-  let state = cached ? cached.state : decider.initialState();
-  let revision = cached ? cached.revision : -1;
+  let { state, revision, position } = cached ?? { state: decider.initialState(), revision: -1, position: null };
   const read = await env.eventStore.readStream(streamId, { fromRevision: revision + 1 });
   if (read.status === 'found') {
     for (const event of read.events) {
       // Stored data is what `decide` produced for this stream, so its shape is Event's.
       state = decider.evolve(state, { type: event.type, data: event.data } as unknown as Event);
       revision = event.revision;
+      position = event.position;
     }
   }
-  if (revision >= 0) env.cache.put(streamId, { state, revision });
-  return { state, revision };
+  if (revision >= 0) env.cache.put(streamId, { state, revision, position });
+  return { state, revision, position };
 }

@@ -18,7 +18,7 @@ import type { Cents } from '../domain/money.js';
 import { customerOrders } from '../domain/ordering/customer-orders.js';
 import { customerOrdersStream, type OrderCreated } from '../domain/ordering/events.js';
 import { marketStream, type DealOpened, type OrderSubmitted } from '../domain/trading/events.js';
-import { market, type MarketCommand } from '../domain/trading/market.js';
+import { findOrder, market, type MarketCommand } from '../domain/trading/market.js';
 import type { EventMetadata, RecordedEvent } from '../infra/event-store/event-store.js';
 import type { EventHandler } from '../projections/projection.js';
 import { BusinessRuleViolation } from '../domain/decider.js';
@@ -139,6 +139,11 @@ export function orderPlacement(env: SettlementEnvironment): EventHandler {
     partitionKey: (event) => String(event.data.orderId),
     async handle(recorded) {
       const { userId, orderId, side, itemId, price } = (recorded as unknown as OrderSubmitted).data;
+      // Nearly always the placing request entered the order itself. A cached market that
+      // holds it proves so (an order once in the market stays there, active or closed):
+      // nothing to finish, and no command queued behind the item's placements for it.
+      // A refused order goes on, so that a refusal a crash kept from the trader's stream lands there.
+      if (findOrder(await loadMarket(env, itemId, 'cached'), orderId)) return [];
       await enterMarket(env, { userId, orderId, side, itemId, price }, causedBy(recorded)).catch((error: unknown) => {
         // A refusal is an outcome (recorded as OrderRejected by enterMarket), not a failure of this step.
         if (!(error instanceof BusinessRuleViolation)) throw error;

@@ -4,9 +4,13 @@
  * that follows a cache hit catches up with appends made elsewhere, and the expected
  * revision of the append catches the rest.
  */
+import type { Position } from '../infra/event-store/position.js';
+
 export interface CachedStream<State = unknown> {
   state: State;
   revision: number;
+  /** Where the event at `revision` is in `$all`: what a command that changes nothing answers for read-your-writes. */
+  position: Position | null;
 }
 
 export class StreamStateCache {

@@ -84,6 +84,23 @@ describe('command handlers on the embedded store', function () {
     expect(result.state.balance).to.equal(13);
   });
 
+  it("answers an operation applied before with the position of the stream's last event, read once per process", async () => {
+    await openAccount(env, 'u1');
+    await depositMoney(env, { userId: 'u1', amount: 5, operationId: 'a' });
+    const last = await depositMoney(env, { userId: 'u1', amount: 7, operationId: 'b' });
+    const reads: string[] = [];
+    const watched: EventStore = Object.create(store, {
+      readStream: { value: (stream: string, options?: object) => (reads.push(stream), store.readStream(stream, options)) },
+    });
+    const again = await depositMoney({ ...env, eventStore: watched }, { userId: 'u1', amount: 5, operationId: 'a' });
+    expect(again.events).to.deep.equal([]);
+    expect(again.position).to.deep.equal(last.position);
+    expect(reads, 'the cached stream knows where its last event is').to.deep.equal([]);
+    const elsewhere = await depositMoney({ ...fresh(), eventStore: watched }, { userId: 'u1', amount: 5, operationId: 'a' });
+    expect(elsewhere.position).to.deep.equal(last.position);
+    expect(reads).to.deep.equal(['account-u1']);
+  });
+
   it('says the account does not exist instead of creating it', async () => {
     const error = await depositMoney(env, { userId: 'nobody', amount: 5, operationId: 'a' }).catch((e) => e);
     expect(error).to.be.instanceOf(StreamStateMismatch);

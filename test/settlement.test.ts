@@ -568,6 +568,24 @@ describe('settlement process managers on the embedded store', function () {
       expect((await ofType('PurchaseOrderPlaced')).map((e) => e.data.orderId)).to.deep.equal([placed.order.orderId]);
     });
 
+    it('does not touch the event store for an order its market is known to hold', async () => {
+      await openAccount(env, 't1');
+      const itemId = await list();
+      const bid = await place('t1', 'purchase', itemId, 10_000);
+      const [submitted] = (await ofType('OrderSubmitted')).filter((e) => e.data.orderId === bid.order.orderId);
+      const calls: string[] = [];
+      const watched: EventStore = {
+        ...store,
+        readStream: (...args) => (calls.push(`read ${args[0]}`), store.readStream(...args)),
+        appendToStream: (...args) => (calls.push(`append ${args[0]}`), store.appendToStream(...args)),
+      };
+      await orderPlacement({ ...env, eventStore: watched }).handle(submitted!, noView);
+      expect(calls).to.deep.equal([]);
+      // Without the market in its cache, the process manager reads it once, and still changes nothing.
+      await orderPlacement({ ...env, eventStore: watched, cache: new StreamStateCache() }).handle(submitted!, noView);
+      expect(calls).to.deep.equal([`read ${marketStream(itemId)}`]);
+    });
+
     it('a placement the process manager entered first answers as the order entered the book, not as it stands now', async () => {
       await openAccount(env, 't1');
       await deposit('t1', 100_000);
