@@ -102,6 +102,41 @@ describe('projection runner', function () {
     expect(await totals('a')).to.deep.include({ count: 4, total: 10 });
   });
 
+  it('runs a process manager’s partitions past a slow one, and moves its position only past what is handled', async () => {
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const handled: string[] = [];
+    const r = runner(
+      {
+        name: 'reactor',
+        kind: 'process-manager',
+        filter: { eventTypePrefixes: ['Deposited'] },
+        collections: [],
+        partitionKey: (event) => String(event.data.account),
+        async handle(event) {
+          if (event.data.amount === 1) await held;
+          handled.push(`${String(event.data.account)}${String(event.data.amount)}`);
+          return [];
+        },
+      },
+      { idleCheckpointMs: 0 },
+    );
+    r.start();
+    const slow = await deposit('a', 1);
+    await deposit('a', 2);
+    await deposit('b', 3);
+    await until(() => handled.includes('b3'), 'b handled while a waits');
+    // Appended after the slow event's batch was read: handled all the same, without waiting for it.
+    const last = await deposit('c', 4);
+    await until(() => handled.includes('c4'), 'a later batch handled while a waits');
+    expect(handled).to.deep.equal(['b3', 'c4']);
+    expect(r.hasReached(slow.position), 'position past an event still in hand').to.equal(false);
+    release();
+    await r.waitFor(last.position);
+    expect(handled).to.deep.equal(['b3', 'c4', 'a1', 'a2']);
+    await until(async () => (await readStore.getCheckpoint('reactor')).position?.commit === last.position.commit, 'stored checkpoint');
+  });
+
   it('moves its checkpoint past events its filter skips', async () => {
     const r = runner(depositCounter(), { idleCheckpointMs: 0 });
     r.start();

@@ -1,10 +1,11 @@
-import type { EventHandler } from '../../projections/projection.js';
-import type { EventStore, RecordedEvent, SubscriptionBatch } from '../event-store/event-store.js';
+import type { EventHandler, ProjectionView } from '../../projections/projection.js';
+import type { AllSubscription, EventStore, RecordedEvent, SubscriptionBatch } from '../event-store/event-store.js';
 import { comparePositions, formatPosition, isAfter, type Position } from '../event-store/position.js';
 import type { PositionedWrites, ReadStore, WriteOp } from '../read-store/read-store.js';
 import { BatchView } from './batch-view.js';
 import { isDeadLocalOwner } from './lease-owners.js';
 import type { LeaseStore } from './leases.js';
+import { PartitionPipeline } from './partition-pipeline.js';
 import { PositionWaiters } from './position-waiters.js';
 import { backoffDelay, sleep, type BackoffPolicy } from '../backoff.js';
 import { isTransient } from './transient.js';
@@ -55,6 +56,8 @@ export interface RunnerStatus {
 const RESUBSCRIBE_BACKOFF: BackoffPolicy = { initialDelayMs: 100, maxDelayMs: 10_000 };
 const HANDLER_BACKOFF: BackoffPolicy = { initialDelayMs: 50, maxDelayMs: 5_000 };
 const STORE_BACKOFF: BackoffPolicy = { initialDelayMs: 100, maxDelayMs: 10_000 };
+/** Events a pipelined handler has in hand at most before reading on waits. */
+const PIPELINE_CAPACITY = 2_000;
 
 /** The writes of one event, with the event (to park it if the store refuses them). */
 interface EventWrites extends PositionedWrites {
@@ -244,24 +247,21 @@ export class ProjectionRunner {
     signal.addEventListener('abort', onAbort, { once: true });
     let lastCommitAt = Date.now();
     const interval = rebuild ? 0 : (this.options.liveBatchIntervalMs ?? 5);
+    const partitionKey = this.handler.partitionKey?.bind(this.handler);
     try {
+      if (!rebuild && partitionKey && this.handler.collections.length === 0) return await this.followInPipeline(subscription, partitionKey, signal);
       for await (const batch of subscription) {
         if (signal.aborted) return;
         const batchStartedAt = Date.now();
         const end = batch.position ?? batch.events[batch.events.length - 1]?.position;
         if (!end || !isAfter(end, this.position)) {
-          if (batch.caughtUp && this.state !== 'live') {
-            this.state = 'live';
-            // A runner in another thread is followed through these reports only: without
-            // this one, a projection that nothing has concerned yet never looks live there.
-            this.options.onAdvance?.(this.status());
-          }
+          if (batch.caughtUp && !this.isLive()) this.advanceState('live');
           if (batch.caughtUp && rebuild?.untilCaughtUp) return;
           continue;
         }
         const writes = await this.handleBatch(batch, signal);
         if (signal.aborted) return;
-        const due = writes.length > 0 || Date.now() - lastCommitAt >= (this.options.idleCheckpointMs ?? 1000) || batch.caughtUp !== (this.state === 'live');
+        const due = writes.length > 0 || Date.now() - lastCommitAt >= (this.options.idleCheckpointMs ?? 1000) || batch.caughtUp !== this.isLive();
         if (due || rebuild) {
           if (!this.leaseHeld) throw new LeaseLost();
           this.inFlight = this.commit(writes, end, signal);
@@ -278,6 +278,53 @@ export class ProjectionRunner {
     } finally {
       signal.removeEventListener('abort', onAbort);
       await subscription.close();
+    }
+  }
+
+  /**
+   * A handler that writes no read models and names its partitions (a process manager):
+   * its events are handled as they are read, across batches (partition-pipeline.ts), and
+   * the handled position is stored as its checkpoint at most every `idleCheckpointMs`.
+   */
+  private async followInPipeline(subscription: AllSubscription, partitionKey: (event: RecordedEvent) => string, signal: AbortSignal): Promise<void> {
+    const { readStore } = this.options;
+    const view: ProjectionView = { get: async (collection, id) => (await readStore.getStored(collection, id))?.doc ?? null };
+    const checkpoints = new CheckpointThrottle(this.options.idleCheckpointMs ?? 1000, this.position, (position) => {
+      if (!this.leaseHeld) return Promise.reject(new LeaseLost());
+      this.inFlight = this.commit([], position, signal).finally(() => (this.inFlight = null));
+      return this.inFlight;
+    });
+    const pipeline = new PartitionPipeline({
+      capacity: PIPELINE_CAPACITY,
+      handle: async (event) => {
+        const ops = await this.handleEvent(event, view, signal);
+        if (ops.length > 0) await this.park(event, new Error(`${this.handler.name} owns no collection to write to`), 1);
+      },
+      onHandled: (position, caughtUp) => {
+        this.advance(position, caughtUp);
+        checkpoints.moved(position);
+      },
+    });
+    let read = this.position;
+    try {
+      for await (const batch of subscription) {
+        if (signal.aborted) return;
+        if (!this.leaseHeld) throw new LeaseLost();
+        checkpoints.throwFailure();
+        const end = batch.position ?? batch.events[batch.events.length - 1]?.position;
+        if (end && isAfter(end, read)) {
+          for (const event of batch.events) pipeline.add(event, partitionKey(event));
+          pipeline.mark(end, batch.caughtUp);
+          read = end;
+        } else if (batch.caughtUp && !this.isLive()) {
+          if (read) pipeline.mark(read, true);
+          else this.advanceState('live');
+        }
+        await pipeline.room();
+      }
+    } finally {
+      await pipeline.drained().catch(() => undefined);
+      await checkpoints.close();
     }
   }
 
@@ -318,7 +365,7 @@ export class ProjectionRunner {
     return writes;
   }
 
-  private async handleEvent(event: RecordedEvent, view: BatchView, signal: AbortSignal) {
+  private async handleEvent(event: RecordedEvent, view: ProjectionView, signal: AbortSignal) {
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.handler.handle(event, view);
@@ -400,9 +447,86 @@ export class ProjectionRunner {
     this.waiters.reached(position);
   }
 
+  private isLive(): boolean {
+    return this.state === 'live';
+  }
+
+  private advanceState(state: RunnerState): void {
+    this.state = state;
+    // A runner in another thread is followed through these reports only: without this
+    // one, a projection that nothing has concerned yet never looks live there.
+    this.options.onAdvance?.(this.status());
+  }
+
   private setError(state: RunnerState, error: unknown): void {
     this.state = state;
     this.lastError = message(error);
+  }
+}
+
+/**
+ * Stores a moving position at most every `everyMs`, the latest one included: one store at
+ * a time, and the position reached meanwhile stored when the interval is over.
+ */
+class CheckpointThrottle {
+  private stored: Position | null;
+  private latest: Position | null;
+  private storedAt = Date.now();
+  private storing: Promise<void> | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private failure: { error: unknown } | null = null;
+  private closed = false;
+
+  constructor(
+    private readonly everyMs: number,
+    from: Position | null,
+    private readonly store: (position: Position) => Promise<void>,
+  ) {
+    this.stored = from;
+    this.latest = from;
+  }
+
+  moved(position: Position): void {
+    this.latest = position;
+    this.schedule();
+  }
+
+  /** A store that failed for good fails the runner (which starts again from the stored checkpoint). */
+  throwFailure(): void {
+    if (this.failure) throw this.failure.error;
+  }
+
+  /** Stores what is not stored yet, once (when the lease is still held), and stops. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.storing;
+    if (this.latest && isAfter(this.latest, this.stored)) await this.store(this.latest).catch(() => undefined);
+  }
+
+  private schedule(): void {
+    if (this.closed || this.timer || this.storing || !this.latest || !isAfter(this.latest, this.stored)) return;
+    const wait = this.storedAt + this.everyMs - Date.now();
+    if (wait > 0) this.timer = setTimeout(() => this.storeLatest(), wait);
+    else this.storeLatest();
+  }
+
+  private storeLatest(): void {
+    this.timer = null;
+    const position = this.latest!;
+    this.storing = this.store(position).then(
+      () => {
+        this.stored = position;
+        this.storedAt = Date.now();
+      },
+      (error: unknown) => {
+        this.failure ??= { error };
+      },
+    );
+    void this.storing.finally(() => {
+      this.storing = null;
+      if (!this.failure) this.schedule();
+    });
   }
 }
 
