@@ -68,7 +68,7 @@ describe('leases', () => {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  describeLeaseContract('embedded SQLite', async (now) => openSqliteLeases(join(dir, 'read.db'), now));
+  describeLeaseContract('embedded SQLite', async (now) => openSqliteLeases(join(dir, 'read.db'), { now }));
 
   const uri = process.env.MONGODB_URI;
   if (uri) {

@@ -26,10 +26,13 @@ import type {
   ReadStore,
 } from './read-store.js';
 import { applyOp, checkBatch, checkProjectionName, pendingOps, type StoredState } from './write-batch.js';
+import { INLINE_CHECKPOINT_PAGES } from './wal-checkpointer.js';
 
 export interface SqliteReadStoreOptions {
   /** A file path, or ':memory:' (tests). */
   file: string;
+  /** WAL pages past which a commit checkpoints inline (wal-checkpointer.ts); INLINE_CHECKPOINT_PAGES by default. */
+  inlineCheckpointPages?: number;
 }
 
 /** The read store, plus what tests and operators need to check the query plans. */
@@ -128,7 +131,9 @@ export function openSqliteReadStore(options: SqliteReadStoreOptions): SqliteRead
   // ~40 MB instead of every ~4 MB copies each hot page back once instead of ten times.
   // bench:trading: ~12 % less CPU per order.
   db.pragma('cache_size = -65536');
-  db.pragma('wal_autocheckpoint = 10000');
+  db.pragma(`wal_autocheckpoint = ${options.inlineCheckpointPages ?? INLINE_CHECKPOINT_PAGES}`);
+  // A WAL that grew past the backstop is cut back to 64 MB when it starts over.
+  db.pragma('journal_size_limit = 67108864');
   db.exec(SCHEMA);
 
   const catalog = new CollectionCatalog();

@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { INLINE_CHECKPOINT_PAGES } from '../read-store/wal-checkpointer.js';
 import type { LeaseRecord, LeaseStore } from './leases.js';
 
 interface Row {
@@ -10,9 +11,13 @@ interface Row {
 }
 
 /** Leases in a small table of the embedded read store's file, shared by every local process. */
-export function openSqliteLeases(file: string, now: () => number = Date.now): LeaseStore {
+export function openSqliteLeases(file: string, options: { now?: () => number; inlineCheckpointPages?: number } = {}): LeaseStore {
+  const now = options.now ?? Date.now;
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
+  // The file is the read store's: a renewal committed past SQLite's default 1,000 pages of
+  // WAL would copy the projections' WAL back there and then (see wal-checkpointer.ts).
+  db.pragma(`wal_autocheckpoint = ${options.inlineCheckpointPages ?? INLINE_CHECKPOINT_PAGES}`);
   // No sync per renewal: a power cut that loses the last renewals also stopped every
   // holder, and a lost lease only expires sooner.
   db.pragma('synchronous = NORMAL');
