@@ -5,13 +5,15 @@
  * mode serves both threads). It is told of the API thread's appends at once and reports each
  * runner's progress back, which is what read-your-writes waits on.
  *
- * Messages in: 'appended' (the API thread committed), 'stop'. Out: { progress }, { ready }, { stopped }.
+ * Messages in: 'stop'. Out: { progress: [...] }, { ready }, { stopped }. Commits are heard from the
+ * API thread's writer directly (event-store/sqlite/commit-announcements.ts).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Config } from './config/config.js';
 import { formatPosition } from './event-store/position.js';
 import { createLogger } from './log.js';
 import type { ReportedStatus } from './subscriptions/remote-runner.js';
+import { PerTurnBatch } from './per-turn.js';
 import { openSystem } from './system.js';
 
 if (!parentPort) throw new Error('projector-thread runs as a worker thread');
@@ -20,19 +22,20 @@ const port = parentPort;
 const config = workerData.config as Config;
 const logger = createLogger(config.logLevel).child({ thread: 'projector' });
 
-const wakeUps: Array<() => void> = [];
+// The runners' progress of one turn goes in one message, the latest of each: runners woken
+// by the same commit move on together, and each message is work for the API thread.
+const progress = new PerTurnBatch<ReportedStatus>((reports) => {
+  const latest = new Map(reports.map((report) => [report.name, report]));
+  port.postMessage({ progress: [...latest.values()] });
+});
 const system = await openSystem(config, logger, 'projector', {
-  appendsElsewhere: { listen: (wake) => void wakeUps.push(wake) },
-  onAdvance: (status) => {
-    const reported: ReportedStatus = { ...status, position: status.position ? formatPosition(status.position) : null };
-    port.postMessage({ progress: reported });
-  },
+  hearCommits: true,
+  onAdvance: (status) => progress.add({ ...status, position: status.position ? formatPosition(status.position) : null }),
 });
 port.on('message', async (message: unknown) => {
-  if (message === 'appended') {
-    for (const wake of wakeUps) wake();
-  } else if (message === 'stop') {
+  if (message === 'stop') {
     await system.close();
+    progress.flush();
     port.postMessage({ stopped: true });
     port.close();
   }

@@ -7,8 +7,6 @@ import { RemoteRunner, type ReportedStatus } from './subscriptions/remote-runner
 export interface ProjectorThread {
   /** Stand-ins for the thread's runners, for read-your-writes. */
   runners: RemoteRunner[];
-  /** Tells the thread this one appended (its subscriptions wake at once). */
-  notifyAppended(): void;
   stop(): Promise<void>;
 }
 
@@ -17,14 +15,13 @@ export function startProjectorThread(config: Config, handlers: EventHandler[], o
   const runners = handlers.map((h) => new RemoteRunner(h));
   const byName = new Map(runners.map((r) => [r.handler.name, r]));
   let stopped: (() => void) | null = null;
-  worker.on('message', (message: { progress?: ReportedStatus; stopped?: boolean }) => {
-    if (message.progress) byName.get(message.progress.name)?.report(message.progress);
+  worker.on('message', (message: { progress?: ReportedStatus[]; stopped?: boolean }) => {
+    for (const report of message.progress ?? []) byName.get(report.name)?.report(report);
     if (message.stopped) stopped?.();
   });
   worker.on('error', onError);
   return {
     runners,
-    notifyAppended: () => worker.postMessage('appended'),
     stop: () =>
       new Promise<void>((resolve) => {
         stopped = resolve;

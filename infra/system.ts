@@ -75,8 +75,8 @@ export interface System {
 
 /** How this process's parts talk to a projector thread (see `infra/projector-thread.ts`). */
 export interface ThreadLinks {
-  onCommitted?: () => void;
-  appendsElsewhere?: { listen(wake: () => void): void };
+  /** The projector thread: its subscriptions wake at each commit the API thread's writer announces. */
+  hearCommits?: boolean;
   onAdvance?: (status: RunnerStatus) => void;
 }
 
@@ -85,7 +85,9 @@ export async function openSystem(config: Config, logger: Logger, role = 'api', l
   let projector: ProjectorThread | null = null;
   let checkpointFeed: CheckpointFeed | null = null;
   const metrics = new Metrics();
-  const eventStore = instrumentEventStore(openEventStore(config, { ...links, onCommitted: links.onCommitted ?? (() => projector?.notifyAppended()) }), metrics);
+  // With a projector thread in this process, the writer announces each commit to it directly.
+  const announceCommits = role === 'api' && config.projectionThread === 'worker';
+  const eventStore = instrumentEventStore(openEventStore(config, { announceCommits, hearCommits: links.hearCommits ?? false }), metrics);
   const opened: Array<{ close(): Promise<void> }> = [eventStore];
   // A server's read.db is checkpointed by a thread of its own, one per process (started by
   // its main thread; the projector thread's connections count on it too). The CLI's
@@ -203,13 +205,12 @@ export async function openSystem(config: Config, logger: Logger, role = 'api', l
   }
 }
 
-function openEventStore(config: Config, links: ThreadLinks): EventStore {
+function openEventStore(config: Config, commits: { announceCommits: boolean; hearCommits: boolean }): EventStore {
   if (config.eventStore === 'esdb') return openEsdbEventStore({ connectionString: config.eventStoreConnectionString! });
   return openSqliteEventStore({
     file: join(config.dataDir, 'events.db'),
     durability: config.embeddedDurability,
-    onCommitted: links.onCommitted,
-    appendsElsewhere: links.appendsElsewhere,
+    ...commits,
   });
 }
 

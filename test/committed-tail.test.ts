@@ -154,10 +154,9 @@ describe('embedded subscriptions reading the tail', function () {
 
   it('read another thread\'s commits once for all their subscriptions, and miss nothing', async () => {
     const file = join(dir.path, 'events.db');
-    const wakes: Array<() => void> = [];
-    // As in the server: the API thread's store tells the projector thread's store of each commit.
-    const writer = openSqliteEventStore({ file, onCommitted: () => wakes.forEach((wake) => wake()) });
-    const store = openSqliteEventStore({ file, idleCheckMs: 60_000, appendsElsewhere: { listen: (wake) => void wakes.push(wake) } });
+    // As in the server: the writer thread announces each commit to the projector thread's store.
+    const writer = openSqliteEventStore({ file, announceCommits: true });
+    const store = openSqliteEventStore({ file, idleCheckMs: 60_000, hearCommits: true });
     await writer.appendToStream('before', [{ id: uuid(), type: 'Written', data: { i: -1 } }]);
     const reads = { pages: 0, tail: 0 };
     const { pageForwards, rowsAfter } = EventReader.prototype;
@@ -203,6 +202,23 @@ describe('embedded subscriptions reading the tail', function () {
       EventReader.prototype.rowsAfter = rowsAfter;
       await store.close();
       await writer.close();
+    }
+  });
+
+  it('hears the commits of a writer that commits in its own thread (inline)', async () => {
+    const file = join(dir.path, 'events.db');
+    const writer = openSqliteEventStore({ file, writer: 'inline', announceCommits: true });
+    const store = openSqliteEventStore({ file, idleCheckMs: 60_000, hearCommits: true });
+    const subscription = store.subscribeToAll();
+    const iterator = subscription[Symbol.asyncIterator]();
+    try {
+      while (!(await iterator.next()).value.caughtUp);
+      const appended = await writer.appendToStream('s', [{ id: uuid(), type: 'Written', data: { i: 1 } }]);
+      const batch = (await iterator.next()).value;
+      expect(positionsOf(batch.events)).to.deep.equal([Number(appended.position.commit)]);
+    } finally {
+      await subscription.close();
+      await Promise.all([store.close(), writer.close()]);
     }
   });
 });

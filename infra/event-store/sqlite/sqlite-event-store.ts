@@ -14,6 +14,7 @@ import {
   type SubscribeToAllOptions,
 } from '../event-store.js';
 import type { Position } from '../position.js';
+import { hearCommits } from './commit-announcements.js';
 import { CommittedTail } from './committed-tail.js';
 import { GroupCommitAppender, type GroupCommit } from './group-commit.js';
 import { EventReader } from './reader.js';
@@ -33,10 +34,10 @@ export interface SqliteEventStoreOptions {
    * event loop; 'inline' commits in this thread (no extra thread, for short-lived tools).
    */
   writer?: 'thread' | 'inline';
-  /** Told after every commit (another thread reading this file can then be woken at once). */
-  onCommitted?: () => void;
-  /** Wakes this store's live subscriptions when another thread committed to the same file. */
-  appendsElsewhere?: { listen(wake: () => void): void };
+  /** Announce every commit to the process's other threads reading this file (commit-announcements.ts). */
+  announceCommits?: boolean;
+  /** Wake this store's live subscriptions at every commit another thread announces for this file. */
+  hearCommits?: boolean;
   now?: () => number;
 }
 
@@ -46,7 +47,8 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): EventSto
   const db = new Database(options.file);
   configure(db, durability);
   migrate(db);
-  const commit = options.writer === 'inline' ? commitInThisThread(db) : commitInWriterThread(options.file, durability);
+  const announce = options.announceCommits ?? false;
+  const commit = options.writer === 'inline' ? commitInThisThread(db, announce ? options.file : null) : commitInWriterThread(options.file, durability, announce);
   return new SqliteEventStore(db, commit, options);
 }
 
@@ -57,6 +59,7 @@ class SqliteEventStore implements EventStore {
   private readonly tail = new CommittedTail();
   private readonly subscriptions = new Set<AllSubscription>();
   private closed = false;
+  private hearing: { close(): void } | null = null;
 
   constructor(
     private readonly db: Database.Database,
@@ -67,9 +70,8 @@ class SqliteEventStore implements EventStore {
     this.appender = new GroupCommitAppender(commit, options.now ?? Date.now, (rows) => {
       this.tail.add(rows);
       this.wakeSubscriptions('in-tail');
-      options.onCommitted?.();
     });
-    options.appendsElsewhere?.listen(() => this.wakeSubscriptions(this.readIntoTail()));
+    if (options.hearCommits) this.hearing = hearCommits(options.file, () => this.wakeSubscriptions(this.readIntoTail()));
   }
 
   /**
@@ -153,6 +155,7 @@ class SqliteEventStore implements EventStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.hearing?.close();
     await Promise.all([...this.subscriptions].map((s) => s.close()));
     // Appends already accepted are committed (or refused) before the handles go away.
     await this.appender.settled();

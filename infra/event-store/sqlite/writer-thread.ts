@@ -8,19 +8,23 @@
  */
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
+import { commitsChannel } from './commit-announcements.js';
 import { GroupWriter, type AppendRequest } from './group-writer.js';
 import { configure, type Durability } from './schema.js';
 
 export interface WriterThreadData {
   file: string;
   durability: Durability;
+  /** Announce each commit to the process's other threads (commit-announcements.ts). */
+  announce: boolean;
 }
 
 export type WriterRequest = { id: number; group: AppendRequest[]; created: number } | 'close';
 type GroupRequest = Exclude<WriterRequest, 'close'>;
 
 const port = parentPort!;
-const { file, durability } = workerData as WriterThreadData;
+const { file, durability, announce } = workerData as WriterThreadData;
+const announcements = announce ? commitsChannel(file) : null;
 const db = new Database(file);
 configure(db, durability);
 const writer = new GroupWriter(db);
@@ -34,16 +38,19 @@ port.on('message', (first: WriterRequest) => {
   }
   if (requests.length > 0) commit(requests);
   if (closing) {
+    announcements?.close();
     db.close();
     port.close();
   }
 });
 
+/** Every group of a commit is answered in one message: the API thread is woken once per commit, not once per group. */
 function commit(requests: GroupRequest[]): void {
   try {
     const outcomes = writer.write(requests);
-    requests.forEach(({ id }, i) => port.postMessage({ id, outcomes: outcomes[i] }));
+    announcements?.postMessage(null);
+    port.postMessage(requests.map(({ id }, i) => ({ id, outcomes: outcomes[i] })));
   } catch (error) {
-    for (const { id } of requests) port.postMessage({ id, failure: (error as Error).message });
+    port.postMessage(requests.map(({ id }) => ({ id, failure: (error as Error).message })));
   }
 }

@@ -1,17 +1,23 @@
 import { Worker } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
+import { commitsChannel } from './commit-announcements.js';
 import type { GroupCommit } from './group-commit.js';
 import { GroupWriter, type AppendOutcome } from './group-writer.js';
 import type { Durability } from './schema.js';
 import type { WriterRequest, WriterThreadData } from './writer-thread.js';
 
-/** Commits in the calling thread: simplest, and what short-lived tools need. */
-export function commitInThisThread(db: Database.Database): GroupCommit {
+/** Commits in the calling thread: simplest, and what short-lived tools need. `announceFor`: the file whose commits to announce. */
+export function commitInThisThread(db: Database.Database, announceFor: string | null = null): GroupCommit {
   const writer = new GroupWriter(db);
+  const channel = announceFor === null ? null : commitsChannel(announceFor);
   return {
-    write: async (group, created) => writer.write([{ group, created }])[0]!,
+    write: async (group, created) => {
+      const outcomes = writer.write([{ group, created }])[0]!;
+      channel?.postMessage(null);
+      return outcomes;
+    },
     maxInFlight: 1,
-    close: async () => undefined,
+    close: async () => channel?.close(),
   };
 }
 
@@ -30,7 +36,7 @@ interface Waiting {
  * the first append (a store that only reads never pays for it) and holds the process
  * open only while a commit is under way.
  */
-export function commitInWriterThread(file: string, durability: Durability): GroupCommit {
+export function commitInWriterThread(file: string, durability: Durability, announce = false): GroupCommit {
   let worker: Worker | null = null;
   let nextId = 0;
   const waiting = new Map<number, Waiting>();
@@ -40,13 +46,15 @@ export function commitInWriterThread(file: string, durability: Durability): Grou
     waiting.clear();
   };
   const start = (): Worker => {
-    const started = new Worker(new URL('./writer-thread.js', import.meta.url), { workerData: { file, durability } satisfies WriterThreadData });
-    started.on('message', (answer: WriterAnswer) => {
-      const w = waiting.get(answer.id);
-      waiting.delete(answer.id);
+    const started = new Worker(new URL('./writer-thread.js', import.meta.url), { workerData: { file, durability, announce } satisfies WriterThreadData });
+    started.on('message', (answers: WriterAnswer[]) => {
+      for (const answer of answers) {
+        const w = waiting.get(answer.id);
+        waiting.delete(answer.id);
+        if ('failure' in answer) w?.reject(new Error(answer.failure));
+        else w?.resolve(answer.outcomes);
+      }
       if (waiting.size === 0) started.unref();
-      if ('failure' in answer) w?.reject(new Error(answer.failure));
-      else w?.resolve(answer.outcomes);
     });
     started.on('error', (error) => failAll(error));
     started.on('exit', (code) => {
