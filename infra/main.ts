@@ -23,7 +23,11 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'shutting down: no new connections, finishing in-flight requests');
     await stopRole(started, config.shutdownTimeoutMs);
     logger.info('stopped');
-    process.exit(0);
+    // The log is written asynchronously: exiting at once could lose its last lines. A log
+    // that cannot be flushed (its reader gone) must not hold the exit up, though.
+    const exit = () => process.exit(0);
+    setTimeout(exit, 2_000);
+    logger.flush(exit);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
