@@ -3,10 +3,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { openSqliteReadStore } from '../infra/read-store/sqlite-read-store.js';
 import { BACKSTOP_CHECKPOINT_PAGES, startWalCheckpointer } from '../infra/read-store/wal-checkpointer.js';
 import { at, insert, pos } from './contract/read-store.contract.js';
+import { cleanEnv, distDir, runNode } from './support/process.js';
 
 /** Frames in the file's WAL now (a PASSIVE checkpoint reports them; with nothing new to copy it copies nothing). */
 function framesInWal(file: string): number {
@@ -69,5 +71,22 @@ describe('read.db checkpointer (a thread of its own)', function () {
     for (let i = 0; i < 100 && errors.length === 0; i++) await sleep(20);
     await checkpointer.close();
     expect(errors.map(String).join('\n')).to.match(/not a database/);
+  });
+
+  it('holds the process open until it has stopped, even when nothing else does (the end of a shutdown)', async () => {
+    const file = join(dir, 'read.db');
+    new Database(file).close();
+    const module = pathToFileURL(join(distDir, 'infra/read-store/wal-checkpointer.js')).href;
+    const script = join(dir, 'close-last.mjs');
+    writeFileSync(
+      script,
+      `import { startWalCheckpointer } from ${JSON.stringify(module)};
+       const checkpointer = startWalCheckpointer(${JSON.stringify(file)}, { everyMs: 50, onError: (e) => console.error(e) });
+       await new Promise((resolve) => setTimeout(resolve, 100));
+       await checkpointer.close();
+       console.log('closed');`,
+    );
+    const run = await runNode(script, [], cleanEnv());
+    expect(run, run.stderr).to.include({ code: 0, stdout: 'closed\n' });
   });
 });

@@ -33,6 +33,9 @@ export function startWalCheckpointer(file: string, options: { everyMs: number; o
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   return {
     async close() {
+      // Waited for, it must hold the process open: with nothing else left (the last step of
+      // a shutdown), an unref'd thread would let the process end in the middle of close().
+      worker.ref();
       worker.postMessage('stop');
       await exited;
     },
