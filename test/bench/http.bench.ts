@@ -31,18 +31,21 @@
  * BENCH_EXPERIMENT (comma-separated; each takes one cost out to measure it, so the targets
  * no longer apply): projections-paused (the API's projections and process managers stopped during the
  * measured run, started again before the balances are read).
+ * The machine is described at the start and the end (load average, the CPU check of
+ * machine.ts): compare runs only where the CPU checks agree.
  * A benchmark, not a test: missed targets are printed, the exit code is 0. It is 1 only
  * when the run itself is wrong (set-up failed, or the balances do not add up).
  */
 import { call, type Answer } from './http-client.js';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { comparePositions, formatPosition, parsePosition, type Position } from '../../infra/event-store/position.js';
 import { ServerProcess, type ServerStats } from './http-child.js';
 import { percentileOf, runLoad, type LoadRequest, type LoadResult } from './http-load.js';
 import { printProfile } from './http-profile.js';
+import { cpuCheckText, loadAverage } from './machine.js';
 import { envNumber, printTable, rate } from './report.js';
 
 const userCount = envNumber('BENCH_USERS', 200);
@@ -219,10 +222,6 @@ async function apiCheck(api: ServerProcess, users: User[], result: ServerRun): P
 
 // ---- printing ----
 
-const loadAverage = () =>
-  loadavg()
-    .map((l) => l.toFixed(2))
-    .join(' / ') + ' (1 / 5 / 15 min)';
 
 const ms = (value: number) => value.toFixed(2);
 const perDeposit = (value: number | undefined, deposits: number) => (deposits === 0 ? '–' : ((value ?? 0) / deposits).toFixed(2));
@@ -310,6 +309,7 @@ try {
   console.log(`  every request: its own Idempotency-Key, no If-Match (the API answers 428 without one of the two); data in ${root}`);
   if (experiments.length > 0) console.log(`  EXPERIMENT ${experiments.join(', ')}: not the product's workload or configuration; the targets do not apply`);
   console.log(`  load average now: ${loadAverage()} on ${cpus().length} cores (other work on the machine takes CPU from the servers: figures are then lower bounds)`);
+  console.log(`  CPU check now: ${cpuCheckText()}`);
 
   const api = await ServerProcess.start({ mode: 'api', env: serverEnv(apiDataDir, durability) });
   running.push(api);
@@ -367,7 +367,8 @@ try {
     printTable('ratios', rows);
   }
 
-  console.log(`\nload average at the end: ${loadAverage()}`);
+  console.log(`\nCPU check at the end: ${cpuCheckText()}`);
+  console.log(`load average at the end: ${loadAverage()}`);
   const clean = (r: ServerRun) => [r.run, ...r.warmups].every((l) => l.non2xx === 0 && l.errors === 0);
   const allRuns: Array<[string, ServerRun]> = [['API', apiRun], ...baselines.map((b): [string, ServerRun] => [b.label, b.run])];
   const allClean = allRuns.every(([, r]) => clean(r));

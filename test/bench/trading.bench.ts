@@ -40,17 +40,20 @@
  * (300 s), BENCH_RATE (orders/s of the paced run instead of half the peak's),
  * BENCH_CPU_PROF=1 (V8 CPU profile of the server for each measured window, summarised here
  * and kept on disk), BENCH_SERVER_NODE_OPTIONS (node flags of the server).
+ * The machine is described at the start and the end (load average, the CPU check of
+ * machine.ts, fdatasync latency): compare runs only where the CPU checks agree.
  * A benchmark, not a test: missed targets are printed, the exit code is 0. It is 1 only
  * when the run itself is wrong (set-up failed, or money or units do not add up).
  */
 import { closeSync, fdatasyncSync, mkdirSync, mkdtempSync, openSync, rmSync, unlinkSync, writeSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { comparePositions, formatPosition, parsePosition, type Position } from '../../infra/event-store/position.js';
 import { cleanEnv, distDir, runNode } from '../support/process.js';
 import { ServerProcess, type ServerStats } from './http-child.js';
 import { printProfile } from './http-profile.js';
+import { cpuCheckText, loadAverage } from './machine.js';
 import { envNumber, printTable, rate } from './report.js';
 import { call, expectStatus, getAt, inPool } from './trading-http.js';
 import { closedLoop, paced, percentileOf, type LoadResult, type TradeRequest } from './trading-load.js';
@@ -96,10 +99,6 @@ const positionOf = (answer: { headers: Headers }) => parsePosition(answer.header
 const cents = (money: number) => Math.round(money * 100);
 const money = (c: number) => (c / 100).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 const secondsText = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-const loadAverage = () =>
-  loadavg()
-    .map((l) => l.toFixed(2))
-    .join(' / ') + ' (1 / 5 / 15 min)';
 
 // ---- set-up ----
 
@@ -407,6 +406,7 @@ try {
   console.log('  server: the product (api mode of http-server-process.ts) in its own process, EMBEDDED_DURABILITY=full (the WAL is synced on every commit)');
   console.log(`  every placement: its own Idempotency-Key, no If-Match; asks and bids at ${PRICE}, commission ${COMMISSION_PERCENT} %; data in ${root}`);
   console.log(`  load average now: ${loadAverage()} on ${cpus().length} cores (other work on the machine takes CPU from the server: figures are then lower bounds)`);
+  console.log(`  CPU check now: ${cpuCheckText()}`);
 
   const disk = fsyncLatency(dataDir);
   console.log(`  fdatasync of 4 KiB in the data directory now: p50 ${disk.p50.toFixed(3)} ms, p99 ${disk.p99.toFixed(3)} ms (one per event store commit, on the server's main thread)`);
@@ -649,7 +649,8 @@ try {
   ]);
 
   const diskAtEnd = fsyncLatency(dataDir);
-  console.log(`\nload average at the end: ${loadAverage()}; fdatasync of 4 KiB: p50 ${diskAtEnd.p50.toFixed(3)} ms, p99 ${diskAtEnd.p99.toFixed(3)} ms`);
+  console.log(`\nCPU check at the end: ${cpuCheckText()}`);
+  console.log(`load average at the end: ${loadAverage()}; fdatasync of 4 KiB: p50 ${diskAtEnd.p50.toFixed(3)} ms, p99 ${diskAtEnd.p99.toFixed(3)} ms`);
   const halfFigures = runFigures(half);
   const lagP99 = percentileOf(visible, 99);
   console.log('\ntargets');
