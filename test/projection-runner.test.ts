@@ -137,6 +137,36 @@ describe('projection runner', function () {
     await until(async () => (await readStore.getCheckpoint('reactor')).position?.commit === last.position.commit, 'stored checkpoint');
   });
 
+  it('a process manager stopped and started again (the same runner) goes on from where it stopped, handling each event once', async () => {
+    const handled: number[] = [];
+    const r = runner(
+      {
+        name: 'reactor',
+        kind: 'process-manager',
+        filter: { eventTypePrefixes: ['Deposited'] },
+        collections: [],
+        partitionKey: (event) => String(event.data.account),
+        async handle(event) {
+          handled.push(Number(event.data.amount));
+          return [];
+        },
+      },
+      { idleCheckpointMs: 0 },
+    );
+    r.start();
+    await r.waitFor((await deposit('a', 1)).position);
+    await r.stop();
+    expect(r.status().state).to.equal('stopped');
+    await deposit('a', 2);
+    await deposit('b', 3);
+    r.start();
+    await r.waitFor((await deposit('a', 4)).position);
+    await r.stop();
+    r.start();
+    await r.waitFor((await deposit('c', 5)).position);
+    expect(handled).to.deep.equal([1, 2, 3, 4, 5]);
+  });
+
   it('moves its checkpoint past events its filter skips', async () => {
     const r = runner(depositCounter(), { idleCheckpointMs: 0 });
     r.start();

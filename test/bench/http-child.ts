@@ -89,9 +89,13 @@ export class ServerProcess {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  /** Starts the measurement window: counters, CPU and event-loop figures (and the CPU profile) from now on. */
-  async mark(): Promise<void> {
-    await this.command('mark');
+  /**
+   * Starts the measurement window: counters, CPU and event-loop figures (and the CPU profile)
+   * from now on. `window: 'drain'`: one the load is over, which the experiment
+   * BENCH_PAUSE_PROJECTIONS leaves running (it is what catches up).
+   */
+  async mark(window: 'load' | 'drain' = 'load'): Promise<void> {
+    await this.command('mark', { window });
   }
 
   async stats(): Promise<ServerStats> {
@@ -116,7 +120,7 @@ export class ServerProcess {
 
   private nextId = 1;
 
-  private command(name: string): Promise<Record<string, unknown>> {
+  private command(name: string, fields: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -129,7 +133,7 @@ export class ServerProcess {
         if (typeof answer.error === 'string') reject(new Error(`server failed "${name}": ${answer.error}`));
         else resolve(answer);
       });
-      this.child.stdin.write(`${JSON.stringify({ id, command: name })}\n`);
+      this.child.stdin.write(`${JSON.stringify({ id, command: name, ...fields })}\n`);
     });
   }
 }

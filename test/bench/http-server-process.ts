@@ -20,8 +20,10 @@
  * With BENCH_CPU_PROF_DIR, the V8 CPU profiler (what `node --cpu-prof` runs) samples the
  * main thread from `mark` to `stats` — the measured window only, not the set-up or the
  * read models' catch-up after it — and `stats` names the `.cpuprofile` written there.
- * BENCH_PAUSE_PROJECTIONS=1 (an experiment, not how the product runs): the projections and
- * process managers are stopped from `mark` to `stats`, then started again to catch up.
+ * BENCH_PAUSE_PROJECTIONS=1 (an experiment, not how the product runs): the runners of the
+ * main thread — the process managers, with the projections in the projector thread — are
+ * stopped from `mark` to `stats` (except in a window marked as a drain), then started again
+ * to catch up.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
@@ -55,7 +57,7 @@ import { identityProjection } from '../../projections/identity.js';
 interface Server {
   running: RunningServer;
   tokens: TokenService;
-  /** Experiment BENCH_PAUSE_PROJECTIONS=1: projections and process managers stopped from `mark` to `stats`. */
+  /** Experiment BENCH_PAUSE_PROJECTIONS=1: the main thread's runners (the process managers) stopped from `mark` to `stats`. */
   pauseReadModels(): Promise<void>;
   resumeReadModels(): void;
   /** Mode-specific figures for `stats`. */
@@ -154,14 +156,19 @@ async function startApi(): Promise<Server> {
     api: { services: system.services, tokens: system.tokens, signedOut: system.signedOut, gate: system.gate, readYourWritesTimeoutMs: config.readYourWritesTimeoutMs },
   });
   const running = await listen(app, config.port, config.host);
+  let stoppedRunners: typeof system.runners = [];
   return {
     running,
     tokens: system.tokens,
     async pauseReadModels() {
-      await Promise.all(system.runners.map((r) => r.stop()));
+      // Only those running in this thread (the process managers; the projections run in the
+      // projector thread, and their runners here must stay unstarted).
+      stoppedRunners = system.runners.filter((r) => r.status().state !== 'stopped');
+      await Promise.all(stoppedRunners.map((r) => r.stop()));
     },
     resumeReadModels() {
-      for (const runner of system.runners) runner.start();
+      for (const runner of stoppedRunners) runner.start();
+      stoppedRunners = [];
     },
     async extra() {
       const head = await system.eventStore.headPosition();
@@ -266,6 +273,8 @@ let eluAtMark: EventLoopUtilization = performance.eventLoopUtilization();
 let cacheAtMark = server.tokens.cacheStats();
 
 const pauseReadModels = process.env.BENCH_PAUSE_PROJECTIONS === '1';
+/** Whether this measurement window paused them (a drain window does not). */
+let paused = false;
 const profileDir = process.env.BENCH_CPU_PROF_DIR;
 const inspector = profileDir ? new Session() : null;
 const post = (method: string, params?: object) =>
@@ -282,7 +291,7 @@ const answer = (message: Record<string, unknown>, then?: () => void) => process.
 for await (const line of createInterface({ input: process.stdin })) {
   let id = 0;
   try {
-    const { id: given, command } = JSON.parse(line) as { id: number; command: string };
+    const { id: given, command, window } = JSON.parse(line) as { id: number; command: string; window?: 'load' | 'drain' };
     id = given;
     if (command === 'mark') {
       for (const name of Object.keys(calls)) delete calls[name];
@@ -292,7 +301,8 @@ for await (const line of createInterface({ input: process.stdin })) {
       eluAtMark = performance.eventLoopUtilization();
       cacheAtMark = server.tokens.cacheStats();
       scheduleAtMark = mainThreadSchedule();
-      if (pauseReadModels) await server.pauseReadModels();
+      paused = pauseReadModels && window !== 'drain';
+      if (paused) await server.pauseReadModels();
       if (inspector) {
         if (profiling) await post('Profiler.stop');
         await post('Profiler.start');
@@ -316,7 +326,8 @@ for await (const line of createInterface({ input: process.stdin })) {
         cpuProfile = join(profileDir!, `${mode}-${process.pid}-${Date.now()}.cpuprofile`);
         writeFileSync(cpuProfile, JSON.stringify(profile));
       }
-      if (pauseReadModels) server.resumeReadModels();
+      if (paused) server.resumeReadModels();
+      paused = false;
       answer({
         id,
         stats: {

@@ -39,7 +39,9 @@
  * (50), BENCH_SECONDS (15), BENCH_LAG_SAMPLES (200), BENCH_PROBES (4), BENCH_DRAIN_TIMEOUT
  * (300 s), BENCH_RATE (orders/s of the paced run instead of half the peak's),
  * BENCH_CPU_PROF=1 (V8 CPU profile of the server for each measured window, summarised here
- * and kept on disk), BENCH_SERVER_NODE_OPTIONS (node flags of the server).
+ * and kept on disk), BENCH_SERVER_NODE_OPTIONS (node flags of the server),
+ * BENCH_PAUSE_PROJECTIONS=1 (an experiment: what the request thread accepts without the
+ * process managers, which stop for each load and catch up after it).
  * The machine is described at the start and the end (load average, the CPU check of
  * machine.ts, fdatasync latency): compare runs only where the CPU checks agree.
  * A benchmark, not a test: missed targets are printed, the exit code is 0. It is 1 only
@@ -266,7 +268,7 @@ async function measuredRun(
   // The load's own end (its last answer), not now: a closed-loop run is reported done up to a second late.
   const endedAt = startedAt + load.seconds * 1000;
   const loadStats = await server.stats();
-  await server.mark();
+  await server.mark('drain');
   const completedAtEnd = await counter.read();
   const createdAtEnd = live(dealEvents.update());
   const probes = await tail;
@@ -407,6 +409,9 @@ try {
   console.log(`  every placement: its own Idempotency-Key, no If-Match; asks and bids at ${PRICE}, commission ${COMMISSION_PERCENT} %; data in ${root}`);
   console.log(`  load average now: ${loadAverage()} on ${cpus().length} cores (other work on the machine takes CPU from the server: figures are then lower bounds)`);
   console.log(`  CPU check now: ${cpuCheckText()}`);
+  if (process.env.BENCH_PAUSE_PROJECTIONS === '1') {
+    console.log('  EXPERIMENT BENCH_PAUSE_PROJECTIONS=1: the process managers stop for each load and catch up after it; only orders/s means anything, the targets do not apply');
+  }
 
   const disk = fsyncLatency(dataDir);
   console.log(`  fdatasync of 4 KiB in the data directory now: p50 ${disk.p50.toFixed(3)} ms, p99 ${disk.p99.toFixed(3)} ms (one per event store commit, on the server's main thread)`);
