@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { v4 as uuid } from 'uuid';
 import type { EventHandler } from '../projections/projection.js';
-import { EventStoreUnavailable, type EventStore } from '../infra/event-store/event-store.js';
+import { EventStoreUnavailable, type EventStore, type RecordedEvent } from '../infra/event-store/event-store.js';
 import { openSqliteEventStore } from '../infra/event-store/sqlite/sqlite-event-store.js';
 import type { ReadStore } from '../infra/read-store/read-store.js';
 import { openSqliteReadStore } from '../infra/read-store/sqlite-read-store.js';
@@ -28,6 +28,21 @@ function depositCounter(overrides: Partial<EventHandler> = {}): EventHandler {
       return [{ op: 'upsert', collection: 'deposit_totals', id: account, set: { count, total } }];
     },
     ...overrides,
+  };
+}
+
+/** A process manager of deposits, partitioned by account, that writes no read model: `react` is its step. */
+function depositReactor(react: (event: RecordedEvent) => Promise<void> | void): EventHandler {
+  return {
+    name: 'reactor',
+    kind: 'process-manager',
+    filter: { eventTypePrefixes: ['Deposited'] },
+    collections: [],
+    partitionKey: (event) => String(event.data.account),
+    async handle(event) {
+      await react(event);
+      return [];
+    },
   };
 }
 
@@ -107,18 +122,10 @@ describe('projection runner', function () {
     const held = new Promise<void>((resolve) => (release = resolve));
     const handled: string[] = [];
     const r = runner(
-      {
-        name: 'reactor',
-        kind: 'process-manager',
-        filter: { eventTypePrefixes: ['Deposited'] },
-        collections: [],
-        partitionKey: (event) => String(event.data.account),
-        async handle(event) {
-          if (event.data.amount === 1) await held;
-          handled.push(`${String(event.data.account)}${String(event.data.amount)}`);
-          return [];
-        },
-      },
+      depositReactor(async (event) => {
+        if (event.data.amount === 1) await held;
+        handled.push(`${String(event.data.account)}${String(event.data.amount)}`);
+      }),
       { idleCheckpointMs: 0 },
     );
     r.start();
@@ -140,17 +147,7 @@ describe('projection runner', function () {
   it('a process manager stopped and started again (the same runner) goes on from where it stopped, handling each event once', async () => {
     const handled: number[] = [];
     const r = runner(
-      {
-        name: 'reactor',
-        kind: 'process-manager',
-        filter: { eventTypePrefixes: ['Deposited'] },
-        collections: [],
-        partitionKey: (event) => String(event.data.account),
-        async handle(event) {
-          handled.push(Number(event.data.amount));
-          return [];
-        },
-      },
+      depositReactor((event) => void handled.push(Number(event.data.amount))),
       { idleCheckpointMs: 0 },
     );
     r.start();

@@ -91,8 +91,8 @@ export class ServerProcess {
 
   /**
    * Starts the measurement window: counters, CPU and event-loop figures (and the CPU profile)
-   * from now on. `window: 'drain'`: one the load is over, which the experiment
-   * BENCH_PAUSE_PROJECTIONS leaves running (it is what catches up).
+   * from now on. A `drain` window (after the load, while the backlog catches up) is one
+   * the experiment BENCH_PAUSE_PROJECTIONS leaves the process managers running in.
    */
   async mark(window: 'load' | 'drain' = 'load'): Promise<void> {
     await this.command('mark', { window });

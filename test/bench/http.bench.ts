@@ -29,7 +29,7 @@
  * measured run, summarised here and kept on disk),
  * BENCH_SERVER_NODE_OPTIONS (node flags of the servers, e.g. --perf-basic-prof for `perf`),
  * BENCH_EXPERIMENT (comma-separated; each takes one cost out to measure it, so the targets
- * no longer apply): projections-paused (the API's projections and process managers stopped during the
+ * no longer apply): projections-paused (the API's process managers, the runners of its main thread, stopped during the
  * measured run, started again before the balances are read).
  * The machine is described at the start and the end (load average, the CPU check of
  * machine.ts): compare runs only where the CPU checks agree.
@@ -221,7 +221,6 @@ async function apiCheck(api: ServerProcess, users: User[], result: ServerRun): P
 }
 
 // ---- printing ----
-
 
 const ms = (value: number) => value.toFixed(2);
 const perDeposit = (value: number | undefined, deposits: number) => (deposits === 0 ? '–' : ((value ?? 0) / deposits).toFixed(2));

@@ -1,9 +1,9 @@
 /**
  * How busy and how fast the machine is while a benchmark runs. A benchmark's figures are
  * comparable only between runs on a machine as fast: the reference machine's speed drifts
- * by a third and more over hours (the same build made 1,100 and 1,900 orders/s), and
- * neither the load average nor the hypervisor's steal time shows it. The CPU check does:
- * a fixed workload of the kind the server's threads run, timed in one thread.
+ * by a third and more over hours (the same build made 1,100 and 1,900 orders/s), and the
+ * load average does not show it. The CPU check is meant to: a fixed workload of the kind
+ * the server's threads run, timed in one thread.
  */
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
