@@ -7,7 +7,7 @@ import { account } from '../domain/billing/account.js';
 import { accountStream } from '../domain/billing/events.js';
 import type { Cents } from '../domain/money.js';
 import type { EventMetadata } from '../infra/event-store/event-store.js';
-import { handleCommand, type CommandEnvironment } from './handle-command.js';
+import { handleCommand, rememberUntil, type CommandEnvironment } from './handle-command.js';
 import { nameBasedUuid } from '../infra/name-based-id.js';
 
 export interface BillingEnvironment extends CommandEnvironment {
@@ -37,18 +37,23 @@ export interface MoneyMovement {
   operationId: string;
   /** The account revision the client saw (If-Match); absent: decided on the latest state. */
   expectedRevision?: number;
+  /** Whether the same operation id can come again (a request with an idempotency key): then it is remembered for the retention. Default true. */
+  retriable?: boolean;
 }
 
 function moveMoney(type: 'DepositMoney' | 'WithdrawMoney') {
-  return (env: BillingEnvironment, movement: MoneyMovement, metadata?: EventMetadata) =>
-    handleCommand(env, {
+  return (env: BillingEnvironment, movement: MoneyMovement, metadata?: EventMetadata) => {
+    const now = env.now();
+    const memory = { until: rememberUntil(env, now, movement.retriable ?? true) };
+    return handleCommand(env, {
       decider: account,
       streamId: accountStream(movement.userId),
       expects: 'existing',
-      command: { type, operationId: movement.operationId, amount: movement.amount, at: env.now().toISOString() },
+      command: { type, operationId: movement.operationId, amount: movement.amount, memory, at: now.toISOString() },
       expectedRevision: movement.expectedRevision,
       metadata,
     });
+  };
 }
 
 export const depositMoney = moveMoney('DepositMoney');

@@ -17,16 +17,37 @@
 import type { Decider, DomainEvent } from '../domain/decider.js';
 import { WrongExpectedVersion, type EventMetadata, type EventStore, type EventToAppend, type JsonObject } from '../infra/event-store/event-store.js';
 import type { Position } from '../infra/event-store/position.js';
+import { confirms, readSnapshot, takeSnapshot, type Snapshotting, type StartingPoint } from './snapshots.js';
 import type { CachedStream, StreamStateCache } from './stream-state-cache.js';
 
 export type StreamExpectation = 'new' | 'existing' | 'any';
+
+/** How long the domain must recognise a repeat of a command (see domain/operation-memory.ts). */
+export interface Retention {
+  /** A retried request with an idempotency key: the keys' retention. */
+  retriesMs: number;
+  /** A repeated placement in a market: a racing copy of the request, a redelivered submission. */
+  marketOrdersMs: number;
+}
+
+export const defaultRetention: Retention = { retriesMs: 24 * 3_600_000, marketOrdersMs: 60_000 };
 
 export interface CommandEnvironment {
   eventStore: EventStore;
   cache: StreamStateCache;
   newId(): string;
+  /** Default: `defaultRetention`. */
+  retention?: Retention;
+  /** Absent: streams are always folded from their start. */
+  snapshots?: Snapshotting;
   /** Told of every command and how it ends (diagnostics: counted by type and outcome). */
   observeCommand?: CommandObserver;
+}
+
+/** Until when (ISO time) a command decided `now` is recognised if repeated: `retriable` ones for the retention, others not at all. */
+export function rememberUntil(env: Pick<CommandEnvironment, 'retention'>, now: Date, retriable: boolean, kind: keyof Retention = 'retriesMs'): string {
+  const ms = retriable ? (env.retention ?? defaultRetention)[kind] : 0;
+  return new Date(now.getTime() + ms).toISOString();
 }
 
 /** Sees a command (its `type`, the stream it targets) and the promise of its result; must not change either. */
@@ -140,12 +161,11 @@ interface Decided {
 async function runBatch(env: CommandEnvironment, streamId: string, batch: Job[]): Promise<Job[]> {
   const decider = batch[0]!.request.decider;
   // Deciding on the cached state needs no read: if another process appended meanwhile,
-  // the append's expected revision refuses it and the batch is decided again on a fresh
-  // read. Only an If-Match newer than the cache proves the cache stale before that.
-  let loaded = await loadStream(env, decider, streamId, 'cached');
-  if (batch.some((job) => job.request.expectedRevision !== undefined && job.request.expectedRevision > loaded.revision)) {
-    loaded = await loadStream(env, decider, streamId, 'fresh');
-  }
+  // the append's expected revision refuses it and the batch is decided again on the cached
+  // state caught up with what came since. Only an If-Match newer than the cache proves the
+  // cache stale before that.
+  const stale = batch.some((job) => job.attempts > 0 || (job.request.expectedRevision !== undefined && job.request.expectedRevision > (env.cache.get(streamId)?.revision ?? -1)));
+  const loaded = await loadStream(env, decider, streamId, stale ? 'fresh' : 'cached');
   let { state, revision } = loaded;
   const decided: Decided[] = [];
   const toAppend: EventToAppend[] = [];
@@ -174,11 +194,13 @@ async function runBatch(env: CommandEnvironment, streamId: string, batch: Job[])
   }
   try {
     const appended = await env.eventStore.appendToStream(streamId, toAppend, { expectedRevision: loaded.revision < 0 ? 'no_stream' : loaded.revision });
-    env.cache.put(streamId, { state, revision: appended.nextExpectedRevision, position: appended.position });
+    const now = { state, revision: appended.nextExpectedRevision, position: appended.position, snapshotRevision: loaded.snapshotRevision };
     for (const { job, result } of decided) job.resolve({ ...result, position: appended.position });
+    remember(env, decider, streamId, now);
     return [];
   } catch (error) {
-    env.cache.delete(streamId);
+    // The cached state stays: it is what the stream held at its revision, and the next
+    // attempt catches up from there (the append's expected revision guards every other case).
     if (!(error instanceof WrongExpectedVersion)) throw error;
     // Another process wrote first: decide the same commands again on what it left.
     const again: Job[] = [];
@@ -192,29 +214,74 @@ async function runBatch(env: CommandEnvironment, streamId: string, batch: Job[])
 }
 
 /**
+ * Keeps the stream's state in the cache, and writes a snapshot of it once enough events were
+ * folded since the last: `every`, or more for a state that weighs more (about one event per
+ * `SNAPSHOT_BYTES_PER_EVENT` of its weight), so that folding what came since never costs
+ * much less than reading the snapshot would — a busy market is not rewritten every second.
+ */
+function remember<State>(env: Pick<CommandEnvironment, 'cache' | 'snapshots'>, decider: StreamDecider<State>, streamId: string, entry: CachedStream<State>): void {
+  const snapshots = env.snapshots;
+  const weight = decider.weigh?.(entry.state);
+  const due = snapshots && Math.max(snapshots.every, (weight ?? 0) / SNAPSHOT_BYTES_PER_EVENT);
+  if (snapshots && due && decider.snapshot && entry.revision - entry.snapshotRevision >= due) {
+    void takeSnapshot(snapshots, decider, streamId, entry);
+    entry = { ...entry, snapshotRevision: entry.revision };
+  }
+  env.cache.put(streamId, entry, weight);
+}
+
+/** Decoding this much of a state's weight costs about as much as folding one event. */
+const SNAPSHOT_BYTES_PER_EVENT = 500;
+
+type StreamDecider<State, Event extends DomainEvent = DomainEvent> = Pick<Decider<State, never, Event>, 'initialState' | 'evolve' | 'snapshot' | 'weigh'>;
+
+/** Events are read this many at a time, so a long stream is never held in memory whole. */
+const PAGE_SIZE = 1000;
+
+/**
  * The stream's state, revision and the position of its last event. `fresh` (the default): the cached state brought up to
  * date with a read of what came after it — what a read that decides nothing needs.
  * `cached`: the cached state as it is when there is one, for callers whose append checks
  * the revision anyway, or who only need facts that never change once true.
+ * Without a cached state, folding starts from the stream's snapshot when it has a usable one.
  */
 export async function loadStream<State, Event extends DomainEvent>(
-  env: Pick<CommandEnvironment, 'eventStore' | 'cache'>,
-  decider: Pick<Decider<State, never, Event>, 'initialState' | 'evolve'>,
+  env: Pick<CommandEnvironment, 'eventStore' | 'cache' | 'snapshots'>,
+  decider: StreamDecider<State, Event>,
   streamId: string,
   mode: 'fresh' | 'cached' = 'fresh',
 ): Promise<CachedStream<State>> {
   const cached = env.cache.get<State>(streamId);
   if (cached && mode === 'cached') return cached;
-  let { state, revision, position } = cached ?? { state: decider.initialState(), revision: -1, position: null };
-  const read = await env.eventStore.readStream(streamId, { fromRevision: revision + 1 });
-  if (read.status === 'found') {
+  const start = cached ?? (await startingPoint(env, decider, streamId));
+  let { state, revision, position } = start;
+  for (;;) {
+    const read = await env.eventStore.readStream(streamId, { fromRevision: revision + 1, maxCount: PAGE_SIZE });
+    if (read.status !== 'found') break;
     for (const event of read.events) {
       // Stored data is what `decide` produced for this stream, so its shape is Event's.
       state = decider.evolve(state, { type: event.type, data: event.data } as unknown as Event);
       revision = event.revision;
       position = event.position;
     }
+    if (read.events.length < PAGE_SIZE) break;
   }
-  if (revision >= 0) env.cache.put(streamId, { state, revision, position });
-  return { state, revision, position };
+  const loaded = { state, revision, position, snapshotRevision: start.snapshotRevision };
+  if (revision >= 0) remember(env, decider, streamId, loaded);
+  return loaded;
+}
+
+/** Where folding starts without a cached state: the stream's snapshot, once the stream confirms it; else the beginning. */
+async function startingPoint<State, Event extends DomainEvent>(
+  env: Pick<CommandEnvironment, 'eventStore' | 'snapshots'>,
+  decider: StreamDecider<State, Event>,
+  streamId: string,
+): Promise<CachedStream<State>> {
+  const beginning = { state: decider.initialState(), revision: -1, position: null, snapshotRevision: -1 };
+  const snapshots = env.snapshots;
+  const snapshot: StartingPoint<State> | null = snapshots ? await readSnapshot(snapshots, decider, streamId) : null;
+  if (!snapshots || !snapshot) return beginning;
+  const read = await env.eventStore.readStream(streamId, { fromRevision: snapshot.revision, maxCount: 1 });
+  const event = read.status === 'found' ? read.events[0] : undefined;
+  return confirms(snapshots, streamId, snapshot, event) ? { ...snapshot, snapshotRevision: snapshot.revision } : beginning;
 }

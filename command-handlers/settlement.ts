@@ -20,7 +20,8 @@ import { customerOrdersStream, type OrderCreated } from '../domain/ordering/even
 import { marketStream, type DealOpened, type OrderSubmitted } from '../domain/trading/events.js';
 import { findOrder, market, type MarketCommand } from '../domain/trading/market.js';
 import type { EventMetadata, RecordedEvent } from '../infra/event-store/event-store.js';
-import type { EventHandler } from '../projections/projection.js';
+import type { OperationMemory } from '../domain/operation-memory.js';
+import type { EventHandler, HandlingContext } from '../projections/projection.js';
 import { BusinessRuleViolation } from '../domain/decider.js';
 import { openAccount } from './billing.js';
 import { handleCommand, StreamStateMismatch, type CommandEnvironment } from './handle-command.js';
@@ -36,6 +37,11 @@ const OPERATION_NAMESPACE = 'c8a4b7e2-52d1-4f3e-9b6a-7d0e1f2a3b4c';
 /** The id of one step of a deal on an account: the same deal always gets the same ids. */
 export function dealOperationId(dealId: string, step: 'payment' | 'buyer-commission' | 'accrual' | 'seller-commission'): string {
   return nameBasedUuid(`${dealId}:${step}`, OPERATION_NAMESPACE);
+}
+
+/** A step this process manager takes because of `event`: remembered by its account until the manager's redelivery floor passes the event. */
+function stepOf(process: string, event: RecordedEvent, context: HandlingContext): OperationMemory {
+  return { process, cause: Number(event.position.commit), floor: context.redeliveryFloor };
 }
 
 /** Events carry on the request's correlation id; the event itself is the cause of what follows. */
@@ -80,14 +86,15 @@ export function dealSettlement(env: SettlementEnvironment): EventHandler {
     collections: [],
     // Deals settle independently of each other; a deal's own steps stay in order.
     partitionKey: (event) => dealIdOf(event) ?? event.streamId,
-    async handle(recorded) {
+    async handle(recorded, _view, context) {
       const metadata = causedBy(recorded);
       const at = env.now().toISOString();
+      const memory = stepOf('deal-settlement', recorded, context);
       if (recorded.type === 'DealOpened') {
         const deal = (recorded as unknown as DealOpened).data;
         const purpose: PaymentPurpose = { kind: 'deal', dealId: deal.dealId, itemId: deal.itemId, itemName: deal.itemName, commission: deal.buyerCommission };
         const amount: Cents = deal.price + deal.buyerCommission;
-        await onAccount(env, deal.buyerId, { type: 'PayFromAccount', operationId: dealOperationId(deal.dealId, 'payment'), amount, purpose, at }, metadata);
+        await onAccount(env, deal.buyerId, { type: 'PayFromAccount', operationId: dealOperationId(deal.dealId, 'payment'), amount, purpose, memory, at }, metadata);
         return [];
       }
       // Account events of deals only: other payments (plain orders) are someone else's.
@@ -105,10 +112,10 @@ export function dealSettlement(env: SettlementEnvironment): EventHandler {
         const purpose = { dealId, itemId, itemName: deal.itemName, commission: deal.sellerCommission };
         await Promise.all([
           deal.buyerCommission > 0
-            ? onAccount(env, deal.brokerId, { type: 'ReceiveCommission', operationId: dealOperationId(dealId, 'buyer-commission'), amount: deal.buyerCommission, source, at }, metadata)
+            ? onAccount(env, deal.brokerId, { type: 'ReceiveCommission', operationId: dealOperationId(dealId, 'buyer-commission'), amount: deal.buyerCommission, source, memory, at }, metadata)
             : null,
           onMarket(env, itemId, { type: 'MarkDealPaid', dealId, at }, metadata),
-          onAccount(env, deal.sellerId, { type: 'ReceiveAccrual', operationId: dealOperationId(dealId, 'accrual'), amount: deal.price - deal.sellerCommission, purpose, at }, metadata),
+          onAccount(env, deal.sellerId, { type: 'ReceiveAccrual', operationId: dealOperationId(dealId, 'accrual'), amount: deal.price - deal.sellerCommission, purpose, memory, at }, metadata),
         ]);
       } else if (event.type === 'AccrualReceived') {
         const { dealId, itemId } = event.data.purpose;
@@ -117,7 +124,7 @@ export function dealSettlement(env: SettlementEnvironment): EventHandler {
         const source = { fromUserId: deal.sellerId, kind: 'accrual' as const, operationId: event.data.operationId, dealId };
         await Promise.all([
           deal.sellerCommission > 0
-            ? onAccount(env, deal.brokerId, { type: 'ReceiveCommission', operationId: dealOperationId(dealId, 'seller-commission'), amount: deal.sellerCommission, source, at }, metadata)
+            ? onAccount(env, deal.brokerId, { type: 'ReceiveCommission', operationId: dealOperationId(dealId, 'seller-commission'), amount: deal.sellerCommission, source, memory, at }, metadata)
             : null,
           // The deal is paid: MarkDealPaid finished before this accrual's event could be handled
           // (same deal, same partition, handled in order).
@@ -138,14 +145,16 @@ export function orderPlacement(env: SettlementEnvironment): EventHandler {
     collections: [],
     partitionKey: (event) => String(event.data.orderId),
     async handle(recorded) {
-      const { userId, orderId, side, itemId, price } = (recorded as unknown as OrderSubmitted).data;
+      const { userId, orderId, side, itemId, price, at: submittedAt } = (recorded as unknown as OrderSubmitted).data;
       // Nearly always the placing request entered the order itself. A cached market that
       // holds it proves so (an order once in the market stays there, active or closed):
       // nothing to finish, and no command queued behind the item's placements for it.
       // A refused order goes on, so that a refusal a crash kept from the trader's stream lands there.
       if (findOrder(await loadMarket(env, itemId, 'cached'), orderId)) return [];
-      await enterMarket(env, { userId, orderId, side, itemId, price }, causedBy(recorded)).catch((error: unknown) => {
-        // A refusal is an outcome (recorded as OrderRejected by enterMarket), not a failure of this step.
+      await enterMarket(env, { userId, orderId, side, itemId, price, submittedAt }, causedBy(recorded)).catch((error: unknown) => {
+        // A refusal is an outcome (recorded as OrderRejected by enterMarket), not a failure of
+        // this step; so is an order submitted too long ago for the market to tell whether it
+        // was placed (order_expired): placing it again could place it twice.
         if (!(error instanceof BusinessRuleViolation)) throw error;
       });
       return [];
@@ -160,12 +169,13 @@ export function orderPayment(env: SettlementEnvironment): EventHandler {
     filter: { eventTypePrefixes: ['OrderCreated', 'PaymentMade', 'PaymentDeclined'] },
     collections: [],
     partitionKey: (event) => String(event.data.orderId),
-    async handle(recorded) {
+    async handle(recorded, _view, context) {
       const metadata = causedBy(recorded);
       const at = env.now().toISOString();
       if (recorded.type === 'OrderCreated') {
         const { userId, orderId, price } = (recorded as unknown as OrderCreated).data;
-        await onAccount(env, userId, { type: 'PayFromAccount', operationId: orderId, amount: price, purpose: { kind: 'order', orderId }, at }, metadata);
+        const memory = stepOf('order-payment', recorded, context);
+        await onAccount(env, userId, { type: 'PayFromAccount', operationId: orderId, amount: price, purpose: { kind: 'order', orderId }, memory, at }, metadata);
         return [];
       }
       const event = { type: recorded.type, data: recorded.data } as unknown as AccountEvent;

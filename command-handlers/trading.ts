@@ -8,14 +8,24 @@ import { BusinessRuleViolation } from '../domain/decider.js';
 import { messages } from '../domain/messages.js';
 import type { Cents } from '../domain/money.js';
 import { itemOfOrder, marketStream, orderIdFor, traderOrdersStream, type Side } from '../domain/trading/events.js';
-import { findOrder, market, placementOf, type MarketState, type OrderSnapshot } from '../domain/trading/market.js';
+import { cancelOfPastOrder, findOrder, market, placementOf, type MarketState, type OrderSnapshot } from '../domain/trading/market.js';
 import { traderOrders } from '../domain/trading/trader-orders.js';
 import type { EventMetadata } from '../infra/event-store/event-store.js';
 import { comparePositions, type Position } from '../infra/event-store/position.js';
-import { handleCommand, loadStream, type CommandEnvironment } from './handle-command.js';
+import { handleCommand, loadStream, rememberUntil, type CommandEnvironment } from './handle-command.js';
+
+/** An order as the read models keep it: where a cancel finds an order its market no longer remembers. */
+export interface PastOrder extends Omit<OrderSnapshot, 'orderId' | 'status'> {
+  id: string;
+  /** As the read model wrote it (an `OrderStatus`). */
+  status: string;
+  updatedAt: string;
+}
 
 export interface TradingEnvironment extends CommandEnvironment {
   now(): Date;
+  /** Absent: an order its market no longer remembers is unknown (404) to a cancel. */
+  pastOrders?: { find(orderId: string): Promise<PastOrder | null> };
 }
 
 export interface Listing {
@@ -41,6 +51,8 @@ export interface Placement {
   uniqueId: string;
   /** Revision of the trader's order stream the client saw (If-Match). */
   expectedRevision?: number;
+  /** Whether the same placement can come again (an idempotency key): then the trader's stream remembers it for the retention. Default true. */
+  retriable?: boolean;
 }
 
 export interface PlacedOrder {
@@ -58,17 +70,32 @@ export async function placeOrder(env: TradingEnvironment, placement: Placement, 
   const cached = await loadStream(env, market, marketStream(itemId), 'cached');
   const listed = cached.state.listed || (await loadStream(env, market, marketStream(itemId))).state.listed;
   if (!listed) throw new BusinessRuleViolation('item_not_found', messages.itemDoesNotExist);
+  const now = env.now();
+  // A retry of a keyed placement can come for as long as the key is kept; any other only races its own request.
+  const memory = rememberUntil(env, now, true, (placement.retriable ?? true) ? 'retriesMs' : 'marketOrdersMs');
   const submitted = await handleCommand(env, {
     decider: traderOrders,
     streamId: traderOrdersStream(userId),
     expects: 'any',
-    command: { type: 'SubmitOrder', userId, orderId, side, itemId, price, at: env.now().toISOString() },
+    command: { type: 'SubmitOrder', userId, orderId, side, itemId, price, rememberUntil: memory, at: now.toISOString() },
     expectedRevision: placement.expectedRevision,
     metadata,
   });
-  const placed = await enterMarket(env, { userId, side, itemId, price, orderId }, metadata);
+  // A retried placement enters the market as of its first submission.
+  const submittedAt = submitted.state.orders.get(orderId)?.at ?? now.toISOString();
+  const placed = await enterMarket(env, { userId, side, itemId, price, orderId, submittedAt }, metadata);
   const order = placementOf(placed.state, orderId)!;
   return { order: { ...order, updatedAt: env.now().toISOString() }, revision: submitted.revision, position: latest(submitted.position, placed.position) };
+}
+
+export interface SubmittedOrder {
+  userId: string;
+  side: Side;
+  itemId: string;
+  price: Cents;
+  orderId: string;
+  /** When the trader submitted it: the market recognises a repeat of it for the market order memory after that. */
+  submittedAt: string;
 }
 
 /**
@@ -76,13 +103,14 @@ export async function placeOrder(env: TradingEnvironment, placement: Placement, 
  * left as it is, one refused stays refused). A refusal is recorded in the trader's stream
  * too, then reported.
  */
-export async function enterMarket(env: TradingEnvironment, order: { userId: string; side: Side; itemId: string; price: Cents; orderId: string }, metadata?: EventMetadata) {
+export async function enterMarket(env: TradingEnvironment, order: SubmittedOrder, metadata?: EventMetadata) {
   const { userId, side, itemId, price, orderId } = order;
   const at = env.now().toISOString();
+  const memory = rememberUntil(env, new Date(order.submittedAt), true, 'marketOrdersMs');
   const command =
     side === 'purchase'
-      ? { type: 'PlacePurchaseOrder' as const, orderId, buyerId: userId, price, dealId: env.newId(), at }
-      : { type: 'PlaceSellOrder' as const, orderId, sellerId: userId, price, dealId: env.newId(), at };
+      ? { type: 'PlacePurchaseOrder' as const, orderId, buyerId: userId, price, dealId: env.newId(), rememberUntil: memory, at }
+      : { type: 'PlaceSellOrder' as const, orderId, sellerId: userId, price, dealId: env.newId(), rememberUntil: memory, at };
   const result = await handleCommand(env, { decider: market, streamId: marketStream(itemId), expects: 'existing', command, metadata });
   const reason = result.state.refused.get(orderId);
   if (reason !== undefined) {
@@ -93,20 +121,28 @@ export async function enterMarket(env: TradingEnvironment, order: { userId: stri
   return result;
 }
 
-/** Cancels one of the caller's pending orders; the market says whether it is unknown (404), another's (403) or past canceling (422). */
+/**
+ * Cancels one of the caller's pending orders; the market says whether it is unknown (404),
+ * another's (403) or past canceling (422). An order it no longer remembers closed long ago:
+ * the read models answer for it.
+ */
 export async function cancelOrder(env: TradingEnvironment, request: { userId: string; orderId: string; side: Side }, metadata?: EventMetadata) {
   const itemId = itemOfOrder(request.orderId);
   if (!itemId) throw new BusinessRuleViolation('order_not_found', messages.notFound);
-  const result = await handleCommand(env, {
-    decider: market,
-    streamId: marketStream(itemId),
-    expects: 'existing',
-    command: { type: 'CancelOrder', orderId: request.orderId, side: request.side, requesterId: request.userId, at: env.now().toISOString() },
-    metadata,
-  });
-  const closed = result.state.closed.get(request.orderId);
-  const order = findOrder(result.state, request.orderId)!;
-  return { order: { ...order, updatedAt: closed?.closedAt ?? env.now().toISOString() }, position: result.position, itemId };
+  const command = { type: 'CancelOrder' as const, orderId: request.orderId, side: request.side, requesterId: request.userId, at: env.now().toISOString() };
+  try {
+    const result = await handleCommand(env, { decider: market, streamId: marketStream(itemId), expects: 'existing', command, metadata });
+    const closed = result.state.closed.get(request.orderId);
+    // Canceled now or before: the market holds it at least until this command's own events.
+    const order = findOrder(result.state, request.orderId)!;
+    return { order: { ...order, updatedAt: closed?.closedAt ?? env.now().toISOString() }, position: result.position, itemId };
+  } catch (error) {
+    if (!(error instanceof BusinessRuleViolation) || error.code !== 'order_not_found' || !env.pastOrders) throw error;
+    const past = await env.pastOrders.find(request.orderId);
+    cancelOfPastOrder(past, command);
+    const { id, ...order } = past!;
+    return { order: { ...order, orderId: id }, position: null, itemId };
+  }
 }
 
 /** The market of an item; `mode` as for `loadStream`. */

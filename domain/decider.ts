@@ -3,6 +3,8 @@
  * with the events it causes (none when it was already done: commands carry their own ids
  * so a retry is harmless) or throws a `BusinessRuleViolation`.
  */
+import type { SnapshotCodec } from './snapshot.js';
+
 export interface DomainEvent<Type extends string = string, Data extends object = object> {
   type: Type;
   data: Data;
@@ -12,6 +14,10 @@ export interface Decider<State, Command, Event extends DomainEvent> {
   initialState(): State;
   evolve(state: State, event: Event): State;
   decide(command: Command, state: State): Event[];
+  /** How its state is written to and read from a snapshot; without one, its streams are always folded from the start. */
+  snapshot?: SnapshotCodec<State>;
+  /** About how many bytes of memory a state takes (what a cache of states counts against its budget). */
+  weigh?(state: State): number;
 }
 
 /** A command the rules refuse; `message` is the text the user reads. */

@@ -51,6 +51,11 @@ export class GrowOnlyMap<K, V> {
     return new GrowOnlyMap(shared, this.size + 1);
   }
 
+  /** The entries this version sees, in the order they were added. */
+  *[Symbol.iterator](): IterableIterator<[K, V]> {
+    for (const [key, entry] of this.shared.entries) if (entry.at < this.size) yield [key, entry.value];
+  }
+
   private copyOfVisible(): Shared<K, V> {
     const entries = new Map<K, Entry<V>>();
     for (const [key, entry] of this.shared.entries) if (entry.at < this.size) entries.set(key, entry);

@@ -12,5 +12,6 @@ export const messages = {
   itemDoesNotExist: 'trading item does not exist',
   noItemsForSale: 'no trading items for sale',
   cannotCancel: 'cannot cancel order',
+  orderExpired: 'the order was submitted too long ago to be placed now; see your orders for what became of it',
   dealNotPaid: 'the deal has not been paid yet',
 } as const;

@@ -10,7 +10,9 @@ import { v4 as uuid } from 'uuid';
 import { accountOpening } from '../command-handlers/account-opening.js';
 import { dealSettlement, orderPayment, orderPlacement } from '../command-handlers/settlement.js';
 import { StreamStateCache } from '../command-handlers/stream-state-cache.js';
+import { purgeExpiredSignOuts } from '../projections/identity.js';
 import { projections } from '../projections/index.js';
+import { findPastOrder } from '../read-api/trading.js';
 import type { EventHandler } from '../projections/projection.js';
 import { loadSigningKeys } from './auth/keys.js';
 import { scryptPasswords } from './auth/passwords.js';
@@ -18,6 +20,8 @@ import { createTokenService, type TokenService } from './auth/tokens.js';
 import type { Config } from './config/config.js';
 import type { EventStore } from './event-store/event-store.js';
 import { openEsdbEventStore } from './event-store/esdb/esdb-event-store.js';
+import { streamSnapshotStore } from './event-store/esdb/snapshots.js';
+import type { SnapshotStore } from './event-store/snapshot-store.js';
 import { openSqliteEventStore } from './event-store/sqlite/sqlite-event-store.js';
 import type { ApiServices } from './http/routes/context.js';
 import { openMongoIdempotencyRecords } from './idempotency/mongo-records.js';
@@ -28,6 +32,7 @@ import { runnerLog, type Logger } from './log.js';
 import { commandRecorder } from './metrics/commands.js';
 import { instrumentEventStore } from './metrics/event-store.js';
 import { Metrics } from './metrics/metrics.js';
+import { snapshotRecorder } from './metrics/snapshots.js';
 import { SubscriptionHealth } from './metrics/subscription-health.js';
 import { openMongoReadStore } from './read-store/mongo-read-store.js';
 import type { ReadStore } from './read-store/read-store.js';
@@ -84,10 +89,12 @@ export async function openSystem(config: Config, logger: Logger, role = 'api', l
   if (config.eventStore === 'embedded' || config.readStore === 'embedded') mkdirSync(config.dataDir, { recursive: true });
   let projector: ProjectorThread | null = null;
   let checkpointFeed: CheckpointFeed | null = null;
+  let retention: { stop(): void } | null = null;
   const metrics = new Metrics();
   // With a projector thread in this process, the writer announces each commit to it directly.
   const announceCommits = role === 'api' && config.projectionThread === 'worker';
-  const eventStore = instrumentEventStore(openEventStore(config, { announceCommits, hearCommits: links.hearCommits ?? false }), metrics);
+  const stores = openEventStore(config, { announceCommits, hearCommits: links.hearCommits ?? false });
+  const eventStore = instrumentEventStore(stores.events, metrics);
   const opened: Array<{ close(): Promise<void> }> = [eventStore];
   // A server's read.db is checkpointed by a thread of its own, one per process (started by
   // its main thread; the projector thread's connections count on it too). The CLI's
@@ -116,7 +123,8 @@ export async function openSystem(config: Config, logger: Logger, role = 'api', l
     const services: ApiServices = {
       eventStore,
       readStore,
-      cache: new StreamStateCache(),
+      cache: new StreamStateCache(config.streamCacheMegabytes * 1024 * 1024),
+      snapshots: { store: stores.snapshots, every: config.snapshotEveryEvents, observe: snapshotRecorder(metrics, logger) },
       newId: uuid,
       now: () => new Date(),
       passwords: scryptPasswords,
@@ -124,6 +132,8 @@ export async function openSystem(config: Config, logger: Logger, role = 'api', l
       tokens,
       rememberSignedOut: (tokenId, expiresAt) => signedOut.remember(tokenId, expiresAt),
       observeCommand: commandRecorder(metrics),
+      retention: { retriesMs: config.idempotencyRetentionHours * 3_600_000, marketOrdersMs: config.marketOrderMemorySeconds * 1000 },
+      pastOrders: { find: (orderId) => findPastOrder(readStore, orderId) },
     };
     const handlers: EventHandler[] = [...projections, accountOpening(services), dealSettlement(services), orderPlacement(services), orderPayment(services)];
     // Tables and indexes exist before the first query, even in a process that runs no projection.
@@ -169,6 +179,9 @@ export async function openSystem(config: Config, logger: Logger, role = 'api', l
       metrics,
       health,
       startProjections() {
+        retention ??= every(SIGN_OUT_PURGE_MS, () =>
+          purgeExpiredSignOuts(readStore, new Date()).catch((error: unknown) => logger.warn({ err: error }, 'could not purge expired sign-outs; trying again later')),
+        );
         if (config.projectionThread === 'worker' && role === 'api') {
           // Projections (which only write read models) go to the worker; process managers,
           // which run commands on the same streams as requests do, stay here and share this
@@ -193,6 +206,7 @@ export async function openSystem(config: Config, logger: Logger, role = 'api', l
         gate = new ConsistencyGate(eventStore, followed);
       },
       async close() {
+        retention?.stop();
         await checkpointFeed?.stop();
         await projector?.stop();
         await Promise.all(runners.map((r) => r.stop()));
@@ -205,13 +219,29 @@ export async function openSystem(config: Config, logger: Logger, role = 'api', l
   }
 }
 
-function openEventStore(config: Config, commits: { announceCommits: boolean; hearCommits: boolean }): EventStore {
-  if (config.eventStore === 'esdb') return openEsdbEventStore({ connectionString: config.eventStoreConnectionString! });
-  return openSqliteEventStore({
+/** The event store the configuration names, and where its streams' snapshots are kept. */
+function openEventStore(config: Config, commits: { announceCommits: boolean; hearCommits: boolean }): { events: EventStore; snapshots: SnapshotStore } {
+  if (config.eventStore === 'esdb') {
+    const esdb = openEsdbEventStore({ connectionString: config.eventStoreConnectionString! });
+    return { events: esdb, snapshots: streamSnapshotStore(esdb, esdb) };
+  }
+  const embedded = openSqliteEventStore({
     file: join(config.dataDir, 'events.db'),
     durability: config.embeddedDurability,
     ...commits,
   });
+  return { events: embedded, snapshots: embedded.snapshots };
+}
+
+/** How often expired sign-outs are purged from the read model: a token lifetime is a day by default. */
+const SIGN_OUT_PURGE_MS = 10 * 60_000;
+
+/** Runs `task` now and every `ms` after, without holding the process open. */
+function every(ms: number, task: () => Promise<unknown>): { stop(): void } {
+  void task();
+  const timer = setInterval(() => void task(), ms);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
 }
 
 /** How often the checkpointer copies read.db's WAL back: ~30 MB at a time under bench:trading's peak. */

@@ -3,7 +3,7 @@
  */
 import type { UserEvent } from '../domain/identity/events.js';
 import type { RecordedEvent } from '../infra/event-store/event-store.js';
-import type { WriteOp } from '../infra/read-store/read-store.js';
+import type { ReadStore, WriteOp } from '../infra/read-store/read-store.js';
 import type { EventHandler } from './projection.js';
 
 export const USERS = 'users';
@@ -14,7 +14,8 @@ export const identityProjection: EventHandler = {
   filter: { streamPrefixes: ['user-'] },
   collections: [
     { name: USERS, indexes: [] },
-    { name: REVOKED_TOKENS, indexes: [] },
+    // By expiry: tokens past it are let go (`purgeExpiredSignOuts`), since they are refused anyway.
+    { name: REVOKED_TOKENS, indexes: [{ equal: [], sort: ['expiresAt'] }] },
   ],
   handle(recorded: RecordedEvent): WriteOp[] {
     // Events of `user-` streams are UserEvents by construction (domain/identity/events.ts).
@@ -39,3 +40,12 @@ export const identityProjection: EventHandler = {
     }
   },
 };
+
+/**
+ * Lets go of the signed-out tokens that have expired since (a token past its `exp` is
+ * refused anyway), so the collection holds about one token lifetime of sign-outs. A replay
+ * may bring expired ones back; the next purge takes them again.
+ */
+export function purgeExpiredSignOuts(readStore: Pick<ReadStore, 'deleteBefore'>, now: Date): Promise<number> {
+  return readStore.deleteBefore(REVOKED_TOKENS, 'expiresAt', now.toISOString());
+}

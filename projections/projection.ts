@@ -12,6 +12,17 @@ export interface ProjectionView {
   get(collection: string, id: string): Promise<Doc | null>;
 }
 
+/** What the runner tells a handler besides the event. */
+export interface HandlingContext {
+  /**
+   * The earliest place in the log (commit position) from which this handler may be given an
+   * event again: its stored checkpoint, held back by any event it parked. A process
+   * manager's steps caused before it can never be repeated (see domain/operation-memory.ts).
+   * -1 before anything was stored.
+   */
+  redeliveryFloor: number;
+}
+
 export interface EventHandler {
   name: string;
   /**
@@ -24,7 +35,7 @@ export interface EventHandler {
   filter?: AllFilter;
   /** The collections it owns (dropped and rebuilt with it). */
   collections: CollectionSpec[];
-  handle(event: RecordedEvent, view: ProjectionView): Promise<WriteOp[]> | WriteOp[];
+  handle(event: RecordedEvent, view: ProjectionView, context: HandlingContext): Promise<WriteOp[]> | WriteOp[];
   /**
    * Events with different keys do not depend on each other (two deals, two orders): a
    * batch's events are then handled concurrently, one partition after the other in

@@ -54,3 +54,9 @@ export async function listPortfolio(readStore: ReadStore, userId: string, page: 
 export async function itemExists(readStore: ReadStore, itemId: string): Promise<boolean> {
   return (await readStore.get(ITEMS, itemId)) !== null;
 }
+
+/** An order as the read models keep it, with its owner and side: what a cancel of an order its market no longer remembers is answered from. */
+export async function findPastOrder(readStore: ReadStore, orderId: string): Promise<(OrderView & { ownerId: string; side: Side }) | null> {
+  const doc = await readStore.get(TRADING_ORDERS, orderId);
+  return doc ? { ...toOrderView(doc), ownerId: String(doc.userId), side: doc.side === 'sell' ? 'sell' : 'purchase' } : null;
+}

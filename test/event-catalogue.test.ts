@@ -73,7 +73,7 @@ describe('event catalogue', function () {
 
   it('gives each event its fields with their declared types, intersections merged and doc comments kept', () => {
     const fields = (type: string) => event(type).fields.map((f) => `${f.name}: ${f.type}`);
-    expect(fields('PaymentMade')).to.deep.equal(['accountId: string', 'userId: string', 'operationId: string', 'amount: Cents', 'balance: Cents', 'purpose: PaymentPurpose', 'at: string']);
+    expect(fields('PaymentMade')).to.deep.equal(['accountId: string', 'userId: string', 'operationId: string', 'amount: Cents', 'memory: OperationMemory', 'balance: Cents', 'purpose: PaymentPurpose', 'at: string']);
     expect(fields('UserProfileUpdated')).to.deep.equal(['userId: string', 'at: string', 'firstName: string', 'lastName: string', 'phone: string | null']);
     expect(event('DealCompleted').fields.find((f) => f.name === 'buyerCommission')?.doc).to.equal('What the buyer pays on top of the price.');
     expect(event('UserLoggedOut').doc).to.match(/^A signed-out access token/);

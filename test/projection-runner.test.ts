@@ -20,7 +20,7 @@ function depositCounter(overrides: Partial<EventHandler> = {}): EventHandler {
     name: 'deposit-counter',
     filter: { eventTypePrefixes: ['Deposited'] },
     collections: [{ name: 'deposit_totals', indexes: [] }],
-    async handle(event, view) {
+    async handle(event, view, context) {
       const account = String(event.data.account);
       const current = await view.get('deposit_totals', account);
       const count = ((current?.count as number | undefined) ?? 0) + 1;
@@ -177,12 +177,12 @@ describe('projection runner', function () {
     const base = depositCounter();
     const r = runner(
       depositCounter({
-        handle(event, view) {
+        handle(event, view, context) {
           if (event.data.amount === 13) {
             tries += 1;
             throw new Error('unlucky amount');
           }
-          return base.handle(event, view);
+          return base.handle(event, view, context);
         },
       }),
       { maxAttempts: 3 },
@@ -203,10 +203,10 @@ describe('projection runner', function () {
     const base = depositCounter();
     const r = runner(
       depositCounter({
-        async handle(event, view) {
+        async handle(event, view, context) {
           // A field name the read store refuses: a projection bug tied to one event.
           if (event.data.amount === 13) return [{ op: 'upsert', collection: 'deposit_totals', id: 'x', set: { 'bad.field': 1 } }];
-          return base.handle(event, view);
+          return base.handle(event, view, context);
         },
       }),
       { maxAttempts: 2 },
@@ -228,9 +228,9 @@ describe('projection runner', function () {
     const base = depositCounter();
     const r = runner(
       depositCounter({
-        handle(event, view) {
+        handle(event, view, context) {
           if (failures-- > 0) throw new EventStoreUnavailable('store restarting');
-          return base.handle(event, view);
+          return base.handle(event, view, context);
         },
       }),
       { maxAttempts: 1 },

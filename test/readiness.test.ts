@@ -124,10 +124,10 @@ describe('readiness (GET /ready) follows the read models', () => {
     let handled = 0;
     const slow: EventHandler = {
       ...identity.handler,
-      async handle(event, view) {
+      async handle(event, view, context) {
         handled += 1;
         await held.promise;
-        return identity.handler.handle(event, view);
+        return identity.handler.handle(event, view, context);
       },
     };
     const { eventStore, readStore, leases } = server!.system;

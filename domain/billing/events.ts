@@ -1,5 +1,6 @@
 import type { DomainEvent } from '../decider.js';
 import type { Cents } from '../money.js';
+import type { OperationMemory } from '../operation-memory.js';
 
 /** What a payment paid for: a deal of the marketplace, or an order of the ordering flow. */
 export type PaymentPurpose =
@@ -23,12 +24,12 @@ export interface CommissionSource {
 }
 
 export type AccountOpened = DomainEvent<'AccountOpened', { accountId: string; userId: string; at: string }>;
-export type MoneyDeposited = DomainEvent<'MoneyDeposited', { accountId: string; userId: string; operationId: string; amount: Cents; balance: Cents; at: string }>;
-export type MoneyWithdrawn = DomainEvent<'MoneyWithdrawn', { accountId: string; userId: string; operationId: string; amount: Cents; balance: Cents; at: string }>;
-export type PaymentMade = DomainEvent<'PaymentMade', { accountId: string; userId: string; operationId: string; amount: Cents; balance: Cents; purpose: PaymentPurpose; at: string }>;
-export type PaymentDeclined = DomainEvent<'PaymentDeclined', { accountId: string; userId: string; operationId: string; amount: Cents; reason: 'not enough money'; purpose: PaymentPurpose; at: string }>;
-export type AccrualReceived = DomainEvent<'AccrualReceived', { accountId: string; userId: string; operationId: string; amount: Cents; balance: Cents; purpose: AccrualPurpose; at: string }>;
-export type CommissionReceived = DomainEvent<'CommissionReceived', { accountId: string; userId: string; operationId: string; amount: Cents; balance: Cents; source: CommissionSource; at: string }>;
+export type MoneyDeposited = DomainEvent<'MoneyDeposited', { accountId: string; userId: string; operationId: string; amount: Cents; memory?: OperationMemory; balance: Cents; at: string }>;
+export type MoneyWithdrawn = DomainEvent<'MoneyWithdrawn', { accountId: string; userId: string; operationId: string; amount: Cents; memory?: OperationMemory; balance: Cents; at: string }>;
+export type PaymentMade = DomainEvent<'PaymentMade', { accountId: string; userId: string; operationId: string; amount: Cents; memory?: OperationMemory; balance: Cents; purpose: PaymentPurpose; at: string }>;
+export type PaymentDeclined = DomainEvent<'PaymentDeclined', { accountId: string; userId: string; operationId: string; amount: Cents; memory?: OperationMemory; reason: 'not enough money'; purpose: PaymentPurpose; at: string }>;
+export type AccrualReceived = DomainEvent<'AccrualReceived', { accountId: string; userId: string; operationId: string; amount: Cents; memory?: OperationMemory; balance: Cents; purpose: AccrualPurpose; at: string }>;
+export type CommissionReceived = DomainEvent<'CommissionReceived', { accountId: string; userId: string; operationId: string; amount: Cents; memory?: OperationMemory; balance: Cents; source: CommissionSource; at: string }>;
 
 export type AccountEvent = AccountOpened | MoneyDeposited | MoneyWithdrawn | PaymentMade | PaymentDeclined | AccrualReceived | CommissionReceived;
 

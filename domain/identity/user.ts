@@ -5,7 +5,9 @@
  */
 import { BusinessRuleViolation, type Decider } from '../decider.js';
 import { messages } from '../messages.js';
+import { WindowMap } from '../window-map.js';
 import type { Profile, Role, UserEvent } from './events.js';
+import { userSnapshot } from './user-snapshot.js';
 
 export interface UserState {
   registered: boolean;
@@ -16,8 +18,8 @@ export interface UserState {
   profile: Profile;
   createdAt: string | null;
   updatedAt: string | null;
-  /** Token ids signed out, with when they expire. */
-  loggedOut: ReadonlyMap<string, string>;
+  /** Token ids signed out and not yet expired (an expired token is refused anyway), with when they expire. */
+  loggedOut: WindowMap<string, string>;
 }
 
 export type UserCommand =
@@ -37,11 +39,17 @@ function initialState(): UserState {
     profile: { firstName: '', lastName: '', phone: null },
     createdAt: null,
     updatedAt: null,
-    loggedOut: new Map(),
+    loggedOut: WindowMap.empty(),
   };
 }
 
 function evolve(state: UserState, event: UserEvent): UserState {
+  const next = apply(state, event);
+  const loggedOut = next.loggedOut.forgetBefore(Date.parse(event.data.at));
+  return loggedOut === next.loggedOut ? next : { ...next, loggedOut };
+}
+
+function apply(state: UserState, event: UserEvent): UserState {
   switch (event.type) {
     case 'UserRegistered': {
       const { userId, email, passwordHash, role, at, firstName, lastName, phone } = event.data;
@@ -56,7 +64,7 @@ function evolve(state: UserState, event: UserEvent): UserState {
     case 'UserRoleChanged':
       return { ...state, role: event.data.role, updatedAt: event.data.at };
     case 'UserLoggedOut':
-      return { ...state, loggedOut: new Map(state.loggedOut).set(event.data.tokenId, event.data.tokenExpiresAt), updatedAt: event.data.at };
+      return { ...state, loggedOut: state.loggedOut.add(event.data.tokenId, event.data.tokenExpiresAt, Date.parse(event.data.tokenExpiresAt)), updatedAt: event.data.at };
   }
 }
 
@@ -84,7 +92,13 @@ function decide(command: UserCommand, state: UserState): UserEvent[] {
   }
 }
 
-export const user: Decider<UserState, UserCommand, UserEvent> = { initialState, evolve, decide };
+export const user: Decider<UserState, UserCommand, UserEvent> = {
+  initialState,
+  evolve,
+  decide,
+  snapshot: userSnapshot,
+  weigh: (state) => 900 + 150 * state.loggedOut.size,
+};
 
 /** A user as the API shows it (`User` in the specification). */
 export interface UserView {

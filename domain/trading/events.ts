@@ -28,8 +28,12 @@ export type ItemListed = DomainEvent<
   'ItemListed',
   { itemId: string; name: string; initialCount: number; initialPrice: Cents; commissionBasisPoints: number; brokerId: string; at: string }
 >;
-export type PurchaseOrderPlaced = DomainEvent<'PurchaseOrderPlaced', { itemId: string; orderId: string; buyerId: string; price: Cents; commission: Cents; at: string }>;
-export type SellOrderPlaced = DomainEvent<'SellOrderPlaced', { itemId: string; orderId: string; sellerId: string; price: Cents; commission: Cents; at: string }>;
+/** `rememberUntil`: until when the market recognises a repeat of this placement (absent in older events: a day after `at`). */
+export type PurchaseOrderPlaced = DomainEvent<
+  'PurchaseOrderPlaced',
+  { itemId: string; orderId: string; buyerId: string; price: Cents; commission: Cents; rememberUntil?: string; at: string }
+>;
+export type SellOrderPlaced = DomainEvent<'SellOrderPlaced', { itemId: string; orderId: string; sellerId: string; price: Cents; commission: Cents; rememberUntil?: string; at: string }>;
 export type DealOpened = DomainEvent<'DealOpened', DealTerms & { at: string }>;
 /** The buyer paid: the purchase order waits for nothing more, the sell order for the accrual. */
 export type DealPaid = DomainEvent<'DealPaid', { itemId: string; dealId: string; purchaseOrderId: string; sellOrderId: string; at: string }>;
@@ -44,7 +48,7 @@ export type OrderCanceled = DomainEvent<'OrderCanceled', { itemId: string; order
  * The market turned an order down (a sell order with no unit to sell). Recorded so the
  * refusal is final: the same order id offered again later is not placed after all.
  */
-export type OrderRefused = DomainEvent<'OrderRefused', { itemId: string; orderId: string; side: Side; ownerId: string; reason: string; at: string }>;
+export type OrderRefused = DomainEvent<'OrderRefused', { itemId: string; orderId: string; side: Side; ownerId: string; reason: string; rememberUntil?: string; at: string }>;
 
 export type MarketEvent = ItemListed | PurchaseOrderPlaced | SellOrderPlaced | DealOpened | DealPaid | DealFailed | DealCompleted | OrderCanceled | OrderRefused;
 
@@ -84,7 +88,8 @@ export function itemOfOrder(orderId: string): string | null {
 }
 
 /** Every order a trader submits is recorded in their own stream first: its revision is the ETag of their orders. */
-export type OrderSubmitted = DomainEvent<'OrderSubmitted', { userId: string; orderId: string; side: Side; itemId: string; price: Cents; at: string }>;
+/** `rememberUntil`: until when a retry of the request can submit it again (absent in older events: a day after `at`). */
+export type OrderSubmitted = DomainEvent<'OrderSubmitted', { userId: string; orderId: string; side: Side; itemId: string; price: Cents; rememberUntil?: string; at: string }>;
 /** The market refused a submitted order (no unit for sale…); it never entered the book. */
 export type OrderRejected = DomainEvent<'OrderRejected', { userId: string; orderId: string; reason: string; at: string }>;
 export type TraderOrdersEvent = OrderSubmitted | OrderRejected;

@@ -9,14 +9,22 @@
  * sell order at or below P (oldest first) not owned by the buyer; a sell at A takes the
  * highest resting purchase at or above A (oldest first) not owned by the seller. The
  * resting order sets the terms. The state uses persistent collections (immutable.js, and
- * `GrowOnlyMap` for what only grows): each event changes a few entries without copying a
- * book of thousands of orders.
+ * `WindowMap` for what is only remembered for a while): each event changes a few entries
+ * without copying a book of thousands of orders.
+ *
+ * A market remembers only what can still come back: its active orders and open deals, and
+ * each order it closed or refused until that order's `rememberUntil` (its submission time
+ * plus the order memory the command handler is configured with) — long enough for a racing
+ * copy of the placement or a redelivered submission. A placement that comes back later than
+ * that is refused as expired instead of being placed a second time.
  */
 import { List, Map as IMap } from 'immutable';
 import { BusinessRuleViolation, type Decider } from '../decider.js';
-import { GrowOnlyMap } from '../grow-only-map.js';
+import { WindowMap } from '../window-map.js';
 import { commissionOf, type Cents } from '../money.js';
 import { messages } from '../messages.js';
+import { LEGACY_MEMORY_MS } from '../operation-memory.js';
+import { marketSnapshot } from './market-snapshot.js';
 import { initialSellOrderId, type DealTerms, type MarketEvent, type OrderStatus, type Side } from './events.js';
 
 export interface ActiveOrder {
@@ -32,6 +40,8 @@ export interface ActiveOrder {
   placedAs: OrderStatus;
   dealId: string | null;
   createdAt: string;
+  /** Until when (ms since the epoch) a repeat of its placement can arrive. */
+  rememberUntil: number;
 }
 
 /** What is kept of an order once it is done (approved, failed or canceled). */
@@ -71,10 +81,12 @@ export interface MarketState {
   bids: IMap<Cents, List<string>>;
   holdings: IMap<string, Holding>;
   deals: IMap<string, OpenDeal>;
-  /** Every order done with, kept for its answers (a retried placement, a cancel) and never changed again. */
-  closed: GrowOnlyMap<string, ClosedOrder>;
-  /** Orders turned down, with the reason: offering one again changes nothing. */
-  refused: GrowOnlyMap<string, string>;
+  /** Orders done with, kept for a retried placement's answer until their `rememberUntil` (then a cancel is answered from the read model). */
+  closed: WindowMap<string, ClosedOrder>;
+  /** Orders turned down, with the reason: offering one again changes nothing, until its `rememberUntil`. */
+  refused: WindowMap<string, string>;
+  /** The latest time (ms) an event of this market happened: what has not been remembered until then is forgotten. */
+  latestAt: number;
   /**
    * The order placed by the latest event, if that was a placement. A placement that
    * matches appends its `DealOpened` right after its own placed event, so a deal opened
@@ -85,8 +97,9 @@ export interface MarketState {
 
 export type MarketCommand =
   | { type: 'ListItem'; itemId: string; name: string; initialCount: number; initialPrice: Cents; commissionBasisPoints: number; brokerId: string; at: string }
-  | { type: 'PlacePurchaseOrder'; orderId: string; buyerId: string; price: Cents; dealId: string; at: string }
-  | { type: 'PlaceSellOrder'; orderId: string; sellerId: string; price: Cents; dealId: string; at: string }
+  /** `rememberUntil`: until when (ISO time) a repeat of this placement can arrive, later refused as expired (absent: a day after `at`). */
+  | { type: 'PlacePurchaseOrder'; orderId: string; buyerId: string; price: Cents; dealId: string; rememberUntil?: string; at: string }
+  | { type: 'PlaceSellOrder'; orderId: string; sellerId: string; price: Cents; dealId: string; rememberUntil?: string; at: string }
   | { type: 'CancelOrder'; orderId: string; side: Side; requesterId: string; at: string }
   | { type: 'MarkDealPaid'; dealId: string; at: string }
   /** `rematchDealId` names the deal opened if the sell order, back in the book, now crosses a resting bid. */
@@ -106,8 +119,9 @@ function initialState(): MarketState {
     bids: IMap(),
     holdings: IMap(),
     deals: IMap(),
-    closed: GrowOnlyMap.empty(),
-    refused: GrowOnlyMap.empty(),
+    closed: WindowMap.empty(),
+    refused: WindowMap.empty(),
+    latestAt: Number.NEGATIVE_INFINITY,
     justPlaced: null,
   };
 }
@@ -127,20 +141,24 @@ function decide(command: MarketCommand, state: MarketState): MarketEvent[] {
   switch (command.type) {
     case 'PlacePurchaseOrder': {
       if (isKnown(state, command.orderId)) return [];
+      refuseIfExpired(state, command);
       const commission = commissionOf(command.price, state.commissionBasisPoints);
-      const placed: MarketEvent = { type: 'PurchaseOrderPlaced', data: { itemId, orderId: command.orderId, buyerId: command.buyerId, price: command.price, commission, at: command.at } };
+      const { orderId, buyerId, price, at } = command;
+      const placed: MarketEvent = { type: 'PurchaseOrderPlaced', data: { itemId, orderId, buyerId, price, commission, ...memoryOf(command), at } };
       const ask = bestAsk(state, command.price, command.buyerId);
       if (!ask) return [placed];
       return [placed, dealOpened(state, command.dealId, { purchaseOrderId: command.orderId, buyerId: command.buyerId }, ask, command.at)];
     }
     case 'PlaceSellOrder': {
       if (isKnown(state, command.orderId)) return [];
-      const holding = state.holdings.get(command.sellerId);
+      refuseIfExpired(state, command);
+      const { orderId, sellerId, price, at } = command;
+      const holding = state.holdings.get(sellerId);
       if (!holding || holding.owned - holding.onSale < 1) {
-        return [{ type: 'OrderRefused', data: { itemId, orderId: command.orderId, side: 'sell', ownerId: command.sellerId, reason: messages.noItemsForSale, at: command.at } }];
+        return [{ type: 'OrderRefused', data: { itemId, orderId, side: 'sell', ownerId: sellerId, reason: messages.noItemsForSale, ...memoryOf(command), at } }];
       }
-      const commission = commissionOf(command.price, state.commissionBasisPoints);
-      const placed: MarketEvent = { type: 'SellOrderPlaced', data: { itemId, orderId: command.orderId, sellerId: command.sellerId, price: command.price, commission, at: command.at } };
+      const commission = commissionOf(price, state.commissionBasisPoints);
+      const placed: MarketEvent = { type: 'SellOrderPlaced', data: { itemId, orderId, sellerId, price, commission, ...memoryOf(command), at } };
       const bid = bestBid(state, command.price, command.sellerId);
       if (!bid) return [placed];
       return [placed, dealOpened(state, command.dealId, { sellOrderId: command.orderId, sellerId: command.sellerId }, bid, command.at)];
@@ -187,8 +205,33 @@ function decideCancel(state: MarketState, command: Extract<MarketCommand, { type
   return [{ type: 'OrderCanceled', data: { itemId: state.itemId, orderId: command.orderId, side: command.side, ownerId: command.requesterId, at: command.at } }];
 }
 
+/**
+ * Canceling an order this market no longer remembers (it closed long ago), answered from
+ * what the read models kept of it: the same answers as for one it remembers — a second
+ * cancel of a canceled order changes nothing, any other is past canceling.
+ */
+export function cancelOfPastOrder(order: { ownerId: string; side: Side; status: string } | null, command: Extract<MarketCommand, { type: 'CancelOrder' }>): void {
+  if (!order || order.side !== command.side) refuse('order_not_found', messages.notFound);
+  if (order.ownerId !== command.requesterId) refuse('operation_denied', messages.operationDenied);
+  if (order.status !== 'canceled') refuse('cannot_cancel', messages.cannotCancel);
+}
+
 function isKnown(state: MarketState, orderId: string): boolean {
   return state.active.has(orderId) || state.closed.has(orderId) || state.refused.has(orderId);
+}
+
+/**
+ * An order this market does not know, whose placement could have been made and forgotten
+ * already (its memory ended before the market's latest event): placing it now could place
+ * it twice, so it is refused. Never the case for a placement made while its memory lasts.
+ */
+function refuseIfExpired(state: MarketState, placement: { rememberUntil?: string; at: string }): void {
+  if (rememberUntilOf(placement) < state.latestAt) refuse('order_expired', messages.orderExpired);
+}
+
+/** The memory goes into the event only when the command gave one, so an event states what its command said. */
+function memoryOf(command: { rememberUntil?: string }): { rememberUntil?: string } {
+  return command.rememberUntil ? { rememberUntil: command.rememberUntil } : {};
 }
 
 /** The cheapest resting sell order at or below `limit`, oldest first, not the buyer's own. */
@@ -242,9 +285,20 @@ function dealOpened(
 }
 
 function evolve(state: MarketState, event: MarketEvent): MarketState {
-  const next = apply(state, event);
+  const next = forget(apply(state, event), Date.parse(event.data.at));
   const justPlaced = event.type === 'PurchaseOrderPlaced' || event.type === 'SellOrderPlaced' ? event.data.orderId : null;
   return next.justPlaced === justPlaced ? next : { ...next, justPlaced };
+}
+
+/** Lets go of closed and refused orders whose memory ended before `at`. */
+function forget(state: MarketState, at: number): MarketState {
+  if (!(at > state.latestAt)) return state;
+  return { ...state, latestAt: at, closed: state.closed.forgetBefore(at), refused: state.refused.forgetBefore(at) };
+}
+
+/** Until when (ms) a placement is remembered; events written before placements said so: a day after they happened. */
+function rememberUntilOf(data: { rememberUntil?: string; at: string }): number {
+  return data.rememberUntil ? Date.parse(data.rememberUntil) : Date.parse(data.at) + LEGACY_MEMORY_MS;
 }
 
 function apply(state: MarketState, event: MarketEvent): MarketState {
@@ -253,9 +307,11 @@ function apply(state: MarketState, event: MarketEvent): MarketState {
       const { itemId, name, initialCount, initialPrice, commissionBasisPoints, brokerId, at } = event.data;
       const commission = commissionOf(initialPrice, commissionBasisPoints);
       const ids = Array.from({ length: initialCount }, (_, unit) => initialSellOrderId(itemId, unit));
+      // Nobody places the broker's initial units again: nothing to remember once they are sold.
+      const rememberUntil = Date.parse(at);
       const active = IMap<string, ActiveOrder>().withMutations((orders) => {
         ids.forEach((orderId, seq) =>
-          orders.set(orderId, { orderId, side: 'sell', ownerId: brokerId, price: initialPrice, commission, seq, status: 'pending', placedAs: 'pending', dealId: null, createdAt: at }),
+          orders.set(orderId, { orderId, side: 'sell', ownerId: brokerId, price: initialPrice, commission, seq, status: 'pending', placedAs: 'pending', dealId: null, createdAt: at, rememberUntil }),
         );
       });
       return {
@@ -273,12 +329,14 @@ function apply(state: MarketState, event: MarketEvent): MarketState {
     }
     case 'PurchaseOrderPlaced': {
       const { orderId, buyerId, price, commission, at } = event.data;
-      const order: ActiveOrder = { orderId, side: 'purchase', ownerId: buyerId, price, commission, seq: state.nextSeq, status: 'pending', placedAs: 'pending', dealId: null, createdAt: at };
+      const rememberUntil = rememberUntilOf(event.data);
+      const order: ActiveOrder = { orderId, side: 'purchase', ownerId: buyerId, price, commission, seq: state.nextSeq, status: 'pending', placedAs: 'pending', dealId: null, createdAt: at, rememberUntil };
       return rest({ ...state, nextSeq: state.nextSeq + 1, active: state.active.set(orderId, order) }, order);
     }
     case 'SellOrderPlaced': {
       const { orderId, sellerId, price, commission, at } = event.data;
-      const order: ActiveOrder = { orderId, side: 'sell', ownerId: sellerId, price, commission, seq: state.nextSeq, status: 'pending', placedAs: 'pending', dealId: null, createdAt: at };
+      const rememberUntil = rememberUntilOf(event.data);
+      const order: ActiveOrder = { orderId, side: 'sell', ownerId: sellerId, price, commission, seq: state.nextSeq, status: 'pending', placedAs: 'pending', dealId: null, createdAt: at, rememberUntil };
       const holdings = state.holdings.update(sellerId, (h) => ({ owned: h?.owned ?? 0, onSale: (h?.onSale ?? 0) + 1 }));
       return rest({ ...state, nextSeq: state.nextSeq + 1, active: state.active.set(orderId, order), holdings }, order);
     }
@@ -306,14 +364,13 @@ function apply(state: MarketState, event: MarketEvent): MarketState {
     case 'DealCompleted': {
       const { dealId, purchaseOrderId, sellOrderId, buyerId, sellerId } = event.data;
       let next = close(close(state, purchaseOrderId, 'approved', event.data.at), sellOrderId, 'approved', event.data.at);
-      const holdings = next.holdings
-        .update(sellerId, (h) => ({ owned: (h?.owned ?? 1) - 1, onSale: (h?.onSale ?? 1) - 1 }))
-        .update(buyerId, (h) => ({ owned: (h?.owned ?? 0) + 1, onSale: h?.onSale ?? 0 }));
+      const sold = next.holdings.update(sellerId, (h) => ({ owned: (h?.owned ?? 1) - 1, onSale: (h?.onSale ?? 1) - 1 }));
+      const holdings = withoutEmpty(sold, sellerId).update(buyerId, (h) => ({ owned: (h?.owned ?? 0) + 1, onSale: h?.onSale ?? 0 }));
       next = { ...next, holdings, deals: next.deals.delete(dealId) };
       return next;
     }
     case 'OrderRefused':
-      return { ...state, refused: state.refused.add(event.data.orderId, event.data.reason) };
+      return { ...state, refused: state.refused.add(event.data.orderId, event.data.reason, rememberUntilOf(event.data)) };
     case 'OrderCanceled': {
       const { orderId, side, ownerId } = event.data;
       const next = close(unrest(state, orderId), orderId, 'canceled', event.data.at);
@@ -321,6 +378,12 @@ function apply(state: MarketState, event: MarketEvent): MarketState {
       return { ...next, holdings: next.holdings.update(ownerId, (h) => ({ owned: h?.owned ?? 0, onSale: (h?.onSale ?? 1) - 1 })) };
     }
   }
+}
+
+/** A trader who holds no unit of the item any more is not kept in its holdings. */
+function withoutEmpty(holdings: IMap<string, Holding>, userId: string): IMap<string, Holding> {
+  const holding = holdings.get(userId);
+  return holding && holding.owned === 0 && holding.onSale === 0 ? holdings.delete(userId) : holdings;
 }
 
 /** Puts a pending order in its side of the book, at its place in time order within its price. */
@@ -355,9 +418,14 @@ function withStatus(state: MarketState, orderId: string, status: OrderStatus, de
 function close(state: MarketState, orderId: string, status: OrderStatus, at: string): MarketState {
   const order = state.active.get(orderId);
   if (!order) return state;
-  const { orderId: id, ownerId, side, price, commission, createdAt, placedAs } = order;
+  const { orderId: id, ownerId, side, price, commission, createdAt, placedAs, rememberUntil } = order;
   const closed: ClosedOrder = { orderId: id, ownerId, side, status, placedAs, price, commission, createdAt, closedAt: at };
-  return { ...state, active: state.active.delete(orderId), closed: state.closed.add(orderId, closed) };
+  return { ...state, active: state.active.delete(orderId), closed: state.closed.add(orderId, closed, rememberUntil) };
+}
+
+/** What a trader holds of the item (nothing when they are not among its holders). */
+export function holdingOf(state: MarketState, userId: string): Holding {
+  return state.holdings.get(userId) ?? { owned: 0, onSale: 0 };
 }
 
 export interface OrderSnapshot {
@@ -388,4 +456,10 @@ export function placementOf(state: MarketState, orderId: string): OrderSnapshot 
   return order ? { ...findOrder(state, orderId)!, status: order.placedAs } : null;
 }
 
-export const market: Decider<MarketState, MarketCommand, MarketEvent> = { initialState, evolve, decide };
+export const market: Decider<MarketState, MarketCommand, MarketEvent> = {
+  initialState,
+  evolve,
+  decide,
+  snapshot: marketSnapshot,
+  weigh: (s) => 1_000 + 420 * s.active.size + 330 * s.closed.size + 120 * s.refused.size + 500 * s.deals.size + 130 * s.holdings.size,
+};

@@ -111,6 +111,27 @@ export const settings = {
     8760,
     'How long the answer to a request with an `Idempotency-Key` is kept for replay, in hours (the specification asks for at least 24). Kept next to the read models: `DATA_DIR/idempotency.db`, or a TTL-indexed MongoDB collection.',
   ),
+  snapshotEveryEvents: integer(
+    'SNAPSHOT_EVERY_EVENTS',
+    1000,
+    10,
+    1_000_000,
+    'A stream\'s state is snapshotted once at least this many events were folded since its last snapshot (and a state that takes long to decode waits for proportionally more): loading a stream never folds more than about this many events. Embedded: a table in `events.db`; EventStoreDB: a `snapshot-<stream>` stream keeping its last event.',
+  ),
+  streamCacheMegabytes: integer(
+    'STREAM_CACHE_MB',
+    64,
+    1,
+    4096,
+    'Budget of the folded stream states kept in memory for commands, in MiB (each state counted by an estimate of its size); the least recently used are let go past it.',
+  ),
+  marketOrderMemorySeconds: integer(
+    'MARKET_ORDER_MEMORY_SECONDS',
+    60,
+    1,
+    86_400,
+    'How long after its submission a market remembers a closed or refused order, so that a racing copy of the placement or a redelivered submission changes nothing; a placement arriving later is refused as expired. The longer, the more memory a busy item holds (a cancel of an order the market forgot is answered from the read models).',
+  ),
   signedOutRecheckMs: integer(
     'SIGNED_OUT_RECHECK_MS',
     1000,

@@ -18,7 +18,8 @@ const MAX_REMEMBERED = 100_000;
 /**
  * Tokens signed out before they expire. This process's own sign-outs count at once; the
  * read model brings in those of other processes. Expired entries are forgotten (the token
- * is refused for its `exp` anyway).
+ * is refused for its `exp` anyway): tokens share one lifetime, so they expire about in the
+ * order they were signed out, and each sign-out lets go of the expired ones at the front.
  *
  * A busy client sends the same token many times a second, and each lookup is a read-store
  * query on the request's path: a token found not signed out is believed so for `recheckMs`.
@@ -40,7 +41,12 @@ export class SignedOutTokenList implements SignedOutTokens {
 
   remember(tokenId: string, expiresAt: Date): void {
     this.local.set(tokenId, expiresAt.getTime());
-    if (this.local.size > 10_000) this.forgetExpired();
+    this.forgetExpired();
+  }
+
+  /** How many of this process's own sign-outs are held (the unexpired ones, and a few behind a longer-lived one). */
+  get remembered(): number {
+    return this.local.size;
   }
 
   async isSignedOut(tokenId: string): Promise<boolean> {
@@ -64,6 +70,9 @@ export class SignedOutTokenList implements SignedOutTokens {
 
   private forgetExpired(): void {
     const now = this.now();
-    for (const [id, expiresAt] of this.local) if (expiresAt <= now) this.local.delete(id);
+    for (const [id, expiresAt] of this.local) {
+      if (expiresAt > now) return;
+      this.local.delete(id);
+    }
   }
 }

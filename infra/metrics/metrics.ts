@@ -42,6 +42,12 @@ export class Metrics {
     labelNames: ['category', 'check'] as const,
     registers: [this.registry],
   });
+  readonly snapshots = new Counter({
+    name: 'marketplace_snapshots_total',
+    help: 'Snapshots by stream category and outcome: loaded, written, ignored (another shape version, unreadable or not the stream\'s: folded from the start instead), unavailable (the store could not be read: folded from the start), write_failed.',
+    labelNames: ['category', 'outcome'] as const,
+    registers: [this.registry],
+  });
   readonly eventsAppended = new Counter({
     name: 'marketplace_events_appended_total',
     help: 'Events appended to the event store, by stream category.',

@@ -21,6 +21,13 @@ export function storageName(collection: string): string {
   return `rm_${collection}`;
 }
 
+/** A field deleted by (`deleteBefore`) is found through an index: the first sort field of one with no equality field. */
+export function checkLeadingSortField(spec: CollectionSpec, field: string): void {
+  if (!spec.indexes.some((index) => index.equal.length === 0 && index.sort[0] === field)) {
+    throw new ReadStoreQueryError(`no index of ${spec.name} starts with ${field}`);
+  }
+}
+
 export function checkCollectionName(name: unknown): asserts name is string {
   if (typeof name !== 'string' || !COLLECTION_NAME.test(name)) {
     throw new ReadStoreQueryError(`invalid collection name ${JSON.stringify(name)}: expected [a-z][a-z0-9_]*`);

@@ -19,7 +19,7 @@ import {
 } from 'mongodb';
 import { DUPLICATE_KEY_CODES, isDuplicateKey } from '../mongo-errors.js';
 import { parseSortablePosition, sortablePosition, type Position } from '../event-store/position.js';
-import { CollectionCatalog, checkId, indexKeyFields, storageName } from './catalog.js';
+import { CollectionCatalog, checkId, checkLeadingSortField, indexKeyFields, storageName } from './catalog.js';
 import { planFind, toPage, type FindPlan } from './find-plan.js';
 import type { CheckpointRecord, Doc, DocFields, IndexSpec, ParkedEvent, ReadStore, WriteOp } from './read-store.js';
 import { checkBatch, checkProjectionName, pendingOps, type GuardedOp } from './write-batch.js';
@@ -154,6 +154,11 @@ export async function mongoReadStore(db: Db, close: () => Promise<void>): Promis
         .find(filter, { sort, limit: plan.limit + 1, hint: keyPattern(plan.index), projection: { _pos: 0 } })
         .toArray();
       return toPage(plan, rows.map(toDoc));
+    },
+
+    async deleteBefore(collection, field, before) {
+      checkLeadingSortField(catalog.get(collection), field);
+      return (await documents(collection).deleteMany({ [field]: { $lt: before } })).deletedCount;
     },
 
     getCheckpoint(projection) {

@@ -129,6 +129,13 @@ export interface ReadStore {
   park(event: ParkedEvent): Promise<void>;
   listParked(projection?: string): Promise<ParkedEvent[]>;
 
+  /**
+   * Deletes the collection's documents whose `field` (a text field, first sort field of one
+   * of its indexes) sorts before `before`: what a retention lets go of (tokens signed out
+   * that have expired since). Returns how many went.
+   */
+  deleteBefore(collection: string, field: string, before: string): Promise<number>;
+
   /** Empties the collections and forgets the projection's checkpoint and parked events (rebuild). */
   reset(projection: string, collections: string[]): Promise<void>;
 

@@ -12,7 +12,7 @@
 import Database from 'better-sqlite3';
 import { parseSortablePosition, sortablePosition, type Position } from '../event-store/position.js';
 import { PerTurnBatch } from '../per-turn.js';
-import { CollectionCatalog, checkId, indexKeyFields, indexName, storageName, type ScalarValue } from './catalog.js';
+import { CollectionCatalog, checkId, checkLeadingSortField, indexKeyFields, indexName, storageName, type ScalarValue } from './catalog.js';
 import { planFind, toPage, type FindPlan } from './find-plan.js';
 import type {
   CheckpointRecord,
@@ -92,6 +92,8 @@ const SCHEMA = `
  * `f_created_at`, `created_at` → `f_created__at`). Field names are checked
  * ([A-Za-z][A-Za-z0-9_]*), so inlining them in SQL is safe.
  */
+const DELETE_CHUNK = 1_000;
+
 function column(field: string): string {
   return `f_${field.replace(/_/g, '__').replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}`;
 }
@@ -392,6 +394,19 @@ export function openSqliteReadStore(options: SqliteReadStoreOptions): SqliteRead
     async listParked(projection) {
       const rows = projection === undefined ? listAllParked.all() : listParkedOf.all(projection);
       return rows.map(toParked);
+    },
+
+    async deleteBefore(collection, field, before) {
+      const name = storageName(collection);
+      checkLeadingSortField(catalog.get(collection), field);
+      const chunk = db.prepare<[string, number]>(`DELETE FROM ${name} WHERE id IN (SELECT id FROM ${name} WHERE ${column(field)} < ? LIMIT ?)`);
+      let deleted = 0;
+      // In chunks: a long retention backlog never holds the write lock for long.
+      for (;;) {
+        const { changes } = chunk.run(before, DELETE_CHUNK);
+        deleted += changes;
+        if (changes < DELETE_CHUNK) return deleted;
+      }
     },
 
     async reset(projection, collections) {

@@ -97,6 +97,9 @@ export class ProjectionRunner {
   private renewTimer: NodeJS.Timeout | null = null;
   /** The commit being written, so a lost lease is given back only after it landed. */
   private inFlight: Promise<void> | null = null;
+  /** Where a restart would resume (the stored checkpoint) and the oldest event this handler parked: see `redeliveryFloor`. */
+  private storedCheckpoint: Position | null = null;
+  private oldestParked: Position | null = null;
   private readonly waiters = new PositionWaiters();
   private readonly batchSize: number;
   private readonly maxAttempts: number;
@@ -125,6 +128,16 @@ export class ProjectionRunner {
 
   status(): RunnerStatus {
     return { name: this.handler.name, state: this.state, position: this.position, lastError: this.lastError };
+  }
+
+  /**
+   * The earliest place in the log (commit position) from which this handler may be given an
+   * event again: its stored checkpoint, held back by any event it parked (which may be
+   * retried). What a process manager did for events before it can never be asked again.
+   */
+  redeliveryFloor(): number {
+    const floor = this.oldestParked && (!this.storedCheckpoint || comparePositions(this.oldestParked, this.storedCheckpoint) < 0) ? this.oldestParked : this.storedCheckpoint;
+    return floor ? Number(floor.commit) : -1;
   }
 
   hasReached(position: Position): boolean {
@@ -235,6 +248,9 @@ export class ProjectionRunner {
     const { eventStore, readStore } = this.options;
     await readStore.ensureCollections(this.handler.collections);
     const stored = await readStore.getCheckpoint(this.handler.name);
+    const parked = await readStore.listParked(this.handler.name);
+    this.storedCheckpoint = stored.position;
+    this.oldestParked = parked.reduce<Position | null>((oldest, p) => (oldest && comparePositions(oldest, p.position) <= 0 ? oldest : p.position), null);
     let handled = 0;
     this.position = stored.position;
     this.state = 'catching-up';
@@ -368,7 +384,7 @@ export class ProjectionRunner {
   private async handleEvent(event: RecordedEvent, view: ProjectionView, signal: AbortSignal) {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.handler.handle(event, view);
+        return await this.handler.handle(event, view, { redeliveryFloor: this.redeliveryFloor() });
       } catch (error) {
         if (signal.aborted) return [];
         if (!isTransient(error) && attempt >= this.maxAttempts) {
@@ -392,6 +408,7 @@ export class ProjectionRunner {
       attempts,
       parkedAt: new Date(),
     };
+    if (!this.oldestParked || comparePositions(event.position, this.oldestParked) < 0) this.oldestParked = event.position;
     this.options.log.error('event parked: the projection skips it after repeated failures', {
       ...parked,
       position: formatPosition(event.position),
@@ -420,9 +437,10 @@ export class ProjectionRunner {
     }
   }
 
-  private commitWrites(writes: PositionedWrites[], checkpoint: Position, signal: AbortSignal): Promise<void> {
+  private async commitWrites(writes: PositionedWrites[], checkpoint: Position, signal: AbortSignal): Promise<void> {
     const positioned = writes.map(({ position, ops }) => ({ position, ops }));
-    return this.withRetries(() => this.options.readStore.commit(this.handler.name, positioned, checkpoint), signal);
+    await this.withRetries(() => this.options.readStore.commit(this.handler.name, positioned, checkpoint), signal);
+    if (isAfter(checkpoint, this.storedCheckpoint)) this.storedCheckpoint = checkpoint;
   }
 
   /** Store writes are idempotent (by position), so retrying them after any failure is safe. */

@@ -4,7 +4,7 @@ import type { AccountEvent } from '../../domain/billing/events.js';
 import { fold } from '../../domain/decider.js';
 import { commissionOf, type Cents } from '../../domain/money.js';
 import { initialSellOrderId, type DealTerms, type MarketEvent } from '../../domain/trading/events.js';
-import { findOrder, market, placementOf, type MarketCommand, type MarketState } from '../../domain/trading/market.js';
+import { findOrder, holdingOf, market, placementOf, type MarketCommand, type MarketState } from '../../domain/trading/market.js';
 import { specification } from '../support/decider-spec.js';
 
 const at = '2026-11-21T10:00:00.000Z';
@@ -72,7 +72,6 @@ const { given } = specification(market);
 const stateAfter = (events: MarketEvent[]): MarketState => fold(market, events);
 const asksOf = (s: MarketState) => s.asks.map((level) => level.toArray()).toObject();
 const bidsOf = (s: MarketState) => s.bids.map((level) => level.toArray()).toObject();
-const holdingOf = (s: MarketState, userId: string) => s.holdings.get(userId) ?? { owned: 0, onSale: 0 };
 
 describe('market (decider)', () => {
   describe('listing an item', () => {

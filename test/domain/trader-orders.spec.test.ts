@@ -30,10 +30,11 @@ describe('trader orders (decider)', () => {
   it('ignores the rejection of an order it never recorded', () => {
     given([submitted('o1')]).when(reject('o2')).then([]);
   });
-  it('the state remembers each order, its item, side and price, and whether it was rejected', () => {
+  it('the state remembers each order, its item, side, price and submission time, and whether it was rejected', () => {
     const s = fold(traderOrders, [submitted('o1', 'sell', 25_000), submitted('o2'), rejected('o1')]);
-    expect(s.orders.get('o1')).to.deep.equal({ itemId: 'item-1', side: 'sell', price: 25_000, rejected: true });
-    expect(s.orders.get('o2')).to.deep.equal({ itemId: 'item-1', side: 'purchase', price: 20_000, rejected: false });
+    expect(s.orders.get('o1')).to.deep.equal({ itemId: 'item-1', side: 'sell', price: 25_000, at });
+    expect(s.orders.get('o2')).to.deep.equal({ itemId: 'item-1', side: 'purchase', price: 20_000, at });
     expect(s.orders.size).to.equal(2);
+    expect([s.rejected.has('o1'), s.rejected.has('o2')]).to.deep.equal([true, false]);
   });
 });

@@ -55,6 +55,7 @@ import {
 } from './errors.js';
 import { planFilter } from './filters.js';
 import { collect, isValidCount, readAllPages, type ReadSettings } from './reads.js';
+import type { CappableStreams } from './snapshots.js';
 import { ResubscribingSubscription, type SubscriptionSettings } from './subscription.js';
 
 export interface EsdbEventStoreOptions {
@@ -83,8 +84,11 @@ export interface EsdbEventStoreOptions {
 
 const DEFAULT_MAX_BATCH_SIZE = 500;
 
-export function openEsdbEventStore(options: EsdbEventStoreOptions): EventStore {
-  return new EsdbEventStore(options);
+/** The EventStoreDB adapter, with what the snapshot streams need besides the port (see snapshots.ts). */
+export type EsdbEventStore = EventStore & CappableStreams;
+
+export function openEsdbEventStore(options: EsdbEventStoreOptions): EsdbEventStore {
+  return new EsdbEventStoreAdapter(options);
 }
 
 /**
@@ -113,7 +117,7 @@ function assertCount(maxCount: number | undefined): void {
   }
 }
 
-class EsdbEventStore implements EventStore {
+class EsdbEventStoreAdapter implements EsdbEventStore {
   readonly #client: EventStoreDBClient;
   readonly #reads: ReadSettings;
   readonly #retryBackoff: BackoffPolicy;
@@ -134,6 +138,16 @@ class EsdbEventStore implements EventStore {
       pageSize: Math.max(2, options.readPageSize ?? 500),
     };
     this.#pingTimeoutMs = options.pingTimeoutMs ?? 5_000;
+  }
+
+  async setMaxCount(streamId: string, maxCount: number): Promise<void> {
+    this.#assertOpen();
+    assertStreamId(streamId);
+    try {
+      await this.#client.setStreamMetadata(streamId, { maxCount });
+    } catch (error) {
+      throw toStoreError(error, `set the metadata of stream ${streamId}`);
+    }
   }
 
   async appendToStream(streamId: string, events: EventToAppend[], options: AppendOptions = {}): Promise<AppendResult> {

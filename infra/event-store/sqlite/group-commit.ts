@@ -5,13 +5,15 @@ import {
   type EventToAppend,
   type ExpectedRevision,
 } from '../event-store.js';
-import type { AppendOutcome, AppendRequest } from './group-writer.js';
+import type { AppendOutcome, AppendRequest, SnapshotRow } from './group-writer.js';
 import type { Row } from './reader.js';
 
 /** Where a group of appends is committed: in this thread, or in a writer thread. */
 export interface GroupCommit {
   /** Rejects when the commit itself failed (then nothing of the group was written). */
   write(group: AppendRequest[], created: number): Promise<AppendOutcome[]>;
+  /** Stores a stream's snapshot (a newer one stored already stays). */
+  writeSnapshot(snapshot: SnapshotRow): Promise<void>;
   /**
    * How many groups may be handed over before the first is answered: 1 when a group is
    * committed as it is handed over; more when the other side queues them (a writer thread

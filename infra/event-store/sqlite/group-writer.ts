@@ -22,6 +22,16 @@ export type AppendOutcome =
   | { written: { revision: number; position: number; replayed?: true } }
   | { refused: { actual: number | 'no_stream' } };
 
+/** A stream's snapshot as its row is written (see `SnapshotStore`). */
+export interface SnapshotRow {
+  stream: string;
+  revision: number;
+  position: number;
+  version: number;
+  state: string;
+  taken: number;
+}
+
 /** A group of appends and the time its events are stamped with. */
 export interface CreatedGroup {
   group: AppendRequest[];
@@ -38,7 +48,7 @@ const NO_STREAM = -1;
  */
 export class GroupWriter {
   private readonly statements;
-  private readonly writeGroups: (groups: CreatedGroup[]) => AppendOutcome[][];
+  private readonly writeAll: (groups: CreatedGroup[], snapshots: SnapshotRow[]) => AppendOutcome[][];
 
   constructor(db: Database.Database) {
     this.statements = {
@@ -51,15 +61,27 @@ export class GroupWriter {
       ids: db.prepare<[number, number, number], { id: string; position: number }>(
         'SELECT id, position FROM events WHERE stream = ? AND revision BETWEEN ? AND ? ORDER BY revision',
       ),
+      // A snapshot never replaces one taken at a later revision.
+      snapshot: db.prepare<SnapshotRow>(
+        `INSERT INTO snapshots (stream, revision, position, version, state, taken) VALUES (@stream, @revision, @position, @version, @state, @taken)
+         ON CONFLICT (stream) DO UPDATE SET revision = excluded.revision, position = excluded.position, version = excluded.version, state = excluded.state, taken = excluded.taken
+         WHERE excluded.revision >= snapshots.revision`,
+      ),
     };
     // `.immediate` takes the write lock up front, so no other process can slip an
     // append between our revision check and our insert.
-    this.writeGroups = db.transaction((groups: CreatedGroup[]) => groups.map(({ group, created }) => group.map((append) => this.writeOne(append, created)))).immediate;
+    this.writeAll = db.transaction((groups: CreatedGroup[], snapshots: SnapshotRow[]) => {
+      for (const snapshot of snapshots) this.statements.snapshot.run(snapshot);
+      return groups.map(({ group, created }) => group.map((append) => this.writeOne(append, created)));
+    }).immediate;
   }
 
-  /** Commits the groups together, in order. Throws when the transaction itself fails (then nothing of them was written). */
-  write(groups: CreatedGroup[]): AppendOutcome[][] {
-    return this.writeGroups(groups);
+  /**
+   * Commits the groups together, in order, with any snapshots that queued beside them (they
+   * share the commit's sync). Throws when the transaction itself fails (then nothing of them was written).
+   */
+  write(groups: CreatedGroup[], snapshots: SnapshotRow[] = []): AppendOutcome[][] {
+    return this.writeAll(groups, snapshots);
   }
 
   private writeOne({ streamId, events, expected }: AppendRequest, created: number): AppendOutcome {

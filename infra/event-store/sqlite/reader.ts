@@ -38,6 +38,9 @@ export class EventReader {
       streamForwards: stream('e.revision >= ?', 'ASC'),
       streamBackwards: stream('e.revision <= ?', 'DESC'),
       head: db.prepare<[], { p: number | null }>('SELECT max(position) AS p FROM events'),
+      snapshot: db.prepare<[string], { revision: number; position: number; version: number; state: string }>(
+        'SELECT revision, position, version, state FROM snapshots WHERE stream = ?',
+      ),
     };
   }
 
@@ -103,6 +106,10 @@ export class EventReader {
     }
     const params = [...streams, ...types].flatMap((prefix) => [prefix.length, prefix]);
     return { statement, params };
+  }
+
+  snapshot(streamId: string): { revision: number; position: number; version: number; state: string } | undefined {
+    return this.statements.snapshot.get(streamId);
   }
 
   head(): number {

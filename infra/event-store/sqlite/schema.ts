@@ -24,6 +24,15 @@ export function migrate(db: Database.Database): void {
       created  INTEGER NOT NULL
     );
     CREATE UNIQUE INDEX IF NOT EXISTS events_by_stream ON events (stream, revision);
+    -- The latest snapshot of a stream (see snapshot-store.ts): a shortcut, never the truth.
+    CREATE TABLE IF NOT EXISTS snapshots (
+      stream   TEXT    PRIMARY KEY,
+      revision INTEGER NOT NULL,
+      position INTEGER NOT NULL,
+      version  INTEGER NOT NULL,
+      state    TEXT    NOT NULL,
+      taken    INTEGER NOT NULL
+    );
   `);
 }
 

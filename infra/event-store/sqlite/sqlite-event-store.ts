@@ -14,6 +14,7 @@ import {
   type SubscribeToAllOptions,
 } from '../event-store.js';
 import type { Position } from '../position.js';
+import type { SnapshotStore, StoredSnapshot } from '../snapshot-store.js';
 import { hearCommits } from './commit-announcements.js';
 import { CommittedTail } from './committed-tail.js';
 import { GroupCommitAppender, type GroupCommit } from './group-commit.js';
@@ -41,8 +42,13 @@ export interface SqliteEventStoreOptions {
   now?: () => number;
 }
 
+/** The embedded event store, and its snapshots: a table beside the events, written with the appends' commits. */
+export interface EmbeddedEventStore extends EventStore {
+  readonly snapshots: SnapshotStore;
+}
+
 /** The embedded event store: one SQLite file, WAL mode, appends grouped into shared commits. */
-export function openSqliteEventStore(options: SqliteEventStoreOptions): EventStore {
+export function openSqliteEventStore(options: SqliteEventStoreOptions): EmbeddedEventStore {
   const durability = options.durability ?? 'full';
   const db = new Database(options.file);
   configure(db, durability);
@@ -52,7 +58,7 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): EventSto
   return new SqliteEventStore(db, commit, options);
 }
 
-class SqliteEventStore implements EventStore {
+class SqliteEventStore implements EmbeddedEventStore {
   private readonly reader: EventReader;
   private readonly appender: GroupCommitAppender;
   private readonly waiters = new Set<(reason: WakeReason) => void>();
@@ -91,6 +97,21 @@ class SqliteEventStore implements EventStore {
     this.tail.add(rows);
     return rows.length < TAIL_READ_LIMIT ? 'in-tail' : 'committed-elsewhere';
   }
+
+  readonly snapshots: SnapshotStore = {
+    read: async (streamId) => {
+      this.assertOpen();
+      const row = this.reader.snapshot(streamId);
+      if (!row) return null;
+      const position = BigInt(row.position);
+      return { streamId, revision: row.revision, position: { commit: position, prepare: position }, version: row.version, state: row.state } satisfies StoredSnapshot;
+    },
+    write: async (snapshot) => {
+      if (this.closed) throw new EventStoreUnavailable('embedded event store is closed');
+      const { streamId: stream, revision, version, state } = snapshot;
+      await this.commit.writeSnapshot({ stream, revision, position: toRow(snapshot.position), version, state, taken: (this.options.now ?? Date.now)() });
+    },
+  };
 
   appendToStream(streamId: string, events: EventToAppend[], options: AppendOptions = {}): Promise<AppendResult> {
     if (this.closed) return Promise.reject(new EventStoreUnavailable('embedded event store is closed'));

@@ -9,7 +9,7 @@
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { commitsChannel } from './commit-announcements.js';
-import { GroupWriter, type AppendRequest } from './group-writer.js';
+import { GroupWriter, type AppendRequest, type SnapshotRow } from './group-writer.js';
 import { configure, type Durability } from './schema.js';
 
 export interface WriterThreadData {
@@ -19,8 +19,9 @@ export interface WriterThreadData {
   announce: boolean;
 }
 
-export type WriterRequest = { id: number; group: AppendRequest[]; created: number } | 'close';
-type GroupRequest = Exclude<WriterRequest, 'close'>;
+export type WriterRequest = { id: number; group: AppendRequest[]; created: number } | { id: number; snapshot: SnapshotRow } | 'close';
+type GroupRequest = Extract<WriterRequest, { group: AppendRequest[] }>;
+type SnapshotRequest = Extract<WriterRequest, { snapshot: SnapshotRow }>;
 
 const port = parentPort!;
 const { file, durability, announce } = workerData as WriterThreadData;
@@ -31,12 +32,14 @@ const writer = new GroupWriter(db);
 
 port.on('message', (first: WriterRequest) => {
   const requests: GroupRequest[] = [];
+  const snapshots: SnapshotRequest[] = [];
   let closing = false;
   for (let message: WriterRequest | undefined = first; message !== undefined; message = receiveMessageOnPort(port)?.message as WriterRequest | undefined) {
     if (message === 'close') closing = true;
+    else if ('snapshot' in message) snapshots.push(message);
     else requests.push(message);
   }
-  if (requests.length > 0) commit(requests);
+  if (requests.length > 0 || snapshots.length > 0) commit(requests, snapshots);
   if (closing) {
     announcements?.close();
     db.close();
@@ -45,12 +48,13 @@ port.on('message', (first: WriterRequest) => {
 });
 
 /** Every group of a commit is answered in one message: the API thread is woken once per commit, not once per group. */
-function commit(requests: GroupRequest[]): void {
+function commit(requests: GroupRequest[], snapshots: SnapshotRequest[]): void {
+  const answered = [...requests, ...snapshots].map(({ id }) => id);
   try {
-    const outcomes = writer.write(requests);
-    announcements?.postMessage(null);
-    port.postMessage(requests.map(({ id }, i) => ({ id, outcomes: outcomes[i] })));
+    const outcomes = writer.write(requests, snapshots.map((s) => s.snapshot));
+    if (requests.length > 0) announcements?.postMessage(null);
+    port.postMessage(answered.map((id, i) => ({ id, outcomes: outcomes[i] ?? [] })));
   } catch (error) {
-    port.postMessage(requests.map(({ id }) => ({ id, failure: (error as Error).message })));
+    port.postMessage(answered.map((id) => ({ id, failure: (error as Error).message })));
   }
 }

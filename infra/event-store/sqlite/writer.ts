@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
 import { commitsChannel } from './commit-announcements.js';
 import type { GroupCommit } from './group-commit.js';
-import { GroupWriter, type AppendOutcome } from './group-writer.js';
+import { GroupWriter, type AppendOutcome, type SnapshotRow } from './group-writer.js';
 import type { Durability } from './schema.js';
 import type { WriterRequest, WriterThreadData } from './writer-thread.js';
 
@@ -15,6 +15,9 @@ export function commitInThisThread(db: Database.Database, announceFor: string | 
       const outcomes = writer.write([{ group, created }])[0]!;
       channel?.postMessage(null);
       return outcomes;
+    },
+    writeSnapshot: async (snapshot) => {
+      writer.write([], [snapshot]);
     },
     maxInFlight: 1,
     close: async () => channel?.close(),
@@ -64,16 +67,21 @@ export function commitInWriterThread(file: string, durability: Durability, annou
     return started;
   };
 
+  const send = (request: (id: number) => WriterRequest) => {
+    worker ??= start();
+    const id = nextId++;
+    const thread = worker;
+    thread.ref();
+    return new Promise<AppendOutcome[]>((resolve, reject) => {
+      waiting.set(id, { resolve, reject });
+      thread.postMessage(request(id));
+    });
+  };
   return {
-    write(group, created) {
-      worker ??= start();
-      const id = nextId++;
-      const thread = worker;
-      thread.ref();
-      return new Promise<AppendOutcome[]>((resolve, reject) => {
-        waiting.set(id, { resolve, reject });
-        thread.postMessage({ id, group, created } satisfies WriterRequest);
-      });
+    write: (group, created) => send((id) => ({ id, group, created })),
+    // Shares the next commit with whatever appends queue beside it.
+    writeSnapshot: async (snapshot) => {
+      await send((id) => ({ id, snapshot }));
     },
     maxInFlight: WRITER_THREAD_IN_FLIGHT,
     async close() {

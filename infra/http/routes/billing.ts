@@ -11,7 +11,7 @@ import { etagOf, expectedRevisionOf } from '../preconditions.js';
 import { announcePosition } from '../read-your-writes.js';
 import { moneyMovementBody, type Account, type Operation } from '../schemas/billing.js';
 import { toMoney, validate } from '../validation.js';
-import { bodyOf, metadataOf, operationIdOf, type ApiServices } from './context.js';
+import { bodyOf, isRetriable, metadataOf, operationIdOf, type ApiServices } from './context.js';
 
 export function billingRoutes(services: ApiServices): Router<AuthState> {
   const router = new Router<AuthState>();
@@ -27,7 +27,8 @@ export function billingRoutes(services: ApiServices): Router<AuthState> {
     const expectedRevision = expectedRevisionOf(ctx);
     const { amount } = validate(moneyMovementBody, bodyOf(ctx));
     const operationId = operationIdOf(ctx, services);
-    const result = await move(services, { userId: ctx.state.caller.userId, amount, operationId, expectedRevision }, metadataOf(ctx));
+    const retriable = isRetriable(ctx);
+    const result = await move(services, { userId: ctx.state.caller.userId, amount, operationId, expectedRevision, retriable }, metadataOf(ctx));
     announcePosition(ctx, result.position);
     ctx.set('ETag', etagOf(result.revision));
     ctx.status = 204;

@@ -1,4 +1,4 @@
-import type { CommandEnvironment } from '../../../command-handlers/handle-command.js';
+import type { TradingEnvironment } from '../../../command-handlers/trading.js';
 import type { PasswordHashing } from '../../../command-handlers/identity.js';
 import type { TokenService } from '../../auth/tokens.js';
 import type { EventMetadata } from '../../event-store/event-store.js';
@@ -7,7 +7,7 @@ import type { ReadStore } from '../../read-store/read-store.js';
 import type { Context } from 'koa';
 
 /** Everything the API's routes work with, built once by the composition root. */
-export interface ApiServices extends CommandEnvironment {
+export interface ApiServices extends TradingEnvironment {
   readStore: ReadStore;
   tokens: TokenService;
   passwords: PasswordHashing;
@@ -30,5 +30,10 @@ export function bodyOf(ctx: Context): unknown {
 
 /** The request's operation id: derived from its Idempotency-Key when it has one, so a re-run applies once. */
 export function operationIdOf(ctx: Context, services: Pick<ApiServices, 'newId'>): string {
-  return typeof ctx.state.operationId === 'string' ? ctx.state.operationId : services.newId();
+  return isRetriable(ctx) ? (ctx.state.operationId as string) : services.newId();
+}
+
+/** Whether the request can come again with the same operation id (it has an Idempotency-Key). */
+export function isRetriable(ctx: Context): boolean {
+  return typeof ctx.state.operationId === 'string';
 }

@@ -10,7 +10,7 @@ import { etagOf, expectedRevisionOf } from '../preconditions.js';
 import { announcePosition } from '../read-your-writes.js';
 import { customerOrderBody, type CustomerOrder } from '../schemas/ordering.js';
 import { toMoney, validate } from '../validation.js';
-import { bodyOf, metadataOf, operationIdOf, type ApiServices } from './context.js';
+import { bodyOf, isRetriable, metadataOf, operationIdOf, type ApiServices } from './context.js';
 
 // The read model holds only the statuses the domain writes.
 const json = (order: CustomerOrderView): CustomerOrder => ({ ...order, price: toMoney(order.price), status: order.status as CustomerOrder['status'] });
@@ -28,7 +28,8 @@ export function orderingRoutes(services: ApiServices): Router<AuthState> {
   router.post('/api/v1/ordering/orders', async (ctx) => {
     const expectedRevision = expectedRevisionOf(ctx);
     const { price } = validate(customerOrderBody, bodyOf(ctx));
-    const created = await createCustomerOrder(services, { userId: ctx.state.caller.userId, orderId: operationIdOf(ctx, services), price, expectedRevision }, metadataOf(ctx));
+    const request = { userId: ctx.state.caller.userId, orderId: operationIdOf(ctx, services), price, expectedRevision, retriable: isRetriable(ctx) };
+    const created = await createCustomerOrder(services, request, metadataOf(ctx));
     announcePosition(ctx, created.position);
     ctx.set('ETag', etagOf(created.revision));
     ctx.status = 202;

@@ -10,7 +10,7 @@ import { etagOf, expectedRevisionOf } from '../preconditions.js';
 import { announcePosition } from '../read-your-writes.js';
 import { listItemBody, placeOrderBody, type Holding, type Order, type TradingItem } from '../schemas/trading.js';
 import { toMoney, validate } from '../validation.js';
-import { bodyOf, metadataOf, operationIdOf, type ApiServices } from './context.js';
+import { bodyOf, isRetriable, metadataOf, operationIdOf, type ApiServices } from './context.js';
 
 type AuthContext = Context & { state: AuthState };
 
@@ -65,7 +65,8 @@ export function tradingRoutes(services: ApiServices): Router<AuthState> {
   async function place(ctx: AuthContext, side: Side) {
     const expectedRevision = expectedRevisionOf(ctx);
     const { itemId, price } = validate(placeOrderBody, bodyOf(ctx));
-    const placed = await placeOrder(services, { userId: ctx.state.caller.userId, side, itemId, price, uniqueId: operationIdOf(ctx, services), expectedRevision }, metadataOf(ctx));
+    const placement = { userId: ctx.state.caller.userId, side, itemId, price, uniqueId: operationIdOf(ctx, services), expectedRevision, retriable: isRetriable(ctx) };
+    const placed = await placeOrder(services, placement, metadataOf(ctx));
     announcePosition(ctx, placed.position);
     ctx.set('ETag', etagOf(placed.revision));
     ctx.status = 202;

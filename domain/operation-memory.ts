@@ -1,0 +1,94 @@
+import { json, sortedEntries } from './snapshot.js';
+import { WindowMap } from './window-map.js';
+
+/**
+ * How long an operation's id must be remembered so that a repeat of it changes nothing —
+ * said by whoever asks for the operation, and recorded with its event.
+ *
+ * - A request's operation (a deposit with an idempotency key): `until` its retention ends.
+ *   A retry of the same key can only come before then.
+ * - A process manager's step (a deal's payment, an accrual, a commission): until that
+ *   process manager's redelivery `floor` — the checkpoint it would restart from, held back
+ *   by any event it parked — has passed the event that `cause`d the step. Only events after
+ *   the floor can be handled again, so only their steps can be repeated. `cause` and
+ *   `floor` are places in the log (the commit position: every event of one append shares
+ *   it, which only makes the memory err on the side of remembering).
+ *
+ * Events written before this was recorded carry none: they are remembered for a day after
+ * they happened, the retention the specification asks for.
+ */
+export type OperationMemory = { until: string } | { process: string; cause: number; floor: number };
+
+export const LEGACY_MEMORY_MS = 24 * 60 * 60 * 1000;
+
+/** A process manager's steps on one stream, and the floor it last reported. */
+export interface StepMemory {
+  floor: number;
+  ids: WindowMap<string, true>;
+}
+
+/** The operation ids a stream must still recognise: requests' until their retention ends, steps' until their floor passes. */
+export interface OperationIds {
+  requested: WindowMap<string, true>;
+  steps: Readonly<Record<string, StepMemory>>;
+}
+
+export const noOperationIds: OperationIds = { requested: WindowMap.empty(), steps: {} };
+
+/** A step caused below its process manager's floor: nothing can tell any more whether it was applied. */
+export class StepBelowFloor extends Error {
+  override readonly name = 'StepBelowFloor';
+  constructor(operationId: string, process: string, cause: number, floor: number) {
+    super(`operation ${operationId} of ${process} was caused at ${cause}, before that process manager's redelivery floor ${floor}: whether it was applied can no longer be told`);
+  }
+}
+
+export function knowsOperation(ids: OperationIds, operationId: string, memory: OperationMemory | undefined): boolean {
+  if (ids.requested.has(operationId)) return true;
+  for (const process in ids.steps) if (ids.steps[process]!.ids.has(operationId)) return true;
+  if (memory && 'process' in memory) {
+    const known = ids.steps[memory.process];
+    if (known && memory.cause < known.floor) throw new StepBelowFloor(operationId, memory.process, memory.cause, known.floor);
+  }
+  return false;
+}
+
+/** `ids` after an operation recorded at `at` (an ISO time), forgetting what no retry can repeat any more. */
+export function rememberOperation(ids: OperationIds, operationId: string, memory: OperationMemory | undefined, at: string): OperationIds {
+  const now = Date.parse(at);
+  if (memory && 'process' in memory) {
+    const known = ids.steps[memory.process] ?? { floor: -1, ids: WindowMap.empty<string, true>() };
+    const floor = Math.max(known.floor, memory.floor);
+    const steps = { ...ids.steps, [memory.process]: { floor, ids: known.ids.add(operationId, true, memory.cause).forgetBefore(floor) } };
+    return { requested: ids.requested.forgetBefore(now), steps };
+  }
+  const until = memory ? Date.parse(memory.until) : now + LEGACY_MEMORY_MS;
+  return { ...ids, requested: ids.requested.add(operationId, true, until).forgetBefore(now) };
+}
+
+/** Requests' ids whose retention has ended by `at` are let go (on events that record no operation). */
+export function forgetExpired(ids: OperationIds, at: string): OperationIds {
+  const requested = ids.requested.forgetBefore(Date.parse(at));
+  return requested === ids.requested ? ids : { ...ids, requested };
+}
+
+export function operationIdsSize(ids: OperationIds): number {
+  let size = ids.requested.size;
+  for (const process in ids.steps) size += ids.steps[process]!.ids.size;
+  return size;
+}
+
+/** What a snapshot stores of the ids (see domain/snapshot.ts). */
+export function encodeOperationIds(ids: OperationIds): unknown {
+  const steps = sortedEntries(Object.entries(ids.steps)).map(([process, step]) => [process, { floor: step.floor, ids: step.ids.toJSON() }]);
+  return { requested: ids.requested.toJSON(), steps };
+}
+
+export function decodeOperationIds(value: unknown, path: string): OperationIds {
+  const o = json.object(value, path);
+  const steps = json.entries(o.steps, `${path}.steps`, (step, p) => {
+    const s = json.object(step, p);
+    return { floor: json.number(s.floor, `${p}.floor`), ids: WindowMap.fromJSON(json.windowMap(s.ids, `${p}.ids`, json.yes)) };
+  });
+  return { requested: WindowMap.fromJSON(json.windowMap(o.requested, `${path}.requested`, json.yes)), steps: Object.fromEntries(steps) };
+}
