@@ -11,6 +11,8 @@ import type { ServerDuplexStream } from '@grpc/grpc-js';
 import { sizeOnDisk, type DoubleContext } from './context.js';
 import { streamIdentifier, streamName, toProposedEvent, uuidToString } from './convert.js';
 import { batchStatus, unavailable } from './errors.js';
+import { refusal } from './guard.js';
+import { unmodelledWrite } from './append.js';
 import { googleEmptyPb, sharedPb, streamsPb, type BatchAppendReq, type BatchAppendResp, type RpcStatus, type Uuid } from './pb.js';
 import type { ExpectedRevision, ProposedEvent } from './store.js';
 
@@ -31,6 +33,11 @@ export function batchAppendHandler(context: DoubleContext) {
   return (call: ServerDuplexStream<BatchAppendReq, BatchAppendResp>): void => {
     const pending = new Map<string, PendingAppend>();
     let open = true;
+    const refused = refusal(context, call.metadata);
+    if (refused !== undefined) {
+      call.emit('error', refused);
+      return;
+    }
 
     const close = (): void => {
       open = false;
@@ -118,9 +125,14 @@ export function batchAppendHandler(context: DoubleContext) {
         call.emit('error', unavailable());
         return;
       }
+      const unmodelled = unmodelledWrite(write.streamId, write.events);
+      if (unmodelled !== undefined) return reply(correlationId, write.streamId, batchStatus.unimplemented(unmodelled));
       const outcome = context.log.append(write.streamId, write.expected, write.events);
+      const delay = context.late.take('batchAppend');
+      const answer = (result: RpcStatus | Success): void =>
+        delay === 0 ? reply(correlationId, write.streamId, result) : void setTimeout(() => reply(correlationId, write.streamId, result), delay).unref();
       if (outcome.kind === 'wrong_expected_version') {
-        return reply(correlationId, write.streamId, batchStatus.wrongExpectedVersion(outcome.currentRevision, write.expected));
+        return answer(batchStatus.wrongExpectedVersion(outcome.currentRevision, write.expected));
       }
       const success = new streamsPb.BatchAppendResp.Success().setPosition(
         new sharedPb.AllStreamPosition()
@@ -129,7 +141,7 @@ export function batchAppendHandler(context: DoubleContext) {
       );
       if (outcome.currentRevision < 0) success.setNoStream(new googleEmptyPb.Empty());
       else success.setCurrentRevision(String(outcome.currentRevision));
-      reply(correlationId, write.streamId, success);
+      answer(success);
     });
 
     // The client half-closed: nothing more will come; finish with OK like the server does.
