@@ -27,6 +27,8 @@ interface PendingAppend {
   events: ProposedEvent[];
   size: number;
   timer: NodeJS.Timeout;
+  /** When the server stops waiting for this write and answers Timeout (the write may still happen). */
+  deadlineAt: number;
 }
 
 export function batchAppendHandler(context: DoubleContext) {
@@ -90,7 +92,7 @@ export function batchAppendHandler(context: DoubleContext) {
             if (pending.delete(key)) reply(correlationId, streamId, batchStatus.timeout());
           }, timeout);
           timer.unref();
-          pending.set(key, { streamId, expected, events: [], size: 0, timer });
+          pending.set(key, { streamId, expected, events: [], size: 0, timer, deadlineAt: Date.now() + timeout });
         }
       }
 
@@ -128,9 +130,7 @@ export function batchAppendHandler(context: DoubleContext) {
       const unmodelled = unmodelledWrite(write.streamId, write.events);
       if (unmodelled !== undefined) return reply(correlationId, write.streamId, batchStatus.unimplemented(unmodelled));
       const outcome = context.log.append(write.streamId, write.expected, write.events);
-      const delay = context.late.take('batchAppend');
-      const answer = (result: RpcStatus | Success): void =>
-        delay === 0 ? reply(correlationId, write.streamId, result) : void setTimeout(() => reply(correlationId, write.streamId, result), delay).unref();
+      const answer = lateAnswer(context.late.take('batchAppend'), write.deadlineAt, (result) => reply(correlationId, write.streamId, result));
       if (outcome.kind === 'wrong_expected_version') {
         return answer(batchStatus.wrongExpectedVersion(outcome.currentRevision, write.expected));
       }
@@ -156,6 +156,19 @@ export function batchAppendHandler(context: DoubleContext) {
 }
 
 type Success = InstanceType<typeof streamsPb.BatchAppendResp.Success>;
+
+/**
+ * Answers a write that took `delayMs`: at once, later, or, when that is past the append's
+ * deadline, with Timeout at the deadline although the write happened.
+ */
+function lateAnswer(delayMs: number, deadlineAt: number, send: (result: RpcStatus | Success) => void) {
+  return (result: RpcStatus | Success): void => {
+    if (delayMs === 0) return send(result);
+    const left = deadlineAt - Date.now();
+    if (delayMs >= left) setTimeout(() => send(batchStatus.timeout()), Math.max(0, left)).unref();
+    else setTimeout(() => send(result), delayMs).unref();
+  };
+}
 
 function readExpected(options: InstanceType<typeof streamsPb.BatchAppendReq.Options>): ExpectedRevision | undefined {
   switch (options.getExpectedStreamPositionCase()) {
