@@ -13,6 +13,7 @@ import { loadConfig, settings } from '../infra/config/config.js';
 import { loadSigningKeys } from '../infra/auth/keys.js';
 import { SERVER_NODE_FLAGS } from '../infra/runtime-flags.js';
 import { distDir, repoDir, runNode, tempDir } from './support/process.js';
+import { INTEGRATION_DEFAULTS } from './support/integration-defaults.js';
 
 const declared = new Set(Object.values(settings).map((s) => s.name));
 const roles = ['all', 'api', 'projector'];
@@ -119,13 +120,45 @@ describe('deployment files agree with the code', () => {
     });
   });
 
-  describe('docker-compose.yml', () => {
-    const compose = parseYaml(read('docker-compose.yml'), { merge: true }) as Manifest;
+  describe('docker-compose.yml and docker-compose.app.yml', () => {
+    const storesFile = read('docker-compose.yml');
+    const appFile = read('docker-compose.app.yml');
+    const stores = parseYaml(storesFile, { merge: true }) as Manifest;
+    const app = parseYaml(appFile, { merge: true }) as Manifest;
+    // What `docker compose -f docker-compose.yml -f docker-compose.app.yml` sees.
+    const compose: Manifest = { services: { ...stores.services, ...app.services }, volumes: { ...stores.volumes, ...app.volumes } };
     const services = compose.services as Record<string, Manifest>;
 
-    /** `${NAME:-default}` as compose would read it with NAME unset. */
-    const withDefaults = (value: unknown) => String(value).replace(/\$\{\w+:-([^}]*)\}/g, '$1');
+    /** `${NAME:-default}` as compose would read it with NAME unset; `${NAME:?…}` as if NAME were set to a test value. */
+    const withDefaults = (value: unknown) => String(value).replace(/\$\{\w+:-([^}]*)\}/g, '$1').replace(/\$\{\w+:\?[^}]*\}/g, 'a-test-secret');
     const envOf = (service: string) => Object.fromEntries(Object.entries(services[service].environment as Record<string, unknown>).map(([k, v]) => [k, withDefaults(v)]));
+
+    it('`docker compose up -d` starts only the stores and needs no secret', () => {
+      expect(Object.keys(stores.services).sort()).to.deep.equal(['eventstoredb', 'mongodb']);
+      expect(storesFile).not.to.match(/\$\{\w+:?\?/);
+      expect(services.eventstoredb.image).to.match(/^eventstore\/eventstore:24\.10/);
+      expect(services.mongodb.image).to.match(/^mongo:8/);
+    });
+
+    it('publishes every port on 127.0.0.1 only', () => {
+      for (const [name, service] of Object.entries(services)) {
+        for (const port of (service.ports ?? []) as string[]) expect(port, name).to.match(/^127\.0\.0\.1:/);
+      }
+    });
+
+    it('takes the broker password from the environment, with no default', () => {
+      for (const service of ['api', 'projector']) {
+        expect(String(services[service].environment.BROKER_PASSWORD), service).to.match(/^\$\{BROKER_PASSWORD:\?[^}]+\}$/);
+      }
+      expect(appFile).not.to.match(/BROKER_PASSWORD:-/);
+    });
+
+    it('the stores listen where `npm run test:integration` looks by default', () => {
+      expect(services.eventstoredb.ports).to.deep.equal(['127.0.0.1:2113:2113']);
+      expect(services.mongodb.ports).to.deep.equal(['127.0.0.1:27017:27017']);
+      expect(INTEGRATION_DEFAULTS.EVENTSTORE_CONNECTION_STRING).to.equal('esdb://localhost:2113?tls=false');
+      expect(INTEGRATION_DEFAULTS.MONGODB_URI).to.match(/^mongodb:\/\/localhost:27017\//);
+    });
 
     it('keeps the stores usable alone, with health checks', () => {
       for (const store of ['eventstoredb', 'mongodb']) {
@@ -151,6 +184,7 @@ describe('deployment files agree with the code', () => {
         for (const store of ['eventstoredb', 'mongodb']) expect(services[service].depends_on[store], store).to.deep.equal({ condition: 'service_healthy' });
         // Published ports reach the port the process listens on.
         for (const published of services[service].ports as string[]) expect(published.split(':').at(-1)).to.equal(String(config.port));
+        expect(config.brokerPassword).to.equal('a-test-secret');
       });
     }
 

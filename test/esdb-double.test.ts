@@ -76,14 +76,19 @@ async function waitFor(condition: () => boolean, what: string, timeoutMs = 3_000
   }
 }
 
-/** Records everything a subscription emits, in order. */
+/** Events of the test's own streams: `$all` also holds the node's system events. */
+const own = <T extends ResolvedEvent>(read: T[]): T[] => read.filter((resolved) => !resolved.event!.streamId.startsWith('$'));
+
+/** Records everything a subscription emits, in order (the node's own system events left out). */
 function watch(subscription: StreamSubscription | AllStreamSubscription) {
   const seen: string[] = [];
   const events: ResolvedEvent[] = [];
   const errors: Error[] = [];
   subscription.on('confirmation', () => seen.push('confirmation'));
   subscription.on('caughtUp', () => seen.push('caughtUp'));
+  subscription.on('fellBehind', () => seen.push('fellBehind'));
   subscription.on('data', (resolved: ResolvedEvent) => {
+    if (resolved.event!.streamId.startsWith('$')) return;
     events.push(resolved);
     seen.push(`${resolved.event!.streamId}@${resolved.event!.revision}`);
   });
@@ -311,7 +316,7 @@ describe('EventStoreDB double: reading $all', () => {
   });
 
   it('reads forwards with opaque, strictly increasing positions that do not start at 0', async () => {
-    const read = (await collect(client.readAll())) as AllStreamResolvedEvent[];
+    const read = own((await collect(client.readAll())) as AllStreamResolvedEvent[]);
     expect(read.map((r) => `${r.event!.streamId}@${r.event!.revision}`)).to.deep.equal([
       'order-1@0',
       'order-1@1',
@@ -333,7 +338,7 @@ describe('EventStoreDB double: reading $all', () => {
     expect(positionsOf(backwards)).to.deep.equal(positionsOf(all).reverse());
 
     const third: Position = all[2]!.event!.position!;
-    const fromThird = await collect(client.readAll({ fromPosition: third, maxCount: 10 }));
+    const fromThird = await collect(client.readAll({ fromPosition: third, maxCount: 100 }));
     expect(positionsOf(fromThird)).to.deep.equal(positionsOf(all).slice(2));
     const beforeThird = await collect(client.readAll({ direction: BACKWARDS, fromPosition: third }));
     expect(positionsOf(beforeThird)).to.deep.equal(positionsOf(all).slice(0, 2).reverse());
@@ -423,7 +428,7 @@ describe('EventStoreDB double: subscriptions', () => {
   });
 
   it('subscribeToAll from a position starts after it; from the end only sees new events', async () => {
-    const all = await collect(client.readAll());
+    const all = own(await collect(client.readAll()));
     const fromSecond = watch(client.subscribeToAll({ fromPosition: all[1]!.event!.position! }));
     const fromEnd = watch(client.subscribeToAll({ fromPosition: END }));
     await waitFor(() => fromSecond.seen.includes('caughtUp') && fromEnd.seen.includes('caughtUp'), 'caught up');
@@ -450,11 +455,14 @@ describe('EventStoreDB double: subscriptions', () => {
     expect(byRegex.seen).to.deep.equal(['confirmation', 'a-1@0', 'a-1@1', 'caughtUp', 'c-1@0']);
   });
 
-  it('sends checkpoints every multiplier x search-window events examined, catching up and live', async () => {
-    // Log so far: a-1@0 (A), a-1@1 (B), b-1@0 (A). Add two more non-matching events.
+  it('sends checkpoints as 24.x does: per interval and at the end of catch-up (page starts with prepare 0), then live', async () => {
+    // Log: four system events, a-1@0 (A), a-1@1 (B), b-1@0 (A), then X and Y: nine events.
     await client.appendToStream('d-1', [event('X'), event('Y')]);
     const all = await collect(client.readAll());
-    const checkpoints: bigint[] = [];
+    expect(all).to.have.length(9);
+    const at = (index: number) => all[index]!.event!.position!;
+    const pageStart = (index: number) => ({ commit: at(index).commit, prepare: 0n });
+    const checkpoints: Position[] = [];
     const seen: string[] = [];
     const subscription = client.subscribeToAll({
       filter: eventTypeFilter({
@@ -462,7 +470,7 @@ describe('EventStoreDB double: subscriptions', () => {
         maxSearchWindow: 2,
         checkpointInterval: 1,
         checkpointReached: (_subscription, position) => {
-          checkpoints.push(position.commit);
+          checkpoints.push(position);
           seen.push('checkpoint');
         },
       }),
@@ -470,19 +478,18 @@ describe('EventStoreDB double: subscriptions', () => {
     subscription.on('data', (resolved: ResolvedEvent) => seen.push(resolved.event!.type));
     subscription.on('caughtUp', () => seen.push('caughtUp'));
     await waitFor(() => seen.includes('caughtUp'), 'caught up');
-    // Pages of 2: [A, B] → checkpoint at B; [A, X] → none matched, checkpoint at the page start;
-    // [Y] reaches the end: no checkpoint, 1 examined carried over to live.
-    expect(seen).to.deep.equal(['B', 'checkpoint', 'checkpoint', 'caughtUp']);
-    expect(checkpoints).to.deep.equal([all[1]!.event!.position!.commit, all[2]!.event!.position!.commit]);
+    // Pages of two considered events: each reaches the interval (2) and checkpoints at the later
+    // of the last event sent and the page's start; the last page reaches the end and checkpoints.
+    expect(seen).to.deep.equal(['checkpoint', 'checkpoint', 'B', 'checkpoint', 'checkpoint', 'checkpoint', 'caughtUp']);
+    expect(checkpoints).to.deep.equal([{ commit: 0n, prepare: 0n }, pageStart(2), at(5), pageStart(6), pageStart(8)]);
 
-    const live = await client.appendToStream('d-1', [event('Z'), event('W'), event('V')]);
-    await waitFor(() => checkpoints.length === 4, 'live checkpoints');
-    const liveEvents = (await collect(client.readAll())).slice(-3);
-    expect(checkpoints.slice(2)).to.deep.equal([
-      liveEvents[0]!.event!.position!.commit,
-      liveEvents[2]!.event!.position!.commit,
-    ]);
-    expect(live.position!.commit).to.equal(checkpoints[3]);
+    // Live: every event written since the subscription began counts, matching or not.
+    await client.appendToStream('d-1', [event('Z'), event('W'), event('V')]);
+    await client.appendToStream('d-1', event('U'));
+    await waitFor(() => checkpoints.length === 7, 'live checkpoints');
+    const live = (await collect(client.readAll())).slice(9);
+    expect(checkpoints.slice(5)).to.deep.equal([live[1]!.event!.position!, live[3]!.event!.position!]);
+    await subscription.unsubscribe();
   });
 
   it('subscribeToStream from the start, from a revision (exclusive), and before the stream exists', async () => {

@@ -80,6 +80,13 @@ export interface EsdbEventStoreOptions {
   subscriptionHighWaterMark?: number;
   /** Events per page when reading `$all`. Default 500. */
   readPageSize?: number;
+  /**
+   * Reads and subscriptions ask for the leader, so a follower answers NotLeader with the
+   * leader's address and the client reconnects there, instead of serving what it has
+   * replicated so far. Appends need not: a follower forwards them. Default: true unless the
+   * connection string prefers another kind of node (`nodePreference=follower`…).
+   */
+  requiresLeader?: boolean;
 }
 
 const DEFAULT_MAX_BATCH_SIZE = 500;
@@ -103,6 +110,12 @@ function assertThrowsOnAppendFailure(connectionString: string): void {
       throw new Error('openEsdbEventStore: the connection string must not set throwOnAppendFailure=false');
     }
   }
+}
+
+/** The connection string's `nodePreference`, if it names one other than the leader, wants reads elsewhere. */
+function prefersLeader(connectionString: string): boolean {
+  const match = /[?&]nodePreference=([^&]*)/i.exec(connectionString);
+  return match === null || match[1]!.toLowerCase() === 'leader';
 }
 
 function assertStreamId(streamId: string): void {
@@ -136,6 +149,7 @@ class EsdbEventStoreAdapter implements EsdbEventStore {
       attempts: Math.max(1, options.readAttempts ?? 4),
       backoff: this.#retryBackoff,
       pageSize: Math.max(2, options.readPageSize ?? 500),
+      requiresLeader: options.requiresLeader ?? prefersLeader(options.connectionString),
     };
     this.#pingTimeoutMs = options.pingTimeoutMs ?? 5_000;
   }
@@ -236,6 +250,7 @@ class EsdbEventStoreAdapter implements EsdbEventStore {
       const read = this.#client.readStream(streamId, {
         direction: direction === 'forwards' ? FORWARDS : BACKWARDS,
         fromRevision: from === 'start' ? START : from === 'end' ? END : BigInt(from),
+        requiresLeader: this.#reads.requiresLeader,
         ...(maxCount === undefined ? {} : { maxCount }),
       });
       try {
@@ -278,6 +293,7 @@ class EsdbEventStoreAdapter implements EsdbEventStore {
       (from, checkpointReached) =>
         this.#client.subscribeToAll({
           fromPosition: from === 'start' ? START : toClientPosition(from),
+          requiresLeader: this.#reads.requiresLeader,
           // Every subscription is filtered (system events at least), so the server sends
           // checkpoints: the position advances even when nothing matches for a long time.
           filter: { ...plan.server, checkpointReached },

@@ -34,6 +34,8 @@ export interface ReadSettings {
   backoff: BackoffPolicy;
   /** Events asked for per `$all` page. */
   pageSize: number;
+  /** Ask for the leader: a follower then answers NotLeader with its address (see esdb-event-store.ts). */
+  requiresLeader: boolean;
 }
 
 /**
@@ -105,7 +107,7 @@ export async function readAllPages(
   const readPage = (fromPosition: ReadPosition, maxCount: number) =>
     withRetries('read $all', settings.attempts, settings.backoff, () =>
       collect<AllStreamResolvedEvent>(
-        client.readAll({ direction, fromPosition, maxCount }),
+        client.readAll({ direction, fromPosition, maxCount, requiresLeader: settings.requiresLeader }),
         settings.idleTimeoutMs,
         'read $all',
       ),

@@ -6,7 +6,8 @@
  * - events that pass the filter;
  * - "progress" marks: events the filter refused and the server's filter checkpoints,
  *   which only move the position forward;
- * - the caught-up mark.
+ * - the caught-up mark, and the fell-behind mark (a server that says so: 24.10 does not,
+ *   it only catches up again and repeats "caught up").
  * Each `next()` takes what is buffered (at most `maxBatchSize` events) as one batch. When
  * the buffer grows past a high-water mark the client stream is paused (gRPC flow control
  * then holds the server back) and resumed once the consumer has drained it to half.
@@ -56,7 +57,8 @@ export interface SubscriptionSettings {
 type Entry =
   | { kind: 'event'; event: RecordedEvent }
   | { kind: 'progress'; position: Position }
-  | { kind: 'caught-up' };
+  | { kind: 'caught-up' }
+  | { kind: 'fell-behind' };
 
 /** FIFO with O(1) shift: the array is compacted once its consumed head grows large. */
 class EntryQueue {
@@ -194,6 +196,10 @@ export class ResubscribingSubscription implements AllSubscription, AsyncIterator
         this.#delivered = entry.event.position;
       } else if (entry.kind === 'progress') {
         this.#delivered = entry.position;
+      } else if (entry.kind === 'fell-behind') {
+        // Events already taken in this batch were live; those after it are catch-up again.
+        if (events.length > 0) break;
+        this.#caughtUpDelivered = false;
       } else {
         this.#caughtUpDelivered = true;
       }
@@ -259,18 +265,24 @@ export class ResubscribingSubscription implements AllSubscription, AsyncIterator
         void whenEmitted(source, () => {
           if (current()) this.#onCaughtUp();
         }),
+      fellBehind: () =>
+        void whenEmitted(source, () => {
+          if (current()) this.#onFellBehind();
+        }),
       error: (error: Error) => this.#onSourceFailure(error, generation),
       // The server never ends a subscription by itself; an end is a lost connection.
       end: () => this.#onSourceFailure(new EventStoreUnavailable('EventStoreDB ended the subscription'), generation),
     };
     source.on('data', listeners.data);
     source.on('caughtUp', listeners.caughtUp);
+    source.on('fellBehind', listeners.fellBehind);
     source.on('error', listeners.error);
     source.on('end', listeners.end);
     this.#source = source;
     this.#detachSource = () => {
       source.off('data', listeners.data);
       source.off('caughtUp', listeners.caughtUp);
+      source.off('fellBehind', listeners.fellBehind);
       source.off('end', listeners.end);
       // Swapped, not removed: an abandoned stream may still emit 'error', and an 'error'
       // without a listener would crash the process.
@@ -343,10 +355,18 @@ export class ResubscribingSubscription implements AllSubscription, AsyncIterator
   }
 
   #onCaughtUp(): void {
-    // Once caught up, the flag stays up: a resubscription's own "caught up" adds nothing.
+    // A resubscription's own "caught up" adds nothing to one already received; only "fell
+    // behind" takes the flag down.
     if (this.#caughtUpReceived) return;
     this.#caughtUpReceived = true;
     this.#enqueue({ kind: 'caught-up' });
+  }
+
+  /** The server is reading from its log again: batches say "not caught up" until it is. */
+  #onFellBehind(): void {
+    if (!this.#caughtUpReceived) return;
+    this.#caughtUpReceived = false;
+    this.#enqueue({ kind: 'fell-behind' });
   }
 
   #enqueue(entry: Entry): void {

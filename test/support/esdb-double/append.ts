@@ -13,7 +13,10 @@ import {
   maximumAppendSizeExceeded,
   requiredMetadataPropertyMissing,
   unavailable,
+  unimplemented,
 } from './errors.js';
+import { refusal } from './guard.js';
+import { isMetastream, unmodelledMetadata } from './metadata.js';
 import { sharedPb, streamsPb, type AppendReq, type AppendResp } from './pb.js';
 import type { ExpectedRevision, ProposedEvent } from './store.js';
 
@@ -25,6 +28,7 @@ export function appendHandler(context: DoubleContext) {
     const events: ProposedEvent[] = [];
     let size = 0;
     let settled = false;
+    const refused = refusal(context, call.metadata);
 
     const fail = (error: ServerErrorResponse): void => {
       if (settled) return;
@@ -33,6 +37,7 @@ export function appendHandler(context: DoubleContext) {
     };
 
     call.on('data', (request: AppendReq) => {
+      if (refused !== undefined) return fail(refused);
       if (settled) return;
       try {
         if (options === undefined) {
@@ -55,15 +60,22 @@ export function appendHandler(context: DoubleContext) {
     });
 
     call.on('end', () => {
+      if (refused !== undefined) return fail(refused);
       if (settled) return;
       if (options === undefined) return fail(handlerException());
       if (context.faults.take('append')) return fail(unavailable());
+      const unmodelled = unmodelledWrite(options.streamId, events);
+      if (unmodelled !== undefined) return fail(unimplemented(unmodelled));
       settled = true;
-      const outcome = context.log.append(options.streamId, options.expected, events);
-      callback(null, toResponse(outcome, options.expected));
+      const { streamId, expected } = options;
+      const outcome = context.log.append(streamId, expected, events);
+      // The write is done; only its answer may come late, after the client stopped waiting.
+      const delay = context.late.take('append');
+      if (delay === 0) callback(null, toResponse(outcome, expected));
+      else setTimeout(() => callback(null, toResponse(outcome, expected)), delay).unref();
     });
 
-    // A cancelled or timed-out call (the client's 10 s deadline) writes nothing.
+    // A call cancelled before its end (the client's deadline while sending) writes nothing.
     call.on('cancelled', () => {
       settled = true;
     });
@@ -71,6 +83,16 @@ export function appendHandler(context: DoubleContext) {
       settled = true;
     });
   };
+}
+
+/** Metadata the double would store without honouring it (an ACL, for one) is refused. */
+export function unmodelledWrite(streamId: string, events: readonly ProposedEvent[]): string | undefined {
+  if (!isMetastream(streamId)) return undefined;
+  for (const event of events) {
+    const unmodelled = unmodelledMetadata(event.data);
+    if (unmodelled !== undefined) return unmodelled;
+  }
+  return undefined;
 }
 
 function readOptions(

@@ -11,6 +11,8 @@ import type { ServerDuplexStream } from '@grpc/grpc-js';
 import { sizeOnDisk, type DoubleContext } from './context.js';
 import { streamIdentifier, streamName, toProposedEvent, uuidToString } from './convert.js';
 import { batchStatus, unavailable } from './errors.js';
+import { refusal } from './guard.js';
+import { unmodelledWrite } from './append.js';
 import { googleEmptyPb, sharedPb, streamsPb, type BatchAppendReq, type BatchAppendResp, type RpcStatus, type Uuid } from './pb.js';
 import type { ExpectedRevision, ProposedEvent } from './store.js';
 
@@ -25,12 +27,19 @@ interface PendingAppend {
   events: ProposedEvent[];
   size: number;
   timer: NodeJS.Timeout;
+  /** When the server stops waiting for this write and answers Timeout (the write may still happen). */
+  deadlineAt: number;
 }
 
 export function batchAppendHandler(context: DoubleContext) {
   return (call: ServerDuplexStream<BatchAppendReq, BatchAppendResp>): void => {
     const pending = new Map<string, PendingAppend>();
     let open = true;
+    const refused = refusal(context, call.metadata);
+    if (refused !== undefined) {
+      call.emit('error', refused);
+      return;
+    }
 
     const close = (): void => {
       open = false;
@@ -83,7 +92,7 @@ export function batchAppendHandler(context: DoubleContext) {
             if (pending.delete(key)) reply(correlationId, streamId, batchStatus.timeout());
           }, timeout);
           timer.unref();
-          pending.set(key, { streamId, expected, events: [], size: 0, timer });
+          pending.set(key, { streamId, expected, events: [], size: 0, timer, deadlineAt: Date.now() + timeout });
         }
       }
 
@@ -118,9 +127,12 @@ export function batchAppendHandler(context: DoubleContext) {
         call.emit('error', unavailable());
         return;
       }
+      const unmodelled = unmodelledWrite(write.streamId, write.events);
+      if (unmodelled !== undefined) return reply(correlationId, write.streamId, batchStatus.unimplemented(unmodelled));
       const outcome = context.log.append(write.streamId, write.expected, write.events);
+      const answer = lateAnswer(context.late.take('batchAppend'), write.deadlineAt, (result) => reply(correlationId, write.streamId, result));
       if (outcome.kind === 'wrong_expected_version') {
-        return reply(correlationId, write.streamId, batchStatus.wrongExpectedVersion(outcome.currentRevision, write.expected));
+        return answer(batchStatus.wrongExpectedVersion(outcome.currentRevision, write.expected));
       }
       const success = new streamsPb.BatchAppendResp.Success().setPosition(
         new sharedPb.AllStreamPosition()
@@ -129,7 +141,7 @@ export function batchAppendHandler(context: DoubleContext) {
       );
       if (outcome.currentRevision < 0) success.setNoStream(new googleEmptyPb.Empty());
       else success.setCurrentRevision(String(outcome.currentRevision));
-      reply(correlationId, write.streamId, success);
+      answer(success);
     });
 
     // The client half-closed: nothing more will come; finish with OK like the server does.
@@ -144,6 +156,19 @@ export function batchAppendHandler(context: DoubleContext) {
 }
 
 type Success = InstanceType<typeof streamsPb.BatchAppendResp.Success>;
+
+/**
+ * Answers a write that took `delayMs`: at once, later, or, when that is past the append's
+ * deadline, with Timeout at the deadline although the write happened.
+ */
+function lateAnswer(delayMs: number, deadlineAt: number, send: (result: RpcStatus | Success) => void) {
+  return (result: RpcStatus | Success): void => {
+    if (delayMs === 0) return send(result);
+    const left = deadlineAt - Date.now();
+    if (delayMs >= left) setTimeout(() => send(batchStatus.timeout()), Math.max(0, left)).unref();
+    else setTimeout(() => send(result), delayMs).unref();
+  };
+}
 
 function readExpected(options: InstanceType<typeof streamsPb.BatchAppendReq.Options>): ExpectedRevision | undefined {
   switch (options.getExpectedStreamPositionCase()) {

@@ -89,6 +89,10 @@ export const batchStatus = {
       'event_store.client.MaximumAppendSizeExceeded',
     );
   },
+  /** Packed as Unknown (the client reads a detail from every error status; it has no Unimplemented one). */
+  unimplemented(what: string): RpcStatus {
+    return packed(codePb.Code.UNIMPLEMENTED, `Not modelled by the EventStoreDB double: ${what}`, new sharedPb.Unknown(), 'event_store.client.Unknown');
+  },
   badRequest(message: string): RpcStatus {
     return packed(
       codePb.Code.INVALID_ARGUMENT,
@@ -98,3 +102,26 @@ export const batchStatus = {
     );
   },
 };
+
+/**
+ * A call (or an option of one) the double does not model. The server answers a method it does
+ * not serve with UNIMPLEMENTED; the double does the same for what it cannot reproduce, rather
+ * than ignore it.
+ */
+export function unimplemented(what: string): ServerErrorResponse {
+  return rpcError(status.UNIMPLEMENTED, `Not modelled by the EventStoreDB double: ${what}`);
+}
+
+/** RpcExceptions.LeaderInfo: NOT_FOUND with the leader's address for the client to reconnect to. */
+export function notLeader(host: string, port: number): ServerErrorResponse {
+  return rpcError(status.NOT_FOUND, `Leader info available`, {
+    exception: 'not-leader',
+    'leader-endpoint-host': host,
+    'leader-endpoint-port': String(port),
+  });
+}
+
+/** RpcExceptions.InvalidPositionException: a read or subscription from inside a record. */
+export function invalidPosition(): ServerErrorResponse {
+  return rpcError(status.INVALID_ARGUMENT, 'Trying to read from an invalid position.');
+}

@@ -4,3 +4,5 @@
  * at the top of each module for what is reproduced and on which server sources it is based.
  */
 export { startEsdbDouble, type EsdbDouble, type EsdbDoubleOptions } from './server.js';
+export { DoubleCluster } from './cluster.js';
+export { EventLog } from './store.js';

@@ -16,6 +16,8 @@ import type * as StatusPb from '@eventstore/db-client/generated/status_pb.js';
 import type * as CodePb from '@eventstore/db-client/generated/code_pb.js';
 import type * as ServerFeaturesPb from '@eventstore/db-client/generated/serverfeatures_pb.js';
 import type * as ServerFeaturesGrpc from '@eventstore/db-client/generated/serverfeatures_grpc_pb.js';
+import type * as GossipPb from '@eventstore/db-client/generated/gossip_pb.js';
+import type * as GossipGrpc from '@eventstore/db-client/generated/gossip_grpc_pb.js';
 import type * as AnyPb from 'google-protobuf/google/protobuf/any_pb.js';
 import type * as EmptyPb from 'google-protobuf/google/protobuf/empty_pb.js';
 
@@ -34,6 +36,8 @@ export const serverFeaturesPb = requireFromClient(
 export const serverFeaturesGrpc = requireFromClient(
   '../generated/serverfeatures_grpc_pb.js',
 ) as typeof ServerFeaturesGrpc;
+export const gossipPb = requireFromClient('../generated/gossip_pb.js') as typeof GossipPb;
+export const gossipGrpc = requireFromClient('../generated/gossip_grpc_pb.js') as typeof GossipGrpc;
 // google.rpc.Status packs its details in the well-known Any that status_pb.js itself requires.
 export const anyPb = requireFromClient('google-protobuf/google/protobuf/any_pb.js') as typeof AnyPb;
 // BatchAppend uses google.protobuf.Empty (not event_store.client.Empty) in its oneofs.

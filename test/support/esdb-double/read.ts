@@ -9,7 +9,8 @@ import type { ServerWritableStream } from '@grpc/grpc-js';
 
 import type { DoubleContext } from './context.js';
 import { eventResponse, streamIdentifier, streamName } from './convert.js';
-import { handlerException, unavailable } from './errors.js';
+import { handlerException, invalidPosition, unavailable, unimplemented } from './errors.js';
+import { refusal } from './guard.js';
 import { toEventFilter, type EventFilter } from './filters.js';
 import { streamsPb, type ReadReq, type ReadResp } from './pb.js';
 import { firstIndexFrom, lastIndexBefore, type LogPosition } from './positions.js';
@@ -32,11 +33,15 @@ export function readHandler(context: DoubleContext) {
       call.emit('error', unavailable());
       return;
     }
+    const refused = refusal(context, call.metadata);
+    if (refused !== undefined) return void call.emit('error', refused);
     const options = call.request.getOptions();
     if (options === undefined) {
       call.emit('error', handlerException());
       return;
     }
+    // Link events are stored and read as they are; resolving them is not modelled.
+    if (options.getResolveLinks()) return void call.emit('error', unimplemented('resolveLinkTos'));
 
     let filter: EventFilter | undefined;
     let stream: { streamId: string; start: StreamStart } | undefined;
@@ -63,7 +68,7 @@ export function readHandler(context: DoubleContext) {
 
     const count = Number(BigInt(options.getCount()));
     if (stream !== undefined && filter === undefined) {
-      const events = context.log.streamEvents(stream.streamId);
+      const events = context.log.readableStreamEvents(stream.streamId);
       if (events === undefined) {
         // A missing stream is a message, not an error status.
         const notFound = new streamsPb.ReadResp.StreamNotFound().setStreamIdentifier(streamIdentifier(stream.streamId));
@@ -77,6 +82,9 @@ export function readHandler(context: DoubleContext) {
       return;
     }
     if (all !== undefined) {
+      if (all.kind === 'position' && !context.log.isRecordBoundary(all.position.commit)) {
+        return void call.emit('error', invalidPosition());
+      }
       for (const event of readAll(context, all, backwards, count, filter)) {
         call.write(eventResponse(event, { structuredIds, withOriginalPosition: true }));
       }
@@ -122,20 +130,22 @@ function readAllOptions(options: InstanceType<typeof Options.AllOptions>): AllSt
   }
 }
 
-/** Forwards from a revision (inclusive), or backwards from it down to 0; End means the last event. */
+/**
+ * Forwards from a revision (inclusive), or backwards from it down to 0; End means the last
+ * event. `events` are the readable ones, so revisions may not start at 0 (metadata.ts).
+ */
 function readStream(
   events: readonly RecordedEvent[],
   start: StreamStart,
   backwards: boolean,
   count: number,
 ): RecordedEvent[] {
-  const last = events.length - 1;
   if (!backwards) {
     const from = start.kind === 'start' ? 0 : start.kind === 'end' ? Number.POSITIVE_INFINITY : Number(start.revision);
-    return events.slice(from, from + count);
+    return events.filter((event) => event.revision >= from).slice(0, count);
   }
-  const from = start.kind === 'start' ? 0 : start.kind === 'end' ? last : Math.min(Number(start.revision), last);
-  return events.slice(Math.max(0, from - count + 1), from + 1).reverse();
+  const from = start.kind === 'start' ? 0 : start.kind === 'end' ? Number.POSITIVE_INFINITY : Number(start.revision);
+  return events.filter((event) => event.revision <= from).reverse().slice(0, count);
 }
 
 function readAll(

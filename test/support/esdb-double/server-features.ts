@@ -9,7 +9,7 @@ import type { sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
 import { serverFeaturesPb, sharedPb } from './pb.js';
 
 /** A version whose client protocol matches what the double reproduces. */
-export const SERVER_VERSION = '23.10.0';
+export const SERVER_VERSION = '24.10.0';
 
 export function getSupportedMethodsHandler(options: { batchAppend: boolean }) {
   const streams = 'event_store.client.streams.streams';

@@ -4,12 +4,14 @@ import { Server, ServerCredentials, type UntypedServiceImplementation } from '@g
 import { appendHandler } from './append.js';
 import { batchAppendHandler } from './batch-append.js';
 import { OpenCalls } from './calls.js';
-import { Faults, type DoubleContext, type FaultyMethod } from './context.js';
+import type { DoubleCluster } from './cluster.js';
+import { Faults, LateAnswers, type DoubleContext, type FaultyMethod, type SlowMethod } from './context.js';
 import { unavailable } from './errors.js';
-import { serverFeaturesGrpc, streamsGrpc } from './pb.js';
+import { gossipReadHandler } from './gossip.js';
+import { gossipGrpc, serverFeaturesGrpc, streamsGrpc } from './pb.js';
 import { readHandler } from './read.js';
 import { getSupportedMethodsHandler } from './server-features.js';
-import { EventLog } from './store.js';
+import { EventLog, type EventLogOptions } from './store.js';
 
 export interface EsdbDoubleOptions {
   /** Port on 127.0.0.1; 0 (default) picks a free one. */
@@ -18,8 +20,19 @@ export interface EsdbDoubleOptions {
   batchAppend?: boolean;
   /** The server's MaxAppendSize in bytes (default 1 MiB). */
   maxAppendSize?: number;
-  /** The data to serve: pass a stopped double's `log` (and `port`) to restart that server with its data. */
+  /**
+   * The data to serve: pass a stopped double's `log` (and `port`) to restart that server with its
+   * data, or one log to every member of a cluster.
+   */
   log?: EventLog;
+  /** For a new log: the committed-events cache size and the start-up system events. */
+  logOptions?: EventLogOptions;
+  /** Send `fell_behind` when a subscription falls behind (24.10 does not; default false). */
+  sendFellBehind?: boolean;
+  /** Live events a subscription buffers before it falls behind (the server's 32). */
+  liveBufferSize?: number;
+  /** Join this cluster: the first member is its leader; every member answers gossip. */
+  cluster?: DoubleCluster;
 }
 
 export interface EsdbDouble {
@@ -36,6 +49,13 @@ export interface EsdbDouble {
    * BatchAppend stream, and failing it ends that whole stream, as a server going away would.
    */
   failNext(method: FaultyMethod, count: number): void;
+  /**
+   * Test hook: the next append over `method` is written at once but answered only after
+   * `delayMs` (a client whose deadline is shorter gives up on a write that happened).
+   */
+  answerLate(method: SlowMethod, delayMs: number): void;
+  /** Introspection for tests: live events dropped because subscribers were too slow. */
+  liveEventsDropped(): number;
   /** Test hook: abort every open subscription with UNAVAILABLE (server "restart"), keeping the data. */
   dropSubscriptions(): void;
   /** Introspection for tests: subscriptions currently open (cancelled ones are removed). */
@@ -47,10 +67,14 @@ const SHUTDOWN_GRACE_MS = 1_000;
 
 export async function startEsdbDouble(options: EsdbDoubleOptions = {}): Promise<EsdbDouble> {
   const context: DoubleContext = {
-    log: options.log ?? new EventLog(),
+    log: options.log ?? new EventLog(options.logOptions),
     faults: new Faults(),
+    late: new LateAnswers(),
     calls: new OpenCalls(),
     maxAppendSize: options.maxAppendSize ?? 1_048_576,
+    sendFellBehind: options.sendFellBehind ?? false,
+    liveBufferSize: options.liveBufferSize ?? 32,
+    stats: { liveEventsDropped: 0 },
   };
 
   const server = new Server();
@@ -62,6 +86,9 @@ export async function startEsdbDouble(options: EsdbDoubleOptions = {}): Promise<
     append: appendHandler(context),
     batchAppend: batchAppendHandler(context),
   } as UntypedServiceImplementation);
+  if (options.cluster !== undefined) {
+    server.addService(gossipGrpc.GossipService, { read: gossipReadHandler(options.cluster) } as UntypedServiceImplementation);
+  }
   server.addService(serverFeaturesGrpc.ServerFeaturesService, {
     getSupportedMethods: getSupportedMethodsHandler({ batchAppend: options.batchAppend ?? true }),
   } as UntypedServiceImplementation);
@@ -72,12 +99,16 @@ export async function startEsdbDouble(options: EsdbDoubleOptions = {}): Promise<
     );
   });
 
+  if (options.cluster !== undefined) context.node = { cluster: options.cluster, member: options.cluster.join('127.0.0.1', port) };
+
   let stopped: Promise<void> | undefined;
   return {
     connectionString: `esdb://127.0.0.1:${port}?tls=false`,
     port,
     log: context.log,
     failNext: (method, count) => context.faults.failNext(method, count),
+    answerLate: (method, delayMs) => context.late.answerLate(method, delayMs),
+    liveEventsDropped: () => context.stats.liveEventsDropped,
     dropSubscriptions: () => context.calls.abortAll(unavailable('Server restarting'), 'subscription'),
     openSubscriptions: () => context.calls.count('subscription'),
     stop: () => {

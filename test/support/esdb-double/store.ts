@@ -3,12 +3,17 @@
  *
  * Modelled on EventStoreDB's log: every write appends records at increasing byte offsets, an
  * event's commit and prepare positions are both its record's offset (single-prepare committed
- * writes), and positions are opaque and sparse, never 0, 1, 2… The log starts past 0 as a real
- * database's does. The expected-version check follows the server's IndexWriter.CheckCommit,
- * idempotency included.
+ * writes), and positions are opaque and sparse, never 0, 1, 2… The log starts with a record
+ * that is no event (a real chunk starts with an epoch record) and then, as a fresh node's
+ * does, with system events (system-events.ts). The expected-version check follows the
+ * server's IndexWriter.CheckCommit, idempotency included, with its bounded id cache
+ * (committed-ids.ts). Stream reads honour stream metadata (metadata.ts).
  */
+import { CommittedIds } from './committed-ids.js';
+import { isMetastream, parseStreamMetadata, readableEvents, type StreamMetadata } from './metadata.js';
+import { writeStartupEvents } from './system-events.js';
 
-/** Where the first record goes: a real database has written its own records before ours. */
+/** Where the first event goes: the epoch record before it covers [0, this). */
 const FIRST_RECORD_POSITION = 1_024n;
 /** Rough fixed size of a prepare record (headers, ids, timestamps) on top of its variable parts. */
 const RECORD_OVERHEAD = 88;
@@ -57,22 +62,75 @@ export type AppendOutcome =
 
 type Listener = (events: readonly RecordedEvent[]) => void;
 
+export interface EventLogOptions {
+  /** Size of the committed-events cache in bytes (default: the server's 8 MiB). */
+  committedIdsBytes?: number;
+  /** Write the system events a fresh node writes (default true). */
+  systemEvents?: boolean;
+}
+
 export class EventLog {
   /** Every event in log order; `position`s strictly increase. */
   readonly all: RecordedEvent[] = [];
+  /** Start of every record (events and the rest) in log order: the positions a read may start at. */
+  private readonly recordStarts: bigint[] = [0n];
   private readonly streams = new Map<string, RecordedEvent[]>();
-  /** Event id → where it was committed; the server's committed-events cache (last write wins). */
-  private readonly committedIds = new Map<string, { streamId: string; revision: number }>();
+  private readonly committedIds: CommittedIds;
   private readonly listeners = new Set<Listener>();
   private nextPosition = FIRST_RECORD_POSITION;
+
+  constructor(options: EventLogOptions = {}) {
+    this.committedIds = new CommittedIds(options.committedIdsBytes);
+    if (options.systemEvents ?? true) writeStartupEvents(this);
+  }
 
   lastRevision(streamId: string): number {
     const events = this.streams.get(streamId);
     return events === undefined ? -1 : events.length - 1;
   }
 
+  /** Every event of the stream, unreadable ones included (the index holds them all). */
   streamEvents(streamId: string): readonly RecordedEvent[] | undefined {
     return this.streams.get(streamId);
+  }
+
+  /** What a stream read sees: the events its metadata leaves readable; undefined when the stream does not exist. */
+  readableStreamEvents(streamId: string): readonly RecordedEvent[] | undefined {
+    const events = this.streams.get(streamId);
+    if (events === undefined) return undefined;
+    return readableEvents(events, this.metadataOf(streamId), Date.now());
+  }
+
+  /** The metadata in force: a metastream's is fixed at `$maxCount: 1`. */
+  metadataOf(streamId: string): StreamMetadata {
+    if (isMetastream(streamId)) return { maxCount: 1 };
+    const last = this.streams.get(`$$${streamId}`)?.at(-1);
+    return last === undefined ? {} : parseStreamMetadata(last.data);
+  }
+
+  /** The server's LastIndexedPosition: where the last record starts. */
+  lastIndexedPosition(): bigint {
+    return this.recordStarts.at(-1)!;
+  }
+
+  /** Just past the last record (the writer checkpoint). */
+  endPosition(): bigint {
+    return this.nextPosition;
+  }
+
+  /** A read can start at a record's start or at the end of the log; anywhere else the chunk reader fails. */
+  isRecordBoundary(position: bigint): boolean {
+    if (position >= this.nextPosition) return position === this.nextPosition;
+    let low = 0;
+    let high = this.recordStarts.length - 1;
+    while (low <= high) {
+      const mid = (low + high) >>> 1;
+      const start = this.recordStarts[mid]!;
+      if (start === position) return true;
+      if (start < position) low = mid + 1;
+      else high = mid - 1;
+    }
+    return false;
   }
 
   /** Called synchronously after each write with the events it added. */
@@ -127,7 +185,7 @@ export class EventLog {
       };
       streamEvents.push(recorded);
       this.all.push(recorded);
-      this.committedIds.set(e.id, { streamId, revision: recorded.revision });
+      this.committedIds.put(e.id, { streamId, revision: recorded.revision });
       written.push(recorded);
     }
     for (const listener of [...this.listeners]) listener(written);
@@ -136,6 +194,7 @@ export class EventLog {
 
   private allocate(size: number): bigint {
     const position = this.nextPosition;
+    this.recordStarts.push(position);
     this.nextPosition += BigInt(size);
     return position;
   }
