@@ -8,6 +8,7 @@
  * Messages in: 'stop'. Out: { progress: [...] }, { ready }, { stopped }. Commits are heard from the
  * API thread's writer directly (event-store/sqlite/commit-announcements.ts).
  */
+import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Config } from './config/config.js';
 import { formatPosition } from './event-store/position.js';
@@ -20,6 +21,7 @@ if (!parentPort) throw new Error('projector-thread runs as a worker thread');
 const port = parentPort;
 // The API thread's configuration, already checked there (plain data crosses threads as is).
 const config = workerData.config as Config;
+const HEAP_REPORT_MS = 5_000;
 const logger = createLogger(config.logLevel).child({ thread: 'projector' });
 
 // The runners' progress of one turn goes in one message, the latest of each: runners woken
@@ -43,3 +45,9 @@ port.on('message', async (message: unknown) => {
 // Projections only: process managers stay with the API thread's command queues.
 for (const runner of system.runners) if (runner.handler.kind !== 'process-manager') runner.start();
 port.postMessage({ ready: true });
+// This thread's V8 heap, for the API thread's metrics (a worker's heap is its own, apart from the process's).
+const heapReports = setInterval(() => {
+  const heap = getHeapStatistics();
+  port.postMessage({ heap: { used: heap.used_heap_size, total: heap.total_heap_size } });
+}, HEAP_REPORT_MS);
+heapReports.unref();

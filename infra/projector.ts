@@ -4,24 +4,45 @@ import type { EventHandler } from '../projections/projection.js';
 import type { Config } from './config/config.js';
 import { RemoteRunner, type ReportedStatus } from './subscriptions/remote-runner.js';
 
+/** A thread's V8 heap in bytes: what is in use, and what it holds from the system. */
+export interface HeapSize {
+  used: number;
+  total: number;
+}
+
 export interface ProjectorThread {
   /** Stand-ins for the thread's runners, for read-your-writes. */
   runners: RemoteRunner[];
+  /** The thread's heap as it last reported it (every few seconds); null before its first report. */
+  heap(): HeapSize | null;
   stop(): Promise<void>;
 }
 
+/**
+ * The projector's young generation (V8's default for a thread is about 3 × 16 MiB): its
+ * short-lived objects are events and writes of one batch, and a smaller nursery bounds
+ * what the thread holds for them (see docs/PERFORMANCE.md).
+ */
+const PROJECTOR_YOUNG_GENERATION_MB = 24;
+
 export function startProjectorThread(config: Config, handlers: EventHandler[], onError: (error: unknown) => void): ProjectorThread {
-  const worker = new Worker(new URL('./projector-thread.js', import.meta.url), { workerData: { config } });
+  const worker = new Worker(new URL('./projector-thread.js', import.meta.url), {
+    workerData: { config },
+    resourceLimits: { maxYoungGenerationSizeMb: PROJECTOR_YOUNG_GENERATION_MB },
+  });
   const runners = handlers.map((h) => new RemoteRunner(h));
   const byName = new Map(runners.map((r) => [r.handler.name, r]));
   let stopped: (() => void) | null = null;
-  worker.on('message', (message: { progress?: ReportedStatus[]; stopped?: boolean }) => {
+  let heap: HeapSize | null = null;
+  worker.on('message', (message: { progress?: ReportedStatus[]; stopped?: boolean; heap?: HeapSize }) => {
     for (const report of message.progress ?? []) byName.get(report.name)?.report(report);
+    if (message.heap) heap = message.heap;
     if (message.stopped) stopped?.();
   });
   worker.on('error', onError);
   return {
     runners,
+    heap: () => heap,
     stop: () =>
       new Promise<void>((resolve) => {
         stopped = resolve;

@@ -5,6 +5,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { getHeapStatistics } from 'node:v8';
 import { isMainThread } from 'node:worker_threads';
 import { v4 as uuid } from 'uuid';
 import { accountOpening } from '../command-handlers/account-opening.js';
@@ -38,7 +39,7 @@ import { openMongoReadStore } from './read-store/mongo-read-store.js';
 import type { ReadStore } from './read-store/read-store.js';
 import { openSqliteReadStore } from './read-store/sqlite-read-store.js';
 import { BACKSTOP_CHECKPOINT_PAGES, INLINE_CHECKPOINT_PAGES, startWalCheckpointer } from './read-store/wal-checkpointer.js';
-import { startProjectorThread, type ProjectorThread } from './projector.js';
+import { startProjectorThread, type HeapSize, type ProjectorThread } from './projector.js';
 import { followCheckpoints, type CheckpointFeed } from './subscriptions/checkpoint-feed.js';
 import { ConsistencyGate, type FollowedRunner } from './subscriptions/consistency.js';
 import { ownerName } from './subscriptions/lease-owners.js';
@@ -75,6 +76,8 @@ export interface System {
   metrics: Metrics;
   /** Lag, parked events and rebuilds of every handler, for `/metrics` and `/ready`. */
   health: SubscriptionHealth;
+  /** The V8 heap of each thread of this process that runs JavaScript of its own (main, and the projector thread once started). */
+  heaps(): Record<string, HeapSize>;
   close(): Promise<void>;
 }
 
@@ -93,7 +96,8 @@ export async function openSystem(config: Config, logger: Logger, role = 'api', l
   const metrics = new Metrics();
   // With a projector thread in this process, the writer announces each commit to it directly.
   const announceCommits = role === 'api' && config.projectionThread === 'worker';
-  const stores = openEventStore(config, { announceCommits, hearCommits: links.hearCommits ?? false });
+  const caches = pageCaches(config, role);
+  const stores = openEventStore(config, { announceCommits, hearCommits: links.hearCommits ?? false }, caches.events);
   const eventStore = instrumentEventStore(stores.events, metrics);
   const opened: Array<{ close(): Promise<void> }> = [eventStore];
   // A server's read.db is checkpointed by a thread of its own, one per process (started by
@@ -102,7 +106,7 @@ export async function openSystem(config: Config, logger: Logger, role = 'api', l
   const checkpointer = config.readStore === 'embedded' && role !== 'cli';
   const inlineCheckpointPages = checkpointer ? BACKSTOP_CHECKPOINT_PAGES : INLINE_CHECKPOINT_PAGES;
   try {
-    const readStore = await openReadStore(config, inlineCheckpointPages);
+    const readStore = await openReadStore(config, inlineCheckpointPages, caches.readStore);
     opened.push(readStore);
     if (checkpointer && isMainThread) {
       opened.push(startWalCheckpointer(readDbFile(config), { everyMs: READ_DB_CHECKPOINT_MS, onError: (error) => logger.warn({ err: error }, 'read.db checkpoint failed') }));
@@ -163,7 +167,7 @@ export async function openSystem(config: Config, logger: Logger, role = 'api', l
     const lagCountLimit = Math.max(10_000, config.readyMaxLagEvents + 1);
     const health = new SubscriptionHealth({ eventStore, readStore, leases, handlers, runners: () => followed, lagCountLimit });
     metrics.followSubscriptions(health);
-    return {
+    const system: System = {
       config,
       eventStore,
       readStore,
@@ -178,6 +182,13 @@ export async function openSystem(config: Config, logger: Logger, role = 'api', l
       },
       metrics,
       health,
+      heaps() {
+        const main = getHeapStatistics();
+        const heaps: Record<string, HeapSize> = { main: { used: main.used_heap_size, total: main.total_heap_size } };
+        const projectorHeap = projector?.heap();
+        if (projectorHeap) heaps.projector = projectorHeap;
+        return heaps;
+      },
       startProjections() {
         retention ??= every(SIGN_OUT_PURGE_MS, () =>
           purgeExpiredSignOuts(readStore, new Date()).catch((error: unknown) => logger.warn({ err: error }, 'could not purge expired sign-outs; trying again later')),
@@ -213,6 +224,8 @@ export async function openSystem(config: Config, logger: Logger, role = 'api', l
         await closeAll(opened);
       },
     };
+    metrics.followHeaps(() => system.heaps());
+    return system;
   } catch (error) {
     await closeAll(opened);
     throw error;
@@ -220,7 +233,19 @@ export async function openSystem(config: Config, logger: Logger, role = 'api', l
 }
 
 /** The event store the configuration names, and where its streams' snapshots are kept. */
-function openEventStore(config: Config, commits: { announceCommits: boolean; hearCommits: boolean }): { events: EventStore; snapshots: SnapshotStore } {
+/**
+ * How EMBEDDED_PAGE_CACHE_MB is shared between a process's connections to the embedded
+ * files: the projections' read-model writes and the event writer get the most (their hot
+ * pages are rewritten all the time), readers — whose recent events sit in the committed
+ * tail, and whose queries touch few pages — less.
+ */
+export function pageCaches(config: Config, role: string) {
+  const mb = config.embeddedPageCacheMb;
+  if (role === 'projector') return { events: { reader: mb / 8, writer: mb / 8 }, readStore: (3 * mb) / 8 };
+  return { events: { reader: mb / 8, writer: mb / 4 }, readStore: mb / 8 };
+}
+
+function openEventStore(config: Config, commits: { announceCommits: boolean; hearCommits: boolean }, pageCacheMb: { reader: number; writer: number }): { events: EventStore; snapshots: SnapshotStore } {
   if (config.eventStore === 'esdb') {
     const esdb = openEsdbEventStore({ connectionString: config.eventStoreConnectionString! });
     return { events: esdb, snapshots: streamSnapshotStore(esdb, esdb) };
@@ -228,6 +253,7 @@ function openEventStore(config: Config, commits: { announceCommits: boolean; hea
   const embedded = openSqliteEventStore({
     file: join(config.dataDir, 'events.db'),
     durability: config.embeddedDurability,
+    pageCacheMb,
     ...commits,
   });
   return { events: embedded, snapshots: embedded.snapshots };
@@ -251,9 +277,9 @@ function readDbFile(config: Config): string {
   return join(config.dataDir, 'read.db');
 }
 
-async function openReadStore(config: Config, inlineCheckpointPages: number): Promise<ReadStore> {
+async function openReadStore(config: Config, inlineCheckpointPages: number, pageCacheMb: number): Promise<ReadStore> {
   if (config.readStore === 'mongo') return openMongoReadStore({ uri: config.mongodbUri!, dbName: config.mongodbDb });
-  return openSqliteReadStore({ file: readDbFile(config), inlineCheckpointPages });
+  return openSqliteReadStore({ file: readDbFile(config), inlineCheckpointPages, pageCacheMb });
 }
 
 async function openIdempotencyRecords(config: Config): Promise<IdempotencyRecords> {

@@ -118,6 +118,13 @@ export const settings = {
     1_000_000,
     'A stream\'s state is snapshotted once at least this many events were folded since its last snapshot (and a state that takes long to decode waits for proportionally more): loading a stream never folds more than about this many events. Embedded: a table in `events.db`; EventStoreDB: a `snapshot-<stream>` stream keeping its last event.',
   ),
+  embeddedPageCacheMb: integer(
+    'EMBEDDED_PAGE_CACHE_MB',
+    128,
+    8,
+    65_536,
+    'SQLite page cache of a server process\'s connections to `events.db` and `read.db` together, in MiB (shared out by role: the event writer and the read-model writer get most). Part of what bounds the process\'s memory (see docs/PERFORMANCE.md).',
+  ),
   streamCacheMegabytes: integer(
     'STREAM_CACHE_MB',
     64,

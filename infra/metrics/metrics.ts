@@ -77,6 +77,22 @@ export class Metrics {
     gauge('marketplace_subscription_rebuilding', '1 while the view is being rebuilt from the start, else 0.', (r) => (r.rebuilding ? 1 : 0));
   }
 
+  /** Each JavaScript thread's V8 heap (the process metrics see the main thread's only), read when scraped. */
+  followHeaps(heaps: () => Record<string, { used: number; total: number }>): void {
+    new Gauge({
+      name: 'marketplace_thread_heap_bytes',
+      help: 'V8 heap of each thread running JavaScript of its own (main, projector), in use and held.',
+      labelNames: ['thread', 'kind'] as const,
+      registers: [this.registry],
+      collect() {
+        for (const [thread, heap] of Object.entries(heaps())) {
+          this.set({ thread, kind: 'used' }, heap.used);
+          this.set({ thread, kind: 'total' }, heap.total);
+        }
+      },
+    });
+  }
+
   /** The text exposition of this registry and of the process's own metrics (CPU, memory, event loop, GC). */
   async scrape(): Promise<{ contentType: string; body: string }> {
     const merged = Registry.merge([processRegistry(), this.registry]);

@@ -23,7 +23,11 @@ export interface WalCheckpointer {
 }
 
 export function startWalCheckpointer(file: string, options: { everyMs: number; onError(error: unknown): void }): WalCheckpointer {
-  const worker = new Worker(new URL('./wal-checkpointer-thread.js', import.meta.url), { workerData: { file, everyMs: options.everyMs } });
+  const worker = new Worker(new URL('./wal-checkpointer-thread.js', import.meta.url), {
+    workerData: { file, everyMs: options.everyMs },
+    // A timer and a pragma: the smallest young generation V8 allows is plenty.
+    resourceLimits: { maxYoungGenerationSizeMb: 4 },
+  });
   // Never what keeps a process alive: a checkpoint cut short by exit is safe (SQLite redoes it).
   worker.unref();
   worker.on('error', options.onError);

@@ -102,6 +102,16 @@ export class ServerProcess {
     return (await this.command('stats')).stats as ServerStats;
   }
 
+  /** Where the server's memory is now (MB by part: rss, each thread's heap, caches). */
+  async memory(): Promise<Record<string, number>> {
+    return (await this.command('memory')).memory as Record<string, number>;
+  }
+
+  /** Writes a heap snapshot of the server's main thread; its file. */
+  async heapSnapshot(): Promise<string> {
+    return String((await this.command('heap-snapshot')).file);
+  }
+
   /** Closes the server and its stores; the process exits. */
   async stop(): Promise<void> {
     await this.command('stop').catch(() => undefined);

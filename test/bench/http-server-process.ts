@@ -30,6 +30,7 @@ import { Session } from 'node:inspector';
 import { join } from 'node:path';
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
+import { writeHeapSnapshot } from 'node:v8';
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import Database from 'better-sqlite3';
@@ -62,7 +63,17 @@ interface Server {
   resumeReadModels(): void;
   /** Mode-specific figures for `stats`. */
   extra(): Promise<Record<string, number | string | null>>;
+  /** Where the process's memory is, in MB: the V8 heap of each thread, the command cache's estimate. */
+  memory(): Record<string, number>;
   close(): Promise<void>;
+}
+
+const MB = 1024 * 1024;
+
+/** The whole process's resident set, and the main thread's off-heap buffers. */
+function processMemory(): Record<string, number> {
+  const usage = process.memoryUsage();
+  return { rss: usage.rss / MB, external: usage.external / MB, arrayBuffers: usage.arrayBuffers / MB };
 }
 
 const calls: Record<string, number> = {};
@@ -170,6 +181,13 @@ async function startApi(): Promise<Server> {
       for (const runner of stoppedRunners) runner.start();
       stoppedRunners = [];
     },
+    memory() {
+      const heaps = Object.entries(system.heaps()).flatMap(([thread, heap]) => [
+        [`${thread} heap used`, heap.used / MB],
+        [`${thread} heap held`, heap.total / MB],
+      ]);
+      return { ...processMemory(), ...Object.fromEntries(heaps), 'stream cache (estimate)': system.services.cache.bytes / MB };
+    },
     async extra() {
       const head = await system.eventStore.headPosition();
       return { durability: config.embeddedDurability, eventStoreHead: head ? formatPosition(head) : null };
@@ -232,6 +250,7 @@ async function startBaseline(): Promise<Server> {
     tokens,
     async pauseReadModels() {},
     resumeReadModels() {},
+    memory: () => processMemory(),
     async extra() {
       const row = sum.get();
       return { durability: config.embeddedDurability, sumOfBalancesCents: row?.total ?? 0, accounts: row?.accounts ?? 0 };
@@ -342,6 +361,11 @@ for await (const line of createInterface({ input: process.stdin })) {
           loggedErrors,
         },
       });
+    } else if (command === 'memory') {
+      answer({ id, memory: server.memory() });
+    } else if (command === 'heap-snapshot') {
+      // The main thread's heap, written where BENCH_HEAP_SNAPSHOT_DIR says (a diagnosis, not a figure).
+      answer({ id, file: writeHeapSnapshot(join(process.env.BENCH_HEAP_SNAPSHOT_DIR ?? '.', `server-${process.pid}-${Date.now()}.heapsnapshot`)) });
     } else if (command === 'stop') {
       await server.close();
       answer({ id }, () => process.exit(0));

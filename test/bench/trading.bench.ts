@@ -47,20 +47,42 @@
  * A benchmark, not a test: missed targets are printed, the exit code is 0. It is 1 only
  * when the run itself is wrong (set-up failed, or money or units do not add up).
  */
-import { closeSync, fdatasyncSync, mkdirSync, mkdtempSync, openSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { comparePositions, formatPosition, parsePosition, type Position } from '../../infra/event-store/position.js';
-import { cleanEnv, distDir, runNode } from '../support/process.js';
+import { formatPosition } from '../../infra/event-store/position.js';
 import { ServerProcess, type ServerStats } from './http-child.js';
 import { printProfile } from './http-profile.js';
 import { cpuCheckText, loadAverage } from './machine.js';
 import { envNumber, printTable, rate } from './report.js';
-import { call, expectStatus, getAt, inPool } from './trading-http.js';
-import { closedLoop, paced, percentileOf, type LoadResult, type TradeRequest } from './trading-load.js';
+import { getAt, inPool } from './trading-http.js';
+import { closedLoop, paced, percentileOf, type LoadResult } from './trading-load.js';
 import { runProbes, type ProbeResult } from './trading-probe.js';
 import { CompletedDeals, DealEvents } from './trading-progress.js';
+import {
+  BROKER,
+  checkConservation,
+  COMMISSION_PERCENT,
+  DEPOSIT,
+  LIST_PRICE,
+  PRICE,
+  Tally,
+  deposit,
+  fsyncLatency,
+  later,
+  listItems,
+  live,
+  logIn,
+  money,
+  placementRequest,
+  provisionBroker,
+  registerUsers,
+  secondsText,
+  type Placement,
+  type User,
+} from './trading-setup.js';
+
 
 const itemCount = envNumber('BENCH_ITEMS', 20);
 const traderCount = Math.max(2, envNumber('BENCH_TRADERS', 200));
@@ -79,149 +101,6 @@ const TARGET_LAG_P99_MS = 250;
 /** Deals keep pace when they complete at ≥ 95 % of the rate they are created and the backlog at the end drains within 1 s. */
 const PACE_RATIO = 0.95;
 const PACE_DRAIN_S = 1;
-
-const PRICE = 100; // what sellers ask and buyers bid in the runs
-const LIST_PRICE = 150; // the broker's units rest here, out of the runs' way
-const COMMISSION_PERCENT = 1;
-const DEPOSIT = 10_000; // the most one deposit may be
-const PASSWORD = 'bench-password';
-const BROKER = { email: 'broker@bench.test', password: 'broker-password' };
-const IN_DEAL = new Set(['paymentPending', 'paymentSucceeded', 'dealPending', 'accrualPending']);
-
-interface User {
-  id: string;
-  email: string;
-  token: string;
-}
-
-/** Deals that were opened and have not failed: the ones that must complete. */
-const live = (counts: { opened: number; failed: number }) => counts.opened - counts.failed;
-const later = (a: Position | null, b: Position | null) => (!a ? b : !b ? a : comparePositions(a, b) >= 0 ? a : b);
-const positionOf = (answer: { headers: Headers }) => parsePosition(answer.headers.get('x-event-position') ?? '');
-const cents = (money: number) => Math.round(money * 100);
-const money = (c: number) => (c / 100).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
-const secondsText = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-
-// ---- set-up ----
-
-/**
- * fdatasync latency of a 4 KiB write in the data directory now (the notes measured ~55 µs
- * on a quiet disk): every event store commit waits for one, on the server's main thread.
- */
-function fsyncLatency(dir: string, times = 200): { p50: number; p99: number } {
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, 'fsync-probe.bin');
-  const fd = openSync(file, 'w');
-  const page = Buffer.alloc(4096, 1);
-  const took: number[] = [];
-  try {
-    for (let i = 0; i < times; i++) {
-      writeSync(fd, page, 0, page.length, (i % 16) * 4096);
-      const t0 = performance.now();
-      fdatasyncSync(fd);
-      took.push(performance.now() - t0);
-    }
-  } finally {
-    closeSync(fd);
-    unlinkSync(file);
-  }
-  const sorted = Float64Array.from(took).sort();
-  return { p50: percentileOf(sorted, 50), p99: percentileOf(sorted, 99) };
-}
-
-async function provisionBroker(dataDir: string): Promise<void> {
-  const cli = join(distDir, 'infra', 'cli', 'main.js');
-  const env = cleanEnv({ DATA_DIR: dataDir, EMBEDDED_DURABILITY: 'full', LOG_LEVEL: 'silent' });
-  const done = await runNode(cli, ['broker', 'provision', '--email', BROKER.email, '--password', BROKER.password], env, 60_000);
-  if (done.code !== 0) throw new Error(`broker provision failed (${done.code}): ${done.stdout}${done.stderr}`);
-}
-
-async function logIn(baseUrl: string, email: string, password: string): Promise<string> {
-  const login = await call(baseUrl, 'POST', '/api/v1/identity/login', { body: { email, password } });
-  expectStatus(login, 200, `log in ${email}`);
-  return (login.body as { accessToken: string }).accessToken;
-}
-
-async function registerUsers(baseUrl: string, prefix: string, count: number): Promise<{ users: User[]; position: Position | null }> {
-  let position: Position | null = null;
-  // Register + log in hash a password each (scrypt on the thread pool): a few at a time.
-  const users = await inPool(
-    Array.from({ length: count }, (_, i) => i),
-    8,
-    async (i) => {
-      const email = `${prefix}-${i}@bench.test`;
-      const registered = await call(baseUrl, 'POST', '/api/v1/identity/register', { body: { email, password: PASSWORD, firstName: 'Bench', lastName: `${prefix} ${i}` } });
-      expectStatus(registered, 201, `register ${email}`);
-      position = later(position, positionOf(registered));
-      return { id: (registered.body as { id: string }).id, email, token: await logIn(baseUrl, email, PASSWORD) };
-    },
-  );
-  return { users, position };
-}
-
-async function listItems(baseUrl: string, broker: User, initialCount: number): Promise<string[]> {
-  const ids: string[] = [];
-  for (let i = 0; i < itemCount; i++) {
-    const body = { name: `bench item ${String(i).padStart(3, '0')}`, initialCount, initialPrice: LIST_PRICE, commissionPercent: COMMISSION_PERCENT };
-    const listed = await call(baseUrl, 'POST', '/api/v1/trading/items', { token: broker.token, body, headers: { 'idempotency-key': `list-${i}` } });
-    expectStatus(listed, 201, `list item ${i}`);
-    ids.push((listed.body as { id: string }).id);
-  }
-  return ids;
-}
-
-/** Deposits `count` × DEPOSIT for every user; the cents deposited (2xx only). */
-async function deposit(baseUrl: string, users: Array<{ user: User; count: number }>): Promise<number> {
-  let deposited = 0;
-  await inPool(users, 16, async ({ user, count }) => {
-    for (let j = 0; j < count; j++) {
-      const answer = await call(baseUrl, 'POST', '/api/v1/billing/account/deposit', { token: user.token, body: { amount: DEPOSIT }, headers: { 'idempotency-key': `deposit-${j}` } });
-      expectStatus(answer, 204, `deposit for ${user.email}`);
-      deposited += cents(DEPOSIT);
-    }
-  });
-  return deposited;
-}
-
-// ---- runs ----
-
-interface Placement {
-  user: User;
-  side: 'purchase' | 'sell';
-  itemId: string;
-  price: number;
-}
-
-function placementRequest(p: Placement, key: string): TradeRequest {
-  return {
-    method: 'POST',
-    path: p.side === 'purchase' ? '/api/v1/trading/purchase-orders' : '/api/v1/trading/sell-orders',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${p.user.token}`, 'idempotency-key': key },
-    body: JSON.stringify({ itemId: p.itemId, price: p.price }),
-  };
-}
-
-/**
- * What the answers of one run said, as they arrived: for the timeline. A 202 whose order is
- * in a deal nearly always means that placement opened it; the exact count of deals comes
- * from the log (DealEvents).
- */
-class Tally {
-  /** performance.now() of every 202, and of every 202 answering with the order in a deal. */
-  readonly acceptedAt: number[] = [];
-  readonly dealAt: number[] = [];
-  rested = 0;
-  constructor(readonly startedAt: number) {}
-
-  record(status: number, body: string, atMs: number): void {
-    if (status !== 202) return;
-    const at = this.startedAt + atMs;
-    this.acceptedAt.push(at);
-    const order = JSON.parse(body) as { status: string };
-    if (order.status === 'paymentPending' || order.status === 'dealPending') this.dealAt.push(at);
-    else this.rested += 1;
-  }
-}
 
 interface RunReport {
   name: string;
@@ -438,7 +317,7 @@ try {
   const brokerId = (JSON.parse(Buffer.from(brokerToken.split('.')[1]!, 'base64url').toString()) as { userId: string }).userId;
   const broker: User = { id: brokerId, email: BROKER.email, token: brokerToken };
   const initialCount = Math.min(10_000, sellerCount * units + 10);
-  const itemIds = await listItems(baseUrl, broker, initialCount);
+  const itemIds = await listItems(baseUrl, broker, itemCount, initialCount);
 
   const registered = await registerUsers(baseUrl, 'trader', traderCount);
   const probesRegistered = await registerUsers(baseUrl, 'probe', probeCount);
@@ -590,32 +469,17 @@ try {
 
   // -- checks, at the head of the event store once everything drained --
   const everyone = [...traders, ...probeUsers];
-  const balances = await inPool([...everyone, broker], 8, async (u) => {
-    const answer = await getAt(baseUrl, '/api/v1/billing/account', u.token, head || null, checkDeadline());
-    return cents((answer.body as { amount: number }).amount);
+  const { balanceSum, brokerBalance, moneyOk, ordersInDeal, unitsHeld, unitsOk, completedFinal, events, dealsOk } = await checkConservation({
+    baseUrl,
+    head,
+    everyone,
+    broker,
+    itemIds,
+    initialCount,
+    deposited,
+    counter,
+    dealEvents,
   });
-  const balanceSum = balances.reduce((a, b) => a + b, 0);
-  const moneyOk = balanceSum === deposited;
-  const brokerBalance = balances[balances.length - 1]!;
-  const inDeal = await inPool(everyone, 8, async (u) => {
-    let count = 0;
-    for (const side of ['purchase-orders', 'sell-orders']) {
-      const answer = await getAt(baseUrl, `/api/v1/trading/${side}?limit=500`, u.token, head || null, checkDeadline());
-      count += (answer.body as Array<{ status: string }>).filter((o) => IN_DEAL.has(o.status)).length;
-    }
-    return count;
-  });
-  const ordersInDeal = inDeal.reduce((a, b) => a + b, 0);
-  const unitsHeld = new Map<string, number>();
-  await inPool([...everyone, broker], 8, async (u) => {
-    const answer = await getAt(baseUrl, '/api/v1/trading/user-items?limit=500', u.token, head || null, checkDeadline());
-    for (const h of answer.body as Array<{ id: string; count: number }>) unitsHeld.set(h.id, (unitsHeld.get(h.id) ?? 0) + h.count);
-  });
-  const unitsOk = itemIds.every((id) => unitsHeld.get(id) === initialCount);
-  const completedFinal = await counter.read();
-  const events = dealEvents.update();
-  const createdFinal = events.opened - events.failed;
-  const dealsOk = completedFinal === createdFinal && events.completed === createdFinal && events.failed === 0 && ordersInDeal === 0;
 
   // -- report --
   for (const r of [peak, half]) {

@@ -38,13 +38,14 @@ export function migrate(db: Database.Database): void {
 
 export type Durability = 'full' | 'normal';
 
-export function configure(db: Database.Database, durability: Durability): void {
+/** `pageCacheMb`: this connection's page cache (SQLite's own default is 2 MiB). */
+export function configure(db: Database.Database, durability: Durability, pageCacheMb = 64): void {
   db.pragma('journal_mode = WAL');
   // FULL syncs the WAL on every commit: an acknowledged append survives a power cut,
   // not only a killed process. Grouping concurrent appends into one commit pays for it.
   db.pragma(`synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`);
   // Another process (a CLI, a second reader) may hold the write lock briefly: wait, don't fail.
   db.pragma('busy_timeout = 5000');
-  db.pragma('cache_size = -65536');
+  db.pragma(`cache_size = -${Math.round(pageCacheMb * 1024)}`);
   db.pragma('foreign_keys = OFF');
 }

@@ -39,6 +39,8 @@ export interface SqliteEventStoreOptions {
   announceCommits?: boolean;
   /** Wake this store's live subscriptions at every commit another thread announces for this file. */
   hearCommits?: boolean;
+  /** Page cache of the reading connection, and of the writer's (MiB). Default 64 each. */
+  pageCacheMb?: { reader: number; writer: number };
   now?: () => number;
 }
 
@@ -51,10 +53,11 @@ export interface EmbeddedEventStore extends EventStore {
 export function openSqliteEventStore(options: SqliteEventStoreOptions): EmbeddedEventStore {
   const durability = options.durability ?? 'full';
   const db = new Database(options.file);
-  configure(db, durability);
+  configure(db, durability, options.pageCacheMb?.reader);
   migrate(db);
   const announce = options.announceCommits ?? false;
-  const commit = options.writer === 'inline' ? commitInThisThread(db, announce ? options.file : null) : commitInWriterThread(options.file, durability, announce);
+  const commit =
+    options.writer === 'inline' ? commitInThisThread(db, announce ? options.file : null) : commitInWriterThread(options.file, durability, announce, options.pageCacheMb?.writer);
   return new SqliteEventStore(db, commit, options);
 }
 

@@ -17,6 +17,7 @@ export interface WriterThreadData {
   durability: Durability;
   /** Announce each commit to the process's other threads (commit-announcements.ts). */
   announce: boolean;
+  pageCacheMb: number;
 }
 
 export type WriterRequest = { id: number; group: AppendRequest[]; created: number } | { id: number; snapshot: SnapshotRow } | 'close';
@@ -24,10 +25,10 @@ type GroupRequest = Extract<WriterRequest, { group: AppendRequest[] }>;
 type SnapshotRequest = Extract<WriterRequest, { snapshot: SnapshotRow }>;
 
 const port = parentPort!;
-const { file, durability, announce } = workerData as WriterThreadData;
+const { file, durability, announce, pageCacheMb } = workerData as WriterThreadData;
 const announcements = announce ? commitsChannel(file) : null;
 const db = new Database(file);
-configure(db, durability);
+configure(db, durability, pageCacheMb);
 const writer = new GroupWriter(db);
 
 port.on('message', (first: WriterRequest) => {

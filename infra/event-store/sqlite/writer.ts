@@ -39,7 +39,10 @@ interface Waiting {
  * the first append (a store that only reads never pays for it) and holds the process
  * open only while a commit is under way.
  */
-export function commitInWriterThread(file: string, durability: Durability, announce = false): GroupCommit {
+/** A JavaScript heap that is little more than messages passing through: no need for V8's default young generation. */
+const WRITER_YOUNG_GENERATION_MB = 8;
+
+export function commitInWriterThread(file: string, durability: Durability, announce = false, pageCacheMb = 64): GroupCommit {
   let worker: Worker | null = null;
   let nextId = 0;
   const waiting = new Map<number, Waiting>();
@@ -49,7 +52,10 @@ export function commitInWriterThread(file: string, durability: Durability, annou
     waiting.clear();
   };
   const start = (): Worker => {
-    const started = new Worker(new URL('./writer-thread.js', import.meta.url), { workerData: { file, durability, announce } satisfies WriterThreadData });
+    const started = new Worker(new URL('./writer-thread.js', import.meta.url), {
+      workerData: { file, durability, announce, pageCacheMb } satisfies WriterThreadData,
+      resourceLimits: { maxYoungGenerationSizeMb: WRITER_YOUNG_GENERATION_MB },
+    });
     started.on('message', (answers: WriterAnswer[]) => {
       for (const answer of answers) {
         const w = waiting.get(answer.id);
