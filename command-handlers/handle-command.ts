@@ -283,5 +283,7 @@ async function startingPoint<State, Event extends DomainEvent>(
   if (!snapshots || !snapshot) return beginning;
   const read = await env.eventStore.readStream(streamId, { fromRevision: snapshot.revision, maxCount: 1 });
   const event = read.status === 'found' ? read.events[0] : undefined;
-  return confirms(snapshots, streamId, snapshot, event) ? { ...snapshot, snapshotRevision: snapshot.revision } : beginning;
+  if (!confirms(snapshots, streamId, snapshot, event)) return beginning;
+  snapshots.observe?.({ kind: 'loaded', streamId, revision: snapshot.revision });
+  return { ...snapshot, snapshotRevision: snapshot.revision };
 }

@@ -46,6 +46,23 @@ function depositReactor(react: (event: RecordedEvent) => Promise<void> | void): 
   };
 }
 
+/** A process manager of deposits that records the redelivery floor it is handed with each event; `fail` makes an event fail for good. */
+function floorRecorder(name: string, floors: Array<[amount: number, floor: number]>, fail: (amount: number) => boolean = () => false): EventHandler {
+  return {
+    name,
+    kind: 'process-manager',
+    filter: { eventTypePrefixes: ['Deposited'] },
+    collections: [],
+    partitionKey: (event) => String(event.data.account),
+    handle(event, _view, context) {
+      const amount = Number(event.data.amount);
+      floors.push([amount, context.redeliveryFloor]);
+      if (fail(amount)) throw new Error(`amount ${amount} cannot be handled`);
+      return [];
+    },
+  };
+}
+
 async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
@@ -284,5 +301,64 @@ describe('projection runner', function () {
     await until(async () => ((await totals('a'))?.count as number | undefined) === 2, 'live runner resumed');
     expect(await totals('a')).to.deep.include({ count: 2, total: 11 });
     expect((await leases.list())[0]?.holder).to.equal('test-0');
+  });
+  describe('redelivery floor of a process manager', () => {
+    const commitOf = (position: { commit: bigint }) => Number(position.commit);
+    const storedAt = (name: string, position: { commit: bigint }) =>
+      until(async () => ((await readStore.getCheckpoint(name)).position?.commit ?? -1n) >= position.commit, `${name}'s checkpoint stored at ${position.commit}`);
+
+    it('is -1 before any checkpoint, then the commit position of the stored checkpoint; a restarted runner starts from the stored one', async () => {
+      const floors: Array<[number, number]> = [];
+      // Appended before the runner starts: handled in its first batch, before anything is stored.
+      const one = await deposit('a', 1);
+      const first = runner(floorRecorder('floors', floors), { idleCheckpointMs: 0 });
+      first.start();
+      await first.waitFor(one.position);
+      await storedAt('floors', one.position);
+      const two = await deposit('b', 2);
+      await first.waitFor(two.position);
+      await storedAt('floors', two.position);
+      await first.stop();
+      expect(floors).to.deep.equal([
+        [1, -1],
+        [2, commitOf(one.position)],
+      ]);
+      // Restarted: nothing handled yet in this run, and still the stored checkpoint, not -1.
+      const three = await deposit('a', 3);
+      const second = runner(floorRecorder('floors', floors), { idleCheckpointMs: 0 });
+      second.start();
+      await second.waitFor(three.position);
+      expect(floors.at(-1)).to.deep.equal([3, commitOf(two.position)]);
+    });
+
+    it('stays at a parked event while the checkpoint moves past it, and is loaded again with the parked events after a restart', async () => {
+      const floors: Array<[number, number]> = [];
+      const unlucky = (amount: number) => amount === 13;
+      const first = runner(floorRecorder('parking', floors, unlucky), { idleCheckpointMs: 0, maxAttempts: 1 });
+      first.start();
+      const one = await deposit('a', 1);
+      await first.waitFor(one.position);
+      await storedAt('parking', one.position);
+      const parked = await deposit('b', 13);
+      await first.waitFor(parked.position);
+      expect((await readStore.listParked('parking')).map((p) => p.eventId)).to.have.length(1);
+      const three = await deposit('a', 3);
+      await first.waitFor(three.position);
+      await storedAt('parking', three.position);
+      const four = await deposit('c', 4);
+      await first.waitFor(four.position);
+      await storedAt('parking', four.position);
+      await first.stop();
+      expect(floors.find(([amount]) => amount === 13)).to.deep.equal([13, commitOf(one.position)]);
+      // The checkpoint is past the parked event, the floor is not.
+      expect(floors.at(-1)).to.deep.equal([4, commitOf(parked.position)]);
+
+      const five = await deposit('a', 5);
+      const second = runner(floorRecorder('parking', floors, unlucky), { idleCheckpointMs: 0, maxAttempts: 1 });
+      second.start();
+      await second.waitFor(five.position);
+      expect((await readStore.getCheckpoint('parking')).position!.commit > parked.position.commit, 'checkpoint past the parked event').to.equal(true);
+      expect(floors.at(-1)).to.deep.equal([5, commitOf(parked.position)]);
+    });
   });
 });

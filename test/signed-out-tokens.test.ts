@@ -1,7 +1,9 @@
 /** Which tokens are signed out: this process's own logouts at once, other processes' through the read model. */
 import { expect } from 'chai';
-import { REVOKED_TOKENS } from '../projections/identity.js';
+import { identityProjection, purgeExpiredSignOuts, REVOKED_TOKENS, USERS } from '../projections/identity.js';
 import { SignedOutTokenList } from '../infra/http/signed-out-tokens.js';
+import type { RecordedEvent } from '../infra/event-store/event-store.js';
+import { openSqliteReadStore } from '../infra/read-store/sqlite-read-store.js';
 
 /** The read model of signed-out tokens, as another process's logout would fill it; counts the queries. */
 function revokedTokensModel() {
@@ -59,5 +61,77 @@ describe('signed-out tokens', () => {
     now = 200;
     await list.isSignedOut('new');
     expect((list as unknown as { notListedAt: Map<string, number> }).notListedAt.size).to.equal(1);
+  });
+
+  it('lets its own sign-outs go once they expired: `remembered` shrinks (checked at each sign-out)', async () => {
+    const model = revokedTokensModel();
+    let now = 0;
+    const list = new SignedOutTokenList(model, { recheckMs: 0, now: () => now });
+    list.remember('t1', new Date(1_000));
+    list.remember('t2', new Date(2_000));
+    expect(list.remembered).to.equal(2);
+    now = 1_500;
+    list.remember('t3', new Date(5_000));
+    expect(list.remembered, 't1 expired').to.equal(2);
+    expect(await list.isSignedOut('t2')).to.equal(true);
+    expect(model.queries, 'an own sign-out needs no query').to.equal(0);
+    // Expired and let go: the read model answers for it now (it is refused for its exp anyway).
+    expect(await list.isSignedOut('t1')).to.equal(false);
+    expect(model.queries).to.equal(1);
+    now = 10_000;
+    list.remember('t4', new Date(20_000));
+    expect(list.remembered).to.equal(1);
+  });
+
+  it('holds about one token lifetime of sign-outs, however many there were', () => {
+    const model = revokedTokensModel();
+    let now = 0;
+    const list = new SignedOutTokenList(model, { recheckMs: 0, now: () => now });
+    const lifetime = 3_600_000;
+    let largest = 0;
+    for (let i = 0; i < 20_000; i++) {
+      now = i * 10_000; // one sign-out every 10 s for two days
+      list.remember(`t${i}`, new Date(now + lifetime));
+      largest = Math.max(largest, list.remembered);
+    }
+    expect(largest).to.be.at.most(lifetime / 10_000 + 1);
+  });
+
+  it('purgeExpiredSignOuts removes the revoked tokens that have expired, and nothing else', async () => {
+    const store = openSqliteReadStore({ file: ':memory:' });
+    try {
+      await store.ensureCollections(identityProjection.collections);
+      const now = Date.parse('2026-11-21T12:00:00.000Z');
+      const event = (n: number, type: string, data: Record<string, string | null>): RecordedEvent => ({
+        id: `e${n}`,
+        type,
+        streamId: 'user-u1',
+        revision: n,
+        position: { commit: BigInt(n + 1), prepare: BigInt(n + 1) },
+        data,
+        metadata: {},
+        created: new Date(now),
+      });
+      const events = [
+        event(0, 'UserRegistered', { userId: 'u1', email: 'u1@x.test', passwordHash: 'h', role: 'trader', firstName: 'A', lastName: 'B', phone: null, at: new Date(now - 7_200_000).toISOString() }),
+        ...[-7_200_000, -1, 0, 1, 3_600_000].map((offset, i) =>
+          event(i + 1, 'UserLoggedOut', { userId: 'u1', tokenId: `tok${offset}`, tokenExpiresAt: new Date(now + offset).toISOString(), at: new Date(now - 7_200_000).toISOString() }),
+        ),
+      ];
+      for (const e of events) {
+        const ops = await identityProjection.handle(e, { get: async () => null }, { redeliveryFloor: -1 });
+        await store.commit('identity', [{ position: e.position, ops }], e.position);
+      }
+      expect(await purgeExpiredSignOuts(store, new Date(now))).to.equal(2);
+      expect(await store.get(REVOKED_TOKENS, 'tok-7200000')).to.equal(null);
+      expect(await store.get(REVOKED_TOKENS, 'tok-1')).to.equal(null);
+      // Expiring right now is not expired yet; later ones stay.
+      for (const id of ['tok0', 'tok1', 'tok3600000']) expect(await store.get(REVOKED_TOKENS, id), id).to.not.equal(null);
+      expect(await store.get(USERS, 'u1')).to.not.equal(null);
+      expect(await purgeExpiredSignOuts(store, new Date(now))).to.equal(0);
+      expect(await purgeExpiredSignOuts(store, new Date(now + 3_600_001))).to.equal(3);
+    } finally {
+      await store.close();
+    }
   });
 });

@@ -580,6 +580,41 @@ export function describeReadStoreContract(name: string, open: () => Promise<Read
       });
     });
 
+    describe('deleteBefore', function () {
+      const stamp = (i: number) => `t${String(i).padStart(5, '0')}`;
+
+      it('deletes exactly the documents whose field sorts before the bound, however many (chunks past 1,000)', async function () {
+        this.timeout(60_000);
+        const total = 3_000;
+        for (let batch = 0; batch < total / 500; batch++) {
+          const ops = Array.from({ length: 500 }, (_, j) => insert('history', `h${batch * 500 + j}`, { account: 'a', at: stamp(batch * 500 + j) }));
+          await store.commit('p', [at(batch + 1, ...ops)], pos(batch + 1));
+        }
+        await store.commit('p', [at(100, insert('history', 'no-at', { account: 'a' }), insert('accounts', 'other', { owner: 'ann', createdAt: stamp(0) }))], pos(100));
+
+        expect(await store.deleteBefore('history', 'at', stamp(2_100))).to.equal(2_100);
+        for (const i of [0, 999, 1_000, 2_000, 2_099]) expect(await store.get('history', `h${i}`), `h${i}`).to.equal(null);
+        for (const i of [2_100, 2_101, 2_999]) expect(await store.get('history', `h${i}`), `h${i}`).to.not.equal(null);
+        expect(await store.get('history', 'no-at'), 'a document without the field stays').to.not.equal(null);
+        expect(await store.get('accounts', 'other'), 'other collections are untouched').to.not.equal(null);
+        const { items } = await allPages(store, 'history', { sort: { fields: ['at'], direction: 'asc' }, limit: 200 });
+        expect(items.filter((d) => d.at !== undefined).map((d) => d.at)).to.deep.equal(Array.from({ length: 900 }, (_, i) => stamp(2_100 + i)));
+        expect(await store.deleteBefore('history', 'at', stamp(2_100)), 'nothing left before the bound').to.equal(0);
+        expect(await store.deleteBefore('history', 'at', stamp(2_101))).to.equal(1);
+      });
+
+      it('refuses a field that no index starts with (or a collection it does not know), deleting nothing', async function () {
+        await store.commit('p', [at(1, insert('history', 'h1', { account: 'a', at: stamp(1) }), insert('accounts', 'a1', { owner: 'ann', createdAt: stamp(1), balance: 1 }))], pos(1));
+        // `account` leads an index as an equality field; `createdAt` comes after one, or after `balance`; `totals` has no index.
+        await rejectsWith(store.deleteBefore('history', 'account', 'z'), ReadStoreQueryError);
+        await rejectsWith(store.deleteBefore('accounts', 'createdAt', 'z'), ReadStoreQueryError);
+        await rejectsWith(store.deleteBefore('totals', 'at', 'z'), ReadStoreQueryError);
+        await rejectsWith(store.deleteBefore('nowhere', 'at', 'z'));
+        expect(await store.get('history', 'h1')).to.not.equal(null);
+        expect(await store.get('accounts', 'a1')).to.not.equal(null);
+      });
+    });
+
     describe('checkpoints', function () {
       it('are null until a commit moves them, then give the position and when it moved', async function () {
         expect(await store.getCheckpoint('p')).to.deep.equal({ name: 'p', position: null, updatedAt: null });
