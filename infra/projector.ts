@@ -19,16 +19,18 @@ export interface ProjectorThread {
 }
 
 /**
- * The projector's young generation (V8's default for a thread is about 3 × 16 MiB): its
- * short-lived objects are events and writes of one batch, and a smaller nursery bounds
- * what the thread holds for them (see docs/PERFORMANCE.md).
+ * The projector's heap (see docs/PERFORMANCE.md). Young: its short-lived objects are the
+ * events and writes of a batch; V8's default nursery for a thread (~3 × 16 MiB) only held
+ * more garbage. Old: its live data — the committed tail, a batch's view — stayed under
+ * 60 MiB; without a limit V8 let garbage grow the heap to ~200 MiB before collecting.
  */
 const PROJECTOR_YOUNG_GENERATION_MB = 24;
+const PROJECTOR_OLD_GENERATION_MB = 128;
 
 export function startProjectorThread(config: Config, handlers: EventHandler[], onError: (error: unknown) => void): ProjectorThread {
   const worker = new Worker(new URL('./projector-thread.js', import.meta.url), {
     workerData: { config },
-    resourceLimits: { maxYoungGenerationSizeMb: PROJECTOR_YOUNG_GENERATION_MB },
+    resourceLimits: { maxYoungGenerationSizeMb: PROJECTOR_YOUNG_GENERATION_MB, maxOldGenerationSizeMb: PROJECTOR_OLD_GENERATION_MB },
   });
   const runners = handlers.map((h) => new RemoteRunner(h));
   const byName = new Map(runners.map((r) => [r.handler.name, r]));

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { loadConfig, settings } from '../infra/config/config.js';
 import { loadSigningKeys } from '../infra/auth/keys.js';
-import { SERVER_NODE_FLAGS } from '../infra/runtime-flags.js';
+import { SERVER_COMMAND, SERVER_ENVIRONMENT, SERVER_NODE_FLAGS } from '../infra/runtime-flags.js';
 import { distDir, repoDir, runNode, tempDir } from './support/process.js';
 import { INTEGRATION_DEFAULTS } from './support/integration-defaults.js';
 
@@ -94,9 +94,11 @@ describe('deployment files agree with the code', () => {
       expect(existsSync(join(distDir, 'infra', 'main.js'))).to.equal(true);
     });
 
-    it('runs the server with the same node flags as `npm start`', () => {
+    it('runs the server with the same node flags and environment as `npm start`', () => {
       const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
-      expect(scripts.start).to.equal(['node', ...SERVER_NODE_FLAGS, 'dist/infra/main.js'].join(' '));
+      expect(scripts.start).to.equal(SERVER_COMMAND);
+      const env = runtime.filter((i) => i.keyword === 'ENV').map((i) => i.args).join(' ');
+      for (const [name, value] of Object.entries(SERVER_ENVIRONMENT)) expect(env).to.match(new RegExp(`\\b${name}=${value}\\b`));
     });
 
     it('checks /health with node (no curl in the slim image) on PORT', () => {
@@ -109,7 +111,8 @@ describe('deployment files agree with the code', () => {
     it("exposes PORT's default and sets only declared settings", () => {
       expect(runtime.filter((i) => i.keyword === 'EXPOSE').map((i) => i.args)).to.deep.equal([String(defaultPort)]);
       const env = runtime.filter((i) => i.keyword === 'ENV').flatMap((i) => [...i.args.matchAll(/(\w+)=/g)].map((m) => m[1]!));
-      for (const name of env.filter((n) => n !== 'NODE_ENV')) expect(declared, name).to.include(name);
+      const runtimeEnvironment = ['NODE_ENV', ...Object.keys(SERVER_ENVIRONMENT)];
+      for (const name of env.filter((n) => !runtimeEnvironment.includes(n))) expect(declared, name).to.include(name);
       expect(env).to.include('DATA_DIR');
       expect(runtime.some((i) => i.keyword === 'VOLUME' && i.args.includes('/data'))).to.equal(true);
     });

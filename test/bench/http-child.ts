@@ -4,7 +4,7 @@
  * commands on its stdin, answers on its stdout, each answer naming the command's `id`.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { SERVER_NODE_FLAGS } from '../../infra/runtime-flags.js';
+import { SERVER_ENVIRONMENT, SERVER_NODE_FLAGS } from '../../infra/runtime-flags.js';
 import { join } from 'node:path';
 import { cleanEnv, distDir } from '../support/process.js';
 
@@ -52,7 +52,7 @@ export class ServerProcess {
   static async start(options: StartOptions): Promise<ServerProcess> {
     const script = join(distDir, 'test', 'bench', 'http-server-process.js');
     // The server's own flags (as `npm start` passes them), for the API and the baselines alike.
-    const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, script, options.mode], { env: cleanEnv(options.env), stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, script, options.mode], { env: cleanEnv({ ...SERVER_ENVIRONMENT, ...options.env }), stdio: ['pipe', 'pipe', 'pipe'] });
     const answers = new Map<number, (value: Record<string, unknown>) => void>();
     const stderr = { text: '' };
     let listening: (port: number) => void = () => undefined;

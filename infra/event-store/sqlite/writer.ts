@@ -41,6 +41,8 @@ interface Waiting {
  */
 /** A JavaScript heap that is little more than messages passing through: no need for V8's default young generation. */
 const WRITER_YOUNG_GENERATION_MB = 8;
+/** Its live data is the groups in flight (at most WRITER_THREAD_IN_FLIGHT of them, bodies capped by the HTTP edge). */
+const WRITER_OLD_GENERATION_MB = 64;
 
 export function commitInWriterThread(file: string, durability: Durability, announce = false, pageCacheMb = 64): GroupCommit {
   let worker: Worker | null = null;
@@ -54,7 +56,7 @@ export function commitInWriterThread(file: string, durability: Durability, annou
   const start = (): Worker => {
     const started = new Worker(new URL('./writer-thread.js', import.meta.url), {
       workerData: { file, durability, announce, pageCacheMb } satisfies WriterThreadData,
-      resourceLimits: { maxYoungGenerationSizeMb: WRITER_YOUNG_GENERATION_MB },
+      resourceLimits: { maxYoungGenerationSizeMb: WRITER_YOUNG_GENERATION_MB, maxOldGenerationSizeMb: WRITER_OLD_GENERATION_MB },
     });
     started.on('message', (answers: WriterAnswer[]) => {
       for (const answer of answers) {
