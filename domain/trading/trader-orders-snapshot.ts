@@ -6,11 +6,18 @@ const sides = ['purchase', 'sell'] as const;
 
 function submittedOrder(value: unknown, path: string): SubmittedOrder {
   const o = json.object(value, path);
-  return { itemId: json.string(o.itemId, `${path}.itemId`), side: json.oneOf(o.side, `${path}.side`, sides), price: json.integer(o.price, `${path}.price`), at: json.string(o.at, `${path}.at`) };
+  return {
+    itemId: json.string(o.itemId, `${path}.itemId`),
+    side: json.oneOf(o.side, `${path}.side`, sides),
+    price: json.integer(o.price, `${path}.price`),
+    at: json.string(o.at, `${path}.at`),
+    rememberUntil: json.number(o.rememberUntil, `${path}.rememberUntil`),
+  };
 }
 
 export const traderOrdersSnapshot: SnapshotCodec<TraderOrdersState> = {
-  version: 1,
+  // 2: submitted orders remember until when (their rejection is kept as long).
+  version: 2,
   encode: (state) => ({ orders: state.orders.toJSON(), rejected: state.rejected.toJSON() }),
   decode(value) {
     const o = json.object(value, 'traderOrders');

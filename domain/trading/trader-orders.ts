@@ -20,6 +20,8 @@ export interface SubmittedOrder {
   price: Cents;
   /** When it was submitted: a retried placement is entered in the market as of then. */
   at: string;
+  /** Until when (ms) a retry can submit it again: its rejection is remembered as long. */
+  rememberUntil: number;
 }
 
 export interface TraderOrdersState {
@@ -44,10 +46,12 @@ export const traderOrders: Decider<TraderOrdersState, TraderOrdersCommand, Trade
     const now = Date.parse(event.data.at);
     if (event.type === 'OrderSubmitted') {
       const { orderId, itemId, side, price, at } = event.data;
-      const orders = state.orders.add(orderId, { itemId, side, price, at }, rememberUntilOf(event.data)).forgetBefore(now);
+      const rememberUntil = rememberUntilOf(event.data);
+      const orders = state.orders.add(orderId, { itemId, side, price, at, rememberUntil }, rememberUntil).forgetBefore(now);
       return { orders, rejected: state.rejected.forgetBefore(now) };
     }
-    const until = rememberUntilOf(event.data);
+    // An order rejects only once it was submitted (decide checks), so it is known here.
+    const until = state.orders.get(event.data.orderId)?.rememberUntil ?? rememberUntilOf(event.data);
     return { orders: state.orders.forgetBefore(now), rejected: state.rejected.add(event.data.orderId, true, until).forgetBefore(now) };
   },
   decide(command, state) {

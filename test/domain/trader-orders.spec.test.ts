@@ -32,8 +32,10 @@ describe('trader orders (decider)', () => {
   });
   it('the state remembers each order, its item, side, price and submission time, and whether it was rejected', () => {
     const s = fold(traderOrders, [submitted('o1', 'sell', 25_000), submitted('o2'), rejected('o1')]);
-    expect(s.orders.get('o1')).to.deep.equal({ itemId: 'item-1', side: 'sell', price: 25_000, at });
-    expect(s.orders.get('o2')).to.deep.equal({ itemId: 'item-1', side: 'purchase', price: 20_000, at });
+    // Without a memory of its own, a submission is remembered for a day.
+    const rememberUntil = Date.parse(at) + 24 * 3_600_000;
+    expect(s.orders.get('o1')).to.deep.equal({ itemId: 'item-1', side: 'sell', price: 25_000, at, rememberUntil });
+    expect(s.orders.get('o2')).to.deep.equal({ itemId: 'item-1', side: 'purchase', price: 20_000, at, rememberUntil });
     expect(s.orders.size).to.equal(2);
     expect([s.rejected.has('o1'), s.rejected.has('o2')]).to.deep.equal([true, false]);
   });
