@@ -25,18 +25,12 @@ import type { RecordedEvent } from '../infra/event-store/event-store.js';
 import { formatPosition } from '../infra/event-store/position.js';
 import { openSqliteEventStore, type EmbeddedEventStore } from '../infra/event-store/sqlite/sqlite-event-store.js';
 import type { EventHandler, ProjectionView } from '../projections/projection.js';
+import { wants } from './support/handlers.js';
 import { random } from './support/random.js';
 
 const noView: ProjectionView = { get: async () => null };
 const broker = 'broker';
 
-function wants(handler: EventHandler, event: RecordedEvent): boolean {
-  const f = handler.filter;
-  if (!f) return true;
-  if (f.streamPrefixes && !f.streamPrefixes.some((p) => event.streamId.startsWith(p))) return false;
-  if (f.eventTypePrefixes && !f.eventTypePrefixes.some((p) => event.type.startsWith(p))) return false;
-  return true;
-}
 
 /** What `$all` holds, comparable with deep equality. */
 const contents = (events: RecordedEvent[]) => events.map((e) => ({ id: e.id, type: e.type, streamId: e.streamId, revision: e.revision, position: formatPosition(e.position), data: e.data }));

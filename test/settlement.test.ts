@@ -27,42 +27,15 @@ import { WrongExpectedVersion, type EventStore, type JsonObject, type RecordedEv
 import { formatPosition } from '../infra/event-store/position.js';
 import { openSqliteEventStore } from '../infra/event-store/sqlite/sqlite-event-store.js';
 import type { EventHandler, HandlingContext, ProjectionView } from '../projections/projection.js';
+import { wants } from './support/handlers.js';
+import { random } from './support/random.js';
 
 const noView: ProjectionView = { get: async () => null };
 /** Handled outside a runner: nothing stored, so nothing can be forgotten yet. */
 const noFloor: HandlingContext = { redeliveryFloor: -1 };
 const broker = 'broker';
 
-/** A seeded random source (mulberry32), so a failing run can be repeated. */
-function random(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1));
-  const pick = <T>(xs: readonly T[]): T => xs[int(0, xs.length - 1)]!;
-  const shuffle = <T>(xs: readonly T[]): T[] => {
-    const out = [...xs];
-    for (let i = out.length - 1; i > 0; i--) {
-      const j = int(0, i);
-      [out[i], out[j]] = [out[j]!, out[i]!];
-    }
-    return out;
-  };
-  return { next, int, pick, shuffle };
-}
 
-function wants(handler: EventHandler, event: RecordedEvent): boolean {
-  const f = handler.filter;
-  if (!f) return true;
-  if (f.streamPrefixes && !f.streamPrefixes.some((p) => event.streamId.startsWith(p))) return false;
-  if (f.eventTypePrefixes && !f.eventTypePrefixes.some((p) => event.type.startsWith(p))) return false;
-  return true;
-}
 
 /** What `$all` holds, comparable with deep equality. */
 function snapshot(events: RecordedEvent[]) {

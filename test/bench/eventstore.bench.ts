@@ -11,6 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { v4 as uuid } from 'uuid';
 import { openSqliteEventStore } from '../../infra/event-store/sqlite/sqlite-event-store.js';
 import { configure } from '../../infra/event-store/sqlite/schema.js';
+import { catchUp } from './event-store-runs.js';
 import { envNumber, percentile, printTable, rate } from './report.js';
 
 const totalEvents = envNumber('BENCH_EVENTS', 200_000);
@@ -46,15 +47,7 @@ async function eventStoreRun() {
   const elapsed = performance.now() - started;
   latencies.sort((a, b) => a - b);
 
-  const readStarted = performance.now();
-  let read = 0;
-  const subscription = store.subscribeToAll({ maxBatchSize: 1000 });
-  for await (const batch of subscription) {
-    read += batch.events.length;
-    if (batch.caughtUp) break;
-  }
-  await subscription.close();
-  const readElapsed = performance.now() - readStarted;
+  const { events: read, ms: readElapsed } = await catchUp(store);
   await store.close();
   return { elapsed, latencies, read, readElapsed };
 }

@@ -11,11 +11,13 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { openSqliteEventStore } from '../../infra/event-store/sqlite/sqlite-event-store.js';
 import type { EventStore } from '../../infra/event-store/event-store.js';
+import { catchUp } from './event-store-runs.js';
 import { envNumber, printTable, rate } from './report.js';
 import { startServer, untilReady } from './server-watch.js';
 import { percentileOf } from './trading-load.js';
 
 const STREAMS = 10_000;
+const rateOf = (read: { events: number; ms: number }) => rate(read.events, read.ms);
 const WRITERS = 16;
 const TARGET_APPEND_RATIO = 0.8;
 const TARGET_READY_MS = 5_000;
@@ -35,12 +37,12 @@ export async function storeRun(dataDir: string): Promise<string[]> {
   const store = openSqliteEventStore({ file, durability: 'full' });
   const revisions = new Map<string, number>();
   const empty = await appendWindow(store, revisions, window);
-  const readEmpty = await catchUp(store);
+  const readEmpty = rateOf(await catchUp(store));
   const growStarted = performance.now();
   await grow(store, revisions, total - 2 * window);
   const growMs = performance.now() - growStarted;
   const full = await appendWindow(store, revisions, window);
-  const readFull = await catchUp(store);
+  const readFull = rateOf(await catchUp(store));
   await store.close();
   const sizes = ['events.db', 'events.db-wal'].map((name) => `${name} ${fileMb(join(dataDir, name))}`).join(', ');
 
@@ -106,18 +108,6 @@ async function grow(store: EventStore, revisions: Map<string, number>, count: nu
   );
 }
 
-/** Reads `$all` from the start to the head: events/s. */
-async function catchUp(store: EventStore): Promise<number> {
-  const started = performance.now();
-  let read = 0;
-  const subscription = store.subscribeToAll({ maxBatchSize: 1000 });
-  for await (const batch of subscription) {
-    read += batch.events.length;
-    if (batch.caughtUp) break;
-  }
-  await subscription.close();
-  return rate(read, performance.now() - started);
-}
 
 function event(i: number) {
   return { id: crypto.randomUUID(), type: 'BenchCredited', data: { accountId: `acc-${i % STREAMS}`, amount: 1000 + (i % 977), at: '2026-12-07T12:00:00.000Z' } };
