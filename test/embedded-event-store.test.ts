@@ -5,8 +5,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { v4 as uuid } from 'uuid';
 import { openSqliteEventStore } from '../infra/event-store/sqlite/sqlite-event-store.js';
-import type { RecordedEvent } from '../infra/event-store/event-store.js';
+import { WrongExpectedVersion, type RecordedEvent } from '../infra/event-store/event-store.js';
 import { tempDir, type TempDir } from './support/process.js';
 
 const writerScript = join(dirname(fileURLToPath(import.meta.url)), 'support', 'embedded-writer.js');
@@ -151,4 +153,40 @@ describe('embedded event store, groups in flight', () => {
       await store.close();
     });
   }
+});
+
+describe('embedded event store, files written by earlier versions', () => {
+  let dir: TempDir;
+  beforeEach(() => (dir = tempDir('market-es-old-')));
+  afterEach(() => dir.remove());
+
+  it("reads a stream's revision from its events: an older file's `streams.revision` column is dropped, and appends check the right revision", async () => {
+    const file = join(dir.path, 'events.db');
+    // The layout before: each stream's revision kept in `streams` too.
+    const old = new Database(file);
+    old.exec(`CREATE TABLE streams (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, revision INTEGER NOT NULL);
+      CREATE TABLE events (position INTEGER PRIMARY KEY, stream INTEGER NOT NULL, revision INTEGER NOT NULL, id TEXT NOT NULL, type TEXT NOT NULL, data TEXT NOT NULL, metadata TEXT NOT NULL, created INTEGER NOT NULL);
+      CREATE UNIQUE INDEX events_by_stream ON events (stream, revision);
+      INSERT INTO streams (id, name, revision) VALUES (1, 'orders-1', 1);
+      INSERT INTO events (stream, revision, id, type, data, metadata, created) VALUES
+        (1, 0, '${uuid()}', 'Placed', '{}', '{}', 0), (1, 1, '${uuid()}', 'Placed', '{}', '{}', 0);`);
+    old.close();
+    const store = openSqliteEventStore({ file });
+    try {
+      const refused = await store.appendToStream('orders-1', [{ id: uuid(), type: 'Placed', data: {} }], { expectedRevision: 0 }).catch((e: unknown) => e);
+      expect(refused).to.be.instanceOf(WrongExpectedVersion);
+      expect((refused as WrongExpectedVersion).actual).to.equal(1);
+      const appended = await store.appendToStream('orders-1', [{ id: uuid(), type: 'Placed', data: {} }], { expectedRevision: 1 });
+      expect(appended.nextExpectedRevision).to.equal(2);
+      await store.appendToStream('orders-2', [{ id: uuid(), type: 'Placed', data: {} }], { expectedRevision: 'no_stream' });
+    } finally {
+      await store.close();
+    }
+    const after = new Database(file, { readonly: true });
+    try {
+      expect(after.prepare("SELECT name FROM pragma_table_info('streams')").all()).to.deep.equal([{ name: 'id' }, { name: 'name' }]);
+    } finally {
+      after.close();
+    }
+  });
 });

@@ -11,6 +11,9 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { openSqliteEventStore } from '../../infra/event-store/sqlite/sqlite-event-store.js';
 import type { EventStore } from '../../infra/event-store/event-store.js';
+import { loadConfig } from '../../infra/config/config.js';
+import { pageCaches } from '../../infra/system.js';
+import { cleanEnv } from '../support/process.js';
 import { catchUp } from './event-store-runs.js';
 import { envNumber, printTable, rate } from './report.js';
 import { startServer, untilReady } from './server-watch.js';
@@ -34,7 +37,8 @@ export async function storeRun(dataDir: string): Promise<string[]> {
   console.log(`\nstore: ${total.toLocaleString('en-US')} events in ${STREAMS.toLocaleString('en-US')} streams; windows of ${window.toLocaleString('en-US')} appends by ${WRITERS} writers`);
   mkdirSync(dataDir, { recursive: true });
   const file = join(dataDir, 'events.db');
-  const store = openSqliteEventStore({ file, durability: 'full' });
+  // The page caches a server process gives its event store (EMBEDDED_PAGE_CACHE_MB's default, shared out by role).
+  const store = openSqliteEventStore({ file, durability: 'full', pageCacheMb: pageCaches(loadConfig(cleanEnv()), 'api').events });
   const revisions = new Map<string, number>();
   const empty = await appendWindow(store, revisions, window);
   const readEmpty = rateOf(await catchUp(store));

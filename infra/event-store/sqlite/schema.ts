@@ -10,8 +10,7 @@ export function migrate(db: Database.Database): void {
   db.exec(`
     CREATE TABLE IF NOT EXISTS streams (
       id       INTEGER PRIMARY KEY,
-      name     TEXT    NOT NULL UNIQUE,
-      revision INTEGER NOT NULL
+      name     TEXT    NOT NULL UNIQUE
     );
     CREATE TABLE IF NOT EXISTS events (
       position INTEGER PRIMARY KEY,
@@ -34,6 +33,9 @@ export function migrate(db: Database.Database): void {
       taken    INTEGER NOT NULL
     );
   `);
+  // Files written before a stream's revision was read from its events kept it here too.
+  const columns = db.prepare<[], { name: string }>("SELECT name FROM pragma_table_info('streams')").all();
+  if (columns.some((c) => c.name === 'revision')) db.exec('ALTER TABLE streams DROP COLUMN revision');
 }
 
 export type Durability = 'full' | 'normal';
