@@ -113,7 +113,7 @@ export const settings = {
   ),
   snapshotEveryEvents: integer(
     'SNAPSHOT_EVERY_EVENTS',
-    1000,
+    500,
     10,
     1_000_000,
     'A stream\'s state is snapshotted once at least this many events were folded since its last snapshot (and a state that takes long to decode waits for proportionally more): loading a stream never folds more than about this many events. Embedded: a table in `events.db`; EventStoreDB: a `snapshot-<stream>` stream keeping its last event.',
