@@ -18,6 +18,7 @@ import {
   type UpdateFilter,
 } from 'mongodb';
 import { DUPLICATE_KEY_CODES, isDuplicateKey } from '../mongo-errors.js';
+import { describeMongoServer } from '../mongo-server.js';
 import { parseSortablePosition, sortablePosition, type Position } from '../event-store/position.js';
 import { CollectionCatalog, checkId, indexKeyFields, storageName } from './catalog.js';
 import { planFind, toPage, type FindPlan } from './find-plan.js';
@@ -59,15 +60,25 @@ export async function openMongoReadStore(options: MongoReadStoreOptions): Promis
   const client = new MongoClient(options.uri);
   await client.connect();
   try {
-    return await mongoReadStore(client.db(options.dbName), () => client.close());
+    const db = client.db(options.dbName);
+    const server = await describeMongoServer(db);
+    return await mongoReadStore(db, () => client.close(), { exactWriteErrorIndex: server.kind === 'mongodb' });
   } catch (error) {
     await client.close();
     throw error;
   }
 }
 
+export interface MongoServerTraits {
+  /**
+   * Whether a failed bulk write names the operation that failed (`writeErrors[].index`).
+   * FerretDB names the first operation of the failing command instead: a lower bound.
+   */
+  exactWriteErrorIndex: boolean;
+}
+
 /** The read store over an open database (`close` is what `ReadStore.close` calls). */
-export async function mongoReadStore(db: Db, close: () => Promise<void>): Promise<ReadStore> {
+export async function mongoReadStore(db: Db, close: () => Promise<void>, traits: MongoServerTraits): Promise<ReadStore> {
   const catalog = new CollectionCatalog();
   const checkpoints = db.collection<CheckpointDoc>('read_checkpoints');
   const parked = db.collection<ParkedDoc>('read_parked');
@@ -105,9 +116,9 @@ export async function mongoReadStore(db: Db, close: () => Promise<void>): Promis
         const keys = new Map(
           spec.indexes.filter((index) => indexKeyFields(index).length > 0).map((index) => [indexKeyFields(index).join(','), keyPattern(index)]),
         );
-        if (keys.size > 0) {
-          await db.collection(storageName(spec.name)).createIndexes([...keys.values()].map((key) => ({ key })));
-        }
+        // One index per command: FerretDB v1.24 panics (and drops the connection) on a
+        // createIndexes that names several indexes of which more than one exists already.
+        for (const key of keys.values()) await db.collection(storageName(spec.name)).createIndex(key);
       }
       catalog.add(specs);
     },
@@ -125,7 +136,7 @@ export async function mongoReadStore(db: Db, close: () => Promise<void>): Promis
       // Collections hold different documents, so they can be written side by side; but
       // wait for all before failing, so a retry never races a write still in flight.
       const results = await Promise.allSettled(
-        [...byCollection].map(([collection, ops]) => applyInOrder(documents(collection), ops)),
+        [...byCollection].map(([collection, ops]) => applyInOrder(documents(collection), ops, traits)),
       );
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed) throw failed.reason;
@@ -215,18 +226,28 @@ export async function mongoReadStore(db: Db, close: () => Promise<void>): Promis
  * Applies one collection's operations in order. An ordered bulk write stops at the first
  * error; a duplicate key there means "already applied" (see `toModel`), so it goes on
  * with the operations after it. Any other error propagates (the caller retries the batch).
+ *
+ * The index the server reports is only trusted as a lower bound: every operation before
+ * the one that failed was applied, and the failed one had nothing to do, so going on after
+ * any index up to it is right (the operations in between are guarded replays). Where the
+ * index is not exact (FerretDB), the rest is then sent one operation at a time, so that
+ * each failure is pinned and a replayed batch costs one command per operation, not one
+ * resend of the whole remainder per operation already applied.
  */
-async function applyInOrder(collection: Collection<StoredDoc>, ops: GuardedOp[]): Promise<void> {
+async function applyInOrder(collection: Collection<StoredDoc>, ops: GuardedOp[], traits: MongoServerTraits): Promise<void> {
   const models = ops.map(({ op, guard }) => toModel(op, guard));
   let start = 0;
+  let oneByOne = false;
   while (start < models.length) {
+    const end = oneByOne ? start + 1 : models.length;
     try {
-      await collection.bulkWrite(start === 0 ? models : models.slice(start), { ordered: true });
-      return;
+      await collection.bulkWrite(start === 0 && end === models.length ? models : models.slice(start, end), { ordered: true });
+      start = end;
     } catch (error) {
       const failedAt = duplicateKeyIndex(error);
       if (failedAt === null) throw error;
       start += failedAt + 1;
+      oneByOne = !traits.exactWriteErrorIndex;
     }
   }
 }
