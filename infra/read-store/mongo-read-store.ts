@@ -23,7 +23,7 @@ import { parseSortablePosition, sortablePosition, type Position } from '../event
 import { CollectionCatalog, checkId, indexKeyFields, storageName } from './catalog.js';
 import { planFind, toPage, type FindPlan } from './find-plan.js';
 import type { CheckpointRecord, Doc, DocFields, IndexSpec, ParkedEvent, ReadStore, WriteOp } from './read-store.js';
-import { checkBatch, checkProjectionName, pendingOps, type GuardedOp } from './write-batch.js';
+import { applyOp, checkBatch, checkProjectionName, pendingOps, type GuardedOp, type StoredState } from './write-batch.js';
 
 export interface MongoReadStoreOptions {
   uri: string;
@@ -62,7 +62,7 @@ export async function openMongoReadStore(options: MongoReadStoreOptions): Promis
   try {
     const db = client.db(options.dbName);
     const server = await describeMongoServer(db);
-    return await mongoReadStore(db, () => client.close(), { exactWriteErrorIndex: server.kind === 'mongodb' });
+    return await mongoReadStore(db, () => client.close(), { guards: server.kind === 'mongodb' ? 'server' : 'client' });
   } catch (error) {
     await client.close();
     throw error;
@@ -71,10 +71,16 @@ export async function openMongoReadStore(options: MongoReadStoreOptions): Promis
 
 export interface MongoServerTraits {
   /**
-   * Whether a failed bulk write names the operation that failed (`writeErrors[].index`).
-   * FerretDB names the first operation of the failing command instead: a lower bound.
+   * Where a write's position guard is checked. `server` (MongoDB): in the write's filter,
+   * one atomic, indexed step per operation. `client` (FerretDB): each document is read by
+   * `_id`, the batch's operations on it applied here with the reference semantics, and the
+   * result written back by `_id` — FerretDB v1.24 hands only a lone `_id` filter to SQLite
+   * and scans the whole collection in its own process for any other (a guarded filter made
+   * every write as slow as the collection is large), and it updates conditionally with a
+   * read and then a write anyway. Safe because a collection has one writer: its projection's
+   * lease holder (and on FerretDB one process runs them all, see ferretdb-guard.ts).
    */
-  exactWriteErrorIndex: boolean;
+  guards: 'server' | 'client';
 }
 
 /** The read store over an open database (`close` is what `ReadStore.close` calls). */
@@ -136,7 +142,9 @@ export async function mongoReadStore(db: Db, close: () => Promise<void>, traits:
       // Collections hold different documents, so they can be written side by side; but
       // wait for all before failing, so a retry never races a write still in flight.
       const results = await Promise.allSettled(
-        [...byCollection].map(([collection, ops]) => applyInOrder(documents(collection), ops, traits)),
+        [...byCollection].map(([collection, ops]) =>
+          traits.guards === 'server' ? applyInOrder(documents(collection), ops) : applyReadThenWrite(documents(collection), ops),
+        ),
       );
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed) throw failed.reason;
@@ -226,30 +234,71 @@ export async function mongoReadStore(db: Db, close: () => Promise<void>, traits:
  * Applies one collection's operations in order. An ordered bulk write stops at the first
  * error; a duplicate key there means "already applied" (see `toModel`), so it goes on
  * with the operations after it. Any other error propagates (the caller retries the batch).
- *
- * The index the server reports is only trusted as a lower bound: every operation before
- * the one that failed was applied, and the failed one had nothing to do, so going on after
- * any index up to it is right (the operations in between are guarded replays). Where the
- * index is not exact (FerretDB), the rest is then sent one operation at a time, so that
- * each failure is pinned and a replayed batch costs one command per operation, not one
- * resend of the whole remainder per operation already applied.
+ * The index the server reports is only relied on as a lower bound (FerretDB reports 0 for
+ * any failed update): every operation before the failed one was applied and the failed one
+ * had nothing to do, so going on after any index up to it is right — the operations in
+ * between are then guarded replays.
  */
-async function applyInOrder(collection: Collection<StoredDoc>, ops: GuardedOp[], traits: MongoServerTraits): Promise<void> {
+async function applyInOrder(collection: Collection<StoredDoc>, ops: GuardedOp[]): Promise<void> {
   const models = ops.map(({ op, guard }) => toModel(op, guard));
   let start = 0;
-  let oneByOne = false;
   while (start < models.length) {
-    const end = oneByOne ? start + 1 : models.length;
     try {
-      await collection.bulkWrite(start === 0 && end === models.length ? models : models.slice(start, end), { ordered: true });
-      start = end;
+      await collection.bulkWrite(start === 0 ? models : models.slice(start), { ordered: true });
+      return;
     } catch (error) {
       const failedAt = duplicateKeyIndex(error);
       if (failedAt === null) throw error;
       start += failedAt + 1;
-      oneByOne = !traits.exactWriteErrorIndex;
     }
   }
+}
+
+/**
+ * Applies one collection's operations with the guards checked here (`guards: 'client'`):
+ * each document the batch touches is read once by `_id`, its operations applied in order
+ * with `applyOp` (what SQLite applies), and the outcome written once by `_id`, carrying the
+ * guard of the last operation applied, in one bulk write. A batch cut short leaves each
+ * document either as it was or with all of its operations, so a replay skips exactly what
+ * was applied.
+ */
+async function applyReadThenWrite(collection: Collection<StoredDoc>, ops: GuardedOp[]): Promise<void> {
+  const before = await readByIds(collection, [...new Set(ops.map(({ op }) => op.id))]);
+  const after = new Map(before);
+  for (const { op, guard } of ops) {
+    const outcome = applyOp(after.get(op.id) ?? null, op, guard);
+    if (outcome.kind === 'put') after.set(op.id, { fields: outcome.fields, guard });
+    else if (outcome.kind === 'remove') after.set(op.id, null);
+  }
+  const models: AnyBulkWriteOperation<StoredDoc>[] = [];
+  for (const [id, state] of after) {
+    const was = before.get(id) ?? null;
+    if (state === was) continue; // untouched, or every operation on it skipped
+    if (!state) models.push({ deleteOne: { filter: { _id: id } } });
+    else if (!was) models.push({ insertOne: { document: { _id: id, ...state.fields, _pos: state.guard } } });
+    else models.push({ replaceOne: { filter: { _id: id }, replacement: { ...state.fields, _pos: state.guard } } });
+  }
+  if (models.length > 0) await collection.bulkWrite(models, { ordered: false });
+}
+
+/** Point reads by `_id`, a few at a time (the only filter FerretDB v1.24 hands to SQLite). */
+async function readByIds(collection: Collection<StoredDoc>, ids: string[]): Promise<Map<string, StoredState | null>> {
+  const states = new Map<string, StoredState | null>();
+  for (let i = 0; i < ids.length; i += POINT_READS_AT_ONCE) {
+    const chunk = ids.slice(i, i + POINT_READS_AT_ONCE);
+    const docs = await Promise.all(chunk.map((id) => collection.findOne({ _id: id })));
+    chunk.forEach((id, j) => states.set(id, toStoredState(docs[j] ?? null)));
+  }
+  return states;
+}
+
+const POINT_READS_AT_ONCE = 32;
+
+function toStoredState(stored: StoredDoc | null): StoredState | null {
+  if (!stored) return null;
+  const { _id, _pos, ...fields } = stored;
+  // A document written before guards existed has none: any write is newer.
+  return { fields: fields as DocFields, guard: _pos ?? '' };
 }
 
 /**

@@ -18,11 +18,15 @@ for (const eventStore of eventStores) {
     let server: ApiServer;
     let api: Client;
     let market: Market;
-    withApiServer(eventStore, (started, client) => {
-      server = started;
-      api = client;
-      market = new Market(client);
-    });
+    withApiServer(
+      eventStore,
+      (started, client) => {
+        server = started;
+        api = client;
+        market = new Market(client);
+      },
+      { shared: true }, // the rebuild test rebuilds what the example left
+    );
 
     /** Everything the example's three users and the public can read. */
     async function snapshot(tokens: string[]) {
