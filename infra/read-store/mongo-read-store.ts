@@ -74,10 +74,11 @@ export interface MongoServerTraits {
    * Where a write's position guard is checked. `server` (MongoDB): in the write's filter,
    * one atomic, indexed step per operation. `client` (FerretDB): each document is read by
    * `_id`, the batch's operations on it applied here with the reference semantics, and the
-   * result written back by `_id` — FerretDB v1.24 hands only a lone `_id` filter to SQLite
-   * and scans the whole collection in its own process for any other (a guarded filter made
-   * every write as slow as the collection is large), and it updates conditionally with a
-   * read and then a write anyway. Safe because a collection has one writer: its projection's
+   * result written back by `_id` — FerretDB v1.24 hands only a `find`'s lone `_id` filter to
+   * SQLite and scans the whole collection in its own process for every other filter and for
+   * every update and delete (a guarded upsert per operation made a 10,000-unit listing's
+   * inserts quadratic; here new documents go in one insert, each changed one is written once
+   * per batch), and it updates conditionally with a read and then a write anyway. Safe because a collection has one writer: its projection's
    * lease holder (and on FerretDB one process runs them all, see ferretdb-guard.ts).
    */
   guards: 'server' | 'client';
@@ -281,7 +282,7 @@ async function applyReadThenWrite(collection: Collection<StoredDoc>, ops: Guarde
   if (models.length > 0) await collection.bulkWrite(models, { ordered: false });
 }
 
-/** Point reads by `_id`, a few at a time (the only filter FerretDB v1.24 hands to SQLite). */
+/** Point reads by `_id`, a few at a time (the only query FerretDB v1.24 hands to SQLite). */
 async function readByIds(collection: Collection<StoredDoc>, ids: string[]): Promise<Map<string, StoredState | null>> {
   const states = new Map<string, StoredState | null>();
   for (let i = 0; i < ids.length; i += POINT_READS_AT_ONCE) {
