@@ -625,12 +625,15 @@ for (const eventStore of eventStores) {
         await eventually(async () => {
           expect((await market.portfolio(t.token))[0]).to.deep.equal({ id: a.id, name: a.name, count: 2, onSaleCount: 1 });
         }, 5000, 'one unit on sale');
-        const ops = await market.operations(t.token);
-        expect(ops.filter((o) => o.type === 'payment').map((o) => [o.amount, o.description])).to.deep.equal([
-          [11, DESCRIPTIONS.buying(a.name, '1.00')],
-          [11, DESCRIPTIONS.buying(a.name, '1.00')],
-          [11, DESCRIPTIONS.buying(b.name, '1.00')],
-        ]);
+        // The operations are another projection's: they may come in after the portfolio.
+        await eventually(async () => {
+          const ops = await market.operations(t.token);
+          expect(ops.filter((o) => o.type === 'payment').map((o) => [o.amount, o.description])).to.deep.equal([
+            [11, DESCRIPTIONS.buying(a.name, '1.00')],
+            [11, DESCRIPTIONS.buying(a.name, '1.00')],
+            [11, DESCRIPTIONS.buying(b.name, '1.00')],
+          ]);
+        }, 5000, 'the three payments');
       });
     });
 
