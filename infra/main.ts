@@ -7,6 +7,7 @@ import { ConfigError, loadConfig } from './config/config.js';
 import { createLogger } from './log.js';
 import { startRole, stopRole, type Started } from './roles.js';
 import { StoreUnreachable } from './startup-checks.js';
+import { UnsafeOnFerretDb } from './ferretdb-guard.js';
 
 let logger = createLogger('info');
 
@@ -43,7 +44,7 @@ main().catch((error: unknown) => {
   // Mistakes an operator must fix get one plain line, not a stack trace.
   if (error instanceof ConfigError) {
     console.error(`configuration error: ${error.message}`);
-  } else if (error instanceof StoreUnreachable) {
+  } else if (error instanceof StoreUnreachable || error instanceof UnsafeOnFerretDb) {
     console.error(`could not start: ${error.message}`);
   } else {
     logger.fatal({ err: error }, `could not start: ${(error as Error).message}`);

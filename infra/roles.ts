@@ -11,6 +11,7 @@ import { BusinessRuleViolation } from '../domain/decider.js';
 import { provisionBroker } from '../command-handlers/identity.js';
 import { backoffDelay, sleep } from './backoff.js';
 import type { Config } from './config/config.js';
+import { checkRoleOnFerretDb } from './ferretdb-guard.js';
 import { readModelsReadiness } from './http/probes.js';
 import { createHttpApp, listen, type RunningServer } from './http/server.js';
 import type { Logger } from './log.js';
@@ -27,13 +28,15 @@ export interface Started {
 
 /**
  * Starts the process `config.role` describes, filling `started` as each part comes up.
- * Unreachable stores fail it with `StoreUnreachable` within `STARTUP_TIMEOUT_MS`.
+ * Unreachable stores fail it with `StoreUnreachable` within `STARTUP_TIMEOUT_MS`; a role
+ * FerretDB cannot keep safe, with `UnsafeOnFerretDb` (see ferretdb-guard.ts).
  */
 export async function startRole(config: Config, logger: Logger, started: Started = {}): Promise<Required<Started>> {
   await checkStoresReachable(config);
   // Lease owners are named after the part of the product they run ('api' for the whole of it, as before roles).
   const system = await openSystem(config, logger, config.role === 'projector' ? 'projector' : 'api');
   started.system = system;
+  await checkRoleOnFerretDb(system, config.role, logger);
   const servesApi = config.role !== 'projector';
   if (servesApi) await provisionConfiguredBroker(system, logger);
   if (config.role === 'api') system.followProjections();

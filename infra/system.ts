@@ -32,6 +32,7 @@ import { SignedOutTokenList } from './http/signed-out-tokens.js';
 import { runnerLog, type Logger } from './log.js';
 import { commandRecorder } from './metrics/commands.js';
 import { instrumentEventStore } from './metrics/event-store.js';
+import { describeMongoServerAt, type MongoServerInfo } from './mongo-server.js';
 import { Metrics } from './metrics/metrics.js';
 import { snapshotRecorder } from './metrics/snapshots.js';
 import { SubscriptionHealth } from './metrics/subscription-health.js';
@@ -52,6 +53,8 @@ export interface System {
   config: Config;
   eventStore: EventStore;
   readStore: ReadStore;
+  /** The server behind `READ_STORE=mongo` (MongoDB or FerretDB); null for the embedded store. */
+  readServer: MongoServerInfo | null;
   leases: LeaseStore;
   tokens: TokenService;
   services: ApiServices;
@@ -106,6 +109,7 @@ export async function openSystem(config: Config, logger: Logger, role = 'api', l
   const checkpointer = config.readStore === 'embedded' && role !== 'cli';
   const inlineCheckpointPages = checkpointer ? BACKSTOP_CHECKPOINT_PAGES : INLINE_CHECKPOINT_PAGES;
   try {
+    const readServer = config.readStore === 'mongo' ? await describeMongoServerAt(config.mongodbUri!) : null;
     const readStore = await openReadStore(config, inlineCheckpointPages, caches.readStore);
     opened.push(readStore);
     if (checkpointer && isMainThread) {
@@ -114,7 +118,7 @@ export async function openSystem(config: Config, logger: Logger, role = 'api', l
     const leases =
       config.readStore === 'mongo' ? await openMongoLeases(config.mongodbUri!, config.mongodbDb) : openSqliteLeases(readDbFile(config), { inlineCheckpointPages });
     opened.push(leases);
-    const idempotency = await openIdempotencyRecords(config);
+    const idempotency = await openIdempotencyRecords(config, logger);
     opened.push(idempotency);
     const keys = await loadSigningKeys({
       privateKeyPem: config.jwtPrivateKey,
@@ -171,6 +175,7 @@ export async function openSystem(config: Config, logger: Logger, role = 'api', l
       config,
       eventStore,
       readStore,
+      readServer,
       leases,
       tokens,
       services,
@@ -282,10 +287,13 @@ async function openReadStore(config: Config, inlineCheckpointPages: number, page
   return openSqliteReadStore({ file: readDbFile(config), inlineCheckpointPages, pageCacheMb });
 }
 
-async function openIdempotencyRecords(config: Config): Promise<IdempotencyRecords> {
-  const retentionMs = config.idempotencyRetentionHours * 3_600_000;
-  if (config.readStore === 'mongo') return openMongoIdempotencyRecords(config.mongodbUri!, config.mongodbDb, { retentionMs });
-  return openSqliteIdempotencyRecords(join(config.dataDir, 'idempotency.db'), { retentionMs });
+async function openIdempotencyRecords(config: Config, logger: Logger): Promise<IdempotencyRecords> {
+  const options = {
+    retentionMs: config.idempotencyRetentionHours * 3_600_000,
+    onPurgeError: (error: unknown) => logger.warn({ err: error }, 'could not purge expired idempotency answers; trying again later'),
+  };
+  if (config.readStore === 'mongo') return openMongoIdempotencyRecords(config.mongodbUri!, config.mongodbDb, options);
+  return openSqliteIdempotencyRecords(join(config.dataDir, 'idempotency.db'), options);
 }
 
 async function closeAll(resources: Array<{ close(): Promise<void> }>): Promise<void> {

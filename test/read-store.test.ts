@@ -3,17 +3,17 @@
  * plus what only SQLite can show: the query plans and the all-or-nothing commit.
  */
 import { expect } from 'chai';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { MongoClient } from 'mongodb';
-import { openMongoReadStore } from '../infra/read-store/mongo-read-store.js';
+import { mongoReadStore, openMongoReadStore } from '../infra/read-store/mongo-read-store.js';
 import type { CollectionSpec, FindQuery } from '../infra/read-store/read-store.js';
 import { openSqliteReadStore } from '../infra/read-store/sqlite-read-store.js';
 import { storageName } from '../infra/read-store/catalog.js';
 import { at, describeReadStoreContract, insert, pos, remove, upsert } from './contract/read-store.contract.js';
+import { dropDatabases, mongoTitle, mongoUri, onFerretDb, skipWithoutMongo, uniqueDbName } from './support/mongo-target.js';
 import { walFrames } from './support/sqlite-wal.js';
 
 const sqliteDir = mkdtempSync(join(tmpdir(), 'read-store-'));
@@ -192,32 +192,32 @@ describe('SQLite read store', function () {
   });
 });
 
-const mongoUri = process.env.MONGODB_URI;
-if (mongoUri) {
-  // A database per store opened (each test starts empty), all under one name per run.
-  const run = `read_store_test_${Date.now()}_${randomBytes(3).toString('hex')}`;
+const uri = mongoUri;
+if (uri) {
+  // A database per store opened (each test starts empty).
   const databases: string[] = [];
-  describeReadStoreContract(
-    'MongoDB',
-    async () => {
-      const dbName = `${run}_${databases.length}`;
-      databases.push(dbName);
-      return openMongoReadStore({ uri: mongoUri, dbName });
-    },
-    async () => {
-      const client = await MongoClient.connect(mongoUri);
-      try {
-        for (const dbName of databases) await client.db(dbName).dropDatabase();
-      } finally {
-        await client.close();
-      }
-    },
-  );
+  const clients: MongoClient[] = [];
+  after(async () => {
+    await dropDatabases(databases);
+    await Promise.all(clients.map((c) => c.close()));
+  });
+  /** The store as `openMongoReadStore` picks it for this server. */
+  describeReadStoreContract(mongoTitle, async () => {
+    const dbName = uniqueDbName('read_store_test');
+    databases.push(dbName);
+    return openMongoReadStore({ uri, dbName });
+  });
+  // The other way of checking guards too, so both are proven on whichever server runs here.
+  const other = onFerretDb ? 'server' : 'client';
+  describeReadStoreContract(`${mongoTitle}, guards checked by the ${other === 'server' ? 'server (as on MongoDB)' : 'client (as on FerretDB)'}`, async () => {
+    const client = await MongoClient.connect(uri);
+    clients.push(client);
+    const dbName = uniqueDbName('read_store_guards');
+    databases.push(dbName);
+    return mongoReadStore(client.db(dbName), async () => undefined, { guards: other });
+  });
 } else {
   describe('read store contract: MongoDB', function () {
-    it('needs MONGODB_URI', function () {
-      console.warn('SKIPPED read-store contract on MongoDB: MONGODB_URI is not set (start one with docker compose up -d mongodb)');
-      this.skip();
-    });
+    skipWithoutMongo('read-store contract on MongoDB');
   });
 }

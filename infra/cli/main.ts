@@ -10,6 +10,7 @@ import { provisionBroker } from '../../command-handlers/identity.js';
 import { projections } from '../../projections/index.js';
 import { ConfigError, configurationTable, loadConfig } from '../config/config.js';
 import { createLogger } from '../log.js';
+import { refuseSecondRunnerProcess } from '../ferretdb-guard.js';
 import { openSystem } from '../system.js';
 import { formatTable, projectionStatus, rebuild } from './projections.js';
 
@@ -54,6 +55,7 @@ export async function runCli(args: string[]): Promise<number> {
       if (parked.length > 0) console.log(`\nparked events:\n${parked.map((p) => `  ${p}`).join('\n')}`);
       return 0;
     }
+    await refuseSecondRunnerProcess(system, 'projections rebuild');
     for (const name of targets) {
       const runner = system.runners.find((r) => r.handler.name === name)!;
       await rebuild(runner, system.eventStore);

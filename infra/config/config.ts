@@ -109,7 +109,7 @@ export const settings = {
     24,
     24,
     8760,
-    'How long the answer to a request with an `Idempotency-Key` is kept for replay, in hours (the specification asks for at least 24). Kept next to the read models: `DATA_DIR/idempotency.db`, or a TTL-indexed MongoDB collection.',
+    'How long the answer to a request with an `Idempotency-Key` is kept for replay, in hours (the specification asks for at least 24). Kept next to the read models: `DATA_DIR/idempotency.db`, or a TTL-indexed MongoDB collection (purged every minute on FerretDB).',
   ),
   snapshotEveryEvents: integer(
     'SNAPSHOT_EVERY_EVENTS',

@@ -37,4 +37,8 @@ export interface RecordsOptions {
   /** How long an answer is kept, in ms. */
   retentionMs: number;
   now?: () => number;
+  /** How often a store that expires nothing by itself purges (tests shorten it). */
+  purgeEveryMs?: number;
+  /** Told when a scheduled purge fails (it is tried again at the next). */
+  onPurgeError?: (error: unknown) => void;
 }

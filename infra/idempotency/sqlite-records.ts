@@ -83,7 +83,7 @@ export function openSqliteIdempotencyRecords(file: string, options: RecordsOptio
     }
   });
   let closed = false;
-  const purging = setInterval(() => void purgeExpired().catch(() => undefined), PURGE_EVERY_MS).unref();
+  const purging = setInterval(() => void purgeExpired().catch((error: unknown) => options.onPurgeError?.(error)), options.purgeEveryMs ?? PURGE_EVERY_MS).unref();
 
   return {
     find: async (scope, key) => find(scope, key),

@@ -61,7 +61,12 @@ export function checkDocValue(value: unknown, path: string, depth = 0): asserts 
     return;
   }
   if (Array.isArray(value)) {
-    value.forEach((item, i) => checkDocValue(item, `${path}[${i}]`, depth + 1));
+    value.forEach((item, i) => {
+      // FerretDB cannot store an array directly inside an array; both stores refuse one, so
+      // a projection behaves the same whichever runs (an object around it is fine).
+      if (Array.isArray(item)) throw new ReadStoreQueryError(`${path}[${i}]: an array directly inside an array is not allowed`);
+      checkDocValue(item, `${path}[${i}]`, depth + 1);
+    });
     return;
   }
   if (typeof value === 'object' && isPlainObject(value)) {

@@ -18,11 +18,12 @@ import {
   type UpdateFilter,
 } from 'mongodb';
 import { DUPLICATE_KEY_CODES, isDuplicateKey } from '../mongo-errors.js';
+import { describeMongoServer } from '../mongo-server.js';
 import { parseSortablePosition, sortablePosition, type Position } from '../event-store/position.js';
 import { CollectionCatalog, checkId, checkLeadingSortField, indexKeyFields, storageName } from './catalog.js';
 import { planFind, toPage, type FindPlan } from './find-plan.js';
 import type { CheckpointRecord, Doc, DocFields, IndexSpec, ParkedEvent, ReadStore, WriteOp } from './read-store.js';
-import { checkBatch, checkProjectionName, pendingOps, type GuardedOp } from './write-batch.js';
+import { applyOp, checkBatch, checkProjectionName, pendingOps, type GuardedOp, type StoredState } from './write-batch.js';
 
 export interface MongoReadStoreOptions {
   uri: string;
@@ -59,15 +60,32 @@ export async function openMongoReadStore(options: MongoReadStoreOptions): Promis
   const client = new MongoClient(options.uri);
   await client.connect();
   try {
-    return await mongoReadStore(client.db(options.dbName), () => client.close());
+    const db = client.db(options.dbName);
+    const server = await describeMongoServer(db);
+    return await mongoReadStore(db, () => client.close(), { guards: server.kind === 'mongodb' ? 'server' : 'client' });
   } catch (error) {
     await client.close();
     throw error;
   }
 }
 
+export interface MongoServerTraits {
+  /**
+   * Where a write's position guard is checked. `server` (MongoDB): in the write's filter,
+   * one atomic, indexed step per operation. `client` (FerretDB): each document is read by
+   * `_id`, the batch's operations on it applied here with the reference semantics, and the
+   * result written back by `_id` — FerretDB v1.24 hands only a `find`'s lone `_id` filter to
+   * SQLite and scans the whole collection in its own process for every other filter and for
+   * every update and delete (a guarded upsert per operation made a 10,000-unit listing's
+   * inserts quadratic; here new documents go in one insert, each changed one is written once
+   * per batch), and it updates conditionally with a read and then a write anyway. Safe because a collection has one writer: its projection's
+   * lease holder (and on FerretDB one process runs them all, see ferretdb-guard.ts).
+   */
+  guards: 'server' | 'client';
+}
+
 /** The read store over an open database (`close` is what `ReadStore.close` calls). */
-export async function mongoReadStore(db: Db, close: () => Promise<void>): Promise<ReadStore> {
+export async function mongoReadStore(db: Db, close: () => Promise<void>, traits: MongoServerTraits): Promise<ReadStore> {
   const catalog = new CollectionCatalog();
   const checkpoints = db.collection<CheckpointDoc>('read_checkpoints');
   const parked = db.collection<ParkedDoc>('read_parked');
@@ -105,9 +123,9 @@ export async function mongoReadStore(db: Db, close: () => Promise<void>): Promis
         const keys = new Map(
           spec.indexes.filter((index) => indexKeyFields(index).length > 0).map((index) => [indexKeyFields(index).join(','), keyPattern(index)]),
         );
-        if (keys.size > 0) {
-          await db.collection(storageName(spec.name)).createIndexes([...keys.values()].map((key) => ({ key })));
-        }
+        // One index per command: FerretDB v1.24 panics (and drops the connection) on a
+        // createIndexes that names several indexes of which more than one exists already.
+        for (const key of keys.values()) await db.collection(storageName(spec.name)).createIndex(key);
       }
       catalog.add(specs);
     },
@@ -125,7 +143,9 @@ export async function mongoReadStore(db: Db, close: () => Promise<void>): Promis
       // Collections hold different documents, so they can be written side by side; but
       // wait for all before failing, so a retry never races a write still in flight.
       const results = await Promise.allSettled(
-        [...byCollection].map(([collection, ops]) => applyInOrder(documents(collection), ops)),
+        [...byCollection].map(([collection, ops]) =>
+          traits.guards === 'server' ? applyInOrder(documents(collection), ops) : applyReadThenWrite(documents(collection), ops),
+        ),
       );
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed) throw failed.reason;
@@ -220,6 +240,10 @@ export async function mongoReadStore(db: Db, close: () => Promise<void>): Promis
  * Applies one collection's operations in order. An ordered bulk write stops at the first
  * error; a duplicate key there means "already applied" (see `toModel`), so it goes on
  * with the operations after it. Any other error propagates (the caller retries the batch).
+ * The index the server reports is only relied on as a lower bound (FerretDB reports 0 for
+ * any failed update): every operation before the failed one was applied and the failed one
+ * had nothing to do, so going on after any index up to it is right — the operations in
+ * between are then guarded replays.
  */
 async function applyInOrder(collection: Collection<StoredDoc>, ops: GuardedOp[]): Promise<void> {
   const models = ops.map(({ op, guard }) => toModel(op, guard));
@@ -234,6 +258,53 @@ async function applyInOrder(collection: Collection<StoredDoc>, ops: GuardedOp[])
       start += failedAt + 1;
     }
   }
+}
+
+/**
+ * Applies one collection's operations with the guards checked here (`guards: 'client'`):
+ * each document the batch touches is read once by `_id`, its operations applied in order
+ * with `applyOp` (what SQLite applies), and the outcome written once by `_id`, carrying the
+ * guard of the last operation applied, in one bulk write. A batch cut short leaves each
+ * document either as it was or with all of its operations, so a replay skips exactly what
+ * was applied.
+ */
+async function applyReadThenWrite(collection: Collection<StoredDoc>, ops: GuardedOp[]): Promise<void> {
+  const before = await readByIds(collection, [...new Set(ops.map(({ op }) => op.id))]);
+  const after = new Map(before);
+  for (const { op, guard } of ops) {
+    const outcome = applyOp(after.get(op.id) ?? null, op, guard);
+    if (outcome.kind === 'put') after.set(op.id, { fields: outcome.fields, guard });
+    else if (outcome.kind === 'remove') after.set(op.id, null);
+  }
+  const models: AnyBulkWriteOperation<StoredDoc>[] = [];
+  for (const [id, state] of after) {
+    const was = before.get(id) ?? null;
+    if (state === was) continue; // untouched, or every operation on it skipped
+    if (!state) models.push({ deleteOne: { filter: { _id: id } } });
+    else if (!was) models.push({ insertOne: { document: { _id: id, ...state.fields, _pos: state.guard } } });
+    else models.push({ replaceOne: { filter: { _id: id }, replacement: { ...state.fields, _pos: state.guard } } });
+  }
+  if (models.length > 0) await collection.bulkWrite(models, { ordered: false });
+}
+
+/** Point reads by `_id`, a few at a time (the only query FerretDB v1.24 hands to SQLite). */
+async function readByIds(collection: Collection<StoredDoc>, ids: string[]): Promise<Map<string, StoredState | null>> {
+  const states = new Map<string, StoredState | null>();
+  for (let i = 0; i < ids.length; i += POINT_READS_AT_ONCE) {
+    const chunk = ids.slice(i, i + POINT_READS_AT_ONCE);
+    const docs = await Promise.all(chunk.map((id) => collection.findOne({ _id: id })));
+    chunk.forEach((id, j) => states.set(id, toStoredState(docs[j] ?? null)));
+  }
+  return states;
+}
+
+const POINT_READS_AT_ONCE = 32;
+
+function toStoredState(stored: StoredDoc | null): StoredState | null {
+  if (!stored) return null;
+  const { _id, _pos, ...fields } = stored;
+  // A document written before guards existed has none: any write is newer.
+  return { fields: fields as DocFields, guard: _pos ?? '' };
 }
 
 /**

@@ -21,3 +21,8 @@ export function isDeadLocalOwner(owner: string | null): boolean {
     return (error as NodeJS.ErrnoException).code === 'ESRCH';
   }
 }
+
+/** Whether a lease owner names this very process (`<role>@<host>:<pid>`, a rebuild's too). */
+export function isThisProcess(owner: string): boolean {
+  return owner.endsWith(`@${hostname()}:${process.pid}`);
+}

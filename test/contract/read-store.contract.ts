@@ -241,7 +241,7 @@ export function describeReadStoreContract(name: string, open: () => Promise<Read
           yes: true,
           no: false,
           nothing: null,
-          list: [1, 'two', [3], { four: 4 }, null],
+          list: [1, 'two', { three: [3] }, { four: 4 }, null],
           nested: { a: { b: { c: [true] } }, empty: {} },
         };
         await store.commit('p', [at(1, insert('totals', 'j', doc), upsert('totals', 'k', { set: doc }))], pos(1));
@@ -273,6 +273,9 @@ export function describeReadStoreContract(name: string, open: () => Promise<Read
           insert('accounts', 'x', { $where: 1 }),
           insert('accounts', 'x', { nested: { $bad: 1 } }),
           insert('accounts', 'x', { n: Number.NaN }),
+          // FerretDB cannot store an array inside an array: no store takes one.
+          insert('accounts', 'x', { grid: [[1, 2], [3]] }),
+          upsert('accounts', 'x', { set: { deep: { list: [1, [2]] } } }),
           insert('accounts', 'x', { when: new Date() as unknown as DocFields[string] }),
           insert('accounts', 'x', { u: undefined as unknown as DocFields[string] }),
           upsert('accounts', 'x', { set: { a: 1 }, inc: { a: 1 } }),

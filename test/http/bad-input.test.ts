@@ -285,7 +285,7 @@ for (const eventStore of eventStores) {
 
     describe('routes, methods, headers', () => {
       let t: Trader;
-      before(async () => {
+      beforeEach(async () => {
         t = await api.newTrader();
       });
 

@@ -7,8 +7,30 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { expect } from 'chai';
+import { MongoClient } from 'mongodb';
 import type { ApiServer } from '../support/api-server.js';
 import { withApiServer, Client, eventStores, expectError, expectViolation, ISO_UTC, itHttp, nextLink, positionOf, UUID, type Answer } from './client.js';
+
+/** Deletes the answer kept for `key` where the server keeps them (SQLite file or MongoDB collection); returns how many. */
+async function forgetKeptAnswer(server: ApiServer, key: string): Promise<number> {
+  const { config } = server;
+  if (config.readStore === 'mongo') {
+    const client = await MongoClient.connect(config.mongodbUri!);
+    try {
+      // `_id` is the caller and the key, on two lines (see infra/idempotency/mongo-records.ts).
+      const answers = client.db(config.mongodbDb).collection<{ _id: string }>('idempotency_answers');
+      return (await answers.deleteMany({ _id: { $regex: `\\n${key}$` } })).deletedCount;
+    } finally {
+      await client.close();
+    }
+  }
+  const file = new Database(join(config.dataDir, 'idempotency.db'));
+  try {
+    return file.prepare('DELETE FROM answers WHERE key = ?').run(key).changes;
+  } finally {
+    file.close();
+  }
+}
 
 const DEPOSIT = 'money deposit by user';
 const WITHDRAWAL = 'money withdrawal by user';
@@ -263,9 +285,7 @@ for (const eventStore of eventStores) {
         const key = randomUUID();
         const first = await api.deposit(t.token, 30, { 'idempotency-key': key });
         expect(first.status, first.text).to.equal(204);
-        const file = new Database(join(server.config.dataDir, 'idempotency.db'));
-        expect(file.prepare('DELETE FROM answers WHERE key = ?').run(key).changes).to.equal(1);
-        file.close();
+        expect(await forgetKeptAnswer(server, key)).to.equal(1);
         const retry = await api.deposit(t.token, 30, { 'idempotency-key': key });
         expect(retry.status, retry.text).to.equal(204);
         expect(retry.headers.get('idempotent-replayed')).to.equal(null);

@@ -128,7 +128,7 @@ for (const eventStore of eventStores) {
 
     describe('login', () => {
       let trader: Trader;
-      before(async () => {
+      beforeEach(async () => {
         trader = await api.newTrader();
       });
 
@@ -342,7 +342,7 @@ for (const eventStore of eventStores) {
 
     describe('authentication', () => {
       let trader: Trader;
-      before(async () => {
+      beforeEach(async () => {
         trader = await api.newTrader();
       });
 

@@ -1,6 +1,8 @@
 /**
  * A real listening API server for HTTP tests, in this process, on a fresh data directory:
- * embedded stores, or EventStoreDB over the gRPC double (`eventStore: 'esdb'`).
+ * embedded stores, or EventStoreDB over the gRPC double (`eventStore: 'esdb'`). With
+ * `TEST_READ_STORE=mongo` (npm run test:mongo) its read models go to MONGODB_URI instead,
+ * in a database of its own, dropped when it closes.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +14,7 @@ import { createHttpApp, listen } from '../../infra/http/server.js';
 import { createLogger, type Logger } from '../../infra/log.js';
 import { openSystem, type System } from '../../infra/system.js';
 import { startEsdbDouble } from './esdb-double/index.js';
+import { dropDatabases, mongoUri, uniqueDbName } from './mongo-target.js';
 
 export interface ApiServer {
   baseUrl: string;
@@ -29,9 +32,25 @@ export interface ApiServerOptions {
 
 export const BROKER = { email: 'broker@market.test', password: 'broker-secret' };
 
+/** The read store the HTTP suites run on: TEST_READ_STORE, `embedded` unless it says `mongo`. */
+export const testReadStore = readStoreOfTests(process.env.TEST_READ_STORE);
+
+function readStoreOfTests(value: string | undefined): 'embedded' | 'mongo' {
+  if (value === undefined || value === '' || value === 'embedded') return 'embedded';
+  if (value !== 'mongo') throw new Error(`TEST_READ_STORE=${JSON.stringify(value)}: expected embedded or mongo`);
+  if (!mongoUri) throw new Error('TEST_READ_STORE=mongo needs MONGODB_URI (npm run test:mongo starts FerretDB for it)');
+  return 'mongo';
+}
+
+/** The settings that put a server's read models in a database of its own at MONGODB_URI. */
+function mongoReadStoreEnv(): Record<string, string> {
+  return { READ_STORE: 'mongo', MONGODB_URI: mongoUri!, MONGODB_DB: uniqueDbName('http') };
+}
+
 export async function startApiServer(options: ApiServerOptions = {}): Promise<ApiServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'market-api-'));
   const double = options.eventStore === 'esdb' ? await startEsdbDouble() : null;
+  const readStoreEnv = testReadStore === 'mongo' ? mongoReadStoreEnv() : {};
   const config = loadConfig({
     DATA_DIR: dataDir,
     EMBEDDED_DURABILITY: 'normal',
@@ -40,12 +59,14 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     // Tests reach into the runners (pausing one, waiting on it): they run in this thread.
     PROJECTION_THREAD: 'main',
     ...(double ? { EVENT_STORE: 'esdb', EVENTSTORE_CONNECTION_STRING: double.connectionString } : {}),
+    ...readStoreEnv,
     ...options.env,
   });
   const logger = options.logger ?? createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
   const system = await openSystem(config, logger);
   await provisionBroker(system.services, { ...BROKER, resetPassword: false });
   system.startProjections();
+  if (config.projectionThread === 'main') await untilLive(system);
   const app = createHttpApp({
     dependencies: [
       { name: 'eventStore', ping: () => system.eventStore.ping() },
@@ -69,7 +90,24 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
       await server.close(1000);
       await system.close();
       await double?.stop();
+      if (readStoreEnv.MONGODB_DB) await dropDatabases([readStoreEnv.MONGODB_DB]);
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Until every runner has caught up with what the server started with (the broker's
+ * registration among it), as an orchestrator waits for /ready before sending traffic: on
+ * a slower read store (FerretDB) the first request could otherwise outrun a projection.
+ */
+async function untilLive(system: System, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!system.runners.every((r) => r.status().state === 'live')) {
+    if (Date.now() > deadline) {
+      const states = system.runners.map((r) => `${r.handler.name}: ${r.status().state}`).join(', ');
+      throw new Error(`the server's runners are not live after ${timeoutMs} ms (${states})`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
