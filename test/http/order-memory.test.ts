@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import Database from 'better-sqlite3';
+import { MongoClient } from 'mongodb';
 import { join } from 'node:path';
 import { loadMarket } from '../../command-handlers/trading.js';
 import { findOrder } from '../../domain/trading/market.js';
@@ -103,9 +104,7 @@ describe('HTTP: answers after the domain forgot (embedded event store)', functio
     expect(replay.status).to.equal(204);
     expect(replay.headers.get('idempotent-replayed')).to.equal('true');
     // The kept answer lost: the account itself still knows the operation.
-    const file = new Database(join(server.config.dataDir, 'idempotency.db'));
-    expect(file.prepare('DELETE FROM answers WHERE key = ?').run(key).changes).to.equal(1);
-    file.close();
+    expect(await forgetKeptAnswer(server, key)).to.equal(1);
     const rerun = await api.deposit(trader.token, 25, { 'idempotency-key': key });
     expect(rerun.status, rerun.text).to.equal(204);
     expect(rerun.headers.get('idempotent-replayed')).to.equal(null);
@@ -114,3 +113,23 @@ describe('HTTP: answers after the domain forgot (embedded event store)', functio
     expect((await api.operations(trader.token, position)).body.filter((op: { amount: number }) => op.amount === 25)).to.have.length(1);
   });
 });
+
+/** Deletes the kept answer to `key` behind `server`'s back, wherever it keeps them; how many went. */
+async function forgetKeptAnswer(server: ApiServer, key: string): Promise<number> {
+  const { config } = server;
+  if (config.readStore === 'mongo') {
+    const client = await MongoClient.connect(config.mongodbUri!);
+    try {
+      // `_id` is the caller and the key (infra/idempotency/mongo-records.ts).
+      return (await client.db(config.mongodbDb).collection<{ _id: string }>('idempotency_answers').deleteMany({ _id: { $regex: `\\n${key}$` } })).deletedCount;
+    } finally {
+      await client.close();
+    }
+  }
+  const file = new Database(join(config.dataDir, 'idempotency.db'));
+  try {
+    return file.prepare('DELETE FROM answers WHERE key = ?').run(key).changes;
+  } finally {
+    file.close();
+  }
+}
