@@ -50,6 +50,7 @@ export class StreamStateCache {
     this.delete(streamId);
     this.entries.set(streamId, { stream, bytes });
     this.total += bytes;
+    if (this.total <= this.maxBytes) return;
     // The newest entry stays even alone over the budget: the command that needs it is running.
     for (const [oldest] of this.entries) {
       if (this.total <= this.maxBytes || oldest === streamId) break;

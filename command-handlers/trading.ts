@@ -6,6 +6,7 @@
  */
 import { BusinessRuleViolation } from '../domain/decider.js';
 import { messages } from '../domain/messages.js';
+import { msOf } from '../domain/time.js';
 import type { Cents } from '../domain/money.js';
 import { itemOfOrder, marketStream, orderIdFor, traderOrdersStream, type Side } from '../domain/trading/events.js';
 import { cancelOfPastOrder, findOrder, market, placementOf, type MarketState, type OrderSnapshot } from '../domain/trading/market.js';
@@ -106,7 +107,7 @@ export interface SubmittedOrder {
 export async function enterMarket(env: TradingEnvironment, order: SubmittedOrder, metadata?: EventMetadata) {
   const { userId, side, itemId, price, orderId } = order;
   const at = env.now().toISOString();
-  const memory = rememberUntil(env, new Date(order.submittedAt), true, 'marketOrdersMs');
+  const memory = rememberUntil(env, msOf(order.submittedAt), true, 'marketOrdersMs');
   const command =
     side === 'purchase'
       ? { type: 'PlacePurchaseOrder' as const, orderId, buyerId: userId, price, dealId: env.newId(), rememberUntil: memory, at }

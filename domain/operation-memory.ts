@@ -1,5 +1,6 @@
 import { json, sortedEntries } from './snapshot.js';
 import { WindowMap } from './window-map.js';
+import { msOf } from './time.js';
 
 /**
  * How long an operation's id must be remembered so that a repeat of it changes nothing —
@@ -23,6 +24,7 @@ export const LEGACY_MEMORY_MS = 24 * 60 * 60 * 1000;
 
 /** A process manager's steps on one stream, and the floor it last reported. */
 export interface StepMemory {
+  process: string;
   floor: number;
   ids: WindowMap<string, true>;
 }
@@ -30,10 +32,16 @@ export interface StepMemory {
 /** The operation ids a stream must still recognise: requests' until their retention ends, steps' until their floor passes. */
 export interface OperationIds {
   requested: WindowMap<string, true>;
-  steps: Readonly<Record<string, StepMemory>>;
+  /** One entry per process manager that ever acted on the stream (a handful). */
+  steps: readonly StepMemory[];
 }
 
-export const noOperationIds: OperationIds = { requested: WindowMap.empty(), steps: {} };
+export const noOperationIds: OperationIds = { requested: WindowMap.empty(), steps: [] };
+
+/** The memory of one process manager's steps, if it ever acted here. */
+export function stepsOf(ids: OperationIds, process: string): StepMemory | undefined {
+  return ids.steps.find((step) => step.process === process);
+}
 
 /** A step caused below its process manager's floor: nothing can tell any more whether it was applied. */
 export class StepBelowFloor extends Error {
@@ -45,9 +53,9 @@ export class StepBelowFloor extends Error {
 
 export function knowsOperation(ids: OperationIds, operationId: string, memory: OperationMemory | undefined): boolean {
   if (ids.requested.has(operationId)) return true;
-  for (const process in ids.steps) if (ids.steps[process]!.ids.has(operationId)) return true;
+  for (const step of ids.steps) if (step.ids.has(operationId)) return true;
   if (memory && 'process' in memory) {
-    const known = ids.steps[memory.process];
+    const known = stepsOf(ids, memory.process);
     if (known && memory.cause < known.floor) throw new StepBelowFloor(operationId, memory.process, memory.cause, known.floor);
   }
   return false;
@@ -55,32 +63,31 @@ export function knowsOperation(ids: OperationIds, operationId: string, memory: O
 
 /** `ids` after an operation recorded at `at` (an ISO time), forgetting what no retry can repeat any more. */
 export function rememberOperation(ids: OperationIds, operationId: string, memory: OperationMemory | undefined, at: string): OperationIds {
-  const now = Date.parse(at);
+  const now = msOf(at);
   if (memory && 'process' in memory) {
-    const known = ids.steps[memory.process] ?? { floor: -1, ids: WindowMap.empty<string, true>() };
+    const known = stepsOf(ids, memory.process) ?? { process: memory.process, floor: -1, ids: WindowMap.empty<string, true>() };
     const floor = Math.max(known.floor, memory.floor);
-    const steps = { ...ids.steps, [memory.process]: { floor, ids: known.ids.add(operationId, true, memory.cause).forgetBefore(floor) } };
+    const updated: StepMemory = { process: memory.process, floor, ids: known.ids.add(operationId, true, memory.cause).forgetBefore(floor) };
+    const steps = [...ids.steps.filter((step) => step !== known), updated];
     return { requested: ids.requested.forgetBefore(now), steps };
   }
-  const until = memory ? Date.parse(memory.until) : now + LEGACY_MEMORY_MS;
+  const until = memory ? msOf(memory.until) : now + LEGACY_MEMORY_MS;
   return { ...ids, requested: ids.requested.add(operationId, true, until).forgetBefore(now) };
 }
 
 /** Requests' ids whose retention has ended by `at` are let go (on events that record no operation). */
 export function forgetExpired(ids: OperationIds, at: string): OperationIds {
-  const requested = ids.requested.forgetBefore(Date.parse(at));
+  const requested = ids.requested.forgetBefore(msOf(at));
   return requested === ids.requested ? ids : { ...ids, requested };
 }
 
 export function operationIdsSize(ids: OperationIds): number {
-  let size = ids.requested.size;
-  for (const process in ids.steps) size += ids.steps[process]!.ids.size;
-  return size;
+  return ids.steps.reduce((size, step) => size + step.ids.size, ids.requested.size);
 }
 
 /** What a snapshot stores of the ids (see domain/snapshot.ts). */
 export function encodeOperationIds(ids: OperationIds): unknown {
-  const steps = sortedEntries(Object.entries(ids.steps)).map(([process, step]) => [process, { floor: step.floor, ids: step.ids.toJSON() }]);
+  const steps = sortedEntries(ids.steps.map((step): [string, StepMemory] => [step.process, step])).map(([process, step]) => [process, { floor: step.floor, ids: step.ids.toJSON() }]);
   return { requested: ids.requested.toJSON(), steps };
 }
 
@@ -90,5 +97,5 @@ export function decodeOperationIds(value: unknown, path: string): OperationIds {
     const s = json.object(step, p);
     return { floor: json.number(s.floor, `${p}.floor`), ids: WindowMap.fromJSON(json.windowMap(s.ids, `${p}.ids`, json.yes)) };
   });
-  return { requested: WindowMap.fromJSON(json.windowMap(o.requested, `${path}.requested`, json.yes)), steps: Object.fromEntries(steps) };
+  return { requested: WindowMap.fromJSON(json.windowMap(o.requested, `${path}.requested`, json.yes)), steps: steps.map(([process, step]) => ({ process, ...step })) };
 }

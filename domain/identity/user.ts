@@ -8,6 +8,7 @@ import { messages } from '../messages.js';
 import { WindowMap } from '../window-map.js';
 import type { Profile, Role, UserEvent } from './events.js';
 import { userSnapshot } from './user-snapshot.js';
+import { msOf } from '../time.js';
 
 export interface UserState {
   registered: boolean;
@@ -45,7 +46,7 @@ function initialState(): UserState {
 
 function evolve(state: UserState, event: UserEvent): UserState {
   const next = apply(state, event);
-  const loggedOut = next.loggedOut.forgetBefore(Date.parse(event.data.at));
+  const loggedOut = next.loggedOut.forgetBefore(msOf(event.data.at));
   return loggedOut === next.loggedOut ? next : { ...next, loggedOut };
 }
 
@@ -64,7 +65,7 @@ function apply(state: UserState, event: UserEvent): UserState {
     case 'UserRoleChanged':
       return { ...state, role: event.data.role, updatedAt: event.data.at };
     case 'UserLoggedOut':
-      return { ...state, loggedOut: state.loggedOut.add(event.data.tokenId, event.data.tokenExpiresAt, Date.parse(event.data.tokenExpiresAt)), updatedAt: event.data.at };
+      return { ...state, loggedOut: state.loggedOut.add(event.data.tokenId, event.data.tokenExpiresAt, msOf(event.data.tokenExpiresAt)), updatedAt: event.data.at };
   }
 }
 

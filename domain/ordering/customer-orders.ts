@@ -13,6 +13,7 @@ import { LEGACY_MEMORY_MS } from '../operation-memory.js';
 import { WindowMap } from '../window-map.js';
 import { customerOrdersSnapshot } from './customer-orders-snapshot.js';
 import type { CustomerOrderEvent, PlainOrderStatus } from './events.js';
+import { msOf } from '../time.js';
 
 export interface CustomerOrder {
   price: Cents;
@@ -36,10 +37,10 @@ export function customerOrderOf(state: CustomerOrdersState, orderId: string): Cu
 }
 
 function evolve(state: CustomerOrdersState, event: CustomerOrderEvent): CustomerOrdersState {
-  const now = Date.parse(event.data.at);
+  const now = msOf(event.data.at);
   const { orderId, price } = event.data;
   if (event.type === 'OrderCreated') {
-    const rememberUntil = event.data.rememberUntil ? Date.parse(event.data.rememberUntil) : now + LEGACY_MEMORY_MS;
+    const rememberUntil = event.data.rememberUntil ? msOf(event.data.rememberUntil) : now + LEGACY_MEMORY_MS;
     return { pending: state.pending.set(orderId, { price, rememberUntil }), ended: state.ended.forgetBefore(now) };
   }
   const status: PlainOrderStatus = event.type === 'OrderSucceeded' ? 'succeeded' : 'failed';

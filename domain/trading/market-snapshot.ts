@@ -79,7 +79,8 @@ function decodeBook(value: unknown, path: string): IMap<number, List<string>> {
 }
 
 export const marketSnapshot: SnapshotCodec<MarketState> = {
-  version: 1,
+  // 2: `forgottenBefore` (when orders were last let go) instead of the latest event's time.
+  version: 2,
   encode: (state) => ({
     ...state,
     active: sortedEntries(state.active.entries()).map(([, order]) => order),
@@ -89,7 +90,7 @@ export const marketSnapshot: SnapshotCodec<MarketState> = {
     deals: sortedEntries(state.deals.entries()).map(([, deal]) => deal),
     closed: state.closed.toJSON(),
     refused: state.refused.toJSON(),
-    latestAt: finiteOrNull(state.latestAt),
+    forgottenBefore: finiteOrNull(state.forgottenBefore),
   }),
   decode(value) {
     const o = json.object(value, 'market');
@@ -109,7 +110,7 @@ export const marketSnapshot: SnapshotCodec<MarketState> = {
       deals: IMap(deals.map((deal) => [deal.dealId, deal])),
       closed: WindowMap.fromJSON(json.windowMap(o.closed, 'closed', closedOrder)),
       refused: WindowMap.fromJSON(json.windowMap(o.refused, 'refused', json.string)),
-      latestAt: json.nullableNumber(o.latestAt, 'latestAt') ?? Number.NEGATIVE_INFINITY,
+      forgottenBefore: json.nullableNumber(o.forgottenBefore, 'forgottenBefore') ?? Number.NEGATIVE_INFINITY,
       justPlaced: json.nullableString(o.justPlaced, 'justPlaced'),
     };
   },

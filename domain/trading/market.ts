@@ -24,6 +24,7 @@ import { WindowMap } from '../window-map.js';
 import { commissionOf, type Cents } from '../money.js';
 import { messages } from '../messages.js';
 import { LEGACY_MEMORY_MS } from '../operation-memory.js';
+import { msOf } from '../time.js';
 import { marketSnapshot } from './market-snapshot.js';
 import { initialSellOrderId, type DealTerms, type MarketEvent, type OrderStatus, type Side } from './events.js';
 
@@ -85,8 +86,8 @@ export interface MarketState {
   closed: WindowMap<string, ClosedOrder>;
   /** Orders turned down, with the reason: offering one again changes nothing, until its `rememberUntil`. */
   refused: WindowMap<string, string>;
-  /** The latest time (ms) an event of this market happened: what has not been remembered until then is forgotten. */
-  latestAt: number;
+  /** The latest time (ms) at which closed or refused orders were let go: a placement remembered only until before it may have been forgotten. */
+  forgottenBefore: number;
   /**
    * The order placed by the latest event, if that was a placement. A placement that
    * matches appends its `DealOpened` right after its own placed event, so a deal opened
@@ -121,7 +122,7 @@ function initialState(): MarketState {
     deals: IMap(),
     closed: WindowMap.empty(),
     refused: WindowMap.empty(),
-    latestAt: Number.NEGATIVE_INFINITY,
+    forgottenBefore: Number.NEGATIVE_INFINITY,
     justPlaced: null,
   };
 }
@@ -226,7 +227,7 @@ function isKnown(state: MarketState, orderId: string): boolean {
  * it twice, so it is refused. Never the case for a placement made while its memory lasts.
  */
 function refuseIfExpired(state: MarketState, placement: { rememberUntil?: string; at: string }): void {
-  if (rememberUntilOf(placement) < state.latestAt) refuse('order_expired', messages.orderExpired);
+  if (rememberUntilOf(placement) < state.forgottenBefore) refuse('order_expired', messages.orderExpired);
 }
 
 /** The memory goes into the event only when the command gave one, so an event states what its command said. */
@@ -285,20 +286,22 @@ function dealOpened(
 }
 
 function evolve(state: MarketState, event: MarketEvent): MarketState {
-  const next = forget(apply(state, event), Date.parse(event.data.at));
+  const next = forget(apply(state, event), msOf(event.data.at));
   const justPlaced = event.type === 'PurchaseOrderPlaced' || event.type === 'SellOrderPlaced' ? event.data.orderId : null;
   return next.justPlaced === justPlaced ? next : { ...next, justPlaced };
 }
 
-/** Lets go of closed and refused orders whose memory ended before `at`. */
+/** Lets go of closed and refused orders whose memory ended before `at` (most events let go of nothing, and change nothing here). */
 function forget(state: MarketState, at: number): MarketState {
-  if (!(at > state.latestAt)) return state;
-  return { ...state, latestAt: at, closed: state.closed.forgetBefore(at), refused: state.refused.forgetBefore(at) };
+  const closed = state.closed.forgetBefore(at);
+  const refused = state.refused.forgetBefore(at);
+  if (closed === state.closed && refused === state.refused) return state;
+  return { ...state, closed, refused, forgottenBefore: Math.max(state.forgottenBefore, at) };
 }
 
 /** Until when (ms) a placement is remembered; events written before placements said so: a day after they happened. */
 function rememberUntilOf(data: { rememberUntil?: string; at: string }): number {
-  return data.rememberUntil ? Date.parse(data.rememberUntil) : Date.parse(data.at) + LEGACY_MEMORY_MS;
+  return data.rememberUntil ? msOf(data.rememberUntil) : msOf(data.at) + LEGACY_MEMORY_MS;
 }
 
 function apply(state: MarketState, event: MarketEvent): MarketState {
@@ -308,7 +311,7 @@ function apply(state: MarketState, event: MarketEvent): MarketState {
       const commission = commissionOf(initialPrice, commissionBasisPoints);
       const ids = Array.from({ length: initialCount }, (_, unit) => initialSellOrderId(itemId, unit));
       // Nobody places the broker's initial units again: nothing to remember once they are sold.
-      const rememberUntil = Date.parse(at);
+      const rememberUntil = msOf(at);
       const active = IMap<string, ActiveOrder>().withMutations((orders) => {
         ids.forEach((orderId, seq) =>
           orders.set(orderId, { orderId, side: 'sell', ownerId: brokerId, price: initialPrice, commission, seq, status: 'pending', placedAs: 'pending', dealId: null, createdAt: at, rememberUntil }),

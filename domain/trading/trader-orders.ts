@@ -13,6 +13,7 @@ import { LEGACY_MEMORY_MS } from '../operation-memory.js';
 import { WindowMap } from '../window-map.js';
 import type { Side, TraderOrdersEvent } from './events.js';
 import { traderOrdersSnapshot } from './trader-orders-snapshot.js';
+import { msOf } from '../time.js';
 
 export interface SubmittedOrder {
   itemId: string;
@@ -35,7 +36,7 @@ export type TraderOrdersCommand =
   | { type: 'RejectOrder'; userId: string; orderId: string; reason: string; at: string };
 
 function rememberUntilOf(data: { rememberUntil?: string; at: string }): number {
-  return data.rememberUntil ? Date.parse(data.rememberUntil) : Date.parse(data.at) + LEGACY_MEMORY_MS;
+  return data.rememberUntil ? msOf(data.rememberUntil) : msOf(data.at) + LEGACY_MEMORY_MS;
 }
 
 export const traderOrders: Decider<TraderOrdersState, TraderOrdersCommand, TraderOrdersEvent> = {
@@ -43,7 +44,7 @@ export const traderOrders: Decider<TraderOrdersState, TraderOrdersCommand, Trade
   snapshot: traderOrdersSnapshot,
   weigh: (state) => 300 + 260 * state.orders.size + 90 * state.rejected.size,
   evolve(state, event) {
-    const now = Date.parse(event.data.at);
+    const now = msOf(event.data.at);
     if (event.type === 'OrderSubmitted') {
       const { orderId, itemId, side, price, at } = event.data;
       const rememberUntil = rememberUntilOf(event.data);
