@@ -23,6 +23,8 @@ export interface EventVersion {
   schema: DataSchema;
   /** How data of the version before becomes this version's (absent for version 1). Pure: data in, data out. */
   upcast?: (previous: never) => object;
+  /** What changed from the version before, and why (for the catalogue and the AsyncAPI document). */
+  change?: string;
 }
 
 /** An event type with every version of its data; the last version is what this build writes. */
@@ -38,9 +40,9 @@ export class EventType<Type extends string = string, Schema extends DataSchema =
     return new EventType(type, [{ version: 1, schema }]);
   }
 
-  /** The next version: its schema, and the pure step from the current version's data to it. */
-  next<Next extends DataSchema>(schema: Next, upcast: (previous: z.output<Schema>) => z.output<Next>): EventType<Type, Next> {
-    return new EventType(this.type, [...this.versions, { version: this.version + 1, schema, upcast }]);
+  /** The next version: what changed and why, its schema, and the pure step from the current version's data to it. */
+  next<Next extends DataSchema>(change: string, schema: Next, upcast: (previous: z.output<Schema>) => z.output<Next>): EventType<Type, Next> {
+    return new EventType(this.type, [...this.versions, { version: this.version + 1, schema, upcast, change }]);
   }
 
   /** The version this build writes. */
