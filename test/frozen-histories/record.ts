@@ -13,7 +13,6 @@
  * Run once, by hand, to add a history: `npm run build && node dist/test/frozen-histories/record.js test/frozen-histories/<name>`.
  * A recorded history is never rewritten (test/frozen-histories/README.md).
  */
-import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -22,30 +21,12 @@ import { StreamStateCache } from '../../command-handlers/stream-state-cache.js';
 import { accountStream } from '../../domain/billing/events.js';
 import type { EventStore, RecordedEvent } from '../../infra/event-store/event-store.js';
 import { formatPosition } from '../../infra/event-store/position.js';
-import { storageName } from '../../infra/read-store/catalog.js';
 import type { System } from '../../infra/system.js';
 import { Client, positionOf } from '../http/client.js';
 import { Market, eventually } from '../http/trading-client.js';
 import { startApiServer } from '../support/api-server.js';
 import { aggregateOf } from './aggregates.js';
-
-/** One event of a frozen history, as a line of `events.jsonl`. */
-export interface FrozenEvent {
-  position: string;
-  streamId: string;
-  revision: number;
-  id: string;
-  type: string;
-  data: Record<string, unknown>;
-  metadata: Record<string, unknown>;
-  created: string;
-}
-
-/** What reading the history must refuse: an event parked by the named projections, a stream no command can load. */
-export interface FrozenFaults {
-  parked: Array<{ projection: string; eventId: string; eventType: string; streamId: string; position: string; errorIncludes: string[] }>;
-  unreadableStreams: Array<{ streamId: string; errorIncludes: string[] }>;
-}
+import { dumpReadModels, type FrozenEvent, type FrozenFaults, type FrozenState } from './files.js';
 
 const PASSWORD = 'secret-password';
 
@@ -58,7 +39,7 @@ async function main(dir: string): Promise<void> {
     await settle(server.system);
     mkdirSync(dir, { recursive: true });
     const events = await server.system.eventStore.readAll();
-    const readModels = dumpReadModels(join(server.config.dataDir, 'read.db'), server.system);
+    const readModels = dumpReadModels(join(server.config.dataDir, 'read.db'), server.system.handlers.flatMap((h) => h.collections));
     const states = await foldEveryStream(server.system.eventStore, events);
     const { event: bad, faults } = await injectFault(server.system.eventStore, events, mallory);
     writeFileSync(join(dir, 'events.jsonl'), [...events, bad].map((e) => JSON.stringify(frozen(e))).join('\n') + '\n');
@@ -175,24 +156,8 @@ async function settle(system: System): Promise<void> {
   }
 }
 
-function dumpReadModels(file: string, system: System): Record<string, Record<string, unknown>> {
-  const db = new Database(file, { readonly: true });
-  try {
-    const collections: Record<string, Record<string, unknown>> = {};
-    for (const handler of system.handlers) {
-      for (const { name } of handler.collections) {
-        const rows = db.prepare<[], { id: string; doc: string }>(`SELECT id, doc FROM ${storageName(name)} ORDER BY id`).all();
-        collections[name] = Object.fromEntries(rows.map((r) => [r.id, JSON.parse(r.doc) as unknown]));
-      }
-    }
-    return collections;
-  } finally {
-    db.close();
-  }
-}
-
 async function foldEveryStream(eventStore: EventStore, events: RecordedEvent[]) {
-  const states: Record<string, { aggregate: string; codecVersion: number; state: unknown }> = {};
+  const states: Record<string, FrozenState> = {};
   for (const streamId of [...new Set(events.map((e) => e.streamId))].sort()) {
     const aggregate = aggregateOf(streamId);
     if (!aggregate?.decider.snapshot) continue;
