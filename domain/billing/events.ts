@@ -28,8 +28,23 @@ export const commissionSource = z
   .meta({ description: "Which operation of which user the broker's commission was charged on." });
 export type CommissionSource = z.infer<typeof commissionSource>;
 
-/** Why a payment was declined. */
-export const declineReason = z.literal('not enough money');
+/** Why a payment, and so a deal or a plain order, failed: a code; the letters and the API put it in words. */
+export const failureReason = z.enum(['insufficient_funds']).meta({ description: 'Why a payment, and so a deal or a plain order, failed: `insufficient_funds` (the balance was below the amount).' });
+export type FailureReason = z.infer<typeof failureReason>;
+
+/** The reason codes of the words version 1 events wrote. */
+const reasonCodes: Readonly<Record<string, FailureReason>> = { 'not enough money': 'insufficient_funds' };
+
+/** The code of a reason a version 1 event gave in words: words without a code are a fault to repair, never a guess. */
+export function failureReasonOf(words: string): FailureReason {
+  const code = reasonCodes[words];
+  if (!code) throw new Error(`no failure reason code for the words ${JSON.stringify(words)}`);
+  return code;
+}
+
+/** Why PaymentDeclined, DealFailed and OrderFailed moved to version 2. */
+export const REASON_AS_CODE =
+  "`reason` is a code (`insufficient_funds`) instead of the letter's words (`not enough money`): order tracking shows a failed order's reason through the API, where clients need a stable code, and the letters' wording can change without touching stored events. Upcast: the words of version 1 become their code.";
 
 /** The fields of every event that moves money (or refuses to): the operation and how long its id is remembered. */
 const operation = {
@@ -44,7 +59,10 @@ export const accountOpened = EventType.first('AccountOpened', z.strictObject({ a
 export const moneyDeposited = EventType.first('MoneyDeposited', z.strictObject({ ...operation, balance: cents, at: instant }));
 export const moneyWithdrawn = EventType.first('MoneyWithdrawn', z.strictObject({ ...operation, balance: cents, at: instant }));
 export const paymentMade = EventType.first('PaymentMade', z.strictObject({ ...operation, balance: cents, purpose: paymentPurpose, at: instant }));
-export const paymentDeclined = EventType.first('PaymentDeclined', z.strictObject({ ...operation, reason: declineReason, purpose: paymentPurpose, at: instant }));
+export const paymentDeclined = EventType.first(
+  'PaymentDeclined',
+  z.strictObject({ ...operation, reason: z.literal('not enough money'), purpose: paymentPurpose, at: instant }),
+).next(REASON_AS_CODE, z.strictObject({ ...operation, reason: failureReason, purpose: paymentPurpose, at: instant }), (v1) => ({ ...v1, reason: failureReasonOf(v1.reason) }));
 export const accrualReceived = EventType.first('AccrualReceived', z.strictObject({ ...operation, balance: cents, purpose: accrualPurpose, at: instant }));
 export const commissionReceived = EventType.first('CommissionReceived', z.strictObject({ ...operation, balance: cents, source: commissionSource, at: instant }));
 

@@ -1,5 +1,6 @@
 /** The events of a customer's plain orders, declared once (see domain/event-schema.ts). */
 import * as z from 'zod';
+import { failureReason, failureReasonOf, REASON_AS_CODE } from '../billing/events.js';
 import { cents, EventType, id, instant, type EventOf } from '../event-schema.js';
 
 export type PlainOrderStatus = 'pending' | 'succeeded' | 'failed';
@@ -15,7 +16,11 @@ export const orderCreated = EventType.first(
   }),
 );
 export const orderSucceeded = EventType.first('OrderSucceeded', z.strictObject({ userId: id, orderId: id, price: cents, at: instant }));
-export const orderFailed = EventType.first('OrderFailed', z.strictObject({ userId: id, orderId: id, price: cents, reason: z.string(), at: instant }));
+export const orderFailed = EventType.first('OrderFailed', z.strictObject({ userId: id, orderId: id, price: cents, reason: z.string(), at: instant })).next(
+  REASON_AS_CODE,
+  z.strictObject({ userId: id, orderId: id, price: cents, reason: failureReason, at: instant }),
+  (v1) => ({ ...v1, reason: failureReasonOf(v1.reason) }),
+);
 
 export type OrderCreated = EventOf<typeof orderCreated>;
 export type OrderSucceeded = EventOf<typeof orderSucceeded>;

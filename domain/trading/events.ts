@@ -1,5 +1,6 @@
 /** The events of an item's market and of a trader's orders, declared once (see domain/event-schema.ts). */
 import * as z from 'zod';
+import { failureReason, failureReasonOf, REASON_AS_CODE } from '../billing/events.js';
 import { cents, EventType, id, instant, type EventOf } from '../event-schema.js';
 
 export const side = z.enum(['purchase', 'sell']).meta({ description: 'Which side of the book an order is on.' });
@@ -53,11 +54,12 @@ export const dealPaid = EventType.first(
     .strictObject({ itemId: id, dealId: id, purchaseOrderId: id, sellOrderId: id, at: instant })
     .meta({ description: 'The buyer paid: the purchase order waits for nothing more, the sell order for the accrual.' }),
 );
-export const dealFailed = EventType.first(
-  'DealFailed',
-  z
-    .strictObject({ itemId: id, itemName: z.string(), dealId: id, purchaseOrderId: id, sellOrderId: id, buyerId: id, price: cents, reason: z.string(), at: instant })
-    .meta({ description: 'The buyer could not pay: the purchase order failed, the sell order rests in the book again.' }),
+const dealFailedFields = { itemId: id, itemName: z.string(), dealId: id, purchaseOrderId: id, sellOrderId: id, buyerId: id, price: cents };
+const dealFailedDoc = { description: 'The buyer could not pay: the purchase order failed, the sell order rests in the book again.' };
+export const dealFailed = EventType.first('DealFailed', z.strictObject({ ...dealFailedFields, reason: z.string(), at: instant }).meta(dealFailedDoc)).next(
+  REASON_AS_CODE,
+  z.strictObject({ ...dealFailedFields, reason: failureReason, at: instant }).meta(dealFailedDoc),
+  (v1) => ({ ...v1, reason: failureReasonOf(v1.reason) }),
 );
 export const dealCompleted = EventType.first('DealCompleted', z.strictObject({ ...dealTermsFields, at: instant }));
 export const orderCanceled = EventType.first('OrderCanceled', z.strictObject({ itemId: id, orderId: id, side, ownerId: id, at: instant }));

@@ -4,7 +4,7 @@
  * the AsyncAPI document and the event catalogue say cannot differ from what is checked.
  */
 import * as z from 'zod';
-import { accrualPurpose, commissionSource, paymentPurpose } from '../../domain/billing/events.js';
+import { accrualPurpose, commissionSource, failureReason, paymentPurpose } from '../../domain/billing/events.js';
 import { cents, instant } from '../../domain/event-schema.js';
 import { domainEvents } from '../../domain/events.js';
 import { role } from '../../domain/identity/events.js';
@@ -21,6 +21,7 @@ export const namedFieldTypes: ReadonlyArray<{ name: string; schema: z.ZodType; f
   { name: 'PaymentPurpose', schema: paymentPurpose, file: 'domain/billing/events.ts' },
   { name: 'AccrualPurpose', schema: accrualPurpose, file: 'domain/billing/events.ts' },
   { name: 'CommissionSource', schema: commissionSource, file: 'domain/billing/events.ts' },
+  { name: 'FailureReason', schema: failureReason, file: 'domain/billing/events.ts' },
   { name: 'Role', schema: role, file: 'domain/identity/events.ts' },
   { name: 'Side', schema: side, file: 'domain/trading/events.ts' },
 ];
