@@ -10,7 +10,7 @@
  * - `states.json`: every stream folded by its decider (the snapshot codec's encoding);
  * - `faults.json`: what reading the history must refuse (see `injectFault`).
  *
- * Run once, by hand, to add a history: `npm run build && node dist/test/frozen-histories/record.js test/frozen-histories/<name>`.
+ * Run once, by hand, to add a history: `npm run build && node dist/test/frozen-histories/record.js test/frozen-histories/<name> [fault]`.
  * A recorded history is never rewritten (test/frozen-histories/README.md).
  */
 import { randomUUID } from 'node:crypto';
@@ -21,6 +21,7 @@ import { StreamStateCache } from '../../command-handlers/stream-state-cache.js';
 import { accountStream } from '../../domain/billing/events.js';
 import type { EventStore, RecordedEvent } from '../../infra/event-store/event-store.js';
 import { formatPosition } from '../../infra/event-store/position.js';
+import { openSqliteEventStore } from '../../infra/event-store/sqlite/sqlite-event-store.js';
 import type { System } from '../../infra/system.js';
 import { Client, positionOf } from '../http/client.js';
 import { Market, eventually } from '../http/trading-client.js';
@@ -30,7 +31,7 @@ import { dumpReadModels, type FrozenEvent, type FrozenFaults, type FrozenState }
 
 const PASSWORD = 'secret-password';
 
-async function main(dir: string): Promise<void> {
+async function main(dir: string, fault: FaultKind): Promise<void> {
   const server = await startApiServer();
   try {
     const api = new Client(server.baseUrl);
@@ -38,10 +39,13 @@ async function main(dir: string): Promise<void> {
     const mallory = await session(api, market, server.system);
     await settle(server.system);
     mkdirSync(dir, { recursive: true });
-    const events = await server.system.eventStore.readAll();
+    // The log as stored, read (and the fault written) past the versioned store, as another tool would.
+    const raw = openSqliteEventStore({ file: join(server.config.dataDir, 'events.db'), durability: 'normal', writer: 'inline' });
+    const events = await raw.readAll();
     const readModels = dumpReadModels(join(server.config.dataDir, 'read.db'), server.system.handlers.flatMap((h) => h.collections));
     const states = await foldEveryStream(server.system.eventStore, events);
-    const { event: bad, faults } = await injectFault(server.system.eventStore, events, mallory);
+    const { event: bad, faults } = await injectFault(raw, events, mallory, fault);
+    await raw.close();
     writeFileSync(join(dir, 'events.jsonl'), [...events, bad].map((e) => JSON.stringify(frozen(e))).join('\n') + '\n');
     writeFileSync(join(dir, 'read-models.json'), JSON.stringify(readModels, null, 1) + '\n');
     writeFileSync(join(dir, 'states.json'), JSON.stringify(states, null, 1) + '\n');
@@ -168,24 +172,34 @@ async function foldEveryStream(eventStore: EventStore, events: RecordedEvent[]) 
 }
 
 /**
- * A deposit written by a broken import tool (`amount` as a decimal string, not integer
- * cents) into the account of a user of its own, appended after everything else. No build
- * may fold it into a balance: the billing projection parks it, and the account cannot be
- * loaded for a command. Its user's account read model stays as it was before it.
+ * The fault the history ends with, in the account of a user of its own, appended after
+ * everything else (so the recorded read models and states are those before it):
+ * - `broken-import`: a deposit a broken import tool wrote with `amount: "10.50"` (a decimal
+ *   string, not integer cents), no version recorded;
+ * - `newer-build`: a deposit a newer build wrote at a version this build does not know (a
+ *   rolled-back deployment), with a currency field this build has never heard of.
+ * No build may fold either into a balance: the billing projection parks it, and the account
+ * cannot be loaded for a command.
  */
-async function injectFault(eventStore: EventStore, events: RecordedEvent[], userId: string): Promise<{ event: RecordedEvent; faults: FrozenFaults }> {
+type FaultKind = 'broken-import' | 'newer-build';
+
+async function injectFault(eventStore: EventStore, events: RecordedEvent[], userId: string, kind: FaultKind): Promise<{ event: RecordedEvent; faults: FrozenFaults }> {
   const streamId = accountStream(userId);
   const opened = events.find((e) => e.streamId === streamId && e.type === 'AccountOpened')!;
   const last = events.filter((e) => e.streamId === streamId).at(-1)!;
-  const data = { accountId: opened.data.accountId!, userId, operationId: randomUUID(), amount: '10.50', balance: '10.50', at: new Date().toISOString() };
-  await eventStore.appendToStream(streamId, [{ id: randomUUID(), type: 'MoneyDeposited', data, metadata: { correlationId: 'import-2026-csv-batch-7' } }], { expectedRevision: last.revision });
+  const base = { accountId: opened.data.accountId!, userId, operationId: randomUUID(), at: new Date().toISOString() };
+  const [data, metadata, errorIncludes] =
+    kind === 'broken-import'
+      ? [{ ...base, amount: '10.50', balance: '10.50' }, { correlationId: 'import-2026-csv-batch-7' }, ['MoneyDeposited', 'amount']]
+      : [{ ...base, amount: 1050, balance: Number(last.data.balance ?? 0) + 1050, currency: 'EUR' }, { correlationId: randomUUID(), schemaVersion: 2 }, ['MoneyDeposited version 2 was written by a newer build']];
+  await eventStore.appendToStream(streamId, [{ id: randomUUID(), type: 'MoneyDeposited', data, metadata }], { expectedRevision: last.revision });
   const event = (await eventStore.readAll({ direction: 'backwards', maxCount: 1 }))[0]!;
   const position = formatPosition(event.position);
   return {
     event,
     faults: {
-      parked: [{ projection: 'billing', eventId: event.id, eventType: event.type, streamId, position, errorIncludes: ['MoneyDeposited', 'amount'] }],
-      unreadableStreams: [{ streamId, errorIncludes: ['MoneyDeposited', 'amount'] }],
+      parked: [{ projection: 'billing', eventId: event.id, eventType: event.type, streamId, position, errorIncludes }],
+      unreadableStreams: [{ streamId, errorIncludes }],
     },
   };
 }
@@ -194,9 +208,9 @@ function frozen(e: RecordedEvent): FrozenEvent {
   return { position: formatPosition(e.position), streamId: e.streamId, revision: e.revision, id: e.id, type: e.type, data: e.data, metadata: e.metadata as Record<string, unknown>, created: e.created.toISOString() };
 }
 
-const target = process.argv[2];
-if (!target) {
-  console.error('usage: node dist/test/frozen-histories/record.js <directory>');
+const [target, fault = 'broken-import'] = process.argv.slice(2);
+if (!target || (fault !== 'broken-import' && fault !== 'newer-build')) {
+  console.error('usage: node dist/test/frozen-histories/record.js <directory> [broken-import|newer-build]');
   process.exit(2);
 }
-await main(resolve(target));
+await main(resolve(target), fault);
