@@ -21,14 +21,15 @@ import { WindowMap } from './window-map.js';
  */
 export const operationMemory = z
   .union([
-    z.strictObject({ until: instant.meta({ description: 'a retry of the request can come until then' }) }),
+    // The step of a process manager first: most operations are (a deal's payment, accrual, commissions).
     z.strictObject({
-      process: z.string().min(1).meta({ description: 'the process manager that took the step' }),
+      process: z.string().meta({ description: 'the process manager that took the step' }),
       cause: z.number().meta({ description: 'commit position of the event that caused the step' }),
       floor: z.number().meta({ description: "the process manager's redelivery floor when it took the step (-1: none yet)" }),
     }),
+    z.strictObject({ until: instant.meta({ description: 'a retry of the request can come until then' }) }),
   ])
-  .meta({ description: 'How long the operation id must be recognised: a request until its retention ends, a process manager\'s step until its redelivery floor passes the cause. Absent in events written before it existed: a day after `at`.' });
+  .meta({ description: 'How long the operation id must be recognised: a process manager\'s step until its redelivery floor passes the cause, a request until its retention ends. Absent in events written before it existed: a day after `at`.' });
 export type OperationMemory = z.infer<typeof operationMemory>;
 
 export const LEGACY_MEMORY_MS = 24 * 60 * 60 * 1000;

@@ -16,6 +16,7 @@ import { UnreadableEvent, type EventStore } from '../infra/event-store/event-sto
 import { parsePosition, sortablePosition } from '../infra/event-store/position.js';
 import { openSqliteEventStore } from '../infra/event-store/sqlite/sqlite-event-store.js';
 import { versionedEventStore } from '../infra/event-store/versioned-event-store.js';
+import { compiledChecks } from '../infra/event-schemas/compiled-checks.js';
 import { openSqliteReadStore } from '../infra/read-store/sqlite-read-store.js';
 import { ProjectionRunner } from '../infra/subscriptions/runner.js';
 import { openSqliteLeases } from '../infra/subscriptions/sqlite-leases.js';
@@ -66,7 +67,7 @@ describe('frozen histories: every build reads what every earlier build wrote', f
           double = kind === 'esdb' ? await startEsdbDouble() : null;
           raw = double ? openEsdbEventStore({ connectionString: double.connectionString }) : openSqliteEventStore({ file: join(dir.path, 'events.db'), durability: 'normal', writer: 'inline' });
           recordedAt = await load(raw, history);
-          store = versionedEventStore(raw, domainEvents);
+          store = versionedEventStore(raw, domainEvents.withChecks(compiledChecks()));
         });
         after(async () => {
           await raw.close();

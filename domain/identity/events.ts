@@ -14,7 +14,7 @@ const profileFields = {
 export const profile = z.strictObject(profileFields);
 export type Profile = z.infer<typeof profile>;
 
-const passwordHash = z.string().min(1).meta({ description: 'a slow salted hash, never the password' });
+const passwordHash = z.string().meta({ description: 'a slow salted hash, never the password' });
 
 export const userRegistered = EventType.first('UserRegistered', z.strictObject({ userId: id, email: z.string(), passwordHash, role, at: instant, ...profileFields }));
 export const userProfileUpdated = EventType.first('UserProfileUpdated', z.strictObject({ userId: id, at: instant, ...profileFields }));

@@ -35,9 +35,9 @@ export const itemListed = EventType.first(
   z.strictObject({
     itemId: id,
     name: z.string(),
-    initialCount: z.int().min(1),
+    initialCount: z.int(),
     initialPrice: cents,
-    commissionBasisPoints: z.int().min(0).meta({ description: 'the commission percent × 100 (12.5 % is 1250)' }),
+    commissionBasisPoints: z.int().meta({ description: 'the commission percent × 100 (12.5 % is 1250)' }),
     brokerId: id,
     at: instant,
   }),

@@ -7,7 +7,7 @@
  */
 import { streamKinds, streamPattern, type StreamKind } from '../../domain/events.js';
 import type { EventType } from '../../domain/event-schema.js';
-import { eventJsonSchemas, SCHEMA_REF_PREFIX, schemaName, type JsonSchema } from './event-json-schemas.js';
+import { eventJsonSchemas, SCHEMA_REF_PREFIX, schemaName, type JsonSchema } from '../event-schemas/json-schemas.js';
 
 export interface AsyncApiDocument {
   asyncapi: '3.0.0';

@@ -3,7 +3,7 @@
  * its zod schema (infra/asyncapi/event-json-schemas.ts): name, type as a short text, whether
  * optional, and the description.
  */
-import { SCHEMA_REF_PREFIX, type JsonSchema } from '../asyncapi/event-json-schemas.js';
+import { SCHEMA_REF_PREFIX, type JsonSchema } from '../event-schemas/json-schemas.js';
 
 export interface FieldDefinition {
   name: string;

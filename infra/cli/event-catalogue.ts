@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { streamKinds, streamPattern } from '../../domain/events.js';
-import { eventJsonSchemas, namedFieldTypes, schemaName } from '../asyncapi/event-json-schemas.js';
+import { eventJsonSchemas, namedFieldTypes, schemaName } from '../event-schemas/json-schemas.js';
 import type { AllFilter } from '../event-store/event-store.js';
 import { compileFilter } from '../event-store/sqlite/reader.js';
 import { loadConfig } from '../config/config.js';
