@@ -6,15 +6,12 @@
  * a wrong balance.
  */
 import { expect } from 'chai';
-import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { v4 as uuid } from 'uuid';
-import { openEsdbEventStore } from '../../infra/event-store/esdb/esdb-event-store.js';
 import type { EventStore } from '../../infra/event-store/event-store.js';
-import { openSqliteEventStore } from '../../infra/event-store/sqlite/sqlite-event-store.js';
 import { httpMessages } from '../../infra/http/messages.js';
-import { startApiServer, type ApiServer } from '../support/api-server.js';
+import { openRawEventStore, startApiServer, type ApiServer } from '../support/api-server.js';
 import { Client, eventStores, takeProblems } from './client.js';
 import { eventually, Market } from './trading-client.js';
 
@@ -35,10 +32,7 @@ for (const eventStore of eventStores) {
       });
       server = await startApiServer({ eventStore, logger: pino({ level: 'info' }, stream) });
       // Another writer on the same store, as a broken import tool would be.
-      raw =
-        eventStore === 'esdb'
-          ? openEsdbEventStore({ connectionString: server.config.eventStoreConnectionString! })
-          : openSqliteEventStore({ file: join(server.config.dataDir, 'events.db'), durability: 'normal', writer: 'inline' });
+      raw = openRawEventStore(server);
     });
     after(async () => {
       await raw.close();
