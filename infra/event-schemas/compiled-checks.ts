@@ -13,13 +13,19 @@ import type { VersionCheck } from '../../domain/event-schema.js';
 import { eventJsonSchemas, SCHEMA_REF_PREFIX, schemaName } from './json-schemas.js';
 
 export function compiledChecks(): VersionCheck {
-  // Formats are documented, not checked (see `instant` in domain/event-schema.ts): zod does not check them either.
-  const ajv = new Ajv2020({ strict: true, validateFormats: false, allErrors: false });
-  for (const [name, schema] of Object.entries(eventJsonSchemas())) ajv.addSchema(schema, `${SCHEMA_REF_PREFIX}${name}`);
+  // Set up at the first check, not at start-up (~90 ms a thread that a process which never reads an event would spend).
+  let ajv: Ajv2020 | undefined;
+  const schemas = (): Ajv2020 => {
+    if (ajv) return ajv;
+    // Formats are documented, not checked (see `instant` in domain/event-schema.ts): zod does not check them either.
+    ajv = new Ajv2020({ strict: true, validateFormats: false, allErrors: false });
+    for (const [name, schema] of Object.entries(eventJsonSchemas())) ajv.addSchema(schema, `${SCHEMA_REF_PREFIX}${name}`);
+    return ajv;
+  };
   // By type, then version: no key is built per check (this runs for every event read).
   const compiled = new Map<string, Array<ValidateFunction | undefined>>();
   const compile = (type: string, version: number): ValidateFunction | undefined => {
-    const validate = ajv.getSchema(`${SCHEMA_REF_PREFIX}${schemaName(type, version)}`);
+    const validate = schemas().getSchema(`${SCHEMA_REF_PREFIX}${schemaName(type, version)}`);
     let versions = compiled.get(type);
     if (!versions) compiled.set(type, (versions = []));
     versions[version] = validate;
