@@ -270,7 +270,9 @@ export async function loadStream<State, Event extends DomainEvent>(
     const read = await env.eventStore.readStream(streamId, { fromRevision: revision + 1, maxCount: PAGE_SIZE });
     if (read.status !== 'found') break;
     for (const event of read.events) {
-      // Stored data is what `decide` produced for this stream, so its shape is Event's.
+      // The stream holds what `decide` produced for it, and the event store has checked each
+      // event against its schema and upcast it to the current version (versioned-event-store.ts),
+      // so its shape is Event's.
       state = decider.evolve(state, { type: event.type, data: event.data } as unknown as Event);
       revision = event.revision;
       position = event.position;

@@ -1,3 +1,5 @@
+import * as z from 'zod';
+import { instant } from './event-schema.js';
 import { json, sortedEntries } from './snapshot.js';
 import { WindowMap } from './window-map.js';
 import { msOf } from './time.js';
@@ -18,7 +20,18 @@ import { msOf } from './time.js';
  * Events written before this was recorded carry none: they are remembered for a day after
  * they happened, the retention the specification asks for.
  */
-export type OperationMemory = { until: string } | { process: string; cause: number; floor: number };
+export const operationMemory = z
+  .union([
+    // The step of a process manager first: most operations are (a deal's payment, accrual, commissions).
+    z.strictObject({
+      process: z.string().meta({ description: 'the process manager that took the step' }),
+      cause: z.number().meta({ description: 'commit position of the event that caused the step' }),
+      floor: z.number().meta({ description: "the process manager's redelivery floor when it took the step (-1: none yet)" }),
+    }),
+    z.strictObject({ until: instant.meta({ description: 'a retry of the request can come until then' }) }),
+  ])
+  .meta({ description: 'How long the operation id must be recognised: a process manager\'s step until its redelivery floor passes the cause, a request until its retention ends. Absent in events written before it existed: a day after `at`.' });
+export type OperationMemory = z.infer<typeof operationMemory>;
 
 export const LEGACY_MEMORY_MS = 24 * 60 * 60 * 1000;
 

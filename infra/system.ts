@@ -11,6 +11,7 @@ import { v4 as uuid } from 'uuid';
 import { accountOpening } from '../command-handlers/account-opening.js';
 import { dealSettlement, orderPayment, orderPlacement } from '../command-handlers/settlement.js';
 import { StreamStateCache } from '../command-handlers/stream-state-cache.js';
+import { domainEvents } from '../domain/events.js';
 import { purgeExpiredSignOuts } from '../projections/identity.js';
 import { projections } from '../projections/index.js';
 import { findPastOrder } from '../read-api/trading.js';
@@ -24,6 +25,8 @@ import { openEsdbEventStore } from './event-store/esdb/esdb-event-store.js';
 import { streamSnapshotStore } from './event-store/esdb/snapshots.js';
 import type { SnapshotStore } from './event-store/snapshot-store.js';
 import { openSqliteEventStore } from './event-store/sqlite/sqlite-event-store.js';
+import { versionedEventStore } from './event-store/versioned-event-store.js';
+import { compiledChecks } from './event-schemas/compiled-checks.js';
 import type { ApiServices } from './http/routes/context.js';
 import { openMongoIdempotencyRecords } from './idempotency/mongo-records.js';
 import type { IdempotencyRecords } from './idempotency/records.js';
@@ -101,7 +104,9 @@ export async function openSystem(config: Config, logger: Logger, role = 'api', l
   const announceCommits = role === 'api' && config.projectionThread === 'worker';
   const caches = pageCaches(config, role);
   const stores = openEventStore(config, { announceCommits, hearCommits: links.hearCommits ?? false }, caches.events);
-  const eventStore = instrumentEventStore(stores.events, metrics);
+  // Every append checked against its event's schema, every read upcast to the current version (versioned-event-store.ts),
+  // the schemas compiled into fast checks: this is on the hot path of every command and subscription.
+  const eventStore = instrumentEventStore(versionedEventStore(stores.events, domainEvents.withChecks(compiledChecks())), metrics);
   const opened: Array<{ close(): Promise<void> }> = [eventStore];
   // A server's read.db is checkpointed by a thread of its own, one per process (started by
   // its main thread; the projector thread's connections count on it too). The CLI's

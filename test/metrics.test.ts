@@ -13,7 +13,7 @@ import { SubscriptionHealth } from '../infra/metrics/subscription-health.js';
 import { RemoteRunner } from '../infra/subscriptions/remote-runner.js';
 import { Client, itHttp, type Trader } from './http/client.js';
 import { eventually } from './http/trading-client.js';
-import { startApiServer, type ApiServer } from './support/api-server.js';
+import { openRawEventStore, startApiServer, type ApiServer } from './support/api-server.js';
 
 interface Sample {
   name: string;
@@ -200,7 +200,9 @@ describe('metrics (GET /metrics)', function () {
     // An account event with no data: the billing projection cannot read it.
     // The poison: data that is not an object, which no command would ever write.
     const poison = { id: randomUUID(), type: 'MoneyDeposited', data: null as unknown as JsonObject };
-    const appended = await server.system.eventStore.appendToStream(`account-poisoned-${randomUUID()}`, [poison]);
+    // Written past the server's schema checks (which would refuse it), as a broken tool would.
+    const raw = openRawEventStore(server);
+    const appended = await raw.appendToStream(`account-poisoned-${randomUUID()}`, [poison]).finally(() => raw.close());
     await server.system.gate.waitFor(appended.position, 5000);
     const after = await scrape();
     expect(after.value('marketplace_subscription_parked_events', { subscription: 'billing', kind: 'projection' })).to.equal(1);
@@ -258,7 +260,10 @@ describe('subscription lag, from the runners this thread follows', () => {
     try {
       const trader = await api.newTrader();
       await eventually(async () => expect((await health.report())[0]!.lagEvents).to.equal(1), 5000, 'the account opened, not yet projected');
-      for (let i = 0; i < 5; i++) await server.system.eventStore.appendToStream(`unread-${i}-${randomUUID()}`, [{ id: randomUUID(), type: 'Unread', data: {} }]);
+      // Events of another system (unknown types: the server's own store would refuse them), from another writer.
+      const raw = openRawEventStore(server);
+      for (let i = 0; i < 5; i++) await raw.appendToStream(`unread-${i}-${randomUUID()}`, [{ id: randomUUID(), type: 'Unread', data: {} }]);
+      await raw.close();
       expect((await health.report())[0]!.lagEvents, 'other streams are not its lag').to.equal(1);
       for (let i = 0; i < 3; i++) await api.funded(trader.token, 1);
       expect((await health.report())[0]!.lagEvents, 'counted up to the limit').to.equal(3);

@@ -146,7 +146,7 @@ describe('settlement process managers on the embedded store', function () {
       await settle();
       const firstDeal = await dealOf(first.order.orderId);
       expect(await stepsOf(firstDeal.dealId)).to.deep.equal([`DealOpened@${marketStream(itemId)}`, 'PaymentDeclined@account-t1', `DealFailed@${marketStream(itemId)}`]);
-      expect((await ofType('DealFailed'))[0]!.data).to.include({ buyerId: 't1', price: 20_000, reason: 'not enough money', itemName: 'sword' });
+      expect((await ofType('DealFailed'))[0]!.data).to.include({ buyerId: 't1', price: 20_000, reason: 'insufficient_funds', itemName: 'sword' });
       expect(await balanceOf('t1')).to.equal(0);
 
       // Trader 1 deposits 1000, bids 200 again → deal.
@@ -646,7 +646,7 @@ describe('settlement process managers on the embedded store', function () {
         ['OrderCreated', second.order.id],
         ['OrderFailed', second.order.id],
       ]);
-      expect((await ofType('OrderFailed'))[0]!.data).to.include({ reason: 'not enough money', price: 60_000 });
+      expect((await ofType('OrderFailed'))[0]!.data).to.include({ reason: 'insufficient_funds', price: 60_000 });
     });
 
     it('is idempotent: redelivery, even after the money arrived, changes nothing; a repeated create makes no second order', async () => {

@@ -69,7 +69,7 @@ function decide(command: AccountCommand, state: AccountState): AccountEvent[] {
     case 'PayFromAccount':
       // Not being able to pay is an outcome the deal reacts to, not an error.
       if (command.amount > state.balance) {
-        return [{ type: 'PaymentDeclined', data: { ...who, reason: messages.paymentDeclinedNotEnoughMoney, purpose: command.purpose } }];
+        return [{ type: 'PaymentDeclined', data: { ...who, reason: 'insufficient_funds', purpose: command.purpose } }];
       }
       return [{ type: 'PaymentMade', data: { ...who, balance: state.balance - command.amount, purpose: command.purpose } }];
     case 'ReceiveAccrual':

@@ -1,27 +1,52 @@
-import type { DomainEvent } from '../decider.js';
+/** The events of a user and of an email claim, declared once (see domain/event-schema.ts). */
+import * as z from 'zod';
+import { EventType, id, instant, type EventOf } from '../event-schema.js';
 
-export type Role = 'trader' | 'broker' | 'admin';
-export const roles: readonly Role[] = ['trader', 'broker', 'admin'];
+export const role = z.enum(['trader', 'broker', 'admin']).meta({ description: 'What a user may do: every self-registered user is a trader; one broker lists items and earns commissions.' });
+export type Role = z.infer<typeof role>;
+export const roles: readonly Role[] = role.options;
 
-export interface Profile {
-  firstName: string;
-  lastName: string;
-  phone: string | null;
-}
+const profileFields = {
+  firstName: z.string(),
+  lastName: z.string(),
+  phone: z.string().nullable(),
+};
+export const profile = z.strictObject(profileFields);
+export type Profile = z.infer<typeof profile>;
 
-export type UserRegistered = DomainEvent<'UserRegistered', { userId: string; email: string; passwordHash: string; role: Role; at: string } & Profile>;
-export type UserProfileUpdated = DomainEvent<'UserProfileUpdated', { userId: string; at: string } & Profile>;
-export type UserPasswordChanged = DomainEvent<'UserPasswordChanged', { userId: string; passwordHash: string; at: string }>;
-export type UserRoleChanged = DomainEvent<'UserRoleChanged', { userId: string; role: Role; at: string }>;
-/** A signed-out access token: refused from now until it would have expired anyway. */
-export type UserLoggedOut = DomainEvent<'UserLoggedOut', { userId: string; tokenId: string; tokenExpiresAt: string; at: string }>;
+const passwordHash = z.string().meta({ description: 'a slow salted hash, never the password' });
+
+export const userRegistered = EventType.first('UserRegistered', z.strictObject({ userId: id, email: z.string(), passwordHash, role, at: instant, ...profileFields }));
+export const userProfileUpdated = EventType.first('UserProfileUpdated', z.strictObject({ userId: id, at: instant, ...profileFields }));
+export const userPasswordChanged = EventType.first('UserPasswordChanged', z.strictObject({ userId: id, passwordHash, at: instant }));
+export const userRoleChanged = EventType.first('UserRoleChanged', z.strictObject({ userId: id, role, at: instant }));
+export const userLoggedOut = EventType.first(
+  'UserLoggedOut',
+  z
+    .strictObject({ userId: id, tokenId: id, tokenExpiresAt: instant, at: instant })
+    .meta({ description: 'A signed-out access token: refused from now until it would have expired anyway.' }),
+);
+export const emailReserved = EventType.first(
+  'EmailReserved',
+  z
+    .strictObject({ email: z.string(), userId: id, at: instant })
+    .meta({ description: 'Claims an email address for one user; the stream is per normalised address, so only one claim can exist.' }),
+);
+
+export type UserRegistered = EventOf<typeof userRegistered>;
+export type UserProfileUpdated = EventOf<typeof userProfileUpdated>;
+export type UserPasswordChanged = EventOf<typeof userPasswordChanged>;
+export type UserRoleChanged = EventOf<typeof userRoleChanged>;
+export type UserLoggedOut = EventOf<typeof userLoggedOut>;
+export type EmailReserved = EventOf<typeof emailReserved>;
 
 export type UserEvent = UserRegistered | UserProfileUpdated | UserPasswordChanged | UserRoleChanged | UserLoggedOut;
 
-/** Claims an email address for one user; the stream is per normalised address, so only one claim can exist. */
-export type EmailReserved = DomainEvent<'EmailReserved', { email: string; userId: string; at: string }>;
-
-export const userEventTypes = ['UserRegistered', 'UserProfileUpdated', 'UserPasswordChanged', 'UserRoleChanged', 'UserLoggedOut'] as const satisfies ReadonlyArray<UserEvent['type']>;
+/** Every event of a user stream. */
+export const userEvents = [userRegistered, userProfileUpdated, userPasswordChanged, userRoleChanged, userLoggedOut] as const;
+export const userEventTypes = userEvents.map((e) => e.type) satisfies ReadonlyArray<UserEvent['type']>;
+/** The one event of an email stream. */
+export const emailEvents = [emailReserved] as const;
 
 export const userStream = (userId: string) => `user-${userId}`;
 export const USER_STREAM_PREFIX = 'user-';

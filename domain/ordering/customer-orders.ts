@@ -7,6 +7,7 @@
  * (the request's idempotency retention), the last moment a retry could create it again.
  */
 import { Map as IMap } from 'immutable';
+import type { FailureReason } from '../billing/events.js';
 import type { Decider } from '../decider.js';
 import type { Cents } from '../money.js';
 import { LEGACY_MEMORY_MS } from '../operation-memory.js';
@@ -28,7 +29,7 @@ export interface CustomerOrdersState {
 export type CustomerOrdersCommand =
   | { type: 'CreateOrder'; userId: string; orderId: string; price: Cents; rememberUntil?: string; at: string }
   | { type: 'MarkOrderPaid'; userId: string; orderId: string; at: string }
-  | { type: 'MarkOrderUnpaid'; userId: string; orderId: string; reason: string; at: string };
+  | { type: 'MarkOrderUnpaid'; userId: string; orderId: string; reason: FailureReason; at: string };
 
 /** The order as it stands, while it is remembered. */
 export function customerOrderOf(state: CustomerOrdersState, orderId: string): CustomerOrder | undefined {

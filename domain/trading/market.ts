@@ -26,6 +26,7 @@ import { messages } from '../messages.js';
 import { LEGACY_MEMORY_MS } from '../operation-memory.js';
 import { msOf } from '../time.js';
 import { marketSnapshot } from './market-snapshot.js';
+import type { FailureReason } from '../billing/events.js';
 import { initialSellOrderId, type DealTerms, type MarketEvent, type OrderStatus, type Side } from './events.js';
 
 export interface ActiveOrder {
@@ -104,7 +105,7 @@ export type MarketCommand =
   | { type: 'CancelOrder'; orderId: string; side: Side; requesterId: string; at: string }
   | { type: 'MarkDealPaid'; dealId: string; at: string }
   /** `rematchDealId` names the deal opened if the sell order, back in the book, now crosses a resting bid. */
-  | { type: 'FailDeal'; dealId: string; reason: string; rematchDealId: string; at: string }
+  | { type: 'FailDeal'; dealId: string; reason: FailureReason; rematchDealId: string; at: string }
   | { type: 'CompleteDeal'; dealId: string; at: string };
 
 function initialState(): MarketState {

@@ -14,6 +14,8 @@ export type JsonObject = { [key: string]: JsonValue };
 export interface EventMetadata {
   correlationId?: string;
   causationId?: string;
+  /** The version of the data's shape (domain/event-schema.ts); absent in events written before versions were recorded: version 1. */
+  schemaVersion?: number;
   [key: string]: JsonValue | undefined;
 }
 
@@ -36,6 +38,12 @@ export interface RecordedEvent {
   data: JsonObject;
   metadata: EventMetadata;
   created: Date;
+  /**
+   * Set by a store that checks what it reads (versioned-event-store.ts) when the event matches
+   * no version of its type this build knows: why. Its `data` is then as stored and must not be
+   * used; a runner parks the event. (`readStream` throws `UnreadableEvent` instead.)
+   */
+  unreadable?: string;
 }
 
 /**
@@ -157,5 +165,29 @@ export class EventStoreRejected extends Error {
   override readonly name = 'EventStoreRejected';
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
+  }
+}
+
+/** A stored event this build cannot read as any version of its type: a fault to repair, never data to guess at. */
+export class UnreadableEvent extends Error {
+  override readonly name = 'UnreadableEvent';
+  constructor(
+    readonly streamId: string,
+    readonly revision: number,
+    readonly eventId: string,
+    readonly reason: string,
+  ) {
+    super(`event ${eventId} at revision ${revision} of stream ${streamId} cannot be read: ${reason}`);
+  }
+}
+
+/** An event about to be appended does not match its type's current schema: a bug in whatever produced it. Nothing was written. */
+export class MalformedEvent extends Error {
+  override readonly name = 'MalformedEvent';
+  constructor(
+    readonly streamId: string,
+    readonly reason: string,
+  ) {
+    super(`refused to append to stream ${streamId}: ${reason}`);
   }
 }

@@ -1,5 +1,5 @@
 import type { EventHandler, ProjectionView } from '../../projections/projection.js';
-import type { AllSubscription, EventStore, RecordedEvent, SubscriptionBatch } from '../event-store/event-store.js';
+import { UnreadableEvent, type AllSubscription, type EventStore, type RecordedEvent, type SubscriptionBatch } from '../event-store/event-store.js';
 import { comparePositions, formatPosition, isAfter, type Position } from '../event-store/position.js';
 import type { PositionedWrites, ReadStore, WriteOp } from '../read-store/read-store.js';
 import { BatchView } from './batch-view.js';
@@ -382,12 +382,17 @@ export class ProjectionRunner {
   }
 
   private async handleEvent(event: RecordedEvent, view: ProjectionView, signal: AbortSignal) {
+    // An event no version of its type matches (versioned-event-store.ts) never reaches a handler; trying again cannot help.
+    if (event.unreadable !== undefined) {
+      await this.park(event, new UnreadableEvent(event.streamId, event.revision, event.id, event.unreadable), 1);
+      return [];
+    }
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.handler.handle(event, view, { redeliveryFloor: this.redeliveryFloor() });
       } catch (error) {
         if (signal.aborted) return [];
-        if (!isTransient(error) && attempt >= this.maxAttempts) {
+        if (error instanceof UnreadableEvent || (!isTransient(error) && attempt >= this.maxAttempts)) {
           await this.park(event, error, attempt);
           return [];
         }
@@ -409,7 +414,8 @@ export class ProjectionRunner {
       parkedAt: new Date(),
     };
     if (!this.oldestParked || comparePositions(event.position, this.oldestParked) < 0) this.oldestParked = event.position;
-    this.options.log.error('event parked: the projection skips it after repeated failures', {
+    const why = error instanceof UnreadableEvent ? 'event parked: it, or an event its handling needs, cannot be read' : 'event parked: the projection skips it after repeated failures';
+    this.options.log.error(why, {
       ...parked,
       position: formatPosition(event.position),
     });

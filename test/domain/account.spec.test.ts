@@ -64,10 +64,10 @@ describe('account (decider)', () => {
     it('a payment the balance does not cover is declined and charges nothing', () => {
       given([opened])
         .when({ type: 'PayFromAccount', operationId: 'pay-1', amount: 22_000, purpose: deal, at })
-        .then([{ type: 'PaymentDeclined', data: { ...ids, operationId: 'pay-1', amount: 22_000, reason: 'not enough money', purpose: deal, at } }]);
+        .then([{ type: 'PaymentDeclined', data: { ...ids, operationId: 'pay-1', amount: 22_000, reason: 'insufficient_funds', purpose: deal, at } }]);
     });
     it('a payment id is charged once, even after it was declined', () => {
-      const declined: AccountEvent = { type: 'PaymentDeclined', data: { ...ids, operationId: 'pay-1', amount: 22_000, reason: 'not enough money', purpose: deal, at } };
+      const declined: AccountEvent = { type: 'PaymentDeclined', data: { ...ids, operationId: 'pay-1', amount: 22_000, reason: 'insufficient_funds', purpose: deal, at } };
       given([opened, declined, deposited('op-1', 100_000, 100_000)]).when({ type: 'PayFromAccount', operationId: 'pay-1', amount: 22_000, purpose: deal, at }).then([]);
     });
     it('an accrual and a commission credit the account, once each', () => {

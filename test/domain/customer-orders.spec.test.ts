@@ -9,9 +9,9 @@ const userId = 'u1';
 const create = (orderId: string, price = 60_000): CustomerOrdersCommand => ({ type: 'CreateOrder', userId, orderId, price, at });
 const created = (orderId: string, price = 60_000): CustomerOrderEvent => ({ type: 'OrderCreated', data: { userId, orderId, price, at } });
 const markPaid = (orderId: string): CustomerOrdersCommand => ({ type: 'MarkOrderPaid', userId, orderId, at });
-const markUnpaid = (orderId: string): CustomerOrdersCommand => ({ type: 'MarkOrderUnpaid', userId, orderId, reason: 'not enough money', at });
+const markUnpaid = (orderId: string): CustomerOrdersCommand => ({ type: 'MarkOrderUnpaid', userId, orderId, reason: 'insufficient_funds', at });
 const succeeded = (orderId: string, price = 60_000): CustomerOrderEvent => ({ type: 'OrderSucceeded', data: { userId, orderId, price, at } });
-const failed = (orderId: string, price = 60_000): CustomerOrderEvent => ({ type: 'OrderFailed', data: { userId, orderId, price, reason: 'not enough money', at } });
+const failed = (orderId: string, price = 60_000): CustomerOrderEvent => ({ type: 'OrderFailed', data: { userId, orderId, price, reason: 'insufficient_funds', at } });
 const { given } = specification(customerOrders);
 
 describe('customer orders (decider)', () => {

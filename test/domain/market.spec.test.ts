@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { account, type AccountCommand } from '../../domain/billing/account.js';
-import type { AccountEvent } from '../../domain/billing/events.js';
+import type { AccountEvent, FailureReason } from '../../domain/billing/events.js';
 import { fold } from '../../domain/decider.js';
 import { commissionOf, type Cents } from '../../domain/money.js';
 import { initialSellOrderId, type DealTerms, type MarketEvent } from '../../domain/trading/events.js';
@@ -47,7 +47,7 @@ const paid = (t: DealTerms): MarketEvent => ({
   type: 'DealPaid',
   data: { itemId, dealId: t.dealId, purchaseOrderId: t.purchaseOrderId, sellOrderId: t.sellOrderId, at },
 });
-const failed = (t: DealTerms, reason = 'not enough money'): MarketEvent => ({
+const failed = (t: DealTerms, reason: FailureReason = 'insufficient_funds'): MarketEvent => ({
   type: 'DealFailed',
   data: { itemId, itemName: name, dealId: t.dealId, purchaseOrderId: t.purchaseOrderId, sellOrderId: t.sellOrderId, buyerId: t.buyerId, price: t.price, reason, at },
 });
@@ -333,7 +333,7 @@ describe('market (decider)', () => {
     const t = terms('d1', 'p1', t1, u(0), broker, 20_000);
     const inDeal = [listed(2), bid('p1', t1, 20_000), opened(t)];
     const markPaid: MarketCommand = { type: 'MarkDealPaid', dealId: 'd1', at };
-    const fail: MarketCommand = { type: 'FailDeal', dealId: 'd1', reason: 'not enough money', rematchDealId: 'd1-rematch', at };
+    const fail: MarketCommand = { type: 'FailDeal', dealId: 'd1', reason: 'insufficient_funds', rematchDealId: 'd1-rematch', at };
     const complete: MarketCommand = { type: 'CompleteDeal', dealId: 'd1', at };
 
     it('paid: the purchase order is paymentSucceeded, the sell order accrualPending', () => {

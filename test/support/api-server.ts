@@ -9,6 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { provisionBroker } from '../../command-handlers/identity.js';
 import { loadConfig, type Config } from '../../infra/config/config.js';
+import { openEsdbEventStore } from '../../infra/event-store/esdb/esdb-event-store.js';
+import type { EventStore } from '../../infra/event-store/event-store.js';
+import { openSqliteEventStore } from '../../infra/event-store/sqlite/sqlite-event-store.js';
 import { readModelsReadiness } from '../../infra/http/probes.js';
 import { createHttpApp, listen } from '../../infra/http/server.js';
 import { createLogger, type Logger } from '../../infra/log.js';
@@ -110,4 +113,14 @@ async function untilLive(system: System, timeoutMs = 30_000): Promise<void> {
     }
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/**
+ * Another writer on the server's event store, past its schema checks — as a broken tool, or an
+ * older or newer build, would write. Close it before the server.
+ */
+export function openRawEventStore(server: ApiServer): EventStore {
+  return server.config.eventStore === 'esdb'
+    ? openEsdbEventStore({ connectionString: server.config.eventStoreConnectionString! })
+    : openSqliteEventStore({ file: join(server.config.dataDir, 'events.db'), durability: 'normal', writer: 'inline' });
 }

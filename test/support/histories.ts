@@ -146,7 +146,7 @@ export function marketSource(rnd: Random): CommandSource<MarketState, MarketComm
         return { type: 'CancelOrder', orderId, side, requesterId, at: iso(at) };
       }
       if (roll < 0.82) return { type: 'MarkDealPaid', dealId: openDeal(), at: iso(at) };
-      if (roll < 0.9) return { type: 'FailDeal', dealId: openDeal(), reason: 'not enough money', rematchDealId: `rematch-${ids++}`, at: iso(at) };
+      if (roll < 0.9) return { type: 'FailDeal', dealId: openDeal(), reason: 'insufficient_funds', rematchDealId: `rematch-${ids++}`, at: iso(at) };
       return { type: 'CompleteDeal', dealId: openDeal(), at: iso(at) };
     },
   };
@@ -218,7 +218,7 @@ export function customerOrdersSource(rnd: Random): CommandSource<CustomerOrdersS
         const orderId = rnd.pick(created).orderId;
         return rnd.chance(0.5)
           ? { type: 'MarkOrderPaid', userId: 'u1', orderId, at: iso(at) }
-          : { type: 'MarkOrderUnpaid', userId: 'u1', orderId, reason: 'not enough money', at: iso(at) };
+          : { type: 'MarkOrderUnpaid', userId: 'u1', orderId, reason: 'insufficient_funds', at: iso(at) };
       }
       const until = requestMemory(rnd, at);
       const create = { type: 'CreateOrder', userId: 'u1', orderId: `o${ids++}`, price: rnd.int(1, 9_999), ...(until === undefined ? {} : { rememberUntil: until }), at: iso(at) } as const;

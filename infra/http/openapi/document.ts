@@ -9,7 +9,7 @@ import { account, operation } from '../schemas/billing.js';
 import { problem } from '../schemas/common.js';
 import { customerOrder } from '../schemas/ordering.js';
 import { dailyItemStat, dailyTotal, deal, notification, topItem } from '../schemas/reports.js';
-import { apiDocument, health, readiness } from '../schemas/service.js';
+import { apiDocument, eventsDocument, health, readiness } from '../schemas/service.js';
 import { holding, order, tradingItem } from '../schemas/trading.js';
 import { POSITION_HEADER } from '../read-your-writes.js';
 import { billingOperations } from './billing.js';
@@ -90,6 +90,7 @@ const namedSchemas: Record<string, z.ZodType> = {
   Health: health,
   Readiness: readiness,
   OpenApiDocument: apiDocument,
+  AsyncApiDocument: eventsDocument,
 };
 
 const tags = [

@@ -1,15 +1,19 @@
-/** `GET /openapi.json` (the API description) and `GET /docs` (a page to browse it), with the page's files. */
+/** `GET /openapi.json` (the API description), `GET /asyncapi.json` (the domain events') and `GET /docs` (a page to browse the first), with the page's files. */
 import { createReadStream } from 'node:fs';
 import Router from '@koa/router';
 import { HttpError } from '../errors.js';
 import { httpMessages } from '../messages.js';
 import { DOCS_CSP, docsAsset, docsPage } from './docs-page.js';
+import { eventsDescription } from '../../asyncapi/document.js';
 import { apiDescription } from './document.js';
 
 export function apiDescriptionRoutes(): Router {
   const router = new Router();
   router.get('/openapi.json', (ctx) => {
     ctx.body = apiDescription();
+  });
+  router.get('/asyncapi.json', (ctx) => {
+    ctx.body = eventsDescription();
   });
   router.get('/docs', (ctx) => {
     ctx.set('Content-Security-Policy', DOCS_CSP);

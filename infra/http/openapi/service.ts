@@ -1,6 +1,6 @@
 /** The service's own endpoints: liveness and readiness probes, and this description. */
 import { messages } from '../../../domain/messages.js';
-import { apiDocument, health, readiness } from '../schemas/service.js';
+import { apiDocument, eventsDocument, health, readiness } from '../schemas/service.js';
 import { docsAssetNames, docsMediaTypes } from './docs-page.js';
 import { quoted, type Operation } from './operation.js';
 
@@ -48,6 +48,16 @@ export const serviceOperations: Operation[] = [
     summary: 'This API description (OpenAPI 3.1)',
     audience: 'service',
     answers: [{ status: 200, description: 'The document.', body: apiDocument }],
+  },
+  {
+    method: 'get',
+    path: '/asyncapi.json',
+    operationId: 'eventsDescription',
+    tag,
+    summary: 'The domain events (AsyncAPI 3.0)',
+    description: 'Every event type and version with its payload schema, the streams they are appended to as channels, and their metadata (correlation and causation ids, schema version). Generated from the schemas every append and read is checked against.',
+    audience: 'service',
+    answers: [{ status: 200, description: 'The document.', body: eventsDocument }],
   },
   {
     method: 'get',

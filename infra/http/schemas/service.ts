@@ -18,3 +18,12 @@ export const apiDocument = z
     paths: z.record(z.string(), z.looseObject({})),
   })
   .meta({ description: 'An OpenAPI 3.1 document: this one.' });
+
+/** The outline of an AsyncAPI 3.0 document (the whole of it is defined by the AsyncAPI specification). */
+export const eventsDocument = z
+  .looseObject({
+    asyncapi: z.string().regex(/^3\.0\.\d+$/),
+    info: z.looseObject({ title: z.string(), version: z.string() }),
+    channels: z.record(z.string(), z.looseObject({})),
+  })
+  .meta({ description: 'An AsyncAPI 3.0 document: the domain events, their streams, payloads and metadata.' });
