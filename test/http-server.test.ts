@@ -503,7 +503,9 @@ describe('marketplace server process (dist/infra/main.js)', function () {
   // then installs its SIGTERM/SIGINT handlers, so a signal sent as soon as the line is seen
   // can kill the process with the default action (no graceful shutdown, exit by signal).
   // Once the handlers are installed before the line is logged, this always passes.
-  it('installs its signal handlers before it announces that it listens (signal sent right after the line)', async () => {
+  it('installs its signal handlers before it announces that it listens (signal sent right after the line)', async function () {
+    // Six servers start at once: on two loaded cores that alone took past the suite's 20 s.
+    this.timeout(60_000);
     const runs = 6;
     const dirs = Array.from({ length: runs }, () => tempDir('market-main-race-'));
     const nodes = dirs.map((d) => new RunningNode(mainScript, [], cleanEnv({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: d.path, EMBEDDED_DURABILITY: 'normal' })));
