@@ -2,83 +2,21 @@
  * The EventStoreDB adapter against the double's 24.10 behaviours (docs/ESDB-DOUBLE.md): what a
  * real server does that a friendlier double would hide.
  */
-import { EventStoreDBClient } from '@eventstore/db-client';
 import { expect } from 'chai';
 import { v4 as uuid } from 'uuid';
 
 import { depositMoney, openAccount } from '../command-handlers/billing.js';
 import { StreamStateCache } from '../command-handlers/stream-state-cache.js';
-import {
-  EventStoreRejected,
-  EventStoreUnavailable,
-  type EventStore,
-  type EventToAppend,
-  type RecordedEvent,
-  type SubscriptionBatch,
-} from '../infra/event-store/event-store.js';
-import { openEsdbEventStore, type EsdbEventStoreOptions } from '../infra/event-store/esdb/esdb-event-store.js';
+import { EventStoreRejected, EventStoreUnavailable, type EventToAppend } from '../infra/event-store/event-store.js';
 import { comparePositions, type Position } from '../infra/event-store/position.js';
-import { DoubleCluster, startEsdbDouble, type EsdbDouble } from './support/esdb-double/index.js';
+import { DoubleCluster } from './support/esdb-double/index.js';
+import { openedPerTest, pullUntil, rejectionOf } from './support/esdb-opened.js';
 
-const stores: EventStore[] = [];
-const doubles: EsdbDouble[] = [];
-const clients: EventStoreDBClient[] = [];
-
-function open(connectionString: string, options: Omit<EsdbEventStoreOptions, 'connectionString'> = {}): EventStore {
-  const store = openEsdbEventStore({
-    connectionString,
-    retryBackoff: { initialDelayMs: 5, maxDelayMs: 20 },
-    resubscribeBackoff: { initialDelayMs: 5, maxDelayMs: 20 },
-    ...options,
-  });
-  stores.push(store);
-  return store;
-}
-
-async function double(options?: Parameters<typeof startEsdbDouble>[0]): Promise<EsdbDouble> {
-  const started = await startEsdbDouble(options);
-  doubles.push(started);
-  return started;
-}
-
-afterEach(async () => {
-  await Promise.all(stores.splice(0).map((store) => store.close()));
-  await Promise.all(clients.splice(0).map((client) => client.dispose()));
-  await Promise.all(doubles.splice(0).map((started) => started.stop()));
-});
+const { double, connect, open } = openedPerTest();
 
 const event = (type: string, data: Record<string, number | string> = {}): EventToAppend => ({ id: uuid(), type, data });
 const numbered = (from: number, count: number) => Array.from({ length: count }, (_, k) => event('Numbered', { i: from + k, pad: 'x'.repeat(200) }));
 const range = (count: number) => Array.from({ length: count }, (_, i) => i);
-
-async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
-
-/** Pulls batches until `done` holds; fails when nothing comes for 10 s. */
-async function pullUntil(
-  iterator: AsyncIterator<SubscriptionBatch>,
-  done: (events: RecordedEvent[], batches: SubscriptionBatch[]) => boolean,
-): Promise<{ events: RecordedEvent[]; batches: SubscriptionBatch[] }> {
-  const events: RecordedEvent[] = [];
-  const batches: SubscriptionBatch[] = [];
-  while (!done(events, batches)) {
-    let timer: NodeJS.Timeout | undefined;
-    const next = await Promise.race([
-      iterator.next(),
-      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`stalled after ${events.length} events`)), 10_000))),
-    ]).finally(() => clearTimeout(timer));
-    if (next.done) break;
-    batches.push(next.value);
-    events.push(...next.value.events);
-  }
-  return { events, batches };
-}
 
 describe('EventStoreDB adapter on the 24.10 double', function () {
   this.timeout(30_000);
@@ -91,7 +29,7 @@ describe('EventStoreDB adapter on the 24.10 double', function () {
         const prefix = `slow${uuid().slice(0, 8)}-`;
         const subscription = store.subscribeToAll({ filter: { streamPrefixes: [prefix] }, maxBatchSize: 50 });
         const iterator = subscription[Symbol.asyncIterator]();
-        await pullUntil(iterator, (_, batches) => batches.at(-1)?.caughtUp === true);
+        await pullUntil(iterator, (_, last) => last.caughtUp);
         // Not pulling: the adapter pauses the client stream and the server's live buffer overflows.
         let written = 0;
         for (let round = 0; round < 200 && target.liveEventsDropped() === 0; round += 1) {
@@ -99,7 +37,7 @@ describe('EventStoreDB adapter on the 24.10 double', function () {
           written += 50;
         }
         expect(target.liveEventsDropped()).to.be.greaterThan(0);
-        const { events, batches } = await pullUntil(iterator, (got, seen) => got.length >= written && seen.at(-1)?.caughtUp === true);
+        const { events, batches } = await pullUntil(iterator, (got, last) => got.length >= written && last.caughtUp);
         expect(events.map((e) => e.data.i)).to.deep.equal(range(written));
         // 24.10 never says it fell behind, so the flag stays up; a server that says so takes it down until caught up again.
         expect(batches.some((batch) => !batch.caughtUp)).to.equal(sendFellBehind);
@@ -116,14 +54,14 @@ describe('EventStoreDB adapter on the 24.10 double', function () {
       const prefix = `cp${uuid().slice(0, 8)}-`;
       for (let i = 0; i < 5; i += 1) await store.appendToStream(`other-${uuid()}`, numbered(0, 40));
       const subscription = store.subscribeToAll({ filter: { streamPrefixes: [prefix] } });
-      const { batches } = await pullUntil(subscription[Symbol.asyncIterator](), (_, seen) => seen.at(-1)?.caughtUp === true);
+      const { batches } = await pullUntil(subscription[Symbol.asyncIterator](), (_, last) => last.caughtUp);
       await subscription.close();
       const checkpoint = batches.at(-1)!.position!;
       expect(checkpoint.prepare).to.equal(0n);
 
       await store.appendToStream(`${prefix}a`, numbered(0, 3));
       const resumed = store.subscribeToAll({ fromPosition: checkpoint, filter: { streamPrefixes: [prefix] } });
-      const { events } = await pullUntil(resumed[Symbol.asyncIterator](), (got, seen) => got.length >= 3 && seen.at(-1)?.caughtUp === true);
+      const { events } = await pullUntil(resumed[Symbol.asyncIterator](), (got, last) => got.length >= 3 && last.caughtUp);
       expect(events.map((e) => e.data.i)).to.deep.equal([0, 1, 2]);
       await resumed.close();
     });
@@ -148,7 +86,7 @@ describe('EventStoreDB adapter on the 24.10 double', function () {
       const head = (await store.appendToStream(`${prefix}a`, [event('A')])).position;
       const ahead: Position = { commit: head.commit + 2_000n, prepare: head.commit + 2_000n };
       const iterator = store.subscribeToAll({ fromPosition: ahead, filter: { streamPrefixes: [prefix] } })[Symbol.asyncIterator]();
-      const first = await pullUntil(iterator, (_, batches) => batches.at(-1)?.caughtUp === true);
+      const first = await pullUntil(iterator, (_, last) => last.caughtUp);
       expect(first.events).to.deep.equal([]);
       let last = head;
       while (comparePositions(last, ahead) <= 0) last = (await store.appendToStream(`${prefix}a`, [event('B')])).position;
@@ -188,8 +126,7 @@ describe('EventStoreDB adapter on the 24.10 double', function () {
     it('$maxCount metadata on a snapshot stream: appending several, reading back gives the last only', async () => {
       const target = await double();
       const store = open(target.connectionString);
-      const client = EventStoreDBClient.connectionString(target.connectionString);
-      clients.push(client);
+      const client = connect(target.connectionString);
       const stream = `snapshot-${uuid()}`;
       // The port has no metadata method yet: metadata goes through the client.
       await client.setStreamMetadata(stream, { maxCount: 1 });

@@ -31,22 +31,13 @@ import {
   type EventStore,
   type EventToAppend,
   type RecordedEvent,
-  type SubscriptionBatch,
 } from '../infra/event-store/event-store.js';
 import { toStoreError, toWrongExpectedVersion } from '../infra/event-store/esdb/errors.js';
-import { openEsdbEventStore, type EsdbEventStoreOptions } from '../infra/event-store/esdb/esdb-event-store.js';
 import { comparePositions, type Position } from '../infra/event-store/position.js';
 import { startEsdbDouble, type EsdbDouble } from './support/esdb-double/index.js';
+import { openedPerTest, pullUntil, rejectionOf } from './support/esdb-opened.js';
 
-/** Short backoffs so retry paths take milliseconds. */
-const FAST: Omit<EsdbEventStoreOptions, 'connectionString'> = {
-  retryBackoff: { initialDelayMs: 5, maxDelayMs: 20 },
-  resubscribeBackoff: { initialDelayMs: 20, maxDelayMs: 200 },
-};
-
-function open(connectionString: string, options: Omit<EsdbEventStoreOptions, 'connectionString'> = {}): EventStore {
-  return openEsdbEventStore({ connectionString, ...FAST, ...options });
-}
+const { open } = openedPerTest({ resubscribeBackoff: { initialDelayMs: 20, maxDelayMs: 200 } });
 
 function event(type: string, data: Record<string, number | string> = {}): EventToAppend {
   return { id: uuid(), type, data, metadata: { correlationId: 'c-1', causationId: 'c-0' } };
@@ -54,38 +45,6 @@ function event(type: string, data: Record<string, number | string> = {}): EventT
 
 async function appendNumbered(store: EventStore, streamId: string, from: number, to: number): Promise<void> {
   for (let i = from; i < to; i++) await store.appendToStream(streamId, [event('Numbered', { i })]);
-}
-
-async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
-
-/** Pulls batches until `done` holds; fails when the subscription stalls for `timeoutMs`. */
-async function pullUntil(
-  iterator: AsyncIterator<SubscriptionBatch>,
-  done: (events: RecordedEvent[], last: SubscriptionBatch) => boolean,
-  timeoutMs = 10_000,
-): Promise<{ events: RecordedEvent[]; batches: SubscriptionBatch[] }> {
-  const events: RecordedEvent[] = [];
-  const batches: SubscriptionBatch[] = [];
-  for (;;) {
-    let timer: NodeJS.Timeout | undefined;
-    const next = await Promise.race([
-      iterator.next(),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`subscription stalled after ${events.length} events`)), timeoutMs);
-      }),
-    ]).finally(() => clearTimeout(timer));
-    if (next.done) return { events, batches };
-    batches.push(next.value);
-    events.push(...next.value.events);
-    if (done(events, next.value)) return { events, batches };
-  }
 }
 
 const numbers = (events: RecordedEvent[]) => events.map((e) => e.data.i);
@@ -161,7 +120,6 @@ function describeAdapter(connectionString: () => string): void {
     prefix = `a${uuid().replaceAll('-', '').slice(0, 12)}-`;
     store = open(connectionString());
   });
-  afterEach(async () => store.close());
 
   describe('wrong expected version', () => {
     it('reports the actual revision for no_stream on an existing stream', async () => {
@@ -264,19 +222,15 @@ function describeAdapter(connectionString: () => string): void {
       const forwards = await store.readAll({ filter: { streamPrefixes: [prefix] } });
       const from = forwards[10]!.position;
       const small = open(connectionString(), { readPageSize: 3 });
-      try {
-        const backwards = await small.readAll({
-          direction: 'backwards',
-          fromPosition: from,
-          maxCount: 10,
-          filter: { streamPrefixes: [prefix] },
-        });
-        expect(numbers(backwards)).to.deep.equal(range(0, 10).reverse());
-        const fwd = await small.readAll({ fromPosition: forwards[2]!.position, maxCount: 7, filter: { streamPrefixes: [prefix] } });
-        expect(numbers(fwd)).to.deep.equal(range(2, 9));
-      } finally {
-        await small.close();
-      }
+      const backwards = await small.readAll({
+        direction: 'backwards',
+        fromPosition: from,
+        maxCount: 10,
+        filter: { streamPrefixes: [prefix] },
+      });
+      expect(numbers(backwards)).to.deep.equal(range(0, 10).reverse());
+      const fwd = await small.readAll({ fromPosition: forwards[2]!.position, maxCount: 7, filter: { streamPrefixes: [prefix] } });
+      expect(numbers(fwd)).to.deep.equal(range(2, 9));
     });
   });
 
@@ -435,7 +389,6 @@ describe('EventStoreDB adapter', function () {
         prefix = `f${uuid().replaceAll('-', '').slice(0, 12)}-`;
         store = open(double.connectionString);
       });
-      afterEach(async () => store.close());
 
       it('retries a read that fails transiently, then gives up with EventStoreUnavailable', async () => {
         await store.appendToStream(stream('r'), [event('A')]);
@@ -459,7 +412,6 @@ describe('EventStoreDB adapter', function () {
           beforeEach(() => {
             onPath = open(local.connectionString);
           });
-          afterEach(async () => onPath.close());
 
           it('retries once on Unavailable when the expected revision makes it idempotent', async () => {
             await onPath.appendToStream(stream('a'), [event('A')], { expectedRevision: 'no_stream' });
@@ -494,33 +446,29 @@ describe('EventStoreDB adapter', function () {
         const s = stream('drop');
         await appendNumbered(store, s, 0, 200);
         const small = open(double.connectionString, { subscriptionHighWaterMark: 8 });
-        try {
-          const subscription: AllSubscription = small.subscribeToAll({ filter: { streamPrefixes: [prefix] }, maxBatchSize: 7 });
-          const iterator = subscription[Symbol.asyncIterator]();
-          const seen: RecordedEvent[] = [];
-          for (let drops = 0; drops < 5; drops++) {
-            const got = await pullUntil(iterator, (events) => events.length >= 15);
-            seen.push(...got.events);
-            // Let the paused client stream fill up (and a filter checkpoint arrive) before the drop.
-            await new Promise((resolve) => setTimeout(resolve, 30));
-            double.dropSubscriptions();
-          }
-          const writes = (async () => {
-            await appendNumbered(store, s, 200, 230);
-            double.dropSubscriptions();
-            await appendNumbered(store, s, 230, 260);
-          })();
-          // "Caught up" may come in a batch of its own, after the batch with the last event.
-          const rest = await pullUntil(iterator, (events, last) => seen.length + events.length >= 260 && last.caughtUp, 20_000);
-          await writes;
-          seen.push(...rest.events);
-          expect(numbers(seen)).to.deep.equal(range(0, 260));
-          const positions: Position[] = seen.map((e) => e.position);
-          for (let i = 1; i < positions.length; i++) expect(comparePositions(positions[i - 1]!, positions[i]!)).to.equal(-1);
-          await subscription.close();
-        } finally {
-          await small.close();
+        const subscription: AllSubscription = small.subscribeToAll({ filter: { streamPrefixes: [prefix] }, maxBatchSize: 7 });
+        const iterator = subscription[Symbol.asyncIterator]();
+        const seen: RecordedEvent[] = [];
+        for (let drops = 0; drops < 5; drops++) {
+          const got = await pullUntil(iterator, (events) => events.length >= 15);
+          seen.push(...got.events);
+          // Let the paused client stream fill up (and a filter checkpoint arrive) before the drop.
+          await new Promise((resolve) => setTimeout(resolve, 30));
+          double.dropSubscriptions();
         }
+        const writes = (async () => {
+          await appendNumbered(store, s, 200, 230);
+          double.dropSubscriptions();
+          await appendNumbered(store, s, 230, 260);
+        })();
+        // "Caught up" may come in a batch of its own, after the batch with the last event.
+        const rest = await pullUntil(iterator, (events, last) => seen.length + events.length >= 260 && last.caughtUp, 20_000);
+        await writes;
+        seen.push(...rest.events);
+        expect(numbers(seen)).to.deep.equal(range(0, 260));
+        const positions: Position[] = seen.map((e) => e.position);
+        for (let i = 1; i < positions.length; i++) expect(comparePositions(positions[i - 1]!, positions[i]!)).to.equal(-1);
+        await subscription.close();
       });
 
       it('ends the iteration with EventStoreUnavailable when resubscribing keeps failing', async function () {
@@ -545,13 +493,9 @@ describe('EventStoreDB adapter', function () {
   describe('with no server listening', () => {
     it('ping and reads fail with EventStoreUnavailable', async () => {
       const store = open(`esdb://127.0.0.1:${await closedPort()}?tls=false`, { readAttempts: 2 });
-      try {
-        expect(await rejectionOf(store.ping())).to.be.instanceOf(EventStoreUnavailable);
-        expect(await rejectionOf(store.readStream('any-stream'))).to.be.instanceOf(EventStoreUnavailable);
-        expect(await rejectionOf(store.appendToStream('any-stream', [event('A')]))).to.be.instanceOf(EventStoreUnavailable);
-      } finally {
-        await store.close();
-      }
+      expect(await rejectionOf(store.ping())).to.be.instanceOf(EventStoreUnavailable);
+      expect(await rejectionOf(store.readStream('any-stream'))).to.be.instanceOf(EventStoreUnavailable);
+      expect(await rejectionOf(store.appendToStream('any-stream', [event('A')]))).to.be.instanceOf(EventStoreUnavailable);
     });
   });
 

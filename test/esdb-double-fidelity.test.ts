@@ -16,53 +16,13 @@ import {
 } from '@eventstore/db-client';
 import { expect } from 'chai';
 
-import { DoubleCluster, startEsdbDouble, type EsdbDouble } from './support/esdb-double/index.js';
+import { DoubleCluster, type EsdbDouble } from './support/esdb-double/index.js';
+import { collect, openedPerTest, rejectionOf, waitFor } from './support/esdb-opened.js';
 
-const clients: EventStoreDBClient[] = [];
-const doubles: EsdbDouble[] = [];
-
-async function double(options?: Parameters<typeof startEsdbDouble>[0]): Promise<EsdbDouble> {
-  const started = await startEsdbDouble(options);
-  doubles.push(started);
-  return started;
-}
-
-function connect(connectionString: string): EventStoreDBClient {
-  const client = EventStoreDBClient.connectionString(connectionString);
-  clients.push(client);
-  return client;
-}
-
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((client) => client.dispose()));
-  await Promise.all(doubles.splice(0).map((started) => started.stop()));
-});
+const { double, connect } = openedPerTest();
 
 const stream = (prefix = 'test'): string => `${prefix}-${randomUUID()}`;
 const event = (type = 'Happened', data: Record<string, unknown> = {}) => jsonEvent({ type, data });
-
-async function collect<T>(read: AsyncIterable<T>): Promise<T[]> {
-  const items: T[] = [];
-  for await (const item of read) items.push(item);
-  return items;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error & { code?: number }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error & { code?: number };
-  }
-  throw new Error('expected a rejection');
-}
-
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 const revisions = (read: ResolvedEvent[]) => read.map((resolved) => Number(resolved.event!.revision));
 const UNIMPLEMENTED = 12;
@@ -171,7 +131,7 @@ describe('EventStoreDB double at 24.10 fidelity', function () {
       await waitFor(() => watched.errors.length === 1, 'the error');
       expect(watched.errors[0]!.message).to.match(/invalid position/);
       expect((watched.errors[0] as Error & { code?: number }).code).to.equal(3);
-      expect((await rejection(collect(client.readAll({ fromPosition: inside })))).code).to.equal(3);
+      expect((await rejectionOf(collect(client.readAll({ fromPosition: inside })))).code).to.equal(3);
     });
 
     it('past the head: caught up at once, and skips what is written up to that position', async () => {
@@ -222,7 +182,7 @@ describe('EventStoreDB double at 24.10 fidelity', function () {
         const name = stream('late');
         const events = [event('A'), event('B')];
         target.answerLate(method, 1_000);
-        const error = await rejection(client.appendToStream(name, events, { expectedRevision: 'no_stream' }));
+        const error = await rejectionOf(client.appendToStream(name, events, { expectedRevision: 'no_stream' }));
         expect(error.constructor.name).to.equal('DeadlineExceededError');
         expect(revisions(await collect(client.readStream(name)))).to.deep.equal([0, 1]);
         const again = await client.appendToStream(name, events, { expectedRevision: 'no_stream' });
@@ -260,7 +220,7 @@ describe('EventStoreDB double at 24.10 fidelity', function () {
     it('a follower refuses requests that require the leader with NotLeader and its address', async () => {
       const { leader, follower } = await cluster();
       const client = connect(follower.connectionString);
-      const error = await rejection(collect(client.readStream('any-1', { requiresLeader: true })));
+      const error = await rejectionOf(collect(client.readStream('any-1', { requiresLeader: true })));
       expect(error.constructor.name).to.equal('NotLeaderError');
       expect(error).to.deep.include({ leader: { address: '127.0.0.1', port: leader.port } });
     });
@@ -277,7 +237,7 @@ describe('EventStoreDB double at 24.10 fidelity', function () {
       const client = connect(`esdb+discover://127.0.0.1:${follower.port},127.0.0.1:${leader.port}?tls=false&discoveryInterval=10`);
       await collect(client.readStream('d-1', { requiresLeader: true })).catch(() => undefined);
       members.promote(follower.port);
-      const error = await rejection(collect(client.readStream('d-1', { requiresLeader: true })));
+      const error = await rejectionOf(collect(client.readStream('d-1', { requiresLeader: true })));
       expect(error).to.deep.include({ leader: { address: '127.0.0.1', port: follower.port } });
       // The client now goes to the address it was given.
       await client.appendToStream('d-1', event(), { requiresLeader: true });
@@ -293,21 +253,21 @@ describe('EventStoreDB double at 24.10 fidelity', function () {
     });
 
     it('resolveLinkTos on a read', async () => {
-      const error = await rejection(collect(client.readStream('r-1', { resolveLinkTos: true })));
+      const error = await rejectionOf(collect(client.readStream('r-1', { resolveLinkTos: true })));
       expect(error.code).to.equal(UNIMPLEMENTED);
     });
 
     it('an ACL in stream metadata', async () => {
       // Over BatchAppend the 6.2.1 client reports any status it cannot name as UnknownError.
-      const error = await rejection(client.setStreamMetadata('r-1', { acl: { readRoles: ['$admins'] } }));
+      const error = await rejectionOf(client.setStreamMetadata('r-1', { acl: { readRoles: ['$admins'] } }));
       expect(error.constructor.name).to.equal('UnknownError');
-      expect((await rejection(collect(client.readStream('$$r-1')))).constructor.name).to.equal('StreamNotFoundError');
+      expect((await rejectionOf(collect(client.readStream('$$r-1')))).constructor.name).to.equal('StreamNotFoundError');
       expect(await client.appendToStream('r-1', event())).to.include({ success: true });
     });
 
     it('deleting and tombstoning streams', async () => {
-      expect((await rejection(client.deleteStream('r-1'))).code).to.equal(UNIMPLEMENTED);
-      expect((await rejection(client.tombstoneStream('r-1'))).code).to.equal(UNIMPLEMENTED);
+      expect((await rejectionOf(client.deleteStream('r-1'))).code).to.equal(UNIMPLEMENTED);
+      expect((await rejectionOf(client.tombstoneStream('r-1'))).code).to.equal(UNIMPLEMENTED);
     });
   });
 });

@@ -24,57 +24,14 @@ import {
 } from '@eventstore/db-client';
 import { expect } from 'chai';
 
-import { startEsdbDouble, type EsdbDouble } from './support/esdb-double/index.js';
+import type { EsdbDouble } from './support/esdb-double/index.js';
 import { sharedPb, streamsGrpc, streamsPb, type ReadResp } from './support/esdb-double/pb.js';
+import { collect, openedPerTest, rejectionOf, waitFor } from './support/esdb-opened.js';
 
-// ---------------------------------------------------------------------------------------------
-// Harness: every client and double made in a test is closed after it, so mocha exits cleanly.
-
-const clients: EventStoreDBClient[] = [];
-const doubles: EsdbDouble[] = [];
-
-async function double(options?: Parameters<typeof startEsdbDouble>[0]): Promise<EsdbDouble> {
-  const started = await startEsdbDouble(options);
-  doubles.push(started);
-  return started;
-}
-
-function connect(target: EsdbDouble, extraParameters = ''): EventStoreDBClient {
-  const client = EventStoreDBClient.connectionString(`${target.connectionString}${extraParameters}`);
-  clients.push(client);
-  return client;
-}
-
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((client) => client.dispose()));
-  await Promise.all(doubles.splice(0).map((started) => started.stop()));
-});
+const { double, connect } = openedPerTest();
 
 const stream = (prefix = 'test'): string => `${prefix}-${randomUUID()}`;
 const event = (type = 'SomethingHappened', data: Record<string, unknown> = { n: 1 }) => jsonEvent({ type, data });
-
-async function collect<T>(read: AsyncIterable<T>): Promise<T[]> {
-  const items: T[] = [];
-  for await (const item of read) items.push(item);
-  return items;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
-}
-
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 3_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 /** Events of the test's own streams: `$all` also holds the node's system events. */
 const own = <T extends ResolvedEvent>(read: T[]): T[] => read.filter((resolved) => !resolved.event!.streamId.startsWith('$'));
@@ -106,7 +63,7 @@ for (const path of ['BatchAppend', 'Append'] as const) {
     let client: EventStoreDBClient;
     beforeEach(async () => {
       target = await double({ batchAppend: path === 'BatchAppend' });
-      client = connect(target);
+      client = connect(target.connectionString);
     });
 
     it('takes the path the server advertises (only a fault on that method hits the append)', async () => {
@@ -114,7 +71,7 @@ for (const path of ['BatchAppend', 'Append'] as const) {
       target.failNext(used === 'append' ? 'batchAppend' : 'append', 1);
       await client.appendToStream(stream(), event());
       target.failNext(used, 1);
-      const error = await rejection(client.appendToStream(stream(), event()));
+      const error = await rejectionOf(client.appendToStream(stream(), event()));
       expect(error.constructor.name).to.equal('UnavailableError');
     });
 
@@ -124,7 +81,7 @@ for (const path of ['BatchAppend', 'Append'] as const) {
       expect(created.success).to.equal(true);
       expect(created.nextExpectedRevision).to.equal(1n);
 
-      const error = await rejection(client.appendToStream(name, event(), { expectedRevision: 'no_stream' }));
+      const error = await rejectionOf(client.appendToStream(name, event(), { expectedRevision: 'no_stream' }));
       expect(error.constructor.name).to.equal('WrongExpectedVersionError');
       expect(error).to.include({ streamName: name, expectedVersion: 'no_stream', actualVersion: 1n });
     });
@@ -135,15 +92,15 @@ for (const path of ['BatchAppend', 'Append'] as const) {
       const next = await client.appendToStream(name, event(), { expectedRevision: 2n });
       expect(next.nextExpectedRevision).to.equal(3n);
 
-      const error = await rejection(client.appendToStream(name, event(), { expectedRevision: 1n }));
+      const error = await rejectionOf(client.appendToStream(name, event(), { expectedRevision: 1n }));
       expect(error).to.include({ streamName: name, expectedVersion: 1n, actualVersion: 3n });
-      const ahead = await rejection(client.appendToStream(name, event(), { expectedRevision: 9n }));
+      const ahead = await rejectionOf(client.appendToStream(name, event(), { expectedRevision: 9n }));
       expect(ahead).to.include({ expectedVersion: 9n, actualVersion: 3n });
     });
 
     it('stream_exists conflicts on a missing stream (actual no_stream) and appends to an existing one', async () => {
       const name = stream();
-      const error = await rejection(client.appendToStream(name, event(), { expectedRevision: 'stream_exists' }));
+      const error = await rejectionOf(client.appendToStream(name, event(), { expectedRevision: 'stream_exists' }));
       expect(error.constructor.name).to.equal('WrongExpectedVersionError');
       expect(error).to.include({ expectedVersion: 'stream_exists', actualVersion: 'no_stream' });
 
@@ -183,9 +140,9 @@ for (const path of ['BatchAppend', 'Append'] as const) {
       const original = await client.appendToStream(name, events);
       expect(await client.appendToStream(name, events)).to.deep.equal(original);
 
-      const partial = await rejection(client.appendToStream(name, [events[1]!, event('New')], { expectedRevision: 0n }));
+      const partial = await rejectionOf(client.appendToStream(name, [events[1]!, event('New')], { expectedRevision: 0n }));
       expect(partial).to.include({ expectedVersion: 0n, actualVersion: 1n });
-      const partialAny = await rejection(client.appendToStream(name, [events[0]!, event('New')]));
+      const partialAny = await rejectionOf(client.appendToStream(name, [events[0]!, event('New')]));
       expect(partialAny).to.include({ expectedVersion: 'any', actualVersion: 1n });
       expect(await collect(client.readStream(name))).to.have.length(2);
     });
@@ -193,13 +150,13 @@ for (const path of ['BatchAppend', 'Append'] as const) {
     it('appending zero events checks the expected revision and writes nothing', async () => {
       const name = stream();
       await client.appendToStream(name, [], { expectedRevision: 'no_stream' });
-      expect((await rejection(collect(client.readStream(name)))).constructor.name).to.equal('StreamNotFoundError');
+      expect((await rejectionOf(collect(client.readStream(name)))).constructor.name).to.equal('StreamNotFoundError');
 
       await client.appendToStream(name, [event(), event()]);
       const empty = await client.appendToStream(name, [], { expectedRevision: 1n });
       expect(empty.success).to.equal(true);
       expect(empty.nextExpectedRevision).to.equal(1n);
-      expect(await rejection(client.appendToStream(name, [], { expectedRevision: 0n }))).to.include({
+      expect(await rejectionOf(client.appendToStream(name, [], { expectedRevision: 0n }))).to.include({
         actualVersion: 1n,
       });
       expect(await collect(client.readStream(name))).to.have.length(2);
@@ -207,8 +164,8 @@ for (const path of ['BatchAppend', 'Append'] as const) {
 
     it('rejects an append larger than the maximum append size', async () => {
       const small = await double({ batchAppend: path === 'BatchAppend', maxAppendSize: 100 });
-      const error = await rejection(
-        connect(small).appendToStream(stream(), jsonEvent({ type: 'Big', data: { text: 'x'.repeat(200) } })),
+      const error = await rejectionOf(
+        connect(small.connectionString).appendToStream(stream(), jsonEvent({ type: 'Big', data: { text: 'x'.repeat(200) } })),
       );
       expect(error.constructor.name).to.equal('MaxAppendSizeExceededError');
       expect(error).to.include({ maxAppendSize: 100 });
@@ -218,7 +175,7 @@ for (const path of ['BatchAppend', 'Append'] as const) {
       const name = stream();
       target.failNext(path === 'BatchAppend' ? 'batchAppend' : 'append', 2);
       for (let attempt = 0; attempt < 2; attempt += 1) {
-        expect((await rejection(client.appendToStream(name, event()))).constructor.name).to.equal('UnavailableError');
+        expect((await rejectionOf(client.appendToStream(name, event()))).constructor.name).to.equal('UnavailableError');
       }
       const result = await client.appendToStream(name, event(), { expectedRevision: 'no_stream' });
       expect(result.nextExpectedRevision).to.equal(0n);
@@ -229,7 +186,7 @@ for (const path of ['BatchAppend', 'Append'] as const) {
 describe('EventStoreDB double: append results without throwing', () => {
   it('reports a conflict as an unsuccessful result on the Append path', async () => {
     const target = await double({ batchAppend: false });
-    const client = connect(target, '&throwOnAppendFailure=false');
+    const client = connect(`${target.connectionString}&throwOnAppendFailure=false`);
     const name = stream();
     await client.appendToStream(name, [event(), event()]);
     const result: AppendResult = await client.appendToStream(name, event(), { expectedRevision: 0n });
@@ -237,8 +194,8 @@ describe('EventStoreDB double: append results without throwing', () => {
   });
 
   it('answers a BatchAppend request whose deadline has passed with a timeout', async () => {
-    const client = connect(await double());
-    const error = await rejection(client.appendToStream(stream(), event(), { deadline: 0 }));
+    const client = connect((await double()).connectionString);
+    const error = await rejectionOf(client.appendToStream(stream(), event(), { deadline: 0 }));
     expect(error.constructor.name).to.equal('DeadlineExceededError');
   });
 });
@@ -248,7 +205,7 @@ describe('EventStoreDB double: reading streams', () => {
   const name = stream('read');
   let appended: AppendResult;
   beforeEach(async () => {
-    client = connect(await double());
+    client = connect((await double()).connectionString);
     await client.appendToStream(name, [event('E0', { n: 0 }), event('E1', { n: 1 })]);
     await client.appendToStream(
       name,
@@ -289,17 +246,17 @@ describe('EventStoreDB double: reading streams', () => {
 
   it('reports a missing stream as StreamNotFoundError', async () => {
     const missing = stream('missing');
-    const error = await rejection(collect(client.readStream(missing)));
+    const error = await rejectionOf(collect(client.readStream(missing)));
     expect(error.constructor.name).to.equal('StreamNotFoundError');
     expect(error).to.include({ streamName: missing });
   });
 
   it('fails a read with UnavailableError after failNext, then reads again', async () => {
     const target = await double();
-    const other = connect(target);
+    const other = connect(target.connectionString);
     await other.appendToStream(name, event());
     target.failNext('read', 1);
-    expect((await rejection(collect(other.readStream(name)))).constructor.name).to.equal('UnavailableError');
+    expect((await rejectionOf(collect(other.readStream(name)))).constructor.name).to.equal('UnavailableError');
     expect(await collect(other.readStream(name))).to.have.length(1);
   });
 });
@@ -309,7 +266,7 @@ describe('EventStoreDB double: reading $all', () => {
   let client: EventStoreDBClient;
   beforeEach(async () => {
     target = await double();
-    client = connect(target);
+    client = connect(target.connectionString);
     await client.appendToStream('order-1', [event('OrderPlaced'), event('OrderPaid')]);
     await client.appendToStream('user-1', event('UserRegistered'));
     await client.appendToStream('order-2', event('OrderPlaced'));
@@ -408,7 +365,7 @@ describe('EventStoreDB double: subscriptions', () => {
   let client: EventStoreDBClient;
   beforeEach(async () => {
     target = await double();
-    client = connect(target);
+    client = connect(target.connectionString);
     await client.appendToStream('a-1', [event('A'), event('B')]);
     await client.appendToStream('b-1', event('A'));
   });
