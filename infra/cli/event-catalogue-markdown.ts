@@ -42,7 +42,7 @@ export function renderEventCatalogue(catalogue: EventCatalogue): string {
   }
   out.push('## Types used in events', '');
   for (const type of catalogue.namedTypes) out.push(...renderNamedType(type, catalogue.namedTypes));
-  return out.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd() + '\n';
+  return `${out.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;
 }
 
 function renderEvent(event: CataloguedEvent, namedTypes: NamedTypeDefinition[]): string[] {

@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import { MongoClient } from 'mongodb';
 import type { ApiServer } from '../support/api-server.js';
-import { withApiServer, Client, eventStores, expectError, expectViolation, ISO_UTC, itHttp, nextLink, positionOf, UUID, type Answer } from './client.js';
+import { withApiServer, type Client, eventStores, expectError, expectViolation, ISO_UTC, itHttp, nextLink, positionOf, UUID, type Answer } from './client.js';
 
 /** Deletes the answer kept for `key` where the server keeps them (SQLite file or MongoDB collection); returns how many. */
 async function forgetKeptAnswer(server: ApiServer, key: string): Promise<number> {

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import { withApiServer, Client, eventStores, expectError, expectViolation, ISO_UTC, itHttp, positionOf, UUID } from './client.js';
+import { withApiServer, type Client, eventStores, expectError, expectViolation, ISO_UTC, itHttp, positionOf, UUID } from './client.js';
 import { DESCRIPTIONS, eventually, LETTERS, Market, TEXTS } from './trading-client.js';
 
 for (const eventStore of eventStores) {

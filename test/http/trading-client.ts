@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { BROKER } from '../support/api-server.js';
-import { Client, positionOf, type Answer, type Trader } from './client.js';
+import { type Client, positionOf, type Answer, type Trader } from './client.js';
 
 export type Side = 'purchase' | 'sell';
 

@@ -10,7 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import { withApiServer, Client, eventStores, itHttp, positionOf } from './client.js';
+import { withApiServer, type Client, eventStores, itHttp, positionOf } from './client.js';
 import { eventually, Market, pathOf } from './trading-client.js';
 
 for (const eventStore of eventStores) {

@@ -13,8 +13,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import { type ApiServer } from '../support/api-server.js';
-import { withApiServer, Client, eventStores, expectError, expectViolation, ISO_UTC, itHttp, nextLink, positionOf, type Answer } from './client.js';
+import type { ApiServer } from '../support/api-server.js';
+import { withApiServer, type Client, eventStores, expectError, expectViolation, ISO_UTC, itHttp, nextLink, positionOf, type Answer } from './client.js';
 import { DESCRIPTIONS, eventually, Market, pathOf, TEXTS, uniqueItemName, type Item, type NamedTrader } from './trading-client.js';
 
 for (const eventStore of eventStores) {
