@@ -238,14 +238,12 @@ function timelineRows(r: RunReport): Array<[string, string]> {
   const bucketMs = Math.max(1000, Math.ceil(total / 30 / 1000) * 1000);
   const rows: Array<[string, string]> = [];
   const before = r.createdAtStart;
-  let accepted = 0;
   let created = 0;
   for (let from = r.startedAt; from < end; from += bucketMs) {
     const to = Math.min(end, from + bucketMs);
     const span = to - from;
     const a = r.tally.acceptedAt.filter((t) => t >= from && t < to).length;
     const c = r.tally.dealAt.filter((t) => t >= from && t < to).length;
-    accepted += a;
     created += c;
     const doneFrom = r.samples.countAt(from, r.completedAtStart);
     const doneTo = r.samples.countAt(to, r.completedAtStart);
