@@ -91,7 +91,15 @@ describe('idempotency records', () => {
   before(() => {
     dir = tempDir('market-idempotency-');
   });
-  after(() => dir.remove());
+  /** The MongoDB databases the suites below open, dropped with the directory at the end. */
+  const databases: string[] = [];
+  after(async () => {
+    try {
+      await dir.remove();
+    } finally {
+      await dropDatabases(databases);
+    }
+  });
 
   let files = 0;
   describeRecordsContract('embedded SQLite', async (now) => openSqliteIdempotencyRecords(join(dir.path, `idempotency-${files++}.db`), { retentionMs: RETENTION, now }));
@@ -154,8 +162,6 @@ describe('idempotency records', () => {
 
   const uri = mongoUri;
   if (uri) {
-    const databases: string[] = [];
-    after(() => dropDatabases(databases));
     const open = (options: RecordsOptions) => {
       const dbName = uniqueDbName('idempotency_test');
       databases.push(dbName);
