@@ -47,7 +47,7 @@ const crashPoints: CrashPoint[] = [
 /** The events that belong to this one deal (or to its buyer's placement). */
 function dealEvents(all: RecordedEvent[], itemId: string): RecordedEvent[] {
   return all.filter((e) => {
-    const data = e.data as Record<string, any>;
+    const data = e.data as { itemId?: unknown; purpose?: { itemId?: unknown } };
     if (data.itemId === itemId) return true;
     if (data.purpose?.itemId === itemId) return true;
     if (e.type === 'CommissionReceived') return true; // the broker's only income in this data directory
