@@ -67,7 +67,9 @@ function renderNamedType(type: NamedTypeDefinition, namedTypes: NamedTypeDefinit
   if (type.fields) lines.push(...fieldTable(type.fields, namedTypes), '');
   if (type.variants) {
     lines.push('One of:', '');
-    type.variants.forEach((variant, index) => lines.push(variantLabel(variant, type.variants!, index), '', ...fieldTable(variant, namedTypes), ''));
+    type.variants.forEach((variant, index) => {
+      lines.push(variantLabel(variant, type.variants!, index), '', ...fieldTable(variant, namedTypes), '');
+    });
   }
   if (type.definition) lines.push(`\`${type.definition}\``, '');
   return lines;

@@ -396,7 +396,9 @@ try {
   });
   // Units free to sell, per item: a queue of sellers, one entry per unit.
   const unitsByItem = new Map<string, User[]>(itemIds.map((id) => [id, []]));
-  holdings.forEach((list, b) => list.forEach((h) => unitsByItem.get(h.itemId)?.push(...Array.from({ length: Math.max(0, h.free) }, () => buyers[b]!))));
+  holdings.forEach((list, b) => {
+    for (const h of list) unitsByItem.get(h.itemId)?.push(...Array.from({ length: Math.max(0, h.free) }, () => buyers[b]!));
+  });
   const freeUnits = [...unitsByItem.values()].reduce((n, q) => n + q.length, 0);
   // A few asks rest on every item for the probes to take: in the paced run a pair's second
   // order meets its first within a millisecond or so, so the books are otherwise empty and
