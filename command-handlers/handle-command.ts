@@ -115,7 +115,10 @@ export function handleCommand<State, Command, Event extends DomainEvent>(
 ): Promise<CommandResult<State, Event>> {
   // The queue is per cache (one per process in production, one per test environment).
   let streams = queues.get(env.cache);
-  if (!streams) queues.set(env.cache, (streams = new Map()));
+  if (!streams) {
+    streams = new Map();
+    queues.set(env.cache, streams);
+  }
   const outcome = new Promise<CommandResult<State, Event>>((resolve, reject) => {
     const job = { request, attempts: 0, resolve, reject } as unknown as Job;
     const waiting = streams.get(request.streamId);

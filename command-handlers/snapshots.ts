@@ -11,7 +11,7 @@
 import type { Decider, DomainEvent } from '../domain/decider.js';
 import type { RecordedEvent } from '../infra/event-store/event-store.js';
 import { comparePositions, formatPosition, type Position } from '../infra/event-store/position.js';
-import type { SnapshotStore } from '../infra/event-store/snapshot-store.js';
+import type { SnapshotStore, StoredSnapshot } from '../infra/event-store/snapshot-store.js';
 
 export type SnapshotObservation =
   | { kind: 'loaded'; streamId: string; revision: number }
@@ -38,7 +38,7 @@ export interface StartingPoint<State> {
 export async function readSnapshot<State>(snapshots: Snapshotting, decider: Pick<Decider<State, never, DomainEvent>, 'snapshot'>, streamId: string): Promise<StartingPoint<State> | null> {
   const codec = decider.snapshot;
   if (!codec) return null;
-  let stored;
+  let stored: StoredSnapshot | null;
   try {
     stored = await snapshots.store.read(streamId);
   } catch (error) {
@@ -72,7 +72,10 @@ const writing = new WeakMap<Snapshotting, Set<string>>();
 export function takeSnapshot<State>(snapshots: Snapshotting, decider: Pick<Decider<State, never, DomainEvent>, 'snapshot'>, streamId: string, at: StartingPoint<State>): Promise<void> {
   const codec = decider.snapshot;
   let busy = writing.get(snapshots);
-  if (!busy) writing.set(snapshots, (busy = new Set()));
+  if (!busy) {
+    busy = new Set();
+    writing.set(snapshots, busy);
+  }
   if (!codec || !at.position || busy.has(streamId)) return Promise.resolve();
   const streams = busy;
   const position = at.position;

@@ -213,7 +213,7 @@ describe('access tokens', () => {
         `${b64url('"a string"')}.${b64url({})}.c2ln`,
         `${header}.${b64url({})}.sig with spaces`,
         `${header}.${b64url({})}.c2ln\n`,
-        'a'.repeat(100_000) + '.b.c',
+        `${'a'.repeat(100_000)}.b.c`,
         `${header}.${'A'.repeat(1024 * 1024)}.c2ln`,
         undefined as unknown as string,
         42 as unknown as string,

@@ -227,6 +227,7 @@ describe('operator CLI (dist/infra/cli/main.js)', function () {
       const result = await cli(seeded.path, ['projections', 'rebuild', '--all']);
       expect(result.code, result.stderr).to.equal(0);
       // Not a terminal: no carriage returns or escape sequences, one line per write.
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: ESC starts every terminal escape sequence; that none is written is what this checks.
       expect(result.stderr).to.not.match(/[\r\u001b]/);
       // Every projection is rebuilt in turn; billing is the one that reads these events.
       const lines = result.stderr.trimEnd().split('\n').filter((line) => line.startsWith('billing'));

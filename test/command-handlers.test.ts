@@ -90,7 +90,12 @@ describe('command handlers on the embedded store', function () {
     const last = await depositMoney(env, { userId: 'u1', amount: 7, operationId: 'b' });
     const reads: string[] = [];
     const watched: EventStore = Object.create(store, {
-      readStream: { value: (stream: string, options?: object) => (reads.push(stream), store.readStream(stream, options)) },
+      readStream: {
+        value: (stream: string, options?: object) => {
+          reads.push(stream);
+          return store.readStream(stream, options);
+        },
+      },
     });
     const again = await depositMoney({ ...env, eventStore: watched }, { userId: 'u1', amount: 5, operationId: 'a' });
     expect(again.events).to.deep.equal([]);

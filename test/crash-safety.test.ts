@@ -47,7 +47,7 @@ const crashPoints: CrashPoint[] = [
 /** The events that belong to this one deal (or to its buyer's placement). */
 function dealEvents(all: RecordedEvent[], itemId: string): RecordedEvent[] {
   return all.filter((e) => {
-    const data = e.data as Record<string, any>;
+    const data = e.data as { itemId?: unknown; purpose?: { itemId?: unknown } };
     if (data.itemId === itemId) return true;
     if (data.purpose?.itemId === itemId) return true;
     if (e.type === 'CommissionReceived') return true; // the broker's only income in this data directory
@@ -124,7 +124,7 @@ for (const eventStore of eventStores) {
       // Nobody frees the dead process's projection leases for the restarted server: it sees
       // their holder is gone (same host, no such pid) and takes them over at once.
       const title = `killed right after ${point.after} is stored, the restarted server completes the deal exactly once`;
-      it(title, async function () {
+      it(title, async () => {
         // ---- first life: set up over HTTP, bid, die ----------------------------------
         const first = start({ CRASH_AFTER: point.after });
         const api1 = await listening(first);

@@ -19,7 +19,7 @@ const declared = new Set(Object.values(settings).map((s) => s.name));
 const roles = ['all', 'api', 'projector'];
 const defaultPort = Number(settings.port.defaultText);
 
-// Manifests are untyped documents: a loose shape is all a test reading them needs.
+// biome-ignore lint/suspicious/noExplicitAny: manifests are untyped YAML documents; a loose shape is all a test reading them needs.
 type Manifest = any;
 
 function read(...path: string[]): string {

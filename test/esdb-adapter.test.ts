@@ -471,7 +471,7 @@ describe('EventStoreDB adapter', function () {
         await subscription.close();
       });
 
-      it('ends the iteration with EventStoreUnavailable when resubscribing keeps failing', async function () {
+      it('ends the iteration with EventStoreUnavailable when resubscribing keeps failing', async () => {
         const local = await startEsdbDouble();
         const fragile = open(local.connectionString, {
           maxResubscribeAttempts: 2,
@@ -499,7 +499,7 @@ describe('EventStoreDB adapter', function () {
     });
   });
 
-  describe('over a real EventStoreDB (EVENTSTORE_CONNECTION_STRING)', function () {
+  describe('over a real EventStoreDB (EVENTSTORE_CONNECTION_STRING)', () => {
     before(function () {
       if (!process.env.EVENTSTORE_CONNECTION_STRING) {
         console.warn(

@@ -124,7 +124,11 @@ describe('HTTP server', function () {
 
     it('does not consult the dependencies (a hanging store never fails liveness)', async () => {
       let pinged = 0;
-      server = await startServer({ dependencies: [dependency('eventStore', () => (pinged++, new Promise<void>(() => undefined)))] });
+      const hanging = () => {
+        pinged++;
+        return new Promise<void>(() => undefined);
+      };
+      server = await startServer({ dependencies: [dependency('eventStore', hanging)] });
       const answer = await request(server.port, '/health');
       expect(answer.status).to.equal(200);
       expect(pinged).to.equal(0);

@@ -91,7 +91,15 @@ describe('idempotency records', () => {
   before(() => {
     dir = tempDir('market-idempotency-');
   });
-  after(() => dir.remove());
+  /** The MongoDB databases the suites below open, dropped with the directory at the end. */
+  const databases: string[] = [];
+  after(async () => {
+    try {
+      await dir.remove();
+    } finally {
+      await dropDatabases(databases);
+    }
+  });
 
   let files = 0;
   describeRecordsContract('embedded SQLite', async (now) => openSqliteIdempotencyRecords(join(dir.path, `idempotency-${files++}.db`), { retentionMs: RETENTION, now }));
@@ -99,7 +107,7 @@ describe('idempotency records', () => {
   describe('embedded SQLite specifics', () => {
     it('purges in chunks: more expired answers than one chunk all go', async () => {
       const file = join(dir.path, 'chunks.db');
-      let clock = 10 * RETENTION;
+      const clock = 10 * RETENTION;
       const records = openSqliteIdempotencyRecords(file, { retentionMs: RETENTION, now: () => clock });
       try {
         await Promise.all(Array.from({ length: 2500 }, (_, i) => records.keep('caller', `k${i}`, answer(i))));
@@ -154,8 +162,6 @@ describe('idempotency records', () => {
 
   const uri = mongoUri;
   if (uri) {
-    const databases: string[] = [];
-    after(() => dropDatabases(databases));
     const open = (options: RecordsOptions) => {
       const dbName = uniqueDbName('idempotency_test');
       databases.push(dbName);
@@ -165,7 +171,7 @@ describe('idempotency records', () => {
 
     describe(`idempotency records on ${mongoTitle}`, () => {
       it('forget expired answers by themselves: a TTL index on MongoDB, a scheduled purge where there is none (FerretDB)', async () => {
-        let clock = Date.UTC(2026, 10, 22);
+        const clock = Date.UTC(2026, 10, 22);
         const purgeErrors: unknown[] = [];
         const records = await open({ retentionMs: RETENTION, now: () => clock, purgeEveryMs: 20, onPurgeError: (e) => purgeErrors.push(e) });
         try {

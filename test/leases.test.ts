@@ -86,14 +86,20 @@ describe('leases', () => {
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'market-leases-'));
   });
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  /** The MongoDB databases the suites below open, dropped with the directory at the end. */
+  const databases: string[] = [];
+  after(async () => {
+    try {
+      rmSync(dir, { recursive: true, force: true });
+    } finally {
+      await dropDatabases(databases);
+    }
+  });
 
   describeLeaseContract('embedded SQLite', async (now) => openSqliteLeases(join(dir, 'read.db'), { now }));
 
   const uri = mongoUri;
   if (uri) {
-    const databases: string[] = [];
-    after(() => dropDatabases(databases));
     describeLeaseContract(
       mongoTitle,
       (now) => {

@@ -55,7 +55,7 @@ class Scrape {
   }
 }
 
-describe('metrics (GET /metrics)', function () {
+describe('metrics (GET /metrics)', () => {
   let server: ApiServer;
   let api: Client;
 

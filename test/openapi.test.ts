@@ -104,7 +104,7 @@ describe('API description (OpenAPI)', function () {
             expect(resolvePointer(inner), `${at.join('/')}: ${inner}`).to.not.equal(undefined);
           }
           // Schemas of parameters, headers and bodies (no property of ours is called `schema`).
-          if (key === 'schema') pointers.push([...at, key].map(escape).join('/'));
+          if (key === 'schema') pointers.push([...at, key].map(escapePointerToken).join('/'));
           visit(inner, [...at, key]);
         }
       };
@@ -325,7 +325,7 @@ describe('API description (OpenAPI)', function () {
   });
 });
 
-function escape(part: string): string {
+function escapePointerToken(part: string): string {
   return part.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 

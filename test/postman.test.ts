@@ -20,7 +20,7 @@ function collectionOf(requests: Array<{ name: string; test: string[] }>): Collec
   return { info: { name: 'fixture' }, item: [{ name: 'folder', item }] } as unknown as CollectionJson;
 }
 
-describe('Postman collection', function () {
+describe('Postman collection', () => {
   describe('variables', () => {
     it('baseUrl starts as http://arch.homework, in the collection and in the environment file', () => {
       const variables = loadCollection().variable ?? [];

@@ -158,6 +158,7 @@ describe('rebuild progress', () => {
       clock.advance(5000);
       progress.update(600, 60);
       progress.finish(60);
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: ESC starts every terminal escape sequence; that none is written is what this checks.
       expect(stream.text).to.not.match(/[\r\u001b]/);
       expect(stream.writes.every((w) => w.endsWith('\n'))).to.equal(true);
     });

@@ -20,7 +20,7 @@ function depositCounter(overrides: Partial<EventHandler> = {}): EventHandler {
     name: 'deposit-counter',
     filter: { eventTypePrefixes: ['Deposited'] },
     collections: [{ name: 'deposit_totals', indexes: [] }],
-    async handle(event, view, context) {
+    async handle(event, view) {
       const account = String(event.data.account);
       const current = await view.get('deposit_totals', account);
       const count = ((current?.count as number | undefined) ?? 0) + 1;

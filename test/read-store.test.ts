@@ -25,7 +25,7 @@ describeReadStoreContract(
   async () => rmSync(sqliteDir, { recursive: true, force: true }),
 );
 
-describe('SQLite read store', function () {
+describe('SQLite read store', () => {
   const specs: CollectionSpec[] = [
     {
       name: 'deals',
@@ -38,15 +38,15 @@ describe('SQLite read store', function () {
   ];
   let dir: string;
 
-  beforeEach(function () {
+  beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'read-store-sqlite-'));
   });
 
-  afterEach(function () {
+  afterEach(() => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('serves every find from the declared index, without sorting afterwards', async function () {
+  it('serves every find from the declared index, without sorting afterwards', async () => {
     const store = openSqliteReadStore({ file: ':memory:' });
     await store.ensureCollections(specs);
     await store.commit(
@@ -78,7 +78,7 @@ describe('SQLite read store', function () {
     await store.close();
   });
 
-  it('applies a batch and its checkpoint all or nothing', async function () {
+  it('applies a batch and its checkpoint all or nothing', async () => {
     const store = openSqliteReadStore({ file: join(dir, 'atomic.db') });
     await store.ensureCollections([{ name: 'totals', indexes: [] }]);
     await store.commit('p', [at(1, insert('totals', 'label', { text: 'not a number' }))], pos(1));
@@ -101,7 +101,7 @@ describe('SQLite read store', function () {
     await store.close();
   });
 
-  it('writes each document a batch touches once, with the state its operations leave in order', async function () {
+  it('writes each document a batch touches once, with the state its operations leave in order', async () => {
     const file = join(dir, 'coalesced.db');
     const store = openSqliteReadStore({ file });
     await store.ensureCollections([{ name: 'totals', indexes: [] }]);
@@ -140,7 +140,7 @@ describe('SQLite read store', function () {
     await store.close();
   });
 
-  it('commits what several projections ask for in one turn in one transaction; a refused commit fails alone', async function () {
+  it('commits what several projections ask for in one turn in one transaction; a refused commit fails alone', async () => {
     const file = join(dir, 'turn.db');
     const store = openSqliteReadStore({ file });
     const names = ['a', 'b', 'c', 'd'];
@@ -173,7 +173,7 @@ describe('SQLite read store', function () {
     await store.close();
   });
 
-  it('keeps its data in one WAL-mode file across reopening', async function () {
+  it('keeps its data in one WAL-mode file across reopening', async () => {
     const file = join(dir, 'durable.db');
     const store = openSqliteReadStore({ file });
     await store.ensureCollections(specs);
@@ -217,7 +217,7 @@ if (uri) {
     return mongoReadStore(client.db(dbName), async () => undefined, { guards: other });
   });
 } else {
-  describe('read store contract: MongoDB', function () {
+  describe('read store contract: MongoDB', () => {
     skipWithoutMongo('read-store contract on MongoDB');
   });
 }

@@ -53,18 +53,6 @@ describe('settlement with snapshots, restarts and redelivery floors', function (
   });
   const processManagers = (e: SettlementEnvironment) => [dealSettlement(e), orderPlacement(e), orderPayment(e)];
 
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'market-settlement-memory-'));
-    store = openSqliteEventStore({ file: join(dir, 'events.db'), durability: 'normal' });
-    clock = Date.parse('2026-11-21T10:00:00Z') / 1000;
-    observed = [];
-    env = processEnv();
-  });
-  afterEach(async () => {
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-
   /** `$all`, read incrementally. */
   const log: RecordedEvent[] = [];
   async function readLog(): Promise<RecordedEvent[]> {
@@ -73,7 +61,19 @@ describe('settlement with snapshots, restarts and redelivery floors', function (
     log.push(...(from ? more.filter((e) => e.position.commit > from.commit || (e.position.commit === from.commit && e.position.prepare > from.prepare)) : more));
     return log;
   }
-  beforeEach(() => void log.splice(0));
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'market-settlement-memory-'));
+    store = openSqliteEventStore({ file: join(dir, 'events.db'), durability: 'normal' });
+    clock = Date.parse('2026-11-21T10:00:00Z') / 1000;
+    observed = [];
+    env = processEnv();
+    log.splice(0);
+  });
+  afterEach(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   /**
    * Runs the handlers over what they have not seen, in `$all` order, until nothing new is

@@ -551,8 +551,14 @@ describe('settlement process managers on the embedded store', function () {
       const calls: string[] = [];
       const watched: EventStore = {
         ...store,
-        readStream: (...args) => (calls.push(`read ${args[0]}`), store.readStream(...args)),
-        appendToStream: (...args) => (calls.push(`append ${args[0]}`), store.appendToStream(...args)),
+        readStream: (...args) => {
+          calls.push(`read ${args[0]}`);
+          return store.readStream(...args);
+        },
+        appendToStream: (...args) => {
+          calls.push(`append ${args[0]}`);
+          return store.appendToStream(...args);
+        },
       };
       await orderPlacement({ ...env, eventStore: watched }).handle(submitted!, noView, noFloor);
       expect(calls).to.deep.equal([]);

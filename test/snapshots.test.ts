@@ -85,7 +85,11 @@ class Observations {
   private waiting: Array<{ match: (o: SnapshotObservation) => boolean; resolve: (o: SnapshotObservation) => void }> = [];
   readonly observe = (observation: SnapshotObservation) => {
     this.seen.push(observation);
-    this.waiting = this.waiting.filter((w) => !(w.match(observation) && (w.resolve(observation), true)));
+    this.waiting = this.waiting.filter((w) => {
+      if (!w.match(observation)) return true;
+      w.resolve(observation);
+      return false;
+    });
   };
   of(streamId: string, kind?: SnapshotObservation['kind']): SnapshotObservation[] {
     return this.seen.filter((o) => o.streamId === streamId && (!kind || o.kind === kind));
@@ -128,10 +132,15 @@ function describeSnapshots(name: string, open: () => Promise<StoresUnderTest>, o
     });
     afterEach(async () => snapshotStore.settled());
 
+    /** Each reading of the clock is a second later than the last. */
+    const tick = (): number => {
+      clock += 1000;
+      return clock;
+    };
     /** A process: its own cache (new = restarted), the shared stores. */
     const process = (every = 100, cache = new StreamStateCache()): BillingEnvironment => {
       const snapshots: Snapshotting = { store: snapshotStore, every, observe: observations.observe };
-      return { eventStore: events, cache, newId: uuid, now: () => new Date((clock += 1000)), snapshots };
+      return { eventStore: events, cache, newId: uuid, now: () => new Date(tick()), snapshots };
     };
     const deposit = (env: BillingEnvironment, userId: string, amount = 1) => depositMoney(env, { userId, amount, operationId: uuid(), retriable: false });
     const wholeStream = async (streamId: string): Promise<RecordedEvent[]> => {

@@ -104,7 +104,15 @@ for (const kind of ['embedded', 'esdb'] as const) {
       await appendAsBefore(account, 'MoneyDeposited', { ...deposit(), balance: 'plenty' });
       await appendAsBefore(account, 'MoneyDeposited', deposit());
       const handled: string[] = [];
-      const handler: EventHandler = { name: 'versioned-test', filter: { streamPrefixes: [account] }, collections: [], handle: (event) => (handled.push(event.id), []) };
+      const handler: EventHandler = {
+        name: 'versioned-test',
+        filter: { streamPrefixes: [account] },
+        collections: [],
+        handle: (event) => {
+          handled.push(event.id);
+          return [];
+        },
+      };
       const readDb = join(dir.path, `read-${uuid()}.db`);
       const readStore = openSqliteReadStore({ file: readDb });
       const leases = openSqliteLeases(readDb);

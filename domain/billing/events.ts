@@ -29,7 +29,10 @@ export const commissionSource = z
 export type CommissionSource = z.infer<typeof commissionSource>;
 
 /** Why a payment, and so a deal or a plain order, failed: a code; the letters and the API put it in words. */
-export const failureReason = z.enum(['insufficient_funds']).meta({ description: 'Why a payment, and so a deal or a plain order, failed: `insufficient_funds` (the balance was below the amount).' });
+export const failureReason = z.enum(['insufficient_funds']).meta({
+  description:
+    'Why a payment, and so a deal or a plain order, failed: `insufficient_funds` (the balance was below the amount).',
+});
 export type FailureReason = z.infer<typeof failureReason>;
 
 /** The reason codes of the words version 1 events wrote. */

@@ -2,7 +2,10 @@
 import * as z from 'zod';
 import { EventType, id, instant, type EventOf } from '../event-schema.js';
 
-export const role = z.enum(['trader', 'broker', 'admin']).meta({ description: 'What a user may do: every self-registered user is a trader; one broker lists items and earns commissions.' });
+export const role = z.enum(['trader', 'broker', 'admin']).meta({
+  description:
+    'What a user may do: every self-registered user is a trader; one broker lists items and earns commissions.',
+});
 export type Role = z.infer<typeof role>;
 export const roles: readonly Role[] = role.options;
 
@@ -28,9 +31,10 @@ export const userLoggedOut = EventType.first(
 );
 export const emailReserved = EventType.first(
   'EmailReserved',
-  z
-    .strictObject({ email: z.string(), userId: id, at: instant })
-    .meta({ description: 'Claims an email address for one user; the stream is per normalised address, so only one claim can exist.' }),
+  z.strictObject({ email: z.string(), userId: id, at: instant }).meta({
+    description:
+      'Claims an email address for one user; the stream is per normalised address, so only one claim can exist.',
+  }),
 );
 
 export type UserRegistered = EventOf<typeof userRegistered>;

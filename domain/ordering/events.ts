@@ -11,7 +11,9 @@ export const orderCreated = EventType.first(
     userId: id,
     orderId: id,
     price: cents,
-    rememberUntil: instant.optional().meta({ description: 'until when a retry of the request can create it again (absent in older events: a day after `at`)' }),
+    rememberUntil: instant.optional().meta({
+      description: 'until when a retry of the request can create it again (absent in older events: a day after `at`)',
+    }),
     at: instant,
   }),
 );

@@ -11,7 +11,10 @@ export type SellOrderStatus = 'pending' | 'dealPending' | 'accrualPending' | 'ap
 export type OrderStatus = PurchaseOrderStatus | SellOrderStatus;
 
 /** Until when a repeat of the placement is recognised (absent in older events: a day after `at`). */
-const rememberUntil = instant.optional().meta({ description: 'until when a repeat of this placement or request is recognised (absent in older events: a day after `at`)' });
+const rememberUntil = instant.optional().meta({
+  description:
+    'until when a repeat of this placement or request is recognised (absent in older events: a day after `at`)',
+});
 
 /** The terms of a deal, fixed by the order that was resting in the book. */
 const dealTermsFields = {
@@ -50,9 +53,9 @@ export const sellOrderPlaced = EventType.first('SellOrderPlaced', z.strictObject
 export const dealOpened = EventType.first('DealOpened', z.strictObject({ ...dealTermsFields, at: instant }));
 export const dealPaid = EventType.first(
   'DealPaid',
-  z
-    .strictObject({ itemId: id, dealId: id, purchaseOrderId: id, sellOrderId: id, at: instant })
-    .meta({ description: 'The buyer paid: the purchase order waits for nothing more, the sell order for the accrual.' }),
+  z.strictObject({ itemId: id, dealId: id, purchaseOrderId: id, sellOrderId: id, at: instant }).meta({
+    description: 'The buyer paid: the purchase order waits for nothing more, the sell order for the accrual.',
+  }),
 );
 const dealFailedFields = { itemId: id, itemName: z.string(), dealId: id, purchaseOrderId: id, sellOrderId: id, buyerId: id, price: cents };
 const dealFailedDoc = { description: 'The buyer could not pay: the purchase order failed, the sell order rests in the book again.' };
@@ -65,9 +68,10 @@ export const dealCompleted = EventType.first('DealCompleted', z.strictObject({ .
 export const orderCanceled = EventType.first('OrderCanceled', z.strictObject({ itemId: id, orderId: id, side, ownerId: id, at: instant }));
 export const orderRefused = EventType.first(
   'OrderRefused',
-  z
-    .strictObject({ itemId: id, orderId: id, side, ownerId: id, reason: z.string(), rememberUntil, at: instant })
-    .meta({ description: 'The market turned an order down (a sell order with no unit to sell). Recorded so the refusal is final: the same order id offered again later is not placed after all.' }),
+  z.strictObject({ itemId: id, orderId: id, side, ownerId: id, reason: z.string(), rememberUntil, at: instant }).meta({
+    description:
+      'The market turned an order down (a sell order with no unit to sell). Recorded so the refusal is final: the same order id offered again later is not placed after all.',
+  }),
 );
 
 export type ItemListed = EventOf<typeof itemListed>;
@@ -111,9 +115,10 @@ export function itemOfOrder(orderId: string): string | null {
 
 export const orderSubmitted = EventType.first(
   'OrderSubmitted',
-  z
-    .strictObject({ userId: id, orderId: id, side, itemId: id, price: cents, rememberUntil, at: instant })
-    .meta({ description: 'Every order a trader submits is recorded in their own stream first: its revision is the ETag of their orders.' }),
+  z.strictObject({ userId: id, orderId: id, side, itemId: id, price: cents, rememberUntil, at: instant }).meta({
+    description:
+      'Every order a trader submits is recorded in their own stream first: its revision is the ETag of their orders.',
+  }),
 );
 export const orderRejected = EventType.first(
   'OrderRejected',

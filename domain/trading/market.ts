@@ -314,9 +314,9 @@ function apply(state: MarketState, event: MarketEvent): MarketState {
       // Nobody places the broker's initial units again: nothing to remember once they are sold.
       const rememberUntil = msOf(at);
       const active = IMap<string, ActiveOrder>().withMutations((orders) => {
-        ids.forEach((orderId, seq) =>
-          orders.set(orderId, { orderId, side: 'sell', ownerId: brokerId, price: initialPrice, commission, seq, status: 'pending', placedAs: 'pending', dealId: null, createdAt: at, rememberUntil }),
-        );
+        ids.forEach((orderId, seq) => {
+          orders.set(orderId, { orderId, side: 'sell', ownerId: brokerId, price: initialPrice, commission, seq, status: 'pending', placedAs: 'pending', dealId: null, createdAt: at, rememberUntil });
+        });
       });
       return {
         ...state,

@@ -9,7 +9,7 @@
  * The algorithm always follows from the key's type, so a token can never be checked
  * with an algorithm its key was not made for.
  */
-import { createPrivateKey, createPublicKey, generateKeyPair, KeyObject, randomUUID, type JsonWebKey } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPair, type KeyObject, randomUUID, type JsonWebKey } from 'node:crypto';
 import { link, mkdir, open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';

@@ -39,7 +39,7 @@ export function namedTypeOf(name: string, file: string, schema: JsonSchema): Nam
   const doc = String(schema.description ?? '');
   const union = (schema.oneOf ?? schema.anyOf) as JsonSchema[] | undefined;
   if (schema.type === 'object') return { name, file, doc, fields: fieldsOf(schema) };
-  if (union && union.every((member) => member.type === 'object')) return { name, file, doc, variants: union.map(fieldsOf) };
+  if (union?.every((member) => member.type === 'object')) return { name, file, doc, variants: union.map(fieldsOf) };
   return { name, file, doc, definition: typeText(schema, []) };
 }
 

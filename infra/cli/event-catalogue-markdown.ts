@@ -42,7 +42,7 @@ export function renderEventCatalogue(catalogue: EventCatalogue): string {
   }
   out.push('## Types used in events', '');
   for (const type of catalogue.namedTypes) out.push(...renderNamedType(type, catalogue.namedTypes));
-  return out.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd() + '\n';
+  return `${out.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;
 }
 
 function renderEvent(event: CataloguedEvent, namedTypes: NamedTypeDefinition[]): string[] {
@@ -67,7 +67,9 @@ function renderNamedType(type: NamedTypeDefinition, namedTypes: NamedTypeDefinit
   if (type.fields) lines.push(...fieldTable(type.fields, namedTypes), '');
   if (type.variants) {
     lines.push('One of:', '');
-    type.variants.forEach((variant, index) => lines.push(variantLabel(variant, type.variants!, index), '', ...fieldTable(variant, namedTypes), ''));
+    type.variants.forEach((variant, index) => {
+      lines.push(variantLabel(variant, type.variants!, index), '', ...fieldTable(variant, namedTypes), '');
+    });
   }
   if (type.definition) lines.push(`\`${type.definition}\``, '');
   return lines;

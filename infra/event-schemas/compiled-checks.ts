@@ -27,7 +27,10 @@ export function compiledChecks(): VersionCheck {
   const compile = (type: string, version: number): ValidateFunction | undefined => {
     const validate = schemas().getSchema(`${SCHEMA_REF_PREFIX}${schemaName(type, version)}`);
     let versions = compiled.get(type);
-    if (!versions) compiled.set(type, (versions = []));
+    if (!versions) {
+      versions = [];
+      compiled.set(type, versions);
+    }
     versions[version] = validate;
     return validate;
   };

@@ -77,7 +77,9 @@ export function openSqliteIdempotencyRecords(file: string, options: RecordsOptio
   const inserts = new PerTurnBatch<Waiting>((batch) => {
     try {
       const firsts = insertAll(batch);
-      batch.forEach((w, i) => w.settle(firsts[i] ?? null));
+      batch.forEach((w, i) => {
+        w.settle(firsts[i] ?? null);
+      });
     } catch (error) {
       for (const w of batch) w.settle(null, error);
     }

@@ -60,7 +60,7 @@ export class Metrics {
    * `source` when scraped (so they are as fresh as the scrape, and cost nothing between).
    */
   followSubscriptions(source: SubscriptionReports): void {
-    const gauge = (name: string, help: string, valueOf: (report: SubscriptionReport) => number) =>
+    const gauge = (name: string, help: string, measure: (report: SubscriptionReport) => number) =>
       new Gauge({
         name,
         help,
@@ -68,7 +68,7 @@ export class Metrics {
         registers: [this.registry],
         async collect() {
           // The four gauges are collected together: `source` shares one report between them.
-          for (const report of await source.report()) this.set({ subscription: report.name, kind: report.kind }, valueOf(report));
+          for (const report of await source.report()) this.set({ subscription: report.name, kind: report.kind }, measure(report));
         },
       });
     gauge('marketplace_subscription_lag_events', 'Events in $all (of those it reads) that the projection or process manager has yet to handle.', (r) => r.lagEvents);

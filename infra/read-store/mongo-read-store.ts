@@ -293,7 +293,9 @@ async function readByIds(collection: Collection<StoredDoc>, ids: string[]): Prom
   for (let i = 0; i < ids.length; i += POINT_READS_AT_ONCE) {
     const chunk = ids.slice(i, i + POINT_READS_AT_ONCE);
     const docs = await Promise.all(chunk.map((id) => collection.findOne({ _id: id })));
-    chunk.forEach((id, j) => states.set(id, toStoredState(docs[j] ?? null)));
+    chunk.forEach((id, j) => {
+      states.set(id, toStoredState(docs[j] ?? null));
+    });
   }
   return states;
 }

@@ -105,7 +105,9 @@ export function checkBatch(projection: string, writes: PositionedWrites[], check
     if (!Array.isArray(event.ops) || event.ops.length > MAX_OPS_PER_EVENT) {
       throw new ReadStoreQueryError(`writes[${e}].ops must be an array of at most ${MAX_OPS_PER_EVENT} operations`);
     }
-    event.ops.forEach((op, i) => checkOp(op, catalog, `writes[${e}].ops[${i}]`));
+    event.ops.forEach((op, i) => {
+      checkOp(op, catalog, `writes[${e}].ops[${i}]`);
+    });
   });
 }
 
@@ -125,7 +127,9 @@ export function pendingOps(writes: PositionedWrites[], checkpoint: Position | nu
   for (const event of writes) {
     if (checkpoint && comparePositions(event.position, checkpoint) <= 0) continue;
     const sortable = sortablePosition(event.position);
-    event.ops.forEach((op, i) => pending.push({ op, guard: guardOf(sortable, i) }));
+    event.ops.forEach((op, i) => {
+      pending.push({ op, guard: guardOf(sortable, i) });
+    });
   }
   return pending;
 }

@@ -210,7 +210,7 @@ export class ProjectionRunner {
     this.state = 'waiting-for-lease';
     while (!signal.aborted && !(await this.options.leases.acquire(this.handler.name, owner, this.leaseTtlMs))) {
       const lease = (await this.options.leases.list()).find((l) => l.name === this.handler.name);
-      if (lease && lease.holder && isDeadLocalOwner(lease.holder)) {
+      if (lease?.holder && isDeadLocalOwner(lease.holder)) {
         this.options.log.info('freeing the lease of a process that is gone', { projection: this.handler.name, holder: lease.holder });
         await this.options.leases.release(this.handler.name, lease.holder);
         continue;

@@ -173,7 +173,7 @@ function report(rounds: Round[], rss: RssSampler, conserved: boolean): string[] 
   );
   const parts = Object.keys(rounds[0]!.memory);
   printTable(
-    'server memory after each tenth (MB): ' + parts.join(' | '),
+    `server memory after each tenth (MB): ${parts.join(' | ')}`,
     rounds.map((r, i) => [`tenth ${String(i + 1).padStart(2)}`, parts.map((part) => (r.memory[part] ?? 0).toFixed(0).padStart(5)).join(' ')]),
   );
   const first = rounds[0]!;

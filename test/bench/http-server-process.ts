@@ -217,7 +217,9 @@ async function startBaseline(): Promise<Server> {
   db.exec('CREATE TABLE IF NOT EXISTS accounts (user_id TEXT PRIMARY KEY, amount INTEGER NOT NULL)');
   const userIds = JSON.parse(readFileSync(usersFile, 'utf8')) as string[];
   const insert = db.prepare('INSERT OR REPLACE INTO accounts (user_id, amount) VALUES (?, 0)');
-  db.transaction(() => userIds.forEach((id) => insert.run(id)))();
+  db.transaction(() => {
+    for (const id of userIds) insert.run(id);
+  })();
   const deposit = db.prepare<[number, string]>('UPDATE accounts SET amount = amount + ? WHERE user_id = ?');
   const sum = db.prepare<[], { total: number | null; accounts: number }>('SELECT sum(amount) AS total, count(*) AS accounts FROM accounts');
 

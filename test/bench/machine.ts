@@ -8,10 +8,7 @@
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 
-export const loadAverage = (): string =>
-  loadavg()
-    .map((l) => l.toFixed(2))
-    .join(' / ') + ' (1 / 5 / 15 min)';
+export const loadAverage = (): string => `${loadavg().map((l) => l.toFixed(2)).join(' / ')} (1 / 5 / 15 min)`;
 
 /** One pass: what a request and a projection mostly do — build small objects, JSON both ways, Map sets, gets and deletes. */
 function workload(): number {

@@ -238,14 +238,12 @@ function timelineRows(r: RunReport): Array<[string, string]> {
   const bucketMs = Math.max(1000, Math.ceil(total / 30 / 1000) * 1000);
   const rows: Array<[string, string]> = [];
   const before = r.createdAtStart;
-  let accepted = 0;
   let created = 0;
   for (let from = r.startedAt; from < end; from += bucketMs) {
     const to = Math.min(end, from + bucketMs);
     const span = to - from;
     const a = r.tally.acceptedAt.filter((t) => t >= from && t < to).length;
     const c = r.tally.dealAt.filter((t) => t >= from && t < to).length;
-    accepted += a;
     created += c;
     const doneFrom = r.samples.countAt(from, r.completedAtStart);
     const doneTo = r.samples.countAt(to, r.completedAtStart);
@@ -398,7 +396,9 @@ try {
   });
   // Units free to sell, per item: a queue of sellers, one entry per unit.
   const unitsByItem = new Map<string, User[]>(itemIds.map((id) => [id, []]));
-  holdings.forEach((list, b) => list.forEach((h) => unitsByItem.get(h.itemId)?.push(...Array.from({ length: Math.max(0, h.free) }, () => buyers[b]!))));
+  holdings.forEach((list, b) => {
+    for (const h of list) unitsByItem.get(h.itemId)?.push(...Array.from({ length: Math.max(0, h.free) }, () => buyers[b]!));
+  });
   const freeUnits = [...unitsByItem.values()].reduce((n, q) => n + q.length, 0);
   // A few asks rest on every item for the probes to take: in the paced run a pair's second
   // order meets its first within a millisecond or so, so the books are otherwise empty and

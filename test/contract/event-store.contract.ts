@@ -58,7 +58,7 @@ async function collect(
 }
 
 export function describeEventStoreContract(name: string, fixture: EventStoreFixture): void {
-  describe(`EventStore contract: ${name}`, function () {
+  describe(`EventStore contract: ${name}`, () => {
     let store: EventStore;
     let prefix: string;
     const stream = (s: string) => `${prefix}${s}`;

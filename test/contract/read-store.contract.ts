@@ -111,28 +111,28 @@ const ids = (docs: Doc[]): string[] => docs.map((d) => d.id);
 // ---- the suite ------------------------------------------------------------------------
 
 export function describeReadStoreContract(name: string, open: () => Promise<ReadStore>, cleanup?: () => Promise<void>): void {
-  describe(`read store contract: ${name}`, function () {
+  describe(`read store contract: ${name}`, () => {
     let store: ReadStore;
 
-    beforeEach(async function () {
+    beforeEach(async () => {
       store = await open();
       await store.ensureCollections(SPECS);
     });
 
-    afterEach(async function () {
+    afterEach(async () => {
       await store?.close();
     });
 
     if (cleanup) after(cleanup);
 
-    describe('collections', function () {
-      it('ensureCollections is idempotent and get answers null for an absent document', async function () {
+    describe('collections', () => {
+      it('ensureCollections is idempotent and get answers null for an absent document', async () => {
         await store.ensureCollections(SPECS);
         await store.ensureCollections([SPECS[0]!]);
         expect(await store.get('accounts', 'nobody')).to.equal(null);
       });
 
-      it('refuses undeclared collections and malformed names', async function () {
+      it('refuses undeclared collections and malformed names', async () => {
         await rejectsWith(store.get('nowhere', 'x'), ReadStoreQueryError);
         await rejectsWith(store.find('nowhere', { sort: { fields: [], direction: 'asc' } }), ReadStoreQueryError);
         await rejectsWith(store.ensureCollections([{ name: 'Bad-Name', indexes: [] }]), ReadStoreQueryError);
@@ -140,19 +140,19 @@ export function describeReadStoreContract(name: string, open: () => Promise<Read
         await rejectsWith(store.ensureCollections([{ name: 'ok', indexes: [{ equal: ['a'], sort: ['a'] }] }]), ReadStoreQueryError);
       });
 
-      it('ping answers', async function () {
+      it('ping answers', async () => {
         await store.ping();
       });
     });
 
-    describe('write operations', function () {
-      it('insert creates a document; inserting the same id again is ignored', async function () {
+    describe('write operations', () => {
+      it('insert creates a document; inserting the same id again is ignored', async () => {
         await store.commit('p', [at(1, insert('accounts', 'a1', { owner: 'ann', balance: 10 }))], pos(1));
         await store.commit('p', [at(2, insert('accounts', 'a1', { owner: 'bob', balance: 99 }))], pos(2));
         expect(await store.get('accounts', 'a1')).to.deep.equal({ id: 'a1', owner: 'ann', balance: 10 });
       });
 
-      it('upsert creates with setOnInsert, set and inc (a missing field counts as 0), then changes with set and inc only', async function () {
+      it('upsert creates with setOnInsert, set and inc (a missing field counts as 0), then changes with set and inc only', async () => {
         const op = (name: string, n: number): WriteOp =>
           upsert('totals', 't', { setOnInsert: { createdAt: n }, set: { name }, inc: { count: 1, amount: 2.5 } });
         await store.commit('p', [at(1, op('first', 1))], pos(1));
@@ -168,13 +168,13 @@ export function describeReadStoreContract(name: string, open: () => Promise<Read
         });
       });
 
-      it('upsert with only inc, or with nothing, creates the document', async function () {
+      it('upsert with only inc, or with nothing, creates the document', async () => {
         await store.commit('p', [at(1, upsert('totals', 'a', { inc: { n: 4 } }), upsert('totals', 'b', {}))], pos(1));
         expect(await store.get('totals', 'a')).to.deep.equal({ id: 'a', n: 4 });
         expect(await store.get('totals', 'b')).to.deep.equal({ id: 'b' });
       });
 
-      it('update changes an existing document and ignores an absent one', async function () {
+      it('update changes an existing document and ignores an absent one', async () => {
         await store.commit(
           'p',
           [
@@ -195,13 +195,13 @@ export function describeReadStoreContract(name: string, open: () => Promise<Read
         expect(await store.get('accounts', 'ghost')).to.equal(null);
       });
 
-      it('delete removes a document; deleting an absent one is fine', async function () {
+      it('delete removes a document; deleting an absent one is fine', async () => {
         await store.commit('p', [at(1, insert('accounts', 'a1', { owner: 'ann' }))], pos(1));
         await store.commit('p', [at(2, remove('accounts', 'a1'), remove('accounts', 'never'))], pos(2));
         expect(await store.get('accounts', 'a1')).to.equal(null);
       });
 
-      it('getStored gives the document with a guard that grows with every write applied to it', async function () {
+      it('getStored gives the document with a guard that grows with every write applied to it', async () => {
         expect(await store.getStored('totals', 'g')).to.equal(null);
         await store.commit('p', [at(1, upsert('totals', 'g', { inc: { n: 1 } }))], pos(1));
         const first = await store.getStored('totals', 'g');
@@ -214,7 +214,7 @@ export function describeReadStoreContract(name: string, open: () => Promise<Read
         expect((await store.getStored('totals', 'g'))?.guard).to.equal(second!.guard);
       });
 
-      it('the operations of one event on one document apply in order', async function () {
+      it('the operations of one event on one document apply in order', async () => {
         await store.commit(
           'p',
           [
@@ -232,7 +232,7 @@ export function describeReadStoreContract(name: string, open: () => Promise<Read
         expect(await store.get('totals', 'x')).to.deep.equal({ id: 'x', v: 'two', n: 101 });
       });
 
-      it('keeps JSON values as they were written, and gives back id and the fields only', async function () {
+      it('keeps JSON values as they were written, and gives back id and the fields only', async () => {
         const doc: DocFields = {
           text: 'héllo "quoted" \u2603',
           int: -42,
@@ -250,19 +250,19 @@ export function describeReadStoreContract(name: string, open: () => Promise<Read
         expect(Object.keys(k!).sort()).to.deep.equal(['id', ...Object.keys(doc)].sort());
       });
 
-      it('set replaces a nested value whole', async function () {
+      it('set replaces a nested value whole', async () => {
         await store.commit('p', [at(1, insert('totals', 'n', { nested: { a: 1, b: 2 } }))], pos(1));
         await store.commit('p', [at(2, update('totals', 'n', { set: { nested: { c: 3 } } }))], pos(2));
         expect(await store.get('totals', 'n')).to.deep.equal({ id: 'n', nested: { c: 3 } });
       });
 
-      it('the same id in two collections names two documents', async function () {
+      it('the same id in two collections names two documents', async () => {
         await store.commit('p', [at(1, insert('accounts', 'same', { owner: 'ann' }), insert('totals', 'same', { n: 1 }))], pos(1));
         expect(await store.get('accounts', 'same')).to.deep.equal({ id: 'same', owner: 'ann' });
         expect(await store.get('totals', 'same')).to.deep.equal({ id: 'same', n: 1 });
       });
 
-      it('refuses a malformed batch whole, before writing anything', async function () {
+      it('refuses a malformed batch whole, before writing anything', async () => {
         const good = insert('accounts', 'a1', { owner: 'ann' });
         const bad: WriteOp[] = [
           insert('nowhere', 'x', {}),
@@ -291,14 +291,14 @@ export function describeReadStoreContract(name: string, open: () => Promise<Read
         expect((await store.getCheckpoint('p')).position).to.equal(null);
       });
 
-      it('refuses positions that do not strictly increase within a batch', async function () {
+      it('refuses positions that do not strictly increase within a batch', async () => {
         const op = insert('accounts', 'a1', { owner: 'ann' });
         await rejectsWith(store.commit('p', [at(2, op), at(1, op)], pos(2)), ReadStoreQueryError);
         await rejectsWith(store.commit('p', [at(2, op), at(2, op)], pos(2)), ReadStoreQueryError);
         expect(await store.get('accounts', 'a1')).to.equal(null);
       });
 
-      it('refuses to increment a field that is not a number', async function () {
+      it('refuses to increment a field that is not a number', async () => {
         await store.commit('p', [at(1, insert('totals', 't', { label: 'text', nothing: null }))], pos(1));
         await rejectsWith(store.commit('p', [at(2, update('totals', 't', { inc: { label: 1 } }))], pos(2)));
         await rejectsWith(store.commit('p', [at(3, upsert('totals', 't', { inc: { nothing: 1 } }))], pos(3)));
@@ -306,8 +306,8 @@ export function describeReadStoreContract(name: string, open: () => Promise<Read
       });
     });
 
-    describe('exactly once', function () {
-      it('replaying a committed batch changes nothing', async function () {
+    describe('exactly once', () => {
+      it('replaying a committed batch changes nothing', async () => {
         const batch = [
           at(1, upsert('totals', 't', { inc: { count: 1 } }), insert('history', 'h1', { account: 'a', at: '1' })),
           at(2, upsert('totals', 't', { inc: { count: 1 } }), remove('history', 'h1')),
@@ -319,7 +319,7 @@ export function describeReadStoreContract(name: string, open: () => Promise<Read
         expect((await store.getCheckpoint('p')).position).to.deep.equal(pos(2));
       });
 
-      it('replaying an older batch after newer ones changes nothing', async function () {
+      it('replaying an older batch after newer ones changes nothing', async () => {
         const first = [at(1, upsert('totals', 't', { set: { last: 1 }, inc: { count: 1 } }))];
         const second = [at(2, upsert('totals', 't', { set: { last: 2 }, inc: { count: 1 } }))];
         await store.commit('p', first, pos(1));
@@ -330,7 +330,7 @@ export function describeReadStoreContract(name: string, open: () => Promise<Read
         expect((await store.getCheckpoint('p')).position).to.deep.equal(pos(2));
       });
 
-      it('a batch cut short after any operation, then replayed whole, ends as if applied once', async function () {
+      it('a batch cut short after any operation, then replayed whole, ends as if applied once', async () => {
         const scenario = (c: string): PositionedWrites[] => [
           at(101, upsert(c, 'a', { set: { name: 'a' }, setOnInsert: { created: 101 }, inc: { n: 1 } })),
           at(102, upsert(c, 'a', { inc: { n: 1 } }), upsert(c, 'b', { inc: { n: 5 } }), insert(c, 'h1', { k: 1 })),
@@ -372,7 +372,7 @@ export function describeReadStoreContract(name: string, open: () => Promise<Read
         }
       });
 
-      it('after a reset the same events apply again (rebuild)', async function () {
+      it('after a reset the same events apply again (rebuild)', async () => {
         const batch = [at(1, upsert('totals', 't', { inc: { count: 1 } })), at(2, upsert('totals', 't', { inc: { count: 1 } }))];
         await store.commit('p', batch, pos(2));
         await store.reset('p', ['totals']);
@@ -381,7 +381,7 @@ export function describeReadStoreContract(name: string, open: () => Promise<Read
       });
     });
 
-    describe('find', function () {
+    describe('find', () => {
       const owners = ['ann', 'bob', 'cy'];
       /** 90 accounts with many ties on createdAt and balance, ids not in createdAt order. */
       const accounts: Doc[] = Array.from({ length: 90 }, (_, i) => {
@@ -406,7 +406,7 @@ export function describeReadStoreContract(name: string, open: () => Promise<Read
         await store.commit('p', writes, pos(accounts.length));
       }
 
-      it('serves equality and sort from an index, ties broken by id, in both directions', async function () {
+      it('serves equality and sort from an index, ties broken by id, in both directions', async () => {
         await seed();
         for (const direction of ['asc', 'desc'] as const) {
           const page = await store.find('accounts', {
@@ -420,7 +420,7 @@ export function describeReadStoreContract(name: string, open: () => Promise<Read
         }
       });
 
-      it('pages through everything without gaps or duplicates, both directions, several sizes', async function () {
+      it('pages through everything without gaps or duplicates, both directions, several sizes', async () => {
         await seed();
         for (const direction of ['asc', 'desc'] as const) {
           for (const limit of [1, 7, 30, 90]) {
@@ -433,7 +433,7 @@ export function describeReadStoreContract(name: string, open: () => Promise<Read
         }
       });
 
-      it('pages with an equality condition', async function () {
+      it('pages with an equality condition', async () => {
         await seed();
         for (const owner of owners) {
           const { items } = await allPages(store, 'accounts', { where: { owner }, sort: { fields: ['createdAt'], direction: 'desc' }, limit: 4 });
@@ -441,7 +441,7 @@ export function describeReadStoreContract(name: string, open: () => Promise<Read
         }
       });
 
-      it('bounds the first sort field with gt, gte, lt and lte, across pages', async function () {
+      it('bounds the first sort field with gt, gte, lt and lte, across pages', async () => {
         await seed();
         const cases: Array<[FindQuery['range'], (v: number) => boolean]> = [
           [{ gt: 5 }, (v) => v > 5],
@@ -460,7 +460,7 @@ export function describeReadStoreContract(name: string, open: () => Promise<Read
         }
       });
 
-      it('serves an index with equality fields only, ordered by id; null matches null and missing', async function () {
+      it('serves an index with equality fields only, ordered by id; null matches null and missing', async () => {
         await seed();
         for (const status of ['open', 'closed', null]) {
           const { items } = await allPages(store, 'accounts', { where: { status, owner: 'cy' }, sort: { fields: [], direction: 'asc' }, limit: 5 });
@@ -469,13 +469,13 @@ export function describeReadStoreContract(name: string, open: () => Promise<Read
         }
       });
 
-      it('matches booleans', async function () {
+      it('matches booleans', async () => {
         await seed();
         const page = await store.find('accounts', { where: { vip: true }, sort: { fields: ['createdAt'], direction: 'asc' }, limit: 500 });
         expect(ids(page.items)).to.deep.equal(ids(sortedBy(accounts.filter((a) => a.vip === true), ['createdAt'], 'asc')));
       });
 
-      it('sorts strings, defaults to 50 items and allows up to 500', async function () {
+      it('sorts strings, defaults to 50 items and allows up to 500', async () => {
         const writes = Array.from({ length: 520 }, (_, i) =>
           at(i + 1, insert('history', `h${String(i).padStart(4, '0')}`, { account: 'a', at: `2024-01-01T00:${String(i % 60).padStart(2, '0')}:00Z` })),
         );
@@ -494,7 +494,7 @@ export function describeReadStoreContract(name: string, open: () => Promise<Read
         expect(new Set(ids(all)).size).to.equal(520);
       });
 
-      it('keeps its place when documents are added or removed between pages', async function () {
+      it('keeps its place when documents are added or removed between pages', async () => {
         await seed();
         const query: FindQuery = { where: { owner: 'ann' }, sort: { fields: ['createdAt'], direction: 'asc' }, limit: 5 };
         const first = await store.find('accounts', query);
@@ -521,7 +521,7 @@ export function describeReadStoreContract(name: string, open: () => Promise<Read
         expect(seen.length + rest.length).to.equal(annCount + 1 - 1);
       });
 
-      it('rejects cursors it did not produce for this query with InvalidCursor', async function () {
+      it('rejects cursors it did not produce for this query with InvalidCursor', async () => {
         await seed();
         const query: FindQuery = { where: { owner: 'ann' }, sort: { fields: ['createdAt'], direction: 'asc' }, limit: 5 };
         const { next } = await store.find('accounts', query);
@@ -549,7 +549,7 @@ export function describeReadStoreContract(name: string, open: () => Promise<Read
         expect(page.items).to.have.length(2);
       });
 
-      it('refuses a query that no declared index serves, and limits out of range', async function () {
+      it('refuses a query that no declared index serves, and limits out of range', async () => {
         const refused: FindQuery[] = [
           { sort: { fields: ['createdAt'], direction: 'asc' } }, // missing the equality field
           { where: { owner: 'ann', status: 'open' }, sort: { fields: ['createdAt'], direction: 'asc' } },
@@ -570,7 +570,7 @@ export function describeReadStoreContract(name: string, open: () => Promise<Read
         for (const query of refused) await rejectsWith(store.find('accounts', query), ReadStoreQueryError);
       });
 
-      it('refuses to page past a document whose sort field is missing', async function () {
+      it('refuses to page past a document whose sort field is missing', async () => {
         await store.commit(
           'p',
           [at(1, insert('history', 'h1', { account: 'a' }), insert('history', 'h2', { account: 'a', at: 'x' }))],
@@ -583,7 +583,7 @@ export function describeReadStoreContract(name: string, open: () => Promise<Read
       });
     });
 
-    describe('deleteBefore', function () {
+    describe('deleteBefore', () => {
       const stamp = (i: number) => `t${String(i).padStart(5, '0')}`;
 
       it('deletes exactly the documents whose field sorts before the bound, however many (chunks past 1,000)', async function () {
@@ -606,7 +606,7 @@ export function describeReadStoreContract(name: string, open: () => Promise<Read
         expect(await store.deleteBefore('history', 'at', stamp(2_101))).to.equal(1);
       });
 
-      it('refuses a field that no index starts with (or a collection it does not know), deleting nothing', async function () {
+      it('refuses a field that no index starts with (or a collection it does not know), deleting nothing', async () => {
         await store.commit('p', [at(1, insert('history', 'h1', { account: 'a', at: stamp(1) }), insert('accounts', 'a1', { owner: 'ann', createdAt: stamp(1), balance: 1 }))], pos(1));
         // `account` leads an index as an equality field; `createdAt` comes after one, or after `balance`; `totals` has no index.
         await rejectsWith(store.deleteBefore('history', 'account', 'z'), ReadStoreQueryError);
@@ -618,8 +618,8 @@ export function describeReadStoreContract(name: string, open: () => Promise<Read
       });
     });
 
-    describe('checkpoints', function () {
-      it('are null until a commit moves them, then give the position and when it moved', async function () {
+    describe('checkpoints', () => {
+      it('are null until a commit moves them, then give the position and when it moved', async () => {
         expect(await store.getCheckpoint('p')).to.deep.equal({ name: 'p', position: null, updatedAt: null });
         const before = Date.now();
         await store.commit('p', [at(1, insert('totals', 't', {}))], pos(3));
@@ -629,7 +629,7 @@ export function describeReadStoreContract(name: string, open: () => Promise<Read
         expect(checkpoint.updatedAt!.getTime()).to.be.within(before - 1000, Date.now() + 1000);
       });
 
-      it('move with a commit without writes, compare as positions (9 < 10), and never move back', async function () {
+      it('move with a commit without writes, compare as positions (9 < 10), and never move back', async () => {
         await store.commit('p', [], pos(9));
         expect((await store.getCheckpoint('p')).position).to.deep.equal(pos(9));
         await store.commit('p', [], pos(10));
@@ -641,7 +641,7 @@ export function describeReadStoreContract(name: string, open: () => Promise<Read
         expect((await store.getCheckpoint('p')).position).to.deep.equal(big);
       });
 
-      it('are listed by name, one per projection', async function () {
+      it('are listed by name, one per projection', async () => {
         await store.commit('zeta', [], pos(1));
         await store.commit('alpha', [], pos(2));
         await store.commit('mid', [], pos(3));
@@ -654,7 +654,7 @@ export function describeReadStoreContract(name: string, open: () => Promise<Read
       });
     });
 
-    describe('parked events', function () {
+    describe('parked events', () => {
       const parked = (projection: string, eventId: string, n: number, attempts = 3): ParkedEvent => ({
         projection,
         eventId,
@@ -666,7 +666,7 @@ export function describeReadStoreContract(name: string, open: () => Promise<Read
         parkedAt: new Date(1_700_000_000_000 + n),
       });
 
-      it('are listed by position, all or for one projection; parking the same event again replaces it', async function () {
+      it('are listed by position, all or for one projection; parking the same event again replaces it', async () => {
         await store.park(parked('balances', 'e2', 20));
         await store.park(parked('balances', 'e1', 10));
         await store.park(parked('stats', 'e3', 15));
@@ -678,8 +678,8 @@ export function describeReadStoreContract(name: string, open: () => Promise<Read
       });
     });
 
-    describe('reset', function () {
-      it('empties only the named collections and forgets only that projection', async function () {
+    describe('reset', () => {
+      it('empties only the named collections and forgets only that projection', async () => {
         await store.commit('balances', [at(1, insert('accounts', 'a1', { owner: 'ann' }), insert('totals', 't1', { n: 1 }))], pos(1));
         await store.commit('history', [at(2, insert('history', 'h1', { account: 'a1', at: 'x' }))], pos(2));
         await store.park({
@@ -714,7 +714,7 @@ export function describeReadStoreContract(name: string, open: () => Promise<Read
         expect((await store.listCheckpoints()).map((c) => c.name)).to.deep.equal(['history']);
       });
 
-      it('refuses an unknown collection before deleting anything', async function () {
+      it('refuses an unknown collection before deleting anything', async () => {
         await store.commit('balances', [at(1, insert('accounts', 'a1', { owner: 'ann' }))], pos(1));
         await rejectsWith(store.reset('balances', ['accounts', 'nowhere']), ReadStoreQueryError);
         expect(await store.get('accounts', 'a1')).to.not.equal(null);

@@ -15,7 +15,7 @@ import { SnapshotShapeError, type SnapshotCodec } from '../../domain/snapshot.js
 import { market } from '../../domain/trading/market.js';
 import { traderOrders } from '../../domain/trading/trader-orders.js';
 import { accountSource, customerOrdersSource, marketSource, traderOrdersSource, userSource, type CommandSource, type Model } from '../support/histories.js';
-import { random, type Random } from '../support/random.js';
+import { random } from '../support/random.js';
 
 const HISTORIES = 220;
 const COMMANDS_COMPARED = 20;
@@ -32,7 +32,7 @@ function outcome<S, C, E extends DomainEvent>(model: Model<S, C, E>, command: C,
 }
 
 /** A valid history: random commands decided on the state so far, refusals skipped. */
-function history<S, C, E extends DomainEvent>(model: Model<S, C, E>, source: CommandSource<S, C>, rnd: Random, length: number): E[] {
+function history<S, C, E extends DomainEvent>(model: Model<S, C, E>, source: CommandSource<S, C>, length: number): E[] {
   const events: E[] = [];
   let state = model.decider.initialState();
   for (let i = 0; i < length; i++) {
@@ -123,7 +123,7 @@ function describeSnapshots<S, C, E extends DomainEvent>(m: Model<S, C, E>): void
       for (let seed = 1; seed <= HISTORIES; seed++) {
         const rnd = random(seed * 7919 + m.name.length);
         const source = m.source(rnd);
-        const events = history(m, source, rnd, rnd.int(1, 150));
+        const events = history(m, source, rnd.int(1, 150));
         const k = rnd.int(0, events.length);
         const whole = fold(m.decider, events);
         const fromSnapshot = events.slice(k).reduce((state, event) => m.decider.evolve(state, event), throughSnapshot(codec, fold(m.decider, events.slice(0, k))));
@@ -148,7 +148,7 @@ function describeSnapshots<S, C, E extends DomainEvent>(m: Model<S, C, E>): void
       const codec = codecOf(m);
       for (let seed = 1; seed <= 40; seed++) {
         const rnd = random(seed * 104_729 + 3);
-        const events = history(m, m.source(rnd), rnd, 100);
+        const events = history(m, m.source(rnd), 100);
         const cuts = [rnd.int(0, events.length), rnd.int(0, events.length), rnd.int(0, events.length)].sort((a, b) => a - b);
         let state = m.decider.initialState();
         let done = 0;
@@ -168,7 +168,7 @@ function describeSnapshots<S, C, E extends DomainEvent>(m: Model<S, C, E>): void
       const rnd = random(99);
       const source = m.source(rnd);
       const paths = nestedPaths[m.name]!;
-      const samples = Array.from({ length: 30 }, () => JSON.parse(JSON.stringify(codec.encode(fold(m.decider, history(m, source, rnd, 150))))) as Json);
+      const samples = Array.from({ length: 30 }, () => JSON.parse(JSON.stringify(codec.encode(fold(m.decider, history(m, source, 150))))) as Json);
       const encoded = samples.find((sample) => paths.every((path) => parentOf(sample, path) !== null && withChange(sample, path, 'delete') !== null && valueAt(sample, path) !== undefined));
       if (encoded === undefined) expect.fail(`${m.name}: no sample state has all of ${paths.map((p) => p.join('.')).join(', ')}`);
       expect(() => codec.decode(encoded), 'the state itself decodes').to.not.throw();

@@ -14,7 +14,7 @@ import { market } from '../../domain/trading/market.js';
 import { traderOrders } from '../../domain/trading/trader-orders.js';
 
 // Deciders of different state types in one table: each is only ever used with its own streams.
-type AnyDecider = Decider<any, never, DomainEvent>;
+type AnyDecider = Decider<unknown, never, DomainEvent>;
 
 const aggregates: ReadonlyArray<{ prefix: string; name: string; decider: AnyDecider }> = [
   { prefix: ACCOUNT_STREAM_PREFIX, name: 'account', decider: account as unknown as AnyDecider },

@@ -46,10 +46,10 @@ async function main(dir: string, fault: FaultKind): Promise<void> {
     const states = await foldEveryStream(server.system.eventStore, events);
     const { event: bad, faults } = await injectFault(raw, events, mallory, fault);
     await raw.close();
-    writeFileSync(join(dir, 'events.jsonl'), [...events, bad].map((e) => JSON.stringify(frozen(e))).join('\n') + '\n');
-    writeFileSync(join(dir, 'read-models.json'), JSON.stringify(readModels, null, 1) + '\n');
-    writeFileSync(join(dir, 'states.json'), JSON.stringify(states, null, 1) + '\n');
-    writeFileSync(join(dir, 'faults.json'), JSON.stringify(faults, null, 1) + '\n');
+    writeFileSync(join(dir, 'events.jsonl'), `${[...events, bad].map((e) => JSON.stringify(frozen(e))).join('\n')}\n`);
+    writeFileSync(join(dir, 'read-models.json'), `${JSON.stringify(readModels, null, 1)}\n`);
+    writeFileSync(join(dir, 'states.json'), `${JSON.stringify(states, null, 1)}\n`);
+    writeFileSync(join(dir, 'faults.json'), `${JSON.stringify(faults, null, 1)}\n`);
     console.log(`${dir}: ${events.length + 1} events, ${Object.keys(states).length} streams folded`);
   } finally {
     await server.close();

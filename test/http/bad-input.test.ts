@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { startApiServer, type ApiServer } from '../support/api-server.js';
-import { withApiServer, Client, eventStores, expectError, expectViolation, itHttp, positionOf, uniqueEmail, type Trader } from './client.js';
+import { withApiServer, Client, eventStores, expectError, expectViolation, itHttp, positionOf, uniqueEmail, type Trader, type JsonBody } from './client.js';
 
 const DEPOSIT = '/api/v1/billing/account/deposit';
 const WITHDRAW = '/api/v1/billing/account/withdraw';
@@ -37,7 +37,7 @@ for (const eventStore of eventStores) {
       const position = positionOf(probe);
       expect((await api.balance(t.token, position)).amount).to.equal(99);
       const ops = await api.operations(t.token, position);
-      expect(ops.body.map((op: any) => [op.type, op.amount])).to.deep.equal([
+      expect(ops.body.map((op: JsonBody) => [op.type, op.amount])).to.deep.equal([
         ['withdraw', 1],
         ['deposit', 100],
       ]);
@@ -113,8 +113,8 @@ for (const eventStore of eventStores) {
         // prototype-pollution shapes: refused (the parser may refuse them as malformed)
         const proto = await post(DEPOSIT, t.token, '{"amount": 10, "__proto__": {"amount": 1}}');
         expect(proto.status, proto.text).to.be.oneOf([400, 422]);
-        const constructor = await post(DEPOSIT, t.token, '{"amount": 10, "constructor": {"prototype": {"x": 1}}}');
-        expect(constructor.status, constructor.text).to.be.oneOf([400, 422]);
+        const viaConstructor = await post(DEPOSIT, t.token, '{"amount": 10, "constructor": {"prototype": {"x": 1}}}');
+        expect(viaConstructor.status, viaConstructor.text).to.be.oneOf([400, 422]);
         await expectUnchanged(t, etag);
       });
 

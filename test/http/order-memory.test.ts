@@ -13,7 +13,7 @@ import { loadMarket } from '../../command-handlers/trading.js';
 import { findOrder } from '../../domain/trading/market.js';
 import { findPastOrder } from '../../read-api/trading.js';
 import type { ApiServer } from '../support/api-server.js';
-import { Client, expectError, itHttp, positionOf, SHARED_SERVER_ENV, withApiServer } from './client.js';
+import { type Client, expectError, itHttp, positionOf, SHARED_SERVER_ENV, withApiServer } from './client.js';
 import { eventually, Market, TEXTS, type Item, type NamedTrader } from './trading-client.js';
 
 const MEMORY_MS = 1_000;

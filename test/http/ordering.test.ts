@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import { withApiServer, Client, eventStores, expectError, expectViolation, ISO_UTC, itHttp, positionOf, UUID } from './client.js';
+import { withApiServer, type Client, eventStores, expectError, expectViolation, ISO_UTC, itHttp, positionOf, UUID, type JsonBody } from './client.js';
 import { DESCRIPTIONS, eventually, LETTERS, Market, TEXTS } from './trading-client.js';
 
 for (const eventStore of eventStores) {
@@ -64,7 +64,7 @@ for (const eventStore of eventStores) {
       const etagNow = await eventually(async () => {
         const list = await market.customerOrders(t.token);
         expect(list.status).to.equal(200);
-        expect(list.body.map((o: any) => o.status)).to.deep.equal(['succeeded']);
+        expect(list.body.map((o: JsonBody) => o.status)).to.deep.equal(['succeeded']);
         return list.headers.get('etag')!;
       }, 5000, 'the list shows the first order succeeded');
       expect(etagNow, 'the settlement moved the ETag on').to.not.equal(etag1);
@@ -88,7 +88,7 @@ for (const eventStore of eventStores) {
       const list = await market.customerOrders(t.token);
       expect(list.status, list.text).to.equal(200);
       expect(list.headers.get('etag')).to.be.a('string').and.not.equal(etagNow);
-      expect(list.body.map((o: any) => [o.id, o.price, o.status])).to.deep.equal([
+      expect(list.body.map((o: JsonBody) => [o.id, o.price, o.status])).to.deep.equal([
         [second.body.id, 600, 'failed'],
         [first.body.id, 600, 'succeeded'],
       ]);
@@ -131,7 +131,7 @@ for (const eventStore of eventStores) {
       await eventually(async () => {
         const list = await market.customerOrders(t.token);
         expect(list.body.length).to.equal(next.status === 202 ? 2 : 1);
-        expect(list.body.every((o: any) => o.status === 'succeeded')).to.equal(true);
+        expect(list.body.every((o: JsonBody) => o.status === 'succeeded')).to.equal(true);
       }, 5000, 'the orders settled');
     });
 
@@ -157,7 +157,7 @@ for (const eventStore of eventStores) {
       for (const a of answers) expect(a.status, a.text).to.equal(202);
       await eventually(async () => {
         const list = await market.customerOrders(t.token);
-        const statuses = (list.body as any[]).map((o) => o.status).sort();
+        const statuses = (list.body as JsonBody[]).map((o) => o.status).sort();
         expect(statuses).to.deep.equal(['failed', 'failed', 'failed', 'succeeded', 'succeeded']);
         expect(await market.balance(t.token)).to.equal(200);
         const letters = (await market.notifications(t.token)).map((n) => n.message).sort();
@@ -186,7 +186,7 @@ for (const eventStore of eventStores) {
       expect(max.status, max.text).to.equal(202);
       await eventually(async () => {
         const list = await market.customerOrders(t.token);
-        expect(list.body.map((o: any) => [o.price, o.status])).to.deep.equal([
+        expect(list.body.map((o: JsonBody) => [o.price, o.status])).to.deep.equal([
           [1000000, 'failed'],
           [1, 'failed'],
         ]);

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { BROKER } from '../support/api-server.js';
-import { Client, positionOf, type Answer, type Trader } from './client.js';
+import { type Client, positionOf, type Answer, type Trader, type JsonBody } from './client.js';
 
 export type Side = 'purchase' | 'sell';
 
@@ -148,11 +148,11 @@ export class Market {
   }
 
   /** The active orders of one side (200 expected). */
-  async activeOrders(token: string, side: Side, position?: string): Promise<any[]> {
+  async activeOrders(token: string, side: Side, position?: string): Promise<JsonBody[]> {
     const answer = await this.orders(token, side, position);
     expect(answer.status, answer.text).to.equal(200);
     expect(answer.body).to.be.an('array');
-    return answer.body as any[];
+    return answer.body as JsonBody[];
   }
 
   async etag(token: string, side: Side, position?: string): Promise<string> {
@@ -174,7 +174,7 @@ export class Market {
   }
 
   /** Places an order expecting 202; returns the order and the answer's position. */
-  async placed(token: string, side: Side, itemId: string, price: number): Promise<{ order: any; position: string; answer: Answer }> {
+  async placed(token: string, side: Side, itemId: string, price: number): Promise<{ order: JsonBody; position: string; answer: Answer }> {
     const answer = await this.place(token, side, itemId, price);
     expect(answer.status, answer.text).to.equal(202);
     return { order: answer.body, position: positionOf(answer), answer };
@@ -186,43 +186,43 @@ export class Market {
 
   // ---- portfolio, history, notifications, statistics ------------------------------------
 
-  async portfolio(token: string, position?: string): Promise<any[]> {
+  async portfolio(token: string, position?: string): Promise<JsonBody[]> {
     const answer = await this.api.get('/api/v1/trading/user-items', { token, headers: position ? { 'x-event-position': position } : {} });
     expect(answer.status, answer.text).to.equal(200);
     expect(answer.body).to.be.an('array');
-    return answer.body as any[];
+    return answer.body as JsonBody[];
   }
 
-  async deals(token: string): Promise<any[]> {
+  async deals(token: string): Promise<JsonBody[]> {
     const answer = await this.api.get('/api/v1/history/deals', { token });
     expect(answer.status, answer.text).to.equal(200);
     expect(answer.body).to.be.an('array');
-    return answer.body as any[];
+    return answer.body as JsonBody[];
   }
 
-  async notifications(token: string): Promise<any[]> {
+  async notifications(token: string): Promise<JsonBody[]> {
     const answer = await this.api.get('/api/v1/notifications', { token });
     expect(answer.status, answer.text).to.equal(200);
     expect(answer.body).to.be.an('array');
-    return answer.body as any[];
+    return answer.body as JsonBody[];
   }
 
-  async operations(token: string): Promise<any[]> {
+  async operations(token: string): Promise<JsonBody[]> {
     const answer = await this.api.get('/api/v1/billing/operations', { token });
     expect(answer.status, answer.text).to.equal(200);
     expect(answer.body).to.be.an('array');
-    return answer.body as any[];
+    return answer.body as JsonBody[];
   }
 
   async balance(token: string): Promise<number> {
     return (await this.api.balance(token)).amount;
   }
 
-  async statistics(path: 'daily-stats' | 'total-daily-stats' | 'top10'): Promise<any[]> {
+  async statistics(path: 'daily-stats' | 'total-daily-stats' | 'top10'): Promise<JsonBody[]> {
     const answer = await this.api.get(`/api/v1/statistics/${path}`);
     expect(answer.status, answer.text).to.equal(200);
     expect(answer.body).to.be.an('array');
-    return answer.body as any[];
+    return answer.body as JsonBody[];
   }
 
   // ---- ordering ------------------------------------------------------------------------

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import { type ApiServer } from '../support/api-server.js';
+import type { ApiServer } from '../support/api-server.js';
 import { withApiServer, eventStores, expectError, itHttp } from './client.js';
 import { eventually, Market, TEXTS, type NamedTrader } from './trading-client.js';
 

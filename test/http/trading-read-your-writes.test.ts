@@ -10,7 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import { withApiServer, Client, eventStores, itHttp, positionOf } from './client.js';
+import { withApiServer, type Client, eventStores, itHttp, positionOf, type JsonBody } from './client.js';
 import { eventually, Market, pathOf } from './trading-client.js';
 
 for (const eventStore of eventStores) {
@@ -42,11 +42,11 @@ for (const eventStore of eventStores) {
       const placed = await market.placed(t.token, 'purchase', item.id, 5);
       const viaHeader = await market.orders(t.token, 'purchase', placed.position);
       expect(viaHeader.status, viaHeader.text).to.equal(200);
-      expect(viaHeader.body.map((o: any) => o.id)).to.deep.equal([placed.order.id]);
+      expect(viaHeader.body.map((o: JsonBody) => o.id)).to.deep.equal([placed.order.id]);
       expect(viaHeader.headers.get('etag')).to.equal(placed.answer.headers.get('etag'));
       const viaQuery = await api.get(`${pathOf('purchase')}?minPosition=${encodeURIComponent(placed.position)}`, { token: t.token });
       expect(viaQuery.status, viaQuery.text).to.equal(200);
-      expect(viaQuery.body.map((o: any) => o.id)).to.deep.equal([placed.order.id]);
+      expect(viaQuery.body.map((o: JsonBody) => o.id)).to.deep.equal([placed.order.id]);
     });
 
     itHttp('GET /billing/account given a fresh registration’s position answers 200 with the account the registration opened', async () => {
@@ -68,7 +68,7 @@ for (const eventStore of eventStores) {
       expect(account.status, account.text).to.equal(200);
       expect(account.body.amount, 'the payment is in').to.equal(780);
       expect(deals.status, deals.text).to.equal(200);
-      expect(deals.body.map((d: any) => [d.type, d.amount, d.commission])).to.deep.equal([['purchase', 200, 20]]);
+      expect(deals.body.map((d: JsonBody) => [d.type, d.amount, d.commission])).to.deep.equal([['purchase', 200, 20]]);
     });
   });
 }

@@ -13,8 +13,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import { type ApiServer } from '../support/api-server.js';
-import { withApiServer, Client, eventStores, expectError, expectViolation, ISO_UTC, itHttp, nextLink, positionOf, type Answer } from './client.js';
+import type { ApiServer } from '../support/api-server.js';
+import { withApiServer, type Client, eventStores, expectError, expectViolation, ISO_UTC, itHttp, nextLink, positionOf, type Answer, type JsonBody } from './client.js';
 import { DESCRIPTIONS, eventually, Market, pathOf, TEXTS, uniqueItemName, type Item, type NamedTrader } from './trading-client.js';
 
 for (const eventStore of eventStores) {
@@ -45,7 +45,7 @@ for (const eventStore of eventStores) {
       itHttp('POST /trading/items by the broker → 201 TradingItem; GET /trading/items lists every item by name, for any user', async () => {
         const prefix = `zz-list-${randomUUID().slice(0, 8)}`;
         const names = [`${prefix} Charlie`, `${prefix} Alpha`, `${prefix} Bravo`];
-        const created: any[] = [];
+        const created: JsonBody[] = [];
         for (const [n, name] of names.entries()) {
           const answer = await market.listItem((await market.broker()).token, { name, initialCount: n + 1, initialPrice: 10.5 + n, commissionPercent: 12.5 });
           expect(answer.status, answer.text).to.equal(201);
@@ -59,7 +59,7 @@ for (const eventStore of eventStores) {
         await eventually(async () => {
           const answer = await market.items(trader.token, '?limit=500');
           expect(answer.status, answer.text).to.equal(200);
-          const all = answer.body as any[];
+          const all = answer.body as JsonBody[];
           const allNames = all.map((i) => i.name as string);
           expect(allNames, 'by name').to.deep.equal([...allNames].sort());
           const mine = all.filter((i) => i.name.startsWith(prefix));
@@ -77,7 +77,7 @@ for (const eventStore of eventStores) {
         expect(again.status, again.text).to.equal(201);
         expect(again.body).to.deep.equal(first.body);
         await eventually(async () => {
-          const all = (await market.items(broker.token, '?limit=500')).body as any[];
+          const all = (await market.items(broker.token, '?limit=500')).body as JsonBody[];
           expect(all.filter((i) => i.name === body.name).map((i) => i.id)).to.deep.equal([first.body.id]);
           const held = (await market.portfolio(broker.token)).filter((p) => p.id === first.body.id);
           expect(held).to.deep.equal([{ id: first.body.id, name: body.name, count: 2, onSaleCount: 2 }]);
@@ -92,7 +92,7 @@ for (const eventStore of eventStores) {
         expectError(anonymous, 401);
         const marker = await market.newItem();
         await eventually(async () => {
-          const all = (await market.items(trader.token, '?limit=500')).body as any[];
+          const all = (await market.items(trader.token, '?limit=500')).body as JsonBody[];
           expect(all.some((i) => i.id === marker.id)).to.equal(true);
           expect(all.some((i) => i.name === name), 'the refused item').to.equal(false);
         }, 5000, 'a later item visible, the refused one never');
@@ -148,7 +148,7 @@ for (const eventStore of eventStores) {
         await api.funded(trader.token, 3000);
         // The 10000 units all rest at 10000 with 30 % commission (3000).
         const bid = await market.placed(trader.token, 'purchase', (await eventually(async () => {
-          const all = (await market.items(trader.token, '?limit=500')).body as any[];
+          const all = (await market.items(trader.token, '?limit=500')).body as JsonBody[];
           const found = all.find((i) => i.name === big.name);
           expect(found, 'the big item').to.not.equal(undefined);
           return found;
@@ -638,8 +638,8 @@ for (const eventStore of eventStores) {
     });
 
     describe('lists: limit and Link rel="next"', () => {
-      async function allPages(token: string, path: string, limit: number): Promise<{ pages: any[][]; items: any[] }> {
-        const pages: any[][] = [];
+      async function allPages(token: string, path: string, limit: number): Promise<{ pages: JsonBody[][]; items: JsonBody[] }> {
+        const pages: JsonBody[][] = [];
         let next: string | null = `${path}?limit=${limit}`;
         while (next) {
           expect(pages.length, 'pages followed').to.be.lessThan(100);

@@ -6,8 +6,8 @@
  * descriptions, letters, history, portfolios, statistics).
  */
 import { expect } from 'chai';
-import { type ApiServer } from '../support/api-server.js';
-import { withApiServer, Client, eventStores, expectError, ISO_UTC, itHttp, positionOf } from './client.js';
+import type { ApiServer } from '../support/api-server.js';
+import { withApiServer, type Client, eventStores, expectError, ISO_UTC, itHttp, positionOf } from './client.js';
 import { DESCRIPTIONS, eventually, LETTERS, Market, TEXTS, todayUtc } from './trading-client.js';
 
 const ITEM = 'Sword of the Worked Example';

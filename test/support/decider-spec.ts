@@ -12,6 +12,7 @@ export function specification<State, Command, Event extends DomainEvent>(decider
         when(command: Command) {
           const decide = () => decider.decide(command, fold(decider, history));
           return {
+            // biome-ignore lint/suspicious/noThenProperty: given/when/then is the specification's wording; the object is called, never awaited.
             then(expected: Event[]): void {
               expect(decide()).to.deep.equal(expected);
             },

@@ -81,7 +81,9 @@ export class GroupCommitAppender {
     this.commit.write(group.map((p) => p.request), created).then(
       (outcomes) => {
         this.onCommitted(committedRows(group, outcomes, created));
-        outcomes.forEach((outcome, i) => answer(group[i]!, outcome));
+        outcomes.forEach((outcome, i) => {
+          answer(group[i]!, outcome);
+        });
       },
       (error: unknown) => {
         const failure = new EventStoreUnavailable(`embedded event store could not commit: ${(error as Error).message}`, { cause: error });
@@ -108,7 +110,9 @@ function committedRows(group: PendingAppend[], outcomes: AppendOutcome[], create
     const { revision, position } = outcome.written;
     const firstPosition = position - events.length + 1;
     const firstRevision = revision - events.length + 1;
-    events.forEach((e, k) => rows.push([firstPosition + k, streamId, firstRevision + k, e.id, e.type, e.data, e.metadata, created]));
+    events.forEach((e, k) => {
+      rows.push([firstPosition + k, streamId, firstRevision + k, e.id, e.type, e.data, e.metadata, created]);
+    });
   });
   return rows;
 }

@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
 import { commitsChannel } from './commit-announcements.js';
 import type { GroupCommit } from './group-commit.js';
-import { GroupWriter, type AppendOutcome, type SnapshotRow } from './group-writer.js';
+import { GroupWriter, type AppendOutcome } from './group-writer.js';
 import type { Durability } from './schema.js';
 import type { WriterRequest, WriterThreadData } from './writer-thread.js';
 

@@ -124,7 +124,11 @@ function buildDocument(): OpenApiDocument {
   const bodies = responseSchemas(operations);
   const paths: OpenApiDocument['paths'] = {};
   for (const op of operations) {
-    const item = (paths[op.path] ??= {});
+    let item = paths[op.path];
+    if (!item) {
+      item = {};
+      paths[op.path] = item;
+    }
     if (item[op.method]) throw new Error(`${op.method.toUpperCase()} ${op.path} is described twice`);
     item[op.method] = operationObject(op, bodies.of);
   }

@@ -3,7 +3,7 @@
  * carries the options, each further one a proposed event; the write happens when the client
  * ends its stream. A conflict is a normal response (`wrong_expected_version`), not an error.
  */
-import { type sendUnaryData, type ServerErrorResponse, type ServerReadableStream } from '@grpc/grpc-js';
+import type { sendUnaryData, ServerErrorResponse, ServerReadableStream } from '@grpc/grpc-js';
 
 import { sizeOnDisk, type DoubleContext } from './context.js';
 import { streamName, toProposedEvent } from './convert.js';

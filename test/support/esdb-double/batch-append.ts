@@ -163,7 +163,10 @@ type Success = InstanceType<typeof streamsPb.BatchAppendResp.Success>;
  */
 function lateAnswer(delayMs: number, deadlineAt: number, send: (result: RpcStatus | Success) => void) {
   return (result: RpcStatus | Success): void => {
-    if (delayMs === 0) return send(result);
+    if (delayMs === 0) {
+      send(result);
+      return;
+    }
     const left = deadlineAt - Date.now();
     if (delayMs >= left) setTimeout(() => send(batchStatus.timeout()), Math.max(0, left)).unref();
     else setTimeout(() => send(result), delayMs).unref();

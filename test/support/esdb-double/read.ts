@@ -60,9 +60,13 @@ export function readHandler(context: DoubleContext) {
     if (options.getCountOptionCase() === CountOptionCase.SUBSCRIPTION) {
       if (backwards) return void call.emit('error', handlerException());
       if (stream !== undefined && filter === undefined) {
-        return subscribeToStream(context, call, stream.streamId, stream.start, structuredIds);
+        subscribeToStream(context, call, stream.streamId, stream.start, structuredIds);
+        return;
       }
-      if (all !== undefined) return subscribeToAll(context, call, all, filter, structuredIds);
+      if (all !== undefined) {
+        subscribeToAll(context, call, all, filter, structuredIds);
+        return;
+      }
       return void call.emit('error', handlerException());
     }
 

@@ -6,7 +6,7 @@
  */
 import type { sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
 
-import { serverFeaturesPb, sharedPb } from './pb.js';
+import { serverFeaturesPb, type sharedPb } from './pb.js';
 
 /** A version whose client protocol matches what the double reproduces. */
 export const SERVER_VERSION = '24.10.0';
