@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import {
   BACKWARDS,
   END,
-  EventStoreDBClient,
+  type EventStoreDBClient,
   jsonEvent,
   streamNameFilter,
   type AllStreamSubscription,

@@ -8,7 +8,7 @@ import { credentials, type ClientReadableStream } from '@grpc/grpc-js';
 import {
   BACKWARDS,
   END,
-  EventStoreDBClient,
+  type EventStoreDBClient,
   FORWARDS,
   START,
   binaryEvent,
