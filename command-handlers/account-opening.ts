@@ -14,7 +14,10 @@ export function accountOpening(env: BillingEnvironment): EventHandler {
     collections: [],
     partitionKey: (event) => String(event.data.userId),
     async handle(event) {
-      await openAccount(env, String(event.data.userId), { correlationId: event.metadata.correlationId ?? event.id, causationId: event.id });
+      await openAccount(env, String(event.data.userId), {
+        correlationId: event.metadata.correlationId ?? event.id,
+        causationId: event.id,
+      });
       return [];
     },
   };

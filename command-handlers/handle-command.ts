@@ -16,7 +16,13 @@
  */
 import type { Decider, DomainEvent } from '../domain/decider.js';
 import { isoOf } from '../domain/time.js';
-import { WrongExpectedVersion, type EventMetadata, type EventStore, type EventToAppend, type JsonObject } from '../infra/event-store/event-store.js';
+import {
+  WrongExpectedVersion,
+  type EventMetadata,
+  type EventStore,
+  type EventToAppend,
+  type JsonObject,
+} from '../infra/event-store/event-store.js';
 import type { Position } from '../infra/event-store/position.js';
 import { confirms, readSnapshot, takeSnapshot, type Snapshotting, type StartingPoint } from './snapshots.js';
 import type { CachedStream, StreamStateCache } from './stream-state-cache.js';
@@ -46,7 +52,12 @@ export interface CommandEnvironment {
 }
 
 /** Until when (ISO time) a command decided `now` is recognised if repeated: `retriable` ones for the retention, others not at all. */
-export function rememberUntil(env: Pick<CommandEnvironment, 'retention'>, now: Date | number, retriable: boolean, kind: keyof Retention = 'retriesMs'): string {
+export function rememberUntil(
+  env: Pick<CommandEnvironment, 'retention'>,
+  now: Date | number,
+  retriable: boolean,
+  kind: keyof Retention = 'retriesMs',
+): string {
   const ms = retriable ? (env.retention ?? defaultRetention)[kind] : 0;
   return isoOf((typeof now === 'number' ? now : now.getTime()) + ms);
 }
@@ -170,7 +181,10 @@ async function runBatch(env: CommandEnvironment, streamId: string, batch: Job[])
   // cache stale before that.
   const retried = batch.some((job) => job.attempts > 0);
   let loaded = await loadStream(env, decider, streamId, retried ? 'fresh' : 'cached');
-  if (!retried && batch.some((job) => job.request.expectedRevision !== undefined && job.request.expectedRevision > loaded.revision)) {
+  if (
+    !retried &&
+    batch.some((job) => job.request.expectedRevision !== undefined && job.request.expectedRevision > loaded.revision)
+  ) {
     loaded = await loadStream(env, decider, streamId, 'fresh');
   }
   let { state, revision } = loaded;
@@ -187,7 +201,14 @@ async function runBatch(env: CommandEnvironment, streamId: string, batch: Job[])
       const events = request.decider.decide(request.command, state);
       for (const e of events) state = request.decider.evolve(state, e);
       revision += events.length;
-      toAppend.push(...events.map((e) => ({ id: env.newId(), type: e.type, data: e.data as JsonObject, metadata: request.metadata })));
+      toAppend.push(
+        ...events.map((e) => ({
+          id: env.newId(),
+          type: e.type,
+          data: e.data as JsonObject,
+          metadata: request.metadata,
+        })),
+      );
       decided.push({ job, result: { state, events, revision, position: null } });
     } catch (error) {
       job.reject(error);
@@ -200,8 +221,15 @@ async function runBatch(env: CommandEnvironment, streamId: string, batch: Job[])
     return [];
   }
   try {
-    const appended = await env.eventStore.appendToStream(streamId, toAppend, { expectedRevision: loaded.revision < 0 ? 'no_stream' : loaded.revision });
-    const now = { state, revision: appended.nextExpectedRevision, position: appended.position, snapshotRevision: loaded.snapshotRevision };
+    const appended = await env.eventStore.appendToStream(streamId, toAppend, {
+      expectedRevision: loaded.revision < 0 ? 'no_stream' : loaded.revision,
+    });
+    const now = {
+      state,
+      revision: appended.nextExpectedRevision,
+      position: appended.position,
+      snapshotRevision: loaded.snapshotRevision,
+    };
     for (const { job, result } of decided) job.resolve({ ...result, position: appended.position });
     remember(env, decider, streamId, now);
     return [];
@@ -226,7 +254,12 @@ async function runBatch(env: CommandEnvironment, streamId: string, batch: Job[])
  * `SNAPSHOT_BYTES_PER_EVENT` of its weight), so that folding what came since never costs
  * much less than reading the snapshot would — a busy market is not rewritten every second.
  */
-function remember<State>(env: Pick<CommandEnvironment, 'cache' | 'snapshots'>, decider: StreamDecider<State>, streamId: string, entry: CachedStream<State>): void {
+function remember<State>(
+  env: Pick<CommandEnvironment, 'cache' | 'snapshots'>,
+  decider: StreamDecider<State>,
+  streamId: string,
+  entry: CachedStream<State>,
+): void {
   const snapshots = env.snapshots;
   const weight = decider.weigh?.(entry.state);
   const heavy = (weight ?? 0) > HEAVY_STATE_BYTES;
@@ -247,7 +280,10 @@ const SNAPSHOT_BYTES_PER_EVENT = 100;
 /** States below this are light: snapshotted every `every` events whatever they weigh. */
 const HEAVY_STATE_BYTES = 64 * 1024;
 
-type StreamDecider<State, Event extends DomainEvent = DomainEvent> = Pick<Decider<State, never, Event>, 'initialState' | 'evolve' | 'snapshot' | 'weigh'>;
+type StreamDecider<State, Event extends DomainEvent = DomainEvent> = Pick<
+  Decider<State, never, Event>,
+  'initialState' | 'evolve' | 'snapshot' | 'weigh'
+>;
 
 /** Events are read this many at a time, so a long stream is never held in memory whole. */
 const PAGE_SIZE = 1000;

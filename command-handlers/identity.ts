@@ -22,7 +22,6 @@ export interface IdentityEnvironment extends CommandEnvironment {
   passwords: PasswordHashing;
 }
 
-
 export interface Registration extends Profile {
   email: string;
   password: string;
@@ -37,8 +36,11 @@ export class InvalidCredentials extends Error {
   }
 }
 
-
-export async function registerUser(env: IdentityEnvironment, registration: Registration, metadata?: EventMetadata): Promise<{ user: UserView; position: Position }> {
+export async function registerUser(
+  env: IdentityEnvironment,
+  registration: Registration,
+  metadata?: EventMetadata,
+): Promise<{ user: UserView; position: Position }> {
   const userId = await claimEmail(env, registration.email, metadata);
   const passwordHash = await env.passwords.hash(registration.password);
   const { email, firstName, lastName, phone, role = 'trader' } = registration;
@@ -47,7 +49,17 @@ export async function registerUser(env: IdentityEnvironment, registration: Regis
       decider: user,
       streamId: userStream(userId),
       expects: 'new',
-      command: { type: 'RegisterUser', userId, email: email.trim(), passwordHash, role, firstName, lastName, phone, at: env.now().toISOString() },
+      command: {
+        type: 'RegisterUser',
+        userId,
+        email: email.trim(),
+        passwordHash,
+        role,
+        firstName,
+        lastName,
+        phone,
+        at: env.now().toISOString(),
+      },
       metadata,
     });
     return { user: toUserView(result.state), position: result.position! };
@@ -66,9 +78,14 @@ export async function registerUser(env: IdentityEnvironment, registration: Regis
  */
 async function claimEmail(env: IdentityEnvironment, email: string, metadata?: EventMetadata): Promise<string> {
   const userId = env.newId();
-  const reservation: EmailReserved = { type: 'EmailReserved', data: { email: email.trim(), userId, at: env.now().toISOString() } };
+  const reservation: EmailReserved = {
+    type: 'EmailReserved',
+    data: { email: email.trim(), userId, at: env.now().toISOString() },
+  };
   try {
-    await env.eventStore.appendToStream(emailStream(email), [{ id: env.newId(), ...reservation, metadata }], { expectedRevision: 'no_stream' });
+    await env.eventStore.appendToStream(emailStream(email), [{ id: env.newId(), ...reservation, metadata }], {
+      expectedRevision: 'no_stream',
+    });
     return userId;
   } catch (error) {
     if (!(error instanceof WrongExpectedVersion)) throw error;
@@ -76,7 +93,8 @@ async function claimEmail(env: IdentityEnvironment, email: string, metadata?: Ev
   const claim = await emailClaim(env, email);
   const registered = claim ? await env.eventStore.readStream(userStream(claim.userId), { maxCount: 1 }) : null;
   // A claim younger than this may belong to a registration still hashing its password.
-  const abandoned = claim && registered?.status === 'not_found' && env.now().getTime() - claim.at.getTime() > ABANDONED_CLAIM_MS;
+  const abandoned =
+    claim && registered?.status === 'not_found' && env.now().getTime() - claim.at.getTime() > ABANDONED_CLAIM_MS;
   if (!claim || !abandoned) throw new BusinessRuleViolation('email_taken', messages.emailTaken(email.trim()));
   return claim.userId;
 }
@@ -121,7 +139,12 @@ export async function logIn(env: IdentityEnvironment, email: string, password: s
   return found;
 }
 
-export async function updateProfile(env: IdentityEnvironment, userId: string, profile: Profile, metadata?: EventMetadata) {
+export async function updateProfile(
+  env: IdentityEnvironment,
+  userId: string,
+  profile: Profile,
+  metadata?: EventMetadata,
+) {
   const result = await handleCommand(env, {
     decider: user,
     streamId: userStream(userId),
@@ -132,7 +155,13 @@ export async function updateProfile(env: IdentityEnvironment, userId: string, pr
   return { user: toUserView(result.state), position: result.position };
 }
 
-export async function logOut(env: IdentityEnvironment, userId: string, tokenId: string, tokenExpiresAt: Date, metadata?: EventMetadata) {
+export async function logOut(
+  env: IdentityEnvironment,
+  userId: string,
+  tokenId: string,
+  tokenExpiresAt: Date,
+  metadata?: EventMetadata,
+) {
   const result = await handleCommand(env, {
     decider: user,
     streamId: userStream(userId),
@@ -154,15 +183,30 @@ export async function provisionBroker(
 ): Promise<{ userId: string; created: boolean; passwordReset: boolean; roleChanged: boolean }> {
   const existing = await findUserByEmail(env, credentials.email);
   if (!existing) {
-    const { user: created } = await registerUser(env, { email: credentials.email, password: credentials.password, role: 'broker', ...profile });
+    const { user: created } = await registerUser(env, {
+      email: credentials.email,
+      password: credentials.password,
+      role: 'broker',
+      ...profile,
+    });
     return { userId: created.id, created: true, passwordReset: false, roleChanged: false };
   }
   const streamId = userStream(existing.userId!);
-  const role = await handleCommand(env, { decider: user, streamId, expects: 'existing', command: { type: 'ChangeRole', role: 'broker', at: env.now().toISOString() } });
+  const role = await handleCommand(env, {
+    decider: user,
+    streamId,
+    expects: 'existing',
+    command: { type: 'ChangeRole', role: 'broker', at: env.now().toISOString() },
+  });
   let passwordReset = false;
   if (credentials.resetPassword && !(await env.passwords.verify(credentials.password, existing.passwordHash!))) {
     const passwordHash = await env.passwords.hash(credentials.password);
-    await handleCommand(env, { decider: user, streamId, expects: 'existing', command: { type: 'ChangePassword', passwordHash, at: env.now().toISOString() } });
+    await handleCommand(env, {
+      decider: user,
+      streamId,
+      expects: 'existing',
+      command: { type: 'ChangePassword', passwordHash, at: env.now().toISOString() },
+    });
     passwordReset = true;
   }
   return { userId: existing.userId!, created: false, passwordReset, roleChanged: role.events.length > 0 };

@@ -21,11 +21,22 @@ export async function createCustomerOrder(
     decider: customerOrders,
     streamId: customerOrdersStream(request.userId),
     expects: 'any',
-    command: { type: 'CreateOrder', userId: request.userId, orderId: request.orderId, price: request.price, rememberUntil: rememberUntil(env, now, request.retriable ?? true), at },
+    command: {
+      type: 'CreateOrder',
+      userId: request.userId,
+      orderId: request.orderId,
+      price: request.price,
+      rememberUntil: rememberUntil(env, now, request.retriable ?? true),
+      at,
+    },
     expectedRevision: request.expectedRevision,
     metadata,
   });
   // Just created or found: remembered at least until now.
   const order = customerOrderOf(result.state, request.orderId)!;
-  return { order: { id: request.orderId, price: order.price, status: order.status, createdAt: at, updatedAt: at }, revision: result.revision, position: result.position };
+  return {
+    order: { id: request.orderId, price: order.price, status: order.status, createdAt: at, updatedAt: at },
+    revision: result.revision,
+    position: result.position,
+  };
 }

@@ -35,7 +35,10 @@ export interface SettlementEnvironment extends CommandEnvironment {
 const OPERATION_NAMESPACE = 'c8a4b7e2-52d1-4f3e-9b6a-7d0e1f2a3b4c';
 
 /** The id of one step of a deal on an account: the same deal always gets the same ids. */
-export function dealOperationId(dealId: string, step: 'payment' | 'buyer-commission' | 'accrual' | 'seller-commission'): string {
+export function dealOperationId(
+  dealId: string,
+  step: 'payment' | 'buyer-commission' | 'accrual' | 'seller-commission',
+): string {
   return nameBasedUuid(`${dealId}:${step}`, OPERATION_NAMESPACE);
 }
 
@@ -49,8 +52,14 @@ function causedBy(event: RecordedEvent): EventMetadata {
   return { correlationId: event.metadata.correlationId ?? event.id, causationId: event.id };
 }
 
-async function onAccount(env: SettlementEnvironment, userId: string, command: Parameters<typeof account.decide>[0], metadata: EventMetadata) {
-  const run = () => handleCommand(env, { decider: account, streamId: accountStream(userId), expects: 'existing', command, metadata });
+async function onAccount(
+  env: SettlementEnvironment,
+  userId: string,
+  command: Parameters<typeof account.decide>[0],
+  metadata: EventMetadata,
+) {
+  const run = () =>
+    handleCommand(env, { decider: account, streamId: accountStream(userId), expects: 'existing', command, metadata });
   try {
     return await run();
   } catch (error) {
@@ -63,12 +72,20 @@ async function onAccount(env: SettlementEnvironment, userId: string, command: Pa
 }
 
 function onMarket(env: SettlementEnvironment, itemId: string, command: MarketCommand, metadata: EventMetadata) {
-  return handleCommand(env, { decider: market, streamId: marketStream(itemId), expects: 'existing', command, metadata });
+  return handleCommand(env, {
+    decider: market,
+    streamId: marketStream(itemId),
+    expects: 'existing',
+    command,
+    metadata,
+  });
 }
 
 /** A deal still open in its market: the terms of a deal never change, so a cached market that has it will do. */
 async function openDeal(env: SettlementEnvironment, itemId: string, dealId: string) {
-  return (await loadMarket(env, itemId, 'cached')).deals.get(dealId) ?? (await loadMarket(env, itemId)).deals.get(dealId);
+  return (
+    (await loadMarket(env, itemId, 'cached')).deals.get(dealId) ?? (await loadMarket(env, itemId)).deals.get(dealId)
+  );
 }
 
 /** The deal an event of the settlement belongs to (the market's events carry it, payments in their purpose). */
@@ -92,39 +109,107 @@ export function dealSettlement(env: SettlementEnvironment): EventHandler {
       const memory = stepOf('deal-settlement', recorded, context);
       if (recorded.type === 'DealOpened') {
         const deal = (recorded as unknown as DealOpened).data;
-        const purpose: PaymentPurpose = { kind: 'deal', dealId: deal.dealId, itemId: deal.itemId, itemName: deal.itemName, commission: deal.buyerCommission };
+        const purpose: PaymentPurpose = {
+          kind: 'deal',
+          dealId: deal.dealId,
+          itemId: deal.itemId,
+          itemName: deal.itemName,
+          commission: deal.buyerCommission,
+        };
         const amount: Cents = deal.price + deal.buyerCommission;
-        await onAccount(env, deal.buyerId, { type: 'PayFromAccount', operationId: dealOperationId(deal.dealId, 'payment'), amount, purpose, memory, at }, metadata);
+        await onAccount(
+          env,
+          deal.buyerId,
+          { type: 'PayFromAccount', operationId: dealOperationId(deal.dealId, 'payment'), amount, purpose, memory, at },
+          metadata,
+        );
         return [];
       }
       // Account events of deals only: other payments (plain orders) are someone else's.
       const event = { type: recorded.type, data: recorded.data } as unknown as AccountEvent;
       if (event.type === 'PaymentDeclined' && event.data.purpose.kind === 'deal') {
         const { dealId, itemId } = event.data.purpose;
-        await onMarket(env, itemId, { type: 'FailDeal', dealId, reason: event.data.reason, rematchDealId: nameBasedUuid(`${dealId}:rematch`, OPERATION_NAMESPACE), at }, metadata);
+        await onMarket(
+          env,
+          itemId,
+          {
+            type: 'FailDeal',
+            dealId,
+            reason: event.data.reason,
+            rematchDealId: nameBasedUuid(`${dealId}:rematch`, OPERATION_NAMESPACE),
+            at,
+          },
+          metadata,
+        );
       } else if (event.type === 'PaymentMade' && event.data.purpose.kind === 'deal') {
         const { dealId, itemId } = event.data.purpose;
         const deal = await openDeal(env, itemId, dealId);
         if (!deal) return []; // completed already: this is a redelivery
         // Three independent steps, on three streams. Started in this order, they also land
         // in this order on a stream two of them share (the broker selling: commission, then accrual).
-        const source = { fromUserId: deal.buyerId, kind: 'payment' as const, operationId: event.data.operationId, dealId };
+        const source = {
+          fromUserId: deal.buyerId,
+          kind: 'payment' as const,
+          operationId: event.data.operationId,
+          dealId,
+        };
         const purpose = { dealId, itemId, itemName: deal.itemName, commission: deal.sellerCommission };
         await Promise.all([
           deal.buyerCommission > 0
-            ? onAccount(env, deal.brokerId, { type: 'ReceiveCommission', operationId: dealOperationId(dealId, 'buyer-commission'), amount: deal.buyerCommission, source, memory, at }, metadata)
+            ? onAccount(
+                env,
+                deal.brokerId,
+                {
+                  type: 'ReceiveCommission',
+                  operationId: dealOperationId(dealId, 'buyer-commission'),
+                  amount: deal.buyerCommission,
+                  source,
+                  memory,
+                  at,
+                },
+                metadata,
+              )
             : null,
           onMarket(env, itemId, { type: 'MarkDealPaid', dealId, at }, metadata),
-          onAccount(env, deal.sellerId, { type: 'ReceiveAccrual', operationId: dealOperationId(dealId, 'accrual'), amount: deal.price - deal.sellerCommission, purpose, memory, at }, metadata),
+          onAccount(
+            env,
+            deal.sellerId,
+            {
+              type: 'ReceiveAccrual',
+              operationId: dealOperationId(dealId, 'accrual'),
+              amount: deal.price - deal.sellerCommission,
+              purpose,
+              memory,
+              at,
+            },
+            metadata,
+          ),
         ]);
       } else if (event.type === 'AccrualReceived') {
         const { dealId, itemId } = event.data.purpose;
         const deal = await openDeal(env, itemId, dealId);
         if (!deal) return [];
-        const source = { fromUserId: deal.sellerId, kind: 'accrual' as const, operationId: event.data.operationId, dealId };
+        const source = {
+          fromUserId: deal.sellerId,
+          kind: 'accrual' as const,
+          operationId: event.data.operationId,
+          dealId,
+        };
         await Promise.all([
           deal.sellerCommission > 0
-            ? onAccount(env, deal.brokerId, { type: 'ReceiveCommission', operationId: dealOperationId(dealId, 'seller-commission'), amount: deal.sellerCommission, source, memory, at }, metadata)
+            ? onAccount(
+                env,
+                deal.brokerId,
+                {
+                  type: 'ReceiveCommission',
+                  operationId: dealOperationId(dealId, 'seller-commission'),
+                  amount: deal.sellerCommission,
+                  source,
+                  memory,
+                  at,
+                },
+                metadata,
+              )
             : null,
           // The deal is paid: MarkDealPaid finished before this accrual's event could be handled
           // (same deal, same partition, handled in order).
@@ -151,12 +236,14 @@ export function orderPlacement(env: SettlementEnvironment): EventHandler {
       // nothing to finish, and no command queued behind the item's placements for it.
       // A refused order goes on, so that a refusal a crash kept from the trader's stream lands there.
       if (findOrder(await loadMarket(env, itemId, 'cached'), orderId)) return [];
-      await enterMarket(env, { userId, orderId, side, itemId, price, submittedAt }, causedBy(recorded)).catch((error: unknown) => {
-        // A refusal is an outcome (recorded as OrderRejected by enterMarket), not a failure of
-        // this step; so is an order submitted too long ago for the market to tell whether it
-        // was placed (order_expired): placing it again could place it twice.
-        if (!(error instanceof BusinessRuleViolation)) throw error;
-      });
+      await enterMarket(env, { userId, orderId, side, itemId, price, submittedAt }, causedBy(recorded)).catch(
+        (error: unknown) => {
+          // A refusal is an outcome (recorded as OrderRejected by enterMarket), not a failure of
+          // this step; so is an order submitted too long ago for the market to tell whether it
+          // was placed (order_expired): placing it again could place it twice.
+          if (!(error instanceof BusinessRuleViolation)) throw error;
+        },
+      );
       return [];
     },
   };
@@ -175,17 +262,36 @@ export function orderPayment(env: SettlementEnvironment): EventHandler {
       if (recorded.type === 'OrderCreated') {
         const { userId, orderId, price } = (recorded as unknown as OrderCreated).data;
         const memory = stepOf('order-payment', recorded, context);
-        await onAccount(env, userId, { type: 'PayFromAccount', operationId: orderId, amount: price, purpose: { kind: 'order', orderId }, memory, at }, metadata);
+        await onAccount(
+          env,
+          userId,
+          {
+            type: 'PayFromAccount',
+            operationId: orderId,
+            amount: price,
+            purpose: { kind: 'order', orderId },
+            memory,
+            at,
+          },
+          metadata,
+        );
         return [];
       }
       const event = { type: recorded.type, data: recorded.data } as unknown as AccountEvent;
-      if ((event.type !== 'PaymentMade' && event.type !== 'PaymentDeclined') || event.data.purpose.kind !== 'order') return [];
+      if ((event.type !== 'PaymentMade' && event.type !== 'PaymentDeclined') || event.data.purpose.kind !== 'order')
+        return [];
       const { userId, purpose } = event.data;
       const command =
         event.type === 'PaymentMade'
           ? { type: 'MarkOrderPaid' as const, userId, orderId: purpose.orderId, at }
           : { type: 'MarkOrderUnpaid' as const, userId, orderId: purpose.orderId, reason: event.data.reason, at };
-      await handleCommand(env, { decider: customerOrders, streamId: customerOrdersStream(userId), expects: 'existing', command, metadata });
+      await handleCommand(env, {
+        decider: customerOrders,
+        streamId: customerOrdersStream(userId),
+        expects: 'existing',
+        command,
+        metadata,
+      });
       return [];
     },
   };

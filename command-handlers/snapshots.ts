@@ -35,7 +35,11 @@ export interface StartingPoint<State> {
 }
 
 /** The stream's snapshot, decoded, when there is a usable one (checked against the stream by `confirms`). */
-export async function readSnapshot<State>(snapshots: Snapshotting, decider: Pick<Decider<State, never, DomainEvent>, 'snapshot'>, streamId: string): Promise<StartingPoint<State> | null> {
+export async function readSnapshot<State>(
+  snapshots: Snapshotting,
+  decider: Pick<Decider<State, never, DomainEvent>, 'snapshot'>,
+  streamId: string,
+): Promise<StartingPoint<State> | null> {
   const codec = decider.snapshot;
   if (!codec) return null;
   let stored: StoredSnapshot | null;
@@ -47,29 +51,57 @@ export async function readSnapshot<State>(snapshots: Snapshotting, decider: Pick
   }
   if (!stored) return null;
   if (stored.version !== codec.version) {
-    snapshots.observe?.({ kind: 'ignored', streamId, reason: `its shape is version ${stored.version}, this build reads version ${codec.version}` });
+    snapshots.observe?.({
+      kind: 'ignored',
+      streamId,
+      reason: `its shape is version ${stored.version}, this build reads version ${codec.version}`,
+    });
     return null;
   }
   try {
     return { state: codec.decode(JSON.parse(stored.state)), revision: stored.revision, position: stored.position };
   } catch (error) {
-    snapshots.observe?.({ kind: 'ignored', streamId, reason: `it cannot be read: ${error instanceof Error ? error.message : String(error)}` });
+    snapshots.observe?.({
+      kind: 'ignored',
+      streamId,
+      reason: `it cannot be read: ${error instanceof Error ? error.message : String(error)}`,
+    });
     return null;
   }
 }
 
 /** Whether the stream's event at the snapshot's revision is the one the snapshot was taken after. */
-export function confirms(snapshots: Snapshotting, streamId: string, start: StartingPoint<unknown>, event: RecordedEvent | undefined): boolean {
-  if (event && event.revision === start.revision && start.position && comparePositions(event.position, start.position) === 0) return true;
+export function confirms(
+  snapshots: Snapshotting,
+  streamId: string,
+  start: StartingPoint<unknown>,
+  event: RecordedEvent | undefined,
+): boolean {
+  if (
+    event &&
+    event.revision === start.revision &&
+    start.position &&
+    comparePositions(event.position, start.position) === 0
+  )
+    return true;
   const found = event ? `revision ${event.revision} at ${formatPosition(event.position)}` : 'no such event';
-  snapshots.observe?.({ kind: 'ignored', streamId, reason: `it was taken after revision ${start.revision} at ${start.position ? formatPosition(start.position) : '?'}, the stream has ${found}` });
+  snapshots.observe?.({
+    kind: 'ignored',
+    streamId,
+    reason: `it was taken after revision ${start.revision} at ${start.position ? formatPosition(start.position) : '?'}, the stream has ${found}`,
+  });
   return false;
 }
 
 const writing = new WeakMap<Snapshotting, Set<string>>();
 
 /** Writes a snapshot of `state` after the current turn (one at a time per stream); resolves when it is written or failed. */
-export function takeSnapshot<State>(snapshots: Snapshotting, decider: Pick<Decider<State, never, DomainEvent>, 'snapshot'>, streamId: string, at: StartingPoint<State>): Promise<void> {
+export function takeSnapshot<State>(
+  snapshots: Snapshotting,
+  decider: Pick<Decider<State, never, DomainEvent>, 'snapshot'>,
+  streamId: string,
+  at: StartingPoint<State>,
+): Promise<void> {
   const codec = decider.snapshot;
   let busy = writing.get(snapshots);
   if (!busy) {

@@ -9,7 +9,14 @@ import { messages } from '../domain/messages.js';
 import { msOf } from '../domain/time.js';
 import type { Cents } from '../domain/money.js';
 import { itemOfOrder, marketStream, orderIdFor, traderOrdersStream, type Side } from '../domain/trading/events.js';
-import { cancelOfPastOrder, findOrder, market, placementOf, type MarketState, type OrderSnapshot } from '../domain/trading/market.js';
+import {
+  cancelOfPastOrder,
+  findOrder,
+  market,
+  placementOf,
+  type MarketState,
+  type OrderSnapshot,
+} from '../domain/trading/market.js';
 import { traderOrders } from '../domain/trading/trader-orders.js';
 import type { EventMetadata } from '../infra/event-store/event-store.js';
 import { comparePositions, type Position } from '../infra/event-store/position.js';
@@ -37,9 +44,21 @@ export interface Listing {
 }
 
 /** `itemId` is chosen by the caller (from the request's idempotency key when it has one): listing it twice lists it once. */
-export async function listItem(env: TradingEnvironment, brokerId: string, itemId: string, listing: Listing, metadata?: EventMetadata) {
+export async function listItem(
+  env: TradingEnvironment,
+  brokerId: string,
+  itemId: string,
+  listing: Listing,
+  metadata?: EventMetadata,
+) {
   const at = env.now().toISOString();
-  const result = await handleCommand(env, { decider: market, streamId: marketStream(itemId), expects: 'any', command: { type: 'ListItem', itemId, brokerId, at, ...listing }, metadata });
+  const result = await handleCommand(env, {
+    decider: market,
+    streamId: marketStream(itemId),
+    expects: 'any',
+    command: { type: 'ListItem', itemId, brokerId, at, ...listing },
+    metadata,
+  });
   return { item: { id: itemId, ...listing, createdAt: at }, position: result.position };
 }
 
@@ -63,7 +82,11 @@ export interface PlacedOrder {
   position: Position | null;
 }
 
-export async function placeOrder(env: TradingEnvironment, placement: Placement, metadata?: EventMetadata): Promise<PlacedOrder> {
+export async function placeOrder(
+  env: TradingEnvironment,
+  placement: Placement,
+  metadata?: EventMetadata,
+): Promise<PlacedOrder> {
   const { userId, side, itemId, price } = placement;
   const orderId = orderIdFor(itemId, placement.uniqueId);
   // Refuse unknown items before anything is recorded (the market checks again). An item
@@ -78,7 +101,16 @@ export async function placeOrder(env: TradingEnvironment, placement: Placement, 
     decider: traderOrders,
     streamId: traderOrdersStream(userId),
     expects: 'any',
-    command: { type: 'SubmitOrder', userId, orderId, side, itemId, price, rememberUntil: memory, at: now.toISOString() },
+    command: {
+      type: 'SubmitOrder',
+      userId,
+      orderId,
+      side,
+      itemId,
+      price,
+      rememberUntil: memory,
+      at: now.toISOString(),
+    },
     expectedRevision: placement.expectedRevision,
     metadata,
   });
@@ -86,7 +118,11 @@ export async function placeOrder(env: TradingEnvironment, placement: Placement, 
   const submittedAt = submitted.state.orders.get(orderId)?.at ?? now.toISOString();
   const placed = await enterMarket(env, { userId, side, itemId, price, orderId, submittedAt }, metadata);
   const order = placementOf(placed.state, orderId)!;
-  return { order: { ...order, updatedAt: env.now().toISOString() }, revision: submitted.revision, position: latest(submitted.position, placed.position) };
+  return {
+    order: { ...order, updatedAt: env.now().toISOString() },
+    revision: submitted.revision,
+    position: latest(submitted.position, placed.position),
+  };
 }
 
 export interface SubmittedOrder {
@@ -110,13 +146,41 @@ export async function enterMarket(env: TradingEnvironment, order: SubmittedOrder
   const memory = rememberUntil(env, msOf(order.submittedAt), true, 'marketOrdersMs');
   const command =
     side === 'purchase'
-      ? { type: 'PlacePurchaseOrder' as const, orderId, buyerId: userId, price, dealId: env.newId(), rememberUntil: memory, at }
-      : { type: 'PlaceSellOrder' as const, orderId, sellerId: userId, price, dealId: env.newId(), rememberUntil: memory, at };
-  const result = await handleCommand(env, { decider: market, streamId: marketStream(itemId), expects: 'existing', command, metadata });
+      ? {
+          type: 'PlacePurchaseOrder' as const,
+          orderId,
+          buyerId: userId,
+          price,
+          dealId: env.newId(),
+          rememberUntil: memory,
+          at,
+        }
+      : {
+          type: 'PlaceSellOrder' as const,
+          orderId,
+          sellerId: userId,
+          price,
+          dealId: env.newId(),
+          rememberUntil: memory,
+          at,
+        };
+  const result = await handleCommand(env, {
+    decider: market,
+    streamId: marketStream(itemId),
+    expects: 'existing',
+    command,
+    metadata,
+  });
   const reason = result.state.refused.get(orderId);
   if (reason !== undefined) {
     // Turned down by the market (now or on an earlier try): say so in the trader's stream too.
-    await handleCommand(env, { decider: traderOrders, streamId: traderOrdersStream(userId), expects: 'existing', command: { type: 'RejectOrder', userId, orderId, reason, at }, metadata });
+    await handleCommand(env, {
+      decider: traderOrders,
+      streamId: traderOrdersStream(userId),
+      expects: 'existing',
+      command: { type: 'RejectOrder', userId, orderId, reason, at },
+      metadata,
+    });
     throw new BusinessRuleViolation('order_refused', reason);
   }
   return result;
@@ -127,16 +191,36 @@ export async function enterMarket(env: TradingEnvironment, order: SubmittedOrder
  * another's (403) or past canceling (422). An order it no longer remembers closed long ago:
  * the read models answer for it.
  */
-export async function cancelOrder(env: TradingEnvironment, request: { userId: string; orderId: string; side: Side }, metadata?: EventMetadata) {
+export async function cancelOrder(
+  env: TradingEnvironment,
+  request: { userId: string; orderId: string; side: Side },
+  metadata?: EventMetadata,
+) {
   const itemId = itemOfOrder(request.orderId);
   if (!itemId) throw new BusinessRuleViolation('order_not_found', messages.notFound);
-  const command = { type: 'CancelOrder' as const, orderId: request.orderId, side: request.side, requesterId: request.userId, at: env.now().toISOString() };
+  const command = {
+    type: 'CancelOrder' as const,
+    orderId: request.orderId,
+    side: request.side,
+    requesterId: request.userId,
+    at: env.now().toISOString(),
+  };
   try {
-    const result = await handleCommand(env, { decider: market, streamId: marketStream(itemId), expects: 'existing', command, metadata });
+    const result = await handleCommand(env, {
+      decider: market,
+      streamId: marketStream(itemId),
+      expects: 'existing',
+      command,
+      metadata,
+    });
     const closed = result.state.closed.get(request.orderId);
     // Canceled now or before: the market holds it at least until this command's own events.
     const order = findOrder(result.state, request.orderId)!;
-    return { order: { ...order, updatedAt: closed?.closedAt ?? env.now().toISOString() }, position: result.position, itemId };
+    return {
+      order: { ...order, updatedAt: closed?.closedAt ?? env.now().toISOString() },
+      position: result.position,
+      itemId,
+    };
   } catch (error) {
     if (!(error instanceof BusinessRuleViolation) || error.code !== 'order_not_found' || !env.pastOrders) throw error;
     const past = await env.pastOrders.find(request.orderId);
@@ -147,7 +231,11 @@ export async function cancelOrder(env: TradingEnvironment, request: { userId: st
 }
 
 /** The market of an item; `mode` as for `loadStream`. */
-export async function loadMarket(env: CommandEnvironment, itemId: string, mode: 'fresh' | 'cached' = 'fresh'): Promise<MarketState> {
+export async function loadMarket(
+  env: CommandEnvironment,
+  itemId: string,
+  mode: 'fresh' | 'cached' = 'fresh',
+): Promise<MarketState> {
   return (await loadStream(env, market, marketStream(itemId), mode)).state;
 }
 

@@ -41,7 +41,11 @@ export class EventType<Type extends string = string, Schema extends DataSchema =
   }
 
   /** The next version: what changed and why, its schema, and the pure step from the current version's data to it. */
-  next<Next extends DataSchema>(change: string, schema: Next, upcast: (previous: z.output<Schema>) => z.output<Next>): EventType<Type, Next> {
+  next<Next extends DataSchema>(
+    change: string,
+    schema: Next,
+    upcast: (previous: z.output<Schema>) => z.output<Next>,
+  ): EventType<Type, Next> {
     return new EventType(this.type, [...this.versions, { version: this.version + 1, schema, upcast, change }]);
   }
 
@@ -79,7 +83,8 @@ export class EventRegistry {
       if (this.types.has(type.type)) throw new Error(`event type ${type.type} is declared twice`);
       this.types.set(type.type, type);
     }
-    this.check = check ?? ((type, version, data) => zodProblems(this.types.get(type)!.versions[version - 1]!.schema, data));
+    this.check =
+      check ?? ((type, version, data) => zodProblems(this.types.get(type)!.versions[version - 1]!.schema, data));
   }
 
   /** The same event types, checked by `check` instead. */
@@ -115,8 +120,13 @@ export class EventRegistry {
     const known = this.types.get(type);
     if (!known) return { readable: false, reason: `${type} is not an event type of this system` };
     const stored = version === undefined ? 1 : version;
-    if (typeof stored !== 'number' || !Number.isInteger(stored) || stored < 1) return { readable: false, reason: `${type} has schema version ${JSON.stringify(version)}, not a version number` };
-    if (stored > known.version) return { readable: false, reason: `${type} version ${stored} was written by a newer build (this one reads up to version ${known.version})` };
+    if (typeof stored !== 'number' || !Number.isInteger(stored) || stored < 1)
+      return { readable: false, reason: `${type} has schema version ${JSON.stringify(version)}, not a version number` };
+    if (stored > known.version)
+      return {
+        readable: false,
+        reason: `${type} version ${stored} was written by a newer build (this one reads up to version ${known.version})`,
+      };
     const asStored = this.problemsOf(type, stored, data, () => `${type} version ${stored}`);
     if (asStored) return { readable: false, reason: asStored };
     if (stored === known.version) return { readable: true, data: data as object, upcast: false };
@@ -126,10 +136,18 @@ export class EventRegistry {
         // Each step takes the data of the version before, which was just checked or produced.
         current = (step.upcast as (previous: object) => object)(current);
       } catch (error) {
-        return { readable: false, reason: `${type}: upcasting version ${step.version - 1} to ${step.version} failed: ${error instanceof Error ? error.message : String(error)}` };
+        return {
+          readable: false,
+          reason: `${type}: upcasting version ${step.version - 1} to ${step.version} failed: ${error instanceof Error ? error.message : String(error)}`,
+        };
       }
     }
-    const upcast = this.problemsOf(type, known.version, current, () => `${type} version ${stored} upcast to version ${known.version}`);
+    const upcast = this.problemsOf(
+      type,
+      known.version,
+      current,
+      () => `${type} version ${stored} upcast to version ${known.version}`,
+    );
     return upcast ? { readable: false, reason: upcast } : { readable: true, data: current, upcast: true };
   }
 
@@ -143,7 +161,9 @@ export class EventRegistry {
 function zodProblems(schema: DataSchema, data: unknown): string[] | null {
   const checked = schema.safeParse(data);
   if (checked.success) return null;
-  return checked.error.issues.map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(data)'}: ${issue.message}`);
+  return checked.error.issues.map(
+    (issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(data)'}: ${issue.message}`,
+  );
 }
 
 // ---- Field schemas the events share ----------------------------------------------------
@@ -152,10 +172,14 @@ function zodProblems(schema: DataSchema, data: unknown): string[] | null {
 // field as much again as the rest of the event (test/bench/event-validation.ts).
 
 /** Money: a whole number of cents (see money.ts). */
-export const cents = z.int().meta({ description: 'money, a whole number of cents (never a fraction: `1050` is 10.50)' });
+export const cents = z
+  .int()
+  .meta({ description: 'money, a whole number of cents (never a fraction: `1050` is 10.50)' });
 
 /** A point in time: ISO 8601 in UTC, as `Date.toISOString` writes it (the format is documented, not checked: see above). */
-export const instant = z.string().meta({ format: 'date-time', description: 'ISO 8601 UTC time, e.g. `2026-11-21T10:00:00.000Z`' });
+export const instant = z
+  .string()
+  .meta({ format: 'date-time', description: 'ISO 8601 UTC time, e.g. `2026-11-21T10:00:00.000Z`' });
 
 /** An id: text (uuids, name-based uuids, order ids naming their item). */
 export const id = z.string();

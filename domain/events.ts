@@ -23,9 +23,21 @@ export const streamKinds: readonly StreamKind[] = [
   { module: 'billing', name: accountStream, functionName: 'accountStream', parameter: 'userId', events: accountEvents },
   { module: 'identity', name: userStream, functionName: 'userStream', parameter: 'userId', events: userEvents },
   { module: 'identity', name: emailStream, functionName: 'emailStream', parameter: 'email', events: emailEvents },
-  { module: 'ordering', name: customerOrdersStream, functionName: 'customerOrdersStream', parameter: 'userId', events: customerOrderEvents },
+  {
+    module: 'ordering',
+    name: customerOrdersStream,
+    functionName: 'customerOrdersStream',
+    parameter: 'userId',
+    events: customerOrderEvents,
+  },
   { module: 'trading', name: marketStream, functionName: 'marketStream', parameter: 'itemId', events: marketEvents },
-  { module: 'trading', name: traderOrdersStream, functionName: 'traderOrdersStream', parameter: 'userId', events: traderOrdersEvents },
+  {
+    module: 'trading',
+    name: traderOrdersStream,
+    functionName: 'traderOrdersStream',
+    parameter: 'userId',
+    events: traderOrdersEvents,
+  },
 ];
 
 /** The address pattern of a stream kind, e.g. `account-{userId}`. */

@@ -26,11 +26,16 @@ export const operationMemory = z
     z.strictObject({
       process: z.string().meta({ description: 'the process manager that took the step' }),
       cause: z.number().meta({ description: 'commit position of the event that caused the step' }),
-      floor: z.number().meta({ description: "the process manager's redelivery floor when it took the step (-1: none yet)" }),
+      floor: z
+        .number()
+        .meta({ description: "the process manager's redelivery floor when it took the step (-1: none yet)" }),
     }),
     z.strictObject({ until: instant.meta({ description: 'a retry of the request can come until then' }) }),
   ])
-  .meta({ description: 'How long the operation id must be recognised: a process manager\'s step until its redelivery floor passes the cause, a request until its retention ends. Absent in events written before it existed: a day after `at`.' });
+  .meta({
+    description:
+      "How long the operation id must be recognised: a process manager's step until its redelivery floor passes the cause, a request until its retention ends. Absent in events written before it existed: a day after `at`.",
+  });
 export type OperationMemory = z.infer<typeof operationMemory>;
 
 export const LEGACY_MEMORY_MS = 24 * 60 * 60 * 1000;
@@ -60,7 +65,9 @@ export function stepsOf(ids: OperationIds, process: string): StepMemory | undefi
 export class StepBelowFloor extends Error {
   override readonly name = 'StepBelowFloor';
   constructor(operationId: string, process: string, cause: number, floor: number) {
-    super(`operation ${operationId} of ${process} was caused at ${cause}, before that process manager's redelivery floor ${floor}: whether it was applied can no longer be told`);
+    super(
+      `operation ${operationId} of ${process} was caused at ${cause}, before that process manager's redelivery floor ${floor}: whether it was applied can no longer be told`,
+    );
   }
 }
 
@@ -69,18 +76,32 @@ export function knowsOperation(ids: OperationIds, operationId: string, memory: O
   for (const step of ids.steps) if (step.ids.has(operationId)) return true;
   if (memory && 'process' in memory) {
     const known = stepsOf(ids, memory.process);
-    if (known && memory.cause < known.floor) throw new StepBelowFloor(operationId, memory.process, memory.cause, known.floor);
+    if (known && memory.cause < known.floor)
+      throw new StepBelowFloor(operationId, memory.process, memory.cause, known.floor);
   }
   return false;
 }
 
 /** `ids` after an operation recorded at `at` (an ISO time), forgetting what no retry can repeat any more. */
-export function rememberOperation(ids: OperationIds, operationId: string, memory: OperationMemory | undefined, at: string): OperationIds {
+export function rememberOperation(
+  ids: OperationIds,
+  operationId: string,
+  memory: OperationMemory | undefined,
+  at: string,
+): OperationIds {
   const now = msOf(at);
   if (memory && 'process' in memory) {
-    const known = stepsOf(ids, memory.process) ?? { process: memory.process, floor: -1, ids: WindowMap.empty<string, true>() };
+    const known = stepsOf(ids, memory.process) ?? {
+      process: memory.process,
+      floor: -1,
+      ids: WindowMap.empty<string, true>(),
+    };
     const floor = Math.max(known.floor, memory.floor);
-    const updated: StepMemory = { process: memory.process, floor, ids: known.ids.add(operationId, true, memory.cause).forgetBefore(floor) };
+    const updated: StepMemory = {
+      process: memory.process,
+      floor,
+      ids: known.ids.add(operationId, true, memory.cause).forgetBefore(floor),
+    };
     const steps = [...ids.steps.filter((step) => step !== known), updated];
     return { requested: ids.requested.forgetBefore(now), steps };
   }
@@ -100,7 +121,9 @@ export function operationIdsSize(ids: OperationIds): number {
 
 /** What a snapshot stores of the ids (see domain/snapshot.ts). */
 export function encodeOperationIds(ids: OperationIds): unknown {
-  const steps = sortedEntries(ids.steps.map((step): [string, StepMemory] => [step.process, step])).map(([process, step]) => [process, { floor: step.floor, ids: step.ids.toJSON() }]);
+  const steps = sortedEntries(ids.steps.map((step): [string, StepMemory] => [step.process, step])).map(
+    ([process, step]) => [process, { floor: step.floor, ids: step.ids.toJSON() }],
+  );
   return { requested: ids.requested.toJSON(), steps };
 }
 
@@ -108,7 +131,13 @@ export function decodeOperationIds(value: unknown, path: string): OperationIds {
   const o = json.object(value, path);
   const steps = json.entries(o.steps, `${path}.steps`, (step, p) => {
     const s = json.object(step, p);
-    return { floor: json.number(s.floor, `${p}.floor`), ids: WindowMap.fromJSON(json.windowMap(s.ids, `${p}.ids`, json.yes)) };
+    return {
+      floor: json.number(s.floor, `${p}.floor`),
+      ids: WindowMap.fromJSON(json.windowMap(s.ids, `${p}.ids`, json.yes)),
+    };
   });
-  return { requested: WindowMap.fromJSON(json.windowMap(o.requested, `${path}.requested`, json.yes)), steps: steps.map(([process, step]) => ({ process, ...step })) };
+  return {
+    requested: WindowMap.fromJSON(json.windowMap(o.requested, `${path}.requested`, json.yes)),
+    steps: steps.map(([process, step]) => ({ process, ...step })),
+  };
 }

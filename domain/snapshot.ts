@@ -27,7 +27,9 @@ function fail(path: string, expected: string): never {
 /** Readers of a JSON value that check what they read. */
 export const json = {
   object(value: unknown, path: string): Record<string, unknown> {
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : fail(path, 'an object');
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : fail(path, 'an object');
   },
   array(value: unknown, path: string): unknown[] {
     return Array.isArray(value) ? value : fail(path, 'an array');

@@ -16,7 +16,8 @@ let lastParsedIso = '';
 let lastParsedMs = Number.NaN;
 
 function parse(iso: string): number {
-  if (iso.length !== 24 || iso.charCodeAt(10) !== 84 /* T */ || iso.charCodeAt(23) !== 90 /* Z */) return Date.parse(iso);
+  if (iso.length !== 24 || iso.charCodeAt(10) !== 84 /* T */ || iso.charCodeAt(23) !== 90 /* Z */)
+    return Date.parse(iso);
   const year = digits(iso, 0, 4);
   const month = digits(iso, 5, 2);
   const day = digits(iso, 8, 2);
@@ -24,7 +25,21 @@ function parse(iso: string): number {
   const minutes = digits(iso, 14, 2);
   const seconds = digits(iso, 17, 2);
   const millis = digits(iso, 20, 3);
-  if (year < 0 || month < 1 || month > 12 || day < 1 || day > 31 || hours < 0 || hours > 23 || minutes < 0 || minutes > 59 || seconds < 0 || seconds > 59 || millis < 0) return Date.parse(iso);
+  if (
+    year < 0 ||
+    month < 1 ||
+    month > 12 ||
+    day < 1 ||
+    day > 31 ||
+    hours < 0 ||
+    hours > 23 ||
+    minutes < 0 ||
+    minutes > 59 ||
+    seconds < 0 ||
+    seconds > 59 ||
+    millis < 0
+  )
+    return Date.parse(iso);
   // Like Date.parse, a day past the month's end (Feb 30) rolls over into the next month.
   return Date.UTC(year, month - 1, day, hours, minutes, seconds, millis);
 }

@@ -21,7 +21,12 @@ interface Generation<K, V> {
   readonly highest: number;
 }
 
-export type WindowMapJson<K, V> = { older: Array<[K, V]>; olderHighest: number | null; newer: Array<[K, V]>; newerHighest: number | null };
+export type WindowMapJson<K, V> = {
+  older: Array<[K, V]>;
+  olderHighest: number | null;
+  newer: Array<[K, V]>;
+  newerHighest: number | null;
+};
 
 const EMPTY_HIGHEST = Number.NEGATIVE_INFINITY;
 
@@ -67,7 +72,12 @@ export class WindowMap<K, V> {
   /** Entries as they are held, oldest generation first: what a snapshot stores. */
   toJSON(): WindowMapJson<K, V> {
     const marks = (g: Generation<K, V>) => (g.entries.size === 0 ? null : g.highest);
-    return { older: [...this.older.entries], olderHighest: marks(this.older), newer: [...this.newer.entries], newerHighest: marks(this.newer) };
+    return {
+      older: [...this.older.entries],
+      olderHighest: marks(this.older),
+      newer: [...this.newer.entries],
+      newerHighest: marks(this.newer),
+    };
   }
 
   static fromJSON<K, V>(json: WindowMapJson<K, V>): WindowMap<K, V> {

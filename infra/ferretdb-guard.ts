@@ -28,7 +28,11 @@ interface Stores {
  * Refuses a process role that FerretDB cannot keep safe, before it runs anything; on
  * FerretDB, says once what this process must be.
  */
-export async function checkRoleOnFerretDb(stores: Stores, role: 'all' | 'api' | 'projector', logger: Logger): Promise<void> {
+export async function checkRoleOnFerretDb(
+  stores: Stores,
+  role: 'all' | 'api' | 'projector',
+  logger: Logger,
+): Promise<void> {
   const server = stores.readServer;
   if (server?.kind !== 'ferretdb') return;
   if (role === 'projector') {
@@ -49,7 +53,9 @@ export async function checkRoleOnFerretDb(stores: Stores, role: 'all' | 'api' | 
 export async function refuseSecondRunnerProcess(stores: Stores, what: string): Promise<void> {
   const server = stores.readServer;
   if (server?.kind !== 'ferretdb') return;
-  const held = (await stores.leases.list()).filter((l) => l.holder !== null && !isThisProcess(l.holder) && !isDeadLocalOwner(l.holder));
+  const held = (await stores.leases.list()).filter(
+    (l) => l.holder !== null && !isThisProcess(l.holder) && !isDeadLocalOwner(l.holder),
+  );
   const first = held[0];
   if (!first) return;
   throw new UnsafeOnFerretDb(

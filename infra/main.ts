@@ -35,7 +35,13 @@ async function main(): Promise<void> {
 
   const { server } = await startRole(config, logger, started);
   logger.info(
-    { role: config.role, port: server.port, eventStore: config.eventStore, readStore: config.readStore, dataDir: config.dataDir },
+    {
+      role: config.role,
+      port: server.port,
+      eventStore: config.eventStore,
+      readStore: config.readStore,
+      dataDir: config.dataDir,
+    },
     config.role === 'projector' ? 'marketplace projector running (probes only on this port)' : 'marketplace listening',
   );
 }

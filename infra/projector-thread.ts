@@ -32,7 +32,8 @@ const progress = new PerTurnBatch<ReportedStatus>((reports) => {
 });
 const system = await openSystem(config, logger, 'projector', {
   hearCommits: true,
-  onAdvance: (status) => progress.add({ ...status, position: status.position ? formatPosition(status.position) : null }),
+  onAdvance: (status) =>
+    progress.add({ ...status, position: status.position ? formatPosition(status.position) : null }),
 });
 port.on('message', async (message: unknown) => {
   if (message === 'stop') {

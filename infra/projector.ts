@@ -27,10 +27,17 @@ export interface ProjectorThread {
 const PROJECTOR_YOUNG_GENERATION_MB = 24;
 const PROJECTOR_OLD_GENERATION_MB = 128;
 
-export function startProjectorThread(config: Config, handlers: EventHandler[], onError: (error: unknown) => void): ProjectorThread {
+export function startProjectorThread(
+  config: Config,
+  handlers: EventHandler[],
+  onError: (error: unknown) => void,
+): ProjectorThread {
   const worker = new Worker(new URL('./projector-thread.js', import.meta.url), {
     workerData: { config },
-    resourceLimits: { maxYoungGenerationSizeMb: PROJECTOR_YOUNG_GENERATION_MB, maxOldGenerationSizeMb: PROJECTOR_OLD_GENERATION_MB },
+    resourceLimits: {
+      maxYoungGenerationSizeMb: PROJECTOR_YOUNG_GENERATION_MB,
+      maxOldGenerationSizeMb: PROJECTOR_OLD_GENERATION_MB,
+    },
   });
   const runners = handlers.map((h) => new RemoteRunner(h));
   const byName = new Map(runners.map((r) => [r.handler.name, r]));

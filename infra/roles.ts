@@ -76,13 +76,22 @@ export async function stopRole(started: Started, shutdownTimeoutMs: number): Pro
 async function provisionConfiguredBroker(system: System, logger: Logger): Promise<void> {
   const { brokerEmail, brokerPassword } = system.config;
   if (!brokerEmail || !brokerPassword) {
-    logger.warn('no broker: BROKER_EMAIL and BROKER_PASSWORD are not set, so nobody can list items (npm run cli -- broker provision creates one)');
+    logger.warn(
+      'no broker: BROKER_EMAIL and BROKER_PASSWORD are not set, so nobody can list items (npm run cli -- broker provision creates one)',
+    );
     return;
   }
   for (let attempt = 0; ; attempt++) {
     try {
-      const result = await provisionBroker(system.services, { email: brokerEmail, password: brokerPassword, resetPassword: false });
-      logger.info({ brokerId: result.userId, created: result.created, roleChanged: result.roleChanged }, 'broker provisioned');
+      const result = await provisionBroker(system.services, {
+        email: brokerEmail,
+        password: brokerPassword,
+        resetPassword: false,
+      });
+      logger.info(
+        { brokerId: result.userId, created: result.created, roleChanged: result.roleChanged },
+        'broker provisioned',
+      );
       return;
     } catch (error) {
       // API replicas starting together race to create the broker: the loser sees the

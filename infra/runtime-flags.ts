@@ -20,4 +20,9 @@ export const SERVER_NODE_FLAGS = ['--max-semi-space-size=16', '--max-old-space-s
 export const SERVER_ENVIRONMENT = { MALLOC_ARENA_MAX: '2' } as const;
 
 /** `npm start`'s command line: the environment, then node with its flags. */
-export const SERVER_COMMAND = [...Object.entries(SERVER_ENVIRONMENT).map(([name, value]) => `${name}=${value}`), 'node', ...SERVER_NODE_FLAGS, 'dist/infra/main.js'].join(' ');
+export const SERVER_COMMAND = [
+  ...Object.entries(SERVER_ENVIRONMENT).map(([name, value]) => `${name}=${value}`),
+  'node',
+  ...SERVER_NODE_FLAGS,
+  'dist/infra/main.js',
+].join(' ');

@@ -30,7 +30,9 @@ export async function checkStoresReachable(config: Config, timeoutMs = config.st
   if (config.eventStore === 'esdb') checks.push(eventStoreDbCheck(config.eventStoreConnectionString!));
   if (config.readStore === 'mongo') checks.push(mongoCheck(config.mongodbUri!));
   try {
-    const failures = (await Promise.all(checks.map((check) => untilAnswered(check, timeoutMs)))).filter((f): f is string => f !== null);
+    const failures = (await Promise.all(checks.map((check) => untilAnswered(check, timeoutMs)))).filter(
+      (f): f is string => f !== null,
+    );
     if (failures.length > 0) throw new StoreUnreachable(failures.join('; '));
   } finally {
     await Promise.all(checks.map((check) => check.close().catch(() => undefined)));

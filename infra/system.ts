@@ -42,7 +42,11 @@ import { SubscriptionHealth } from './metrics/subscription-health.js';
 import { openMongoReadStore } from './read-store/mongo-read-store.js';
 import type { ReadStore } from './read-store/read-store.js';
 import { openSqliteReadStore } from './read-store/sqlite-read-store.js';
-import { BACKSTOP_CHECKPOINT_PAGES, INLINE_CHECKPOINT_PAGES, startWalCheckpointer } from './read-store/wal-checkpointer.js';
+import {
+  BACKSTOP_CHECKPOINT_PAGES,
+  INLINE_CHECKPOINT_PAGES,
+  startWalCheckpointer,
+} from './read-store/wal-checkpointer.js';
 import { startProjectorThread, type HeapSize, type ProjectorThread } from './projector.js';
 import { followCheckpoints, type CheckpointFeed } from './subscriptions/checkpoint-feed.js';
 import { ConsistencyGate, type FollowedRunner } from './subscriptions/consistency.js';
@@ -94,8 +98,14 @@ export interface ThreadLinks {
   onAdvance?: (status: RunnerStatus) => void;
 }
 
-export async function openSystem(config: Config, logger: Logger, role = 'api', links: ThreadLinks = {}): Promise<System> {
-  if (config.eventStore === 'embedded' || config.readStore === 'embedded') mkdirSync(config.dataDir, { recursive: true });
+export async function openSystem(
+  config: Config,
+  logger: Logger,
+  role = 'api',
+  links: ThreadLinks = {},
+): Promise<System> {
+  if (config.eventStore === 'embedded' || config.readStore === 'embedded')
+    mkdirSync(config.dataDir, { recursive: true });
   let projector: ProjectorThread | null = null;
   let checkpointFeed: CheckpointFeed | null = null;
   let retention: { stop(): void } | null = null;
@@ -106,7 +116,10 @@ export async function openSystem(config: Config, logger: Logger, role = 'api', l
   const stores = openEventStore(config, { announceCommits, hearCommits: links.hearCommits ?? false }, caches.events);
   // Every append checked against its event's schema, every read upcast to the current version (versioned-event-store.ts),
   // the schemas compiled into fast checks: this is on the hot path of every command and subscription.
-  const eventStore = instrumentEventStore(versionedEventStore(stores.events, domainEvents.withChecks(compiledChecks())), metrics);
+  const eventStore = instrumentEventStore(
+    versionedEventStore(stores.events, domainEvents.withChecks(compiledChecks())),
+    metrics,
+  );
   const opened: Array<{ close(): Promise<void> }> = [eventStore];
   // A server's read.db is checkpointed by a thread of its own, one per process (started by
   // its main thread; the projector thread's connections count on it too). The CLI's
@@ -118,10 +131,17 @@ export async function openSystem(config: Config, logger: Logger, role = 'api', l
     const readStore = await openReadStore(config, inlineCheckpointPages, caches.readStore);
     opened.push(readStore);
     if (checkpointer && isMainThread) {
-      opened.push(startWalCheckpointer(readDbFile(config), { everyMs: READ_DB_CHECKPOINT_MS, onError: (error) => logger.warn({ err: error }, 'read.db checkpoint failed') }));
+      opened.push(
+        startWalCheckpointer(readDbFile(config), {
+          everyMs: READ_DB_CHECKPOINT_MS,
+          onError: (error) => logger.warn({ err: error }, 'read.db checkpoint failed'),
+        }),
+      );
     }
     const leases =
-      config.readStore === 'mongo' ? await openMongoLeases(config.mongodbUri!, config.mongodbDb) : openSqliteLeases(readDbFile(config), { inlineCheckpointPages });
+      config.readStore === 'mongo'
+        ? await openMongoLeases(config.mongodbUri!, config.mongodbDb)
+        : openSqliteLeases(readDbFile(config), { inlineCheckpointPages });
     opened.push(leases);
     const idempotency = await openIdempotencyRecords(config, logger);
     opened.push(idempotency);
@@ -131,13 +151,22 @@ export async function openSystem(config: Config, logger: Logger, role = 'api', l
       jwkFile: config.jwtKeyFile,
       dataDir: config.dataDir,
     });
-    const tokens = createTokenService({ keys, issuer: config.jwtIssuer, audience: config.jwtAudience, lifetimeSeconds: config.jwtLifetimeSeconds });
+    const tokens = createTokenService({
+      keys,
+      issuer: config.jwtIssuer,
+      audience: config.jwtAudience,
+      lifetimeSeconds: config.jwtLifetimeSeconds,
+    });
     const signedOut = new SignedOutTokenList(readStore, { recheckMs: config.signedOutRecheckMs });
     const services: ApiServices = {
       eventStore,
       readStore,
       cache: new StreamStateCache(config.streamCacheMegabytes * 1024 * 1024),
-      snapshots: { store: stores.snapshots, every: config.snapshotEveryEvents, observe: snapshotRecorder(metrics, logger) },
+      snapshots: {
+        store: stores.snapshots,
+        every: config.snapshotEveryEvents,
+        observe: snapshotRecorder(metrics, logger),
+      },
       newId: uuid,
       now: () => new Date(),
       passwords: scryptPasswords,
@@ -145,10 +174,19 @@ export async function openSystem(config: Config, logger: Logger, role = 'api', l
       tokens,
       rememberSignedOut: (tokenId, expiresAt) => signedOut.remember(tokenId, expiresAt),
       observeCommand: commandRecorder(metrics),
-      retention: { retriesMs: config.idempotencyRetentionHours * 3_600_000, marketOrdersMs: config.marketOrderMemorySeconds * 1000 },
+      retention: {
+        retriesMs: config.idempotencyRetentionHours * 3_600_000,
+        marketOrdersMs: config.marketOrderMemorySeconds * 1000,
+      },
       pastOrders: { find: (orderId) => findPastOrder(readStore, orderId) },
     };
-    const handlers: EventHandler[] = [...projections, accountOpening(services), dealSettlement(services), orderPlacement(services), orderPayment(services)];
+    const handlers: EventHandler[] = [
+      ...projections,
+      accountOpening(services),
+      dealSettlement(services),
+      orderPlacement(services),
+      orderPayment(services),
+    ];
     // Tables and indexes exist before the first query, even in a process that runs no projection.
     await readStore.ensureCollections(handlers.flatMap((h) => h.collections));
     const owner = ownerName(role);
@@ -174,7 +212,14 @@ export async function openSystem(config: Config, logger: Logger, role = 'api', l
     let followed: FollowedRunner[] = runners;
     // Lag is counted one past the readiness bound, so a lag over it never reads as within it.
     const lagCountLimit = Math.max(10_000, config.readyMaxLagEvents + 1);
-    const health = new SubscriptionHealth({ eventStore, readStore, leases, handlers, runners: () => followed, lagCountLimit });
+    const health = new SubscriptionHealth({
+      eventStore,
+      readStore,
+      leases,
+      handlers,
+      runners: () => followed,
+      lagCountLimit,
+    });
     metrics.followSubscriptions(health);
     const system: System = {
       config,
@@ -201,7 +246,9 @@ export async function openSystem(config: Config, logger: Logger, role = 'api', l
       },
       startProjections() {
         retention ??= every(SIGN_OUT_PURGE_MS, () =>
-          purgeExpiredSignOuts(readStore, new Date()).catch((error: unknown) => logger.warn({ err: error }, 'could not purge expired sign-outs; trying again later')),
+          purgeExpiredSignOuts(readStore, new Date()).catch((error: unknown) =>
+            logger.warn({ err: error }, 'could not purge expired sign-outs; trying again later'),
+          ),
         );
         if (config.projectionThread === 'worker' && role === 'api') {
           // Projections (which only write read models) go to the worker; process managers,
@@ -210,7 +257,11 @@ export async function openSystem(config: Config, logger: Logger, role = 'api', l
           const isReactor = (h: EventHandler) => h.kind === 'process-manager';
           const local = runners.filter((r) => isReactor(r.handler));
           for (const runner of local) runner.start();
-          projector = startProjectorThread(config, handlers.filter((h) => !isReactor(h)), (error) => logger.error({ err: error }, 'projector thread failed'));
+          projector = startProjectorThread(
+            config,
+            handlers.filter((h) => !isReactor(h)),
+            (error) => logger.error({ err: error }, 'projector thread failed'),
+          );
           followed = [...local, ...projector.runners];
           gate = new ConsistencyGate(eventStore, followed);
         } else {
@@ -221,7 +272,8 @@ export async function openSystem(config: Config, logger: Logger, role = 'api', l
         checkpointFeed ??= followCheckpoints(handlers, {
           readStore,
           leases,
-          onError: (error) => logger.warn({ err: error }, 'could not read the projections\' checkpoints; retrying with backoff'),
+          onError: (error) =>
+            logger.warn({ err: error }, "could not read the projections' checkpoints; retrying with backoff"),
         });
         followed = checkpointFeed.runners;
         gate = new ConsistencyGate(eventStore, followed);
@@ -255,7 +307,11 @@ export function pageCaches(config: Config, role: string) {
   return { events: { reader: mb / 8, writer: mb / 4 }, readStore: mb / 8 };
 }
 
-function openEventStore(config: Config, commits: { announceCommits: boolean; hearCommits: boolean }, pageCacheMb: { reader: number; writer: number }): { events: EventStore; snapshots: SnapshotStore } {
+function openEventStore(
+  config: Config,
+  commits: { announceCommits: boolean; hearCommits: boolean },
+  pageCacheMb: { reader: number; writer: number },
+): { events: EventStore; snapshots: SnapshotStore } {
   if (config.eventStore === 'esdb') {
     const esdb = openEsdbEventStore({ connectionString: config.eventStoreConnectionString! });
     return { events: esdb, snapshots: streamSnapshotStore(esdb, esdb) };
@@ -295,7 +351,8 @@ async function openReadStore(config: Config, inlineCheckpointPages: number, page
 async function openIdempotencyRecords(config: Config, logger: Logger): Promise<IdempotencyRecords> {
   const options = {
     retentionMs: config.idempotencyRetentionHours * 3_600_000,
-    onPurgeError: (error: unknown) => logger.warn({ err: error }, 'could not purge expired idempotency answers; trying again later'),
+    onPurgeError: (error: unknown) =>
+      logger.warn({ err: error }, 'could not purge expired idempotency answers; trying again later'),
   };
   if (config.readStore === 'mongo') return openMongoIdempotencyRecords(config.mongodbUri!, config.mongodbDb, options);
   return openSqliteIdempotencyRecords(join(config.dataDir, 'idempotency.db'), options);

@@ -27,19 +27,40 @@ export const billingProjection: EventHandler = {
     const event = { type: recorded.type, data: recorded.data } as unknown as AccountEvent;
     if (event.type === 'AccountOpened') {
       const { accountId, userId, at } = event.data;
-      return [{ op: 'insert', collection: ACCOUNTS, id: userId, doc: { accountId, userId, amount: 0, revision: recorded.revision, createdAt: at, updatedAt: at } }];
+      return [
+        {
+          op: 'insert',
+          collection: ACCOUNTS,
+          id: userId,
+          doc: { accountId, userId, amount: 0, revision: recorded.revision, createdAt: at, updatedAt: at },
+        },
+      ];
     }
     const { userId, at } = event.data;
     if (event.type === 'PaymentDeclined') {
       // Nothing moved, but the stream (and so the ETag) did.
       return [{ op: 'update', collection: ACCOUNTS, id: userId, set: { revision: recorded.revision } }];
     }
-    const balance = [{ op: 'update', collection: ACCOUNTS, id: userId, set: { amount: event.data.balance, revision: recorded.revision, updatedAt: at } } satisfies WriteOp];
+    const balance = [
+      {
+        op: 'update',
+        collection: ACCOUNTS,
+        id: userId,
+        set: { amount: event.data.balance, revision: recorded.revision, updatedAt: at },
+      } satisfies WriteOp,
+    ];
     const operation = (type: OperationType, description: string): WriteOp => ({
       op: 'insert',
       collection: OPERATIONS,
       id: event.data.operationId,
-      doc: { userId, type, amount: event.data.amount, description, createdAt: at, seq: sortablePosition(recorded.position) },
+      doc: {
+        userId,
+        type,
+        amount: event.data.amount,
+        description,
+        createdAt: at,
+        seq: sortablePosition(recorded.position),
+      },
     });
     switch (event.type) {
       case 'MoneyDeposited':

@@ -28,7 +28,17 @@ export const historyProjection: EventHandler = {
       op: 'insert',
       collection: DEALS,
       id: `${deal.dealId}:${type}`,
-      doc: { userId, dealId: deal.dealId, itemId: deal.itemId, itemName: deal.itemName, type, amount: deal.price, commission, completedAt: deal.at, seq },
+      doc: {
+        userId,
+        dealId: deal.dealId,
+        itemId: deal.itemId,
+        itemName: deal.itemName,
+        type,
+        amount: deal.price,
+        commission,
+        completedAt: deal.at,
+        seq,
+      },
     });
     return [side(deal.buyerId, 'purchase', deal.buyerCommission), side(deal.sellerId, 'sale', deal.sellerCommission)];
   },
@@ -47,7 +57,14 @@ export const statisticsProjection: EventHandler = {
     const date = deal.at.slice(0, 10); // UTC day: `at` is an ISO string in UTC
     const inc = { count: 1, amount: deal.price };
     return [
-      { op: 'upsert', collection: DAILY_ITEM_STATS, id: `${date}:${deal.itemId}`, setOnInsert: { date, itemId: deal.itemId }, set: { itemName: deal.itemName }, inc },
+      {
+        op: 'upsert',
+        collection: DAILY_ITEM_STATS,
+        id: `${date}:${deal.itemId}`,
+        setOnInsert: { date, itemId: deal.itemId },
+        set: { itemName: deal.itemName },
+        inc,
+      },
       { op: 'upsert', collection: DAILY_TOTALS, id: date, setOnInsert: { date }, inc },
       { op: 'upsert', collection: ITEM_TOTALS, id: deal.itemId, set: { itemName: deal.itemName }, inc },
     ];

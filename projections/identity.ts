@@ -23,18 +23,39 @@ export const identityProjection: EventHandler = {
     switch (event.type) {
       case 'UserRegistered': {
         const { userId, email, role, firstName, lastName, phone, at } = event.data;
-        return [{ op: 'insert', collection: USERS, id: userId, doc: { email, role, firstName, lastName, phone, createdAt: at, updatedAt: at } }];
+        return [
+          {
+            op: 'insert',
+            collection: USERS,
+            id: userId,
+            doc: { email, role, firstName, lastName, phone, createdAt: at, updatedAt: at },
+          },
+        ];
       }
       case 'UserProfileUpdated': {
         const { userId, firstName, lastName, phone, at } = event.data;
         return [{ op: 'update', collection: USERS, id: userId, set: { firstName, lastName, phone, updatedAt: at } }];
       }
       case 'UserRoleChanged':
-        return [{ op: 'update', collection: USERS, id: event.data.userId, set: { role: event.data.role, updatedAt: event.data.at } }];
+        return [
+          {
+            op: 'update',
+            collection: USERS,
+            id: event.data.userId,
+            set: { role: event.data.role, updatedAt: event.data.at },
+          },
+        ];
       case 'UserPasswordChanged':
         return [{ op: 'update', collection: USERS, id: event.data.userId, set: { updatedAt: event.data.at } }];
       case 'UserLoggedOut':
-        return [{ op: 'insert', collection: REVOKED_TOKENS, id: event.data.tokenId, doc: { userId: event.data.userId, expiresAt: event.data.tokenExpiresAt } }];
+        return [
+          {
+            op: 'insert',
+            collection: REVOKED_TOKENS,
+            id: event.data.tokenId,
+            doc: { userId: event.data.userId, expiresAt: event.data.tokenExpiresAt },
+          },
+        ];
       default:
         return [];
     }

@@ -20,6 +20,8 @@ export const letters = {
     `${dear(r)} You have successfully bought item "${item}" for ${formatCents(price)}$ (commission ${formatCents(commission)}$) on the marketplace.`,
   purchaseFailed: (r: Recipient, item: string, price: Cents, reason: FailureReason) =>
     `${dear(r)} Your purchase of item "${item}" for ${formatCents(price)}$ was not completed due to: ${inWords[reason]}.`,
-  orderProcessed: (r: Recipient, price: Cents) => `${dear(r)} Your order for ${formatCents(price)}$ has been successfully processed.`,
-  orderNotFulfilled: (r: Recipient, price: Cents, reason: FailureReason) => `${dear(r)} Your order for ${formatCents(price)}$ was not fulfilled due to: ${inWords[reason]}.`,
+  orderProcessed: (r: Recipient, price: Cents) =>
+    `${dear(r)} Your order for ${formatCents(price)}$ has been successfully processed.`,
+  orderNotFulfilled: (r: Recipient, price: Cents, reason: FailureReason) =>
+    `${dear(r)} Your order for ${formatCents(price)}$ was not fulfilled due to: ${inWords[reason]}.`,
 };

@@ -19,7 +19,16 @@ type Relevant = UserEvent | DealCompleted | DealFailed | CustomerOrderEvent;
 
 export const notificationsProjection: EventHandler = {
   name: 'notifications',
-  filter: { eventTypePrefixes: ['UserRegistered', 'UserProfileUpdated', 'DealCompleted', 'DealFailed', 'OrderSucceeded', 'OrderFailed'] },
+  filter: {
+    eventTypePrefixes: [
+      'UserRegistered',
+      'UserProfileUpdated',
+      'DealCompleted',
+      'DealFailed',
+      'OrderSucceeded',
+      'OrderFailed',
+    ],
+  },
   collections: [
     { name: NOTIFICATIONS, indexes: [{ equal: ['userId'], sort: ['seq'] }] },
     { name: RECIPIENTS, indexes: [] },
@@ -47,18 +56,49 @@ export const notificationsProjection: EventHandler = {
       case 'DealCompleted': {
         const d = event.data;
         return [
-          notify(d.sellerId, 'seller', letters.sold(await recipient(d.sellerId), d.itemName, d.price, d.sellerCommission), d.at),
-          notify(d.buyerId, 'buyer', letters.bought(await recipient(d.buyerId), d.itemName, d.price, d.buyerCommission), d.at),
+          notify(
+            d.sellerId,
+            'seller',
+            letters.sold(await recipient(d.sellerId), d.itemName, d.price, d.sellerCommission),
+            d.at,
+          ),
+          notify(
+            d.buyerId,
+            'buyer',
+            letters.bought(await recipient(d.buyerId), d.itemName, d.price, d.buyerCommission),
+            d.at,
+          ),
         ];
       }
       case 'DealFailed': {
         const d = event.data;
-        return [notify(d.buyerId, 'buyer', letters.purchaseFailed(await recipient(d.buyerId), d.itemName, d.price, d.reason), d.at)];
+        return [
+          notify(
+            d.buyerId,
+            'buyer',
+            letters.purchaseFailed(await recipient(d.buyerId), d.itemName, d.price, d.reason),
+            d.at,
+          ),
+        ];
       }
       case 'OrderSucceeded':
-        return [notify(event.data.userId, 'customer', letters.orderProcessed(await recipient(event.data.userId), event.data.price), event.data.at)];
+        return [
+          notify(
+            event.data.userId,
+            'customer',
+            letters.orderProcessed(await recipient(event.data.userId), event.data.price),
+            event.data.at,
+          ),
+        ];
       case 'OrderFailed':
-        return [notify(event.data.userId, 'customer', letters.orderNotFulfilled(await recipient(event.data.userId), event.data.price, event.data.reason), event.data.at)];
+        return [
+          notify(
+            event.data.userId,
+            'customer',
+            letters.orderNotFulfilled(await recipient(event.data.userId), event.data.price, event.data.reason),
+            event.data.at,
+          ),
+        ];
       default:
         return [];
     }

@@ -9,6 +9,8 @@ export const describeOperation = {
     purpose.kind === 'deal'
       ? `buying the item "${purpose.itemName}" on the marketplace (with commission ${formatCents(purpose.commission)})`
       : `payment for order ${purpose.orderId}`,
-  accrual: (purpose: AccrualPurpose) => `selling the item "${purpose.itemName}" on the marketplace (with commission ${formatCents(purpose.commission)})`,
-  commission: (source: CommissionSource) => `commission charge from user ${source.fromUserId} (${source.kind} ${source.operationId})`,
+  accrual: (purpose: AccrualPurpose) =>
+    `selling the item "${purpose.itemName}" on the marketplace (with commission ${formatCents(purpose.commission)})`,
+  commission: (source: CommissionSource) =>
+    `commission charge from user ${source.fromUserId} (${source.kind} ${source.operationId})`,
 };

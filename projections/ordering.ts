@@ -19,10 +19,27 @@ export const orderingProjection: EventHandler = {
     // Events of customer-orders streams are CustomerOrderEvents (domain/ordering/events.ts).
     const event = { type: recorded.type, data: recorded.data } as unknown as CustomerOrderEvent;
     const { userId, orderId, price, at } = event.data;
-    const revision: WriteOp = { op: 'upsert', collection: CUSTOMER_ORDER_COLLECTIONS, id: userId, set: { revision: recorded.revision } };
+    const revision: WriteOp = {
+      op: 'upsert',
+      collection: CUSTOMER_ORDER_COLLECTIONS,
+      id: userId,
+      set: { revision: recorded.revision },
+    };
     if (event.type === 'OrderCreated') {
       return [
-        { op: 'insert', collection: CUSTOMER_ORDERS, id: orderId, doc: { userId, price, status: 'pending', createdAt: at, updatedAt: at, seq: sortablePosition(recorded.position) } },
+        {
+          op: 'insert',
+          collection: CUSTOMER_ORDERS,
+          id: orderId,
+          doc: {
+            userId,
+            price,
+            status: 'pending',
+            createdAt: at,
+            updatedAt: at,
+            seq: sortablePosition(recorded.position),
+          },
+        },
         revision,
       ];
     }

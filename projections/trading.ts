@@ -32,10 +32,16 @@ export const tradingProjection: EventHandler = {
     if (recorded.streamId.startsWith('trader-orders-')) {
       // Events of trader-orders streams are TraderOrdersEvents (domain/trading/events.ts).
       const event = { type: recorded.type, data: recorded.data } as unknown as TraderOrdersEvent;
-      return [{ op: 'upsert', collection: ORDER_COLLECTIONS, id: event.data.userId, set: { revision: recorded.revision } }];
+      return [
+        { op: 'upsert', collection: ORDER_COLLECTIONS, id: event.data.userId, set: { revision: recorded.revision } },
+      ];
     }
     // Events of market streams are MarketEvents (domain/trading/events.ts).
-    return marketWrites({ type: recorded.type, data: recorded.data } as unknown as MarketEvent, sortablePosition(recorded.position), view);
+    return marketWrites(
+      { type: recorded.type, data: recorded.data } as unknown as MarketEvent,
+      sortablePosition(recorded.position),
+      view,
+    );
   },
 };
 
@@ -47,12 +53,22 @@ async function marketWrites(event: MarketEvent, seq: string, view: ProjectionVie
     set: { status: value, active, updatedAt: at },
   });
   /** The trader's holding of the item after a change (read, then written whole, so `held` stays true to `count`). */
-  const holding = async (userId: string, itemId: string, change: { count?: number; onSaleCount?: number }, name?: string): Promise<WriteOp> => {
+  const holding = async (
+    userId: string,
+    itemId: string,
+    change: { count?: number; onSaleCount?: number },
+    name?: string,
+  ): Promise<WriteOp> => {
     const id = portfolioId(userId, itemId);
     const current = await view.get(PORTFOLIO, id);
     const count = Number(current?.count ?? 0) + (change.count ?? 0);
     const onSaleCount = Number(current?.onSaleCount ?? 0) + (change.onSaleCount ?? 0);
-    return { op: 'upsert', collection: PORTFOLIO, id, set: { userId, itemId, name: name ?? String(current?.name ?? ''), count, onSaleCount, held: count > 0 } };
+    return {
+      op: 'upsert',
+      collection: PORTFOLIO,
+      id,
+      set: { userId, itemId, name: name ?? String(current?.name ?? ''), count, onSaleCount, held: count > 0 },
+    };
   };
   switch (event.type) {
     case 'ItemListed': {
@@ -63,10 +79,26 @@ async function marketWrites(event: MarketEvent, seq: string, view: ProjectionVie
         collection: TRADING_ORDERS,
         id: initialSellOrderId(itemId, unit),
         // The unit number keeps the broker's initial orders in their time order.
-        doc: { userId: brokerId, side: 'sell', itemId, price: initialPrice, commission, status: 'pending', active: true, createdAt: at, updatedAt: at, seq: `${seq}:${String(unit).padStart(5, '0')}` },
+        doc: {
+          userId: brokerId,
+          side: 'sell',
+          itemId,
+          price: initialPrice,
+          commission,
+          status: 'pending',
+          active: true,
+          createdAt: at,
+          updatedAt: at,
+          seq: `${seq}:${String(unit).padStart(5, '0')}`,
+        },
       }));
       return [
-        { op: 'insert', collection: ITEMS, id: itemId, doc: { name, initialCount, initialPrice, commissionBasisPoints, createdAt: at } },
+        {
+          op: 'insert',
+          collection: ITEMS,
+          id: itemId,
+          doc: { name, initialCount, initialPrice, commissionBasisPoints, createdAt: at },
+        },
         await holding(brokerId, itemId, { count: initialCount, onSaleCount: initialCount }, name),
         ...orders,
       ];
@@ -74,21 +106,42 @@ async function marketWrites(event: MarketEvent, seq: string, view: ProjectionVie
     case 'PurchaseOrderPlaced':
     case 'SellOrderPlaced': {
       const { itemId, orderId, price, commission, at } = event.data;
-      const [side, userId] = event.type === 'PurchaseOrderPlaced' ? ['purchase', event.data.buyerId] : ['sell', event.data.sellerId];
+      const [side, userId] =
+        event.type === 'PurchaseOrderPlaced' ? ['purchase', event.data.buyerId] : ['sell', event.data.sellerId];
       const placed: WriteOp = {
         op: 'insert',
         collection: TRADING_ORDERS,
         id: orderId,
-        doc: { userId, side, itemId, price, commission, status: 'pending', active: true, createdAt: at, updatedAt: at, seq },
+        doc: {
+          userId,
+          side,
+          itemId,
+          price,
+          commission,
+          status: 'pending',
+          active: true,
+          createdAt: at,
+          updatedAt: at,
+          seq,
+        },
       };
       return side === 'sell' ? [placed, await holding(userId, itemId, { onSaleCount: 1 })] : [placed];
     }
     case 'DealOpened':
-      return [status(event.data.purchaseOrderId, 'paymentPending', event.data.at), status(event.data.sellOrderId, 'dealPending', event.data.at)];
+      return [
+        status(event.data.purchaseOrderId, 'paymentPending', event.data.at),
+        status(event.data.sellOrderId, 'dealPending', event.data.at),
+      ];
     case 'DealPaid':
-      return [status(event.data.purchaseOrderId, 'paymentSucceeded', event.data.at), status(event.data.sellOrderId, 'accrualPending', event.data.at)];
+      return [
+        status(event.data.purchaseOrderId, 'paymentSucceeded', event.data.at),
+        status(event.data.sellOrderId, 'accrualPending', event.data.at),
+      ];
     case 'DealFailed':
-      return [status(event.data.purchaseOrderId, 'paymentFailed', event.data.at, false), status(event.data.sellOrderId, 'pending', event.data.at)];
+      return [
+        status(event.data.purchaseOrderId, 'paymentFailed', event.data.at, false),
+        status(event.data.sellOrderId, 'pending', event.data.at),
+      ];
     case 'DealCompleted': {
       const { purchaseOrderId, sellOrderId, buyerId, sellerId, itemId, itemName, at } = event.data;
       return [

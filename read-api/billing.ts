@@ -23,11 +23,22 @@ export interface OperationView {
 export async function getAccount(readStore: ReadStore, userId: string): Promise<AccountView | null> {
   const doc = await readStore.get(ACCOUNTS, userId);
   if (!doc) return null;
-  return { id: String(doc.accountId), amount: Number(doc.amount), createdAt: String(doc.createdAt), updatedAt: String(doc.updatedAt), revision: Number(doc.revision) };
+  return {
+    id: String(doc.accountId),
+    amount: Number(doc.amount),
+    createdAt: String(doc.createdAt),
+    updatedAt: String(doc.updatedAt),
+    revision: Number(doc.revision),
+  };
 }
 
 export async function listOperations(readStore: ReadStore, userId: string, page: Page) {
-  const found = await readStore.find(OPERATIONS, { where: { userId }, sort: { fields: ['seq'], direction: 'desc' }, limit: page.limit, after: page.after });
+  const found = await readStore.find(OPERATIONS, {
+    where: { userId },
+    sort: { fields: ['seq'], direction: 'desc' },
+    limit: page.limit,
+    after: page.after,
+  });
   const items: OperationView[] = found.items.map((d) => ({
     id: d.id,
     type: d.type as OperationView['type'],

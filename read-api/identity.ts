@@ -3,7 +3,6 @@ import type { UserView } from '../domain/identity/user.js';
 import { USERS } from '../projections/identity.js';
 import type { ReadStore } from '../infra/read-store/read-store.js';
 
-
 export async function getProfile(readStore: ReadStore, userId: string): Promise<UserView | null> {
   const doc = await readStore.get(USERS, userId);
   if (!doc) return null;

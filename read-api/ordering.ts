@@ -11,15 +11,29 @@ export interface CustomerOrderView {
 }
 
 function toView(d: Doc): CustomerOrderView {
-  return { id: d.id, price: Number(d.price), status: String(d.status), createdAt: String(d.createdAt), updatedAt: String(d.updatedAt) };
+  return {
+    id: d.id,
+    price: Number(d.price),
+    status: String(d.status),
+    createdAt: String(d.createdAt),
+    updatedAt: String(d.updatedAt),
+  };
 }
 
 export async function listCustomerOrders(readStore: ReadStore, userId: string, page: Page) {
-  const found = await readStore.find(CUSTOMER_ORDERS, { where: { userId }, sort: { fields: ['seq'], direction: 'desc' }, limit: page.limit, after: page.after });
+  const found = await readStore.find(CUSTOMER_ORDERS, {
+    where: { userId },
+    sort: { fields: ['seq'], direction: 'desc' },
+    limit: page.limit,
+    after: page.after,
+  });
   return { items: found.items.map(toView), next: found.next };
 }
 
-export async function getCustomerOrder(readStore: ReadStore, orderId: string): Promise<(CustomerOrderView & { userId: string }) | null> {
+export async function getCustomerOrder(
+  readStore: ReadStore,
+  orderId: string,
+): Promise<(CustomerOrderView & { userId: string }) | null> {
   const doc = await readStore.get(CUSTOMER_ORDERS, orderId);
   return doc ? { ...toView(doc), userId: String(doc.userId) } : null;
 }

@@ -15,7 +15,11 @@ export interface OrderView {
 }
 
 export async function listItems(readStore: ReadStore, page: Page) {
-  const found = await readStore.find(ITEMS, { sort: { fields: ['name'], direction: 'asc' }, limit: page.limit, after: page.after });
+  const found = await readStore.find(ITEMS, {
+    sort: { fields: ['name'], direction: 'asc' },
+    limit: page.limit,
+    after: page.after,
+  });
   return {
     items: found.items.map((d) => ({
       id: d.id,
@@ -30,11 +34,24 @@ export async function listItems(readStore: ReadStore, page: Page) {
 }
 
 export function toOrderView(d: Doc): OrderView {
-  return { id: d.id, itemId: String(d.itemId), price: Number(d.price), commission: Number(d.commission), status: String(d.status), createdAt: String(d.createdAt), updatedAt: String(d.updatedAt) };
+  return {
+    id: d.id,
+    itemId: String(d.itemId),
+    price: Number(d.price),
+    commission: Number(d.commission),
+    status: String(d.status),
+    createdAt: String(d.createdAt),
+    updatedAt: String(d.updatedAt),
+  };
 }
 
 export async function listActiveOrders(readStore: ReadStore, userId: string, side: Side, page: Page) {
-  const found = await readStore.find(TRADING_ORDERS, { where: { userId, side, active: true }, sort: { fields: ['seq'], direction: 'desc' }, limit: page.limit, after: page.after });
+  const found = await readStore.find(TRADING_ORDERS, {
+    where: { userId, side, active: true },
+    sort: { fields: ['seq'], direction: 'desc' },
+    limit: page.limit,
+    after: page.after,
+  });
   return { items: found.items.map(toOrderView), next: found.next };
 }
 
@@ -46,8 +63,18 @@ export async function orderCollectionRevision(readStore: ReadStore, userId: stri
 
 export async function listPortfolio(readStore: ReadStore, userId: string, page: Page) {
   // Items the trader sold out of stay in the view with `held: false`; the portfolio shows what they hold.
-  const found = await readStore.find(PORTFOLIO, { where: { userId, held: true }, sort: { fields: ['name'], direction: 'asc' }, limit: page.limit, after: page.after });
-  const items = found.items.map((d) => ({ id: String(d.itemId), name: String(d.name), count: Number(d.count), onSaleCount: Number(d.onSaleCount ?? 0) }));
+  const found = await readStore.find(PORTFOLIO, {
+    where: { userId, held: true },
+    sort: { fields: ['name'], direction: 'asc' },
+    limit: page.limit,
+    after: page.after,
+  });
+  const items = found.items.map((d) => ({
+    id: String(d.itemId),
+    name: String(d.name),
+    count: Number(d.count),
+    onSaleCount: Number(d.onSaleCount ?? 0),
+  }));
   return { items, next: found.next };
 }
 
@@ -56,7 +83,12 @@ export async function itemExists(readStore: ReadStore, itemId: string): Promise<
 }
 
 /** An order as the read models keep it, with its owner and side: what a cancel of an order its market no longer remembers is answered from. */
-export async function findPastOrder(readStore: ReadStore, orderId: string): Promise<(OrderView & { ownerId: string; side: Side }) | null> {
+export async function findPastOrder(
+  readStore: ReadStore,
+  orderId: string,
+): Promise<(OrderView & { ownerId: string; side: Side }) | null> {
   const doc = await readStore.get(TRADING_ORDERS, orderId);
-  return doc ? { ...toOrderView(doc), ownerId: String(doc.userId), side: doc.side === 'sell' ? 'sell' : 'purchase' } : null;
+  return doc
+    ? { ...toOrderView(doc), ownerId: String(doc.userId), side: doc.side === 'sell' ? 'sell' : 'purchase' }
+    : null;
 }

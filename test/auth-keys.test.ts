@@ -10,7 +10,8 @@ import { ConfigError } from '../infra/config/settings.js';
 import { generatedKeyFileName, loadSigningKeys, type KeySources, type SigningKeys } from '../infra/auth/keys.js';
 
 const pem = {
-  private: (key: KeyObject, type: 'pkcs8' | 'pkcs1' | 'sec1' = 'pkcs8') => key.export({ type, format: 'pem' }).toString(),
+  private: (key: KeyObject, type: 'pkcs8' | 'pkcs1' | 'sec1' = 'pkcs8') =>
+    key.export({ type, format: 'pem' }).toString(),
   public: (key: KeyObject, type: 'spki' | 'pkcs1' = 'spki') => key.export({ type, format: 'pem' }).toString(),
 };
 
@@ -26,12 +27,15 @@ async function refusal(sources: KeySources): Promise<ConfigError> {
 
 /** The keys sign a token that their public key (and only the matching algorithm) verifies. */
 async function expectWorkingPair(keys: SigningKeys): Promise<void> {
-  const token = await new SignJWT({ ok: true }).setProtectedHeader({ alg: keys.alg, kid: keys.kid }).sign(keys.privateKey);
+  const token = await new SignJWT({ ok: true })
+    .setProtectedHeader({ alg: keys.alg, kid: keys.kid })
+    .sign(keys.privateKey);
   const { payload } = await jwtVerify(token, keys.publicKey, { algorithms: [keys.alg] });
   expect(payload.ok).to.equal(true);
 }
 
-const thumbprintOf = ({ kid: _kid, alg: _alg, use: _use, ...jwk }: SigningKeys['publicJwk']) => calculateJwkThumbprint(jwk);
+const thumbprintOf = ({ kid: _kid, alg: _alg, use: _use, ...jwk }: SigningKeys['publicJwk']) =>
+  calculateJwkThumbprint(jwk);
 
 describe('signing keys', () => {
   let dir: string;
@@ -92,7 +96,8 @@ describe('signing keys', () => {
 
     it('gives processes starting together on an empty directory the same key', async () => {
       const keysModule = new URL('../infra/auth/keys.js', import.meta.url).href;
-      const script = 'const { loadSigningKeys } = await import(process.argv[1]); console.log((await loadSigningKeys({ dataDir: process.argv[2] })).kid);';
+      const script =
+        'const { loadSigningKeys } = await import(process.argv[1]); console.log((await loadSigningKeys({ dataDir: process.argv[2] })).kid);';
       const run = () => promisify(execFile)(process.execPath, ['--input-type=module', '-e', script, keysModule, dir]);
       const outputs = await Promise.all(Array.from({ length: 4 }, run));
       const kids = outputs.map(({ stdout }) => stdout.trim());
@@ -112,7 +117,9 @@ describe('signing keys', () => {
       const file = join(dir, 'a-file');
       await writeFile(file, '');
       const error = await refusal({ dataDir: join(file, 'data') });
-      expect(error.message).to.match(/^DATA_DIR/).and.include(file);
+      expect(error.message)
+        .to.match(/^DATA_DIR/)
+        .and.include(file);
     });
 
     it('refuses a data directory it cannot write, naming DATA_DIR', async function () {
@@ -137,7 +144,11 @@ describe('signing keys', () => {
     for (const [alg, make] of Object.entries(pairs)) {
       it(`reads a ${alg} pair, pinning the algorithm to the key's type`, async () => {
         const { privateKey, publicKey } = make();
-        const keys = await loadSigningKeys({ privateKeyPem: pem.private(privateKey), publicKeyPem: pem.public(publicKey), dataDir: dir });
+        const keys = await loadSigningKeys({
+          privateKeyPem: pem.private(privateKey),
+          publicKeyPem: pem.public(publicKey),
+          dataDir: dir,
+        });
         expect(keys.alg).to.equal(alg);
         expect(keys.kid).to.equal(await thumbprintOf(keys.publicJwk));
         await expectWorkingPair(keys);
@@ -147,27 +158,61 @@ describe('signing keys', () => {
 
     it('reads PKCS#1 RSA and SEC1 EC keys too', async () => {
       const rsa = pairs.RS256();
-      expect((await loadSigningKeys({ privateKeyPem: pem.private(rsa.privateKey, 'pkcs1'), publicKeyPem: pem.public(rsa.publicKey, 'pkcs1'), dataDir: dir })).alg).to.equal('RS256');
+      expect(
+        (
+          await loadSigningKeys({
+            privateKeyPem: pem.private(rsa.privateKey, 'pkcs1'),
+            publicKeyPem: pem.public(rsa.publicKey, 'pkcs1'),
+            dataDir: dir,
+          })
+        ).alg,
+      ).to.equal('RS256');
       const ec = pairs.ES256();
-      expect((await loadSigningKeys({ privateKeyPem: pem.private(ec.privateKey, 'sec1'), publicKeyPem: pem.public(ec.publicKey), dataDir: dir })).alg).to.equal('ES256');
+      expect(
+        (
+          await loadSigningKeys({
+            privateKeyPem: pem.private(ec.privateKey, 'sec1'),
+            publicKeyPem: pem.public(ec.publicKey),
+            dataDir: dir,
+          })
+        ).alg,
+      ).to.equal('ES256');
     });
 
     it('accepts line breaks written as \\n (one-line environment values)', async () => {
       const { privateKey, publicKey } = pairs.ES256();
       const oneLine = (text: string) => text.trim().replace(/\n/g, '\\n');
       expect(oneLine(pem.private(privateKey))).to.not.include('\n');
-      const keys = await loadSigningKeys({ privateKeyPem: oneLine(pem.private(privateKey)), publicKeyPem: oneLine(pem.public(publicKey)), dataDir: dir });
+      const keys = await loadSigningKeys({
+        privateKeyPem: oneLine(pem.private(privateKey)),
+        publicKeyPem: oneLine(pem.public(publicKey)),
+        dataDir: dir,
+      });
       await expectWorkingPair(keys);
       const crlf = (text: string) => text.replace(/\n/g, '\\r\\n');
-      await expectWorkingPair(await loadSigningKeys({ privateKeyPem: crlf(pem.private(privateKey)), publicKeyPem: crlf(pem.public(publicKey)), dataDir: dir }));
+      await expectWorkingPair(
+        await loadSigningKeys({
+          privateKeyPem: crlf(pem.private(privateKey)),
+          publicKeyPem: crlf(pem.public(publicKey)),
+          dataDir: dir,
+        }),
+      );
     });
 
     it('refuses a mismatched pair, naming both variables', async () => {
       const one = pairs.ES256();
       const other = pairs.ES256();
-      const error = await refusal({ privateKeyPem: pem.private(one.privateKey), publicKeyPem: pem.public(other.publicKey), dataDir: dir });
+      const error = await refusal({
+        privateKeyPem: pem.private(one.privateKey),
+        publicKeyPem: pem.public(other.publicKey),
+        dataDir: dir,
+      });
       expect(error.message).to.include('JWT_PRIVATE_KEY').and.include('JWT_PUBLIC_KEY').and.include('not a pair');
-      const mixed = await refusal({ privateKeyPem: pem.private(one.privateKey), publicKeyPem: pem.public(pairs.RS256().publicKey), dataDir: dir });
+      const mixed = await refusal({
+        privateKeyPem: pem.private(one.privateKey),
+        publicKeyPem: pem.public(pairs.RS256().publicKey),
+        dataDir: dir,
+      });
       expect(mixed.message).to.include('not a pair');
     });
 
@@ -183,26 +228,51 @@ describe('signing keys', () => {
 
     it('refuses garbage in JWT_PUBLIC_KEY, and a private key given as the public one', async () => {
       const { privateKey } = pairs.ES256();
-      const garbage = await refusal({ privateKeyPem: pem.private(privateKey), publicKeyPem: 'not a key', dataDir: dir });
+      const garbage = await refusal({
+        privateKeyPem: pem.private(privateKey),
+        publicKeyPem: 'not a key',
+        dataDir: dir,
+      });
       expect(garbage.message).to.match(/^JWT_PUBLIC_KEY is not a readable PEM public key/);
-      const leaked = await refusal({ privateKeyPem: pem.private(privateKey), publicKeyPem: pem.private(privateKey), dataDir: dir });
+      const leaked = await refusal({
+        privateKeyPem: pem.private(privateKey),
+        publicKeyPem: pem.private(privateKey),
+        dataDir: dir,
+      });
       expect(leaked.message).to.match(/^JWT_PUBLIC_KEY holds a private key/);
     });
 
     it('needs both variables, and not JWT_KEY_FILE as well', async () => {
       const { privateKey, publicKey } = pairs.ES256();
-      expect((await refusal({ privateKeyPem: pem.private(privateKey), dataDir: dir })).message).to.match(/^JWT_PUBLIC_KEY is missing/);
-      expect((await refusal({ publicKeyPem: pem.public(publicKey), dataDir: dir })).message).to.match(/^JWT_PRIVATE_KEY is missing/);
-      const both = await refusal({ privateKeyPem: pem.private(privateKey), publicKeyPem: pem.public(publicKey), jwkFile: join(dir, 'key.json'), dataDir: dir });
+      expect((await refusal({ privateKeyPem: pem.private(privateKey), dataDir: dir })).message).to.match(
+        /^JWT_PUBLIC_KEY is missing/,
+      );
+      expect((await refusal({ publicKeyPem: pem.public(publicKey), dataDir: dir })).message).to.match(
+        /^JWT_PRIVATE_KEY is missing/,
+      );
+      const both = await refusal({
+        privateKeyPem: pem.private(privateKey),
+        publicKeyPem: pem.public(publicKey),
+        jwkFile: join(dir, 'key.json'),
+        dataDir: dir,
+      });
       expect(both.message).to.include('JWT_KEY_FILE').and.include('JWT_PRIVATE_KEY');
     });
 
     it('refuses RSA keys under 2048 bits and key types it cannot pin an algorithm to', async () => {
       const weak = generateKeyPairSync('rsa', { modulusLength: 1024 });
-      const tooWeak = await refusal({ privateKeyPem: pem.private(weak.privateKey), publicKeyPem: pem.public(weak.publicKey), dataDir: dir });
+      const tooWeak = await refusal({
+        privateKeyPem: pem.private(weak.privateKey),
+        publicKeyPem: pem.public(weak.publicKey),
+        dataDir: dir,
+      });
       expect(tooWeak.message).to.include('JWT_PRIVATE_KEY').and.include('1024 bits');
       const p384 = generateKeyPairSync('ec', { namedCurve: 'P-384' });
-      const unsupported = await refusal({ privateKeyPem: pem.private(p384.privateKey), publicKeyPem: pem.public(p384.publicKey), dataDir: dir });
+      const unsupported = await refusal({
+        privateKeyPem: pem.private(p384.privateKey),
+        publicKeyPem: pem.public(p384.publicKey),
+        dataDir: dir,
+      });
       expect(unsupported.message).to.include('JWT_PRIVATE_KEY').and.include('secp384r1');
     });
   });
@@ -226,7 +296,10 @@ describe('signing keys', () => {
 
     it('derives alg from the key and kid from its thumbprint when the file has neither', async () => {
       const { privateKey } = generateKeyPairSync('ed25519');
-      const keys = await loadSigningKeys({ jwkFile: await jwkFile(privateKey.export({ format: 'jwk' })), dataDir: dir });
+      const keys = await loadSigningKeys({
+        jwkFile: await jwkFile(privateKey.export({ format: 'jwk' })),
+        dataDir: dir,
+      });
       expect(keys.alg).to.equal('EdDSA');
       expect(keys.kid).to.equal(await thumbprintOf(keys.publicJwk));
       await expectWorkingPair(keys);

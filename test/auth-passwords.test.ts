@@ -1,6 +1,12 @@
 import { expect } from 'chai';
 import { randomBytes, scryptSync } from 'node:crypto';
-import { currentParameters, hashPassword, needsRehash, scryptPasswords, verifyPassword } from '../infra/auth/passwords.js';
+import {
+  currentParameters,
+  hashPassword,
+  needsRehash,
+  scryptPasswords,
+  verifyPassword,
+} from '../infra/auth/passwords.js';
 
 const password = 'correct horse battery staple';
 
@@ -26,7 +32,13 @@ describe('passwords', () => {
 
   it('verifies the right password and refuses others', async () => {
     expect(await verifyPassword(password, stored)).to.equal(true);
-    for (const wrong of ['', 'correct horse battery stapl', 'Correct horse battery staple', `${password} `, `\0${password}`]) {
+    for (const wrong of [
+      '',
+      'correct horse battery stapl',
+      'Correct horse battery staple',
+      `${password} `,
+      `\0${password}`,
+    ]) {
       expect(await verifyPassword(wrong, stored), JSON.stringify(wrong)).to.equal(false);
     }
   });

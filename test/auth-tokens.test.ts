@@ -1,8 +1,24 @@
 import { expect } from 'chai';
 import { createHmac, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { CompactSign, createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, SignJWT, type JWTHeaderParameters, type JWTPayload } from 'jose';
+import {
+  CompactSign,
+  createLocalJWKSet,
+  decodeJwt,
+  decodeProtectedHeader,
+  jwtVerify,
+  SignJWT,
+  type JWTHeaderParameters,
+  type JWTPayload,
+} from 'jose';
 import { loadSigningKeys, signingAlgorithms, type SigningAlgorithm, type SigningKeys } from '../infra/auth/keys.js';
-import { createTokenService, defaultCacheSize, InvalidToken, type InvalidTokenReason, type TokenService, type TokenServiceOptions } from '../infra/auth/tokens.js';
+import {
+  createTokenService,
+  defaultCacheSize,
+  InvalidToken,
+  type InvalidTokenReason,
+  type TokenService,
+  type TokenServiceOptions,
+} from '../infra/auth/tokens.js';
 
 const issuer = 'marketplace';
 const audience = 'marketplace-api';
@@ -27,7 +43,8 @@ async function keysOf(alg: SigningAlgorithm): Promise<SigningKeys & { pair: Retu
   return { ...keys, pair };
 }
 
-const b64url = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
+const b64url = (value: unknown) =>
+  Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
 
 /** A compact JWS put together by hand, for tokens jose would refuse to produce. */
 function handmade(header: object, payload: object, sign: (input: string) => Buffer): string {
@@ -62,7 +79,16 @@ describe('access tokens', () => {
 
   /** Our claims, signed with our key, with any header and payload changes. */
   const signedWith = (keys: SigningKeys, payload: JWTPayload, header: Partial<JWTHeaderParameters> = {}) =>
-    new SignJWT({ ...subject, sub: subject.userId, iss: issuer, aud: audience, jti: 'jti-1', iat: start / 1000, exp: start / 1000 + 60, ...payload })
+    new SignJWT({
+      ...subject,
+      sub: subject.userId,
+      iss: issuer,
+      aud: audience,
+      jti: 'jti-1',
+      iat: start / 1000,
+      exp: start / 1000 + 60,
+      ...payload,
+    })
       .setProtectedHeader({ alg: keys.alg, kid: keys.kid, typ: 'JWT', ...header })
       .sign(keys.privateKey);
 
@@ -82,7 +108,15 @@ describe('access tokens', () => {
       expect(claims).to.deep.equal({ ...subject, jti: claims.jti, iat, exp: iat + lifetimeSeconds });
       expect(claims.jti).to.match(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
       expect(decodeProtectedHeader(accessToken)).to.deep.equal({ alg: 'RS256', kid: rsa.kid, typ: 'JWT' });
-      expect(decodeJwt(accessToken)).to.deep.equal({ ...subject, sub: subject.userId, iss: issuer, aud: audience, jti: claims.jti, iat, exp: iat + lifetimeSeconds });
+      expect(decodeJwt(accessToken)).to.deep.equal({
+        ...subject,
+        sub: subject.userId,
+        iss: issuer,
+        aud: audience,
+        jti: claims.jti,
+        iat,
+        exp: iat + lifetimeSeconds,
+      });
       expect(await service.verify(accessToken)).to.deep.equal(claims);
     });
 
@@ -98,7 +132,11 @@ describe('access tokens', () => {
         const { accessToken, claims } = await tokens.issue({ ...subject, role: 'broker' });
         expect(decodeProtectedHeader(accessToken).alg).to.equal(alg);
         expect(await tokens.verify(accessToken)).to.deep.equal(claims);
-        const { payload, protectedHeader } = await jwtVerify(accessToken, createLocalJWKSet(tokens.jwks()), { issuer, audience, currentDate: new Date(clock) });
+        const { payload, protectedHeader } = await jwtVerify(accessToken, createLocalJWKSet(tokens.jwks()), {
+          issuer,
+          audience,
+          currentDate: new Date(clock),
+        });
         expect(payload.userId).to.equal(subject.userId);
         expect(protectedHeader.kid).to.equal(keys.kid);
       });
@@ -159,10 +197,14 @@ describe('access tokens', () => {
     });
 
     it('an unsigned token (alg none)', async () => {
-      const unsigned = handmade({ alg: 'none', kid: rsa.kid, typ: 'JWT' }, decodeJwt(await signedWith(rsa, {})), () => Buffer.alloc(0));
+      const unsigned = handmade({ alg: 'none', kid: rsa.kid, typ: 'JWT' }, decodeJwt(await signedWith(rsa, {})), () =>
+        Buffer.alloc(0),
+      );
       expect(unsigned.endsWith('.')).to.equal(true);
       await expectRefused(service, unsigned, 'unsupported alg');
-      const noneUpper = handmade({ alg: 'NONE', kid: rsa.kid }, decodeJwt(await signedWith(rsa, {})), () => Buffer.alloc(0));
+      const noneUpper = handmade({ alg: 'NONE', kid: rsa.kid }, decodeJwt(await signedWith(rsa, {})), () =>
+        Buffer.alloc(0),
+      );
       await expectRefused(service, noneUpper, 'unsupported alg');
     });
 
@@ -175,7 +217,9 @@ describe('access tokens', () => {
         JSON.stringify(service.jwks().keys[0]),
       ];
       for (const secret of publicForms) {
-        const forged = handmade({ alg: 'HS256', kid: rsa.kid, typ: 'JWT' }, payload, (input) => createHmac('sha256', secret).update(input).digest());
+        const forged = handmade({ alg: 'HS256', kid: rsa.kid, typ: 'JWT' }, payload, (input) =>
+          createHmac('sha256', secret).update(input).digest(),
+        );
         await expectRefused(service, forged, 'unsupported alg');
       }
     });
@@ -191,7 +235,13 @@ describe('access tokens', () => {
 
     it('a token with an unknown kid or none', async () => {
       await expectRefused(service, await signedWith(rsa, {}, { kid: 'rotated-away' }), 'unknown kid');
-      const noKid = await new SignJWT({ ...subject, sub: subject.userId, jti: 'j', iat: start / 1000, exp: start / 1000 + 60 })
+      const noKid = await new SignJWT({
+        ...subject,
+        sub: subject.userId,
+        jti: 'j',
+        iat: start / 1000,
+        exp: start / 1000 + 60,
+      })
         .setProtectedHeader({ alg: 'RS256', typ: 'JWT' })
         .setIssuer(issuer)
         .setAudience(audience)
@@ -274,7 +324,9 @@ describe('access tokens', () => {
 
     it('holds at most cacheSize tokens, dropping the least recently used', async () => {
       const small = serviceFor(rsa, { cacheSize: 2 });
-      const [a, b, c] = (await Promise.all([small.issue(subject), small.issue(subject), small.issue(subject)])).map((t) => t.accessToken) as [string, string, string];
+      const [a, b, c] = (await Promise.all([small.issue(subject), small.issue(subject), small.issue(subject)])).map(
+        (t) => t.accessToken,
+      ) as [string, string, string];
       await small.verify(a);
       await small.verify(b);
       await small.verify(a); // hit: a is now the most recent

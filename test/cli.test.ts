@@ -50,10 +50,16 @@ async function seed(dataDir: string, streams: number, perStream: number, userPre
     for (let s = 0; s < streams; s++) {
       const userId = `${userPrefix}${s}`;
       const accountId = randomUUID();
-      const events = Array.from({ length: perStream }, (_, i): EventToAppend =>
-        i === 0
-          ? { id: randomUUID(), type: 'AccountOpened', data: { accountId, userId, at } }
-          : { id: randomUUID(), type: 'MoneyDeposited', data: { accountId, userId, operationId: randomUUID(), amount: 100, balance: 100 * i, at } },
+      const events = Array.from(
+        { length: perStream },
+        (_, i): EventToAppend =>
+          i === 0
+            ? { id: randomUUID(), type: 'AccountOpened', data: { accountId, userId, at } }
+            : {
+                id: randomUUID(),
+                type: 'MoneyDeposited',
+                data: { accountId, userId, operationId: randomUUID(), amount: 100, balance: 100 * i, at },
+              },
       );
       expected.set(userId, { amount: 100 * (perStream - 1), revision: perStream - 1 });
       head = (await store.appendToStream(`account-${userId}`, events)).position;
@@ -88,7 +94,13 @@ async function status(dataDir: string): Promise<StatusRow> {
   const result = await cli(dataDir, ['projections', 'status']);
   expect(result.code, result.stderr).to.equal(0);
   const rows = parseStatus(result.stdout);
-  expect(rows.map((r) => r.name)).to.deep.equal([...projections.map((h) => h.name), 'account-opening', 'deal-settlement', 'order-placement', 'order-payment']);
+  expect(rows.map((r) => r.name)).to.deep.equal([
+    ...projections.map((h) => h.name),
+    'account-opening',
+    'deal-settlement',
+    'order-placement',
+    'order-payment',
+  ]);
   return rows.find((r) => r.name === billingProjection.name)!;
 }
 
@@ -153,12 +165,17 @@ describe('operator CLI (dist/infra/cli/main.js)', function () {
     it('exits 64 on `projections rebuild nope`, naming the known projections', async () => {
       const result = await cli(dir.path, ['projections', 'rebuild', 'nope']);
       expect(result.code).to.equal(EX_USAGE);
-      expect(result.stderr).to.include(`unknown projection "nope"; known: ${projections.map((h) => h.name).join(', ')}`);
+      expect(result.stderr).to.include(
+        `unknown projection "nope"; known: ${projections.map((h) => h.name).join(', ')}`,
+      );
       expectUsage(result.stderr);
     });
 
     it('exits 64 when `projections rebuild` gets no name or more than one', async () => {
-      const results = await Promise.all([cli(dir.path, ['projections', 'rebuild']), cli(dir.path, ['projections', 'rebuild', 'billing', '--all'])]);
+      const results = await Promise.all([
+        cli(dir.path, ['projections', 'rebuild']),
+        cli(dir.path, ['projections', 'rebuild', 'billing', '--all']),
+      ]);
       for (const result of results) {
         expect(result.code).to.equal(EX_USAGE);
         expect(result.stderr).to.include('projections rebuild takes one projection name or --all');
@@ -176,14 +193,18 @@ describe('operator CLI (dist/infra/cli/main.js)', function () {
     it('exits 1 on a wrong setting with "configuration error: EVENT_STORE=…" naming what is allowed', async () => {
       const result = await cli(dir.path, ['projections', 'status'], { EVENT_STORE: 'foo' });
       expect(result.code).to.equal(1);
-      expect(result.stderr.trim()).to.equal('configuration error: EVENT_STORE="foo" is not valid: expected one of embedded, esdb');
+      expect(result.stderr.trim()).to.equal(
+        'configuration error: EVENT_STORE="foo" is not valid: expected one of embedded, esdb',
+      );
       expect(result.stdout).to.equal('');
     });
 
     it('exits 1 when EVENT_STORE=esdb has no connection string', async () => {
       const result = await cli(dir.path, ['projections', 'status'], { EVENT_STORE: 'esdb' });
       expect(result.code).to.equal(1);
-      expect(result.stderr).to.include('configuration error: EVENTSTORE_CONNECTION_STRING is required when EVENT_STORE=esdb');
+      expect(result.stderr).to.include(
+        'configuration error: EVENTSTORE_CONNECTION_STRING is required when EVENT_STORE=esdb',
+      );
     });
 
     it('exits 1 with "failed: …" when DATA_DIR cannot be used', async () => {
@@ -197,7 +218,13 @@ describe('operator CLI (dist/infra/cli/main.js)', function () {
 
   describe('projections on an empty store', () => {
     it('status shows no checkpoint and no lag', async () => {
-      expect(await status(dir.path)).to.deep.equal({ name: billingProjection.name, checkpoint: 'none', lag: '0', parked: '0', runBy: 'nobody' });
+      expect(await status(dir.path)).to.deep.equal({
+        name: billingProjection.name,
+        checkpoint: 'none',
+        lag: '0',
+        parked: '0',
+        runBy: 'nobody',
+      });
     });
 
     it('rebuild --all succeeds with 0 events', async () => {
@@ -220,7 +247,13 @@ describe('operator CLI (dist/infra/cli/main.js)', function () {
 
     it('status before any run: no checkpoint, lag = every event appended', async () => {
       expect(seededData.total).to.equal(360);
-      expect(await status(seeded.path)).to.deep.equal({ name: billingProjection.name, checkpoint: 'none', lag: '360', parked: '0', runBy: 'nobody' });
+      expect(await status(seeded.path)).to.deep.equal({
+        name: billingProjection.name,
+        checkpoint: 'none',
+        lag: '360',
+        parked: '0',
+        runBy: 'nobody',
+      });
     });
 
     it('rebuild --all exits 0 and reports plain progress lines ending in "done, 360 events"', async () => {
@@ -230,11 +263,16 @@ describe('operator CLI (dist/infra/cli/main.js)', function () {
       // biome-ignore lint/suspicious/noControlCharactersInRegex: ESC starts every terminal escape sequence; that none is written is what this checks.
       expect(result.stderr).to.not.match(/[\r\u001b]/);
       // Every projection is rebuilt in turn; billing is the one that reads these events.
-      const lines = result.stderr.trimEnd().split('\n').filter((line) => line.startsWith('billing'));
+      const lines = result.stderr
+        .trimEnd()
+        .split('\n')
+        .filter((line) => line.startsWith('billing'));
       expect(lines.length, 'at least one progress line before the summary').to.be.at.least(2);
       expect(lines.at(-1)).to.match(/^billing: done, 360 events in \d+\.\d s \([\d,]+ events\/s\)$/);
-      for (const line of lines.slice(0, -1)) expect(line).to.match(/^billing \[[#.]{30}\] +\d+\.\d% [\d,]+ events [\d,]+ events\/s ETA (\d+:)?\d+:\d\d$/);
-      for (const name of projections.map((p) => p.name)) expect(result.stderr).to.match(new RegExp(`^${name}: done, `, 'm'));
+      for (const line of lines.slice(0, -1))
+        expect(line).to.match(/^billing \[[#.]{30}\] +\d+\.\d% [\d,]+ events [\d,]+ events\/s ETA (\d+:)?\d+:\d\d$/);
+      for (const name of projections.map((p) => p.name))
+        expect(result.stderr).to.match(new RegExp(`^${name}: done, `, 'm'));
     });
 
     it('status after the rebuild: checkpoint at the last position, no lag, nobody holding the lease', async () => {
@@ -261,7 +299,10 @@ describe('operator CLI (dist/infra/cli/main.js)', function () {
 
     it('status counts only the events appended after the checkpoint as lag', async () => {
       const more = await seed(seeded.path, 5, 5, 'late-');
-      expect(await status(seeded.path)).to.deep.include({ checkpoint: formatPosition(seededData.head), lag: String(more.total) });
+      expect(await status(seeded.path)).to.deep.include({
+        checkpoint: formatPosition(seededData.head),
+        lag: String(more.total),
+      });
     });
   });
 });

@@ -13,14 +13,23 @@ import { WrongExpectedVersion, type EventStore } from '../infra/event-store/even
 import { openSqliteEventStore } from '../infra/event-store/sqlite/sqlite-event-store.js';
 
 /** Fast stand-in for scrypt: these tests are about streams, not hashing. */
-const plainPasswords = { hash: async (p: string) => `plain:${p}`, verify: async (p: string, h: string) => h === `plain:${p}` };
+const plainPasswords = {
+  hash: async (p: string) => `plain:${p}`,
+  verify: async (p: string, h: string) => h === `plain:${p}`,
+};
 
 describe('command handlers on the embedded store', function () {
   this.timeout(20_000);
   let dir: string;
   let store: EventStore;
   let env: IdentityEnvironment;
-  const fresh = () => ({ eventStore: store, cache: new StreamStateCache(), newId: uuid, now: () => new Date('2026-11-21T10:00:00Z'), passwords: plainPasswords });
+  const fresh = () => ({
+    eventStore: store,
+    cache: new StreamStateCache(),
+    newId: uuid,
+    now: () => new Date('2026-11-21T10:00:00Z'),
+    passwords: plainPasswords,
+  });
 
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'market-commands-'));
@@ -34,7 +43,9 @@ describe('command handlers on the embedded store', function () {
 
   it('decides again on fresh state when concurrent writers win, so none of 30 deposits is lost', async () => {
     await openAccount(env, 'u1');
-    await Promise.all(Array.from({ length: 30 }, (_, i) => depositMoney(env, { userId: 'u1', amount: 100, operationId: `op-${i}` })));
+    await Promise.all(
+      Array.from({ length: 30 }, (_, i) => depositMoney(env, { userId: 'u1', amount: 100, operationId: `op-${i}` })),
+    );
     const last = await depositMoney(env, { userId: 'u1', amount: 1, operationId: 'last' });
     expect(last.state.balance).to.equal(3001);
     expect(last.revision).to.equal(31);
@@ -43,14 +54,20 @@ describe('command handlers on the embedded store', function () {
   it('never lets concurrent withdrawals take the balance below zero', async () => {
     await openAccount(env, 'u1');
     await depositMoney(env, { userId: 'u1', amount: 1000, operationId: 'd' });
-    const results = await Promise.allSettled(Array.from({ length: 25 }, (_, i) => withdrawMoney(env, { userId: 'u1', amount: 100, operationId: `w-${i}` })));
+    const results = await Promise.allSettled(
+      Array.from({ length: 25 }, (_, i) => withdrawMoney(env, { userId: 'u1', amount: 100, operationId: `w-${i}` })),
+    );
     expect(results.filter((r) => r.status === 'fulfilled')).to.have.length(10);
     for (const r of results) if (r.status === 'rejected') expect(r.reason).to.be.instanceOf(BusinessRuleViolation);
   });
 
   it('lets exactly one of 10 concurrent commands with the same If-Match revision through', async () => {
     await openAccount(env, 'u1');
-    const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => depositMoney(env, { userId: 'u1', amount: 100, operationId: `op-${i}`, expectedRevision: 0 })));
+    const results = await Promise.allSettled(
+      Array.from({ length: 10 }, (_, i) =>
+        depositMoney(env, { userId: 'u1', amount: 100, operationId: `op-${i}`, expectedRevision: 0 }),
+      ),
+    );
     expect(results.filter((r) => r.status === 'fulfilled')).to.have.length(1);
     for (const r of results) if (r.status === 'rejected') expect(r.reason).to.be.instanceOf(WrongExpectedVersion);
   });
@@ -59,7 +76,9 @@ describe('command handlers on the embedded store', function () {
     const processes = [env, fresh(), fresh()];
     await openAccount(env, 'u1');
     await Promise.all(
-      Array.from({ length: 60 }, (_, i) => depositMoney(processes[i % 3]!, { userId: 'u1', amount: 1, operationId: `op-${i}` })),
+      Array.from({ length: 60 }, (_, i) =>
+        depositMoney(processes[i % 3]!, { userId: 'u1', amount: 1, operationId: `op-${i}` }),
+      ),
     );
     const read = await store.readStream('account-u1');
     expect(read.status === 'found' && read.events.length).to.equal(61);
@@ -69,7 +88,9 @@ describe('command handlers on the embedded store', function () {
   it('reports a stale If-Match revision as WrongExpectedVersion without appending', async () => {
     await openAccount(env, 'u1');
     await depositMoney(env, { userId: 'u1', amount: 5, operationId: 'a', expectedRevision: 0 });
-    const error = await depositMoney(env, { userId: 'u1', amount: 5, operationId: 'b', expectedRevision: 0 }).catch((e) => e);
+    const error = await depositMoney(env, { userId: 'u1', amount: 5, operationId: 'b', expectedRevision: 0 }).catch(
+      (e) => e,
+    );
     expect(error).to.be.instanceOf(WrongExpectedVersion);
     const read = await store.readStream('account-u1');
     expect(read.status === 'found' && read.events.length).to.equal(2);
@@ -101,7 +122,10 @@ describe('command handlers on the embedded store', function () {
     expect(again.events).to.deep.equal([]);
     expect(again.position).to.deep.equal(last.position);
     expect(reads, 'the cached stream knows where its last event is').to.deep.equal([]);
-    const elsewhere = await depositMoney({ ...fresh(), eventStore: watched }, { userId: 'u1', amount: 5, operationId: 'a' });
+    const elsewhere = await depositMoney(
+      { ...fresh(), eventStore: watched },
+      { userId: 'u1', amount: 5, operationId: 'a' },
+    );
     expect(elsewhere.position).to.deep.equal(last.position);
     expect(reads).to.deep.equal(['account-u1']);
   });
@@ -117,7 +141,10 @@ describe('command handlers on the embedded store', function () {
     const losing: EventStore = Object.create(store, {
       appendToStream: { value: async (stream: string) => Promise.reject(new WrongExpectedVersion(stream, 0, 1)) },
     });
-    const error = await depositMoney({ ...env, eventStore: losing }, { userId: 'u1', amount: 5, operationId: 'a' }).catch((e) => e);
+    const error = await depositMoney(
+      { ...env, eventStore: losing },
+      { userId: 'u1', amount: 5, operationId: 'a' },
+    ).catch((e) => e);
     expect(error).to.be.instanceOf(TooMuchContention);
   });
 
@@ -125,7 +152,11 @@ describe('command handlers on the embedded store', function () {
     const ann = { email: 'Ann@Example.com', password: 'secret1', firstName: 'Ann', lastName: 'Lee', phone: null };
 
     it('lets exactly one of 10 concurrent registrations of an address succeed', async () => {
-      const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => registerUser(fresh(), { ...ann, email: i % 2 ? 'ann@example.com' : ' ANN@example.COM ' })));
+      const results = await Promise.allSettled(
+        Array.from({ length: 10 }, (_, i) =>
+          registerUser(fresh(), { ...ann, email: i % 2 ? 'ann@example.com' : ' ANN@example.COM ' }),
+        ),
+      );
       expect(results.filter((r) => r.status === 'fulfilled')).to.have.length(1);
       for (const r of results) {
         if (r.status === 'rejected') expect(r.reason.message).to.match(/^user with email ".*" already exists$/);
@@ -134,9 +165,13 @@ describe('command handlers on the embedded store', function () {
 
     it('completes a registration whose process died after claiming the address, once the claim is old', async () => {
       // The claim exists, the user stream does not: what a crash between the two appends leaves.
-      await store.appendToStream(emailStream(ann.email), [{ id: uuid(), type: 'EmailReserved', data: { email: ann.email, userId: 'orphan-1', at: 'x' } }]);
+      await store.appendToStream(emailStream(ann.email), [
+        { id: uuid(), type: 'EmailReserved', data: { email: ann.email, userId: 'orphan-1', at: 'x' } },
+      ]);
       const young = await registerUser(env, ann).catch((e) => e);
-      expect(young.message, 'a fresh claim may still be completing').to.equal('user with email "Ann@Example.com" already exists');
+      expect(young.message, 'a fresh claim may still be completing').to.equal(
+        'user with email "Ann@Example.com" already exists',
+      );
       env = { ...env, now: () => new Date(Date.now() + 61_000) };
       const { user } = await registerUser(env, ann);
       expect(user.id).to.equal('orphan-1');

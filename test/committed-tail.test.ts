@@ -12,8 +12,18 @@ import { openSqliteEventStore } from '../infra/event-store/sqlite/sqlite-event-s
 import type { RecordedEvent } from '../infra/event-store/event-store.js';
 import { distDir, tempDir, type TempDir } from './support/process.js';
 
-const row = (position: number, stream = 'account-1', type = 'MoneyDeposited'): Row => [position, stream, position - 1, `id-${position}`, type, `{"n":${position}}`, '{}', 0];
-const rows = (from: number, to: number, stream?: string) => Array.from({ length: to - from + 1 }, (_, i) => row(from + i, stream));
+const row = (position: number, stream = 'account-1', type = 'MoneyDeposited'): Row => [
+  position,
+  stream,
+  position - 1,
+  `id-${position}`,
+  type,
+  `{"n":${position}}`,
+  '{}',
+  0,
+];
+const rows = (from: number, to: number, stream?: string) =>
+  Array.from({ length: to - from + 1 }, (_, i) => row(from + i, stream));
 const positionsOf = (events: RecordedEvent[]) => events.map((e) => Number(e.position.commit));
 
 describe('committed tail', () => {
@@ -66,7 +76,12 @@ describe('committed tail', () => {
 
   it('filters as SQLite does: by stream and type prefix, never system events, and still reports how far it looked', () => {
     const tail = new CommittedTail();
-    tail.add([row(1, 'account-1'), row(2, 'idempotency-x', 'IdempotentRequestCompleted'), row(3, 'account-2', '$metadata'), row(4, 'user-1', 'UserRegistered')]);
+    tail.add([
+      row(1, 'account-1'),
+      row(2, 'idempotency-x', 'IdempotentRequestCompleted'),
+      row(3, 'account-2', '$metadata'),
+      row(4, 'user-1', 'UserRegistered'),
+    ]);
     const accounts = tail.pageAfter(0, 10, { streamPrefixes: ['account-'] })!;
     expect(positionsOf(accounts.events)).to.deep.equal([1]);
     expect(accounts.scannedUpTo).to.equal(4);
@@ -91,7 +106,7 @@ describe('embedded subscriptions reading the tail', function () {
   beforeEach(() => (dir = tempDir('market-tail-')));
   afterEach(() => dir.remove());
 
-  it('miss nothing another process appends between and after this process\'s own commits', async () => {
+  it("miss nothing another process appends between and after this process's own commits", async () => {
     const file = join(dir.path, 'events.db');
     const store = openSqliteEventStore({ file, idleCheckMs: 50 });
     const subscription = store.subscribeToAll();
@@ -107,7 +122,9 @@ describe('embedded subscriptions reading the tail', function () {
     const exited = new Promise((resolve) => child.once('exit', resolve));
     let expected: number | 'no_stream' = 'no_stream';
     for (let i = 0; i < 300; i++) {
-      const result = await store.appendToStream('here', [{ id: uuid(), type: 'Written', data: { i } }], { expectedRevision: expected });
+      const result = await store.appendToStream('here', [{ id: uuid(), type: 'Written', data: { i } }], {
+        expectedRevision: expected,
+      });
       expected = result.nextExpectedRevision;
     }
     expect(await exited).to.equal(0);
@@ -138,12 +155,20 @@ describe('embedded subscriptions reading the tail', function () {
       seen.push(...(await next).value.events);
     };
     const replayedId = uuid();
-    const replayable = () => store.appendToStream('s', [{ id: replayedId, type: 'Written', data: { i: 1 }, metadata: { correlationId: 'c' } }], { expectedRevision: 'no_stream' });
+    const replayable = () =>
+      store.appendToStream(
+        's',
+        [{ id: replayedId, type: 'Written', data: { i: 1 }, metadata: { correlationId: 'c' } }],
+        { expectedRevision: 'no_stream' },
+      );
     await afterCommit(replayable);
     // The same append again is a replay: nothing new in the log, so nothing new to deliver.
     await afterCommit(async () => {
       await replayable();
-      await store.appendToStream('s', [{ id: uuid(), type: 'Written', data: { i: 2 } }, { id: uuid(), type: 'Written', data: { i: 3 } }]);
+      await store.appendToStream('s', [
+        { id: uuid(), type: 'Written', data: { i: 2 } },
+        { id: uuid(), type: 'Written', data: { i: 3 } },
+      ]);
     });
     while (seen.length < 4) seen.push(...(await iterator.next()).value.events);
     await subscription.close();
@@ -152,7 +177,7 @@ describe('embedded subscriptions reading the tail', function () {
     expect(seen).to.deep.equal(all);
   });
 
-  it('read another thread\'s commits once for all their subscriptions, and miss nothing', async () => {
+  it("read another thread's commits once for all their subscriptions, and miss nothing", async () => {
     const file = join(dir.path, 'events.db');
     // As in the server: the writer thread announces each commit to the projector thread's store.
     const writer = openSqliteEventStore({ file, announceCommits: true });
@@ -169,7 +194,9 @@ describe('embedded subscriptions reading the tail', function () {
       return rowsAfter.apply(this, args);
     };
     try {
-      const subscriptions = Array.from({ length: 5 }, (_, i) => store.subscribeToAll({ filter: i === 0 ? { streamPrefixes: ['odd'] } : undefined }));
+      const subscriptions = Array.from({ length: 5 }, (_, i) =>
+        store.subscribeToAll({ filter: i === 0 ? { streamPrefixes: ['odd'] } : undefined }),
+      );
       const commits = 50;
       const seen = subscriptions.map((subscription, i) =>
         (async () => {

@@ -133,10 +133,17 @@ describe('configuration', () => {
       { variable: 'EVENT_STORE', key: 'eventStore', values: ['embedded', 'esdb'] },
       { variable: 'EMBEDDED_DURABILITY', key: 'embeddedDurability', values: ['full', 'normal'] },
       { variable: 'READ_STORE', key: 'readStore', values: ['embedded', 'mongo'] },
-      { variable: 'LOG_LEVEL', key: 'logLevel', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
+      {
+        variable: 'LOG_LEVEL',
+        key: 'logLevel',
+        values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+      },
     ];
     // What the cross-setting checks need for the non-default choices to load.
-    const companions: Env = { EVENTSTORE_CONNECTION_STRING: 'esdb://localhost:2113?tls=false', MONGODB_URI: 'mongodb://localhost:27017' };
+    const companions: Env = {
+      EVENTSTORE_CONNECTION_STRING: 'esdb://localhost:2113?tls=false',
+      MONGODB_URI: 'mongodb://localhost:27017',
+    };
 
     for (const { variable, key, values } of choices) {
       describe(variable, () => {
@@ -180,14 +187,32 @@ describe('configuration', () => {
       const allowed = 'expected an esdb:// or esdb+discover:// connection string';
 
       it('accepts esdb:// and esdb+discover:// strings', () => {
-        for (const value of ['esdb://localhost:2113?tls=false', 'esdb+discover://admin:changeit@cluster.example.com:2113', 'esdb://a:2113,b:2113,c:2113']) {
-          expect(accepted({ EVENT_STORE: 'esdb', EVENTSTORE_CONNECTION_STRING: value }).eventStoreConnectionString).to.equal(value);
+        for (const value of [
+          'esdb://localhost:2113?tls=false',
+          'esdb+discover://admin:changeit@cluster.example.com:2113',
+          'esdb://a:2113,b:2113,c:2113',
+        ]) {
+          expect(
+            accepted({ EVENT_STORE: 'esdb', EVENTSTORE_CONNECTION_STRING: value }).eventStoreConnectionString,
+          ).to.equal(value);
         }
       });
 
       it('refuses other schemes, an empty host and spaces', () => {
-        for (const raw of ['http://localhost:2113', 'localhost:2113', 'esdb://', 'esdb+discover://', 'ESDB://localhost:2113', 'esdb://local host:2113', 'tcp://localhost:1113']) {
-          expectRefused({ EVENT_STORE: 'esdb', EVENTSTORE_CONNECTION_STRING: raw }, 'EVENTSTORE_CONNECTION_STRING', allowed);
+        for (const raw of [
+          'http://localhost:2113',
+          'localhost:2113',
+          'esdb://',
+          'esdb+discover://',
+          'ESDB://localhost:2113',
+          'esdb://local host:2113',
+          'tcp://localhost:1113',
+        ]) {
+          expectRefused(
+            { EVENT_STORE: 'esdb', EVENTSTORE_CONNECTION_STRING: raw },
+            'EVENTSTORE_CONNECTION_STRING',
+            allowed,
+          );
         }
       });
 
@@ -200,13 +225,24 @@ describe('configuration', () => {
       const allowed = 'expected a mongodb:// or mongodb+srv:// connection string';
 
       it('accepts mongodb:// and mongodb+srv:// strings', () => {
-        for (const value of ['mongodb://localhost:27017', 'mongodb+srv://user:pw@cluster0.example.net/?retryWrites=true', 'mongodb://a:27017,b:27017/?replicaSet=rs0']) {
+        for (const value of [
+          'mongodb://localhost:27017',
+          'mongodb+srv://user:pw@cluster0.example.net/?retryWrites=true',
+          'mongodb://a:27017,b:27017/?replicaSet=rs0',
+        ]) {
           expect(accepted({ READ_STORE: 'mongo', MONGODB_URI: value }).mongodbUri).to.equal(value);
         }
       });
 
       it('refuses other schemes, an empty host and spaces', () => {
-        for (const raw of ['http://localhost:27017', 'localhost:27017', 'mongodb://', 'mongodb+srv://', 'mongo://localhost', 'mongodb://local host']) {
+        for (const raw of [
+          'http://localhost:27017',
+          'localhost:27017',
+          'mongodb://',
+          'mongodb+srv://',
+          'mongo://localhost',
+          'mongodb://local host',
+        ]) {
           expectRefused({ READ_STORE: 'mongo', MONGODB_URI: raw }, 'MONGODB_URI', allowed);
         }
       });
@@ -223,12 +259,21 @@ describe('configuration', () => {
         ConfigError,
         'EVENTSTORE_CONNECTION_STRING is required when EVENT_STORE=esdb (e.g. esdb://localhost:2113?tls=false)',
       );
-      expect(() => loadConfig({ EVENT_STORE: 'esdb', EVENTSTORE_CONNECTION_STRING: '' })).to.throw(ConfigError, /EVENTSTORE_CONNECTION_STRING is required/);
+      expect(() => loadConfig({ EVENT_STORE: 'esdb', EVENTSTORE_CONNECTION_STRING: '' })).to.throw(
+        ConfigError,
+        /EVENTSTORE_CONNECTION_STRING is required/,
+      );
     });
 
     it('refuses READ_STORE=mongo without MONGODB_URI, saying what is missing with an example', () => {
-      expect(() => loadConfig({ READ_STORE: 'mongo' })).to.throw(ConfigError, 'MONGODB_URI is required when READ_STORE=mongo (e.g. mongodb://localhost:27017)');
-      expect(() => loadConfig({ READ_STORE: 'mongo', MONGODB_URI: '' })).to.throw(ConfigError, /MONGODB_URI is required/);
+      expect(() => loadConfig({ READ_STORE: 'mongo' })).to.throw(
+        ConfigError,
+        'MONGODB_URI is required when READ_STORE=mongo (e.g. mongodb://localhost:27017)',
+      );
+      expect(() => loadConfig({ READ_STORE: 'mongo', MONGODB_URI: '' })).to.throw(
+        ConfigError,
+        /MONGODB_URI is required/,
+      );
     });
 
     it('loads the full server setup (EventStoreDB + MongoDB)', () => {
@@ -272,8 +317,24 @@ describe('configuration', () => {
     it('names every variable the configuration reads exactly once', () => {
       const names = Object.values(settings).map((s) => s.name);
       expect(new Set(names).size).to.equal(names.length);
-      const known = ['PORT', 'HOST', 'DATA_DIR', 'EVENT_STORE', 'EVENTSTORE_CONNECTION_STRING', 'EMBEDDED_DURABILITY', 'READ_STORE', 'MONGODB_URI', 'MONGODB_DB'];
-      for (const name of [...known, 'PROJECTION_BATCH_SIZE', 'PROJECTION_MAX_ATTEMPTS', 'LOG_LEVEL', 'SHUTDOWN_TIMEOUT_MS']) {
+      const known = [
+        'PORT',
+        'HOST',
+        'DATA_DIR',
+        'EVENT_STORE',
+        'EVENTSTORE_CONNECTION_STRING',
+        'EMBEDDED_DURABILITY',
+        'READ_STORE',
+        'MONGODB_URI',
+        'MONGODB_DB',
+      ];
+      for (const name of [
+        ...known,
+        'PROJECTION_BATCH_SIZE',
+        'PROJECTION_MAX_ATTEMPTS',
+        'LOG_LEVEL',
+        'SHUTDOWN_TIMEOUT_MS',
+      ]) {
         expect(table).to.include(`| \`${name}\` |`);
       }
     });
@@ -298,7 +359,10 @@ describe('configuration', () => {
       const file = join(repoDir, 'README.md');
       expect(existsSync(file), `${file} does not exist yet`).to.equal(true);
       const readme = readFileSync(file, 'utf8');
-      expect(readme.includes(configurationTable()), 'README.md is missing the current configurationTable() output; regenerate it').to.equal(true);
+      expect(
+        readme.includes(configurationTable()),
+        'README.md is missing the current configurationTable() output; regenerate it',
+      ).to.equal(true);
     });
   });
 });

@@ -32,12 +32,16 @@ describe('correlation and causation ids in event metadata', () => {
     return read.status === 'found' ? read.events : [];
   }
 
-  const correlated = async (correlationId: string) => (await server.system.eventStore.readAll()).filter((e) => e.metadata.correlationId === correlationId);
+  const correlated = async (correlationId: string) =>
+    (await server.system.eventStore.readAll()).filter((e) => e.metadata.correlationId === correlationId);
 
   /** The one event of this type among `events`. */
   function one(events: RecordedEvent[], type: string): RecordedEvent {
     const found = events.filter((e) => e.type === type);
-    expect(found.map((e) => e.type), `one ${type} in ${events.map((e) => e.type).join(', ')}`).to.deep.equal([type]);
+    expect(
+      found.map((e) => e.type),
+      `one ${type} in ${events.map((e) => e.type).join(', ')}`,
+    ).to.deep.equal([type]);
     return found[0]!;
   }
 
@@ -61,51 +65,74 @@ describe('correlation and causation ids in event metadata', () => {
   });
 
   itHttp('a registration’s account is opened in its correlation, caused by the registration', async () => {
-    const registered = await api.register({ email: `corr-${randomUUID().slice(0, 8)}@market.test`, password: 'secret-password', firstName: 'Cor', lastName: 'Relation', phone: null });
+    const registered = await api.register({
+      email: `corr-${randomUUID().slice(0, 8)}@market.test`,
+      password: 'secret-password',
+      firstName: 'Cor',
+      lastName: 'Relation',
+      phone: null,
+    });
     expect(registered.status, registered.text).to.equal(201);
     const requestId = registered.headers.get('x-correlation-id')!;
-    const events = await eventually(async () => {
-      const found = await correlated(requestId);
-      expect(found.map((e) => e.type)).to.include('AccountOpened');
-      return found;
-    }, 5000, 'the account opened');
+    const events = await eventually(
+      async () => {
+        const found = await correlated(requestId);
+        expect(found.map((e) => e.type)).to.include('AccountOpened');
+        return found;
+      },
+      5000,
+      'the account opened',
+    );
     const registration = one(events, 'UserRegistered');
     expect(registration.metadata.causationId, 'caused by the request, not by an event').to.equal(undefined);
     expect(one(events, 'AccountOpened').metadata.causationId).to.equal(registration.id);
   });
 
-  itHttp('a trade’s settlement carries the order’s correlation id, each step caused by the event before it', async () => {
-    const item = await market.newItem({ initialPrice: 100, commissionPercent: 10 });
-    const buyer = await market.trader(1000);
-    const broker = await market.broker();
-    const trade = `trade-${randomUUID()}`;
-    const placed = await market.postOrder(buyer.token, 'purchase', { itemId: item.id, price: 100 }, { 'idempotency-key': randomUUID(), 'x-correlation-id': trade });
-    expect(placed.status, placed.text).to.equal(202);
+  itHttp(
+    'a trade’s settlement carries the order’s correlation id, each step caused by the event before it',
+    async () => {
+      const item = await market.newItem({ initialPrice: 100, commissionPercent: 10 });
+      const buyer = await market.trader(1000);
+      const broker = await market.broker();
+      const trade = `trade-${randomUUID()}`;
+      const placed = await market.postOrder(
+        buyer.token,
+        'purchase',
+        { itemId: item.id, price: 100 },
+        { 'idempotency-key': randomUUID(), 'x-correlation-id': trade },
+      );
+      expect(placed.status, placed.text).to.equal(202);
 
-    const events = await eventually(async () => {
-      const found = await correlated(trade);
-      expect(found.map((e) => e.type)).to.include('DealCompleted');
-      return found;
-    }, 5000, 'the deal completed');
+      const events = await eventually(
+        async () => {
+          const found = await correlated(trade);
+          expect(found.map((e) => e.type)).to.include('DealCompleted');
+          return found;
+        },
+        5000,
+        'the deal completed',
+      );
 
-    // Caused by the request — or, when the order-placement process manager entered the
-    // submitted order first, by the OrderSubmitted event: both are the same placement.
-    const dealOpened = one(events, 'DealOpened');
-    expect(dealOpened.streamId).to.equal(marketStream(item.id));
-    expect([undefined, one(events, 'OrderSubmitted').id]).to.include(dealOpened.metadata.causationId);
-    // Then each process-manager step, named after the event that led to it.
-    const payment = one(events, 'PaymentMade');
-    expect(payment.streamId).to.equal(accountStream(buyer.id));
-    expect(payment.metadata.causationId).to.equal(dealOpened.id);
-    const commission = one(events, 'CommissionReceived');
-    const accrual = one(events, 'AccrualReceived');
-    const paid = one(events, 'DealPaid');
-    for (const step of [commission, accrual]) expect(step.streamId).to.equal(accountStream(broker.id));
-    for (const step of [commission, accrual, paid]) expect(step.metadata.causationId, step.type).to.equal(payment.id);
-    expect(one(events, 'DealCompleted').metadata.causationId).to.equal(accrual.id);
+      // Caused by the request — or, when the order-placement process manager entered the
+      // submitted order first, by the OrderSubmitted event: both are the same placement.
+      const dealOpened = one(events, 'DealOpened');
+      expect(dealOpened.streamId).to.equal(marketStream(item.id));
+      expect([undefined, one(events, 'OrderSubmitted').id]).to.include(dealOpened.metadata.causationId);
+      // Then each process-manager step, named after the event that led to it.
+      const payment = one(events, 'PaymentMade');
+      expect(payment.streamId).to.equal(accountStream(buyer.id));
+      expect(payment.metadata.causationId).to.equal(dealOpened.id);
+      const commission = one(events, 'CommissionReceived');
+      const accrual = one(events, 'AccrualReceived');
+      const paid = one(events, 'DealPaid');
+      for (const step of [commission, accrual]) expect(step.streamId).to.equal(accountStream(broker.id));
+      for (const step of [commission, accrual, paid]) expect(step.metadata.causationId, step.type).to.equal(payment.id);
+      expect(one(events, 'DealCompleted').metadata.causationId).to.equal(accrual.id);
 
-    // Every cause is an event of the same flow: the chain can be followed from end to start.
-    const ids = new Set(events.map((e) => e.id));
-    for (const event of events) if (event.metadata.causationId) expect(ids.has(event.metadata.causationId), event.type).to.equal(true);
-  });
+      // Every cause is an event of the same flow: the chain can be followed from end to start.
+      const ids = new Set(events.map((e) => e.id));
+      for (const event of events)
+        if (event.metadata.causationId) expect(ids.has(event.metadata.causationId), event.type).to.equal(true);
+    },
+  );
 });

@@ -32,7 +32,11 @@ interface CrashPoint {
 
 const crashPoints: CrashPoint[] = [
   // The one the deal's design is about: the buyer paid, the seller not credited yet.
-  { after: 'PaymentMade', stored: ['DealOpened', 'PaymentMade'], notYet: ['CommissionReceived', 'DealPaid', 'AccrualReceived', 'DealCompleted'] },
+  {
+    after: 'PaymentMade',
+    stored: ['DealOpened', 'PaymentMade'],
+    notYet: ['CommissionReceived', 'DealPaid', 'AccrualReceived', 'DealCompleted'],
+  },
   // The placement recorded in the trader's stream, the market never told (the HTTP answer never sent).
   { after: 'OrderSubmitted', stored: ['OrderSubmitted'], notYet: ['PurchaseOrderPlaced', 'DealOpened', 'PaymentMade'] },
   // The market matched, nobody paid yet.
@@ -41,7 +45,11 @@ const crashPoints: CrashPoint[] = [
   // alongside it, so they may or may not be stored yet); the deal is not completed.
   { after: 'CommissionReceived', stored: ['PaymentMade', 'CommissionReceived'], notYet: ['DealCompleted'] },
   // The seller was credited; the deal is not completed.
-  { after: 'AccrualReceived', stored: ['PaymentMade', 'CommissionReceived', 'DealPaid', 'AccrualReceived'], notYet: ['DealCompleted'] },
+  {
+    after: 'AccrualReceived',
+    stored: ['PaymentMade', 'CommissionReceived', 'DealPaid', 'AccrualReceived'],
+    notYet: ['DealCompleted'],
+  },
 ];
 
 /** The events that belong to this one deal (or to its buyer's placement). */
@@ -133,19 +141,28 @@ for (const eventStore of eventStores) {
         const item = await market1.newItem({ name: ITEM, initialCount: 1, initialPrice: 200, commissionPercent: 10 });
         const buyer = await market1.trader(1000, { firstName: 'Dana', lastName: 'Crash' });
         // The answer may or may not make it out before the process dies.
-        const bid = await market1.place(buyer.token, 'purchase', item.id, 200).catch((error: unknown) => error as Error);
+        const bid = await market1
+          .place(buyer.token, 'purchase', item.id, 200)
+          .catch((error: unknown) => error as Error);
         if (!(bid instanceof Error)) {
           expect(bid.status, bid.text).to.equal(202);
           expect(bid.body).to.include({ status: 'paymentPending', price: 200, commission: 20 });
         }
-        const death = await Promise.race([first.exited, new Promise<null>((resolve) => setTimeout(() => resolve(null), 15_000))]);
+        const death = await Promise.race([
+          first.exited,
+          new Promise<null>((resolve) => setTimeout(() => resolve(null), 15_000)),
+        ]);
         expect(death, `the server did not die; stderr:\n${first.stderr}`).to.not.equal(null);
         expect(death!.signal, `exit ${JSON.stringify(death)}; stderr:\n${first.stderr}`).to.equal('SIGKILL');
-        expect(first.lines.some((l) => l.includes(`"crashing":"${point.after}"`)), 'it died at the crash point').to.equal(true);
+        expect(
+          first.lines.some((l) => l.includes(`"crashing":"${point.after}"`)),
+          'it died at the crash point',
+        ).to.equal(true);
 
         // ---- the log as the crash left it ------------------------------------------------
         const atCrash = countTypes(dealEvents(await readEverything(), item.id));
-        for (const type of point.stored) expect(atCrash[type] ?? 0, `${type} stored before the crash`).to.be.at.least(1);
+        for (const type of point.stored)
+          expect(atCrash[type] ?? 0, `${type} stored before the crash`).to.be.at.least(1);
         for (const type of point.notYet) expect(atCrash[type] ?? 0, `${type} not stored before the crash`).to.equal(0);
 
         // ---- second life: same data, no crash point ---------------------------------------
@@ -153,32 +170,50 @@ for (const eventStore of eventStores) {
         const settleMs = 15_000;
         const api2 = await listening(second);
         const market2 = new Market(api2);
-        const buyerOps = await eventually(async () => {
-          expect(await market2.balance(buyer.token), 'the buyer paid 200 + 20 once').to.equal(780);
-          expect(await market2.balance(broker.token), 'the broker got 200 + 20 once').to.equal(220);
-          const ops = await market2.operations(buyer.token);
-          expect(ops.map((o) => [o.type, o.amount, o.description])).to.deep.equal([
-            ['payment', 220, DESCRIPTIONS.buying(ITEM, '20.00')],
-            ['deposit', 1000, 'money deposit by user'],
-          ]);
-          return ops;
-        }, settleMs, 'the deal completed after the restart');
-        await eventually(async () => {
-          const brokerOps = await market2.operations(broker.token);
-          expect(brokerOps.map((o) => [o.type, o.amount, o.description])).to.deep.equal([
-            ['accrual', 200, DESCRIPTIONS.selling(ITEM, '0.00')],
-            ['commission', 20, DESCRIPTIONS.commission(buyer.id, 'payment', buyerOps[0].id)],
-          ]);
-          expect((await market2.deals(buyer.token)).map((d) => [d.type, d.itemId, d.amount, d.commission])).to.deep.equal([['purchase', item.id, 200, 20]]);
-          expect((await market2.deals(broker.token)).map((d) => [d.type, d.itemId, d.amount, d.commission])).to.deep.equal([['sale', item.id, 200, 0]]);
-          expect(await market2.portfolio(buyer.token)).to.deep.equal([{ id: item.id, name: ITEM, count: 1, onSaleCount: 0 }]);
-          expect(await market2.portfolio(broker.token)).to.deep.equal([]);
-          expect(await market2.activeOrders(buyer.token, 'purchase')).to.deep.equal([]);
-          expect((await market2.notifications(buyer.token)).map((n) => n.message)).to.deep.equal([LETTERS.bought('Dana', 'Crash', ITEM, '200.00', '20.00')]);
-          expect(await market2.statistics('top10')).to.deep.equal([{ itemId: item.id, itemName: ITEM, count: 1, amount: 200 }]);
-          expect(await market2.statistics('total-daily-stats')).to.have.length(1);
-          expect((await market2.statistics('total-daily-stats'))[0]).to.include({ count: 1, amount: 200 });
-        }, settleMs, 'the read models after the restart');
+        const buyerOps = await eventually(
+          async () => {
+            expect(await market2.balance(buyer.token), 'the buyer paid 200 + 20 once').to.equal(780);
+            expect(await market2.balance(broker.token), 'the broker got 200 + 20 once').to.equal(220);
+            const ops = await market2.operations(buyer.token);
+            expect(ops.map((o) => [o.type, o.amount, o.description])).to.deep.equal([
+              ['payment', 220, DESCRIPTIONS.buying(ITEM, '20.00')],
+              ['deposit', 1000, 'money deposit by user'],
+            ]);
+            return ops;
+          },
+          settleMs,
+          'the deal completed after the restart',
+        );
+        await eventually(
+          async () => {
+            const brokerOps = await market2.operations(broker.token);
+            expect(brokerOps.map((o) => [o.type, o.amount, o.description])).to.deep.equal([
+              ['accrual', 200, DESCRIPTIONS.selling(ITEM, '0.00')],
+              ['commission', 20, DESCRIPTIONS.commission(buyer.id, 'payment', buyerOps[0].id)],
+            ]);
+            expect(
+              (await market2.deals(buyer.token)).map((d) => [d.type, d.itemId, d.amount, d.commission]),
+            ).to.deep.equal([['purchase', item.id, 200, 20]]);
+            expect(
+              (await market2.deals(broker.token)).map((d) => [d.type, d.itemId, d.amount, d.commission]),
+            ).to.deep.equal([['sale', item.id, 200, 0]]);
+            expect(await market2.portfolio(buyer.token)).to.deep.equal([
+              { id: item.id, name: ITEM, count: 1, onSaleCount: 0 },
+            ]);
+            expect(await market2.portfolio(broker.token)).to.deep.equal([]);
+            expect(await market2.activeOrders(buyer.token, 'purchase')).to.deep.equal([]);
+            expect((await market2.notifications(buyer.token)).map((n) => n.message)).to.deep.equal([
+              LETTERS.bought('Dana', 'Crash', ITEM, '200.00', '20.00'),
+            ]);
+            expect(await market2.statistics('top10')).to.deep.equal([
+              { itemId: item.id, itemName: ITEM, count: 1, amount: 200 },
+            ]);
+            expect(await market2.statistics('total-daily-stats')).to.have.length(1);
+            expect((await market2.statistics('total-daily-stats'))[0]).to.include({ count: 1, amount: 200 });
+          },
+          settleMs,
+          'the read models after the restart',
+        );
 
         // ---- stop cleanly, then count in `$all` --------------------------------------------
         second.child.kill('SIGTERM');
@@ -199,7 +234,13 @@ for (const eventStore of eventStores) {
         expect(counts.PaymentDeclined ?? 0, 'no payment declined').to.equal(0);
         expect(counts.DealFailed ?? 0, 'no deal failed').to.equal(0);
         const completed = events.find((e) => e.type === 'DealCompleted')!;
-        expect(completed.data).to.include({ price: 20000, buyerCommission: 2000, sellerCommission: 0, buyerId: buyer.id, sellerId: broker.id });
+        expect(completed.data).to.include({
+          price: 20000,
+          buyerCommission: 2000,
+          sellerCommission: 0,
+          buyerId: buyer.id,
+          sellerId: broker.id,
+        });
       });
     }
   });

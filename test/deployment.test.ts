@@ -68,8 +68,16 @@ describe('deployment files agree with the code', () => {
 
     it('is multi-stage: the image that runs is not the one that compiled', () => {
       expect(all.length).to.be.at.least(2);
-      expect(instructions.filter((i) => i.keyword === 'RUN').map((i) => i.args).join('\n')).to.include('npm run build');
-      const runtimeRuns = runtime.filter((i) => i.keyword === 'RUN').map((i) => i.args).join('\n');
+      expect(
+        instructions
+          .filter((i) => i.keyword === 'RUN')
+          .map((i) => i.args)
+          .join('\n'),
+      ).to.include('npm run build');
+      const runtimeRuns = runtime
+        .filter((i) => i.keyword === 'RUN')
+        .map((i) => i.args)
+        .join('\n');
       expect(runtimeRuns, 'no compiler in the runtime stage').not.to.match(/g\+\+|build-essential|npm run build/);
       expect(runtime.some((i) => i.keyword === 'COPY' && i.args.includes('--from='))).to.equal(true);
     });
@@ -78,7 +86,11 @@ describe('deployment files agree with the code', () => {
       const install = all.find((stage) => stage.some((i) => i.keyword === 'RUN' && /npm ci --omit=dev/.test(i.args)));
       expect(install, 'a stage runs npm ci --omit=dev').not.to.equal(undefined);
       const name = /\bAS\s+(\S+)/i.exec(install![0]!.args)?.[1];
-      expect(runtime.some((i) => i.keyword === 'COPY' && i.args.includes(`--from=${name}`) && i.args.includes('node_modules'))).to.equal(true);
+      expect(
+        runtime.some(
+          (i) => i.keyword === 'COPY' && i.args.includes(`--from=${name}`) && i.args.includes('node_modules'),
+        ),
+      ).to.equal(true);
     });
 
     it('runs as a user that is not root', () => {
@@ -97,8 +109,12 @@ describe('deployment files agree with the code', () => {
     it('runs the server with the same node flags and environment as `npm start`', () => {
       const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
       expect(scripts.start).to.equal(SERVER_COMMAND);
-      const env = runtime.filter((i) => i.keyword === 'ENV').map((i) => i.args).join(' ');
-      for (const [name, value] of Object.entries(SERVER_ENVIRONMENT)) expect(env).to.match(new RegExp(`\\b${name}=${value}\\b`));
+      const env = runtime
+        .filter((i) => i.keyword === 'ENV')
+        .map((i) => i.args)
+        .join(' ');
+      for (const [name, value] of Object.entries(SERVER_ENVIRONMENT))
+        expect(env).to.match(new RegExp(`\\b${name}=${value}\\b`));
     });
 
     it('checks /health with node (no curl in the slim image) on PORT', () => {
@@ -110,7 +126,9 @@ describe('deployment files agree with the code', () => {
 
     it("exposes PORT's default and sets only declared settings", () => {
       expect(runtime.filter((i) => i.keyword === 'EXPOSE').map((i) => i.args)).to.deep.equal([String(defaultPort)]);
-      const env = runtime.filter((i) => i.keyword === 'ENV').flatMap((i) => [...i.args.matchAll(/(\w+)=/g)].map((m) => m[1]!));
+      const env = runtime
+        .filter((i) => i.keyword === 'ENV')
+        .flatMap((i) => [...i.args.matchAll(/(\w+)=/g)].map((m) => m[1]!));
       const runtimeEnvironment = ['NODE_ENV', ...Object.keys(SERVER_ENVIRONMENT)];
       for (const name of env.filter((n) => !runtimeEnvironment.includes(n))) expect(declared, name).to.include(name);
       expect(env).to.include('DATA_DIR');
@@ -118,7 +136,9 @@ describe('deployment files agree with the code', () => {
     });
 
     it('.dockerignore keeps node_modules, dist and local data out of the build', () => {
-      const ignored = read('.dockerignore').split('\n').map((l) => l.trim());
+      const ignored = read('.dockerignore')
+        .split('\n')
+        .map((l) => l.trim());
       for (const entry of ['node_modules', 'dist', 'data']) expect(ignored).to.include(entry);
     });
   });
@@ -129,12 +149,21 @@ describe('deployment files agree with the code', () => {
     const stores = parseYaml(storesFile, { merge: true }) as Manifest;
     const app = parseYaml(appFile, { merge: true }) as Manifest;
     // What `docker compose -f docker-compose.yml -f docker-compose.app.yml` sees.
-    const compose: Manifest = { services: { ...stores.services, ...app.services }, volumes: { ...stores.volumes, ...app.volumes } };
+    const compose: Manifest = {
+      services: { ...stores.services, ...app.services },
+      volumes: { ...stores.volumes, ...app.volumes },
+    };
     const services = compose.services as Record<string, Manifest>;
 
     /** `${NAME:-default}` as compose would read it with NAME unset; `${NAME:?…}` as if NAME were set to a test value. */
-    const withDefaults = (value: unknown) => String(value).replace(/\$\{\w+:-([^}]*)\}/g, '$1').replace(/\$\{\w+:\?[^}]*\}/g, 'a-test-secret');
-    const envOf = (service: string) => Object.fromEntries(Object.entries(services[service].environment as Record<string, unknown>).map(([k, v]) => [k, withDefaults(v)]));
+    const withDefaults = (value: unknown) =>
+      String(value)
+        .replace(/\$\{\w+:-([^}]*)\}/g, '$1')
+        .replace(/\$\{\w+:\?[^}]*\}/g, 'a-test-secret');
+    const envOf = (service: string) =>
+      Object.fromEntries(
+        Object.entries(services[service].environment as Record<string, unknown>).map(([k, v]) => [k, withDefaults(v)]),
+      );
 
     it('`docker compose up -d` starts only the stores and needs no secret', () => {
       expect(Object.keys(stores.services).sort()).to.deep.equal(['eventstoredb', 'mongodb']);
@@ -151,7 +180,9 @@ describe('deployment files agree with the code', () => {
 
     it('takes the broker password from the environment, with no default', () => {
       for (const service of ['api', 'projector']) {
-        expect(String(services[service].environment.BROKER_PASSWORD), service).to.match(/^\$\{BROKER_PASSWORD:\?[^}]+\}$/);
+        expect(String(services[service].environment.BROKER_PASSWORD), service).to.match(
+          /^\$\{BROKER_PASSWORD:\?[^}]+\}$/,
+        );
       }
       expect(appFile).not.to.match(/BROKER_PASSWORD:-/);
     });
@@ -184,9 +215,11 @@ describe('deployment files agree with the code', () => {
         // The connection strings name the compose services.
         expect(config.eventStoreConnectionString).to.match(/^esdb:\/\/eventstoredb:2113/);
         expect(config.mongodbUri).to.match(/^mongodb:\/\/mongodb:27017/);
-        for (const store of ['eventstoredb', 'mongodb']) expect(services[service].depends_on[store], store).to.deep.equal({ condition: 'service_healthy' });
+        for (const store of ['eventstoredb', 'mongodb'])
+          expect(services[service].depends_on[store], store).to.deep.equal({ condition: 'service_healthy' });
         // Published ports reach the port the process listens on.
-        for (const published of services[service].ports as string[]) expect(published.split(':').at(-1)).to.equal(String(config.port));
+        for (const published of services[service].ports as string[])
+          expect(published.split(':').at(-1)).to.equal(String(config.port));
         expect(config.brokerPassword).to.equal('a-test-secret');
       });
     }
@@ -199,7 +232,8 @@ describe('deployment files agree with the code', () => {
         return;
       }
       expect(services.api.deploy?.replicas ?? 1).to.be.at.least(2);
-      const dataVolume = (service: string) => (services[service].volumes as string[]).find((v) => v.endsWith(`:${envOf(service).DATA_DIR}`));
+      const dataVolume = (service: string) =>
+        (services[service].volumes as string[]).find((v) => v.endsWith(`:${envOf(service).DATA_DIR}`));
       expect(dataVolume('api'), 'DATA_DIR is a volume').to.match(/^[\w-]+:/);
       expect(dataVolume('projector')).to.equal(dataVolume('api'));
       expect(Object.keys(compose.volumes)).to.include(dataVolume('api')!.split(':')[0]);
@@ -247,7 +281,11 @@ describe('deployment files agree with the code', () => {
     it('lists every manifest of the folder, and they parse', () => {
       const yamlFiles = readdirSync(k8sDir).filter((f) => /\.ya?ml$/.test(f) && f !== 'kustomization.yaml');
       expect([...files].sort()).to.deep.equal(yamlFiles.sort());
-      expect(byKind('Deployment').map((d) => d.metadata.name).sort()).to.deep.equal(['marketplace-api', 'marketplace-projector']);
+      expect(
+        byKind('Deployment')
+          .map((d) => d.metadata.name)
+          .sort(),
+      ).to.deep.equal(['marketplace-api', 'marketplace-projector']);
       expect(secretGenerator.envs).to.deep.equal(['secrets.env']);
     });
 
@@ -256,7 +294,8 @@ describe('deployment files agree with the code', () => {
       for (const name of secretNames) expect(declared, `Secret ${name}`).to.include(name);
       for (const deployment of byKind('Deployment')) {
         for (const container of deployment.spec.template.spec.containers) {
-          for (const entry of container.env ?? []) expect(declared, `${deployment.metadata.name} ${entry.name}`).to.include(entry.name);
+          for (const entry of container.env ?? [])
+            expect(declared, `${deployment.metadata.name} ${entry.name}`).to.include(entry.name);
         }
       }
     });
@@ -287,7 +326,8 @@ describe('deployment files agree with the code', () => {
         it('listens on the container port, and probes /health and /ready on it', () => {
           const port = loadConfig(env).port;
           expect(container.ports.map((p: Manifest) => p.containerPort)).to.deep.equal([port]);
-          const containerPort = (ref: string | number) => (typeof ref === 'number' ? ref : container.ports.find((p: Manifest) => p.name === ref)?.containerPort);
+          const containerPort = (ref: string | number) =>
+            typeof ref === 'number' ? ref : container.ports.find((p: Manifest) => p.name === ref)?.containerPort;
           expect(container.livenessProbe.httpGet.path).to.equal('/health');
           expect(container.readinessProbe.httpGet.path).to.equal('/ready');
           for (const probe of ['startupProbe', 'livenessProbe', 'readinessProbe']) {
@@ -314,24 +354,34 @@ describe('deployment files agree with the code', () => {
       const service = named('Service', 'marketplace-api');
       const api = named('Deployment', 'marketplace-api').spec.template;
       const projector = named('Deployment', 'marketplace-projector').spec.template;
-      const selects = (labels: Record<string, string>) => Object.entries(service.spec.selector as Record<string, string>).every(([k, v]) => labels[k] === v);
+      const selects = (labels: Record<string, string>) =>
+        Object.entries(service.spec.selector as Record<string, string>).every(([k, v]) => labels[k] === v);
       expect(selects(api.metadata.labels)).to.equal(true);
       expect(selects(projector.metadata.labels), 'projector pods serve no API').to.equal(false);
       const container = api.spec.containers[0];
       for (const port of service.spec.ports) {
-        const target = typeof port.targetPort === 'number' ? port.targetPort : container.ports.find((p: Manifest) => p.name === port.targetPort)?.containerPort;
+        const target =
+          typeof port.targetPort === 'number'
+            ? port.targetPort
+            : container.ports.find((p: Manifest) => p.name === port.targetPort)?.containerPort;
         expect(target).to.equal(loadConfig(podEnv(container)).port);
       }
     });
 
     it('the autoscaler scales the api Deployment (and nothing sets its replicas against it)', () => {
       const [hpa] = byKind('HorizontalPodAutoscaler');
-      expect(hpa.spec.scaleTargetRef).to.deep.equal({ apiVersion: 'apps/v1', kind: 'Deployment', name: 'marketplace-api' });
+      expect(hpa.spec.scaleTargetRef).to.deep.equal({
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        name: 'marketplace-api',
+      });
       expect(hpa.spec.minReplicas).to.be.at.least(2);
       expect(hpa.spec.maxReplicas).to.be.at.least(hpa.spec.minReplicas);
       expect(named('Deployment', 'marketplace-api').spec.replicas).to.equal(undefined);
       // CPU utilisation needs a CPU request to be measured against.
-      expect(named('Deployment', 'marketplace-api').spec.template.spec.containers[0].resources.requests.cpu).to.be.a('string');
+      expect(named('Deployment', 'marketplace-api').spec.template.spec.containers[0].resources.requests.cpu).to.be.a(
+        'string',
+      );
     });
 
     it('EventStoreDB and MongoDB are external Services named by the connection strings', () => {
@@ -355,11 +405,17 @@ describe('deployment files agree with the code', () => {
         expect(made.code, made.stderr).to.equal(0);
         const written = readFileSync(out, 'utf8').trim().split('\n');
         // What kustomize makes of an env file: one variable per line, the value as written.
-        const env = Object.fromEntries(written.map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
+        const env = Object.fromEntries(
+          written.map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+        );
         expect(Object.keys(env).sort()).to.deep.equal([...secretNames].sort());
         const config = loadConfig({ ...configMap.data, ...env });
         expect(config).to.include({ brokerEmail: 'broker@example.com', brokerPassword: 'a good secret' });
-        const keys = await loadSigningKeys({ privateKeyPem: config.jwtPrivateKey, publicKeyPem: config.jwtPublicKey, dataDir: dir.path });
+        const keys = await loadSigningKeys({
+          privateKeyPem: config.jwtPrivateKey,
+          publicKeyPem: config.jwtPublicKey,
+          dataDir: dir.path,
+        });
         expect(keys.alg).to.equal('RS256');
         // A second run keeps the key (replacing it would sign everyone out) unless forced.
         const again = await runNode(join(k8sDir, 'make-secrets.mjs'), args, process.env);

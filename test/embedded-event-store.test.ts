@@ -23,7 +23,9 @@ describe('embedded event store across processes', function () {
 
   it('keeps every acknowledged append when the writer is killed with SIGKILL', async () => {
     const file = join(dir, 'events.db');
-    const child = spawn(process.execPath, [writerScript, file, 'orders-1', '100000'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [writerScript, file, 'orders-1', '100000'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let acknowledged = -1;
     let buffered = '';
     await new Promise<void>((resolve) => {
@@ -72,7 +74,9 @@ describe('embedded event store across processes', function () {
     const file = join(dir, 'events.db');
     openSqliteEventStore({ file }).close();
     const run = (stream: string) =>
-      new Promise((resolve) => spawn(process.execPath, [writerScript, file, stream, '300'], { stdio: 'ignore' }).once('exit', resolve));
+      new Promise((resolve) =>
+        spawn(process.execPath, [writerScript, file, stream, '300'], { stdio: 'ignore' }).once('exit', resolve),
+      );
     expect(await Promise.all([run('a'), run('b')])).to.deep.equal([0, 0]);
     const store = openSqliteEventStore({ file });
     const all = await store.readAll();
@@ -93,10 +97,16 @@ describe('embedded event store, closing', () => {
     it(`answers and keeps every append accepted before close (commits ${writer})`, async () => {
       const file = join(dir, 'events.db');
       const store = openSqliteEventStore({ file, writer });
-      const appends = Array.from({ length: 50 }, (_, i) => store.appendToStream(`s-${i % 5}`, [{ id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, type: 'Written', data: { i } }]));
+      const appends = Array.from({ length: 50 }, (_, i) =>
+        store.appendToStream(`s-${i % 5}`, [
+          { id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, type: 'Written', data: { i } },
+        ]),
+      );
       await store.close();
       const results = await Promise.all(appends);
-      expect(results.map((r) => Number(r.position.commit)).sort((a, b) => a - b)).to.deep.equal(Array.from({ length: 50 }, (_, i) => i + 1));
+      expect(results.map((r) => Number(r.position.commit)).sort((a, b) => a - b)).to.deep.equal(
+        Array.from({ length: 50 }, (_, i) => i + 1),
+      );
       try {
         await store.appendToStream('s-0', [{ id: '00000000-0000-4000-8000-999999999999', type: 'Written', data: {} }]);
         expect.fail('an append after close was accepted');
@@ -127,15 +137,20 @@ describe('embedded event store, groups in flight', () => {
           const stream = `stream-${s}`;
           const fresh = turn === 0 ? 'no_stream' : turn - 1;
           const stale = turn === 0 ? 5 : turn - 2 < 0 ? 'no_stream' : turn - 2;
-          for (const [k, expectedRevision] of [[s * 2, fresh], [s * 2 + 1, stale]] as const) {
+          for (const [k, expectedRevision] of [
+            [s * 2, fresh],
+            [s * 2 + 1, stale],
+          ] as const) {
             outcomes.push(
-              store.appendToStream(stream, [{ id: id(turn, k), type: 'Written', data: { turn, k } }], { expectedRevision }).then(
-                () => 'written' as const,
-                (error: Error) => {
-                  expect(error.name).to.equal('WrongExpectedVersion');
-                  return 'refused' as const;
-                },
-              ),
+              store
+                .appendToStream(stream, [{ id: id(turn, k), type: 'Written', data: { turn, k } }], { expectedRevision })
+                .then(
+                  () => 'written' as const,
+                  (error: Error) => {
+                    expect(error.name).to.equal('WrongExpectedVersion');
+                    return 'refused' as const;
+                  },
+                ),
             );
           }
         }
@@ -146,7 +161,9 @@ describe('embedded event store, groups in flight', () => {
       for (let s = 0; s < 4; s++) {
         const read = await store.readStream(`stream-${s}`);
         if (read.status !== 'found') throw new Error(`stream-${s} missing`);
-        expect(read.events.map((e) => e.data)).to.deep.equal(Array.from({ length: 12 }, (_, turn) => ({ turn, k: s * 2 })));
+        expect(read.events.map((e) => e.data)).to.deep.equal(
+          Array.from({ length: 12 }, (_, turn) => ({ turn, k: s * 2 })),
+        );
       }
       const all = await store.readAll();
       expect(all.map((e) => Number(e.position.commit))).to.deep.equal(all.map((_, i) => i + 1));
@@ -173,18 +190,27 @@ describe('embedded event store, files written by earlier versions', () => {
     old.close();
     const store = openSqliteEventStore({ file });
     try {
-      const refused = await store.appendToStream('orders-1', [{ id: uuid(), type: 'Placed', data: {} }], { expectedRevision: 0 }).catch((e: unknown) => e);
+      const refused = await store
+        .appendToStream('orders-1', [{ id: uuid(), type: 'Placed', data: {} }], { expectedRevision: 0 })
+        .catch((e: unknown) => e);
       expect(refused).to.be.instanceOf(WrongExpectedVersion);
       expect((refused as WrongExpectedVersion).actual).to.equal(1);
-      const appended = await store.appendToStream('orders-1', [{ id: uuid(), type: 'Placed', data: {} }], { expectedRevision: 1 });
+      const appended = await store.appendToStream('orders-1', [{ id: uuid(), type: 'Placed', data: {} }], {
+        expectedRevision: 1,
+      });
       expect(appended.nextExpectedRevision).to.equal(2);
-      await store.appendToStream('orders-2', [{ id: uuid(), type: 'Placed', data: {} }], { expectedRevision: 'no_stream' });
+      await store.appendToStream('orders-2', [{ id: uuid(), type: 'Placed', data: {} }], {
+        expectedRevision: 'no_stream',
+      });
     } finally {
       await store.close();
     }
     const after = new Database(file, { readonly: true });
     try {
-      expect(after.prepare("SELECT name FROM pragma_table_info('streams')").all()).to.deep.equal([{ name: 'id' }, { name: 'name' }]);
+      expect(after.prepare("SELECT name FROM pragma_table_info('streams')").all()).to.deep.equal([
+        { name: 'id' },
+        { name: 'name' },
+      ]);
     } finally {
       after.close();
     }

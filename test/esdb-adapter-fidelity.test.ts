@@ -15,7 +15,8 @@ import { openedPerTest, pullUntil, rejectionOf } from './support/esdb-opened.js'
 const { double, connect, open } = openedPerTest();
 
 const event = (type: string, data: Record<string, number | string> = {}): EventToAppend => ({ id: uuid(), type, data });
-const numbered = (from: number, count: number) => Array.from({ length: count }, (_, k) => event('Numbered', { i: from + k, pad: 'x'.repeat(200) }));
+const numbered = (from: number, count: number) =>
+  Array.from({ length: count }, (_, k) => event('Numbered', { i: from + k, pad: 'x'.repeat(200) }));
 const range = (count: number) => Array.from({ length: count }, (_, i) => i);
 
 describe('EventStoreDB adapter on the 24.10 double', function () {
@@ -61,7 +62,10 @@ describe('EventStoreDB adapter on the 24.10 double', function () {
 
       await store.appendToStream(`${prefix}a`, numbered(0, 3));
       const resumed = store.subscribeToAll({ fromPosition: checkpoint, filter: { streamPrefixes: [prefix] } });
-      const { events } = await pullUntil(resumed[Symbol.asyncIterator](), (got, last) => got.length >= 3 && last.caughtUp);
+      const { events } = await pullUntil(
+        resumed[Symbol.asyncIterator](),
+        (got, last) => got.length >= 3 && last.caughtUp,
+      );
       expect(events.map((e) => e.data.i)).to.deep.equal([0, 1, 2]);
       await resumed.close();
     });
@@ -85,11 +89,14 @@ describe('EventStoreDB adapter on the 24.10 double', function () {
       const prefix = `ahead${uuid().slice(0, 8)}-`;
       const head = (await store.appendToStream(`${prefix}a`, [event('A')])).position;
       const ahead: Position = { commit: head.commit + 2_000n, prepare: head.commit + 2_000n };
-      const iterator = store.subscribeToAll({ fromPosition: ahead, filter: { streamPrefixes: [prefix] } })[Symbol.asyncIterator]();
+      const iterator = store
+        .subscribeToAll({ fromPosition: ahead, filter: { streamPrefixes: [prefix] } })
+        [Symbol.asyncIterator]();
       const first = await pullUntil(iterator, (_, last) => last.caughtUp);
       expect(first.events).to.deep.equal([]);
       let last = head;
-      while (comparePositions(last, ahead) <= 0) last = (await store.appendToStream(`${prefix}a`, [event('B')])).position;
+      while (comparePositions(last, ahead) <= 0)
+        last = (await store.appendToStream(`${prefix}a`, [event('B')])).position;
       const later = await pullUntil(iterator, (got) => got.length >= 1);
       expect(later.events.map((e) => e.position)).to.deep.equal([last]);
     });
@@ -102,7 +109,9 @@ describe('EventStoreDB adapter on the 24.10 double', function () {
       const stream = `late-${uuid()}`;
       const events = [event('A'), event('B')];
       target.answerLate('batchAppend', 1_000);
-      expect(await rejectionOf(store.appendToStream(stream, events, { expectedRevision: 'no_stream' }))).to.be.instanceOf(EventStoreUnavailable);
+      expect(
+        await rejectionOf(store.appendToStream(stream, events, { expectedRevision: 'no_stream' })),
+      ).to.be.instanceOf(EventStoreUnavailable);
       const again = await store.appendToStream(stream, events, { expectedRevision: 'no_stream' });
       expect(again.nextExpectedRevision).to.equal(1);
       const read = await store.readStream(stream);
@@ -112,11 +121,18 @@ describe('EventStoreDB adapter on the 24.10 double', function () {
     it('a deposit retried after a timeout, and one repeated after the id window forgot it, is counted once', async () => {
       const target = await double({ logOptions: { committedIdsBytes: 500 } });
       const store = open(`${target.connectionString}&defaultDeadline=300`);
-      const env = () => ({ eventStore: store, cache: new StreamStateCache(), newId: uuid, now: () => new Date('2026-12-07T10:00:00Z') });
+      const env = () => ({
+        eventStore: store,
+        cache: new StreamStateCache(),
+        newId: uuid,
+        now: () => new Date('2026-12-07T10:00:00Z'),
+      });
       const userId = `u-${uuid()}`;
       await openAccount(env(), userId);
       target.answerLate('batchAppend', 1_000);
-      expect(await rejectionOf(depositMoney(env(), { userId, amount: 100, operationId: 'op-1' }))).to.be.instanceOf(EventStoreUnavailable);
+      expect(await rejectionOf(depositMoney(env(), { userId, amount: 100, operationId: 'op-1' }))).to.be.instanceOf(
+        EventStoreUnavailable,
+      );
       await depositMoney(env(), { userId, amount: 100, operationId: 'op-1' });
       for (let i = 0; i < 20; i += 1) await store.appendToStream(`noise-${uuid()}`, [event('Noise')]);
       const last = await depositMoney(env(), { userId, amount: 100, operationId: 'op-1' });
@@ -158,7 +174,9 @@ describe('EventStoreDB adapter on the 24.10 double', function () {
       const members = new DoubleCluster();
       const first = await double({ cluster: members });
       const second = await double({ cluster: members, log: first.log });
-      const store = open(`esdb+discover://127.0.0.1:${second.port},127.0.0.1:${first.port}?tls=false&discoveryInterval=10`);
+      const store = open(
+        `esdb+discover://127.0.0.1:${second.port},127.0.0.1:${first.port}?tls=false&discoveryInterval=10`,
+      );
       const stream = `lc-${uuid()}`;
       await store.appendToStream(stream, [event('A')]);
       members.promote(second.port);

@@ -90,7 +90,9 @@ class CuttableProxy {
 }
 
 /** Host and port of a single-node, plain-text connection string; null when a proxy cannot stand in. */
-function plainTextEndpoint(connectionString: string): { host: string; port: number; rewrite(port: number): string } | null {
+function plainTextEndpoint(
+  connectionString: string,
+): { host: string; port: number; rewrite(port: number): string } | null {
   const match = /^esdb:\/\/(?:[^@/]*@)?([^:/?,]+):(\d+)(\?.*)?$/.exec(connectionString.trim());
   if (!match || !/(^|[?&])tls=false(&|$)/i.test(match[3] ?? '')) return null;
   const [, host, port] = match;
@@ -124,7 +126,9 @@ function describeAdapter(connectionString: () => string): void {
   describe('wrong expected version', () => {
     it('reports the actual revision for no_stream on an existing stream', async () => {
       await store.appendToStream(stream('w'), [event('A'), event('B')]);
-      const error = await rejectionOf(store.appendToStream(stream('w'), [event('C')], { expectedRevision: 'no_stream' }));
+      const error = await rejectionOf(
+        store.appendToStream(stream('w'), [event('C')], { expectedRevision: 'no_stream' }),
+      );
       expect(error).to.be.instanceOf(WrongExpectedVersion);
       expect(error).to.include({ streamId: stream('w'), expected: 'no_stream', actual: 1 });
     });
@@ -151,11 +155,13 @@ function describeAdapter(connectionString: () => string): void {
     it('rejects ids that are not UUIDs, invalid revisions and empty appends', async () => {
       const badId = { ...event('A'), id: 'not-a-uuid' };
       expect(await rejectionOf(store.appendToStream(stream('x'), [badId]))).to.be.instanceOf(EventStoreRejected);
-      expect(await rejectionOf(store.appendToStream(stream('x'), [event('A')], { expectedRevision: -1 }))).to.be.instanceOf(
+      expect(
+        await rejectionOf(store.appendToStream(stream('x'), [event('A')], { expectedRevision: -1 })),
+      ).to.be.instanceOf(EventStoreRejected);
+      expect(await rejectionOf(store.appendToStream(stream('x'), []))).to.be.instanceOf(EventStoreRejected);
+      expect(await rejectionOf(store.readStream(stream('x'), { fromRevision: 1.5 }))).to.be.instanceOf(
         EventStoreRejected,
       );
-      expect(await rejectionOf(store.appendToStream(stream('x'), []))).to.be.instanceOf(EventStoreRejected);
-      expect(await rejectionOf(store.readStream(stream('x'), { fromRevision: 1.5 }))).to.be.instanceOf(EventStoreRejected);
       expect(await store.readStream(stream('x'))).to.deep.equal({ status: 'not_found' });
     });
   });
@@ -201,7 +207,11 @@ function describeAdapter(connectionString: () => string): void {
 
   describe('$all filters', () => {
     it('combine stream and event type prefixes, server-side for one and client-side for the other', async () => {
-      await store.appendToStream(stream('order-1'), [event('OrderPlaced'), event('PaymentTaken'), event('OrderShipped')]);
+      await store.appendToStream(stream('order-1'), [
+        event('OrderPlaced'),
+        event('PaymentTaken'),
+        event('OrderShipped'),
+      ]);
       await store.appendToStream(stream('invoice-1'), [event('OrderInvoiced')]);
       const filter = { streamPrefixes: [stream('order-')], eventTypePrefixes: ['Order'] };
       const read = await store.readAll({ filter });
@@ -229,7 +239,11 @@ function describeAdapter(connectionString: () => string): void {
         filter: { streamPrefixes: [prefix] },
       });
       expect(numbers(backwards)).to.deep.equal(range(0, 10).reverse());
-      const fwd = await small.readAll({ fromPosition: forwards[2]!.position, maxCount: 7, filter: { streamPrefixes: [prefix] } });
+      const fwd = await small.readAll({
+        fromPosition: forwards[2]!.position,
+        maxCount: 7,
+        filter: { streamPrefixes: [prefix] },
+      });
       expect(numbers(fwd)).to.deep.equal(range(2, 9));
     });
   });
@@ -238,7 +252,11 @@ function describeAdapter(connectionString: () => string): void {
     it('starts after fromPosition and delivers batches no larger than maxBatchSize', async () => {
       await appendNumbered(store, stream('b'), 0, 30);
       const all = await store.readAll({ filter: { streamPrefixes: [prefix] } });
-      const subscription = store.subscribeToAll({ fromPosition: all[9]!.position, filter: { streamPrefixes: [prefix] }, maxBatchSize: 4 });
+      const subscription = store.subscribeToAll({
+        fromPosition: all[9]!.position,
+        filter: { streamPrefixes: [prefix] },
+        maxBatchSize: 4,
+      });
       const { events, batches } = await pullUntil(subscription[Symbol.asyncIterator](), (_, last) => last.caughtUp);
       await subscription.close();
       expect(numbers(events)).to.deep.equal(range(10, 30));
@@ -364,7 +382,11 @@ describe('EventStoreDB adapter', function () {
     it('turns the actual version of a wrong expected version into a number or no_stream', () => {
       const current = new WrongExpectedVersionError(undefined, { streamName: 's', expected: 3n, current: 7n });
       expect(toWrongExpectedVersion(current, 's', 3)).to.include({ actual: 7, expected: 3, streamId: 's' });
-      const missing = new WrongExpectedVersionError(undefined, { streamName: 's', expected: 'stream_exists', current: 'no_stream' });
+      const missing = new WrongExpectedVersionError(undefined, {
+        streamName: 's',
+        expected: 'stream_exists',
+        current: 'no_stream',
+      });
       expect(toWrongExpectedVersion(missing, 's', 'stream_exists').actual).to.equal('no_stream');
       // Servers before 21.x put -1 in the trailers for a missing stream.
       const legacy = new WrongExpectedVersionError(undefined, { streamName: 's', expected: 0n, current: -1n });
@@ -426,7 +448,9 @@ describe('EventStoreDB adapter', function () {
 
           it('does not retry with any / stream_exists, nor a second time', async () => {
             local.failNext(path, 1);
-            expect(await rejectionOf(onPath.appendToStream(stream('b'), [event('A')]))).to.be.instanceOf(EventStoreUnavailable);
+            expect(await rejectionOf(onPath.appendToStream(stream('b'), [event('A')]))).to.be.instanceOf(
+              EventStoreUnavailable,
+            );
             expect(await onPath.readStream(stream('b'))).to.deep.equal({ status: 'not_found' });
             local.failNext(path, 2);
             expect(
@@ -446,7 +470,10 @@ describe('EventStoreDB adapter', function () {
         const s = stream('drop');
         await appendNumbered(store, s, 0, 200);
         const small = open(double.connectionString, { subscriptionHighWaterMark: 8 });
-        const subscription: AllSubscription = small.subscribeToAll({ filter: { streamPrefixes: [prefix] }, maxBatchSize: 7 });
+        const subscription: AllSubscription = small.subscribeToAll({
+          filter: { streamPrefixes: [prefix] },
+          maxBatchSize: 7,
+        });
         const iterator = subscription[Symbol.asyncIterator]();
         const seen: RecordedEvent[] = [];
         for (let drops = 0; drops < 5; drops++) {
@@ -462,12 +489,17 @@ describe('EventStoreDB adapter', function () {
           await appendNumbered(store, s, 230, 260);
         })();
         // "Caught up" may come in a batch of its own, after the batch with the last event.
-        const rest = await pullUntil(iterator, (events, last) => seen.length + events.length >= 260 && last.caughtUp, 20_000);
+        const rest = await pullUntil(
+          iterator,
+          (events, last) => seen.length + events.length >= 260 && last.caughtUp,
+          20_000,
+        );
         await writes;
         seen.push(...rest.events);
         expect(numbers(seen)).to.deep.equal(range(0, 260));
         const positions: Position[] = seen.map((e) => e.position);
-        for (let i = 1; i < positions.length; i++) expect(comparePositions(positions[i - 1]!, positions[i]!)).to.equal(-1);
+        for (let i = 1; i < positions.length; i++)
+          expect(comparePositions(positions[i - 1]!, positions[i]!)).to.equal(-1);
         await subscription.close();
       });
 
@@ -495,7 +527,9 @@ describe('EventStoreDB adapter', function () {
       const store = open(`esdb://127.0.0.1:${await closedPort()}?tls=false`, { readAttempts: 2 });
       expect(await rejectionOf(store.ping())).to.be.instanceOf(EventStoreUnavailable);
       expect(await rejectionOf(store.readStream('any-stream'))).to.be.instanceOf(EventStoreUnavailable);
-      expect(await rejectionOf(store.appendToStream('any-stream', [event('A')]))).to.be.instanceOf(EventStoreUnavailable);
+      expect(await rejectionOf(store.appendToStream('any-stream', [event('A')]))).to.be.instanceOf(
+        EventStoreUnavailable,
+      );
     });
   });
 

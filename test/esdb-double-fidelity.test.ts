@@ -54,7 +54,9 @@ describe('EventStoreDB double at 24.10 fidelity', function () {
       for (let i = 0; i < 5; i += 1) await client.appendToStream(name, event('Snap', { i }));
       expect(revisions(await collect(client.readStream(name)))).to.deep.equal([3, 4]);
       expect(revisions(await collect(client.readStream(name, { fromRevision: 0n, maxCount: 1 })))).to.deep.equal([3]);
-      expect(revisions(await collect(client.readStream(name, { direction: BACKWARDS, fromRevision: END })))).to.deep.equal([4, 3]);
+      expect(
+        revisions(await collect(client.readStream(name, { direction: BACKWARDS, fromRevision: END }))),
+      ).to.deep.equal([4, 3]);
       expect(await collect(client.readStream(name, { direction: BACKWARDS, fromRevision: 2n }))).to.deep.equal([]);
       const next = await client.appendToStream(name, event('Snap', { i: 5 }), { expectedRevision: 4n });
       expect(next.nextExpectedRevision).to.equal(5n);
@@ -120,7 +122,9 @@ describe('EventStoreDB double at 24.10 fidelity', function () {
     };
 
     it('delivers the events strictly after it', async () => {
-      const watched = watch(client.subscribeToAll({ fromPosition: own[0]!, filter: streamNameFilter({ prefixes: ['p-'] }) }));
+      const watched = watch(
+        client.subscribeToAll({ fromPosition: own[0]!, filter: streamNameFilter({ prefixes: ['p-'] }) }),
+      );
       await waitFor(() => watched.seen.includes('caughtUp'), 'caught up');
       expect(watched.seen).to.deep.equal([String(own[1]!.commit), String(own[2]!.commit), 'caughtUp']);
     });
@@ -136,7 +140,9 @@ describe('EventStoreDB double at 24.10 fidelity', function () {
 
     it('past the head: caught up at once, and skips what is written up to that position', async () => {
       const ahead = { commit: own[2]!.commit + 1_000n, prepare: own[2]!.commit + 1_000n };
-      const watched = watch(client.subscribeToAll({ fromPosition: ahead, filter: streamNameFilter({ prefixes: ['p-'] }) }));
+      const watched = watch(
+        client.subscribeToAll({ fromPosition: ahead, filter: streamNameFilter({ prefixes: ['p-'] }) }),
+      );
       await waitFor(() => watched.seen.includes('caughtUp'), 'caught up');
       expect(watched.seen).to.deep.equal(['caughtUp']);
       let last = own[2]!;
@@ -162,11 +168,18 @@ describe('EventStoreDB double at 24.10 fidelity', function () {
         subscription.pause();
         let written = 0;
         for (let batch = 0; batch < 200 && target.liveEventsDropped() === 0; batch += 1) {
-          await client.appendToStream(name, Array.from({ length: 50 }, () => event('Numbered', { i: written++, pad: 'x'.repeat(200) })));
+          await client.appendToStream(
+            name,
+            Array.from({ length: 50 }, () => event('Numbered', { i: written++, pad: 'x'.repeat(200) })),
+          );
         }
         expect(target.liveEventsDropped()).to.be.greaterThan(0);
         subscription.resume();
-        await waitFor(() => numbers.length === written && seen.filter((s) => s === 'caughtUp').length === 2, 'every event and caught up again', 20_000);
+        await waitFor(
+          () => numbers.length === written && seen.filter((s) => s === 'caughtUp').length === 2,
+          'every event and caught up again',
+          20_000,
+        );
         expect(numbers).to.deep.equal(Array.from({ length: written }, (_, i) => i));
         expect(seen).to.deep.equal(sendFellBehind ? ['caughtUp', 'fellBehind', 'caughtUp'] : ['caughtUp', 'caughtUp']);
         await subscription.unsubscribe();
@@ -202,7 +215,9 @@ describe('EventStoreDB double at 24.10 fidelity', function () {
       expect((await client.appendToStream(name, first)).nextExpectedRevision).to.equal(0n);
       for (let i = 0; i < 10; i += 1) await client.appendToStream(stream('other'), event());
       // The exact revision is checked against the stream itself: still idempotent.
-      expect((await client.appendToStream(name, first, { expectedRevision: 'no_stream' })).nextExpectedRevision).to.equal(0n);
+      expect(
+        (await client.appendToStream(name, first, { expectedRevision: 'no_stream' })).nextExpectedRevision,
+      ).to.equal(0n);
       // With `any` only the cache is asked, and it has forgotten.
       expect((await client.appendToStream(name, first)).nextExpectedRevision).to.equal(1n);
       expect((await collect(client.readStream(name))).map((r) => r.event!.id)).to.deep.equal([first.id, first.id]);
@@ -234,7 +249,9 @@ describe('EventStoreDB double at 24.10 fidelity', function () {
 
     it('esdb+discover:// finds the leader through gossip, and again after the leader changes', async () => {
       const { members, leader, follower } = await cluster();
-      const client = connect(`esdb+discover://127.0.0.1:${follower.port},127.0.0.1:${leader.port}?tls=false&discoveryInterval=10`);
+      const client = connect(
+        `esdb+discover://127.0.0.1:${follower.port},127.0.0.1:${leader.port}?tls=false&discoveryInterval=10`,
+      );
       await collect(client.readStream('d-1', { requiresLeader: true })).catch(() => undefined);
       members.promote(follower.port);
       const error = await rejectionOf(collect(client.readStream('d-1', { requiresLeader: true })));

@@ -34,7 +34,8 @@ const stream = (prefix = 'test'): string => `${prefix}-${randomUUID()}`;
 const event = (type = 'SomethingHappened', data: Record<string, unknown> = { n: 1 }) => jsonEvent({ type, data });
 
 /** Events of the test's own streams: `$all` also holds the node's system events. */
-const own = <T extends ResolvedEvent>(read: T[]): T[] => read.filter((resolved) => !resolved.event!.streamId.startsWith('$'));
+const own = <T extends ResolvedEvent>(read: T[]): T[] =>
+  read.filter((resolved) => !resolved.event!.streamId.startsWith('$'));
 
 /** Records everything a subscription emits, in order (the node's own system events left out). */
 function watch(subscription: StreamSubscription | AllStreamSubscription) {
@@ -140,7 +141,9 @@ for (const path of ['BatchAppend', 'Append'] as const) {
       const original = await client.appendToStream(name, events);
       expect(await client.appendToStream(name, events)).to.deep.equal(original);
 
-      const partial = await rejectionOf(client.appendToStream(name, [events[1]!, event('New')], { expectedRevision: 0n }));
+      const partial = await rejectionOf(
+        client.appendToStream(name, [events[1]!, event('New')], { expectedRevision: 0n }),
+      );
       expect(partial).to.include({ expectedVersion: 0n, actualVersion: 1n });
       const partialAny = await rejectionOf(client.appendToStream(name, [events[0]!, event('New')]));
       expect(partialAny).to.include({ expectedVersion: 'any', actualVersion: 1n });
@@ -165,7 +168,10 @@ for (const path of ['BatchAppend', 'Append'] as const) {
     it('rejects an append larger than the maximum append size', async () => {
       const small = await double({ batchAppend: path === 'BatchAppend', maxAppendSize: 100 });
       const error = await rejectionOf(
-        connect(small.connectionString).appendToStream(stream(), jsonEvent({ type: 'Big', data: { text: 'x'.repeat(200) } })),
+        connect(small.connectionString).appendToStream(
+          stream(),
+          jsonEvent({ type: 'Big', data: { text: 'x'.repeat(200) } }),
+        ),
       );
       expect(error.constructor.name).to.equal('MaxAppendSizeExceededError');
       expect(error).to.include({ maxAppendSize: 100 });
@@ -334,7 +340,9 @@ describe('EventStoreDB double: reading $all', () => {
       const seen: string[] = [];
       for await (const response of call as AsyncIterable<ReadResp>) {
         const recorded = response.getEvent()!.getEvent()!;
-        seen.push(`${Buffer.from(recorded.getStreamIdentifier()!.getStreamName_asU8()).toString()}:${recorded.getMetadataMap().get('type')}`);
+        seen.push(
+          `${Buffer.from(recorded.getStreamIdentifier()!.getStreamName_asU8()).toString()}:${recorded.getMetadataMap().get('type')}`,
+        );
       }
       return seen;
     };
@@ -395,7 +403,9 @@ describe('EventStoreDB double: subscriptions', () => {
     await client.appendToStream('a-1', event('Z'));
     await waitFor(() => fromSecond.seen.length === 4 && fromEnd.seen.length === 3, 'live event');
     expect(fromEnd.seen.at(-1)).to.equal('a-1@2');
-    expect(fromSecond.events.at(-1)!.event!.position).to.deep.equal((await collect(client.readAll())).at(-1)!.event!.position);
+    expect(fromSecond.events.at(-1)!.event!.position).to.deep.equal(
+      (await collect(client.readAll())).at(-1)!.event!.position,
+    );
   });
 
   it('filters subscriptions by stream prefix, event-type prefix and regex', async () => {

@@ -24,7 +24,8 @@ function variants(data: Record<string, unknown>): Array<Record<string, unknown>>
     const { [field]: _dropped, ...without } = data;
     out.push(without);
     for (const wrong of wrongValues) out.push({ ...data, [field]: wrong });
-    if (value && typeof value === 'object') for (const inner of variants(value as Record<string, unknown>)) out.push({ ...data, [field]: inner });
+    if (value && typeof value === 'object')
+      for (const inner of variants(value as Record<string, unknown>)) out.push({ ...data, [field]: inner });
   }
   return out;
 }
@@ -34,29 +35,48 @@ describe('compiled event checks', function () {
 
   it('agree with zod on every stored event and on thousands of broken ones, for every version', () => {
     const firstOfEach = new Map<string, (typeof stored)[number]>();
-    for (const event of stored) firstOfEach.set(`${event.type} ${String(event.metadata.schemaVersion ?? 1)}`, firstOfEach.get(`${event.type} ${String(event.metadata.schemaVersion ?? 1)}`) ?? event);
+    for (const event of stored)
+      firstOfEach.set(
+        `${event.type} ${String(event.metadata.schemaVersion ?? 1)}`,
+        firstOfEach.get(`${event.type} ${String(event.metadata.schemaVersion ?? 1)}`) ?? event,
+      );
     let compared = 0;
     const disagreements: string[] = [];
     const compare = (type: string, version: number, data: unknown) => {
       compared++;
       const byZod = zod.read(type, version, data);
       const byAjv = compiled.read(type, version, data);
-      if (byZod.readable !== byAjv.readable) disagreements.push(`${type} v${version} ${JSON.stringify(data)}: zod ${JSON.stringify(byZod)}, compiled ${JSON.stringify(byAjv)}`);
+      if (byZod.readable !== byAjv.readable)
+        disagreements.push(
+          `${type} v${version} ${JSON.stringify(data)}: zod ${JSON.stringify(byZod)}, compiled ${JSON.stringify(byAjv)}`,
+        );
     };
     for (const event of stored) compare(event.type, Number(event.metadata.schemaVersion ?? 1), event.data);
     for (const event of firstOfEach.values()) {
       const type = domainEvents.get(event.type);
       if (!type) continue;
-      for (const { version } of type.versions) for (const data of variants(event.data)) compare(event.type, version, data);
+      for (const { version } of type.versions)
+        for (const data of variants(event.data)) compare(event.type, version, data);
     }
     expect(disagreements.slice(0, 5)).to.deep.equal([]);
     expect(compared).to.be.greaterThan(3_000);
   });
 
   it('name the field that fails, as zod does', () => {
-    const data = { accountId: 'a', userId: 'u', operationId: 'o', amount: 10.5, balance: 1050, at: '2026-11-21T10:00:00.000Z' };
-    expect(compiled.problemWith('MoneyDeposited', data)).to.equal('MoneyDeposited version 1 does not match its schema: amount: must be integer');
-    expect(compiled.problemWith('MoneyDeposited', { ...data, amount: 1, colour: 'red' })).to.equal('MoneyDeposited version 1 does not match its schema: (data): must NOT have additional properties (colour)');
+    const data = {
+      accountId: 'a',
+      userId: 'u',
+      operationId: 'o',
+      amount: 10.5,
+      balance: 1050,
+      at: '2026-11-21T10:00:00.000Z',
+    };
+    expect(compiled.problemWith('MoneyDeposited', data)).to.equal(
+      'MoneyDeposited version 1 does not match its schema: amount: must be integer',
+    );
+    expect(compiled.problemWith('MoneyDeposited', { ...data, amount: 1, colour: 'red' })).to.equal(
+      'MoneyDeposited version 1 does not match its schema: (data): must NOT have additional properties (colour)',
+    );
     expect(compiled.problemWith('MoneyFound', {})).to.equal('MoneyFound is not an event type of this system');
   });
 });

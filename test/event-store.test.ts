@@ -48,7 +48,9 @@ if (connectionString) {
 } else {
   describe('EventStore contract: EventStoreDB server', () => {
     it('runs against a real EventStoreDB when EVENTSTORE_CONNECTION_STRING is set', function () {
-      console.warn('SKIPPED event store contract on a real EventStoreDB: EVENTSTORE_CONNECTION_STRING is not set (start one with docker compose up -d eventstoredb)');
+      console.warn(
+        'SKIPPED event store contract on a real EventStoreDB: EVENTSTORE_CONNECTION_STRING is not set (start one with docker compose up -d eventstoredb)',
+      );
       this.skip();
     });
   });

@@ -8,7 +8,14 @@ import { expect } from 'chai';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MongoClient } from 'mongodb';
-import { dropDatabases, mongoTitle, mongoUri, onFerretDb, skipWithoutMongo, uniqueDbName } from './support/mongo-target.js';
+import {
+  dropDatabases,
+  mongoTitle,
+  mongoUri,
+  onFerretDb,
+  skipWithoutMongo,
+  uniqueDbName,
+} from './support/mongo-target.js';
 import { cleanEnv, distDir, runNode, tempDir, type Finished, type TempDir } from './support/process.js';
 import { mainScript, startRoleProcess, type RoleProcess } from './support/role-process.js';
 
@@ -64,12 +71,15 @@ describe(`running projections on ${mongoTitle}`, function () {
       await client.close();
     }
   };
-  const runMain = (role: string) => runNode(mainScript, [], cleanEnv({ PORT: '0', HOST: '127.0.0.1', ...env, ROLE: role }), 30_000);
+  const runMain = (role: string) =>
+    runNode(mainScript, [], cleanEnv({ PORT: '0', HOST: '127.0.0.1', ...env, ROLE: role }), 30_000);
 
   it('ROLE=projector: refused on FerretDB with one line saying why; started on MongoDB', async () => {
     if (onFerretDb) {
       const line = oneLineFailure(await runMain('projector'));
-      expect(line).to.match(/^could not start: ROLE=projector needs MongoDB: FerretDB v1\.\d+\.\d+ cannot take leases atomically, .*one ROLE=all process/);
+      expect(line).to.match(
+        /^could not start: ROLE=projector needs MongoDB: FerretDB v1\.\d+\.\d+ cannot take leases atomically, .*one ROLE=all process/,
+      );
     } else {
       await start('projector');
     }
@@ -78,10 +88,15 @@ describe(`running projections on ${mongoTitle}`, function () {
   it('a second process running projections (ROLE=all, or a rebuild) is refused on FerretDB while the first runs; ROLE=api joins it', async () => {
     const first = await start('all');
     await leaseHeld();
-    if (onFerretDb) await first.node.waitForLine((l) => l.includes('"msg":"read store is FerretDB: this must be the only process running projections'));
+    if (onFerretDb)
+      await first.node.waitForLine((l) =>
+        l.includes('"msg":"read store is FerretDB: this must be the only process running projections'),
+      );
     if (onFerretDb) {
       const line = oneLineFailure(await runMain('all'));
-      expect(line).to.match(/^could not start: ROLE=all refused: FerretDB .* only one process may run projections, and api@.+:\d+ runs /);
+      expect(line).to.match(
+        /^could not start: ROLE=all refused: FerretDB .* only one process may run projections, and api@.+:\d+ runs /,
+      );
       const rebuild = await runNode(cliScript, ['projections', 'rebuild', 'identity'], cleanEnv(env), 30_000);
       expect(rebuild.code, rebuild.stderr).to.equal(1);
       expect(rebuild.stderr).to.match(/^failed: projections rebuild refused: FerretDB .* and api@.+:\d+ runs /);
@@ -92,7 +107,7 @@ describe(`running projections on ${mongoTitle}`, function () {
     expect((await fetch(`${api.baseUrl}/health`)).status).to.equal(200);
   });
 
-  it('a process started after the one before it was killed is not refused (its leases are a dead local process\'s)', async () => {
+  it("a process started after the one before it was killed is not refused (its leases are a dead local process's)", async () => {
     const first = await start('all');
     await leaseHeld();
     first.node.child.kill('SIGKILL');

@@ -40,15 +40,26 @@ describe('frozen histories: every build reads what every earlier build wrote', f
         const position = parsePosition(event.position)!.commit;
         expect(position > last, `${history.name}: ${event.id} after ${last}`).to.equal(true);
         last = position;
-        expect(event.revision, `${history.name}: ${event.streamId}`).to.equal((revisions.get(event.streamId) ?? -1) + 1);
+        expect(event.revision, `${history.name}: ${event.streamId}`).to.equal(
+          (revisions.get(event.streamId) ?? -1) + 1,
+        );
         revisions.set(event.streamId, event.revision);
       }
     }
   });
 
   it('holds an event of every earlier version of every event type, so every upcaster reads real stored data', () => {
-    const stored = new Set(histories.flatMap((h) => h.events.map((e) => `${e.type} v${typeof e.metadata.schemaVersion === 'number' ? e.metadata.schemaVersion : 1}`)));
-    const missing = domainEvents.all().flatMap((type) => type.versions.slice(0, -1).map((v) => `${type.type} v${v.version}`)).filter((version) => !stored.has(version));
+    const stored = new Set(
+      histories.flatMap((h) =>
+        h.events.map(
+          (e) => `${e.type} v${typeof e.metadata.schemaVersion === 'number' ? e.metadata.schemaVersion : 1}`,
+        ),
+      ),
+    );
+    const missing = domainEvents
+      .all()
+      .flatMap((type) => type.versions.slice(0, -1).map((v) => `${type.type} v${v.version}`))
+      .filter((version) => !stored.has(version));
     expect(missing, 'earlier versions no frozen history holds').to.deep.equal([]);
   });
 
@@ -65,7 +76,9 @@ describe('frozen histories: every build reads what every earlier build wrote', f
         before(async () => {
           dir = tempDir('market-frozen-');
           double = kind === 'esdb' ? await startEsdbDouble() : null;
-          raw = double ? openEsdbEventStore({ connectionString: double.connectionString }) : openSqliteEventStore({ file: join(dir.path, 'events.db'), durability: 'normal', writer: 'inline' });
+          raw = double
+            ? openEsdbEventStore({ connectionString: double.connectionString })
+            : openSqliteEventStore({ file: join(dir.path, 'events.db'), durability: 'normal', writer: 'inline' });
           recordedAt = await load(raw, history);
           store = versionedEventStore(raw, domainEvents.withChecks(compiledChecks()));
         });
@@ -96,15 +109,35 @@ describe('frozen histories: every build reads what every earlier build wrote', f
           const log = { info: () => undefined, warn: () => undefined, error: () => undefined };
           try {
             for (const projection of projections) {
-              await new ProjectionRunner(projection, { eventStore: store, readStore, leases, owner: 'frozen-history', log }).rebuild();
+              await new ProjectionRunner(projection, {
+                eventStore: store,
+                readStore,
+                leases,
+                owner: 'frozen-history',
+                log,
+              }).rebuild();
             }
-            const actual = dumpReadModels(readDb, projections.flatMap((p) => p.collections));
-            expect(readModelDifferences(history.readModels, asRecorded(actual, recordedAt) as FrozenHistory['readModels'])).to.deep.equal([]);
-            const parked = (await readStore.listParked()).map((p) => ({ ...p, position: recordedAt.get(sortablePosition(p.position)) }));
-            expect(parked.map((p) => `${p.projection} ${p.eventId}`).sort()).to.deep.equal(history.faults.parked.map((p) => `${p.projection} ${p.eventId}`).sort());
+            const actual = dumpReadModels(
+              readDb,
+              projections.flatMap((p) => p.collections),
+            );
+            expect(
+              readModelDifferences(history.readModels, asRecorded(actual, recordedAt) as FrozenHistory['readModels']),
+            ).to.deep.equal([]);
+            const parked = (await readStore.listParked()).map((p) => ({
+              ...p,
+              position: recordedAt.get(sortablePosition(p.position)),
+            }));
+            expect(parked.map((p) => `${p.projection} ${p.eventId}`).sort()).to.deep.equal(
+              history.faults.parked.map((p) => `${p.projection} ${p.eventId}`).sort(),
+            );
             for (const expected of history.faults.parked) {
               const found = parked.find((p) => p.projection === expected.projection && p.eventId === expected.eventId)!;
-              expect(found).to.include({ eventType: expected.eventType, streamId: expected.streamId, position: sortablePosition(parsePosition(expected.position)!) });
+              expect(found).to.include({
+                eventType: expected.eventType,
+                streamId: expected.streamId,
+                position: sortablePosition(parsePosition(expected.position)!),
+              });
               for (const words of expected.errorIncludes) expect(found.error).to.include(words);
             }
           } finally {
@@ -123,7 +156,9 @@ describe('frozen histories: every build reads what every earlier build wrote', f
             expect(aggregate.name, streamId).to.equal(recorded.aggregate);
             const { state } = await loadStream(env, aggregate.decider, streamId);
             const encoded = aggregate.decider.snapshot!.encode(state);
-            expect(differences(inThisBuildsShape(recorded.aggregate, recorded.state, encoded), encoded, streamId)).to.deep.equal([]);
+            expect(
+              differences(inThisBuildsShape(recorded.aggregate, recorded.state, encoded), encoded, streamId),
+            ).to.deep.equal([]);
           }
           for (const { streamId, errorIncludes } of history.faults.unreadableStreams) {
             const aggregate = aggregateOf(streamId)!;
@@ -165,7 +200,8 @@ function asRecorded(value: unknown, recordedAt: Map<string, string>): unknown {
     return recorded ? recorded + value.slice(SORTABLE_LENGTH) : value;
   }
   if (Array.isArray(value)) return value.map((v) => asRecorded(v, recordedAt));
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, asRecorded(v, recordedAt)]));
+  if (value && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, asRecorded(v, recordedAt)]));
   return value;
 }
 
@@ -176,7 +212,10 @@ function readModelDifferences(recorded: FrozenHistory['readModels'], actual: Fro
   return Object.entries(recorded).flatMap(([collection, docs]) => {
     const now = actual[collection] ?? {};
     const extra = Object.keys(now).filter((id) => !(id in docs));
-    return [...(extra.length > 0 ? [`${collection}: documents not recorded: ${extra.join(', ')}`] : []), ...differences(docs, now, collection)];
+    return [
+      ...(extra.length > 0 ? [`${collection}: documents not recorded: ${extra.join(', ')}`] : []),
+      ...differences(docs, now, collection),
+    ];
   });
 }
 
@@ -197,22 +236,31 @@ function inThisBuildsShape(aggregate: string, state: unknown, now: unknown): unk
   // after the latest's. Anything else stays recorded as it was, and fails.
   const { latestAt, ...rest } = state as Record<string, unknown>;
   const forgottenBefore = (now as { forgottenBefore?: unknown } | null)?.forgottenBefore;
-  const plausible = forgottenBefore === null || (typeof forgottenBefore === 'number' && typeof latestAt === 'number' && forgottenBefore <= latestAt);
+  const plausible =
+    forgottenBefore === null ||
+    (typeof forgottenBefore === 'number' && typeof latestAt === 'number' && forgottenBefore <= latestAt);
   return { ...rest, forgottenBefore: plausible ? forgottenBefore : { latestAt } };
 }
 
 function differences(recorded: unknown, actual: unknown, path: string): string[] {
   const mismatch = [`${path}: recorded ${JSON.stringify(recorded)}, now ${JSON.stringify(actual)}`];
   if (recorded === null || typeof recorded !== 'object') return Object.is(recorded, actual) ? [] : mismatch;
-  if (actual === null || typeof actual !== 'object' || Array.isArray(recorded) !== Array.isArray(actual)) return mismatch;
+  if (actual === null || typeof actual !== 'object' || Array.isArray(recorded) !== Array.isArray(actual))
+    return mismatch;
   if (Array.isArray(recorded)) {
     const now = actual as unknown[];
     if (now.length !== recorded.length) return [`${path}: recorded ${recorded.length} items, now ${now.length}`];
     return recorded.flatMap((item, i) => differences(item, now[i], `${path}[${i}]`));
   }
   const now = actual as Record<string, unknown>;
-  const added = Object.keys(now).filter((key) => !(key in recorded)).map((key) => `${path}.${key}: not recorded, now ${JSON.stringify(now[key])}`);
+  const added = Object.keys(now)
+    .filter((key) => !(key in recorded))
+    .map((key) => `${path}.${key}: not recorded, now ${JSON.stringify(now[key])}`);
   return Object.entries(recorded)
-    .flatMap(([key, value]) => (key in now ? differences(value, now[key], `${path}.${key}`) : [`${path}.${key}: recorded ${JSON.stringify(value)}, now missing`]))
+    .flatMap(([key, value]) =>
+      key in now
+        ? differences(value, now[key], `${path}.${key}`)
+        : [`${path}.${key}: recorded ${JSON.stringify(value)}, now missing`],
+    )
     .concat(added);
 }

@@ -15,22 +15,35 @@ interface Answer {
 }
 
 /** One HTTP request; `agent: false` (the default here) uses a fresh connection that closes after the answer. */
-function request(port: number, path: string, options: { method?: string; agent?: Agent | false; body?: string } = {}): Promise<Answer> {
+function request(
+  port: number,
+  path: string,
+  options: { method?: string; agent?: Agent | false; body?: string } = {},
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, path, method: options.method ?? 'GET', agent: options.agent ?? false }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json: () => JSON.parse(text) as unknown }));
-      res.on('error', reject);
-    });
+    const req = httpRequest(
+      { host: '127.0.0.1', port, path, method: options.method ?? 'GET', agent: options.agent ?? false },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json: () => JSON.parse(text) as unknown }),
+        );
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(options.body);
   });
 }
 
 /** The error a request fails with (it must fail). */
-async function requestError(port: number, path: string, options: { agent?: Agent | false } = {}): Promise<NodeJS.ErrnoException> {
+async function requestError(
+  port: number,
+  path: string,
+  options: { agent?: Agent | false } = {},
+): Promise<NodeJS.ErrnoException> {
   try {
     const answer = await request(port, path, options);
     throw new Error(`expected the request to fail, got ${answer.status} ${answer.text}`);
@@ -66,10 +79,18 @@ interface TestServer {
  * `createHttpApp` with fake dependencies, plus optional extra middleware mounted after the
  * probes (where the API routes go), listening on a free port of 127.0.0.1.
  */
-async function startServer(options: { dependencies?: Dependency[]; extra?: Koa.Middleware[]; app?: (logError: (e: unknown) => void) => Koa } = {}): Promise<TestServer> {
+async function startServer(
+  options: {
+    dependencies?: Dependency[];
+    extra?: Koa.Middleware[];
+    app?: (logError: (e: unknown) => void) => Koa;
+  } = {},
+): Promise<TestServer> {
   const logged: unknown[] = [];
   const logError = (error: unknown) => logged.push(error);
-  const app = options.app ? options.app(logError) : createHttpApp({ dependencies: options.dependencies ?? [healthy('eventStore'), healthy('readStore')], logError });
+  const app = options.app
+    ? options.app(logError)
+    : createHttpApp({ dependencies: options.dependencies ?? [healthy('eventStore'), healthy('readStore')], logError });
   for (const middleware of options.extra ?? []) app.use(middleware);
   const running = await listen(app, 0, '127.0.0.1');
   return { app, running, port: running.port, logged };
@@ -104,7 +125,11 @@ describe('HTTP server', function () {
       server = await startServer();
       let caught: unknown;
       try {
-        const second = await listen(createHttpApp({ dependencies: [], logError: () => undefined }), server.port, '127.0.0.1');
+        const second = await listen(
+          createHttpApp({ dependencies: [], logError: () => undefined }),
+          server.port,
+          '127.0.0.1',
+        );
         await second.close(0);
       } catch (error) {
         caught = error;
@@ -155,7 +180,10 @@ describe('HTTP server', function () {
       server = await startServer({ dependencies: [healthy('eventStore'), failing('readStore', 'connection refused')] });
       const answer = await request(server.port, '/ready');
       expect(answer.status).to.equal(503);
-      expect(answer.json()).to.deep.equal({ status: 'unavailable', checks: { eventStore: 'ok', readStore: 'failed: connection refused' } });
+      expect(answer.json()).to.deep.equal({
+        status: 'unavailable',
+        checks: { eventStore: 'ok', readStore: 'failed: connection refused' },
+      });
       expect(server.logged).to.deep.equal([]);
     });
 
@@ -172,10 +200,11 @@ describe('HTTP server', function () {
     it('pings the dependencies concurrently, each once per request', async () => {
       const calls: string[] = [];
       const gate = deferred();
-      const slow = (name: string) => dependency(name, async () => {
-        calls.push(name);
-        await gate.promise;
-      });
+      const slow = (name: string) =>
+        dependency(name, async () => {
+          calls.push(name);
+          await gate.promise;
+        });
       server = await startServer({ dependencies: [slow('eventStore'), slow('readStore')] });
       const answering = request(server.port, '/ready');
       while (calls.length < 2) await new Promise((r) => setTimeout(r, 5));
@@ -198,7 +227,10 @@ describe('HTTP server', function () {
       const started = Date.now();
       const answer = await request(server.port, '/ready');
       expect(answer.status).to.equal(503);
-      expect(answer.json()).to.deep.equal({ status: 'unavailable', checks: { eventStore: 'ok', readStore: 'failed: no answer within 100 ms' } });
+      expect(answer.json()).to.deep.equal({
+        status: 'unavailable',
+        checks: { eventStore: 'ok', readStore: 'failed: no answer within 100 ms' },
+      });
       expect(Date.now() - started).to.be.lessThan(5000);
     });
 
@@ -206,7 +238,10 @@ describe('HTTP server', function () {
       server = await startServer({ dependencies: [hanging('eventStore'), healthy('readStore')] });
       const answer = await request(server.port, '/ready');
       expect(answer.status).to.equal(503);
-      expect(answer.json()).to.deep.equal({ status: 'unavailable', checks: { eventStore: 'failed: no answer within 2000 ms', readStore: 'ok' } });
+      expect(answer.json()).to.deep.equal({
+        status: 'unavailable',
+        checks: { eventStore: 'failed: no answer within 2000 ms', readStore: 'ok' },
+      });
     });
 
     it('is ready with no dependencies at all', async () => {
@@ -256,7 +291,10 @@ describe('HTTP server', function () {
     // as Koa's plain text "Method Not Allowed" / "Not Implemented".
     it('answers router errors (405 wrong method, 501 unknown method) with the JSON error body too', async () => {
       server = await startServer();
-      for (const [method, status] of [['POST', 405], ['PROPFIND', 501]] as const) {
+      for (const [method, status] of [
+        ['POST', 405],
+        ['PROPFIND', 501],
+      ] as const) {
         const answer = await request(server.port, '/health', { method, body: '' });
         expect(answer.status, method).to.equal(status);
         expect(answer.headers['content-type'], `${method} content-type`).to.match(/^application\/json/);
@@ -305,7 +343,9 @@ describe('HTTP server', function () {
     });
 
     it('hides a 5xx thrown with ctx.throw (not exposed) and logs it', async () => {
-      server = await startServer({ extra: [route('/throw500', (ctx) => ctx.throw(500, 'database password is wrong'))] });
+      server = await startServer({
+        extra: [route('/throw500', (ctx) => ctx.throw(500, 'database password is wrong'))],
+      });
       const answer = await request(server.port, '/throw500');
       expect(answer.status).to.equal(500);
       expect(answer.text).to.not.include('password');
@@ -370,7 +410,9 @@ describe('HTTP server', function () {
       expect(answer.json()).to.deep.equal({ finished: true });
 
       await closing;
-      expect(Date.now() - releasedAt, 'close resolves when the request is done, not at the timeout').to.be.lessThan(4000);
+      expect(Date.now() - releasedAt, 'close resolves when the request is done, not at the timeout').to.be.lessThan(
+        4000,
+      );
       expect(running.server.listening).to.equal(false);
       expect((await requestError(port, '/health')).code).to.equal('ECONNREFUSED');
     });
@@ -451,7 +493,11 @@ describe('marketplace server process (dist/infra/main.js)', function () {
   });
 
   function start(env: Record<string, string> = {}): RunningNode {
-    proc = new RunningNode(mainScript, [], cleanEnv({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dir.path, EMBEDDED_DURABILITY: 'normal', ...env }));
+    proc = new RunningNode(
+      mainScript,
+      [],
+      cleanEnv({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dir.path, EMBEDDED_DURABILITY: 'normal', ...env }),
+    );
     return proc;
   }
 
@@ -474,7 +520,13 @@ describe('marketplace server process (dist/infra/main.js)', function () {
   it('logs the port it listens on, serves /health and /ready, and stops cleanly on SIGTERM', async () => {
     const node = start();
     const listening = JSON.parse(await node.waitForLine(isListeningLine)) as Record<string, unknown>;
-    expect(listening).to.include({ level: 30, service: 'marketplace', eventStore: 'embedded', readStore: 'embedded', dataDir: dir.path });
+    expect(listening).to.include({
+      level: 30,
+      service: 'marketplace',
+      eventStore: 'embedded',
+      readStore: 'embedded',
+      dataDir: dir.path,
+    });
     const port = listening.port;
     expect(port).to.be.a('number').greaterThan(0);
 
@@ -483,7 +535,10 @@ describe('marketplace server process (dist/infra/main.js)', function () {
     expect(health.json()).to.deep.equal({ status: 'ok' });
     const ready = await request(port as number, '/ready');
     expect(ready.status).to.equal(200);
-    expect(ready.json()).to.deep.equal({ status: 'ready', checks: { eventStore: 'ok', readStore: 'ok', readModels: 'ok' } });
+    expect(ready.json()).to.deep.equal({
+      status: 'ready',
+      checks: { eventStore: 'ok', readStore: 'ok', readModels: 'ok' },
+    });
 
     node.child.kill('SIGTERM');
     const exit = await node.exited;
@@ -491,7 +546,10 @@ describe('marketplace server process (dist/infra/main.js)', function () {
     const messages = jsonLines(node.lines).map((l) => l.msg);
     expect(messages).to.include('shutting down: no new connections, finishing in-flight requests');
     expect(messages.at(-1)).to.equal('stopped');
-    expect(jsonLines(node.lines).filter((l) => typeof l.level === 'number' && l.level >= 50), 'no error was logged').to.deep.equal([]);
+    expect(
+      jsonLines(node.lines).filter((l) => typeof l.level === 'number' && l.level >= 50),
+      'no error was logged',
+    ).to.deep.equal([]);
     expect((await requestError(port as number, '/health')).code).to.equal('ECONNREFUSED');
   });
 
@@ -500,7 +558,9 @@ describe('marketplace server process (dist/infra/main.js)', function () {
     await healthyAt(await listeningPort(node));
     node.child.kill('SIGINT');
     expect(await node.exited, `${node.lines.join('\n')}\n${node.stderr}`).to.deep.equal({ code: 0, signal: null });
-    expect(jsonLines(node.lines).find((l) => l.msg === 'shutting down: no new connections, finishing in-flight requests')).to.include({ signal: 'SIGINT' });
+    expect(
+      jsonLines(node.lines).find((l) => l.msg === 'shutting down: no new connections, finishing in-flight requests'),
+    ).to.include({ signal: 'SIGINT' });
   });
 
   // Fails today (most runs; it is a race): main.ts logs "marketplace listening" and only
@@ -512,7 +572,14 @@ describe('marketplace server process (dist/infra/main.js)', function () {
     this.timeout(60_000);
     const runs = 6;
     const dirs = Array.from({ length: runs }, () => tempDir('market-main-race-'));
-    const nodes = dirs.map((d) => new RunningNode(mainScript, [], cleanEnv({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: d.path, EMBEDDED_DURABILITY: 'normal' })));
+    const nodes = dirs.map(
+      (d) =>
+        new RunningNode(
+          mainScript,
+          [],
+          cleanEnv({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: d.path, EMBEDDED_DURABILITY: 'normal' }),
+        ),
+    );
     try {
       const exits = await Promise.all(
         nodes.map(async (node) => {
@@ -532,6 +599,8 @@ describe('marketplace server process (dist/infra/main.js)', function () {
   it('refuses to start with a wrong setting: exit 1 and a configuration error naming the variable', async () => {
     const node = start({ PORT: '70000' });
     expect(await node.exited).to.deep.equal({ code: 1, signal: null });
-    expect(node.stderr).to.include('configuration error: PORT="70000" is not valid: expected a whole number from 0 to 65535');
+    expect(node.stderr).to.include(
+      'configuration error: PORT="70000" is not valid: expected a whole number from 0 to 65535',
+    );
   });
 });

@@ -6,7 +6,14 @@ import { MongoClient } from 'mongodb';
 import { openMongoIdempotencyRecords } from '../infra/idempotency/mongo-records.js';
 import type { IdempotencyRecords, KeptAnswer, RecordsOptions } from '../infra/idempotency/records.js';
 import { openSqliteIdempotencyRecords } from '../infra/idempotency/sqlite-records.js';
-import { dropDatabases, mongoTitle, mongoUri, onFerretDb, skipWithoutMongo, uniqueDbName } from './support/mongo-target.js';
+import {
+  dropDatabases,
+  mongoTitle,
+  mongoUri,
+  onFerretDb,
+  skipWithoutMongo,
+  uniqueDbName,
+} from './support/mongo-target.js';
 import { tempDir, type TempDir } from './support/process.js';
 import { walFrames } from './support/sqlite-wal.js';
 
@@ -39,7 +46,11 @@ function describeRecordsContract(name: string, open: (now: () => number) => Prom
 
     it('finds nothing for a key never used, then the answer kept for it, field for field', async () => {
       expect(await records.find(caller, 'k1')).to.equal(null);
-      const kept = answer(clock, { status: 202, body: '{"id":"o-1","status":"pending","price":12.5}', headers: { location: '/x/o-1' } });
+      const kept = answer(clock, {
+        status: 202,
+        body: '{"id":"o-1","status":"pending","price":12.5}',
+        headers: { location: '/x/o-1' },
+      });
       expect(await records.keep(caller, 'k1', kept)).to.equal(null);
       expect(await records.find(caller, 'k1')).to.deep.equal(kept);
     });
@@ -102,7 +113,9 @@ describe('idempotency records', () => {
   });
 
   let files = 0;
-  describeRecordsContract('embedded SQLite', async (now) => openSqliteIdempotencyRecords(join(dir.path, `idempotency-${files++}.db`), { retentionMs: RETENTION, now }));
+  describeRecordsContract('embedded SQLite', async (now) =>
+    openSqliteIdempotencyRecords(join(dir.path, `idempotency-${files++}.db`), { retentionMs: RETENTION, now }),
+  );
 
   describe('embedded SQLite specifics', () => {
     it('purges in chunks: more expired answers than one chunk all go', async () => {
@@ -122,7 +135,10 @@ describe('idempotency records', () => {
 
     it('purges in answering order: an answer kept out of order waits for the next purge, and nothing goes early', async () => {
       let clock = 10 * RETENTION;
-      const records = openSqliteIdempotencyRecords(join(dir.path, 'order.db'), { retentionMs: RETENTION, now: () => clock });
+      const records = openSqliteIdempotencyRecords(join(dir.path, 'order.db'), {
+        retentionMs: RETENTION,
+        now: () => clock,
+      });
       try {
         await records.keep('caller', 'late-clock', answer(clock - HOUR));
         await records.keep('caller', 'expired', answer(clock - RETENTION - 1));
@@ -173,7 +189,12 @@ describe('idempotency records', () => {
       it('forget expired answers by themselves: a TTL index on MongoDB, a scheduled purge where there is none (FerretDB)', async () => {
         const clock = Date.UTC(2026, 10, 22);
         const purgeErrors: unknown[] = [];
-        const records = await open({ retentionMs: RETENTION, now: () => clock, purgeEveryMs: 20, onPurgeError: (e) => purgeErrors.push(e) });
+        const records = await open({
+          retentionMs: RETENTION,
+          now: () => clock,
+          purgeEveryMs: 20,
+          onPurgeError: (e) => purgeErrors.push(e),
+        });
         try {
           await records.keep('caller', 'old', answer(clock - RETENTION - 1));
           await records.keep('caller', 'new', answer(clock));
@@ -188,7 +209,10 @@ describe('idempotency records', () => {
             const client = await MongoClient.connect(uri);
             try {
               const indexes = await client.db(databases.at(-1)!).collection('idempotency_answers').indexes();
-              expect(indexes.find((i) => i.name === 'expiry')).to.deep.include({ key: { at: 1 }, expireAfterSeconds: RETENTION / 1000 });
+              expect(indexes.find((i) => i.name === 'expiry')).to.deep.include({
+                key: { at: 1 },
+                expireAfterSeconds: RETENTION / 1000,
+              });
             } finally {
               await client.close();
             }

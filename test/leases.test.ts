@@ -5,13 +5,24 @@ import { join } from 'node:path';
 import type { LeaseStore } from '../infra/subscriptions/leases.js';
 import { openMongoLeases } from '../infra/subscriptions/mongo-leases.js';
 import { openSqliteLeases } from '../infra/subscriptions/sqlite-leases.js';
-import { dropDatabases, itNeedsMongoDb, mongoTitle, mongoUri, skipWithoutMongo, uniqueDbName } from './support/mongo-target.js';
+import {
+  dropDatabases,
+  itNeedsMongoDb,
+  mongoTitle,
+  mongoUri,
+  skipWithoutMongo,
+  uniqueDbName,
+} from './support/mongo-target.js';
 
 /** How a store's suite runs the test that needs one atomic step per acquire. */
 type Atomicity = { run: 'always' } | { run: 'on MongoDB only'; why: string };
 
 /** The same rules for every lease store; `now` is a settable clock so expiry needs no waiting. */
-function describeLeaseContract(name: string, open: (now: () => number) => Promise<LeaseStore>, atomicity: Atomicity = { run: 'always' }) {
+function describeLeaseContract(
+  name: string,
+  open: (now: () => number) => Promise<LeaseStore>,
+  atomicity: Atomicity = { run: 'always' },
+) {
   describe(`lease store contract: ${name}`, () => {
     let clock: number;
     let leases: LeaseStore;
@@ -107,7 +118,10 @@ describe('leases', () => {
         databases.push(dbName);
         return openMongoLeases(uri, dbName, now);
       },
-      { run: 'on MongoDB only', why: 'FerretDB updates conditionally with a read, then a write, so racing owners can all get one lease (the product runs projections in one process there)' },
+      {
+        run: 'on MongoDB only',
+        why: 'FerretDB updates conditionally with a read, then a write, so racing owners can all get one lease (the product runs projections in one process there)',
+      },
     );
   } else {
     describe('lease store contract: MongoDB', () => {

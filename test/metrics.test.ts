@@ -29,7 +29,8 @@ function parseExposition(text: string): Sample[] {
     const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
     if (!match) throw new Error(`not an exposition line: ${line}`);
     const labels: Record<string, string> = {};
-    for (const [, key, value] of (match[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[key!] = value!;
+    for (const [, key, value] of (match[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g))
+      labels[key!] = value!;
     samples.push({ name: match[1]!, labels, value: Number(match[3]) });
   }
   return samples;
@@ -94,14 +95,18 @@ describe('metrics (GET /metrics)', () => {
     const trader = await api.newTrader();
     const before = await scrape();
     const template = { method: 'GET', route: '/api/v1/ordering/orders/:id', status: '404' };
-    for (let i = 0; i < 3; i++) expect((await api.get(`/api/v1/ordering/orders/${randomUUID()}`, { token: trader.token })).status).to.equal(404);
+    for (let i = 0; i < 3; i++)
+      expect((await api.get(`/api/v1/ordering/orders/${randomUUID()}`, { token: trader.token })).status).to.equal(404);
     for (let i = 0; i < 3; i++) expect((await api.get(`/no/such/page/${randomUUID()}`)).status).to.equal(404);
     expect((await api.get('/api/v1/billing/account')).status, 'no token').to.equal(401);
     const after = await scrape();
 
     const name = 'marketplace_http_request_duration_seconds';
     expect(after.value(`${name}_count`, template) - before.value(`${name}_count`, template)).to.equal(3);
-    expect(after.value(`${name}_bucket`, { ...template, le: '+Inf' }) - before.value(`${name}_bucket`, { ...template, le: '+Inf' })).to.equal(3);
+    expect(
+      after.value(`${name}_bucket`, { ...template, le: '+Inf' }) -
+        before.value(`${name}_bucket`, { ...template, le: '+Inf' }),
+    ).to.equal(3);
     expect(after.value(`${name}_sum`, template)).to.be.greaterThan(0);
     // Buckets are cumulative: each holds at least the requests of the one below.
     const buckets = after.matching(`${name}_bucket`, template).map((s) => s.value);
@@ -112,12 +117,15 @@ describe('metrics (GET /metrics)', () => {
     expect(after.value(`${name}_count`, unmatched) - before.value(`${name}_count`, unmatched)).to.equal(3);
     // Refused by the authentication before the route's handler ran: still named by its route.
     expect(after.value(`${name}_count`, { route: '/api/v1/billing/account', status: '401' })).to.be.at.least(1);
-    expect(after.value(`${name}_count`, { method: 'POST', route: '/api/v1/identity/register', status: '201' })).to.be.at.least(1);
+    expect(
+      after.value(`${name}_count`, { method: 'POST', route: '/api/v1/identity/register', status: '201' }),
+    ).to.be.at.least(1);
 
     // Six different URLs, two routes: the label values are the templates the code declares.
     const routes = after.labelValues(`${name}_count`, 'route');
     expect(routes).to.include.members(['/api/v1/ordering/orders/:id', 'unmatched', '/metrics']);
-    for (const route of routes) expect(route === 'unmatched' || !/[0-9a-f]{8}-[0-9a-f]{4}/.test(route), route).to.equal(true);
+    for (const route of routes)
+      expect(route === 'unmatched' || !/[0-9a-f]{8}-[0-9a-f]{4}/.test(route), route).to.equal(true);
     expect(routes.some((r) => r.startsWith('/no/'))).to.equal(false);
   });
 
@@ -133,12 +141,15 @@ describe('metrics (GET /metrics)', () => {
     expect((await api.withdraw(trader.token, 1000)).status, 'more than the balance').to.equal(422);
     const after = await scrape();
 
-    const delta = (name: string, labels: Record<string, string>) => after.value(name, labels) - before.value(name, labels);
+    const delta = (name: string, labels: Record<string, string>) =>
+      after.value(name, labels) - before.value(name, labels);
     expect(delta('marketplace_commands_total', { command: 'DepositMoney', outcome: 'ok' })).to.equal(2);
     expect(delta('marketplace_commands_total', { command: 'DepositMoney', outcome: 'conflict' })).to.equal(1);
     expect(delta('marketplace_commands_total', { command: 'WithdrawMoney', outcome: 'rejected' })).to.equal(1);
     expect(delta('marketplace_commands_total', { command: 'WithdrawMoney', outcome: 'ok' })).to.equal(0);
-    expect(delta('marketplace_expected_version_conflicts_total', { category: 'account', check: 'if-match' })).to.equal(1);
+    expect(delta('marketplace_expected_version_conflicts_total', { category: 'account', check: 'if-match' })).to.equal(
+      1,
+    );
     expect(delta('marketplace_events_appended_total', { category: 'account' })).to.equal(2);
     // Process managers' commands count too: opening the account of the registration.
     expect(after.value('marketplace_commands_total', { command: 'OpenAccount', outcome: 'ok' })).to.be.at.least(1);
@@ -153,7 +164,8 @@ describe('metrics (GET /metrics)', () => {
     expect(again.status, again.text).to.be.within(400, 499);
     const after = await scrape();
 
-    const delta = (name: string, labels: Record<string, string>) => after.value(name, labels) - before.value(name, labels);
+    const delta = (name: string, labels: Record<string, string>) =>
+      after.value(name, labels) - before.value(name, labels);
     // The address is claimed by appending to a stream that must not exist yet: the second claim is refused.
     expect(delta('marketplace_expected_version_conflicts_total', { category: 'email', check: 'append' })).to.equal(1);
     expect(delta('marketplace_events_appended_total', { category: 'email' })).to.equal(1);
@@ -180,18 +192,29 @@ describe('metrics (GET /metrics)', () => {
       expect(behind.value('marketplace_subscription_rebuilding', labels)).to.equal(0);
       billing.start();
       resumed = true;
-      await eventually(async () => {
-        const caughtUp = await scrape();
-        expect(caughtUp.value('marketplace_subscription_lag_events', labels)).to.equal(0);
-        expect(caughtUp.value('marketplace_subscription_lag_seconds', labels)).to.equal(0);
-      }, 5000, 'billing caught up');
+      await eventually(
+        async () => {
+          const caughtUp = await scrape();
+          expect(caughtUp.value('marketplace_subscription_lag_events', labels)).to.equal(0);
+          expect(caughtUp.value('marketplace_subscription_lag_seconds', labels)).to.equal(0);
+        },
+        5000,
+        'billing caught up',
+      );
     } finally {
       if (!resumed) billing.start();
     }
     // One series per handler, whatever happened: the label values are the handlers' names.
     const metrics = await scrape();
-    expect(metrics.labelValues('marketplace_subscription_lag_events', 'subscription')).to.deep.equal(server.system.handlers.map((h) => h.name).sort());
-    expect(metrics.value('marketplace_subscription_lag_events', { subscription: 'deal-settlement', kind: 'process-manager' })).to.equal(0);
+    expect(metrics.labelValues('marketplace_subscription_lag_events', 'subscription')).to.deep.equal(
+      server.system.handlers.map((h) => h.name).sort(),
+    );
+    expect(
+      metrics.value('marketplace_subscription_lag_events', {
+        subscription: 'deal-settlement',
+        kind: 'process-manager',
+      }),
+    ).to.equal(0);
   });
 
   itHttp('counts a poisoned event as parked by the projection that could not handle it', async () => {
@@ -205,8 +228,13 @@ describe('metrics (GET /metrics)', () => {
     const appended = await raw.appendToStream(`account-poisoned-${randomUUID()}`, [poison]).finally(() => raw.close());
     await server.system.gate.waitFor(appended.position, 5000);
     const after = await scrape();
-    expect(after.value('marketplace_subscription_parked_events', { subscription: 'billing', kind: 'projection' })).to.equal(1);
-    expect(after.value('marketplace_subscription_lag_events', { subscription: 'billing' }), 'parked, then passed').to.equal(0);
+    expect(
+      after.value('marketplace_subscription_parked_events', { subscription: 'billing', kind: 'projection' }),
+    ).to.equal(1);
+    expect(
+      after.value('marketplace_subscription_lag_events', { subscription: 'billing' }),
+      'parked, then passed',
+    ).to.equal(0);
     expect(after.value('marketplace_subscription_parked_events', { subscription: 'identity' })).to.equal(0);
     // Reads after it still find the read models caught up: one bad event holds nobody up.
     const trader = await api.newTrader();
@@ -254,15 +282,27 @@ describe('subscription lag, from the runners this thread follows', () => {
   it('counts lag up to its limit, and only the events the handler reads', async () => {
     const { eventStore, readStore, leases, handlers } = server.system;
     const billingHandler = handlers.find((h) => h.name === 'billing')!;
-    const health = new SubscriptionHealth({ eventStore, readStore, leases, handlers: [billingHandler], runners: () => [], lagCountLimit: 3 });
+    const health = new SubscriptionHealth({
+      eventStore,
+      readStore,
+      leases,
+      handlers: [billingHandler],
+      runners: () => [],
+      lagCountLimit: 3,
+    });
     const stopped = server.system.runners.find((r) => r.handler.name === 'billing')!;
     await stopped.stop();
     try {
       const trader = await api.newTrader();
-      await eventually(async () => expect((await health.report())[0]!.lagEvents).to.equal(1), 5000, 'the account opened, not yet projected');
+      await eventually(
+        async () => expect((await health.report())[0]!.lagEvents).to.equal(1),
+        5000,
+        'the account opened, not yet projected',
+      );
       // Events of another system (unknown types: the server's own store would refuse them), from another writer.
       const raw = openRawEventStore(server);
-      for (let i = 0; i < 5; i++) await raw.appendToStream(`unread-${i}-${randomUUID()}`, [{ id: randomUUID(), type: 'Unread', data: {} }]);
+      for (let i = 0; i < 5; i++)
+        await raw.appendToStream(`unread-${i}-${randomUUID()}`, [{ id: randomUUID(), type: 'Unread', data: {} }]);
       await raw.close();
       expect((await health.report())[0]!.lagEvents, 'other streams are not its lag').to.equal(1);
       for (let i = 0; i < 3; i++) await api.funded(trader.token, 1);
@@ -289,12 +329,18 @@ describe('metrics with the projections in a worker thread', () => {
     const trader = await api.newTrader();
     await eventually(async () => expect((await api.account(trader.token)).status).to.equal(200), 5000, 'the account');
     await api.balance(trader.token, await api.funded(trader.token, 10));
-    await eventually(async () => {
-      const answer = await api.get('/metrics');
-      const samples = parseExposition(answer.text).filter((s) => s.name === 'marketplace_subscription_lag_events');
-      expect(samples.map((s) => s.labels.subscription).sort()).to.deep.equal(server.system.handlers.map((h) => h.name).sort());
-      expect(samples.filter((s) => s.value !== 0)).to.deep.equal([]);
-    }, 5000, 'every handler caught up');
+    await eventually(
+      async () => {
+        const answer = await api.get('/metrics');
+        const samples = parseExposition(answer.text).filter((s) => s.name === 'marketplace_subscription_lag_events');
+        expect(samples.map((s) => s.labels.subscription).sort()).to.deep.equal(
+          server.system.handlers.map((h) => h.name).sort(),
+        );
+        expect(samples.filter((s) => s.value !== 0)).to.deep.equal([]);
+      },
+      5000,
+      'every handler caught up',
+    );
     expect((await api.get('/ready')).status).to.equal(200);
   });
 });

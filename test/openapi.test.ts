@@ -23,7 +23,9 @@ const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'tr
 
 /** Every operation of the document, with where it is. */
 function allOperations(doc: OpenApiDocument = document) {
-  return Object.entries(doc.paths).flatMap(([path, item]) => Object.entries(item).map(([method, operation]) => ({ path, method, operation: operation! })));
+  return Object.entries(doc.paths).flatMap(([path, item]) =>
+    Object.entries(item).map(([method, operation]) => ({ path, method, operation: operation! })),
+  );
 }
 
 /** "METHOD /path/{param}" of every route the app's routers hold (HEAD comes with GET). */
@@ -48,7 +50,13 @@ function fullApp(): Koa {
     dependencies: [],
     logError: () => undefined,
     metrics: new Metrics(),
-    api: { services: unused as ApiServices, tokens: unused as TokenService, signedOut: { isSignedOut: async () => false }, gate: unused as ConsistencyGate, readYourWritesTimeoutMs: 1000 },
+    api: {
+      services: unused as ApiServices,
+      tokens: unused as TokenService,
+      signedOut: { isSignedOut: async () => false },
+      gate: unused as ConsistencyGate,
+      readYourWritesTimeoutMs: 1000,
+    },
   });
 }
 
@@ -109,27 +117,38 @@ describe('API description (OpenAPI)', function () {
         }
       };
       visit(document, []);
-      for (const name of Object.keys(document.components.schemas)) pointers.push(['components', 'schemas', name].join('/'));
+      for (const name of Object.keys(document.components.schemas))
+        pointers.push(['components', 'schemas', name].join('/'));
       expect(pointers.length).to.be.greaterThan(100);
-      for (const pointer of pointers) expect(() => ajv.compile({ $ref: `openapi.json#/${pointer}` }), pointer).to.not.throw();
+      for (const pointer of pointers)
+        expect(() => ajv.compile({ $ref: `openapi.json#/${pointer}` }), pointer).to.not.throw();
     });
 
     it('every operation has an id of its own, a summary, a success answer, the error body for every error, and declares its path parameters', () => {
       const ids = new Set<string>();
       for (const { path, method, operation } of allOperations()) {
         const where = `${method.toUpperCase()} ${path}`;
-        expect(ids.has(operation.operationId), `${where}: operationId ${operation.operationId} is unique`).to.equal(false);
+        expect(ids.has(operation.operationId), `${where}: operationId ${operation.operationId} is unique`).to.equal(
+          false,
+        );
         ids.add(operation.operationId);
         expect(operation.summary, where).to.be.a('string').and.not.equal('');
         const statuses = Object.keys(operation.responses).map(Number);
-        expect(statuses.some((s) => s >= 200 && s < 300), `${where} has a success answer`).to.equal(true);
+        expect(
+          statuses.some((s) => s >= 200 && s < 300),
+          `${where} has a success answer`,
+        ).to.equal(true);
         expect(statuses, `${where} documents 500`).to.include(500);
         for (const status of statuses) {
           const response = operation.responses[String(status)]!;
-          expect(response.headers?.['X-Correlation-Id'], `${where} ${status} sends X-Correlation-Id`).to.not.equal(undefined);
+          expect(response.headers?.['X-Correlation-Id'], `${where} ${status} sends X-Correlation-Id`).to.not.equal(
+            undefined,
+          );
           if (status < 400 || (path === '/ready' && status === 503)) continue;
           const schema = response.content?.['application/json']?.schema as { allOf?: Json[] } | undefined;
-          expect(schema?.allOf?.[0], `${where} ${status} answers with the Problem body`).to.deep.equal({ $ref: '#/components/schemas/Problem' });
+          expect(schema?.allOf?.[0], `${where} ${status} answers with the Problem body`).to.deep.equal({
+            $ref: '#/components/schemas/Problem',
+          });
         }
         const declared = operation.parameters.filter((p) => p.in === 'path').map((p) => p.name);
         const inTemplate = [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]);
@@ -142,18 +161,34 @@ describe('API description (OpenAPI)', function () {
       const names = deposit.parameters.map((p) => resolvePointer(String(p.$ref)) as Json).map((p) => p.name);
       expect(names).to.include.members(['If-Match', 'Idempotency-Key', 'X-Request-Id', 'X-Correlation-Id']);
       expect(Object.keys(deposit.responses)).to.include.members(['204', '401', '412', '422', '428']);
-      expect(deposit.responses['204']!.headers).to.have.keys('ETag', 'X-Event-Position', 'X-Correlation-Id', 'Idempotent-Replayed');
+      expect(deposit.responses['204']!.headers).to.have.keys(
+        'ETag',
+        'X-Event-Position',
+        'X-Correlation-Id',
+        'Idempotent-Replayed',
+      );
       expect(deposit.security).to.deep.equal([{ bearer: [] }]);
 
       const operations = document.paths['/api/v1/billing/operations']!.get!;
-      const queries = operations.parameters.map((p) => resolvePointer(String(p.$ref)) as Json).map((p) => `${String(p.in)}:${String(p.name)}`);
-      expect(queries).to.include.members(['query:limit', 'query:cursor', 'query:minPosition', 'header:X-Event-Position']);
+      const queries = operations.parameters
+        .map((p) => resolvePointer(String(p.$ref)) as Json)
+        .map((p) => `${String(p.in)}:${String(p.name)}`);
+      expect(queries).to.include.members([
+        'query:limit',
+        'query:cursor',
+        'query:minPosition',
+        'header:X-Event-Position',
+      ]);
       expect(operations.responses['200']!.headers).to.include.keys('Link');
       expect(operations.responses['503']!.headers).to.include.keys('Retry-After');
 
       expect(document.paths['/api/v1/billing/account']!.get!.responses['200']!.headers).to.include.keys('ETag');
       expect(document.paths['/api/v1/identity/register']!.post!.security, 'registering is public').to.equal(undefined);
-      expect(document.components.securitySchemes.bearer).to.include({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+      expect(document.components.securitySchemes.bearer).to.include({
+        type: 'http',
+        scheme: 'bearer',
+        bearerFormat: 'JWT',
+      });
     });
 
     it('describes exactly the routes the server mounts (a route without a description, or a description without a route, fails here)', () => {
@@ -167,9 +202,14 @@ describe('API description (OpenAPI)', function () {
     });
 
     it('request bodies are the schemas the server validates with, as the client writes them (money before it becomes cents)', () => {
-      const body = document.paths['/api/v1/billing/account/deposit']!.post!.requestBody!.content['application/json']!.schema!;
+      const body =
+        document.paths['/api/v1/billing/account/deposit']!.post!.requestBody!.content['application/json']!.schema!;
       expect(body).to.deep.include({ type: 'object', required: ['amount'], additionalProperties: false });
-      expect((body.properties as Record<string, Json>).amount).to.include({ type: 'number', minimum: 1, maximum: 10000 });
+      expect((body.properties as Record<string, Json>).amount).to.include({
+        type: 'number',
+        minimum: 1,
+        maximum: 10000,
+      });
     });
   });
 
@@ -178,7 +218,14 @@ describe('API description (OpenAPI)', function () {
     let base: string;
 
     before(async () => {
-      running = await listen(createHttpApp({ dependencies: [{ name: 'eventStore', ping: async () => undefined }], logError: () => undefined }), 0, '127.0.0.1');
+      running = await listen(
+        createHttpApp({
+          dependencies: [{ name: 'eventStore', ping: async () => undefined }],
+          logError: () => undefined,
+        }),
+        0,
+        '127.0.0.1',
+      );
       base = `http://127.0.0.1:${running.port}`;
     });
     after(async () => {
@@ -218,7 +265,11 @@ describe('API description (OpenAPI)', function () {
       expect(csp).to.not.match(/https?:|\*/);
       expect(answer.text, 'no absolute or protocol-relative URL').to.not.match(/(https?:)?\/\/[a-z0-9]/i);
       const referenced = [...answer.text.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
-      expect(referenced).to.include.members(['/docs/swagger-ui.css', '/docs/swagger-ui-bundle.js', '/docs/initializer.js']);
+      expect(referenced).to.include.members([
+        '/docs/swagger-ui.css',
+        '/docs/swagger-ui-bundle.js',
+        '/docs/initializer.js',
+      ]);
       for (const url of referenced) expect(url, url).to.match(/^\/docs\/[\w.-]+$/);
     });
 
@@ -239,7 +290,7 @@ describe('API description (OpenAPI)', function () {
       expect(initializer.text).to.include("url: '/openapi.json'").and.include('validatorUrl: null');
     });
 
-    it('the asset route serves nothing but the page\'s files: traversal, other files of the package, anything else → 404', async () => {
+    it("the asset route serves nothing but the page's files: traversal, other files of the package, anything else → 404", async () => {
       for (const path of [
         '/docs/../package.json',
         '/docs/..%2Fpackage.json',
@@ -264,7 +315,12 @@ describe('API description (OpenAPI)', function () {
   describe('the response validator of the HTTP tests', () => {
     const validator = new ResponseValidator(document);
     const headers = (values: Record<string, string>) => new Headers(values);
-    const account = { id: 'a1', amount: 10.5, createdAt: '2024-05-01T10:00:00.000Z', updatedAt: '2024-05-01T10:00:00.000Z' };
+    const account = {
+      id: 'a1',
+      amount: 10.5,
+      createdAt: '2024-05-01T10:00:00.000Z',
+      updatedAt: '2024-05-01T10:00:00.000Z',
+    };
     const accountAnswer = (body: unknown, extra: Record<string, string> = { etag: '"3"' }): ObservedAnswer => ({
       method: 'GET',
       path: '/api/v1/billing/account',
@@ -275,14 +331,20 @@ describe('API description (OpenAPI)', function () {
 
     it('passes an answer that is as described', () => {
       expect(validator.check(accountAnswer(account))).to.deep.equal([]);
-      expect(validator.check({ ...accountAnswer(account), path: '/api/v1/billing/account?minPosition=5' })).to.deep.equal([]);
+      expect(
+        validator.check({ ...accountAnswer(account), path: '/api/v1/billing/account?minPosition=5' }),
+      ).to.deep.equal([]);
     });
 
     it('reports a body that does not match the schema: a wrong type, a field missing, a field not described', () => {
-      expect(validator.check(accountAnswer({ ...account, amount: '10.50' })).join()).to.include('/amount must be number');
+      expect(validator.check(accountAnswer({ ...account, amount: '10.50' })).join()).to.include(
+        '/amount must be number',
+      );
       const { updatedAt: _dropped, ...missing } = account;
       expect(validator.check(accountAnswer(missing)).join()).to.include("must have required property 'updatedAt'");
-      expect(validator.check(accountAnswer({ ...account, revision: 3 })).join()).to.include('must NOT have additional properties');
+      expect(validator.check(accountAnswer({ ...account, revision: 3 })).join()).to.include(
+        'must NOT have additional properties',
+      );
     });
 
     it('reports a status the operation does not document', () => {
@@ -291,36 +353,87 @@ describe('API description (OpenAPI)', function () {
     });
 
     it('reports a header documented as always sent that is missing, and a malformed one', () => {
-      expect(validator.check(accountAnswer(account, {})).join()).to.include('header ETag is documented as always sent but is missing');
+      expect(validator.check(accountAnswer(account, {})).join()).to.include(
+        'header ETag is documented as always sent but is missing',
+      );
       expect(validator.check(accountAnswer(account, { etag: 'W/"3"' })).join()).to.include('header ETag');
     });
 
     it('reports an error body that is not the documented one, or whose code is not the status', () => {
       const error = (body: unknown, status = 404): ObservedAnswer => ({ ...accountAnswer(body), status });
-      const good = { code: 404, message: 'Not found', type: 'about:blank', title: 'Not Found', status: 404, detail: 'Not found' };
+      const good = {
+        code: 404,
+        message: 'Not found',
+        type: 'about:blank',
+        title: 'Not Found',
+        status: 404,
+        detail: 'Not found',
+      };
       expect(validator.check(error(good))).to.deep.equal([]);
       expect(validator.check(error({ ...good, code: 400 })).join()).to.include('/code must be equal to constant');
       expect(validator.check(error({ message: 'Not found' })).join()).to.include("must have required property 'code'");
     });
 
     it('reports a body where none is described and a content type that is not described', () => {
-      const deposit: ObservedAnswer = { method: 'POST', path: '/api/v1/billing/account/deposit', status: 204, headers: headers({ 'x-correlation-id': 'c', etag: '"1"' }), text: '' };
+      const deposit: ObservedAnswer = {
+        method: 'POST',
+        path: '/api/v1/billing/account/deposit',
+        status: 204,
+        headers: headers({ 'x-correlation-id': 'c', etag: '"1"' }),
+        text: '',
+      };
       expect(validator.check(deposit)).to.deep.equal([]);
-      expect(validator.check({ ...deposit, text: '{}' }).join()).to.include('a body is sent where the document describes none');
-      expect(validator.check(accountAnswer(account, { etag: '"1"', 'content-type': 'text/plain' })).join()).to.include('content-type text/plain is not documented');
+      expect(validator.check({ ...deposit, text: '{}' }).join()).to.include(
+        'a body is sent where the document describes none',
+      );
+      expect(validator.check(accountAnswer(account, { etag: '"1"', 'content-type': 'text/plain' })).join()).to.include(
+        'content-type text/plain is not documented',
+      );
     });
 
     it('reports a path the document does not describe unless it is the 404 error, and a method it does not unless it is 405 with the documented Allow', () => {
-      const notFound = { code: 404, message: 'Not found', type: 'about:blank', title: 'Not Found', status: 404, detail: 'Not found' };
-      const unknownPath: ObservedAnswer = { method: 'GET', path: '/api/v1/nowhere', status: 404, headers: headers({ 'content-type': 'application/json' }), text: JSON.stringify(notFound) };
+      const notFound = {
+        code: 404,
+        message: 'Not found',
+        type: 'about:blank',
+        title: 'Not Found',
+        status: 404,
+        detail: 'Not found',
+      };
+      const unknownPath: ObservedAnswer = {
+        method: 'GET',
+        path: '/api/v1/nowhere',
+        status: 404,
+        headers: headers({ 'content-type': 'application/json' }),
+        text: JSON.stringify(notFound),
+      };
       expect(validator.check(unknownPath)).to.deep.equal([]);
-      expect(validator.check({ ...unknownPath, status: 200, text: '[]' }).join()).to.include('the path is not in the OpenAPI document');
+      expect(validator.check({ ...unknownPath, status: 200, text: '[]' }).join()).to.include(
+        'the path is not in the OpenAPI document',
+      );
 
-      const notAllowed = { ...notFound, code: 405, status: 405, message: 'Method Not Allowed', title: 'Method Not Allowed', detail: 'Method Not Allowed' };
-      const wrongMethod: ObservedAnswer = { method: 'DELETE', path: '/api/v1/trading/items', status: 405, headers: headers({ allow: 'HEAD, GET, POST', 'content-type': 'application/json' }), text: JSON.stringify(notAllowed) };
+      const notAllowed = {
+        ...notFound,
+        code: 405,
+        status: 405,
+        message: 'Method Not Allowed',
+        title: 'Method Not Allowed',
+        detail: 'Method Not Allowed',
+      };
+      const wrongMethod: ObservedAnswer = {
+        method: 'DELETE',
+        path: '/api/v1/trading/items',
+        status: 405,
+        headers: headers({ allow: 'HEAD, GET, POST', 'content-type': 'application/json' }),
+        text: JSON.stringify(notAllowed),
+      };
       expect(validator.check(wrongMethod)).to.deep.equal([]);
-      expect(validator.check({ ...wrongMethod, headers: headers({ allow: 'HEAD, GET' }) }).join()).to.include('Allow says HEAD, GET');
-      expect(validator.check({ ...wrongMethod, status: 200 }).join()).to.include('DELETE is not documented for this path');
+      expect(validator.check({ ...wrongMethod, headers: headers({ allow: 'HEAD, GET' }) }).join()).to.include(
+        'Allow says HEAD, GET',
+      );
+      expect(validator.check({ ...wrongMethod, status: 200 }).join()).to.include(
+        'DELETE is not documented for this path',
+      );
     });
   });
 });
@@ -331,6 +444,7 @@ function escapePointerToken(part: string): string {
 
 function resolvePointer(ref: string): unknown {
   let at: unknown = document;
-  for (const part of ref.replace(/^#\//, '').split('/')) at = (at as Record<string, unknown> | undefined)?.[part.replace(/~1/g, '/').replace(/~0/g, '~')];
+  for (const part of ref.replace(/^#\//, '').split('/'))
+    at = (at as Record<string, unknown> | undefined)?.[part.replace(/~1/g, '/').replace(/~0/g, '~')];
   return at;
 }

@@ -4,8 +4,16 @@ import type { Position } from '../infra/event-store/position.js';
 import { PartitionPipeline } from '../infra/subscriptions/partition-pipeline.js';
 
 const pos = (n: number): Position => ({ commit: BigInt(n), prepare: BigInt(n) });
-const event = (n: number): RecordedEvent =>
-  ({ id: `e${n}`, streamId: 's', type: 'T', revision: n, position: pos(n), data: {}, metadata: {}, created: new Date(0) });
+const event = (n: number): RecordedEvent => ({
+  id: `e${n}`,
+  streamId: 's',
+  type: 'T',
+  revision: n,
+  position: pos(n),
+  data: {},
+  metadata: {},
+  created: new Date(0),
+});
 
 /** A handler whose calls finish only when the test says so. */
 function controlled() {
@@ -26,7 +34,11 @@ describe('partition pipeline (process managers handle events as they are read)',
   it('handles a partition in order and partitions side by side; reports only what nothing before is still missing', async () => {
     const handler = controlled();
     const reported: Array<[number, boolean]> = [];
-    const pipeline = new PartitionPipeline({ handle: handler.handle, capacity: 100, onHandled: (p, caughtUp) => reported.push([Number(p.commit), caughtUp]) });
+    const pipeline = new PartitionPipeline({
+      handle: handler.handle,
+      capacity: 100,
+      onHandled: (p, caughtUp) => reported.push([Number(p.commit), caughtUp]),
+    });
     pipeline.add(event(1), 'deal-a');
     pipeline.add(event(2), 'deal-b');
     pipeline.add(event(3), 'deal-a');
@@ -73,7 +85,11 @@ describe('partition pipeline (process managers handle events as they are read)',
   it('stops reporting at a failure and throws it to the reader', async () => {
     const handler = controlled();
     const reported: number[] = [];
-    const pipeline = new PartitionPipeline({ handle: handler.handle, capacity: 100, onHandled: (p) => reported.push(Number(p.commit)) });
+    const pipeline = new PartitionPipeline({
+      handle: handler.handle,
+      capacity: 100,
+      onHandled: (p) => reported.push(Number(p.commit)),
+    });
     pipeline.add(event(1), 'a');
     pipeline.add(event(2), 'b');
     pipeline.add(event(3), 'c');

@@ -8,7 +8,15 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
-import { countAssertions, ENVIRONMENT_FILE, loadCollection, requestNames, runCollection, runPostman, type CollectionJson } from './postman/run.js';
+import {
+  countAssertions,
+  ENVIRONMENT_FILE,
+  loadCollection,
+  requestNames,
+  runCollection,
+  runPostman,
+  type CollectionJson,
+} from './postman/run.js';
 
 /** A collection of requests to `{{baseUrl}}/`, each with these test-script lines. */
 function collectionOf(requests: Array<{ name: string; test: string[] }>): CollectionJson {
@@ -25,7 +33,9 @@ describe('Postman collection', () => {
     it('baseUrl starts as http://arch.homework, in the collection and in the environment file', () => {
       const variables = loadCollection().variable ?? [];
       expect(variables.find((v) => v.key === 'baseUrl')?.value).to.equal('http://arch.homework');
-      const environment = JSON.parse(readFileSync(ENVIRONMENT_FILE, 'utf8')) as { values: Array<{ key: string; value: string }> };
+      const environment = JSON.parse(readFileSync(ENVIRONMENT_FILE, 'utf8')) as {
+        values: Array<{ key: string; value: string }>;
+      };
       expect(environment.values.find((v) => v.key === 'baseUrl')?.value).to.equal('http://arch.homework');
     });
 
@@ -73,13 +83,19 @@ describe('Postman collection', () => {
     });
 
     it('passes a run where every request and every assertion ran and held', async () => {
-      const run = await runCollection({ baseUrl, collection: collectionOf([{ name: 'a', test: ["pm.test('200', () => pm.response.to.have.status(200));"] }]) });
+      const run = await runCollection({
+        baseUrl,
+        collection: collectionOf([{ name: 'a', test: ["pm.test('200', () => pm.response.to.have.status(200));"] }]),
+      });
       expect(run.problems).to.deep.equal([]);
       expect(run.summary.run.stats.assertions.total).to.equal(1);
     });
 
     it('fails a run with a failed assertion, naming the request and the assertion', async () => {
-      const run = await runCollection({ baseUrl, collection: collectionOf([{ name: 'a', test: ["pm.test('is 201', () => pm.response.to.have.status(201));"] }]) });
+      const run = await runCollection({
+        baseUrl,
+        collection: collectionOf([{ name: 'a', test: ["pm.test('is 201', () => pm.response.to.have.status(201));"] }]),
+      });
       expect(run.problems).to.have.length(1);
       expect(run.problems[0]).to.include('a: is 201');
     });
@@ -88,7 +104,10 @@ describe('Postman collection', () => {
       const run = await runCollection({
         baseUrl,
         collection: collectionOf([
-          { name: 'a', test: ["pm.test('200', () => pm.response.to.have.status(200));", 'pm.execution.setNextRequest(null);'] },
+          {
+            name: 'a',
+            test: ["pm.test('200', () => pm.response.to.have.status(200));", 'pm.execution.setNextRequest(null);'],
+          },
           { name: 'b', test: ["pm.test('200', () => pm.response.to.have.status(200));"] },
         ]),
       });
@@ -96,11 +115,14 @@ describe('Postman collection', () => {
       expect(run.problems).to.deep.equal(['requests that did not run: b', '1 assertions ran, the collection holds 2']);
     });
 
-    it('asks again while the state is not there yet, and asserts once on the last answer (the collection\'s own retry)', async () => {
+    it("asks again while the state is not there yet, and asserts once on the last answer (the collection's own retry)", async () => {
       const real = loadCollection().item[0]!.item!.find((i) => i.name === 'Broker profile: role broker');
       expect(real, 'the broker profile request').to.not.equal(undefined);
       const collection = { info: { name: 'fixture' }, item: [real!] } as CollectionJson;
-      queued.push({ status: 404, body: { code: 404, message: 'Not found' } }, { status: 404, body: { code: 404, message: 'Not found' } });
+      queued.push(
+        { status: 404, body: { code: 404, message: 'Not found' } },
+        { status: 404, body: { code: 404, message: 'Not found' } },
+      );
       queued.push({ status: 200, body: { id: 'b-1', role: 'broker', firstName: 'Bea', lastName: 'Broker' } });
       served = 0;
       const run = await runCollection({ baseUrl, collection });

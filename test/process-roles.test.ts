@@ -62,42 +62,48 @@ describe('process roles: ROLE=api and ROLE=projector as separate processes', fun
     return process;
   }
 
-  itHttp('register and deposit through the api process, read the balance with read-your-writes; both are ready', async () => {
-    const projector = await start('projector');
-    const api = await start('api');
+  itHttp(
+    'register and deposit through the api process, read the balance with read-your-writes; both are ready',
+    async () => {
+      const projector = await start('projector');
+      const api = await start('api');
 
-    expect((await fetch(`${api.baseUrl}/ready`)).status).to.equal(200);
-    const projectorReady = await fetch(`${projector.baseUrl}/ready`);
-    expect(projectorReady.status).to.equal(200);
-    expect(await projectorReady.json()).to.deep.equal({ status: 'ready', checks: { eventStore: 'ok', readStore: 'ok', readModels: 'ok' } });
+      expect((await fetch(`${api.baseUrl}/ready`)).status).to.equal(200);
+      const projectorReady = await fetch(`${projector.baseUrl}/ready`);
+      expect(projectorReady.status).to.equal(200);
+      expect(await projectorReady.json()).to.deep.equal({
+        status: 'ready',
+        checks: { eventStore: 'ok', readStore: 'ok', readModels: 'ok' },
+      });
 
-    const client = new Client(api.baseUrl);
-    const trader = await client.newTrader();
-    // The account is opened by a process manager running in the projector process.
-    const opened = await client.balance(trader.token, trader.position);
-    expect(opened.amount).to.equal(0);
-    const deposited = await client.deposit(trader.token, 125.5, { 'if-match': opened.etag });
-    expect(deposited.status, deposited.text).to.equal(204);
-    const position = deposited.headers.get('x-event-position')!;
-    expect((await client.balance(trader.token, position)).amount).to.equal(125.5);
-    const operations = await client.operations(trader.token, position);
-    expect(operations.body).to.have.length(1);
-    expect(operations.body[0]).to.include({ type: 'deposit', amount: 125.5 });
+      const client = new Client(api.baseUrl);
+      const trader = await client.newTrader();
+      // The account is opened by a process manager running in the projector process.
+      const opened = await client.balance(trader.token, trader.position);
+      expect(opened.amount).to.equal(0);
+      const deposited = await client.deposit(trader.token, 125.5, { 'if-match': opened.etag });
+      expect(deposited.status, deposited.text).to.equal(204);
+      const position = deposited.headers.get('x-event-position')!;
+      expect((await client.balance(trader.token, position)).amount).to.equal(125.5);
+      const operations = await client.operations(trader.token, position);
+      expect(operations.body).to.have.length(1);
+      expect(operations.body[0]).to.include({ type: 'deposit', amount: 125.5 });
 
-    // Again, for traders arriving one after another into a quiet system: every link of
-    // the reactions must be seen through the stored checkpoints, not only the first.
-    for (let i = 0; i < 3; i++) {
-      const next = await client.newTrader();
-      const account = await client.balance(next.token, next.position);
-      const funded = await client.deposit(next.token, 10, { 'if-match': account.etag });
-      expect((await client.balance(next.token, funded.headers.get('x-event-position')!)).amount).to.equal(10);
-    }
+      // Again, for traders arriving one after another into a quiet system: every link of
+      // the reactions must be seen through the stored checkpoints, not only the first.
+      for (let i = 0; i < 3; i++) {
+        const next = await client.newTrader();
+        const account = await client.balance(next.token, next.position);
+        const funded = await client.deposit(next.token, 10, { 'if-match': account.etag });
+        expect((await client.balance(next.token, funded.headers.get('x-event-position')!)).amount).to.equal(10);
+      }
 
-    // Every runner is the projector's; the api process holds no lease.
-    const holders = (await leaseHolders(dir.path)).map((l) => l.holder);
-    expect(holders).to.have.length(projections.length + 4);
-    for (const holder of holders) expect(holder).to.match(/^projector@/);
-  });
+      // Every runner is the projector's; the api process holds no lease.
+      const holders = (await leaseHolders(dir.path)).map((l) => l.holder);
+      expect(holders).to.have.length(projections.length + 4);
+      for (const holder of holders) expect(holder).to.match(/^projector@/);
+    },
+  );
 
   it('the projector process serves the probes only, on its port', async () => {
     const projector = await start('projector');
@@ -123,7 +129,10 @@ describe('process roles: ROLE=api and ROLE=projector as separate processes', fun
     expect(waited.headers.get('retry-after')).to.match(/^\d+$/);
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(await leaseHolders(dir.path), 'no lease was ever taken').to.deep.equal([]);
-    expect((await checkpoints(dir.path)).filter((c) => c.position !== null), 'no checkpoint moved').to.deep.equal([]);
+    expect(
+      (await checkpoints(dir.path)).filter((c) => c.position !== null),
+      'no checkpoint moved',
+    ).to.deep.equal([]);
 
     // A projector started later catches up, and the same read now succeeds.
     await start('projector');
@@ -160,7 +169,14 @@ describe('checkpoint feed (read-your-writes in a process that runs no projection
       expect(projection.status()).to.include({ name: handler.name, state: 'waiting-for-lease', position: null });
 
       state.checkpoints = [{ name: handler.name, position: at(7), updatedAt: new Date() }];
-      state.leases = [{ name: handler.name, holder: 'projector@elsewhere:1', expiresAt: new Date(Date.now() + 10_000), handoverTo: null }];
+      state.leases = [
+        {
+          name: handler.name,
+          holder: 'projector@elsewhere:1',
+          expiresAt: new Date(Date.now() + 10_000),
+          handoverTo: null,
+        },
+      ];
       const reached = projection.waitFor(at(7));
       await reached; // released by the feed's own polling
       expect(projection.status()).to.deep.include({ state: 'live', position: at(7) });
@@ -201,7 +217,14 @@ describe('checkpoint feed (read-your-writes in a process that runs no projection
       expect(failure).to.be.instanceOf(ReadModelsNotCaughtUp);
 
       // Once a runner holds the lease, "nothing for it to handle up to the position" counts as there.
-      state.leases = [{ name: handler.name, holder: 'projector@elsewhere:1', expiresAt: new Date(Date.now() + 10_000), handoverTo: null }];
+      state.leases = [
+        {
+          name: handler.name,
+          holder: 'projector@elsewhere:1',
+          expiresAt: new Date(Date.now() + 10_000),
+          handoverTo: null,
+        },
+      ];
       await feed.poll();
       await gate.waitFor(at(5), 1_000);
     } finally {

@@ -44,7 +44,9 @@ describe('rebuild progress', () => {
       const { progress, clock } = reporter();
       clock.advance(10_000);
       // A quarter of the way in 10 s: 30 s to go; 5,000 events in 10 s: 500 events/s.
-      expect(progress.describe(250, 5000)).to.equal(`orders [${'#'.repeat(8)}${'.'.repeat(22)}]  25.0% 5,000 events 500 events/s ETA 0:30`);
+      expect(progress.describe(250, 5000)).to.equal(
+        `orders [${'#'.repeat(8)}${'.'.repeat(22)}]  25.0% 5,000 events 500 events/s ETA 0:30`,
+      );
     });
 
     it('pads the percentage to a fixed width so the line does not jump', () => {

@@ -47,7 +47,11 @@ function depositReactor(react: (event: RecordedEvent) => Promise<void> | void): 
 }
 
 /** A process manager of deposits that records the redelivery floor it is handed with each event; `fail` makes an event fail for good. */
-function floorRecorder(name: string, floors: Array<[amount: number, floor: number]>, fail: (amount: number) => boolean = () => false): EventHandler {
+function floorRecorder(
+  name: string,
+  floors: Array<[amount: number, floor: number]>,
+  fail: (amount: number) => boolean = () => false,
+): EventHandler {
   return {
     name,
     kind: 'process-manager',
@@ -96,13 +100,23 @@ describe('projection runner', function () {
   });
 
   function runner(handler: EventHandler, options: Partial<RunnerOptions> = {}): ProjectionRunner {
-    const r = new ProjectionRunner(handler, { eventStore, readStore, leases, owner: `test-${runners.length}`, log: quiet, batchSize: 50, ...options });
+    const r = new ProjectionRunner(handler, {
+      eventStore,
+      readStore,
+      leases,
+      owner: `test-${runners.length}`,
+      log: quiet,
+      batchSize: 50,
+      ...options,
+    });
     runners.push(r);
     return r;
   }
 
   async function deposit(account: string, amount: number) {
-    return eventStore.appendToStream(`account-${account}`, [{ id: uuid(), type: 'Deposited', data: { account, amount } }]);
+    return eventStore.appendToStream(`account-${account}`, [
+      { id: uuid(), type: 'Deposited', data: { account, amount } },
+    ]);
   }
 
   async function totals(account: string) {
@@ -158,7 +172,10 @@ describe('projection runner', function () {
     release();
     await r.waitFor(last.position);
     expect(handled).to.deep.equal(['b3', 'c4', 'a1', 'a2']);
-    await until(async () => (await readStore.getCheckpoint('reactor')).position?.commit === last.position.commit, 'stored checkpoint');
+    await until(
+      async () => (await readStore.getCheckpoint('reactor')).position?.commit === last.position.commit,
+      'stored checkpoint',
+    );
   });
 
   it('a process manager stopped and started again (the same runner) goes on from where it stopped, handling each event once', async () => {
@@ -186,7 +203,10 @@ describe('projection runner', function () {
     r.start();
     const unrelated = await eventStore.appendToStream('orders-1', [{ id: uuid(), type: 'OrderPlaced', data: {} }]);
     await r.waitFor(unrelated.position);
-    await until(async () => (await readStore.getCheckpoint('deposit-counter')).position?.commit === unrelated.position.commit, 'stored checkpoint');
+    await until(
+      async () => (await readStore.getCheckpoint('deposit-counter')).position?.commit === unrelated.position.commit,
+      'stored checkpoint',
+    );
   });
 
   it('parks an event that keeps failing and goes on with the next ones', async () => {
@@ -213,7 +233,12 @@ describe('projection runner', function () {
     expect(await totals('a')).to.deep.include({ count: 2, total: 3 });
     const parked = await readStore.listParked('deposit-counter');
     expect(parked).to.have.length(1);
-    expect(parked[0]).to.deep.include({ eventType: 'Deposited', streamId: 'account-a', attempts: 3, error: 'unlucky amount' });
+    expect(parked[0]).to.deep.include({
+      eventType: 'Deposited',
+      streamId: 'account-a',
+      attempts: 3,
+      error: 'unlucky amount',
+    });
   });
 
   it('parks the one event whose writes the store refuses, and commits the rest of its batch', async () => {
@@ -222,7 +247,8 @@ describe('projection runner', function () {
       depositCounter({
         async handle(event, view, context) {
           // A field name the read store refuses: a projection bug tied to one event.
-          if (event.data.amount === 13) return [{ op: 'upsert', collection: 'deposit_totals', id: 'x', set: { 'bad.field': 1 } }];
+          if (event.data.amount === 13)
+            return [{ op: 'upsert', collection: 'deposit_totals', id: 'x', set: { 'bad.field': 1 } }];
           return base.handle(event, view, context);
         },
       }),
@@ -287,7 +313,16 @@ describe('projection runner', function () {
     await leases.list().then((l) => expect(l[0]?.holder).to.equal('test-0'));
 
     // Corrupt the view behind the runner's back: the rebuild must restore it from the events.
-    await readStore.commit('deposit-counter', [{ position: { commit: 10n ** 12n, prepare: 10n ** 12n }, ops: [{ op: 'delete', collection: 'deposit_totals', id: 'a' }] }], (await eventStore.headPosition())!);
+    await readStore.commit(
+      'deposit-counter',
+      [
+        {
+          position: { commit: 10n ** 12n, prepare: 10n ** 12n },
+          ops: [{ op: 'delete', collection: 'deposit_totals', id: 'a' }],
+        },
+      ],
+      (await eventStore.headPosition())!,
+    );
     expect(await totals('a')).to.equal(null);
 
     const rebuilder = runner(depositCounter(), { leaseTtlMs: 300, owner: 'cli' });
@@ -305,7 +340,10 @@ describe('projection runner', function () {
   describe('redelivery floor of a process manager', () => {
     const commitOf = (position: { commit: bigint }) => Number(position.commit);
     const storedAt = (name: string, position: { commit: bigint }) =>
-      until(async () => ((await readStore.getCheckpoint(name)).position?.commit ?? -1n) >= position.commit, `${name}'s checkpoint stored at ${position.commit}`);
+      until(
+        async () => ((await readStore.getCheckpoint(name)).position?.commit ?? -1n) >= position.commit,
+        `${name}'s checkpoint stored at ${position.commit}`,
+      );
 
     it('is -1 before any checkpoint, then the commit position of the stored checkpoint; a restarted runner starts from the stored one', async () => {
       const floors: Array<[number, number]> = [];
@@ -357,7 +395,10 @@ describe('projection runner', function () {
       const second = runner(floorRecorder('parking', floors, unlucky), { idleCheckpointMs: 0, maxAttempts: 1 });
       second.start();
       await second.waitFor(five.position);
-      expect((await readStore.getCheckpoint('parking')).position!.commit > parked.position.commit, 'checkpoint past the parked event').to.equal(true);
+      expect(
+        (await readStore.getCheckpoint('parking')).position!.commit > parked.position.commit,
+        'checkpoint past the parked event',
+      ).to.equal(true);
       expect(floors.at(-1)).to.deep.equal([5, commitOf(parked.position)]);
     });
   });

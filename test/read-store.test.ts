@@ -13,7 +13,14 @@ import type { CollectionSpec, FindQuery } from '../infra/read-store/read-store.j
 import { openSqliteReadStore } from '../infra/read-store/sqlite-read-store.js';
 import { storageName } from '../infra/read-store/catalog.js';
 import { at, describeReadStoreContract, insert, pos, remove, upsert } from './contract/read-store.contract.js';
-import { dropDatabases, mongoTitle, mongoUri, onFerretDb, skipWithoutMongo, uniqueDbName } from './support/mongo-target.js';
+import {
+  dropDatabases,
+  mongoTitle,
+  mongoUri,
+  onFerretDb,
+  skipWithoutMongo,
+  uniqueDbName,
+} from './support/mongo-target.js';
 import { walFrames } from './support/sqlite-wal.js';
 
 const sqliteDir = mkdtempSync(join(tmpdir(), 'read-store-'));
@@ -112,14 +119,32 @@ describe('SQLite read store', () => {
     raw.exec(`CREATE TABLE row_writes (kind TEXT NOT NULL, id TEXT NOT NULL)`);
     for (const kind of ['INSERT', 'UPDATE', 'DELETE']) {
       const row = kind === 'DELETE' ? 'OLD' : 'NEW';
-      raw.exec(`CREATE TRIGGER count_${kind} AFTER ${kind} ON ${table} BEGIN INSERT INTO row_writes VALUES ('${kind}', ${row}.id); END`);
+      raw.exec(
+        `CREATE TRIGGER count_${kind} AFTER ${kind} ON ${table} BEGIN INSERT INTO row_writes VALUES ('${kind}', ${row}.id); END`,
+      );
     }
     await store.commit(
       'p',
       [
-        at(2, upsert('totals', 'kept', { inc: { n: 1 } }), upsert('totals', 'new', { inc: { n: 1 } }), remove('totals', 'gone')),
-        at(3, upsert('totals', 'kept', { inc: { n: 1 } }), upsert('totals', 'new', { set: { last: 3 } }), insert('totals', 'gone', { n: 9 })),
-        at(4, upsert('totals', 'kept', { inc: { n: 1 } }), remove('totals', 'passing'), insert('totals', 'passing', { n: 1 }), remove('totals', 'passing')),
+        at(
+          2,
+          upsert('totals', 'kept', { inc: { n: 1 } }),
+          upsert('totals', 'new', { inc: { n: 1 } }),
+          remove('totals', 'gone'),
+        ),
+        at(
+          3,
+          upsert('totals', 'kept', { inc: { n: 1 } }),
+          upsert('totals', 'new', { set: { last: 3 } }),
+          insert('totals', 'gone', { n: 9 }),
+        ),
+        at(
+          4,
+          upsert('totals', 'kept', { inc: { n: 1 } }),
+          remove('totals', 'passing'),
+          insert('totals', 'passing', { n: 1 }),
+          remove('totals', 'passing'),
+        ),
       ],
       pos(4),
     );
@@ -146,7 +171,8 @@ describe('SQLite read store', () => {
     const names = ['a', 'b', 'c', 'd'];
     await store.ensureCollections(names.map((n) => ({ name: `totals_${n}`, indexes: [] })));
     await store.commit('seed', [at(1, insert('totals_a', 'label', { text: 'not a number' }))], pos(1));
-    const count = (n: string, p: number) => store.commit(`p_${n}`, [at(p, upsert(`totals_${n}`, 'count', { inc: { n: 1 } }))], pos(p));
+    const count = (n: string, p: number) =>
+      store.commit(`p_${n}`, [at(p, upsert(`totals_${n}`, 'count', { inc: { n: 1 } }))], pos(p));
     let before = walFrames(file);
     for (const n of names) await count(n, 2); // one turn each
     const apart = walFrames(file) - before;
@@ -209,13 +235,16 @@ if (uri) {
   });
   // The other way of checking guards too, so both are proven on whichever server runs here.
   const other = onFerretDb ? 'server' : 'client';
-  describeReadStoreContract(`${mongoTitle}, guards checked by the ${other === 'server' ? 'server (as on MongoDB)' : 'client (as on FerretDB)'}`, async () => {
-    const client = await MongoClient.connect(uri);
-    clients.push(client);
-    const dbName = uniqueDbName('read_store_guards');
-    databases.push(dbName);
-    return mongoReadStore(client.db(dbName), async () => undefined, { guards: other });
-  });
+  describeReadStoreContract(
+    `${mongoTitle}, guards checked by the ${other === 'server' ? 'server (as on MongoDB)' : 'client (as on FerretDB)'}`,
+    async () => {
+      const client = await MongoClient.connect(uri);
+      clients.push(client);
+      const dbName = uniqueDbName('read_store_guards');
+      databases.push(dbName);
+      return mongoReadStore(client.db(dbName), async () => undefined, { guards: other });
+    },
+  );
 } else {
   describe('read store contract: MongoDB', () => {
     skipWithoutMongo('read-store contract on MongoDB');

@@ -38,22 +38,30 @@ describe('readiness (GET /ready) follows the read models', () => {
   const ready = () => api.get('/ready');
 
   async function becomesReady(): Promise<void> {
-    await eventually(async () => {
-      const answer = await ready();
-      expect(answer.status, answer.text).to.equal(200);
-      expect(answer.body).to.deep.equal({ status: 'ready', checks: { eventStore: 'ok', readModels: 'ok' } });
-    }, 5000, 'ready');
+    await eventually(
+      async () => {
+        const answer = await ready();
+        expect(answer.status, answer.text).to.equal(200);
+        expect(answer.body).to.deep.equal({ status: 'ready', checks: { eventStore: 'ok', readModels: 'ok' } });
+      },
+      5000,
+      'ready',
+    );
   }
 
   async function becomesUnready(reason: RegExp): Promise<Answer> {
-    return eventually(async () => {
-      const answer = await ready();
-      expect(answer.status, answer.text).to.equal(503);
-      expect(answer.body.status).to.equal('unavailable');
-      expect(answer.body.checks.eventStore).to.equal('ok');
-      expect(answer.body.checks.readModels).to.match(reason);
-      return answer;
-    }, 5000, 'unready');
+    return eventually(
+      async () => {
+        const answer = await ready();
+        expect(answer.status, answer.text).to.equal(503);
+        expect(answer.body.status).to.equal('unavailable');
+        expect(answer.body.checks.eventStore).to.equal('ok');
+        expect(answer.body.checks.readModels).to.match(reason);
+        return answer;
+      },
+      5000,
+      'unready',
+    );
   }
 
   const runner = (name: string) => server!.system.runners.find((r) => r.handler.name === name)!;
@@ -103,7 +111,12 @@ describe('readiness (GET /ready) follows the read models', () => {
     const opening = runner('account-opening');
     await opening.stop();
     try {
-      const registered = await api.register({ email: `pm-${Date.now()}@market.test`, password: 'secret-password', firstName: 'Lag', lastName: 'Ging' });
+      const registered = await api.register({
+        email: `pm-${Date.now()}@market.test`,
+        password: 'secret-password',
+        firstName: 'Lag',
+        lastName: 'Ging',
+      });
       expect(registered.status).to.equal(201);
       // The registration's projection takes it in; its account is not opened meanwhile.
       await eventually(async () => expect((await ready()).status).to.equal(200), 5000, 'projections caught up');
@@ -131,14 +144,24 @@ describe('readiness (GET /ready) follows the read models', () => {
       },
     };
     const { eventStore, readStore, leases } = server!.system;
-    const rebuilder = new ProjectionRunner(slow, { eventStore, readStore, leases, owner: ownerName('cli'), log: quiet });
+    const rebuilder = new ProjectionRunner(slow, {
+      eventStore,
+      readStore,
+      leases,
+      owner: ownerName('cli'),
+      log: quiet,
+    });
     const rebuilt = rebuilder.rebuild();
     try {
       await becomesUnready(/^failed: identity is being rebuilt$/);
       expect(handled, 'the rebuild is under way').to.be.at.least(1);
       const scraped = await api.get('/metrics');
-      expect(scraped.text).to.include('marketplace_subscription_rebuilding{subscription="identity",kind="projection"} 1');
-      expect(scraped.text).to.include('marketplace_subscription_rebuilding{subscription="billing",kind="projection"} 0');
+      expect(scraped.text).to.include(
+        'marketplace_subscription_rebuilding{subscription="identity",kind="projection"} 1',
+      );
+      expect(scraped.text).to.include(
+        'marketplace_subscription_rebuilding{subscription="billing",kind="projection"} 0',
+      );
     } finally {
       held.resolve();
       await rebuilt;
@@ -154,14 +177,25 @@ describe('readiness (GET /ready) follows the read models', () => {
     const billing = runner('billing');
     await billing.stop();
     const holders: Array<Promise<string | null | undefined>> = [];
-    await billing.rebuild(() => holders.push(server!.system.leases.list().then((all) => all.find((l) => l.name === 'billing')?.holder)));
+    await billing.rebuild(() =>
+      holders.push(server!.system.leases.list().then((all) => all.find((l) => l.name === 'billing')?.holder)),
+    );
     expect(holders.length, 'the rebuild replayed events').to.be.at.least(1);
     for (const holder of await Promise.all(holders)) expect(holder).to.equal(rebuilderName(ownerName('api')));
-    expect((await server!.system.readStore.getCheckpoint('billing')).position, 'replayed to the head').to.deep.equal(await server!.system.eventStore.headPosition());
+    expect((await server!.system.readStore.getCheckpoint('billing')).position, 'replayed to the head').to.deep.equal(
+      await server!.system.eventStore.headPosition(),
+    );
     billing.start();
     await becomesReady();
     expect((await api.balance(trader.token)).amount).to.equal(0);
-    await eventually(async () => expect((await server!.system.leases.list()).find((l) => l.name === 'billing')?.holder).to.equal(ownerName('api')), 5000, 'the runner holds its lease again');
+    await eventually(
+      async () =>
+        expect((await server!.system.leases.list()).find((l) => l.name === 'billing')?.holder).to.equal(
+          ownerName('api'),
+        ),
+      5000,
+      'the runner holds its lease again',
+    );
   });
 
   it('turns unready as soon as a rebuild asks for the lease, before it gets it', async () => {

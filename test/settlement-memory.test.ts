@@ -11,7 +11,12 @@ import { join } from 'node:path';
 import { v4 as uuid } from 'uuid';
 import { depositMoney, openAccount } from '../command-handlers/billing.js';
 import { loadStream } from '../command-handlers/handle-command.js';
-import { dealSettlement, orderPayment, orderPlacement, type SettlementEnvironment } from '../command-handlers/settlement.js';
+import {
+  dealSettlement,
+  orderPayment,
+  orderPlacement,
+  type SettlementEnvironment,
+} from '../command-handlers/settlement.js';
 import type { SnapshotObservation } from '../command-handlers/snapshots.js';
 import { StreamStateCache } from '../command-handlers/stream-state-cache.js';
 import { cancelOrder, listItem, loadMarket, placeOrder } from '../command-handlers/trading.js';
@@ -31,9 +36,16 @@ import { random } from './support/random.js';
 const noView: ProjectionView = { get: async () => null };
 const broker = 'broker';
 
-
 /** What `$all` holds, comparable with deep equality. */
-const contents = (events: RecordedEvent[]) => events.map((e) => ({ id: e.id, type: e.type, streamId: e.streamId, revision: e.revision, position: formatPosition(e.position), data: e.data }));
+const contents = (events: RecordedEvent[]) =>
+  events.map((e) => ({
+    id: e.id,
+    type: e.type,
+    streamId: e.streamId,
+    revision: e.revision,
+    position: formatPosition(e.position),
+    data: e.data,
+  }));
 
 describe('settlement with snapshots, restarts and redelivery floors', function () {
   this.timeout(300_000);
@@ -58,7 +70,15 @@ describe('settlement with snapshots, restarts and redelivery floors', function (
   async function readLog(): Promise<RecordedEvent[]> {
     const from = log.at(-1)?.position;
     const more = await store.readAll(from ? { fromPosition: from } : {});
-    log.push(...(from ? more.filter((e) => e.position.commit > from.commit || (e.position.commit === from.commit && e.position.prepare > from.prepare)) : more));
+    log.push(
+      ...(from
+        ? more.filter(
+            (e) =>
+              e.position.commit > from.commit ||
+              (e.position.commit === from.commit && e.position.prepare > from.prepare),
+          )
+        : more),
+    );
     return log;
   }
 
@@ -79,7 +99,12 @@ describe('settlement with snapshots, restarts and redelivery floors', function (
    * Runs the handlers over what they have not seen, in `$all` order, until nothing new is
    * appended. `floorOf` gives each delivery's redelivery floor (default: none yet).
    */
-  async function settle(handlers: EventHandler[], cursors: Map<EventHandler, number>, floorOf: (handler: EventHandler) => number = () => -1, onHandled?: (handler: EventHandler, event: RecordedEvent) => void) {
+  async function settle(
+    handlers: EventHandler[],
+    cursors: Map<EventHandler, number>,
+    floorOf: (handler: EventHandler) => number = () => -1,
+    onHandled?: (handler: EventHandler, event: RecordedEvent) => void,
+  ) {
     for (let pass = 0; pass < 10_000; pass++) {
       const all = await readLog();
       let progressed = false;
@@ -99,12 +124,14 @@ describe('settlement with snapshots, restarts and redelivery floors', function (
     throw new Error('the process managers never came to rest');
   }
 
-  const balanceOf = async (e: SettlementEnvironment, userId: string) => (await loadStream(e, account, accountStream(userId))).state.balance;
+  const balanceOf = async (e: SettlementEnvironment, userId: string) =>
+    (await loadStream(e, account, accountStream(userId))).state.balance;
 
   it('redelivering every settlement event, in any order, any number of times, to processes restarted from snapshots changes nothing', async () => {
     const pms = processManagers(env);
     const cursors = new Map<EventHandler, number>();
-    const place = (userId: string, side: Side, itemId: string, price: Cents) => placeOrder(env, { userId, side, itemId, price, uniqueId: uuid() });
+    const place = (userId: string, side: Side, itemId: string, price: Cents) =>
+      placeOrder(env, { userId, side, itemId, price, uniqueId: uuid() });
     let deposited = 0;
     const deposit = async (userId: string, amount: Cents) => {
       await depositMoney(env, { userId, amount, operationId: uuid() });
@@ -112,8 +139,22 @@ describe('settlement with snapshots, restarts and redelivery floors', function (
     };
     // The worked example of the specification, and a few more deals on a second item.
     for (const user of [broker, 't1', 't2', 't3']) await openAccount(env, user);
-    const sword = (await listItem(env, broker, uuid(), { name: 'sword', initialCount: 1, initialPrice: 20_000, commissionBasisPoints: 1000 })).item.id;
-    const shield = (await listItem(env, broker, uuid(), { name: 'shield', initialCount: 6, initialPrice: 5_000, commissionBasisPoints: 500 })).item.id;
+    const sword = (
+      await listItem(env, broker, uuid(), {
+        name: 'sword',
+        initialCount: 1,
+        initialPrice: 20_000,
+        commissionBasisPoints: 1000,
+      })
+    ).item.id;
+    const shield = (
+      await listItem(env, broker, uuid(), {
+        name: 'shield',
+        initialCount: 6,
+        initialPrice: 5_000,
+        commissionBasisPoints: 500,
+      })
+    ).item.id;
     await place('t1', 'purchase', sword, 20_000); // declined: no money
     await settle(pms, cursors);
     await deposit('t1', 100_000);
@@ -145,13 +186,17 @@ describe('settlement with snapshots, restarts and redelivery floors', function (
     for (const order of orders) {
       // A restart: new caches, so every stream is loaded again, from its snapshot.
       const restarted = processManagers(processEnv());
-      for (const event of order) for (const handler of restarted) if (wants(handler, event)) await handler.handle(event, noView, { redeliveryFloor: -1 });
+      for (const event of order)
+        for (const handler of restarted)
+          if (wants(handler, event)) await handler.handle(event, noView, { redeliveryFloor: -1 });
     }
     // And several restarted processes at once.
     await Promise.all(
       [1, 2, 3].map(async (n) => {
         const restarted = processManagers(processEnv());
-        for (const event of random(n).shuffle(events)) for (const handler of restarted) if (wants(handler, event)) await handler.handle(event, noView, { redeliveryFloor: -1 });
+        for (const event of random(n).shuffle(events))
+          for (const handler of restarted)
+            if (wants(handler, event)) await handler.handle(event, noView, { redeliveryFloor: -1 });
       }),
     );
     expect(observed.filter((o) => o.kind === 'loaded').length, 'streams loaded from snapshots').to.be.greaterThan(10);
@@ -160,7 +205,10 @@ describe('settlement with snapshots, restarts and redelivery floors', function (
     const fresh = processEnv();
     expect(await Promise.all(users.map((u) => balanceOf(fresh, u)))).to.deep.equal(balances);
     const shieldMarket = await loadMarket(fresh, shield);
-    expect([holdingOf(shieldMarket, 't2').owned + holdingOf(shieldMarket, 't3').owned, shieldMarket.deals.size]).to.deep.equal([6, 0]);
+    expect([
+      holdingOf(shieldMarket, 't2').owned + holdingOf(shieldMarket, 't3').owned,
+      shieldMarket.deals.size,
+    ]).to.deep.equal([6, 0]);
     expect(holdingOf(await loadMarket(fresh, sword), 't2')).to.deep.equal({ owned: 1, onSale: 0 });
   });
 
@@ -177,13 +225,29 @@ describe('settlement with snapshots, restarts and redelivery floors', function (
     const buyers = Array.from({ length: 10 }, (_, i) => `b${i}`);
     for (const user of [broker, ...buyers]) await openAccount(env, user);
     for (const user of buyers) await depositMoney(env, { userId: user, amount: 50 * 110, operationId: uuid() });
-    const itemId = (await listItem(env, broker, uuid(), { name: 'coin', initialCount: 500, initialPrice: 100, commissionBasisPoints: 1000 })).item.id;
+    const itemId = (
+      await listItem(env, broker, uuid(), {
+        name: 'coin',
+        initialCount: 500,
+        initialPrice: 100,
+        commissionBasisPoints: 1000,
+      })
+    ).item.id;
     let largest = 0;
     for (let deal = 0; deal < 500; deal++) {
-      await placeOrder(env, { userId: buyers[deal % buyers.length]!, side: 'purchase', itemId, price: 100, uniqueId: uuid() });
+      await placeOrder(env, {
+        userId: buyers[deal % buyers.length]!,
+        side: 'purchase',
+        itemId,
+        price: 100,
+        uniqueId: uuid(),
+      });
       if (deal % 10 === 9) {
         await settle(pms, cursors, floorOf, (h, e) => handled.get(h)!.push(e));
-        largest = Math.max(largest, operationIdsSize((await loadStream(env, account, accountStream(broker))).state.operations));
+        largest = Math.max(
+          largest,
+          operationIdsSize((await loadStream(env, account, accountStream(broker))).state.operations),
+        );
       }
     }
     const all = await readLog();

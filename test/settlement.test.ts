@@ -11,7 +11,13 @@ import { v4 as uuid } from 'uuid';
 import { depositMoney, openAccount, withdrawMoney } from '../command-handlers/billing.js';
 import { handleCommand, loadStream } from '../command-handlers/handle-command.js';
 import { createCustomerOrder } from '../command-handlers/ordering.js';
-import { dealOperationId, dealSettlement, orderPayment, orderPlacement, type SettlementEnvironment } from '../command-handlers/settlement.js';
+import {
+  dealOperationId,
+  dealSettlement,
+  orderPayment,
+  orderPlacement,
+  type SettlementEnvironment,
+} from '../command-handlers/settlement.js';
 import { StreamStateCache } from '../command-handlers/stream-state-cache.js';
 import { cancelOrder, listItem, loadMarket, placeOrder } from '../command-handlers/trading.js';
 import { account } from '../domain/billing/account.js';
@@ -20,10 +26,22 @@ import { BusinessRuleViolation } from '../domain/decider.js';
 import type { Cents } from '../domain/money.js';
 import { customerOrderOf, customerOrders } from '../domain/ordering/customer-orders.js';
 import { customerOrdersStream } from '../domain/ordering/events.js';
-import { orderIdFor, initialSellOrderId, marketStream, traderOrdersStream, type DealTerms, type Side } from '../domain/trading/events.js';
+import {
+  orderIdFor,
+  initialSellOrderId,
+  marketStream,
+  traderOrdersStream,
+  type DealTerms,
+  type Side,
+} from '../domain/trading/events.js';
 import { findOrder, holdingOf, type MarketState } from '../domain/trading/market.js';
 import { traderOrders } from '../domain/trading/trader-orders.js';
-import { WrongExpectedVersion, type EventStore, type JsonObject, type RecordedEvent } from '../infra/event-store/event-store.js';
+import {
+  WrongExpectedVersion,
+  type EventStore,
+  type JsonObject,
+  type RecordedEvent,
+} from '../infra/event-store/event-store.js';
 import { formatPosition } from '../infra/event-store/position.js';
 import { openSqliteEventStore } from '../infra/event-store/sqlite/sqlite-event-store.js';
 import type { EventHandler, HandlingContext, ProjectionView } from '../projections/projection.js';
@@ -35,11 +53,17 @@ const noView: ProjectionView = { get: async () => null };
 const noFloor: HandlingContext = { redeliveryFloor: -1 };
 const broker = 'broker';
 
-
-
 /** What `$all` holds, comparable with deep equality. */
 function snapshot(events: RecordedEvent[]) {
-  return events.map((e) => ({ id: e.id, type: e.type, streamId: e.streamId, revision: e.revision, position: formatPosition(e.position), data: e.data, metadata: e.metadata }));
+  return events.map((e) => ({
+    id: e.id,
+    type: e.type,
+    streamId: e.streamId,
+    revision: e.revision,
+    position: formatPosition(e.position),
+    data: e.data,
+    metadata: e.metadata,
+  }));
 }
 
 describe('settlement process managers on the embedded store', function () {
@@ -52,7 +76,12 @@ describe('settlement process managers on the embedded store', function () {
   let cursors: Map<EventHandler, number>;
   let pms: EventHandler[];
 
-  const freshEnv = (): SettlementEnvironment => ({ eventStore: store, cache: new StreamStateCache(), newId: uuid, now: () => new Date(clock++ * 1000) });
+  const freshEnv = (): SettlementEnvironment => ({
+    eventStore: store,
+    cache: new StreamStateCache(),
+    newId: uuid,
+    now: () => new Date(clock++ * 1000),
+  });
   const processManagers = (e: SettlementEnvironment) => [dealSettlement(e), orderPlacement(e), orderPayment(e)];
 
   beforeEach(() => {
@@ -75,7 +104,8 @@ describe('settlement process managers on the embedded store', function () {
       let progressed = false;
       for (const handler of handlers) {
         const from = cursors.get(handler) ?? 0;
-        for (let i = from; i < all.length; i++) if (wants(handler, all[i]!)) await handler.handle(all[i]!, noView, noFloor);
+        for (let i = from; i < all.length; i++)
+          if (wants(handler, all[i]!)) await handler.handle(all[i]!, noView, noFloor);
         if (all.length > from) progressed = true;
         cursors.set(handler, all.length);
       }
@@ -86,7 +116,8 @@ describe('settlement process managers on the embedded store', function () {
 
   /** Delivers these events again to every handler that wants them, one after the other. */
   async function redeliver(events: RecordedEvent[], handlers: EventHandler[] = pms): Promise<void> {
-    for (const event of events) for (const handler of handlers) if (wants(handler, event)) await handler.handle(event, noView, noFloor);
+    for (const event of events)
+      for (const handler of handlers) if (wants(handler, event)) await handler.handle(event, noView, noFloor);
   }
 
   const all = async () => store.readAll();
@@ -97,7 +128,8 @@ describe('settlement process managers on the embedded store', function () {
   };
   const balanceOf = async (userId: string) => (await loadStream(env, account, accountStream(userId))).state.balance;
   const amounts = (events: RecordedEvent[]) => events.map((e) => [e.type, (e.data as { amount: Cents }).amount]);
-  const place = (userId: string, side: Side, itemId: string, price: Cents, uniqueId = uuid()) => placeOrder(env, { userId, side, itemId, price, uniqueId });
+  const place = (userId: string, side: Side, itemId: string, price: Cents, uniqueId = uuid()) =>
+    placeOrder(env, { userId, side, itemId, price, uniqueId });
   const list = async (initialCount = 1, initialPrice: Cents = 20_000, commissionBasisPoints = 1000, name = 'sword') =>
     (await listItem(env, broker, env.newId(), { name, initialCount, initialPrice, commissionBasisPoints })).item.id;
   const deposit = (userId: string, amount: Cents) => depositMoney(env, { userId, amount, operationId: uuid() });
@@ -145,8 +177,17 @@ describe('settlement process managers on the embedded store', function () {
       expect(first.order).to.include({ status: 'paymentPending', price: 20_000, commission: 2000 });
       await settle();
       const firstDeal = await dealOf(first.order.orderId);
-      expect(await stepsOf(firstDeal.dealId)).to.deep.equal([`DealOpened@${marketStream(itemId)}`, 'PaymentDeclined@account-t1', `DealFailed@${marketStream(itemId)}`]);
-      expect((await ofType('DealFailed'))[0]!.data).to.include({ buyerId: 't1', price: 20_000, reason: 'insufficient_funds', itemName: 'sword' });
+      expect(await stepsOf(firstDeal.dealId)).to.deep.equal([
+        `DealOpened@${marketStream(itemId)}`,
+        'PaymentDeclined@account-t1',
+        `DealFailed@${marketStream(itemId)}`,
+      ]);
+      expect((await ofType('DealFailed'))[0]!.data).to.include({
+        buyerId: 't1',
+        price: 20_000,
+        reason: 'insufficient_funds',
+        itemName: 'sword',
+      });
       expect(await balanceOf('t1')).to.equal(0);
 
       // Trader 1 deposits 1000, bids 200 again → deal.
@@ -154,7 +195,13 @@ describe('settlement process managers on the embedded store', function () {
       const second = await place('t1', 'purchase', itemId, 20_000);
       await settle();
       const deal = await dealOf(second.order.orderId);
-      expect(deal).to.include({ sellerId: broker, buyerId: 't1', price: 20_000, buyerCommission: 2000, sellerCommission: 0 });
+      expect(deal).to.include({
+        sellerId: broker,
+        buyerId: 't1',
+        price: 20_000,
+        buyerCommission: 2000,
+        sellerCommission: 0,
+      });
       expect(await stepsOf(deal.dealId)).to.deep.equal([
         `DealOpened@${marketStream(itemId)}`,
         'PaymentMade@account-t1',
@@ -167,7 +214,13 @@ describe('settlement process managers on the embedded store', function () {
       const t1Last = (await streamEvents(accountStream('t1'))).at(-1)!;
       expect(t1Last.type).to.equal('PaymentMade');
       expect(t1Last.data).to.deep.include({ amount: 22_000, operationId: dealOperationId(deal.dealId, 'payment') });
-      expect(t1Last.data.purpose).to.deep.equal({ kind: 'deal', dealId: deal.dealId, itemId, itemName: 'sword', commission: 2000 });
+      expect(t1Last.data.purpose).to.deep.equal({
+        kind: 'deal',
+        dealId: deal.dealId,
+        itemId,
+        itemName: 'sword',
+        commission: 2000,
+      });
       expect(amounts((await streamEvents(accountStream(broker))).slice(-2))).to.deep.equal([
         ['CommissionReceived', 2000],
         ['AccrualReceived', 20_000],
@@ -198,7 +251,13 @@ describe('settlement process managers on the embedded store', function () {
 
       // The deal runs at the resting ask.
       const resale = await dealOf(high.order.orderId);
-      expect(resale).to.include({ sellerId: 't1', buyerId: 't2', price: 25_000, buyerCommission: 2500, sellerCommission: 2500 });
+      expect(resale).to.include({
+        sellerId: 't1',
+        buyerId: 't2',
+        price: 25_000,
+        buyerCommission: 2500,
+        sellerCommission: 2500,
+      });
       expect(await stepsOf(resale.dealId)).to.deep.equal([
         `DealOpened@${marketStream(itemId)}`,
         'PaymentMade@account-t2',
@@ -229,7 +288,12 @@ describe('settlement process managers on the embedded store', function () {
       // Trader 2 withdraws 700; the same request with the same If-Match again → refused.
       const revision = (await loadStream(env, account, accountStream('t2'))).revision;
       await withdrawMoney(env, { userId: 't2', amount: 70_000, operationId: 'w-1', expectedRevision: revision });
-      const again = await withdrawMoney(env, { userId: 't2', amount: 70_000, operationId: 'w-2', expectedRevision: revision }).catch((e: unknown) => e);
+      const again = await withdrawMoney(env, {
+        userId: 't2',
+        amount: 70_000,
+        operationId: 'w-2',
+        expectedRevision: revision,
+      }).catch((e: unknown) => e);
       expect(again).to.be.instanceOf(WrongExpectedVersion);
       expect(await balanceOf('t2')).to.equal(2500);
       expect((await balanceOf(broker)) + (await balanceOf('t1')) + (await balanceOf('t2'))).to.equal(200_000 - 70_000);
@@ -249,7 +313,9 @@ describe('settlement process managers on the embedded store', function () {
       expect(payment.metadata.causationId).to.equal(opened.id);
       expect(accrual.metadata.causationId).to.equal(payment.id);
       expect(completed.metadata.causationId).to.equal(accrual.id);
-      expect(new Set([payment, accrual, completed].map((e) => e.metadata.correlationId))).to.deep.equal(new Set([opened.metadata.correlationId ?? opened.id]));
+      expect(new Set([payment, accrual, completed].map((e) => e.metadata.correlationId))).to.deep.equal(
+        new Set([opened.metadata.correlationId ?? opened.id]),
+      );
     });
 
     it('a declined payment charges nothing, fails the deal and puts the sell order back in the book, where it can be bought', async () => {
@@ -260,7 +326,10 @@ describe('settlement process managers on the embedded store', function () {
       let state = await market(itemId);
       expect(findOrder(state, poor.order.orderId)!.status).to.equal('paymentFailed');
       expect(findOrder(state, initialSellOrderId(itemId, 0))!.status).to.equal('pending');
-      expect(state.asks.get(20_000)!.toArray()).to.deep.equal([initialSellOrderId(itemId, 0), initialSellOrderId(itemId, 1)]);
+      expect(state.asks.get(20_000)!.toArray()).to.deep.equal([
+        initialSellOrderId(itemId, 0),
+        initialSellOrderId(itemId, 1),
+      ]);
       expect(state.deals.size).to.equal(0);
       expect(amounts(await streamEvents(accountStream('t1')))).to.deep.equal([
         ['AccountOpened', undefined],
@@ -285,7 +354,15 @@ describe('settlement process managers on the embedded store', function () {
       const itemId = await list();
       const processes = [env, freshEnv(), freshEnv()];
       const results = await Promise.all(
-        buyers.map((user, i) => placeOrder(processes[i % processes.length]!, { userId: user, side: 'purchase', itemId, price: 20_000 + i, uniqueId: uuid() })),
+        buyers.map((user, i) =>
+          placeOrder(processes[i % processes.length]!, {
+            userId: user,
+            side: 'purchase',
+            itemId,
+            price: 20_000 + i,
+            uniqueId: uuid(),
+          }),
+        ),
       );
       expect(results.filter((r) => r.order.status === 'paymentPending')).to.have.length(1);
       expect(results.filter((r) => r.order.status === 'pending')).to.have.length(buyers.length - 1);
@@ -323,7 +400,13 @@ describe('settlement process managers on the embedded store', function () {
         decider: account,
         streamId: accountStream('t2'),
         expects: 'existing',
-        command: { type: 'PayFromAccount', operationId: dealOperationId(deal.dealId, 'payment'), amount: 27_500, purpose: { kind: 'deal', dealId: deal.dealId, itemId, itemName: 'sword', commission: 2500 }, at: new Date().toISOString() },
+        command: {
+          type: 'PayFromAccount',
+          operationId: dealOperationId(deal.dealId, 'payment'),
+          amount: 27_500,
+          purpose: { kind: 'deal', dealId: deal.dealId, itemId, itemName: 'sword', commission: 2500 },
+          at: new Date().toISOString(),
+        },
       });
       await handleCommand(env, {
         decider: account,
@@ -333,7 +416,12 @@ describe('settlement process managers on the embedded store', function () {
           type: 'ReceiveCommission',
           operationId: dealOperationId(deal.dealId, 'buyer-commission'),
           amount: 2500,
-          source: { fromUserId: 't2', kind: 'payment', operationId: dealOperationId(deal.dealId, 'payment'), dealId: deal.dealId },
+          source: {
+            fromUserId: 't2',
+            kind: 'payment',
+            operationId: dealOperationId(deal.dealId, 'payment'),
+            dealId: deal.dealId,
+          },
           at: new Date().toISOString(),
         },
       });
@@ -373,7 +461,11 @@ describe('settlement process managers on the embedded store', function () {
       await workedExample();
       const before = snapshot(await all());
       const events = await all();
-      await Promise.all([env, freshEnv(), freshEnv(), freshEnv()].map((e, i) => redeliver(random(100 + i).shuffle(events), processManagers(e))));
+      await Promise.all(
+        [env, freshEnv(), freshEnv(), freshEnv()].map((e, i) =>
+          redeliver(random(100 + i).shuffle(events), processManagers(e)),
+        ),
+      );
       expect(snapshot(await all())).to.deep.equal(before);
     });
 
@@ -381,7 +473,11 @@ describe('settlement process managers on the embedded store', function () {
       const { high } = await workedExample();
       const deal = await dealOf(high.order.orderId);
       const before = snapshot(await all());
-      const steps = (await all()).filter((e) => ['DealOpened', 'PaymentMade', 'AccrualReceived'].includes(e.type) && JSON.stringify(e.data).includes(deal.dealId));
+      const steps = (await all()).filter(
+        (e) =>
+          ['DealOpened', 'PaymentMade', 'AccrualReceived'].includes(e.type) &&
+          JSON.stringify(e.data).includes(deal.dealId),
+      );
       expect(steps.map((e) => e.type)).to.deep.equal(['DealOpened', 'PaymentMade', 'AccrualReceived']);
       for (let i = 0; i < 5; i++) await redeliver([steps[2]!, steps[0]!, steps[1]!]);
       expect(snapshot(await all())).to.deep.equal(before);
@@ -414,7 +510,12 @@ describe('settlement process managers on the embedded store', function () {
         const traders = ['a', 'b', 'c', 'd', 'e'];
         const users = [broker, ...traders];
         for (const user of users) await openAccount(env, user);
-        const items = [await list(5, 20_000, 1000, 'sword'), await list(3, 11_100, 1250, 'shield'), await list(4, 999, 3000, 'potion'), await list(2, 50_000, 10, 'crown')];
+        const items = [
+          await list(5, 20_000, 1000, 'sword'),
+          await list(3, 11_100, 1250, 'shield'),
+          await list(4, 999, 3000, 'potion'),
+          await list(2, 50_000, 10, 'crown'),
+        ];
         let deposited = 0;
         let withdrawn = 0;
         const ordersOf = new Map<string, { orderId: string; side: Side; itemId: string }[]>(users.map((u) => [u, []]));
@@ -474,7 +575,11 @@ describe('settlement process managers on the embedded store', function () {
         expect(opened.length, 'some deals were opened').to.be.greaterThan(10);
         expect(failed.size, 'some deals failed').to.be.greaterThan(0);
         expect(refusals, 'some commands were refused').to.be.greaterThan(0);
-        for (const deal of opened) expect(completed.has(deal.dealId) !== failed.has(deal.dealId), `deal ${deal.dealId} ended exactly once`).to.equal(true);
+        for (const deal of opened)
+          expect(
+            completed.has(deal.dealId) !== failed.has(deal.dealId),
+            `deal ${deal.dealId} ended exactly once`,
+          ).to.equal(true);
 
         // The sum of all balances is what came in minus what went out; no balance ever went below zero.
         const balances = await Promise.all(users.map(balanceOf));
@@ -483,8 +588,12 @@ describe('settlement process managers on the embedded store', function () {
         for (const user of ['d', 'e']) expect(await balanceOf(user)).to.equal(0);
 
         // The broker earned exactly the commissions of the completed deals.
-        const commissions = opened.filter((d) => completed.has(d.dealId)).reduce((sum, d) => sum + d.buyerCommission + d.sellerCommission, 0);
-        const earned = events.filter((e) => e.type === 'CommissionReceived').reduce((sum, e) => sum + (e.data.amount as number), 0);
+        const commissions = opened
+          .filter((d) => completed.has(d.dealId))
+          .reduce((sum, d) => sum + d.buyerCommission + d.sellerCommission, 0);
+        const earned = events
+          .filter((e) => e.type === 'CommissionReceived')
+          .reduce((sum, e) => sum + (e.data.amount as number), 0);
         expect(earned).to.equal(commissions);
 
         // Every unit is somewhere, once; on-sale counts are the active sell orders; no deal is left open.
@@ -563,7 +672,11 @@ describe('settlement process managers on the embedded store', function () {
       await orderPlacement({ ...env, eventStore: watched }).handle(submitted!, noView, noFloor);
       expect(calls).to.deep.equal([]);
       // Without the market in its cache, the process manager reads it once, and still changes nothing.
-      await orderPlacement({ ...env, eventStore: watched, cache: new StreamStateCache() }).handle(submitted!, noView, noFloor);
+      await orderPlacement({ ...env, eventStore: watched, cache: new StreamStateCache() }).handle(
+        submitted!,
+        noView,
+        noFloor,
+      );
       expect(calls).to.deep.equal([`read ${marketStream(itemId)}`]);
     });
 
@@ -590,7 +703,9 @@ describe('settlement process managers on the embedded store', function () {
       const orderId = await submitOnly('t1', 'sell', itemId, 20_000);
       await settle();
       const rejected = await ofType('OrderRejected');
-      expect(rejected.map((e) => e.data)).to.deep.equal([{ userId: 't1', orderId, reason: 'no trading items for sale', at: rejected[0]!.data.at }]);
+      expect(rejected.map((e) => e.data)).to.deep.equal([
+        { userId: 't1', orderId, reason: 'no trading items for sale', at: rejected[0]!.data.at },
+      ]);
       expect((await ofType('SellOrderPlaced')).length).to.equal(0);
       const before = snapshot(await all());
       await redeliver(await ofType('OrderSubmitted'));
@@ -619,7 +734,10 @@ describe('settlement process managers on the embedded store', function () {
       await redeliver((await ofType('OrderSubmitted')).filter((e) => e.data.orderId === rejectedId));
       const after = await all();
       const placedLater = after.filter((e) => e.type === 'SellOrderPlaced' && e.data.orderId === rejectedId);
-      expect(placedLater.map((e) => e.data), 'a refused order entered the market afterwards').to.deep.equal([]);
+      expect(
+        placedLater.map((e) => e.data),
+        'a refused order entered the market afterwards',
+      ).to.deep.equal([]);
       expect(findOrder(await market(itemId), rejectedId)).to.equal(null);
       expect(snapshot(after)).to.deep.equal(before);
     });
@@ -638,7 +756,11 @@ describe('settlement process managers on the embedded store', function () {
       expect(await balanceOf('u1')).to.equal(40_000);
       const payment = (await streamEvents(accountStream('u1'))).at(-1)!;
       expect(payment.type).to.equal('PaymentMade');
-      expect(payment.data).to.deep.include({ amount: 60_000, operationId: first.order.id, purpose: { kind: 'order', orderId: first.order.id } });
+      expect(payment.data).to.deep.include({
+        amount: 60_000,
+        operationId: first.order.id,
+        purpose: { kind: 'order', orderId: first.order.id },
+      });
 
       const second = await createCustomerOrder(env, { userId: 'u1', orderId: uuid(), price: 60_000 });
       await settle();
@@ -685,7 +807,10 @@ describe('settlement process managers on the embedded store', function () {
       expect(await balanceOf('t1')).to.equal(100_000 - 10_000 - 22_000);
       expect((await ofType('OrderSucceeded')).length).to.equal(1);
       expect((await ofType('DealCompleted')).length).to.equal(1);
-      expect((await streamEvents(customerOrdersStream('t1'))).map((e) => e.type)).to.deep.equal(['OrderCreated', 'OrderSucceeded']);
+      expect((await streamEvents(customerOrdersStream('t1'))).map((e) => e.type)).to.deep.equal([
+        'OrderCreated',
+        'OrderSucceeded',
+      ]);
     });
   });
 });

@@ -113,9 +113,23 @@ describe('signed-out tokens', () => {
         created: new Date(now),
       });
       const events = [
-        event(0, 'UserRegistered', { userId: 'u1', email: 'u1@x.test', passwordHash: 'h', role: 'trader', firstName: 'A', lastName: 'B', phone: null, at: new Date(now - 7_200_000).toISOString() }),
+        event(0, 'UserRegistered', {
+          userId: 'u1',
+          email: 'u1@x.test',
+          passwordHash: 'h',
+          role: 'trader',
+          firstName: 'A',
+          lastName: 'B',
+          phone: null,
+          at: new Date(now - 7_200_000).toISOString(),
+        }),
         ...[-7_200_000, -1, 0, 1, 3_600_000].map((offset, i) =>
-          event(i + 1, 'UserLoggedOut', { userId: 'u1', tokenId: `tok${offset}`, tokenExpiresAt: new Date(now + offset).toISOString(), at: new Date(now - 7_200_000).toISOString() }),
+          event(i + 1, 'UserLoggedOut', {
+            userId: 'u1',
+            tokenId: `tok${offset}`,
+            tokenExpiresAt: new Date(now + offset).toISOString(),
+            at: new Date(now - 7_200_000).toISOString(),
+          }),
         ),
       ];
       for (const e of events) {
@@ -126,7 +140,8 @@ describe('signed-out tokens', () => {
       expect(await store.get(REVOKED_TOKENS, 'tok-7200000')).to.equal(null);
       expect(await store.get(REVOKED_TOKENS, 'tok-1')).to.equal(null);
       // Expiring right now is not expired yet; later ones stay.
-      for (const id of ['tok0', 'tok1', 'tok3600000']) expect(await store.get(REVOKED_TOKENS, id), id).to.not.equal(null);
+      for (const id of ['tok0', 'tok1', 'tok3600000'])
+        expect(await store.get(REVOKED_TOKENS, id), id).to.not.equal(null);
       expect(await store.get(USERS, 'u1')).to.not.equal(null);
       expect(await purgeExpiredSignOuts(store, new Date(now))).to.equal(0);
       expect(await purgeExpiredSignOuts(store, new Date(now + 3_600_001))).to.equal(3);

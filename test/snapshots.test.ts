@@ -19,16 +19,34 @@ import { StreamStateCache } from '../command-handlers/stream-state-cache.js';
 import { account } from '../domain/billing/account.js';
 import { accountStream, type AccountEvent } from '../domain/billing/events.js';
 import { fold } from '../domain/decider.js';
-import type { AppendOptions, EventStore, EventToAppend, JsonObject, ReadAllOptions, ReadStreamOptions, RecordedEvent, SubscribeToAllOptions } from '../infra/event-store/event-store.js';
+import type {
+  AppendOptions,
+  EventStore,
+  EventToAppend,
+  JsonObject,
+  ReadAllOptions,
+  ReadStreamOptions,
+  RecordedEvent,
+  SubscribeToAllOptions,
+} from '../infra/event-store/event-store.js';
 import { openEsdbEventStore } from '../infra/event-store/esdb/esdb-event-store.js';
-import { SNAPSHOT_EVENT_TYPE, SNAPSHOT_STREAM_PREFIX, streamSnapshotStore } from '../infra/event-store/esdb/snapshots.js';
+import {
+  SNAPSHOT_EVENT_TYPE,
+  SNAPSHOT_STREAM_PREFIX,
+  streamSnapshotStore,
+} from '../infra/event-store/esdb/snapshots.js';
 import type { SnapshotStore, StoredSnapshot } from '../infra/event-store/snapshot-store.js';
 import { openSqliteEventStore } from '../infra/event-store/sqlite/sqlite-event-store.js';
 import { startEsdbDouble, type EsdbDouble } from './support/esdb-double/index.js';
 
 /** An event store that records every stream read: from where, how many at most, how many came back. */
 class CountingEventStore implements EventStore {
-  reads: Array<{ streamId: string; fromRevision: ReadStreamOptions['fromRevision']; maxCount: number | undefined; returned: number }> = [];
+  reads: Array<{
+    streamId: string;
+    fromRevision: ReadStreamOptions['fromRevision'];
+    maxCount: number | undefined;
+    returned: number;
+  }> = [];
   constructor(private readonly inner: EventStore) {}
   eventsRead(streamId: string): number {
     return this.reads.filter((r) => r.streamId === streamId).reduce((sum, r) => sum + r.returned, 0);
@@ -38,7 +56,12 @@ class CountingEventStore implements EventStore {
   }
   async readStream(streamId: string, options?: ReadStreamOptions) {
     const read = await this.inner.readStream(streamId, options);
-    this.reads.push({ streamId, fromRevision: options?.fromRevision, maxCount: options?.maxCount, returned: read.status === 'found' ? read.events.length : 0 });
+    this.reads.push({
+      streamId,
+      fromRevision: options?.fromRevision,
+      maxCount: options?.maxCount,
+      returned: read.status === 'found' ? read.events.length : 0,
+    });
     return read;
   }
   readAll(options?: ReadAllOptions) {
@@ -82,7 +105,8 @@ class TestSnapshotStore implements SnapshotStore {
 /** What `observe` was told, and a way to wait for a particular observation. */
 class Observations {
   readonly seen: SnapshotObservation[] = [];
-  private waiting: Array<{ match: (o: SnapshotObservation) => boolean; resolve: (o: SnapshotObservation) => void }> = [];
+  private waiting: Array<{ match: (o: SnapshotObservation) => boolean; resolve: (o: SnapshotObservation) => void }> =
+    [];
   readonly observe = (observation: SnapshotObservation) => {
     this.seen.push(observation);
     this.waiting = this.waiting.filter((w) => {
@@ -101,7 +125,8 @@ class Observations {
   }
   /** Resolves once `count` observations of this kind were made for the stream. */
   async count(streamId: string, kind: SnapshotObservation['kind'], count: number): Promise<void> {
-    for (let from = 0; this.of(streamId, kind).length < count; from = this.seen.length) await this.when((o) => o.streamId === streamId && o.kind === kind, from);
+    for (let from = 0; this.of(streamId, kind).length < count; from = this.seen.length)
+      await this.when((o) => o.streamId === streamId && o.kind === kind, from);
   }
 }
 
@@ -111,7 +136,11 @@ interface StoresUnderTest {
   close(): Promise<void>;
 }
 
-function describeSnapshots(name: string, open: () => Promise<StoresUnderTest>, options: { snapshotStreams?: boolean } = {}): void {
+function describeSnapshots(
+  name: string,
+  open: () => Promise<StoresUnderTest>,
+  options: { snapshotStreams?: boolean } = {},
+): void {
   describe(`loading streams with snapshots: ${name}`, function () {
     this.timeout(120_000);
     let stores: StoresUnderTest;
@@ -142,12 +171,17 @@ function describeSnapshots(name: string, open: () => Promise<StoresUnderTest>, o
       const snapshots: Snapshotting = { store: snapshotStore, every, observe: observations.observe };
       return { eventStore: events, cache, newId: uuid, now: () => new Date(tick()), snapshots };
     };
-    const deposit = (env: BillingEnvironment, userId: string, amount = 1) => depositMoney(env, { userId, amount, operationId: uuid(), retriable: false });
+    const deposit = (env: BillingEnvironment, userId: string, amount = 1) =>
+      depositMoney(env, { userId, amount, operationId: uuid(), retriable: false });
     const wholeStream = async (streamId: string): Promise<RecordedEvent[]> => {
       const read = await stores.events.readStream(streamId);
       return read.status === 'found' ? read.events : [];
     };
-    const fullFold = async (streamId: string) => fold(account, (await wholeStream(streamId)).map((e) => ({ type: e.type, data: e.data }) as unknown as AccountEvent));
+    const fullFold = async (streamId: string) =>
+      fold(
+        account,
+        (await wholeStream(streamId)).map((e) => ({ type: e.type, data: e.data }) as unknown as AccountEvent),
+      );
     const encoded = (state: Parameters<typeof account.decide>[1]) => account.snapshot!.encode(state);
 
     /** A fresh account with `deposits` deposits, every `every`-th event snapshotted (each snapshot waited for). */
@@ -158,7 +192,8 @@ function describeSnapshots(name: string, open: () => Promise<StoresUnderTest>, o
       await openAccount(env, userId);
       for (let i = 0; i < deposits; i++) {
         const { revision } = await deposit(env, userId);
-        if ((revision + 1) % every === 0) await observations.when((o) => o.streamId === streamId && o.kind === 'written' && o.revision === revision);
+        if ((revision + 1) % every === 0)
+          await observations.when((o) => o.streamId === streamId && o.kind === 'written' && o.revision === revision);
       }
       return { userId, streamId };
     }
@@ -173,7 +208,11 @@ function describeSnapshots(name: string, open: () => Promise<StoresUnderTest>, o
       const loaded = await loadStream(process(every), account, streamId);
       const reads = events.reads.filter((r) => r.streamId === streamId);
       expect(encoded(loaded.state), 'the state of a full fold').to.deep.equal(encoded(await fullFold(streamId)));
-      if (loaded.revision - loaded.snapshotRevision >= every) await observations.when((o) => o.streamId === streamId && (o.kind === 'written' || o.kind === 'write_failed'), before);
+      if (loaded.revision - loaded.snapshotRevision >= every)
+        await observations.when(
+          (o) => o.streamId === streamId && (o.kind === 'written' || o.kind === 'write_failed'),
+          before,
+        );
       return {
         loaded,
         observed: observations.seen.slice(before).map((o) => o.kind),
@@ -184,12 +223,17 @@ function describeSnapshots(name: string, open: () => Promise<StoresUnderTest>, o
 
     it('1,050 deposits: snapshots are written every 100 events; a restarted process reads at most 101 events and gets the full fold’s state', async () => {
       const { streamId } = await accountWith(1_050, 100);
-      expect(observations.of(streamId, 'written').map((o) => (o.kind === 'written' ? o.revision : -1))).to.deep.equal([99, 199, 299, 399, 499, 599, 699, 799, 899, 999]);
+      expect(observations.of(streamId, 'written').map((o) => (o.kind === 'written' ? o.revision : -1))).to.deep.equal([
+        99, 199, 299, 399, 499, 599, 699, 799, 899, 999,
+      ]);
       const stored = await stores.snapshots.read(streamId);
       expect(stored).to.deep.include({ streamId, revision: 999, version: account.snapshot!.version });
       const { loaded, observed, eventsRead } = await restartAndLoad(streamId);
       expect(eventsRead).to.be.at.most(101);
-      expect(events.reads.every((r) => typeof r.fromRevision === 'number' && r.fromRevision >= 999), JSON.stringify(events.reads)).to.equal(true);
+      expect(
+        events.reads.every((r) => typeof r.fromRevision === 'number' && r.fromRevision >= 999),
+        JSON.stringify(events.reads),
+      ).to.equal(true);
       expect(observed).to.deep.equal(['loaded']);
       expect(loaded.revision).to.equal(1_050);
       expect(loaded.state.balance).to.equal(1_050);
@@ -203,20 +247,30 @@ function describeSnapshots(name: string, open: () => Promise<StoresUnderTest>, o
       await stores.snapshots.write({ ...stored, version: stored.version + 1 });
       const { observed, foldedFromStart } = await restartAndLoad(streamId, 10);
       expect(observed[0]).to.equal('ignored');
-      expect(observations.of(streamId, 'ignored').at(-1)).to.have.property('reason').that.matches(/version/);
+      expect(observations.of(streamId, 'ignored').at(-1))
+        .to.have.property('reason')
+        .that.matches(/version/);
       expect(foldedFromStart).to.equal(true);
     });
 
     it('a snapshot whose state is not JSON, or has fields of the wrong type, is ignored: correct state', async () => {
       const { streamId } = await accountWith(25, 10);
       const good = JSON.parse((await stores.snapshots.read(streamId))!.state) as JsonObject;
-      for (const state of ['{"open":tru', '', JSON.stringify({ ...good, balance: 'lots' }), JSON.stringify({ ...good, operations: null }), JSON.stringify([good])]) {
+      for (const state of [
+        '{"open":tru',
+        '',
+        JSON.stringify({ ...good, balance: 'lots' }),
+        JSON.stringify({ ...good, operations: null }),
+        JSON.stringify([good]),
+      ]) {
         // The load before took a good snapshot again: spoil that one.
         const current = (await stores.snapshots.read(streamId))!;
         await stores.snapshots.write({ ...current, state });
         const { observed, foldedFromStart } = await restartAndLoad(streamId, 10);
         expect(observed[0], state).to.equal('ignored');
-        expect(observations.of(streamId, 'ignored').at(-1)).to.have.property('reason').that.matches(/cannot be read/);
+        expect(observations.of(streamId, 'ignored').at(-1))
+          .to.have.property('reason')
+          .that.matches(/cannot be read/);
         expect(foldedFromStart).to.equal(true);
       }
     });
@@ -229,16 +283,33 @@ function describeSnapshots(name: string, open: () => Promise<StoresUnderTest>, o
       await stores.snapshots.write({ ...stored, position: stream[3]!.position });
       let loaded = await restartAndLoad(streamId, 10);
       expect([loaded.observed[0], loaded.foldedFromStart]).to.deep.equal(['ignored', true]);
-      expect(observations.of(streamId, 'ignored').at(-1)).to.have.property('reason').that.matches(/was taken after revision 19/);
+      expect(observations.of(streamId, 'ignored').at(-1))
+        .to.have.property('reason')
+        .that.matches(/was taken after revision 19/);
       // A revision the stream does not have yet (a snapshot of a stream deleted and started again).
       await stores.snapshots.write({ ...stored, revision: 500 });
       loaded = await restartAndLoad(streamId, 10);
       expect([loaded.observed[0], loaded.foldedFromStart]).to.deep.equal(['ignored', true]);
-      expect(observations.of(streamId, 'ignored').at(-1)).to.have.property('reason').that.matches(/no such event/);
+      expect(observations.of(streamId, 'ignored').at(-1))
+        .to.have.property('reason')
+        .that.matches(/no such event/);
 
       // Another stream's snapshot, copied to a stream whose event at that revision is not the one it was taken after.
       const other = await accountWith(3, 10);
-      const copied = { ...stored, streamId: other.streamId, revision: 2, position: stream[2]!.position, state: JSON.stringify(encoded(fold(account, stream.slice(0, 3).map((e) => ({ type: e.type, data: e.data }) as unknown as AccountEvent)))) };
+      const copied = {
+        ...stored,
+        streamId: other.streamId,
+        revision: 2,
+        position: stream[2]!.position,
+        state: JSON.stringify(
+          encoded(
+            fold(
+              account,
+              stream.slice(0, 3).map((e) => ({ type: e.type, data: e.data }) as unknown as AccountEvent),
+            ),
+          ),
+        ),
+      };
       await stores.snapshots.write(copied);
       const foreign = await restartAndLoad(other.streamId, 10);
       expect([foreign.observed[0], foreign.foldedFromStart]).to.deep.equal(['ignored', true]);
@@ -289,7 +360,12 @@ function describeSnapshots(name: string, open: () => Promise<StoresUnderTest>, o
       const streamId = accountStream(userId);
       const at = new Date(clock).toISOString();
       const all: EventToAppend[] = [{ id: uuid(), type: 'AccountOpened', data: { accountId: 'a', userId, at } }];
-      for (let i = 1; i < 3_500; i++) all.push({ id: uuid(), type: 'MoneyDeposited', data: { accountId: 'a', userId, operationId: `op-${i}`, amount: 1, memory: { until: at }, balance: i, at } });
+      for (let i = 1; i < 3_500; i++)
+        all.push({
+          id: uuid(),
+          type: 'MoneyDeposited',
+          data: { accountId: 'a', userId, operationId: `op-${i}`, amount: 1, memory: { until: at }, balance: i, at },
+        });
       for (let i = 0; i < all.length; i += 500) await stores.events.appendToStream(streamId, all.slice(i, i + 500));
       events.reads = [];
       const loaded = await loadStream({ eventStore: events, cache: new StreamStateCache() }, account, streamId);

@@ -30,7 +30,12 @@ describe('start-up failures (dist/infra/main.js)', function () {
 
   async function run(env: Record<string, string>): Promise<Finished & { elapsedMs: number }> {
     const startedAt = Date.now();
-    const finished = await runNode(mainScript, [], cleanEnv({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dir.path, STARTUP_TIMEOUT_MS: '1000', ...env }), 20_000);
+    const finished = await runNode(
+      mainScript,
+      [],
+      cleanEnv({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dir.path, STARTUP_TIMEOUT_MS: '1000', ...env }),
+      20_000,
+    );
     return { ...finished, elapsedMs: Date.now() - startedAt };
   }
 
@@ -51,16 +56,24 @@ describe('start-up failures (dist/infra/main.js)', function () {
 
   it('EventStoreDB unreachable: "could not start: EventStoreDB at <host:port> is unreachable (…)" within STARTUP_TIMEOUT_MS', async () => {
     const port = await closedPort();
-    const finished = await run({ EVENT_STORE: 'esdb', EVENTSTORE_CONNECTION_STRING: `esdb://admin:hunter22@127.0.0.1:${port}?tls=false` });
+    const finished = await run({
+      EVENT_STORE: 'esdb',
+      EVENTSTORE_CONNECTION_STRING: `esdb://admin:hunter22@127.0.0.1:${port}?tls=false`,
+    });
     const line = expectOneLineFailure(finished);
-    expect(line).to.match(new RegExp(`^could not start: EventStoreDB at 127\\.0\\.0\\.1:${port} is unreachable \\(.+\\)$`));
+    expect(line).to.match(
+      new RegExp(`^could not start: EventStoreDB at 127\\.0\\.0\\.1:${port} is unreachable \\(.+\\)$`),
+    );
     expect(line, 'the password is never printed').not.to.include('hunter22');
     expect(finished.elapsedMs).to.be.lessThan(8_000);
   });
 
   it('MongoDB unreachable: "could not start: MongoDB at <host:port> is unreachable (…)" within STARTUP_TIMEOUT_MS', async () => {
     const port = await closedPort();
-    const finished = await run({ READ_STORE: 'mongo', MONGODB_URI: `mongodb://reader:hunter22@127.0.0.1:${port}/?directConnection=true` });
+    const finished = await run({
+      READ_STORE: 'mongo',
+      MONGODB_URI: `mongodb://reader:hunter22@127.0.0.1:${port}/?directConnection=true`,
+    });
     const line = expectOneLineFailure(finished);
     expect(line).to.match(new RegExp(`^could not start: MongoDB at 127\\.0\\.0\\.1:${port} is unreachable \\(.+\\)$`));
     expect(line).to.include('ECONNREFUSED');
@@ -79,7 +92,9 @@ describe('start-up failures (dist/infra/main.js)', function () {
         MONGODB_URI: `mongodb://127.0.0.1:${mongoPort}`,
       });
       const line = expectOneLineFailure(finished);
-      expect(line, role).to.match(/^could not start: EventStoreDB at .+ is unreachable \(.+\); MongoDB at .+ is unreachable \(.+\)$/);
+      expect(line, role).to.match(
+        /^could not start: EventStoreDB at .+ is unreachable \(.+\); MongoDB at .+ is unreachable \(.+\)$/,
+      );
     }
   });
 
@@ -89,7 +104,12 @@ describe('start-up failures (dist/infra/main.js)', function () {
     const late = setTimeout(() => void startEsdbDouble({ port }).then((d) => (double = d)), 1_000);
     let process: RoleProcess | undefined;
     try {
-      process = await startRoleProcess({ DATA_DIR: dir.path, STARTUP_TIMEOUT_MS: '15000', EVENT_STORE: 'esdb', EVENTSTORE_CONNECTION_STRING: `esdb://127.0.0.1:${port}?tls=false` });
+      process = await startRoleProcess({
+        DATA_DIR: dir.path,
+        STARTUP_TIMEOUT_MS: '15000',
+        EVENT_STORE: 'esdb',
+        EVENTSTORE_CONNECTION_STRING: `esdb://127.0.0.1:${port}?tls=false`,
+      });
       expect((await fetch(`${process.baseUrl}/ready`)).status).to.equal(200);
     } finally {
       clearTimeout(late);
@@ -116,41 +136,50 @@ describe('a store that goes away after start-up', function () {
     expect(code, server?.node.stderr).to.equal(0);
   });
 
-  itHttp('EventStoreDB stops: /ready turns 503 naming it, the process stays up, and all works again once it is back', async () => {
-    server = await startRoleProcess({ DATA_DIR: dir.path, EVENT_STORE: 'esdb', EVENTSTORE_CONNECTION_STRING: double.connectionString });
-    const client = new Client(server.baseUrl);
-    const before = await client.newTrader();
-    expect((await client.balance(before.token, before.position)).amount).to.equal(0);
+  itHttp(
+    'EventStoreDB stops: /ready turns 503 naming it, the process stays up, and all works again once it is back',
+    async () => {
+      server = await startRoleProcess({
+        DATA_DIR: dir.path,
+        EVENT_STORE: 'esdb',
+        EVENTSTORE_CONNECTION_STRING: double.connectionString,
+      });
+      const client = new Client(server.baseUrl);
+      const before = await client.newTrader();
+      expect((await client.balance(before.token, before.position)).amount).to.equal(0);
 
-    await double.stop();
-    const down = await pollUntil(`${server.baseUrl}/ready`, (status) => status === 503);
-    expect(down.status).to.equal(503);
-    expect(down.body).to.deep.include({ status: 'unavailable' });
-    expect((down.body as { checks: Record<string, string> }).checks.eventStore).to.match(/^failed: /);
-    expect((down.body as { checks: Record<string, string> }).checks.readStore).to.equal('ok');
-    // Retrying, not crashing: still alive and answering after a few seconds without its store.
-    await new Promise((resolve) => setTimeout(resolve, 2_000));
-    expect(server.node.child.exitCode).to.equal(null);
-    expect((await fetch(`${server.baseUrl}/health`)).status).to.equal(200);
+      await double.stop();
+      const down = await pollUntil(`${server.baseUrl}/ready`, (status) => status === 503);
+      expect(down.status).to.equal(503);
+      expect(down.body).to.deep.include({ status: 'unavailable' });
+      expect((down.body as { checks: Record<string, string> }).checks.eventStore).to.match(/^failed: /);
+      expect((down.body as { checks: Record<string, string> }).checks.readStore).to.equal('ok');
+      // Retrying, not crashing: still alive and answering after a few seconds without its store.
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      expect(server.node.child.exitCode).to.equal(null);
+      expect((await fetch(`${server.baseUrl}/health`)).status).to.equal(200);
 
-    double = await startEsdbDouble({ port: double.port, log: double.log });
-    const up = await pollUntil(`${server.baseUrl}/ready`, (status) => status === 200, 20_000);
-    expect(up.status, JSON.stringify(up.body)).to.equal(200);
+      double = await startEsdbDouble({ port: double.port, log: double.log });
+      const up = await pollUntil(`${server.baseUrl}/ready`, (status) => status === 200, 20_000);
+      expect(up.status, JSON.stringify(up.body)).to.equal(200);
 
-    // Appends work again, and the runners resumed: the new account is projected.
-    const after = await client.newTrader();
-    const opened = await client.balance(after.token, after.position);
-    const deposit = await client.deposit(after.token, 40, { 'if-match': opened.etag });
-    expect(deposit.status, deposit.text).to.equal(204);
-    expect((await client.balance(after.token, deposit.headers.get('x-event-position')!)).amount).to.equal(40);
-  });
+      // Appends work again, and the runners resumed: the new account is projected.
+      const after = await client.newTrader();
+      const opened = await client.balance(after.token, after.position);
+      const deposit = await client.deposit(after.token, 40, { 'if-match': opened.etag });
+      expect(deposit.status, deposit.text).to.equal(204);
+      expect((await client.balance(after.token, deposit.headers.get('x-event-position')!)).amount).to.equal(40);
+    },
+  );
 });
 
 describe('addressOf (what start-up failures name)', () => {
   it('keeps the hosts and drops scheme, credentials and options', () => {
     expect(addressOf('esdb://admin:changeit@localhost:2113?tls=false')).to.equal('localhost:2113');
     expect(addressOf('esdb+discover://a:2113,b:2113,c:2113?tls=true')).to.equal('a:2113,b:2113,c:2113');
-    expect(addressOf('mongodb://user:p%40ss@db.example.com:27017/market?authSource=admin')).to.equal('db.example.com:27017');
+    expect(addressOf('mongodb://user:p%40ss@db.example.com:27017/market?authSource=admin')).to.equal(
+      'db.example.com:27017',
+    );
     expect(addressOf('mongodb+srv://cluster0.example.net/?retryWrites=true')).to.equal('cluster0.example.net');
   });
 });

@@ -2,7 +2,12 @@
 import { expect } from 'chai';
 import { StreamStateCache, type CachedStream } from '../command-handlers/stream-state-cache.js';
 
-const at = (revision: number, state: unknown = `state@${revision}`): CachedStream => ({ state, revision, position: null, snapshotRevision: -1 });
+const at = (revision: number, state: unknown = `state@${revision}`): CachedStream => ({
+  state,
+  revision,
+  position: null,
+  snapshotRevision: -1,
+});
 const held = (cache: StreamStateCache, ids: string[]) => ids.filter((id) => cache.get(id) !== undefined);
 
 describe('stream state cache', () => {

@@ -9,7 +9,12 @@ import { join } from 'node:path';
 import { v4 as uuid } from 'uuid';
 import { domainEvents } from '../domain/events.js';
 import { openEsdbEventStore } from '../infra/event-store/esdb/esdb-event-store.js';
-import { MalformedEvent, UnreadableEvent, type EventStore, type RecordedEvent } from '../infra/event-store/event-store.js';
+import {
+  MalformedEvent,
+  UnreadableEvent,
+  type EventStore,
+  type RecordedEvent,
+} from '../infra/event-store/event-store.js';
 import { openSqliteEventStore } from '../infra/event-store/sqlite/sqlite-event-store.js';
 import { versionedEventStore } from '../infra/event-store/versioned-event-store.js';
 import { compiledChecks } from '../infra/event-schemas/compiled-checks.js';
@@ -21,8 +26,25 @@ import { startEsdbDouble, type EsdbDouble } from './support/esdb-double/index.js
 import { tempDir, type TempDir } from './support/process.js';
 
 const at = '2026-11-21T10:00:00.000Z';
-const deposit = (amount: number | string = 1050) => ({ accountId: 'a1', userId: 'u1', operationId: uuid(), amount, balance: 1050, at });
-const dealFailedV1 = { itemId: 'i1', itemName: 'Sword', dealId: 'd1', purchaseOrderId: 'i1.p', sellOrderId: 'i1-u0', buyerId: 'u1', price: 20_000, reason: 'not enough money', at };
+const deposit = (amount: number | string = 1050) => ({
+  accountId: 'a1',
+  userId: 'u1',
+  operationId: uuid(),
+  amount,
+  balance: 1050,
+  at,
+});
+const dealFailedV1 = {
+  itemId: 'i1',
+  itemName: 'Sword',
+  dealId: 'd1',
+  purchaseOrderId: 'i1.p',
+  sellOrderId: 'i1-u0',
+  buyerId: 'u1',
+  price: 20_000,
+  reason: 'not enough money',
+  at,
+};
 
 for (const kind of ['embedded', 'esdb'] as const) {
   describe(`versioned events on the ${kind} event store`, function () {
@@ -35,7 +57,9 @@ for (const kind of ['embedded', 'esdb'] as const) {
     before(async () => {
       dir = tempDir('market-versioned-');
       double = kind === 'esdb' ? await startEsdbDouble() : null;
-      raw = double ? openEsdbEventStore({ connectionString: double.connectionString }) : openSqliteEventStore({ file: join(dir.path, 'events.db'), durability: 'normal', writer: 'inline' });
+      raw = double
+        ? openEsdbEventStore({ connectionString: double.connectionString })
+        : openSqliteEventStore({ file: join(dir.path, 'events.db'), durability: 'normal', writer: 'inline' });
       store = versionedEventStore(raw, domainEvents.withChecks(compiledChecks()));
     });
     after(async () => {
@@ -46,28 +70,48 @@ for (const kind of ['embedded', 'esdb'] as const) {
 
     const stream = (prefix: string) => `${prefix}-${uuid()}`;
     /** Appends as an earlier build did: straight to the store, no version recorded. */
-    const appendAsBefore = (streamId: string, type: string, data: object) => raw.appendToStream(streamId, [{ id: uuid(), type, data: data as never, metadata: { correlationId: 'old-request' } }]);
+    const appendAsBefore = (streamId: string, type: string, data: object) =>
+      raw.appendToStream(streamId, [
+        { id: uuid(), type, data: data as never, metadata: { correlationId: 'old-request' } },
+      ]);
 
     it('stamps each event with the version it is written at, keeping its correlation and causation', async () => {
       const account = stream('account');
       const market = stream('market');
-      await store.appendToStream(account, [{ id: uuid(), type: 'MoneyDeposited', data: deposit(), metadata: { correlationId: 'req-1', causationId: 'evt-0' } }]);
-      await store.appendToStream(market, [{ id: uuid(), type: 'DealFailed', data: { ...dealFailedV1, reason: 'insufficient_funds' } }]);
-      const stored = async (s: string) => ((await raw.readStream(s)) as { events: RecordedEvent[] }).events[0]!.metadata;
+      await store.appendToStream(account, [
+        {
+          id: uuid(),
+          type: 'MoneyDeposited',
+          data: deposit(),
+          metadata: { correlationId: 'req-1', causationId: 'evt-0' },
+        },
+      ]);
+      await store.appendToStream(market, [
+        { id: uuid(), type: 'DealFailed', data: { ...dealFailedV1, reason: 'insufficient_funds' } },
+      ]);
+      const stored = async (s: string) =>
+        ((await raw.readStream(s)) as { events: RecordedEvent[] }).events[0]!.metadata;
       expect(await stored(account)).to.deep.equal({ correlationId: 'req-1', causationId: 'evt-0', schemaVersion: 1 });
       expect(await stored(market)).to.deep.equal({ schemaVersion: 2 });
     });
 
     it('refuses a malformed event at once, naming the field, and writes nothing of its append', async () => {
       const account = stream('account');
-      const refusal = await store.appendToStream(account, [{ id: uuid(), type: 'MoneyDeposited', data: deposit() }, { id: uuid(), type: 'MoneyDeposited', data: deposit(10.5) }]).then(
-        () => null,
-        (error: unknown) => error,
-      );
+      const refusal = await store
+        .appendToStream(account, [
+          { id: uuid(), type: 'MoneyDeposited', data: deposit() },
+          { id: uuid(), type: 'MoneyDeposited', data: deposit(10.5) },
+        ])
+        .then(
+          () => null,
+          (error: unknown) => error,
+        );
       expect(refusal).to.be.instanceOf(MalformedEvent);
       expect((refusal as Error).message).to.include('MoneyDeposited version 1 does not match its schema: amount:');
       expect((await raw.readStream(account)).status).to.equal('not_found');
-      const unknown = await store.appendToStream(account, [{ id: uuid(), type: 'MoneyFound', data: {} }]).catch((error: unknown) => error);
+      const unknown = await store
+        .appendToStream(account, [{ id: uuid(), type: 'MoneyFound', data: {} }])
+        .catch((error: unknown) => error);
       expect((unknown as Error).message).to.include('MoneyFound is not an event type of this system');
     });
 
@@ -91,7 +135,11 @@ for (const kind of ['embedded', 'esdb'] as const) {
       await appendAsBefore(account, 'MoneyDeposited', deposit('10.50'));
       const error = await store.readStream(account).catch((e: unknown) => e);
       expect(error).to.be.instanceOf(UnreadableEvent);
-      expect((error as UnreadableEvent).message).to.match(new RegExp(`^event .+ at revision 1 of stream ${account} cannot be read: MoneyDeposited version 1 does not match its schema: amount: `));
+      expect((error as UnreadableEvent).message).to.match(
+        new RegExp(
+          `^event .+ at revision 1 of stream ${account} cannot be read: MoneyDeposited version 1 does not match its schema: amount: `,
+        ),
+      );
       const [good, bad] = await store.readAll({ filter: { streamPrefixes: [account] } });
       expect(good!.unreadable).to.equal(undefined);
       expect(bad!.unreadable).to.match(/^MoneyDeposited version 1 does not match its schema: amount: /);
@@ -119,12 +167,21 @@ for (const kind of ['embedded', 'esdb'] as const) {
       const logged: string[] = [];
       const log = { info: () => undefined, warn: () => undefined, error: (message: string) => logged.push(message) };
       try {
-        await new ProjectionRunner(handler, { eventStore: store, readStore, leases, owner: 'test', log, maxAttempts: 5 }).rebuild();
+        await new ProjectionRunner(handler, {
+          eventStore: store,
+          readStore,
+          leases,
+          owner: 'test',
+          log,
+          maxAttempts: 5,
+        }).rebuild();
         const events = await raw.readAll({ filter: { streamPrefixes: [account] } });
         expect(handled).to.deep.equal([events[0]!.id, events[2]!.id]);
         const parked = await readStore.listParked('versioned-test');
         expect(parked.map((p) => [p.eventId, p.attempts])).to.deep.equal([[events[1]!.id, 1]]);
-        expect(parked[0]!.error).to.match(/cannot be read: MoneyDeposited version 1 does not match its schema: balance: /);
+        expect(parked[0]!.error).to.match(
+          /cannot be read: MoneyDeposited version 1 does not match its schema: balance: /,
+        );
         expect(logged).to.deep.equal(['event parked: it, or an event its handling needs, cannot be read']);
       } finally {
         await leases.close();

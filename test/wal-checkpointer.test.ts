@@ -31,7 +31,9 @@ describe('read.db checkpointer (a thread of its own)', function () {
   /** Commits `count` documents of ~2 KB in commits of 10, as projections do. */
   async function write(store: ReturnType<typeof openSqliteReadStore>, from: number, count: number) {
     for (let n = from; n < from + count; n += 10) {
-      const ops = Array.from({ length: 10 }, (_, i) => insert('docs', `doc-${n + i}`, { text: randomBytes(1000).toString('hex') }));
+      const ops = Array.from({ length: 10 }, (_, i) =>
+        insert('docs', `doc-${n + i}`, { text: randomBytes(1000).toString('hex') }),
+      );
       await store.commit('p', [at(n, ...ops)], pos(n));
     }
   }

@@ -30,8 +30,10 @@ const email = values['broker-email'];
 const password = values['broker-password'];
 if (!email || !/^\S+@\S+\.\S+$/.test(email)) fail('--broker-email <email address> is required');
 // The server's own rule for BROKER_PASSWORD; a line break would also break the env file.
-if (!password || password.length < 5 || password.length > 128 || /[\r\n]/.test(password)) fail('--broker-password takes 5 to 128 characters on one line');
-if (existsSync(values.out) && !values.force) fail(`${values.out} exists (a new key would sign out everyone): pass --force to replace it`);
+if (!password || password.length < 5 || password.length > 128 || /[\r\n]/.test(password))
+  fail('--broker-password takes 5 to 128 characters on one line');
+if (existsSync(values.out) && !values.force)
+  fail(`${values.out} exists (a new key would sign out everyone): pass --force to replace it`);
 
 // RSA: verification, the per-request cost, is fastest with RS256 (see infra/auth/keys.ts).
 const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });

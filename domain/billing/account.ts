@@ -9,7 +9,15 @@ import { BusinessRuleViolation, type Decider } from '../decider.js';
 import { messages } from '../messages.js';
 import type { Cents } from '../money.js';
 import { accountSnapshot } from './account-snapshot.js';
-import { forgetExpired, knowsOperation, noOperationIds, operationIdsSize, rememberOperation, type OperationIds, type OperationMemory } from '../operation-memory.js';
+import {
+  forgetExpired,
+  knowsOperation,
+  noOperationIds,
+  operationIdsSize,
+  rememberOperation,
+  type OperationIds,
+  type OperationMemory,
+} from '../operation-memory.js';
 import type { AccountEvent, AccrualPurpose, CommissionSource, PaymentPurpose } from './events.js';
 
 export interface AccountState {
@@ -43,15 +51,24 @@ function initialState(): AccountState {
 
 function evolve(state: AccountState, event: AccountEvent): AccountState {
   if (event.type === 'AccountOpened') {
-    return { ...state, open: true, accountId: event.data.accountId, userId: event.data.userId, operations: forgetExpired(state.operations, event.data.at) };
+    return {
+      ...state,
+      open: true,
+      accountId: event.data.accountId,
+      userId: event.data.userId,
+      operations: forgetExpired(state.operations, event.data.at),
+    };
   }
   const operations = rememberOperation(state.operations, event.data.operationId, event.data.memory, event.data.at);
-  return event.type === 'PaymentDeclined' ? { ...state, operations } : { ...state, balance: event.data.balance, operations };
+  return event.type === 'PaymentDeclined'
+    ? { ...state, operations }
+    : { ...state, balance: event.data.balance, operations };
 }
 
 function decide(command: AccountCommand, state: AccountState): AccountEvent[] {
   if (command.type === 'OpenAccount') {
-    if (state.open) return state.userId === command.userId ? [] : refuse('account_already_open', messages.accountAlreadyOpen);
+    if (state.open)
+      return state.userId === command.userId ? [] : refuse('account_already_open', messages.accountAlreadyOpen);
     return [{ type: 'AccountOpened', data: { accountId: command.accountId, userId: command.userId, at: command.at } }];
   }
   if (!state.open) return refuse('account_not_open', messages.accountNotOpen);
@@ -59,7 +76,14 @@ function decide(command: AccountCommand, state: AccountState): AccountEvent[] {
     throw new RangeError(`an operation amount is a positive whole number of cents, got ${command.amount}`);
   }
   if (knowsOperation(state.operations, command.operationId, command.memory)) return [];
-  const who = { accountId: state.accountId!, userId: state.userId!, operationId: command.operationId, amount: command.amount, ...memoryOf(command), at: command.at };
+  const who = {
+    accountId: state.accountId!,
+    userId: state.userId!,
+    operationId: command.operationId,
+    amount: command.amount,
+    ...memoryOf(command),
+    at: command.at,
+  };
   switch (command.type) {
     case 'DepositMoney':
       return [{ type: 'MoneyDeposited', data: { ...who, balance: state.balance + command.amount } }];
@@ -71,11 +95,23 @@ function decide(command: AccountCommand, state: AccountState): AccountEvent[] {
       if (command.amount > state.balance) {
         return [{ type: 'PaymentDeclined', data: { ...who, reason: 'insufficient_funds', purpose: command.purpose } }];
       }
-      return [{ type: 'PaymentMade', data: { ...who, balance: state.balance - command.amount, purpose: command.purpose } }];
+      return [
+        { type: 'PaymentMade', data: { ...who, balance: state.balance - command.amount, purpose: command.purpose } },
+      ];
     case 'ReceiveAccrual':
-      return [{ type: 'AccrualReceived', data: { ...who, balance: state.balance + command.amount, purpose: command.purpose } }];
+      return [
+        {
+          type: 'AccrualReceived',
+          data: { ...who, balance: state.balance + command.amount, purpose: command.purpose },
+        },
+      ];
     case 'ReceiveCommission':
-      return [{ type: 'CommissionReceived', data: { ...who, balance: state.balance + command.amount, source: command.source } }];
+      return [
+        {
+          type: 'CommissionReceived',
+          data: { ...who, balance: state.balance + command.amount, source: command.source },
+        },
+      ];
   }
 }
 

@@ -10,7 +10,13 @@ import { operationMemory } from '../operation-memory.js';
 /** What a payment paid for: a deal of the marketplace, or an order of the ordering flow. */
 export const paymentPurpose = z
   .discriminatedUnion('kind', [
-    z.strictObject({ kind: z.literal('deal'), dealId: id, itemId: id, itemName: z.string(), commission: cents.meta({ description: "the buyer's commission, included in the amount" }) }),
+    z.strictObject({
+      kind: z.literal('deal'),
+      dealId: id,
+      itemId: id,
+      itemName: z.string(),
+      commission: cents.meta({ description: "the buyer's commission, included in the amount" }),
+    }),
     z.strictObject({ kind: z.literal('order'), orderId: id }),
   ])
   .meta({ description: 'What a payment paid for: a deal of the marketplace, or an order of the ordering flow.' });
@@ -18,7 +24,12 @@ export type PaymentPurpose = z.infer<typeof paymentPurpose>;
 
 /** What an accrual was for: the seller's side of a deal. */
 export const accrualPurpose = z
-  .strictObject({ dealId: id, itemId: id, itemName: z.string(), commission: cents.meta({ description: "the seller's commission, already taken from the amount" }) })
+  .strictObject({
+    dealId: id,
+    itemId: id,
+    itemName: z.string(),
+    commission: cents.meta({ description: "the seller's commission, already taken from the amount" }),
+  })
   .meta({ description: "What an accrual was for: the seller's side of a deal." });
 export type AccrualPurpose = z.infer<typeof accrualPurpose>;
 
@@ -58,16 +69,38 @@ const operation = {
   memory: operationMemory.optional(),
 };
 
-export const accountOpened = EventType.first('AccountOpened', z.strictObject({ accountId: id, userId: id, at: instant }));
-export const moneyDeposited = EventType.first('MoneyDeposited', z.strictObject({ ...operation, balance: cents, at: instant }));
-export const moneyWithdrawn = EventType.first('MoneyWithdrawn', z.strictObject({ ...operation, balance: cents, at: instant }));
-export const paymentMade = EventType.first('PaymentMade', z.strictObject({ ...operation, balance: cents, purpose: paymentPurpose, at: instant }));
+export const accountOpened = EventType.first(
+  'AccountOpened',
+  z.strictObject({ accountId: id, userId: id, at: instant }),
+);
+export const moneyDeposited = EventType.first(
+  'MoneyDeposited',
+  z.strictObject({ ...operation, balance: cents, at: instant }),
+);
+export const moneyWithdrawn = EventType.first(
+  'MoneyWithdrawn',
+  z.strictObject({ ...operation, balance: cents, at: instant }),
+);
+export const paymentMade = EventType.first(
+  'PaymentMade',
+  z.strictObject({ ...operation, balance: cents, purpose: paymentPurpose, at: instant }),
+);
 export const paymentDeclined = EventType.first(
   'PaymentDeclined',
   z.strictObject({ ...operation, reason: z.literal('not enough money'), purpose: paymentPurpose, at: instant }),
-).next(REASON_AS_CODE, z.strictObject({ ...operation, reason: failureReason, purpose: paymentPurpose, at: instant }), (v1) => ({ ...v1, reason: failureReasonOf(v1.reason) }));
-export const accrualReceived = EventType.first('AccrualReceived', z.strictObject({ ...operation, balance: cents, purpose: accrualPurpose, at: instant }));
-export const commissionReceived = EventType.first('CommissionReceived', z.strictObject({ ...operation, balance: cents, source: commissionSource, at: instant }));
+).next(
+  REASON_AS_CODE,
+  z.strictObject({ ...operation, reason: failureReason, purpose: paymentPurpose, at: instant }),
+  (v1) => ({ ...v1, reason: failureReasonOf(v1.reason) }),
+);
+export const accrualReceived = EventType.first(
+  'AccrualReceived',
+  z.strictObject({ ...operation, balance: cents, purpose: accrualPurpose, at: instant }),
+);
+export const commissionReceived = EventType.first(
+  'CommissionReceived',
+  z.strictObject({ ...operation, balance: cents, source: commissionSource, at: instant }),
+);
 
 export type AccountOpened = EventOf<typeof accountOpened>;
 export type MoneyDeposited = EventOf<typeof moneyDeposited>;
@@ -77,10 +110,25 @@ export type PaymentDeclined = EventOf<typeof paymentDeclined>;
 export type AccrualReceived = EventOf<typeof accrualReceived>;
 export type CommissionReceived = EventOf<typeof commissionReceived>;
 
-export type AccountEvent = AccountOpened | MoneyDeposited | MoneyWithdrawn | PaymentMade | PaymentDeclined | AccrualReceived | CommissionReceived;
+export type AccountEvent =
+  | AccountOpened
+  | MoneyDeposited
+  | MoneyWithdrawn
+  | PaymentMade
+  | PaymentDeclined
+  | AccrualReceived
+  | CommissionReceived;
 
 /** Every event of an account stream. */
-export const accountEvents = [accountOpened, moneyDeposited, moneyWithdrawn, paymentMade, paymentDeclined, accrualReceived, commissionReceived] as const;
+export const accountEvents = [
+  accountOpened,
+  moneyDeposited,
+  moneyWithdrawn,
+  paymentMade,
+  paymentDeclined,
+  accrualReceived,
+  commissionReceived,
+] as const;
 
 /** Every billing event type, for subscriptions and the event catalogue. */
 export const accountEventTypes = accountEvents.map((e) => e.type) satisfies ReadonlyArray<AccountEvent['type']>;

@@ -19,9 +19,18 @@ export type Profile = z.infer<typeof profile>;
 
 const passwordHash = z.string().meta({ description: 'a slow salted hash, never the password' });
 
-export const userRegistered = EventType.first('UserRegistered', z.strictObject({ userId: id, email: z.string(), passwordHash, role, at: instant, ...profileFields }));
-export const userProfileUpdated = EventType.first('UserProfileUpdated', z.strictObject({ userId: id, at: instant, ...profileFields }));
-export const userPasswordChanged = EventType.first('UserPasswordChanged', z.strictObject({ userId: id, passwordHash, at: instant }));
+export const userRegistered = EventType.first(
+  'UserRegistered',
+  z.strictObject({ userId: id, email: z.string(), passwordHash, role, at: instant, ...profileFields }),
+);
+export const userProfileUpdated = EventType.first(
+  'UserProfileUpdated',
+  z.strictObject({ userId: id, at: instant, ...profileFields }),
+);
+export const userPasswordChanged = EventType.first(
+  'UserPasswordChanged',
+  z.strictObject({ userId: id, passwordHash, at: instant }),
+);
 export const userRoleChanged = EventType.first('UserRoleChanged', z.strictObject({ userId: id, role, at: instant }));
 export const userLoggedOut = EventType.first(
   'UserLoggedOut',
@@ -47,7 +56,13 @@ export type EmailReserved = EventOf<typeof emailReserved>;
 export type UserEvent = UserRegistered | UserProfileUpdated | UserPasswordChanged | UserRoleChanged | UserLoggedOut;
 
 /** Every event of a user stream. */
-export const userEvents = [userRegistered, userProfileUpdated, userPasswordChanged, userRoleChanged, userLoggedOut] as const;
+export const userEvents = [
+  userRegistered,
+  userProfileUpdated,
+  userPasswordChanged,
+  userRoleChanged,
+  userLoggedOut,
+] as const;
 export const userEventTypes = userEvents.map((e) => e.type) satisfies ReadonlyArray<UserEvent['type']>;
 /** The one event of an email stream. */
 export const emailEvents = [emailReserved] as const;

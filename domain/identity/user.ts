@@ -54,7 +54,17 @@ function apply(state: UserState, event: UserEvent): UserState {
   switch (event.type) {
     case 'UserRegistered': {
       const { userId, email, passwordHash, role, at, firstName, lastName, phone } = event.data;
-      return { ...state, registered: true, userId, email, passwordHash, role, profile: { firstName, lastName, phone }, createdAt: at, updatedAt: at };
+      return {
+        ...state,
+        registered: true,
+        userId,
+        email,
+        passwordHash,
+        role,
+        profile: { firstName, lastName, phone },
+        createdAt: at,
+        updatedAt: at,
+      };
     }
     case 'UserProfileUpdated': {
       const { firstName, lastName, phone, at } = event.data;
@@ -65,7 +75,11 @@ function apply(state: UserState, event: UserEvent): UserState {
     case 'UserRoleChanged':
       return { ...state, role: event.data.role, updatedAt: event.data.at };
     case 'UserLoggedOut':
-      return { ...state, loggedOut: state.loggedOut.add(event.data.tokenId, event.data.tokenExpiresAt, msOf(event.data.tokenExpiresAt)), updatedAt: event.data.at };
+      return {
+        ...state,
+        loggedOut: state.loggedOut.add(event.data.tokenId, event.data.tokenExpiresAt, msOf(event.data.tokenExpiresAt)),
+        updatedAt: event.data.at,
+      };
   }
 }
 
@@ -80,16 +94,24 @@ function decide(command: UserCommand, state: UserState): UserEvent[] {
   switch (command.type) {
     case 'UpdateProfile': {
       const { firstName, lastName, phone, at } = command;
-      const same = firstName === state.profile.firstName && lastName === state.profile.lastName && phone === state.profile.phone;
+      const same =
+        firstName === state.profile.firstName && lastName === state.profile.lastName && phone === state.profile.phone;
       return same ? [] : [{ type: 'UserProfileUpdated', data: { userId, firstName, lastName, phone, at } }];
     }
     case 'ChangePassword':
       return [{ type: 'UserPasswordChanged', data: { userId, passwordHash: command.passwordHash, at: command.at } }];
     case 'ChangeRole':
-      return command.role === state.role ? [] : [{ type: 'UserRoleChanged', data: { userId, role: command.role, at: command.at } }];
+      return command.role === state.role
+        ? []
+        : [{ type: 'UserRoleChanged', data: { userId, role: command.role, at: command.at } }];
     case 'LogOut':
       if (state.loggedOut.has(command.tokenId)) return [];
-      return [{ type: 'UserLoggedOut', data: { userId, tokenId: command.tokenId, tokenExpiresAt: command.tokenExpiresAt, at: command.at } }];
+      return [
+        {
+          type: 'UserLoggedOut',
+          data: { userId, tokenId: command.tokenId, tokenExpiresAt: command.tokenExpiresAt, at: command.at },
+        },
+      ];
   }
 }
 

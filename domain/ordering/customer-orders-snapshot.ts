@@ -12,7 +12,10 @@ function endedOrder(value: unknown, path: string): CustomerOrder {
 
 function pendingOrder(value: unknown, path: string): { price: number; rememberUntil: number } {
   const o = json.object(value, path);
-  return { price: json.integer(o.price, `${path}.price`), rememberUntil: json.number(o.rememberUntil, `${path}.rememberUntil`) };
+  return {
+    price: json.integer(o.price, `${path}.price`),
+    rememberUntil: json.number(o.rememberUntil, `${path}.rememberUntil`),
+  };
 }
 
 export const customerOrdersSnapshot: SnapshotCodec<CustomerOrdersState> = {

@@ -46,7 +46,10 @@ function evolve(state: CustomerOrdersState, event: CustomerOrderEvent): Customer
   }
   const status: PlainOrderStatus = event.type === 'OrderSucceeded' ? 'succeeded' : 'failed';
   const rememberUntil = state.pending.get(orderId)?.rememberUntil ?? now;
-  return { pending: state.pending.delete(orderId), ended: state.ended.add(orderId, { price, status }, rememberUntil).forgetBefore(now) };
+  return {
+    pending: state.pending.delete(orderId),
+    ended: state.ended.add(orderId, { price, status }, rememberUntil).forgetBefore(now),
+  };
 }
 
 export const customerOrders: Decider<CustomerOrdersState, CustomerOrdersCommand, CustomerOrderEvent> = {
@@ -64,9 +67,13 @@ export const customerOrders: Decider<CustomerOrdersState, CustomerOrdersCommand,
         return [{ type: 'OrderCreated', data: { userId, orderId, price: command.price, ...memory, at } }];
       }
       case 'MarkOrderPaid':
-        return order?.status === 'pending' ? [{ type: 'OrderSucceeded', data: { userId, orderId, price: order.price, at } }] : [];
+        return order?.status === 'pending'
+          ? [{ type: 'OrderSucceeded', data: { userId, orderId, price: order.price, at } }]
+          : [];
       case 'MarkOrderUnpaid':
-        return order?.status === 'pending' ? [{ type: 'OrderFailed', data: { userId, orderId, price: order.price, reason: command.reason, at } }] : [];
+        return order?.status === 'pending'
+          ? [{ type: 'OrderFailed', data: { userId, orderId, price: order.price, reason: command.reason, at } }]
+          : [];
     }
   },
 };

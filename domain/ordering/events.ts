@@ -17,8 +17,14 @@ export const orderCreated = EventType.first(
     at: instant,
   }),
 );
-export const orderSucceeded = EventType.first('OrderSucceeded', z.strictObject({ userId: id, orderId: id, price: cents, at: instant }));
-export const orderFailed = EventType.first('OrderFailed', z.strictObject({ userId: id, orderId: id, price: cents, reason: z.string(), at: instant })).next(
+export const orderSucceeded = EventType.first(
+  'OrderSucceeded',
+  z.strictObject({ userId: id, orderId: id, price: cents, at: instant }),
+);
+export const orderFailed = EventType.first(
+  'OrderFailed',
+  z.strictObject({ userId: id, orderId: id, price: cents, reason: z.string(), at: instant }),
+).next(
   REASON_AS_CODE,
   z.strictObject({ userId: id, orderId: id, price: cents, reason: failureReason, at: instant }),
   (v1) => ({ ...v1, reason: failureReasonOf(v1.reason) }),

@@ -6,7 +6,13 @@ import { cents, EventType, id, instant, type EventOf } from '../event-schema.js'
 export const side = z.enum(['purchase', 'sell']).meta({ description: 'Which side of the book an order is on.' });
 export type Side = z.infer<typeof side>;
 
-export type PurchaseOrderStatus = 'pending' | 'paymentPending' | 'paymentSucceeded' | 'paymentFailed' | 'approved' | 'canceled';
+export type PurchaseOrderStatus =
+  | 'pending'
+  | 'paymentPending'
+  | 'paymentSucceeded'
+  | 'paymentFailed'
+  | 'approved'
+  | 'canceled';
 export type SellOrderStatus = 'pending' | 'dealPending' | 'accrualPending' | 'approved' | 'canceled';
 export type OrderStatus = PurchaseOrderStatus | SellOrderStatus;
 
@@ -28,9 +34,11 @@ const dealTermsFields = {
   brokerId: id,
   price: cents,
   buyerCommission: cents.meta({ description: 'What the buyer pays on top of the price.' }),
-  sellerCommission: cents.meta({ description: 'What is taken from the seller\'s proceeds (0 when the broker sells).' }),
+  sellerCommission: cents.meta({ description: "What is taken from the seller's proceeds (0 when the broker sells)." }),
 };
-export const dealTerms = z.strictObject(dealTermsFields).meta({ description: 'The terms of a deal, fixed by the order that was resting in the book.' });
+export const dealTerms = z
+  .strictObject(dealTermsFields)
+  .meta({ description: 'The terms of a deal, fixed by the order that was resting in the book.' });
 export type DealTerms = z.infer<typeof dealTerms>;
 
 export const itemListed = EventType.first(
@@ -49,7 +57,18 @@ export const purchaseOrderPlaced = EventType.first(
   'PurchaseOrderPlaced',
   z.strictObject({ itemId: id, orderId: id, buyerId: id, price: cents, commission: cents, rememberUntil, at: instant }),
 );
-export const sellOrderPlaced = EventType.first('SellOrderPlaced', z.strictObject({ itemId: id, orderId: id, sellerId: id, price: cents, commission: cents, rememberUntil, at: instant }));
+export const sellOrderPlaced = EventType.first(
+  'SellOrderPlaced',
+  z.strictObject({
+    itemId: id,
+    orderId: id,
+    sellerId: id,
+    price: cents,
+    commission: cents,
+    rememberUntil,
+    at: instant,
+  }),
+);
 export const dealOpened = EventType.first('DealOpened', z.strictObject({ ...dealTermsFields, at: instant }));
 export const dealPaid = EventType.first(
   'DealPaid',
@@ -57,15 +76,31 @@ export const dealPaid = EventType.first(
     description: 'The buyer paid: the purchase order waits for nothing more, the sell order for the accrual.',
   }),
 );
-const dealFailedFields = { itemId: id, itemName: z.string(), dealId: id, purchaseOrderId: id, sellOrderId: id, buyerId: id, price: cents };
-const dealFailedDoc = { description: 'The buyer could not pay: the purchase order failed, the sell order rests in the book again.' };
-export const dealFailed = EventType.first('DealFailed', z.strictObject({ ...dealFailedFields, reason: z.string(), at: instant }).meta(dealFailedDoc)).next(
+const dealFailedFields = {
+  itemId: id,
+  itemName: z.string(),
+  dealId: id,
+  purchaseOrderId: id,
+  sellOrderId: id,
+  buyerId: id,
+  price: cents,
+};
+const dealFailedDoc = {
+  description: 'The buyer could not pay: the purchase order failed, the sell order rests in the book again.',
+};
+export const dealFailed = EventType.first(
+  'DealFailed',
+  z.strictObject({ ...dealFailedFields, reason: z.string(), at: instant }).meta(dealFailedDoc),
+).next(
   REASON_AS_CODE,
   z.strictObject({ ...dealFailedFields, reason: failureReason, at: instant }).meta(dealFailedDoc),
   (v1) => ({ ...v1, reason: failureReasonOf(v1.reason) }),
 );
 export const dealCompleted = EventType.first('DealCompleted', z.strictObject({ ...dealTermsFields, at: instant }));
-export const orderCanceled = EventType.first('OrderCanceled', z.strictObject({ itemId: id, orderId: id, side, ownerId: id, at: instant }));
+export const orderCanceled = EventType.first(
+  'OrderCanceled',
+  z.strictObject({ itemId: id, orderId: id, side, ownerId: id, at: instant }),
+);
 export const orderRefused = EventType.first(
   'OrderRefused',
   z.strictObject({ itemId: id, orderId: id, side, ownerId: id, reason: z.string(), rememberUntil, at: instant }).meta({
@@ -84,10 +119,29 @@ export type DealCompleted = EventOf<typeof dealCompleted>;
 export type OrderCanceled = EventOf<typeof orderCanceled>;
 export type OrderRefused = EventOf<typeof orderRefused>;
 
-export type MarketEvent = ItemListed | PurchaseOrderPlaced | SellOrderPlaced | DealOpened | DealPaid | DealFailed | DealCompleted | OrderCanceled | OrderRefused;
+export type MarketEvent =
+  | ItemListed
+  | PurchaseOrderPlaced
+  | SellOrderPlaced
+  | DealOpened
+  | DealPaid
+  | DealFailed
+  | DealCompleted
+  | OrderCanceled
+  | OrderRefused;
 
 /** Every event of a market stream. */
-export const marketEvents = [itemListed, purchaseOrderPlaced, sellOrderPlaced, dealOpened, dealPaid, dealFailed, dealCompleted, orderCanceled, orderRefused] as const;
+export const marketEvents = [
+  itemListed,
+  purchaseOrderPlaced,
+  sellOrderPlaced,
+  dealOpened,
+  dealPaid,
+  dealFailed,
+  dealCompleted,
+  orderCanceled,
+  orderRefused,
+] as const;
 export const marketEventTypes = marketEvents.map((e) => e.type) satisfies ReadonlyArray<MarketEvent['type']>;
 
 /** Every placement, match and cancel of one item goes through this one stream. */
@@ -122,7 +176,9 @@ export const orderSubmitted = EventType.first(
 );
 export const orderRejected = EventType.first(
   'OrderRejected',
-  z.strictObject({ userId: id, orderId: id, reason: z.string(), at: instant }).meta({ description: 'The market refused a submitted order (no unit for sale…); it never entered the book.' }),
+  z
+    .strictObject({ userId: id, orderId: id, reason: z.string(), at: instant })
+    .meta({ description: 'The market refused a submitted order (no unit for sale…); it never entered the book.' }),
 );
 
 export type OrderSubmitted = EventOf<typeof orderSubmitted>;

@@ -5,7 +5,16 @@ import type { ActiveOrder, ClosedOrder, Holding, MarketState, OpenDeal } from '.
 import type { OrderStatus } from './events.js';
 
 const sides = ['purchase', 'sell'] as const;
-const statuses = ['pending', 'paymentPending', 'paymentSucceeded', 'paymentFailed', 'approved', 'canceled', 'dealPending', 'accrualPending'] as const satisfies readonly OrderStatus[];
+const statuses = [
+  'pending',
+  'paymentPending',
+  'paymentSucceeded',
+  'paymentFailed',
+  'approved',
+  'canceled',
+  'dealPending',
+  'accrualPending',
+] as const satisfies readonly OrderStatus[];
 
 function activeOrder(value: unknown, path: string): ActiveOrder {
   const o = json.object(value, path);
@@ -73,7 +82,10 @@ function decodeBook(value: unknown, path: string): IMap<number, List<string>> {
   return IMap(
     json.array(value, path).map((level, i) => {
       const [price, ids] = json.array(level, `${path}[${i}]`);
-      return [json.integer(price, `${path}[${i}][0]`), List(json.array(ids, `${path}[${i}][1]`).map((id, j) => json.string(id, `${path}[${i}][1][${j}]`)))];
+      return [
+        json.integer(price, `${path}[${i}][0]`),
+        List(json.array(ids, `${path}[${i}][1]`).map((id, j) => json.string(id, `${path}[${i}][1][${j}]`))),
+      ];
     }),
   );
 }

@@ -98,10 +98,35 @@ export interface MarketState {
 }
 
 export type MarketCommand =
-  | { type: 'ListItem'; itemId: string; name: string; initialCount: number; initialPrice: Cents; commissionBasisPoints: number; brokerId: string; at: string }
+  | {
+      type: 'ListItem';
+      itemId: string;
+      name: string;
+      initialCount: number;
+      initialPrice: Cents;
+      commissionBasisPoints: number;
+      brokerId: string;
+      at: string;
+    }
   /** `rememberUntil`: until when (ISO time) a repeat of this placement can arrive, later refused as expired (absent: a day after `at`). */
-  | { type: 'PlacePurchaseOrder'; orderId: string; buyerId: string; price: Cents; dealId: string; rememberUntil?: string; at: string }
-  | { type: 'PlaceSellOrder'; orderId: string; sellerId: string; price: Cents; dealId: string; rememberUntil?: string; at: string }
+  | {
+      type: 'PlacePurchaseOrder';
+      orderId: string;
+      buyerId: string;
+      price: Cents;
+      dealId: string;
+      rememberUntil?: string;
+      at: string;
+    }
+  | {
+      type: 'PlaceSellOrder';
+      orderId: string;
+      sellerId: string;
+      price: Cents;
+      dealId: string;
+      rememberUntil?: string;
+      at: string;
+    }
   | { type: 'CancelOrder'; orderId: string; side: Side; requesterId: string; at: string }
   | { type: 'MarkDealPaid'; dealId: string; at: string }
   /** `rematchDealId` names the deal opened if the sell order, back in the book, now crosses a resting bid. */
@@ -146,10 +171,22 @@ function decide(command: MarketCommand, state: MarketState): MarketEvent[] {
       refuseIfExpired(state, command);
       const commission = commissionOf(command.price, state.commissionBasisPoints);
       const { orderId, buyerId, price, at } = command;
-      const placed: MarketEvent = { type: 'PurchaseOrderPlaced', data: { itemId, orderId, buyerId, price, commission, ...memoryOf(command), at } };
+      const placed: MarketEvent = {
+        type: 'PurchaseOrderPlaced',
+        data: { itemId, orderId, buyerId, price, commission, ...memoryOf(command), at },
+      };
       const ask = bestAsk(state, command.price, command.buyerId);
       if (!ask) return [placed];
-      return [placed, dealOpened(state, command.dealId, { purchaseOrderId: command.orderId, buyerId: command.buyerId }, ask, command.at)];
+      return [
+        placed,
+        dealOpened(
+          state,
+          command.dealId,
+          { purchaseOrderId: command.orderId, buyerId: command.buyerId },
+          ask,
+          command.at,
+        ),
+      ];
     }
     case 'PlaceSellOrder': {
       if (isKnown(state, command.orderId)) return [];
@@ -157,33 +194,91 @@ function decide(command: MarketCommand, state: MarketState): MarketEvent[] {
       const { orderId, sellerId, price, at } = command;
       const holding = state.holdings.get(sellerId);
       if (!holding || holding.owned - holding.onSale < 1) {
-        return [{ type: 'OrderRefused', data: { itemId, orderId, side: 'sell', ownerId: sellerId, reason: messages.noItemsForSale, ...memoryOf(command), at } }];
+        return [
+          {
+            type: 'OrderRefused',
+            data: {
+              itemId,
+              orderId,
+              side: 'sell',
+              ownerId: sellerId,
+              reason: messages.noItemsForSale,
+              ...memoryOf(command),
+              at,
+            },
+          },
+        ];
       }
       const commission = commissionOf(price, state.commissionBasisPoints);
-      const placed: MarketEvent = { type: 'SellOrderPlaced', data: { itemId, orderId, sellerId, price, commission, ...memoryOf(command), at } };
+      const placed: MarketEvent = {
+        type: 'SellOrderPlaced',
+        data: { itemId, orderId, sellerId, price, commission, ...memoryOf(command), at },
+      };
       const bid = bestBid(state, command.price, command.sellerId);
       if (!bid) return [placed];
-      return [placed, dealOpened(state, command.dealId, { sellOrderId: command.orderId, sellerId: command.sellerId }, bid, command.at)];
+      return [
+        placed,
+        dealOpened(
+          state,
+          command.dealId,
+          { sellOrderId: command.orderId, sellerId: command.sellerId },
+          bid,
+          command.at,
+        ),
+      ];
     }
     case 'CancelOrder':
       return decideCancel(state, command);
     case 'MarkDealPaid': {
       const deal = state.deals.get(command.dealId);
       if (!deal || deal.paid) return [];
-      return [{ type: 'DealPaid', data: { itemId, dealId: deal.dealId, purchaseOrderId: deal.purchaseOrderId, sellOrderId: deal.sellOrderId, at: command.at } }];
+      return [
+        {
+          type: 'DealPaid',
+          data: {
+            itemId,
+            dealId: deal.dealId,
+            purchaseOrderId: deal.purchaseOrderId,
+            sellOrderId: deal.sellOrderId,
+            at: command.at,
+          },
+        },
+      ];
     }
     case 'FailDeal': {
       const deal = state.deals.get(command.dealId);
       if (!deal || deal.paid) return [];
       const { dealId, itemName, purchaseOrderId, sellOrderId, buyerId, price } = deal;
-      const failed: MarketEvent = { type: 'DealFailed', data: { itemId, itemName, dealId, purchaseOrderId, sellOrderId, buyerId, price, reason: command.reason, at: command.at } };
+      const failed: MarketEvent = {
+        type: 'DealFailed',
+        data: {
+          itemId,
+          itemName,
+          dealId,
+          purchaseOrderId,
+          sellOrderId,
+          buyerId,
+          price,
+          reason: command.reason,
+          at: command.at,
+        },
+      };
       // The sell order rests again; a bid that arrived meanwhile and crosses it takes it now,
       // on the terms of the sell order (it has rested in the book longer).
       const after = evolve(state, failed);
       const ask = after.active.get(sellOrderId);
       const bid = ask && bestBid(after, ask.price, ask.ownerId);
       if (!ask || !bid) return [failed];
-      return [failed, dealOpened(after, command.rematchDealId, { purchaseOrderId: bid.orderId, buyerId: bid.ownerId }, ask, command.at)];
+      return [
+        failed,
+        dealOpened(
+          after,
+          command.rematchDealId,
+          { purchaseOrderId: bid.orderId, buyerId: bid.ownerId },
+          ask,
+          command.at,
+        ),
+      ];
     }
     case 'CompleteDeal': {
       const deal = state.deals.get(command.dealId);
@@ -204,7 +299,18 @@ function decideCancel(state: MarketState, command: Extract<MarketCommand, { type
   // Canceling is naturally idempotent: a second cancel of a canceled order changes nothing.
   if (closed) return closed.status === 'canceled' ? [] : refuse('cannot_cancel', messages.cannotCancel);
   if (order!.status !== 'pending') refuse('cannot_cancel', messages.cannotCancel);
-  return [{ type: 'OrderCanceled', data: { itemId: state.itemId, orderId: command.orderId, side: command.side, ownerId: command.requesterId, at: command.at } }];
+  return [
+    {
+      type: 'OrderCanceled',
+      data: {
+        itemId: state.itemId,
+        orderId: command.orderId,
+        side: command.side,
+        ownerId: command.requesterId,
+        at: command.at,
+      },
+    },
+  ];
 }
 
 /**
@@ -212,7 +318,10 @@ function decideCancel(state: MarketState, command: Extract<MarketCommand, { type
  * what the read models kept of it: the same answers as for one it remembers — a second
  * cancel of a canceled order changes nothing, any other is past canceling.
  */
-export function cancelOfPastOrder(order: { ownerId: string; side: Side; status: string } | null, command: Extract<MarketCommand, { type: 'CancelOrder' }>): void {
+export function cancelOfPastOrder(
+  order: { ownerId: string; side: Side; status: string } | null,
+  command: Extract<MarketCommand, { type: 'CancelOrder' }>,
+): void {
   if (!order || order.side !== command.side) refuse('order_not_found', messages.notFound);
   if (order.ownerId !== command.requesterId) refuse('operation_denied', messages.operationDenied);
   if (order.status !== 'canceled') refuse('cannot_cancel', messages.cannotCancel);
@@ -238,17 +347,28 @@ function memoryOf(command: { rememberUntil?: string }): { rememberUntil?: string
 
 /** The cheapest resting sell order at or below `limit`, oldest first, not the buyer's own. */
 function bestAsk(state: MarketState, limit: Cents, buyerId: string): ActiveOrder | null {
-  const prices = state.asks.keySeq().filter((p) => p <= limit).sort((a, b) => a - b);
+  const prices = state.asks
+    .keySeq()
+    .filter((p) => p <= limit)
+    .sort((a, b) => a - b);
   return firstOfOthers(state, state.asks, prices, buyerId);
 }
 
 /** The highest resting purchase order at or above `limit`, oldest first, not the seller's own. */
 function bestBid(state: MarketState, limit: Cents, sellerId: string): ActiveOrder | null {
-  const prices = state.bids.keySeq().filter((p) => p >= limit).sort((a, b) => b - a);
+  const prices = state.bids
+    .keySeq()
+    .filter((p) => p >= limit)
+    .sort((a, b) => b - a);
   return firstOfOthers(state, state.bids, prices, sellerId);
 }
 
-function firstOfOthers(state: MarketState, book: IMap<Cents, List<string>>, prices: Iterable<Cents>, excluded: string): ActiveOrder | null {
+function firstOfOthers(
+  state: MarketState,
+  book: IMap<Cents, List<string>>,
+  prices: Iterable<Cents>,
+  excluded: string,
+): ActiveOrder | null {
   for (const price of prices) {
     for (const orderId of book.get(price) ?? List<string>()) {
       const order = state.active.get(orderId)!;
@@ -288,7 +408,8 @@ function dealOpened(
 
 function evolve(state: MarketState, event: MarketEvent): MarketState {
   const next = forget(apply(state, event), msOf(event.data.at));
-  const justPlaced = event.type === 'PurchaseOrderPlaced' || event.type === 'SellOrderPlaced' ? event.data.orderId : null;
+  const justPlaced =
+    event.type === 'PurchaseOrderPlaced' || event.type === 'SellOrderPlaced' ? event.data.orderId : null;
   return next.justPlaced === justPlaced ? next : { ...next, justPlaced };
 }
 
@@ -315,7 +436,19 @@ function apply(state: MarketState, event: MarketEvent): MarketState {
       const rememberUntil = msOf(at);
       const active = IMap<string, ActiveOrder>().withMutations((orders) => {
         ids.forEach((orderId, seq) => {
-          orders.set(orderId, { orderId, side: 'sell', ownerId: brokerId, price: initialPrice, commission, seq, status: 'pending', placedAs: 'pending', dealId: null, createdAt: at, rememberUntil });
+          orders.set(orderId, {
+            orderId,
+            side: 'sell',
+            ownerId: brokerId,
+            price: initialPrice,
+            commission,
+            seq,
+            status: 'pending',
+            placedAs: 'pending',
+            dealId: null,
+            createdAt: at,
+            rememberUntil,
+          });
         });
       });
       return {
@@ -334,13 +467,37 @@ function apply(state: MarketState, event: MarketEvent): MarketState {
     case 'PurchaseOrderPlaced': {
       const { orderId, buyerId, price, commission, at } = event.data;
       const rememberUntil = rememberUntilOf(event.data);
-      const order: ActiveOrder = { orderId, side: 'purchase', ownerId: buyerId, price, commission, seq: state.nextSeq, status: 'pending', placedAs: 'pending', dealId: null, createdAt: at, rememberUntil };
+      const order: ActiveOrder = {
+        orderId,
+        side: 'purchase',
+        ownerId: buyerId,
+        price,
+        commission,
+        seq: state.nextSeq,
+        status: 'pending',
+        placedAs: 'pending',
+        dealId: null,
+        createdAt: at,
+        rememberUntil,
+      };
       return rest({ ...state, nextSeq: state.nextSeq + 1, active: state.active.set(orderId, order) }, order);
     }
     case 'SellOrderPlaced': {
       const { orderId, sellerId, price, commission, at } = event.data;
       const rememberUntil = rememberUntilOf(event.data);
-      const order: ActiveOrder = { orderId, side: 'sell', ownerId: sellerId, price, commission, seq: state.nextSeq, status: 'pending', placedAs: 'pending', dealId: null, createdAt: at, rememberUntil };
+      const order: ActiveOrder = {
+        orderId,
+        side: 'sell',
+        ownerId: sellerId,
+        price,
+        commission,
+        seq: state.nextSeq,
+        status: 'pending',
+        placedAs: 'pending',
+        dealId: null,
+        createdAt: at,
+        rememberUntil,
+      };
       const holdings = state.holdings.update(sellerId, (h) => ({ owned: h?.owned ?? 0, onSale: (h?.onSale ?? 0) + 1 }));
       return rest({ ...state, nextSeq: state.nextSeq + 1, active: state.active.set(orderId, order), holdings }, order);
     }
@@ -362,24 +519,43 @@ function apply(state: MarketState, event: MarketEvent): MarketState {
       const { dealId, purchaseOrderId, sellOrderId } = event.data;
       const next = close(state, purchaseOrderId, 'paymentFailed', event.data.at);
       const sell = next.active.get(sellOrderId);
-      const back = sell ? rest(withStatus(next, sellOrderId, 'pending', null), { ...sell, status: 'pending', dealId: null }) : next;
+      const back = sell
+        ? rest(withStatus(next, sellOrderId, 'pending', null), { ...sell, status: 'pending', dealId: null })
+        : next;
       return { ...back, deals: back.deals.delete(dealId) };
     }
     case 'DealCompleted': {
       const { dealId, purchaseOrderId, sellOrderId, buyerId, sellerId } = event.data;
-      let next = close(close(state, purchaseOrderId, 'approved', event.data.at), sellOrderId, 'approved', event.data.at);
-      const sold = next.holdings.update(sellerId, (h) => ({ owned: (h?.owned ?? 1) - 1, onSale: (h?.onSale ?? 1) - 1 }));
-      const holdings = withoutEmpty(sold, sellerId).update(buyerId, (h) => ({ owned: (h?.owned ?? 0) + 1, onSale: h?.onSale ?? 0 }));
+      let next = close(
+        close(state, purchaseOrderId, 'approved', event.data.at),
+        sellOrderId,
+        'approved',
+        event.data.at,
+      );
+      const sold = next.holdings.update(sellerId, (h) => ({
+        owned: (h?.owned ?? 1) - 1,
+        onSale: (h?.onSale ?? 1) - 1,
+      }));
+      const holdings = withoutEmpty(sold, sellerId).update(buyerId, (h) => ({
+        owned: (h?.owned ?? 0) + 1,
+        onSale: h?.onSale ?? 0,
+      }));
       next = { ...next, holdings, deals: next.deals.delete(dealId) };
       return next;
     }
     case 'OrderRefused':
-      return { ...state, refused: state.refused.add(event.data.orderId, event.data.reason, rememberUntilOf(event.data)) };
+      return {
+        ...state,
+        refused: state.refused.add(event.data.orderId, event.data.reason, rememberUntilOf(event.data)),
+      };
     case 'OrderCanceled': {
       const { orderId, side, ownerId } = event.data;
       const next = close(unrest(state, orderId), orderId, 'canceled', event.data.at);
       if (side !== 'sell') return next;
-      return { ...next, holdings: next.holdings.update(ownerId, (h) => ({ owned: h?.owned ?? 0, onSale: (h?.onSale ?? 1) - 1 })) };
+      return {
+        ...next,
+        holdings: next.holdings.update(ownerId, (h) => ({ owned: h?.owned ?? 0, onSale: (h?.onSale ?? 1) - 1 })),
+      };
     }
   }
 }
@@ -409,10 +585,19 @@ function unrest(state: MarketState, orderId: string): MarketState {
   const index = level.indexOf(orderId);
   if (index < 0) return state;
   const remaining = level.delete(index);
-  return { ...state, [key]: remaining.size > 0 ? state[key].set(order.price, remaining) : state[key].delete(order.price) };
+  return {
+    ...state,
+    [key]: remaining.size > 0 ? state[key].set(order.price, remaining) : state[key].delete(order.price),
+  };
 }
 
-function withStatus(state: MarketState, orderId: string, status: OrderStatus, dealId: string | null, isPlacementAnswer = false): MarketState {
+function withStatus(
+  state: MarketState,
+  orderId: string,
+  status: OrderStatus,
+  dealId: string | null,
+  isPlacementAnswer = false,
+): MarketState {
   const order = state.active.get(orderId);
   if (!order) return state;
   const placedAs = isPlacementAnswer ? status : order.placedAs;
@@ -423,7 +608,17 @@ function close(state: MarketState, orderId: string, status: OrderStatus, at: str
   const order = state.active.get(orderId);
   if (!order) return state;
   const { orderId: id, ownerId, side, price, commission, createdAt, placedAs, rememberUntil } = order;
-  const closed: ClosedOrder = { orderId: id, ownerId, side, status, placedAs, price, commission, createdAt, closedAt: at };
+  const closed: ClosedOrder = {
+    orderId: id,
+    ownerId,
+    side,
+    status,
+    placedAs,
+    price,
+    commission,
+    createdAt,
+    closedAt: at,
+  };
   return { ...state, active: state.active.delete(orderId), closed: state.closed.add(orderId, closed, rememberUntil) };
 }
 
@@ -465,5 +660,11 @@ export const market: Decider<MarketState, MarketCommand, MarketEvent> = {
   evolve,
   decide,
   snapshot: marketSnapshot,
-  weigh: (s) => 1_000 + 420 * s.active.size + 330 * s.closed.size + 120 * s.refused.size + 500 * s.deals.size + 130 * s.holdings.size,
+  weigh: (s) =>
+    1_000 +
+    420 * s.active.size +
+    330 * s.closed.size +
+    120 * s.refused.size +
+    500 * s.deals.size +
+    130 * s.holdings.size,
 };

@@ -32,7 +32,16 @@ export interface TraderOrdersState {
 }
 
 export type TraderOrdersCommand =
-  | { type: 'SubmitOrder'; userId: string; orderId: string; side: Side; itemId: string; price: Cents; rememberUntil?: string; at: string }
+  | {
+      type: 'SubmitOrder';
+      userId: string;
+      orderId: string;
+      side: Side;
+      itemId: string;
+      price: Cents;
+      rememberUntil?: string;
+      at: string;
+    }
   | { type: 'RejectOrder'; userId: string; orderId: string; reason: string; at: string };
 
 function rememberUntilOf(data: { rememberUntil?: string; at: string }): number {
@@ -48,12 +57,17 @@ export const traderOrders: Decider<TraderOrdersState, TraderOrdersCommand, Trade
     if (event.type === 'OrderSubmitted') {
       const { orderId, itemId, side, price, at } = event.data;
       const rememberUntil = rememberUntilOf(event.data);
-      const orders = state.orders.add(orderId, { itemId, side, price, at, rememberUntil }, rememberUntil).forgetBefore(now);
+      const orders = state.orders
+        .add(orderId, { itemId, side, price, at, rememberUntil }, rememberUntil)
+        .forgetBefore(now);
       return { orders, rejected: state.rejected.forgetBefore(now) };
     }
     // An order rejects only once it was submitted (decide checks), so it is known here.
     const until = state.orders.get(event.data.orderId)?.rememberUntil ?? rememberUntilOf(event.data);
-    return { orders: state.orders.forgetBefore(now), rejected: state.rejected.add(event.data.orderId, true, until).forgetBefore(now) };
+    return {
+      orders: state.orders.forgetBefore(now),
+      rejected: state.rejected.add(event.data.orderId, true, until).forgetBefore(now),
+    };
   },
   decide(command, state) {
     const known = state.orders.get(command.orderId);
@@ -63,6 +77,11 @@ export const traderOrders: Decider<TraderOrdersState, TraderOrdersCommand, Trade
       return [{ type: 'OrderSubmitted', data }];
     }
     if (!known || state.rejected.has(command.orderId)) return [];
-    return [{ type: 'OrderRejected', data: { userId: command.userId, orderId: command.orderId, reason: command.reason, at: command.at } }];
+    return [
+      {
+        type: 'OrderRejected',
+        data: { userId: command.userId, orderId: command.orderId, reason: command.reason, at: command.at },
+      },
+    ];
   },
 };

@@ -15,17 +15,47 @@ export interface AsyncApiDocument {
   defaultContentType: string;
   channels: Record<string, JsonSchema>;
   operations: Record<string, JsonSchema>;
-  components: { schemas: Record<string, JsonSchema>; messages: Record<string, JsonSchema>; correlationIds: Record<string, JsonSchema> };
+  components: {
+    schemas: Record<string, JsonSchema>;
+    messages: Record<string, JsonSchema>;
+    correlationIds: Record<string, JsonSchema>;
+  };
 }
 
 /** What each kind of stream is, in words, by the function naming it. */
 const channelDescriptions: Record<string, { title: string; description: string; parameter: string }> = {
-  accountStream: { title: 'Billing account', description: "One user's billing account: deposits, withdrawals, payments, accruals and commissions, each with the balance after it.", parameter: "the account's user id" },
-  userStream: { title: 'User', description: 'One user: registration, profile, password and role changes, signed-out tokens.', parameter: 'the user id' },
-  emailStream: { title: 'Email claim', description: 'The one claim of an email address (lower-cased, trimmed), which keeps addresses unique.', parameter: 'the email address, lower-cased and trimmed' },
-  customerOrdersStream: { title: 'Plain orders', description: "One customer's plain orders of the ordering flow, and how each ended.", parameter: "the customer's user id" },
-  marketStream: { title: 'Market', description: "One item's market: its listing, every placement, match, cancel and settlement step.", parameter: 'the item id' },
-  traderOrdersStream: { title: "Trader's orders", description: 'Every order one trader submitted (its revision is the ETag of their order lists), and the market\'s refusals.', parameter: "the trader's user id" },
+  accountStream: {
+    title: 'Billing account',
+    description:
+      "One user's billing account: deposits, withdrawals, payments, accruals and commissions, each with the balance after it.",
+    parameter: "the account's user id",
+  },
+  userStream: {
+    title: 'User',
+    description: 'One user: registration, profile, password and role changes, signed-out tokens.',
+    parameter: 'the user id',
+  },
+  emailStream: {
+    title: 'Email claim',
+    description: 'The one claim of an email address (lower-cased, trimmed), which keeps addresses unique.',
+    parameter: 'the email address, lower-cased and trimmed',
+  },
+  customerOrdersStream: {
+    title: 'Plain orders',
+    description: "One customer's plain orders of the ordering flow, and how each ended.",
+    parameter: "the customer's user id",
+  },
+  marketStream: {
+    title: 'Market',
+    description: "One item's market: its listing, every placement, match, cancel and settlement step.",
+    parameter: 'the item id',
+  },
+  traderOrdersStream: {
+    title: "Trader's orders",
+    description:
+      "Every order one trader submitted (its revision is the ETag of their order lists), and the market's refusals.",
+    parameter: "the trader's user id",
+  },
 };
 
 const description = `The domain events of the marketplace: every state change is one of them, appended to an event stream (EventStoreDB, or the embedded SQLite store), and every read model is built from them.
@@ -59,13 +89,21 @@ function buildDocument(): AsyncApiDocument {
       }
     }
     const channel = channelName(kind);
-    channels[channel] = { address: streamPattern(kind), title: words.title, description: words.description, parameters: { [kind.parameter]: { description: words.parameter } }, messages: channelMessages };
+    channels[channel] = {
+      address: streamPattern(kind),
+      title: words.title,
+      description: words.description,
+      parameters: { [kind.parameter]: { description: words.parameter } },
+      messages: channelMessages,
+    };
     operations[`append-${channel}`] = {
       action: 'send',
       title: `Append to a ${words.title.toLowerCase()} stream`,
       summary: `What the marketplace appends to ${streamPattern(kind)} (the current version of each event).`,
       channel: { $ref: `#/channels/${channel}` },
-      messages: kind.events.map((event) => ({ $ref: `#/channels/${channel}/messages/${messageName(event, event.version)}` })),
+      messages: kind.events.map((event) => ({
+        $ref: `#/channels/${channel}/messages/${messageName(event, event.version)}`,
+      })),
     };
   }
   return {
@@ -77,7 +115,12 @@ function buildDocument(): AsyncApiDocument {
     components: {
       schemas: eventJsonSchemas(),
       messages,
-      correlationIds: { request: { description: 'The request that started the flow; every event the flow appends carries it.', location: '$message.header#/correlationId' } },
+      correlationIds: {
+        request: {
+          description: 'The request that started the flow; every event the flow appends carries it.',
+          location: '$message.header#/correlationId',
+        },
+      },
     },
   };
 }
@@ -99,7 +142,9 @@ function message(event: EventType, version: number): JsonSchema {
   return {
     name: event.type,
     title: current ? event.type : `${event.type}, version ${version}`,
-    summary: current ? String(payload.description ?? event.type) : `Version ${version} of ${event.type}: still in the store, read as version ${event.version}.`,
+    summary: current
+      ? String(payload.description ?? event.type)
+      : `Version ${version} of ${event.type}: still in the store, read as version ${event.version}.`,
     ...(change ? { description: `Version ${version}: ${change}` } : {}),
     contentType: 'application/json',
     correlationId: { $ref: '#/components/correlationIds/request' },
@@ -114,8 +159,17 @@ function metadataSchema(version: number, versionOptional: boolean): JsonSchema {
     type: 'object',
     properties: {
       correlationId: { type: 'string', description: 'the request that started the flow (its request id)' },
-      causationId: { type: 'string', description: 'the id of the event that caused this one (appended by a process manager)' },
-      schemaVersion: { type: 'integer', const: version, description: versionOptional ? 'the version of the payload\'s shape; absent in events written before versions were recorded' : "the version of the payload's shape" },
+      causationId: {
+        type: 'string',
+        description: 'the id of the event that caused this one (appended by a process manager)',
+      },
+      schemaVersion: {
+        type: 'integer',
+        const: version,
+        description: versionOptional
+          ? "the version of the payload's shape; absent in events written before versions were recorded"
+          : "the version of the payload's shape",
+      },
     },
     ...(versionOptional ? {} : { required: ['schemaVersion'] }),
   };

@@ -9,7 +9,14 @@
  * The algorithm always follows from the key's type, so a token can never be checked
  * with an algorithm its key was not made for.
  */
-import { createPrivateKey, createPublicKey, generateKeyPair, type KeyObject, randomUUID, type JsonWebKey } from 'node:crypto';
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPair,
+  type KeyObject,
+  randomUUID,
+  type JsonWebKey,
+} from 'node:crypto';
 import { link, mkdir, open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -65,7 +72,9 @@ export async function loadSigningKeys(sources: KeySources): Promise<SigningKeys>
   }
   if (pemGiven) {
     if (!privateKeyPem || !publicKeyPem) {
-      throw new ConfigError(`${privateKeyPem ? 'JWT_PUBLIC_KEY' : 'JWT_PRIVATE_KEY'} is missing: JWT_PRIVATE_KEY and JWT_PUBLIC_KEY are set together`);
+      throw new ConfigError(
+        `${privateKeyPem ? 'JWT_PUBLIC_KEY' : 'JWT_PRIVATE_KEY'} is missing: JWT_PRIVATE_KEY and JWT_PUBLIC_KEY are set together`,
+      );
     }
     return fromPemPair(privateKeyPem, publicKeyPem);
   }
@@ -102,7 +111,9 @@ async function fromPemPair(privateKeyPem: string, publicKeyPem: string): Promise
   }
   const derived = createPublicKey(privateKey).export({ type: 'spki', format: 'der' });
   if (!derived.equals(publicKey.export({ type: 'spki', format: 'der' }))) {
-    throw new ConfigError('JWT_PRIVATE_KEY and JWT_PUBLIC_KEY are not a pair: JWT_PUBLIC_KEY is not the public half of JWT_PRIVATE_KEY');
+    throw new ConfigError(
+      'JWT_PRIVATE_KEY and JWT_PUBLIC_KEY are not a pair: JWT_PUBLIC_KEY is not the public half of JWT_PRIVATE_KEY',
+    );
   }
   return complete(privateKey, {}, 'JWT_PRIVATE_KEY');
 }
@@ -124,11 +135,13 @@ async function fromJwkText(text: string, source: string): Promise<SigningKeys> {
   } catch {
     throw new ConfigError(`${source} is not JSON: expected a private JWK`);
   }
-  if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) throw new ConfigError(`${source} is not a JWK object`);
+  if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk))
+    throw new ConfigError(`${source} is not a JWK object`);
   const { d, kid, alg } = jwk as { d?: unknown; kid?: unknown; alg?: unknown };
   // Without `d` node would happily read a public JWK as a public key; we need to sign.
   if (typeof d !== 'string') throw new ConfigError(`${source} is not a private JWK (no "d")`);
-  if (kid !== undefined && (typeof kid !== 'string' || kid === '')) throw new ConfigError(`${source}: "kid" must be a non-empty string`);
+  if (kid !== undefined && (typeof kid !== 'string' || kid === ''))
+    throw new ConfigError(`${source}: "kid" must be a non-empty string`);
   if (alg !== undefined && typeof alg !== 'string') throw new ConfigError(`${source}: "alg" must be a string`);
   let privateKey: KeyObject;
   try {
@@ -159,7 +172,11 @@ async function keptInDataDir(dataDir: string, algorithm: SigningAlgorithm): Prom
     throw new ConfigError(`DATA_DIR: cannot create ${dataDir} (${reason(error)})`);
   }
   const privateKey = await generate(algorithm);
-  const jwk = { ...privateKey.export({ format: 'jwk' }), alg: algorithm, kid: await calculateJwkThumbprint(publicJwkOf(privateKey)) };
+  const jwk = {
+    ...privateKey.export({ format: 'jwk' }),
+    alg: algorithm,
+    kid: await calculateJwkThumbprint(publicJwkOf(privateKey)),
+  };
   const temp = `${path}.${process.pid}.${randomUUID()}.tmp`;
   try {
     await writeDurably(temp, `${JSON.stringify(jwk, null, 2)}\n`);
@@ -167,7 +184,9 @@ async function keptInDataDir(dataDir: string, algorithm: SigningAlgorithm): Prom
     await syncDirectory(dataDir);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
-      throw new ConfigError(`DATA_DIR: cannot write ${path} (${reason(error)}); or give a key with JWT_KEY_FILE or JWT_PRIVATE_KEY/JWT_PUBLIC_KEY`);
+      throw new ConfigError(
+        `DATA_DIR: cannot write ${path} (${reason(error)}); or give a key with JWT_KEY_FILE or JWT_PRIVATE_KEY/JWT_PUBLIC_KEY`,
+      );
     }
     // Another process linked its key first: use that one.
   } finally {
@@ -228,7 +247,8 @@ function algorithmOf(key: KeyObject, source: string): SigningAlgorithm {
   const type = key.asymmetricKeyType;
   const details = key.asymmetricKeyDetails ?? {};
   if (type === 'rsa') {
-    if ((details.modulusLength ?? 0) < 2048) throw new ConfigError(`${source}: an RSA key of ${details.modulusLength} bits is too weak (2048 or more)`);
+    if ((details.modulusLength ?? 0) < 2048)
+      throw new ConfigError(`${source}: an RSA key of ${details.modulusLength} bits is too weak (2048 or more)`);
     return 'RS256';
   }
   if (type === 'ec' && details.namedCurve === 'prime256v1') return 'ES256';
@@ -242,7 +262,11 @@ function publicJwkOf(privateKey: KeyObject): JWK {
   return createPublicKey(privateKey).export({ format: 'jwk' }) as JWK;
 }
 
-async function complete(privateKey: KeyObject, declared: { kid?: string; alg?: string }, source: string): Promise<SigningKeys> {
+async function complete(
+  privateKey: KeyObject,
+  declared: { kid?: string; alg?: string },
+  source: string,
+): Promise<SigningKeys> {
   const alg = algorithmOf(privateKey, source);
   if (declared.alg !== undefined && declared.alg !== alg) {
     throw new ConfigError(`${source}: "alg" is ${declared.alg} but the key is made for ${alg}`);
@@ -253,8 +277,8 @@ async function complete(privateKey: KeyObject, declared: { kid?: string; alg?: s
   const publicJwk: PublicJwk = { ...publicBase, kid, alg, use: 'sig' };
   // importJWK answers a Uint8Array only for symmetric ("oct") keys, which algorithmOf refuses.
   return {
-    privateKey: await importJWK(privateKey.export({ format: 'jwk' }) as JWK, alg) as CryptoKey,
-    publicKey: await importJWK(publicJwk, alg) as CryptoKey,
+    privateKey: (await importJWK(privateKey.export({ format: 'jwk' }) as JWK, alg)) as CryptoKey,
+    publicKey: (await importJWK(publicJwk, alg)) as CryptoKey,
     alg,
     kid,
     publicJwk,

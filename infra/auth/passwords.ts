@@ -80,7 +80,8 @@ function parse(stored: unknown): (Parameters & { salt: Buffer; hash: Buffer }) |
   const parameters = { N: Number(n), r: Number(r), p: Number(p) };
   const isPowerOfTwo = (parameters.N & (parameters.N - 1)) === 0;
   if (!isPowerOfTwo || parameters.N < 2 ** 10 || parameters.r < 1 || parameters.p < 1 || parameters.p > 16) return null;
-  if (128 * parameters.N * parameters.r > maxMemory || parameters.N * parameters.r * parameters.p > maxWork) return null;
+  if (128 * parameters.N * parameters.r > maxMemory || parameters.N * parameters.r * parameters.p > maxWork)
+    return null;
   const salt = Buffer.from(saltText, 'base64url');
   const hash = Buffer.from(hashText, 'base64url');
   // Re-encoding must give back the text: node's decoder skips characters it does not

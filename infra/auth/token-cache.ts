@@ -25,7 +25,8 @@ export class VerifiedTokenCache<V> {
   private misses = 0;
 
   constructor(private readonly maxEntries: number) {
-    if (!Number.isInteger(maxEntries) || maxEntries < 0) throw new RangeError(`cache size must be a whole number ≥ 0, got ${maxEntries}`);
+    if (!Number.isInteger(maxEntries) || maxEntries < 0)
+      throw new RangeError(`cache size must be a whole number ≥ 0, got ${maxEntries}`);
   }
 
   get(token: string, nowSeconds: number): V | undefined {

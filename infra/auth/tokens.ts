@@ -74,7 +74,8 @@ const compactJws = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
 export function createTokenService(options: TokenServiceOptions): TokenService {
   const { keys, issuer, audience, lifetimeSeconds, now = Date.now, cacheSize = defaultCacheSize } = options;
-  if (!Number.isInteger(lifetimeSeconds) || lifetimeSeconds <= 0) throw new RangeError(`lifetimeSeconds must be a positive whole number, got ${lifetimeSeconds}`);
+  if (!Number.isInteger(lifetimeSeconds) || lifetimeSeconds <= 0)
+    throw new RangeError(`lifetimeSeconds must be a positive whole number, got ${lifetimeSeconds}`);
   if (!issuer || !audience) throw new RangeError('issuer and audience must not be empty');
   const cache = new VerifiedTokenCache<AccessClaims>(cacheSize);
   const jwks = deepFreeze({ keys: [{ ...keys.publicJwk }] });
@@ -82,7 +83,8 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
 
   return {
     async issue({ userId, email, role }) {
-      if (!isSubject({ userId, email, role })) throw new TypeError(`issue: userId and email must be non-empty strings and role one of ${roles.join(', ')}`);
+      if (!isSubject({ userId, email, role }))
+        throw new TypeError(`issue: userId and email must be non-empty strings and role one of ${roles.join(', ')}`);
       const iat = seconds();
       const claims: AccessClaims = { userId, email, role, jti: randomUUID(), iat, exp: iat + lifetimeSeconds };
       const accessToken = await new SignJWT({ userId, email, role })
@@ -156,7 +158,13 @@ function reasonOf(error: unknown): InvalidTokenReason {
 
 function isSubject(value: { userId: unknown; email: unknown; role: unknown }): value is Subject {
   const { userId, email, role } = value;
-  return typeof userId === 'string' && userId !== '' && typeof email === 'string' && email !== '' && (roles as readonly unknown[]).includes(role);
+  return (
+    typeof userId === 'string' &&
+    userId !== '' &&
+    typeof email === 'string' &&
+    email !== '' &&
+    (roles as readonly unknown[]).includes(role)
+  );
 }
 
 /** Our claims from a verified payload, or null when they do not have the shape we issue. */

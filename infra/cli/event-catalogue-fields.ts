@@ -31,7 +31,13 @@ export function fieldsOf(schema: JsonSchema): FieldDefinition[] {
   const required = new Set((schema.required ?? []) as string[]);
   return Object.entries(properties).map(([name, property]) => {
     const references: string[] = [];
-    return { name, type: typeText(property, references), optional: !required.has(name), doc: String(property.description ?? ''), references };
+    return {
+      name,
+      type: typeText(property, references),
+      optional: !required.has(name),
+      doc: String(property.description ?? ''),
+      references,
+    };
   });
 }
 
@@ -54,7 +60,8 @@ function typeText(schema: JsonSchema, references: string[]): string {
   if (Array.isArray(schema.enum)) return schema.enum.map(literal).join(' | ');
   const union = (schema.oneOf ?? schema.anyOf) as JsonSchema[] | undefined;
   if (union) return union.map((member) => typeText(member, references)).join(' | ');
-  if (Array.isArray(schema.type)) return schema.type.map((type) => typeText({ ...schema, type }, references)).join(' | ');
+  if (Array.isArray(schema.type))
+    return schema.type.map((type) => typeText({ ...schema, type }, references)).join(' | ');
   if (schema.type === 'array') return `${typeText((schema.items ?? {}) as JsonSchema, references)}[]`;
   return typeof schema.type === 'string' ? schema.type : 'unknown';
 }

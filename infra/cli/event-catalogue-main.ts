@@ -6,4 +6,6 @@ import { CATALOGUE_FILE, renderEventCatalogue } from './event-catalogue-markdown
 
 const catalogue = await buildEventCatalogue();
 writeFileSync(join(repoDir, CATALOGUE_FILE), renderEventCatalogue(catalogue));
-console.log(`${CATALOGUE_FILE}: ${catalogue.events.length} events in ${catalogue.streams.length} streams, ${catalogue.consumers.length} consumers`);
+console.log(
+  `${CATALOGUE_FILE}: ${catalogue.events.length} events in ${catalogue.streams.length} streams, ${catalogue.consumers.length} consumers`,
+);

@@ -71,16 +71,30 @@ interface HandlerSummary {
 export async function buildEventCatalogue(): Promise<EventCatalogue> {
   const handlers = await wiredHandlers();
   const schemas = eventJsonSchemas();
-  const consumers = handlers.map((h) => ({ name: h.name, kind: h.kind ?? 'projection', subscribesTo: describeFilter(h.filter), events: [] as string[] }));
+  const consumers = handlers.map((h) => ({
+    name: h.name,
+    kind: h.kind ?? 'projection',
+    subscribesTo: describeFilter(h.filter),
+    events: [] as string[],
+  }));
   const events: CataloguedEvent[] = [];
   const streams: EventCatalogue['streams'] = [];
   for (const kind of streamKinds) {
     const stream = streamPattern(kind);
-    streams.push({ pattern: stream, module: kind.module, function: kind.functionName, events: kind.events.map((e) => e.type) });
+    streams.push({
+      pattern: stream,
+      module: kind.module,
+      function: kind.functionName,
+      events: kind.events.map((e) => e.type),
+    });
     for (const event of kind.events) {
       const admitting = handlers.filter((h) => !h.filter || compileFilter(h.filter)(stream, event.type));
       for (const h of admitting) consumers.find((c) => c.name === h.name)!.events.push(event.type);
-      const versions = event.versions.map(({ version, change }) => ({ version, fields: fieldsOf(schemas[schemaName(event.type, version)]!), ...(change ? { change } : {}) }));
+      const versions = event.versions.map(({ version, change }) => ({
+        version,
+        fields: fieldsOf(schemas[schemaName(event.type, version)]!),
+        ...(change ? { change } : {}),
+      }));
       events.push({
         type: event.type,
         module: kind.module,
@@ -94,7 +108,9 @@ export async function buildEventCatalogue(): Promise<EventCatalogue> {
       });
     }
   }
-  const namedTypes = namedFieldTypes.map(({ name, file }) => namedTypeOf(name, file, schemas[name]!)).sort((a, b) => a.name.localeCompare(b.name));
+  const namedTypes = namedFieldTypes
+    .map(({ name, file }) => namedTypeOf(name, file, schemas[name]!))
+    .sort((a, b) => a.name.localeCompare(b.name));
   return { events, namedTypes, streams, consumers };
 }
 
@@ -102,7 +118,11 @@ export async function buildEventCatalogue(): Promise<EventCatalogue> {
 async function wiredHandlers(): Promise<HandlerSummary[]> {
   const dataDir = mkdtempSync(join(tmpdir(), 'market-catalogue-'));
   try {
-    const system = await openSystem(loadConfig({ DATA_DIR: dataDir, EMBEDDED_DURABILITY: 'normal' }), createLogger('silent', 'stderr'), 'cli');
+    const system = await openSystem(
+      loadConfig({ DATA_DIR: dataDir, EMBEDDED_DURABILITY: 'normal' }),
+      createLogger('silent', 'stderr'),
+      'cli',
+    );
     try {
       return system.handlers.map(({ name, kind, filter }) => ({ name, kind, filter }));
     } finally {
@@ -116,6 +136,7 @@ async function wiredHandlers(): Promise<HandlerSummary[]> {
 function describeFilter(filter: AllFilter | undefined): string {
   const parts: string[] = [];
   if (filter?.streamPrefixes?.length) parts.push(`streams ${filter.streamPrefixes.map((p) => `\`${p}*\``).join(', ')}`);
-  if (filter?.eventTypePrefixes?.length) parts.push(`types ${filter.eventTypePrefixes.map((p) => `\`${p}*\``).join(', ')}`);
+  if (filter?.eventTypePrefixes?.length)
+    parts.push(`types ${filter.eventTypePrefixes.map((p) => `\`${p}*\``).join(', ')}`);
   return parts.length > 0 ? parts.join(' and ') : 'every event';
 }

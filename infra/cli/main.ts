@@ -78,15 +78,25 @@ function rebuildTargets(rest: string[]): string[] {
 
 async function provision(rest: string[]): Promise<number> {
   const options = parseOptions(rest, ['email', 'password']);
-  if (!options.email || !/^\S+@\S+\.\S+$/.test(options.email)) throw new UsageError('broker provision needs --email <email address>');
+  if (!options.email || !/^\S+@\S+\.\S+$/.test(options.email))
+    throw new UsageError('broker provision needs --email <email address>');
   if (!options.password || options.password.length < 5 || options.password.length > 128) {
     throw new UsageError('broker provision needs --password <5 to 128 characters>');
   }
   const config = loadConfig();
   const system = await openSystem(config, createLogger(config.logLevel, 'stderr'), 'cli');
   try {
-    const result = await provisionBroker(system.services, { email: options.email, password: options.password, resetPassword: true });
-    const what = result.created ? 'created' : [result.roleChanged ? 'given the broker role' : 'already the broker', result.passwordReset ? 'password reset' : 'password unchanged'].join(', ');
+    const result = await provisionBroker(system.services, {
+      email: options.email,
+      password: options.password,
+      resetPassword: true,
+    });
+    const what = result.created
+      ? 'created'
+      : [
+          result.roleChanged ? 'given the broker role' : 'already the broker',
+          result.passwordReset ? 'password reset' : 'password unchanged',
+        ].join(', ');
     console.log(`broker ${options.email} (${result.userId}): ${what}`);
     return 0;
   } finally {

@@ -24,9 +24,13 @@ export async function countLag(eventStore: EventStore, handler: EventHandler, fr
   for (;;) {
     const page = await eventStore.readAll({ fromPosition: cursor, maxCount: 5000, filter: handler.filter });
     // Reads include their starting position; the checkpoint event itself was handled already.
-    const fresh = from && cursor !== 'start' && page[0] && formatPosition(page[0].position) === formatPosition(cursor) ? page.slice(1) : page;
+    const fresh =
+      from && cursor !== 'start' && page[0] && formatPosition(page[0].position) === formatPosition(cursor)
+        ? page.slice(1)
+        : page;
     count += fresh.length;
-    if (page.length < 5000 || count >= LAG_COUNT_LIMIT) return count >= LAG_COUNT_LIMIT ? `≥ ${count.toLocaleString('en-US')}` : count.toLocaleString('en-US');
+    if (page.length < 5000 || count >= LAG_COUNT_LIMIT)
+      return count >= LAG_COUNT_LIMIT ? `≥ ${count.toLocaleString('en-US')}` : count.toLocaleString('en-US');
     cursor = page[page.length - 1]!.position;
     from = cursor;
   }
@@ -47,24 +51,50 @@ export async function projectionStatus(
       checkpoint: checkpoint.position ? formatPosition(checkpoint.position) : 'none',
       lag: await countLag(stores.eventStore, handler, checkpoint.position),
       parked: parkedEvents.filter((p) => p.projection === handler.name).length,
-      runBy: lease?.handoverTo ? `${lease.holder ?? 'nobody'} (handing over to ${lease.handoverTo})` : (lease?.holder ?? 'nobody'),
+      runBy: lease?.handoverTo
+        ? `${lease.holder ?? 'nobody'} (handing over to ${lease.handoverTo})`
+        : (lease?.holder ?? 'nobody'),
     });
   }
   const parked = parkedEvents.map(
-    (p) => `${p.projection}: ${p.eventType} ${p.eventId} in ${p.streamId} at ${formatPosition(p.position)}, ${p.attempts} tries, parked ${p.parkedAt.toISOString()}: ${p.error}`,
+    (p) =>
+      `${p.projection}: ${p.eventType} ${p.eventId} in ${p.streamId} at ${formatPosition(p.position)}, ${p.attempts} tries, parked ${p.parkedAt.toISOString()}: ${p.error}`,
   );
   return { rows, parked };
 }
 
 export function formatTable(rows: ProjectionRow[]): string {
-  const header: ProjectionRow = { name: 'PROJECTION', checkpoint: 'CHECKPOINT', lag: 'LAG (events)', parked: 0, runBy: 'RUN BY' };
-  const cells = [header, ...rows].map((r, i) => [r.name, r.checkpoint, r.lag, i === 0 ? 'PARKED' : String(r.parked), r.runBy]);
+  const header: ProjectionRow = {
+    name: 'PROJECTION',
+    checkpoint: 'CHECKPOINT',
+    lag: 'LAG (events)',
+    parked: 0,
+    runBy: 'RUN BY',
+  };
+  const cells = [header, ...rows].map((r, i) => [
+    r.name,
+    r.checkpoint,
+    r.lag,
+    i === 0 ? 'PARKED' : String(r.parked),
+    r.runBy,
+  ]);
   const widths = cells[0]!.map((_, col) => Math.max(...cells.map((row) => row[col]!.length)));
-  return cells.map((row) => row.map((cell, col) => cell.padEnd(widths[col]!)).join('  ').trimEnd()).join('\n');
+  return cells
+    .map((row) =>
+      row
+        .map((cell, col) => cell.padEnd(widths[col]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 /** Replays one projection from scratch, showing progress against the head of `$all`. */
-export async function rebuild(runner: ProjectionRunner, eventStore: EventStore, stream?: NodeJS.WriteStream): Promise<number> {
+export async function rebuild(
+  runner: ProjectionRunner,
+  eventStore: EventStore,
+  stream?: NodeJS.WriteStream,
+): Promise<number> {
   const head = await eventStore.headPosition();
   const progress = new ProgressReporter({ label: runner.handler.name, total: head ? Number(head.commit) : 0, stream });
   let events = 0;

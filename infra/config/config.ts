@@ -11,8 +11,17 @@ export const settings = {
   ),
   port: integer('PORT', 8080, 0, 65535, 'TCP port of the HTTP API.'),
   host: text('HOST', '0.0.0.0', 'Interface the HTTP API listens on.'),
-  dataDir: text('DATA_DIR', './data', 'Directory of the embedded stores (`events.db`, `read.db`, `idempotency.db`); created if missing.'),
-  eventStore: oneOf('EVENT_STORE', ['embedded', 'esdb'] as const, 'embedded', '`embedded`: SQLite in `DATA_DIR`; `esdb`: EventStoreDB at `EVENTSTORE_CONNECTION_STRING`.'),
+  dataDir: text(
+    'DATA_DIR',
+    './data',
+    'Directory of the embedded stores (`events.db`, `read.db`, `idempotency.db`); created if missing.',
+  ),
+  eventStore: oneOf(
+    'EVENT_STORE',
+    ['embedded', 'esdb'] as const,
+    'embedded',
+    '`embedded`: SQLite in `DATA_DIR`; `esdb`: EventStoreDB at `EVENTSTORE_CONNECTION_STRING`.',
+  ),
   eventStoreConnectionString: optionalText(
     'EVENTSTORE_CONNECTION_STRING',
     'EventStoreDB connection string, required when `EVENT_STORE=esdb` (e.g. `esdb://localhost:2113?tls=false`).',
@@ -24,7 +33,12 @@ export const settings = {
     'full',
     '`full`: every acknowledged append survives a power cut (WAL synced per commit); `normal`: survives a killed process, not a power cut.',
   ),
-  readStore: oneOf('READ_STORE', ['embedded', 'mongo'] as const, 'embedded', '`embedded`: SQLite in `DATA_DIR`; `mongo`: MongoDB at `MONGODB_URI`.'),
+  readStore: oneOf(
+    'READ_STORE',
+    ['embedded', 'mongo'] as const,
+    'embedded',
+    '`embedded`: SQLite in `DATA_DIR`; `mongo`: MongoDB at `MONGODB_URI`.',
+  ),
   mongodbUri: optionalText('MONGODB_URI', 'MongoDB connection string, required when `READ_STORE=mongo`.', {
     test: /^mongodb(\+srv)?:\/\/\S+$/,
     allowed: 'expected a mongodb:// or mongodb+srv:// connection string',
@@ -33,7 +47,13 @@ export const settings = {
     test: /^[A-Za-z0-9_-]{1,63}$/,
     allowed: 'expected 1-63 letters, digits, _ or -',
   }),
-  projectionBatchSize: integer('PROJECTION_BATCH_SIZE', 500, 1, 10000, 'Most events a projection applies in one commit.'),
+  projectionBatchSize: integer(
+    'PROJECTION_BATCH_SIZE',
+    500,
+    1,
+    10000,
+    'Most events a projection applies in one commit.',
+  ),
   projectionThread: oneOf(
     'PROJECTION_THREAD',
     ['worker', 'main'] as const,
@@ -59,10 +79,14 @@ export const settings = {
     'Email of the one broker account (receives commissions, lists items). Created at start-up when absent, with `BROKER_PASSWORD`; without it no broker exists until `npm run cli -- broker provision` creates one.',
     { test: /^\S+@\S+\.\S+$/, allowed: 'expected an email address' },
   ),
-  brokerPassword: optionalText('BROKER_PASSWORD', 'Password of the broker account when it is created (5-128 characters); an existing broker keeps its password (reset it with the CLI).', {
-    test: /^.{5,128}$/s,
-    allowed: 'expected 5 to 128 characters',
-  }),
+  brokerPassword: optionalText(
+    'BROKER_PASSWORD',
+    'Password of the broker account when it is created (5-128 characters); an existing broker keeps its password (reset it with the CLI).',
+    {
+      test: /^.{5,128}$/s,
+      allowed: 'expected 5 to 128 characters',
+    },
+  ),
   readYourWritesTimeoutMs: integer(
     'READ_YOUR_WRITES_TIMEOUT_MS',
     5000,
@@ -84,7 +108,12 @@ export const settings = {
     3_600_000,
     '`/ready` answers 503 while the oldest event a read model the API answers from has yet to take in is older than this.',
   ),
-  logLevel: oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info', 'Least severe level written to the JSON log (stdout for the server, stderr for the CLI).'),
+  logLevel: oneOf(
+    'LOG_LEVEL',
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const,
+    'info',
+    'Least severe level written to the JSON log (stdout for the server, stderr for the CLI).',
+  ),
   startupTimeoutMs: integer(
     'STARTUP_TIMEOUT_MS',
     30000,
@@ -92,18 +121,40 @@ export const settings = {
     600000,
     'How long start-up waits for EventStoreDB and MongoDB to answer; then the process stops with one line naming the store it could not reach (exit code 1).',
   ),
-  shutdownTimeoutMs: integer('SHUTDOWN_TIMEOUT_MS', 10000, 0, 600000, 'On SIGTERM/SIGINT, how long in-flight requests may take to finish before connections are cut.'),
+  shutdownTimeoutMs: integer(
+    'SHUTDOWN_TIMEOUT_MS',
+    10000,
+    0,
+    600000,
+    'On SIGTERM/SIGINT, how long in-flight requests may take to finish before connections are cut.',
+  ),
   // The key settings take no pattern: a refused value is quoted in the error, and a key
   // must not end up in a log. infra/auth/keys.ts checks them and names the variable only.
   jwtPrivateKey: optionalText(
     'JWT_PRIVATE_KEY',
     'PEM private key access tokens are signed with: RSA of 2048+ bits (RS256), EC P-256 (ES256) or Ed25519 (EdDSA); line breaks may be written as `\\n`. Set together with `JWT_PUBLIC_KEY`. With neither this nor `JWT_KEY_FILE`, a key is generated once into `DATA_DIR/jwt-signing-key.json`.',
   ),
-  jwtPublicKey: optionalText('JWT_PUBLIC_KEY', 'PEM public key of `JWT_PRIVATE_KEY` (the pair is checked at start-up); line breaks may be written as `\\n`.'),
-  jwtKeyFile: optionalText('JWT_KEY_FILE', 'Path of a private JWK (JSON) to sign access tokens with, instead of the PEM pair; its `kid` and `alg` are used when present.'),
+  jwtPublicKey: optionalText(
+    'JWT_PUBLIC_KEY',
+    'PEM public key of `JWT_PRIVATE_KEY` (the pair is checked at start-up); line breaks may be written as `\\n`.',
+  ),
+  jwtKeyFile: optionalText(
+    'JWT_KEY_FILE',
+    'Path of a private JWK (JSON) to sign access tokens with, instead of the PEM pair; its `kid` and `alg` are used when present.',
+  ),
   jwtIssuer: text('JWT_ISSUER', 'marketplace', '`iss` of the access tokens issued; tokens with another are refused.'),
-  jwtAudience: text('JWT_AUDIENCE', 'marketplace-api', '`aud` of the access tokens issued; tokens for another are refused.'),
-  jwtLifetimeSeconds: integer('JWT_LIFETIME_SECONDS', 86400, 60, 2592000, 'How long an access token is valid, in seconds.'),
+  jwtAudience: text(
+    'JWT_AUDIENCE',
+    'marketplace-api',
+    '`aud` of the access tokens issued; tokens for another are refused.',
+  ),
+  jwtLifetimeSeconds: integer(
+    'JWT_LIFETIME_SECONDS',
+    86400,
+    60,
+    2592000,
+    'How long an access token is valid, in seconds.',
+  ),
   idempotencyRetentionHours: integer(
     'IDEMPOTENCY_RETENTION_HOURS',
     24,
@@ -116,14 +167,14 @@ export const settings = {
     500,
     10,
     1_000_000,
-    'A stream\'s state is snapshotted once at least this many events were folded since its last snapshot (and a state that takes long to decode waits for proportionally more): loading a stream never folds more than about this many events. Embedded: a table in `events.db`; EventStoreDB: a `snapshot-<stream>` stream keeping its last event.',
+    "A stream's state is snapshotted once at least this many events were folded since its last snapshot (and a state that takes long to decode waits for proportionally more): loading a stream never folds more than about this many events. Embedded: a table in `events.db`; EventStoreDB: a `snapshot-<stream>` stream keeping its last event.",
   ),
   embeddedPageCacheMb: integer(
     'EMBEDDED_PAGE_CACHE_MB',
     128,
     8,
     65_536,
-    'SQLite page cache of a server process\'s connections to `events.db` and `read.db` together, in MiB (shared out by role: the event writer and the read-model writer get most). Part of what bounds the process\'s memory (see docs/PERFORMANCE.md).',
+    "SQLite page cache of a server process's connections to `events.db` and `read.db` together, in MiB (shared out by role: the event writer and the read-model writer get most). Part of what bounds the process's memory (see docs/PERFORMANCE.md).",
   ),
   streamCacheMegabytes: integer(
     'STREAM_CACHE_MB',
@@ -154,9 +205,13 @@ export type Config = { [K in keyof Settings]: ReturnType<Settings[K]['parse']> }
 /** Reads and checks the environment; a wrong value throws a `ConfigError` naming the variable and what is allowed. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // Object.fromEntries loses the per-key types; the mapped type restores them.
-  const parsed = Object.fromEntries(Object.entries(settings).map(([key, setting]) => [key, setting.parse(env[setting.name])])) as Config;
+  const parsed = Object.fromEntries(
+    Object.entries(settings).map(([key, setting]) => [key, setting.parse(env[setting.name])]),
+  ) as Config;
   if (parsed.eventStore === 'esdb' && !parsed.eventStoreConnectionString) {
-    throw new ConfigError('EVENTSTORE_CONNECTION_STRING is required when EVENT_STORE=esdb (e.g. esdb://localhost:2113?tls=false)');
+    throw new ConfigError(
+      'EVENTSTORE_CONNECTION_STRING is required when EVENT_STORE=esdb (e.g. esdb://localhost:2113?tls=false)',
+    );
   }
   if (Boolean(parsed.brokerEmail) !== Boolean(parsed.brokerPassword)) {
     throw new ConfigError('BROKER_EMAIL and BROKER_PASSWORD are set together (or neither)');
@@ -169,6 +224,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
 /** The README's configuration table, generated from `settings`. */
 export function configurationTable(): string {
-  const rows = Object.values(settings).map((s: Setting<unknown>) => `| \`${s.name}\` | ${s.defaultText === undefined ? '–' : `\`${s.defaultText}\``} | ${s.description} |`);
+  const rows = Object.values(settings).map(
+    (s: Setting<unknown>) =>
+      `| \`${s.name}\` | ${s.defaultText === undefined ? '–' : `\`${s.defaultText}\``} | ${s.description} |`,
+  );
   return ['| Variable | Default | What it does |', '|---|---|---|', ...rows].join('\n');
 }

@@ -19,7 +19,12 @@ function invalid(name: string, raw: string, allowed: string): never {
   throw new ConfigError(`${name}=${JSON.stringify(raw)} is not valid: ${allowed}`);
 }
 
-export function oneOf<const T extends string>(name: string, values: readonly T[], fallback: T, description: string): Setting<T> {
+export function oneOf<const T extends string>(
+  name: string,
+  values: readonly T[],
+  fallback: T,
+  description: string,
+): Setting<T> {
   return {
     name,
     description,
@@ -32,7 +37,13 @@ export function oneOf<const T extends string>(name: string, values: readonly T[]
   };
 }
 
-export function integer(name: string, fallback: number, min: number, max: number, description: string): Setting<number> {
+export function integer(
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+  description: string,
+): Setting<number> {
   return {
     name,
     description,

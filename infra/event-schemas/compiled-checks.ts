@@ -19,7 +19,8 @@ export function compiledChecks(): VersionCheck {
     if (ajv) return ajv;
     // Formats are documented, not checked (see `instant` in domain/event-schema.ts): zod does not check them either.
     ajv = new Ajv2020({ strict: true, validateFormats: false, allErrors: false });
-    for (const [name, schema] of Object.entries(eventJsonSchemas())) ajv.addSchema(schema, `${SCHEMA_REF_PREFIX}${name}`);
+    for (const [name, schema] of Object.entries(eventJsonSchemas()))
+      ajv.addSchema(schema, `${SCHEMA_REF_PREFIX}${name}`);
     return ajv;
   };
   // By type, then version: no key is built per check (this runs for every event read).

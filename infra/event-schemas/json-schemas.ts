@@ -42,9 +42,12 @@ export function eventJsonSchemas(): Record<string, JsonSchema> {
 function build(): Record<string, JsonSchema> {
   const registry = z.registry<{ id: string }>();
   for (const named of namedFieldTypes) registry.add(named.schema, { id: named.name });
-  for (const type of domainEvents.all()) for (const { version, schema } of type.versions) registry.add(schema, { id: schemaName(type.type, version) });
+  for (const type of domainEvents.all())
+    for (const { version, schema } of type.versions) registry.add(schema, { id: schemaName(type.type, version) });
   const { schemas } = z.toJSONSchema(registry, { uri: (id) => `${SCHEMA_REF_PREFIX}${id}` });
-  return Object.fromEntries(Object.entries(schemas).map(([id, schema]) => [id, standalonePartsRemoved(schema as JsonSchema)]));
+  return Object.fromEntries(
+    Object.entries(schemas).map(([id, schema]) => [id, standalonePartsRemoved(schema as JsonSchema)]),
+  );
 }
 
 /** `$schema` and `$id` belong to stand-alone schemas; inside a document they would mislead. */

@@ -76,9 +76,7 @@ export interface ReadStreamOptions {
   maxCount?: number;
 }
 
-export type ReadStreamResult =
-  | { status: 'found'; events: RecordedEvent[] }
-  | { status: 'not_found' };
+export type ReadStreamResult = { status: 'found'; events: RecordedEvent[] } | { status: 'not_found' };
 
 export interface AllFilter {
   /** Keep events whose stream id starts with one of these. */

@@ -28,7 +28,11 @@ export interface EventSchemas {
   currentVersion(type: string): number | undefined;
   /** Why `data` is not a valid current `type` event, or null. */
   problemWith(type: string, data: unknown): string | null;
-  read(type: string, version: unknown, data: unknown): { readable: true; data: object; upcast: boolean } | { readable: false; reason: string };
+  read(
+    type: string,
+    version: unknown,
+    data: unknown,
+  ): { readable: true; data: object; upcast: boolean } | { readable: false; reason: string };
 }
 
 export function versionedEventStore(store: EventStore, schemas: EventSchemas): EventStore {
@@ -42,11 +46,19 @@ export function versionedEventStore(store: EventStore, schemas: EventSchemas): E
     if (!outcome.readable) return { ...event, unreadable: outcome.reason };
     if (!outcome.upcast) return event;
     // The data is now the current version's: its metadata says so.
-    return { ...event, data: outcome.data as JsonObject, metadata: { ...event.metadata, schemaVersion: schemas.currentVersion(event.type)! } };
+    return {
+      ...event,
+      data: outcome.data as JsonObject,
+      metadata: { ...event.metadata, schemaVersion: schemas.currentVersion(event.type)! },
+    };
   };
   return {
     async appendToStream(streamId, events, options) {
-      return store.appendToStream(streamId, events.map((event) => stamp(streamId, event)), options);
+      return store.appendToStream(
+        streamId,
+        events.map((event) => stamp(streamId, event)),
+        options,
+      );
     },
     async readStream(streamId, options) {
       const result = await store.readStream(streamId, options);
@@ -64,7 +76,10 @@ export function versionedEventStore(store: EventStore, schemas: EventSchemas): E
   };
 }
 
-function readSubscription(subscription: AllSubscription, read: (event: RecordedEvent) => RecordedEvent): AllSubscription {
+function readSubscription(
+  subscription: AllSubscription,
+  read: (event: RecordedEvent) => RecordedEvent,
+): AllSubscription {
   return {
     close: () => subscription.close(),
     async *[Symbol.asyncIterator](): AsyncIterator<SubscriptionBatch> {

@@ -35,7 +35,8 @@ export function errorBodies(log: ErrorLog): Middleware {
     try {
       await next();
       // The router answers 404/405/501 without a body: give those the same JSON shape.
-      if (ctx.status >= 400 && ctx.body == null) throw new HttpError(ctx.status, ctx.status === 404 ? httpMessages.notFound : ctx.message);
+      if (ctx.status >= 400 && ctx.body == null)
+        throw new HttpError(ctx.status, ctx.status === 404 ? httpMessages.notFound : ctx.message);
     } catch (error) {
       renderError(ctx, error, log);
     }
@@ -51,7 +52,15 @@ export function renderError(ctx: Context, error: unknown, log: ErrorLog): void {
   ctx.set(known?.headers ?? {});
   ctx.type = 'application/json';
   // `{ code, message }` is the contract; the RFC 9457 members ride along.
-  ctx.body = { code: status, message, type: 'about:blank', title: STATUS_CODES[status] ?? 'Error', status, detail: message, ...known?.details };
+  ctx.body = {
+    code: status,
+    message,
+    type: 'about:blank',
+    title: STATUS_CODES[status] ?? 'Error',
+    status,
+    detail: message,
+    ...known?.details,
+  };
 }
 
 /** Refusals that are not "422: the rules say no". */
@@ -66,12 +75,17 @@ function toHttpError(error: unknown): HttpError | null {
   if (error instanceof HttpError) return error;
   if (error instanceof BusinessRuleViolation) return new HttpError(statusOfRefusal[error.code] ?? 422, error.message);
   if (error instanceof InvalidCredentials) return new HttpError(401, error.message);
-  if (error instanceof StreamStateMismatch) return error.expected === 'existing' ? new HttpError(404, httpMessages.notFound) : new HttpError(409, httpMessages.conflict);
+  if (error instanceof StreamStateMismatch)
+    return error.expected === 'existing'
+      ? new HttpError(404, httpMessages.notFound)
+      : new HttpError(409, httpMessages.conflict);
   if (error instanceof TooMuchContention) return new HttpError(409, httpMessages.conflict, { 'Retry-After': '1' });
   if (error instanceof WrongExpectedVersion) return new HttpError(412, httpMessages.stateChanged);
   if (error instanceof InvalidCursor) return new HttpError(400, httpMessages.invalidCursor);
-  if (error instanceof ReadModelsNotCaughtUp) return new HttpError(503, httpMessages.notCaughtUp, { 'Retry-After': '1' });
-  if (error instanceof EventStoreUnavailable || isTransient(error)) return new HttpError(503, httpMessages.storeUnavailable, { 'Retry-After': '5' });
+  if (error instanceof ReadModelsNotCaughtUp)
+    return new HttpError(503, httpMessages.notCaughtUp, { 'Retry-After': '1' });
+  if (error instanceof EventStoreUnavailable || isTransient(error))
+    return new HttpError(503, httpMessages.storeUnavailable, { 'Retry-After': '5' });
   // Errors koa and its body parser raise for bad client input carry `expose` and a 4xx status.
   const candidate = error as { status?: unknown; expose?: unknown; message?: unknown };
   if (typeof candidate?.status === 'number' && candidate.status >= 400 && candidate.status < 500 && candidate.expose) {

@@ -50,7 +50,13 @@ export function idempotentRequests(options: IdempotencyOptions, scopeOf: (ctx: C
     // A failure of ours is not an answer worth keeping: a retry with the key runs again.
     if (ctx.status >= 500) return;
     try {
-      const first = await records.keep(scope, key, { fingerprint, status: ctx.status, body: bodyOf(ctx), headers: headersOf(ctx), at: options.now() });
+      const first = await records.keep(scope, key, {
+        fingerprint,
+        status: ctx.status,
+        body: bodyOf(ctx),
+        headers: headersOf(ctx),
+        at: options.now(),
+      });
       // A copy of this request finished first: answer as it did.
       if (first) replay(ctx, first, fingerprint);
     } catch (error) {

@@ -18,7 +18,8 @@ export function pageOf(ctx: Context): Page {
     }
     parsed = Number(limit);
   }
-  if (cursor !== undefined && (typeof cursor !== 'string' || cursor.length > 2048)) throw new HttpError(400, httpMessages.invalidCursor);
+  if (cursor !== undefined && (typeof cursor !== 'string' || cursor.length > 2048))
+    throw new HttpError(400, httpMessages.invalidCursor);
   return { limit: parsed, after: cursor };
 }
 

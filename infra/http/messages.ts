@@ -14,7 +14,7 @@ export const httpMessages = {
   notCaughtUp: 'The read models have not caught up with the given position yet; retry',
   invalidPosition: 'Invalid event position',
   invalidCursor: 'Invalid cursor',
-  invalidLimit: 'violation at \'limit\': This value should be between 1 and 500.',
+  invalidLimit: "violation at 'limit': This value should be between 1 and 500.",
   malformedJson: 'Malformed JSON body',
   notJson: 'Unsupported Content-Type: send the body as application/json',
   nestedTooDeeply: 'The JSON body is nested too deeply',

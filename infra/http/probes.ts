@@ -54,11 +54,16 @@ export interface ReadinessBounds {
  * them is being rebuilt (its view is incomplete) or lags beyond the bounds. Process
  * managers are not read by the API: their lag shows in the metrics only.
  */
-export function readModelsReadiness(health: { report(): Promise<SubscriptionReport[]> }, bounds: ReadinessBounds): Dependency {
+export function readModelsReadiness(
+  health: { report(): Promise<SubscriptionReport[]> },
+  bounds: ReadinessBounds,
+): Dependency {
   return {
     name: 'readModels',
     async ping() {
-      const reasons = (await health.report()).filter((r) => r.kind === 'projection').flatMap((r) => notReady(r, bounds));
+      const reasons = (await health.report())
+        .filter((r) => r.kind === 'projection')
+        .flatMap((r) => notReady(r, bounds));
       if (reasons.length > 0) throw new Error(reasons.join('; '));
     },
   };
@@ -67,7 +72,8 @@ export function readModelsReadiness(health: { report(): Promise<SubscriptionRepo
 function notReady(report: SubscriptionReport, bounds: ReadinessBounds): string[] {
   if (report.rebuilding) return [`${report.name} is being rebuilt`];
   const lagMs = Math.round(report.lagSeconds * 1000);
-  if (report.lagEvents > bounds.maxLagEvents) return [`${report.name} is ${report.lagEvents} events behind (at most ${bounds.maxLagEvents} allowed)`];
+  if (report.lagEvents > bounds.maxLagEvents)
+    return [`${report.name} is ${report.lagEvents} events behind (at most ${bounds.maxLagEvents} allowed)`];
   if (lagMs > bounds.maxLagMs) return [`${report.name} is ${lagMs} ms behind (at most ${bounds.maxLagMs} allowed)`];
   return [];
 }

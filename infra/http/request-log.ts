@@ -25,7 +25,11 @@ export function requestLog(logger: Logger): Middleware {
     // The child is made only when something asks for it: most requests never do, and
     // their one line below carries the request id itself.
     let child: Logger | undefined;
-    Object.defineProperty(state, 'log', { get: () => (child ??= logger.child({ requestId: state.requestId })), enumerable: false, configurable: true });
+    Object.defineProperty(state, 'log', {
+      get: () => (child ??= logger.child({ requestId: state.requestId })),
+      enumerable: false,
+      configurable: true,
+    });
     const started = performance.now();
     try {
       await next();

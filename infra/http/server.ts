@@ -86,7 +86,8 @@ function mountApi(app: Koa, api: ApiOptions, logError: ErrorLog): void {
   );
   const open = new Router();
   open.use(onlyFor('GET', readYourWrites(api.gate, api.readYourWritesTimeoutMs)));
-  for (const routes of [publicIdentityRoutes(api.services), statisticsRoutes(api.services)]) open.use(routes.routes(), routes.allowedMethods());
+  for (const routes of [publicIdentityRoutes(api.services), statisticsRoutes(api.services)])
+    open.use(routes.routes(), routes.allowedMethods());
   app.use(open.routes()).use(open.allowedMethods());
 
   const idempotency = idempotentRequests(
@@ -97,7 +98,9 @@ function mountApi(app: Koa, api: ApiOptions, logError: ErrorLog): void {
   secured.use(authenticate(api.tokens, api.signedOut));
   secured.use(onlyFor('POST', idempotency));
   secured.use(onlyFor('GET', readYourWrites(api.gate, api.readYourWritesTimeoutMs)));
-  const sections = [identityRoutes, billingRoutes, tradingRoutes, reportRoutes, orderingRoutes].map((routes) => routes(api.services));
+  const sections = [identityRoutes, billingRoutes, tradingRoutes, reportRoutes, orderingRoutes].map((routes) =>
+    routes(api.services),
+  );
   for (const routes of sections) secured.use(routes.routes(), routes.allowedMethods());
   app.use(secured.routes()).use(secured.allowedMethods());
 }

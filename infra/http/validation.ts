@@ -24,16 +24,45 @@ function toViolations(issue: z.core.$ZodIssue): Violation[] {
   const at = issue.path.map(String).join('.');
   switch (issue.code) {
     case 'unrecognized_keys':
-      return issue.keys.map((key) => ({ propertyPath: at ? `${at}.${key}` : key, message: 'This field was not expected.' }));
+      return issue.keys.map((key) => ({
+        propertyPath: at ? `${at}.${key}` : key,
+        message: 'This field was not expected.',
+      }));
     case 'invalid_type':
       if (issue.input === undefined) return [{ propertyPath: at, message: 'This field is missing.' }];
-      return [{ propertyPath: at, message: `This value should be of type ${issue.expected === 'object' ? 'object' : issue.expected}.` }];
+      return [
+        {
+          propertyPath: at,
+          message: `This value should be of type ${issue.expected === 'object' ? 'object' : issue.expected}.`,
+        },
+      ];
     case 'too_small':
-      return [{ propertyPath: at, message: issue.origin === 'string' ? `This value is too short. It should have ${issue.minimum} characters or more.` : `This value should be greater than or equal to ${issue.minimum}.` }];
+      return [
+        {
+          propertyPath: at,
+          message:
+            issue.origin === 'string'
+              ? `This value is too short. It should have ${issue.minimum} characters or more.`
+              : `This value should be greater than or equal to ${issue.minimum}.`,
+        },
+      ];
     case 'too_big':
-      return [{ propertyPath: at, message: issue.origin === 'string' ? `This value is too long. It should have ${issue.maximum} characters or less.` : `This value should be less than or equal to ${issue.maximum}.` }];
+      return [
+        {
+          propertyPath: at,
+          message:
+            issue.origin === 'string'
+              ? `This value is too long. It should have ${issue.maximum} characters or less.`
+              : `This value should be less than or equal to ${issue.maximum}.`,
+        },
+      ];
     case 'invalid_format':
-      return [{ propertyPath: at, message: issue.format === 'email' ? 'This value is not a valid email address.' : 'This value is not valid.' }];
+      return [
+        {
+          propertyPath: at,
+          message: issue.format === 'email' ? 'This value is not a valid email address.' : 'This value is not valid.',
+        },
+      ];
     default:
       return [{ propertyPath: at, message: issue.message.endsWith('.') ? issue.message : `${issue.message}.` }];
   }

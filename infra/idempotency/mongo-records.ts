@@ -27,7 +27,11 @@ const idOf = (scope: string, key: string) => `${scope}\n${key}`;
  * without TTL indexes (FerretDB) every process purges them once a minute instead: a
  * `deleteMany` that any number of processes can run side by side.
  */
-export async function openMongoIdempotencyRecords(uri: string, dbName: string, options: RecordsOptions): Promise<IdempotencyRecords> {
+export async function openMongoIdempotencyRecords(
+  uri: string,
+  dbName: string,
+  options: RecordsOptions,
+): Promise<IdempotencyRecords> {
   const now = options.now ?? Date.now;
   const client = await new MongoClient(uri).connect();
   try {
@@ -36,9 +40,18 @@ export async function openMongoIdempotencyRecords(uri: string, dbName: string, o
     const serverExpires = await ensureExpiryIndex(db, answers, options.retentionMs);
     const find = async (scope: string, key: string): Promise<KeptAnswer | null> => {
       const doc = await answers.findOne({ _id: idOf(scope, key) });
-      return doc ? { fingerprint: doc.fingerprint, status: doc.status, body: doc.body, headers: doc.headers, at: doc.at.getTime() } : null;
+      return doc
+        ? {
+            fingerprint: doc.fingerprint,
+            status: doc.status,
+            body: doc.body,
+            headers: doc.headers,
+            at: doc.at.getTime(),
+          }
+        : null;
     };
-    const purgeExpired = async () => (await answers.deleteMany({ at: { $lt: new Date(now() - options.retentionMs) } })).deletedCount;
+    const purgeExpired = async () =>
+      (await answers.deleteMany({ at: { $lt: new Date(now() - options.retentionMs) } })).deletedCount;
     let closed = false;
     const purging = serverExpires
       ? null

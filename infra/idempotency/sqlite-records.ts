@@ -40,14 +40,18 @@ export function openSqliteIdempotencyRecords(file: string, options: RecordsOptio
   // times in between is copied back once.
   db.pragma('wal_autocheckpoint = 10000');
   db.pragma('journal_size_limit = 67108864');
-  const select = db.prepare<[string, string], Row>('SELECT fingerprint, status, body, headers, at FROM answers WHERE scope = ? AND key = ?');
+  const select = db.prepare<[string, string], Row>(
+    'SELECT fingerprint, status, body, headers, at FROM answers WHERE scope = ? AND key = ?',
+  );
   const insert = db.prepare<[string, string, string, number, string | null, string, number]>(
     'INSERT INTO answers (scope, key, fingerprint, status, body, headers, at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
   );
   // Rows are in the order they were answered, so the expired ones are the rows before the
   // first that is not (one out of order only waits for the next purge).
   const firstKept = db.prepare<[number], { id: number }>('SELECT id FROM answers WHERE at >= ? ORDER BY id LIMIT 1');
-  const purgeChunk = db.prepare<[number, number]>('DELETE FROM answers WHERE id IN (SELECT id FROM answers WHERE id < ? ORDER BY id LIMIT ?)');
+  const purgeChunk = db.prepare<[number, number]>(
+    'DELETE FROM answers WHERE id IN (SELECT id FROM answers WHERE id < ? ORDER BY id LIMIT ?)',
+  );
   const find = (scope: string, key: string): KeptAnswer | null => {
     const row = select.get(scope, key);
     return row ? { ...row, headers: JSON.parse(row.headers) as Record<string, string> } : null;
@@ -67,10 +71,23 @@ export function openSqliteIdempotencyRecords(file: string, options: RecordsOptio
   };
   // Inserts gather for a turn of the event loop and go in one transaction: a commit per
   // insert (locks, WAL frames) cost several times the insert itself.
-  type Waiting = { scope: string; key: string; answer: KeptAnswer; settle(first: KeptAnswer | null, error?: unknown): void };
+  type Waiting = {
+    scope: string;
+    key: string;
+    answer: KeptAnswer;
+    settle(first: KeptAnswer | null, error?: unknown): void;
+  };
   const insertAll = db.transaction((batch: Waiting[]) =>
     batch.map(({ scope, key, answer }) => {
-      const { changes } = insert.run(scope, key, answer.fingerprint, answer.status, answer.body, JSON.stringify(answer.headers), answer.at);
+      const { changes } = insert.run(
+        scope,
+        key,
+        answer.fingerprint,
+        answer.status,
+        answer.body,
+        JSON.stringify(answer.headers),
+        answer.at,
+      );
       return changes === 1 ? null : find(scope, key);
     }),
   );
@@ -85,14 +102,22 @@ export function openSqliteIdempotencyRecords(file: string, options: RecordsOptio
     }
   });
   let closed = false;
-  const purging = setInterval(() => void purgeExpired().catch((error: unknown) => options.onPurgeError?.(error)), options.purgeEveryMs ?? PURGE_EVERY_MS).unref();
+  const purging = setInterval(
+    () => void purgeExpired().catch((error: unknown) => options.onPurgeError?.(error)),
+    options.purgeEveryMs ?? PURGE_EVERY_MS,
+  ).unref();
 
   return {
     find: async (scope, key) => find(scope, key),
     keep: (scope, key, answer) =>
       new Promise((resolve, reject) => {
         if (closed) return reject(new Error('idempotency records are closed'));
-        inserts.add({ scope, key, answer, settle: (first, error) => (error === undefined ? resolve(first) : reject(error)) });
+        inserts.add({
+          scope,
+          key,
+          answer,
+          settle: (first, error) => (error === undefined ? resolve(first) : reject(error)),
+        });
       }),
     purgeExpired: async () => (closed ? 0 : purgeExpired()),
     async close() {

@@ -27,7 +27,8 @@ export function commandRecorder(metrics: Pick<Metrics, 'commands' | 'conflicts'>
         metrics.commands.inc({ command: type, outcome: outcomeOf(error) });
         // The store's own refusals are counted by the event store's decorator (and retried);
         // one reaching the caller is the client's If-Match that no longer holds.
-        if (error instanceof WrongExpectedVersion) metrics.conflicts.inc({ category: streamCategory(command.streamId), check: 'if-match' });
+        if (error instanceof WrongExpectedVersion)
+          metrics.conflicts.inc({ category: streamCategory(command.streamId), check: 'if-match' });
       },
     );
   };

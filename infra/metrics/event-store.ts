@@ -31,7 +31,10 @@ export function streamCategory(streamId: string): string {
   return prefix ? prefix.replace(/-$/, '') : 'other';
 }
 
-export function instrumentEventStore(store: EventStore, metrics: Pick<Metrics, 'eventsAppended' | 'conflicts'>): EventStore {
+export function instrumentEventStore(
+  store: EventStore,
+  metrics: Pick<Metrics, 'eventsAppended' | 'conflicts'>,
+): EventStore {
   return {
     async appendToStream(streamId, events, options) {
       try {
@@ -39,7 +42,8 @@ export function instrumentEventStore(store: EventStore, metrics: Pick<Metrics, '
         metrics.eventsAppended.inc({ category: streamCategory(streamId) }, events.length);
         return result;
       } catch (error) {
-        if (error instanceof WrongExpectedVersion) metrics.conflicts.inc({ category: streamCategory(streamId), check: 'append' });
+        if (error instanceof WrongExpectedVersion)
+          metrics.conflicts.inc({ category: streamCategory(streamId), check: 'append' });
         throw error;
       }
     },

@@ -44,7 +44,7 @@ export class Metrics {
   });
   readonly snapshots = new Counter({
     name: 'marketplace_snapshots_total',
-    help: 'Snapshots by stream category and outcome: loaded, written, ignored (another shape version, unreadable or not the stream\'s: folded from the start instead), unavailable (the store could not be read: folded from the start), write_failed.',
+    help: "Snapshots by stream category and outcome: loaded, written, ignored (another shape version, unreadable or not the stream's: folded from the start instead), unavailable (the store could not be read: folded from the start), write_failed.",
     labelNames: ['category', 'outcome'] as const,
     registers: [this.registry],
   });
@@ -68,13 +68,28 @@ export class Metrics {
         registers: [this.registry],
         async collect() {
           // The four gauges are collected together: `source` shares one report between them.
-          for (const report of await source.report()) this.set({ subscription: report.name, kind: report.kind }, measure(report));
+          for (const report of await source.report())
+            this.set({ subscription: report.name, kind: report.kind }, measure(report));
         },
       });
-    gauge('marketplace_subscription_lag_events', 'Events in $all (of those it reads) that the projection or process manager has yet to handle.', (r) => r.lagEvents);
-    gauge('marketplace_subscription_lag_seconds', 'How long the oldest event it has yet to handle has been waiting (0 when caught up).', (r) => r.lagSeconds);
-    gauge('marketplace_subscription_parked_events', 'Events parked (skipped after repeated failures) and not yet cleared by a rebuild.', (r) => r.parked);
-    gauge('marketplace_subscription_rebuilding', '1 while the view is being rebuilt from the start, else 0.', (r) => (r.rebuilding ? 1 : 0));
+    gauge(
+      'marketplace_subscription_lag_events',
+      'Events in $all (of those it reads) that the projection or process manager has yet to handle.',
+      (r) => r.lagEvents,
+    );
+    gauge(
+      'marketplace_subscription_lag_seconds',
+      'How long the oldest event it has yet to handle has been waiting (0 when caught up).',
+      (r) => r.lagSeconds,
+    );
+    gauge(
+      'marketplace_subscription_parked_events',
+      'Events parked (skipped after repeated failures) and not yet cleared by a rebuild.',
+      (r) => r.parked,
+    );
+    gauge('marketplace_subscription_rebuilding', '1 while the view is being rebuilt from the start, else 0.', (r) =>
+      r.rebuilding ? 1 : 0,
+    );
   }
 
   /** Each JavaScript thread's V8 heap (the process metrics see the main thread's only), read when scraped. */

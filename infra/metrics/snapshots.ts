@@ -9,12 +9,24 @@ import type { Logger } from '../log.js';
 import { streamCategory } from './event-store.js';
 import type { Metrics } from './metrics.js';
 
-export function snapshotRecorder(metrics: Pick<Metrics, 'snapshots'>, logger: Pick<Logger, 'warn'>): (observation: SnapshotObservation) => void {
+export function snapshotRecorder(
+  metrics: Pick<Metrics, 'snapshots'>,
+  logger: Pick<Logger, 'warn'>,
+): (observation: SnapshotObservation) => void {
   return (observation) => {
     metrics.snapshots.inc({ category: streamCategory(observation.streamId), outcome: observation.kind });
     const stream = observation.streamId;
-    if (observation.kind === 'ignored') logger.warn({ stream }, `snapshot ignored, folding the stream from its start: ${observation.reason}`);
-    if (observation.kind === 'unavailable') logger.warn({ stream, err: observation.error }, 'snapshot store could not be read, folding the stream from its start');
-    if (observation.kind === 'write_failed') logger.warn({ stream, err: observation.error }, 'snapshot could not be written (the stream stays correct; loading it costs more until the next one)');
+    if (observation.kind === 'ignored')
+      logger.warn({ stream }, `snapshot ignored, folding the stream from its start: ${observation.reason}`);
+    if (observation.kind === 'unavailable')
+      logger.warn(
+        { stream, err: observation.error },
+        'snapshot store could not be read, folding the stream from its start',
+      );
+    if (observation.kind === 'write_failed')
+      logger.warn(
+        { stream, err: observation.error },
+        'snapshot could not be written (the stream stays correct; loading it costs more until the next one)',
+      );
   };
 }

@@ -60,7 +60,11 @@ export class SubscriptionHealth {
   private async measure(): Promise<SubscriptionReport[]> {
     const { eventStore, readStore, leases, handlers } = this.sources;
     const now = (this.sources.now ?? Date.now)();
-    const [head, leaseList, parked] = await Promise.all([eventStore.headPosition(), leases.list(), readStore.listParked()]);
+    const [head, leaseList, parked] = await Promise.all([
+      eventStore.headPosition(),
+      leases.list(),
+      readStore.listParked(),
+    ]);
     const leaseOf = new Map(leaseList.map((l) => [l.name, l]));
     const runners = this.sources.runners();
     return Promise.all(
@@ -88,7 +92,11 @@ export class SubscriptionHealth {
   }
 
   /** The events after `from` that pass `filter`, counted up to the limit, and the first of them. */
-  private async lagOf(filter: AllFilter | undefined, from: Position | null, head: Position | null): Promise<{ events: number; oldest: RecordedEvent | null }> {
+  private async lagOf(
+    filter: AllFilter | undefined,
+    from: Position | null,
+    head: Position | null,
+  ): Promise<{ events: number; oldest: RecordedEvent | null }> {
     if (!head || (from && comparePositions(from, head) >= 0)) return { events: 0, oldest: null };
     const limit = this.sources.lagCountLimit ?? DEFAULT_LAG_COUNT_LIMIT;
     let events = 0;

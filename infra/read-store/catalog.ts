@@ -64,7 +64,8 @@ export function checkDocValue(value: unknown, path: string, depth = 0): asserts 
     value.forEach((item, i) => {
       // FerretDB cannot store an array directly inside an array; both stores refuse one, so
       // a projection behaves the same whichever runs (an object around it is fine).
-      if (Array.isArray(item)) throw new ReadStoreQueryError(`${path}[${i}]: an array directly inside an array is not allowed`);
+      if (Array.isArray(item))
+        throw new ReadStoreQueryError(`${path}[${i}]: an array directly inside an array is not allowed`);
       checkDocValue(item, `${path}[${i}]`, depth + 1);
     });
     return;
@@ -136,14 +137,18 @@ export class CollectionCatalog {
   /** A collection declared again (e.g. with an extra index) takes its latest spec. */
   add(specs: CollectionSpec[]): void {
     for (const spec of specs) {
-      this.specs.set(spec.name, { name: spec.name, indexes: spec.indexes.map((i) => ({ equal: [...i.equal], sort: [...i.sort] })) });
+      this.specs.set(spec.name, {
+        name: spec.name,
+        indexes: spec.indexes.map((i) => ({ equal: [...i.equal], sort: [...i.sort] })),
+      });
     }
   }
 
   get(collection: string): CollectionSpec {
     checkCollectionName(collection);
     const spec = this.specs.get(collection);
-    if (!spec) throw new ReadStoreQueryError(`unknown collection "${collection}": declare it with ensureCollections first`);
+    if (!spec)
+      throw new ReadStoreQueryError(`unknown collection "${collection}": declare it with ensureCollections first`);
     return spec;
   }
 }

@@ -54,9 +54,7 @@ export function planFind(catalog: CollectionCatalog, collection: string, query: 
   }
 
   const whereFields = Object.keys(where).sort();
-  const index = spec.indexes.find(
-    (i) => sameList([...i.equal].sort(), whereFields) && sameList(i.sort, sortFields),
-  );
+  const index = spec.indexes.find((i) => sameList([...i.equal].sort(), whereFields) && sameList(i.sort, sortFields));
   if (!index) {
     const declared = spec.indexes.map((i) => `{equal: [${i.equal}], sort: [${i.sort}]}`).join(', ') || 'none';
     throw new ReadStoreQueryError(
@@ -72,7 +70,8 @@ export function planFind(catalog: CollectionCatalog, collection: string, query: 
 
   const range: FindPlan['range'] = [];
   if (query.range !== undefined) {
-    if (query.range === null || typeof query.range !== 'object') throw new ReadStoreQueryError('range must be an object');
+    if (query.range === null || typeof query.range !== 'object')
+      throw new ReadStoreQueryError('range must be an object');
     for (const [op, value] of Object.entries(query.range)) {
       if (!RANGE_OPERATORS.includes(op as RangeOperator)) throw new ReadStoreQueryError(`range: unknown bound "${op}"`);
       if (value === undefined) continue;
@@ -87,7 +86,13 @@ export function planFind(catalog: CollectionCatalog, collection: string, query: 
     throw new ReadStoreQueryError(`limit must be an integer from 1 to ${MAX_LIMIT}`);
   }
 
-  const shape = digest({ collection, equal, range: [...range].sort((a, b) => a.op.localeCompare(b.op)), sortFields, direction });
+  const shape = digest({
+    collection,
+    equal,
+    range: [...range].sort((a, b) => a.op.localeCompare(b.op)),
+    sortFields,
+    direction,
+  });
   const after = query.after === undefined ? null : decodeCursor(query.after, shape, sortFields.length);
   return { collection, index, equal, range, sortFields, direction, limit, after, shape };
 }
@@ -142,7 +147,11 @@ function decodeCursor(text: unknown, shape: string, sortFieldCount: number): Fin
   }
   const values: ScalarValue[] = [];
   for (const value of cursor.v) {
-    if (typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value))) {
+    if (
+      typeof value === 'string' ||
+      typeof value === 'boolean' ||
+      (typeof value === 'number' && Number.isFinite(value))
+    ) {
       values.push(value);
     } else {
       throw new InvalidCursor();

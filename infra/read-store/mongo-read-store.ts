@@ -23,7 +23,14 @@ import { parseSortablePosition, sortablePosition, type Position } from '../event
 import { CollectionCatalog, checkId, checkLeadingSortField, indexKeyFields, storageName } from './catalog.js';
 import { planFind, toPage, type FindPlan } from './find-plan.js';
 import type { CheckpointRecord, Doc, DocFields, IndexSpec, ParkedEvent, ReadStore, WriteOp } from './read-store.js';
-import { applyOp, checkBatch, checkProjectionName, pendingOps, type GuardedOp, type StoredState } from './write-batch.js';
+import {
+  applyOp,
+  checkBatch,
+  checkProjectionName,
+  pendingOps,
+  type GuardedOp,
+  type StoredState,
+} from './write-batch.js';
 
 export interface MongoReadStoreOptions {
   uri: string;
@@ -55,7 +62,6 @@ interface ParkedDoc {
   parkedAt: Date;
 }
 
-
 export async function openMongoReadStore(options: MongoReadStoreOptions): Promise<ReadStore> {
   const client = new MongoClient(options.uri);
   await client.connect();
@@ -85,7 +91,11 @@ export interface MongoServerTraits {
 }
 
 /** The read store over an open database (`close` is what `ReadStore.close` calls). */
-export async function mongoReadStore(db: Db, close: () => Promise<void>, traits: MongoServerTraits): Promise<ReadStore> {
+export async function mongoReadStore(
+  db: Db,
+  close: () => Promise<void>,
+  traits: MongoServerTraits,
+): Promise<ReadStore> {
   const catalog = new CollectionCatalog();
   const checkpoints = db.collection<CheckpointDoc>('read_checkpoints');
   const parked = db.collection<ParkedDoc>('read_parked');
@@ -121,7 +131,9 @@ export async function mongoReadStore(db: Db, close: () => Promise<void>, traits:
       for (const spec of specs) {
         // One physical index per distinct key; an index on no fields is `{_id: 1}`, which always exists.
         const keys = new Map(
-          spec.indexes.filter((index) => indexKeyFields(index).length > 0).map((index) => [indexKeyFields(index).join(','), keyPattern(index)]),
+          spec.indexes
+            .filter((index) => indexKeyFields(index).length > 0)
+            .map((index) => [indexKeyFields(index).join(','), keyPattern(index)]),
         );
         // One index per command: FerretDB v1.24 panics (and drops the connection) on a
         // createIndexes that names several indexes of which more than one exists already.
@@ -144,7 +156,9 @@ export async function mongoReadStore(db: Db, close: () => Promise<void>, traits:
       // wait for all before failing, so a retry never races a write still in flight.
       const results = await Promise.allSettled(
         [...byCollection].map(([collection, ops]) =>
-          traits.guards === 'server' ? applyInOrder(documents(collection), ops) : applyReadThenWrite(documents(collection), ops),
+          traits.guards === 'server'
+            ? applyInOrder(documents(collection), ops)
+            : applyReadThenWrite(documents(collection), ops),
         ),
       );
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');

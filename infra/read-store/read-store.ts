@@ -41,7 +41,14 @@ export type WriteOp =
    * Creates or changes: `setOnInsert` only on creation, then `set`, then `inc` (missing fields count as 0).
    * A field appears in at most one of the three (MongoDB refuses one field in two update operators).
    */
-  | { op: 'upsert'; collection: string; id: string; set?: DocFields; setOnInsert?: DocFields; inc?: Record<string, number> }
+  | {
+      op: 'upsert';
+      collection: string;
+      id: string;
+      set?: DocFields;
+      setOnInsert?: DocFields;
+      inc?: Record<string, number>;
+    }
   /** Changes an existing document; ignored when absent. A field in at most one of `set`/`inc`. */
   | { op: 'update'; collection: string; id: string; set?: DocFields; inc?: Record<string, number> }
   | { op: 'delete'; collection: string; id: string };

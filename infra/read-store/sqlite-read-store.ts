@@ -12,7 +12,15 @@
 import Database from 'better-sqlite3';
 import { parseSortablePosition, sortablePosition, type Position } from '../event-store/position.js';
 import { PerTurnBatch } from '../per-turn.js';
-import { CollectionCatalog, checkId, checkLeadingSortField, indexKeyFields, indexName, storageName, type ScalarValue } from './catalog.js';
+import {
+  CollectionCatalog,
+  checkId,
+  checkLeadingSortField,
+  indexKeyFields,
+  indexName,
+  storageName,
+  type ScalarValue,
+} from './catalog.js';
 import { planFind, toPage, type FindPlan } from './find-plan.js';
 import type {
   CheckpointRecord,
@@ -159,7 +167,9 @@ export function openSqliteReadStore(options: SqliteReadStoreOptions): SqliteRead
       event_type = excluded.event_type, stream_id = excluded.stream_id, position = excluded.position,
       error = excluded.error, attempts = excluded.attempts, parked_at = excluded.parked_at`);
   const listAllParked = db.prepare<[], ParkedRow>('SELECT * FROM read_parked ORDER BY position, projection, event_id');
-  const listParkedOf = db.prepare<[string], ParkedRow>('SELECT * FROM read_parked WHERE projection = ? ORDER BY position, event_id');
+  const listParkedOf = db.prepare<[string], ParkedRow>(
+    'SELECT * FROM read_parked WHERE projection = ? ORDER BY position, event_id',
+  );
   const deleteParked = db.prepare<[string]>('DELETE FROM read_parked WHERE projection = ?');
 
   function table(collection: string): TableStatements {
@@ -174,10 +184,17 @@ export function openSqliteReadStore(options: SqliteReadStoreOptions): SqliteRead
       doc TEXT NOT NULL,    -- the fields as JSON, without the id
       guard TEXT NOT NULL   -- guard of the last operation applied (write-batch.ts)
     )`);
-    const existing = new Set(db.prepare<[], { name: string }>(`SELECT name FROM pragma_table_xinfo('${name}')`).all().map((c) => c.name));
+    const existing = new Set(
+      db
+        .prepare<[], { name: string }>(`SELECT name FROM pragma_table_xinfo('${name}')`)
+        .all()
+        .map((c) => c.name),
+    );
     for (const field of new Set(spec.indexes.flatMap(indexKeyFields))) {
       if (existing.has(column(field))) continue;
-      db.exec(`ALTER TABLE ${name} ADD COLUMN ${column(field)} GENERATED ALWAYS AS (json_extract(doc, '$.${field}')) VIRTUAL`);
+      db.exec(
+        `ALTER TABLE ${name} ADD COLUMN ${column(field)} GENERATED ALWAYS AS (json_extract(doc, '$.${field}')) VIRTUAL`,
+      );
     }
     for (const index of spec.indexes) {
       const columns = [...indexKeyFields(index).map(column), 'id'].join(', ');
@@ -359,7 +376,10 @@ export function openSqliteReadStore(options: SqliteReadStoreOptions): SqliteRead
       const plan = planFind(catalog, collection, query);
       const { sql, params } = findSql(plan);
       const rows = findStatement(sql).all(...params);
-      return toPage(plan, rows.map((row) => toDoc(row.id, row.doc)));
+      return toPage(
+        plan,
+        rows.map((row) => toDoc(row.id, row.doc)),
+      );
     },
 
     explainFind(collection, query) {
@@ -401,7 +421,9 @@ export function openSqliteReadStore(options: SqliteReadStoreOptions): SqliteRead
     async deleteBefore(collection, field, before) {
       const name = storageName(collection);
       checkLeadingSortField(catalog.get(collection), field);
-      const chunk = db.prepare<[string, number]>(`DELETE FROM ${name} WHERE id IN (SELECT id FROM ${name} WHERE ${column(field)} < ? LIMIT ?)`);
+      const chunk = db.prepare<[string, number]>(
+        `DELETE FROM ${name} WHERE id IN (SELECT id FROM ${name} WHERE ${column(field)} < ? LIMIT ?)`,
+      );
       let deleted = 0;
       // In chunks: a long retention backlog never holds the write lock for long.
       for (;;) {

@@ -22,7 +22,10 @@ export interface WalCheckpointer {
   close(): Promise<void>;
 }
 
-export function startWalCheckpointer(file: string, options: { everyMs: number; onError(error: unknown): void }): WalCheckpointer {
+export function startWalCheckpointer(
+  file: string,
+  options: { everyMs: number; onError(error: unknown): void },
+): WalCheckpointer {
   const worker = new Worker(new URL('./wal-checkpointer-thread.js', import.meta.url), {
     workerData: { file, everyMs: options.everyMs },
     // A timer and a pragma: the smallest young generation V8 allows is plenty.

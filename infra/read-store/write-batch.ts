@@ -42,10 +42,12 @@ function checkFields(fields: unknown, what: string, seen: Set<string>, numbersOn
     checkFieldName(field);
     // MongoDB refuses one field in two update operators ("would create a conflict"); the
     // port therefore allows a field in at most one of setOnInsert / set / inc.
-    if (seen.has(field)) throw new ReadStoreQueryError(`${what}: field "${field}" appears in more than one of setOnInsert/set/inc`);
+    if (seen.has(field))
+      throw new ReadStoreQueryError(`${what}: field "${field}" appears in more than one of setOnInsert/set/inc`);
     seen.add(field);
     if (numbersOnly) {
-      if (typeof value !== 'number' || !Number.isFinite(value)) throw new ReadStoreQueryError(`${what}.${field}: expected a finite number`);
+      if (typeof value !== 'number' || !Number.isFinite(value))
+        throw new ReadStoreQueryError(`${what}.${field}: expected a finite number`);
     } else {
       checkDocValue(value, `${what}.${field}`);
     }
@@ -91,7 +93,12 @@ function checkPosition(position: unknown, what: string): asserts position is Pos
  * checkpoint may lie anywhere (after the last write when the last events caused none;
  * before it when a caller commits part of its work): it only ever moves forward.
  */
-export function checkBatch(projection: string, writes: PositionedWrites[], checkpoint: Position, catalog: CollectionCatalog): void {
+export function checkBatch(
+  projection: string,
+  writes: PositionedWrites[],
+  checkpoint: Position,
+  catalog: CollectionCatalog,
+): void {
   checkProjectionName(projection);
   if (!Array.isArray(writes)) throw new ReadStoreQueryError('writes must be an array');
   checkPosition(checkpoint, 'checkpoint');

@@ -31,7 +31,10 @@ export interface CheckpointFeed {
 
 const DEFAULT_INTERVAL_MS = 50;
 
-export function followCheckpoints(handlers: ReadonlyArray<Pick<EventHandler, 'name' | 'kind' | 'filter'>>, options: CheckpointFeedOptions): CheckpointFeed {
+export function followCheckpoints(
+  handlers: ReadonlyArray<Pick<EventHandler, 'name' | 'kind' | 'filter'>>,
+  options: CheckpointFeedOptions,
+): CheckpointFeed {
   const runners = handlers.map((h) => new RemoteRunner(h));
   const intervalMs = options.intervalMs ?? DEFAULT_INTERVAL_MS;
   const stopping = new AbortController();
@@ -46,7 +49,12 @@ export function followCheckpoints(handlers: ReadonlyArray<Pick<EventHandler, 'na
       // for it to handle up to the position" as reached. Without one, nothing moves the
       // read model, and waiting for it must time out rather than pretend.
       const running = Boolean(holders.get(runner.handler.name));
-      runner.report({ name: runner.handler.name, state: running ? 'live' : 'waiting-for-lease', position: position ? formatPosition(position) : null, lastError: null });
+      runner.report({
+        name: runner.handler.name,
+        state: running ? 'live' : 'waiting-for-lease',
+        position: position ? formatPosition(position) : null,
+        lastError: null,
+      });
     }
   }
 
@@ -59,7 +67,10 @@ export function followCheckpoints(handlers: ReadonlyArray<Pick<EventHandler, 'na
         await sleep(intervalMs, stopping.signal);
       } catch (error) {
         if (failures === 0) options.onError?.(error);
-        await sleep(Math.max(intervalMs, backoffDelay(failures, { initialDelayMs: intervalMs, maxDelayMs: 5_000 })), stopping.signal);
+        await sleep(
+          Math.max(intervalMs, backoffDelay(failures, { initialDelayMs: intervalMs, maxDelayMs: 5_000 })),
+          stopping.signal,
+        );
         failures += 1;
       }
     }

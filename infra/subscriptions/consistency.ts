@@ -77,7 +77,11 @@ export class ConsistencyGate {
     const head = await this.eventStore.headPosition();
     if (!head || comparePositions(head, position) < 0) return false;
     const from = runner.status().position;
-    const next = await this.eventStore.readAll({ fromPosition: from ?? 'start', maxCount: 2, filter: runner.handler.filter });
+    const next = await this.eventStore.readAll({
+      fromPosition: from ?? 'start',
+      maxCount: 2,
+      filter: runner.handler.filter,
+    });
     const pending = next.find((e) => !from || comparePositions(e.position, from) > 0);
     return !pending || comparePositions(pending.position, position) > 0;
   }

@@ -10,7 +10,6 @@ interface LeaseDoc {
   handoverUntil: Date;
 }
 
-
 /**
  * Leases as documents, taken with one conditional upsert (no transaction needed): when the
  * condition fails on an existing lease the upsert collides on `_id`, which means "held by
@@ -32,7 +31,14 @@ export async function openMongoLeases(uri: string, dbName: string, now: () => nu
               { $or: [{ handoverTo: null }, { handoverTo: owner }, { handoverUntil: { $lt: t } }] },
             ],
           },
-          { $set: { holder: owner, expiresAt: new Date(t.getTime() + ttlMs), handoverTo: null, handoverUntil: new Date(0) } },
+          {
+            $set: {
+              holder: owner,
+              expiresAt: new Date(t.getTime() + ttlMs),
+              handoverTo: null,
+              handoverUntil: new Date(0),
+            },
+          },
           { upsert: true },
         );
         return true;

@@ -1,5 +1,11 @@
 import type { EventHandler, ProjectionView } from '../../projections/projection.js';
-import { UnreadableEvent, type AllSubscription, type EventStore, type RecordedEvent, type SubscriptionBatch } from '../event-store/event-store.js';
+import {
+  UnreadableEvent,
+  type AllSubscription,
+  type EventStore,
+  type RecordedEvent,
+  type SubscriptionBatch,
+} from '../event-store/event-store.js';
 import { comparePositions, formatPosition, isAfter, type Position } from '../event-store/position.js';
 import type { PositionedWrites, ReadStore, WriteOp } from '../read-store/read-store.js';
 import { BatchView } from './batch-view.js';
@@ -136,7 +142,10 @@ export class ProjectionRunner {
    * retried). What a process manager did for events before it can never be asked again.
    */
   redeliveryFloor(): number {
-    const floor = this.oldestParked && (!this.storedCheckpoint || comparePositions(this.oldestParked, this.storedCheckpoint) < 0) ? this.oldestParked : this.storedCheckpoint;
+    const floor =
+      this.oldestParked && (!this.storedCheckpoint || comparePositions(this.oldestParked, this.storedCheckpoint) < 0)
+        ? this.oldestParked
+        : this.storedCheckpoint;
     return floor ? Number(floor.commit) : -1;
   }
 
@@ -165,7 +174,10 @@ export class ProjectionRunner {
     try {
       await this.holdLease(signal, owner);
       await readStore.ensureCollections(this.handler.collections);
-      await readStore.reset(this.handler.name, this.handler.collections.map((c) => c.name));
+      await readStore.reset(
+        this.handler.name,
+        this.handler.collections.map((c) => c.name),
+      );
       await this.followFromCheckpoint(signal, { untilCaughtUp: true, onProgress });
     } finally {
       this.stopRenewing();
@@ -192,13 +204,18 @@ export class ProjectionRunner {
           }
           failures += 1;
           this.setError('retrying', error);
-          this.options.log.warn('projection interrupted, resuming from its checkpoint', { projection: this.handler.name, error: message(error), failures });
+          this.options.log.warn('projection interrupted, resuming from its checkpoint', {
+            projection: this.handler.name,
+            error: message(error),
+            failures,
+          });
           await sleep(backoffDelay(failures - 1, RESUBSCRIBE_BACKOFF), signal);
         }
       }
     } finally {
       this.stopRenewing();
-      if (this.leaseHeld) await this.options.leases.release(this.handler.name, this.options.owner).catch(() => undefined);
+      if (this.leaseHeld)
+        await this.options.leases.release(this.handler.name, this.options.owner).catch(() => undefined);
       this.leaseHeld = false;
       this.state = 'stopped';
     }
@@ -211,7 +228,10 @@ export class ProjectionRunner {
     while (!signal.aborted && !(await this.options.leases.acquire(this.handler.name, owner, this.leaseTtlMs))) {
       const lease = (await this.options.leases.list()).find((l) => l.name === this.handler.name);
       if (lease?.holder && isDeadLocalOwner(lease.holder)) {
-        this.options.log.info('freeing the lease of a process that is gone', { projection: this.handler.name, holder: lease.holder });
+        this.options.log.info('freeing the lease of a process that is gone', {
+          projection: this.handler.name,
+          holder: lease.holder,
+        });
         await this.options.leases.release(this.handler.name, lease.holder);
         continue;
       }
@@ -232,7 +252,10 @@ export class ProjectionRunner {
         await this.options.leases.release(this.handler.name, owner);
       }
     } catch (error) {
-      this.options.log.warn('could not renew projection lease', { projection: this.handler.name, error: message(error) });
+      this.options.log.warn('could not renew projection lease', {
+        projection: this.handler.name,
+        error: message(error),
+      });
     }
   }
 
@@ -250,7 +273,10 @@ export class ProjectionRunner {
     const stored = await readStore.getCheckpoint(this.handler.name);
     const parked = await readStore.listParked(this.handler.name);
     this.storedCheckpoint = stored.position;
-    this.oldestParked = parked.reduce<Position | null>((oldest, p) => (oldest && comparePositions(oldest, p.position) <= 0 ? oldest : p.position), null);
+    this.oldestParked = parked.reduce<Position | null>(
+      (oldest, p) => (oldest && comparePositions(oldest, p.position) <= 0 ? oldest : p.position),
+      null,
+    );
     let handled = 0;
     this.position = stored.position;
     this.state = 'catching-up';
@@ -265,7 +291,8 @@ export class ProjectionRunner {
     const interval = rebuild ? 0 : (this.options.liveBatchIntervalMs ?? 5);
     const partitionKey = this.handler.partitionKey?.bind(this.handler);
     try {
-      if (!rebuild && partitionKey && this.handler.collections.length === 0) return await this.followInPipeline(subscription, partitionKey, signal);
+      if (!rebuild && partitionKey && this.handler.collections.length === 0)
+        return await this.followInPipeline(subscription, partitionKey, signal);
       for await (const batch of subscription) {
         if (signal.aborted) return;
         const batchStartedAt = Date.now();
@@ -277,7 +304,10 @@ export class ProjectionRunner {
         }
         const writes = await this.handleBatch(batch, signal);
         if (signal.aborted) return;
-        const due = writes.length > 0 || Date.now() - lastCommitAt >= (this.options.idleCheckpointMs ?? 1000) || batch.caughtUp !== this.isLive();
+        const due =
+          writes.length > 0 ||
+          Date.now() - lastCommitAt >= (this.options.idleCheckpointMs ?? 1000) ||
+          batch.caughtUp !== this.isLive();
         if (due || rebuild) {
           if (!this.leaseHeld) throw new LeaseLost();
           this.inFlight = this.commit(writes, end, signal);
@@ -302,9 +332,15 @@ export class ProjectionRunner {
    * its events are handled as they are read, across batches (partition-pipeline.ts), and
    * the handled position is stored as its checkpoint at most every `idleCheckpointMs`.
    */
-  private async followInPipeline(subscription: AllSubscription, partitionKey: (event: RecordedEvent) => string, signal: AbortSignal): Promise<void> {
+  private async followInPipeline(
+    subscription: AllSubscription,
+    partitionKey: (event: RecordedEvent) => string,
+    signal: AbortSignal,
+  ): Promise<void> {
     const { readStore } = this.options;
-    const view: ProjectionView = { get: async (collection, id) => (await readStore.getStored(collection, id))?.doc ?? null };
+    const view: ProjectionView = {
+      get: async (collection, id) => (await readStore.getStored(collection, id))?.doc ?? null,
+    };
     const checkpoints = new CheckpointThrottle(this.options.idleCheckpointMs ?? 1000, this.position, (position) => {
       if (!this.leaseHeld) return Promise.reject(new LeaseLost());
       this.inFlight = this.commit([], position, signal).finally(() => (this.inFlight = null));
@@ -413,8 +449,12 @@ export class ProjectionRunner {
       attempts,
       parkedAt: new Date(),
     };
-    if (!this.oldestParked || comparePositions(event.position, this.oldestParked) < 0) this.oldestParked = event.position;
-    const why = error instanceof UnreadableEvent ? 'event parked: it, or an event its handling needs, cannot be read' : 'event parked: the projection skips it after repeated failures';
+    if (!this.oldestParked || comparePositions(event.position, this.oldestParked) < 0)
+      this.oldestParked = event.position;
+    const why =
+      error instanceof UnreadableEvent
+        ? 'event parked: it, or an event its handling needs, cannot be read'
+        : 'event parked: the projection skips it after repeated failures';
     this.options.log.error(why, {
       ...parked,
       position: formatPosition(event.position),

@@ -11,7 +11,10 @@ interface Row {
 }
 
 /** Leases in a small table of the embedded read store's file, shared by every local process. */
-export function openSqliteLeases(file: string, options: { now?: () => number; inlineCheckpointPages?: number } = {}): LeaseStore {
+export function openSqliteLeases(
+  file: string,
+  options: { now?: () => number; inlineCheckpointPages?: number } = {},
+): LeaseStore {
   const now = options.now ?? Date.now;
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
@@ -51,7 +54,9 @@ export function openSqliteLeases(file: string, options: { now?: () => number; in
     })
     .immediate.bind(null);
 
-  const release = db.prepare<[string, string]>('UPDATE leases SET holder = NULL, expires_at = 0 WHERE name = ? AND holder = ?');
+  const release = db.prepare<[string, string]>(
+    'UPDATE leases SET holder = NULL, expires_at = 0 WHERE name = ? AND holder = ?',
+  );
   const all = db.prepare<[], Row>('SELECT * FROM leases ORDER BY name');
 
   return {

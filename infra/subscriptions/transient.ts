@@ -7,7 +7,8 @@ import { EventStoreUnavailable } from '../event-store/event-store.js';
 export function isTransient(error: unknown): boolean {
   if (error instanceof EventStoreUnavailable) return true;
   const name = (error as { name?: unknown })?.name;
-  if (typeof name === 'string' && /^Mongo(Network|ServerSelection|NotConnected|Topology|PoolCleared)/.test(name)) return true;
+  if (typeof name === 'string' && /^Mongo(Network|ServerSelection|NotConnected|Topology|PoolCleared)/.test(name))
+    return true;
   const code = (error as { code?: unknown })?.code;
   return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED' || code === 'ECONNREFUSED' || code === 'ECONNRESET';
 }

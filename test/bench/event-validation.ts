@@ -33,18 +33,35 @@ function measure(what: string, run: (i: number) => unknown): number {
     for (let i = 0; i < COUNT; i++) if (run(i)) sink++;
     best = Math.min(best, Number(process.hrtime.bigint() - start) / COUNT);
   }
-  console.log(`${what.padEnd(58)} ${best.toFixed(0).padStart(6)} ns/event  (${Math.round(1e9 / best).toLocaleString('en-US')} events/s on one core)${sink < 0 ? '' : ''}`);
+  console.log(
+    `${what.padEnd(58)} ${best.toFixed(0).padStart(6)} ns/event  (${Math.round(1e9 / best).toLocaleString('en-US')} events/s on one core)${sink < 0 ? '' : ''}`,
+  );
   return best;
 }
 
-console.log(`${COUNT.toLocaleString('en-US')} events from the frozen histories (${new Set(current.map((e) => e.type)).size} types), best of ${ROUNDS} runs`);
+console.log(
+  `${COUNT.toLocaleString('en-US')} events from the frozen histories (${new Set(current.map((e) => e.type)).size} types), best of ${ROUNDS} runs`,
+);
 const json = measure('JSON.parse of the data (what every read does anyway)', (i) => JSON.parse(texts[i]!));
 const costs: Record<string, { append: number; read: number }> = {};
-for (const [name, registry] of [['zod', domainEvents], ['compiled (what the server uses)', domainEvents.withChecks(compiledChecks())]] as const) {
+for (const [name, registry] of [
+  ['zod', domainEvents],
+  ['compiled (what the server uses)', domainEvents.withChecks(compiledChecks())],
+] as const) {
   console.log(`${name}:`);
-  const append = measure('  append: check against the current schema', (i) => registry.problemWith(currentEvents[i]!.type, currentEvents[i]!.data) === null);
-  const read = measure('  read of a current event: check, hand over as it is', (i) => registry.read(currentEvents[i]!.type, currentEvents[i]!.metadata.schemaVersion, currentEvents[i]!.data).readable);
-  measure('  read of a version-1 event: check, upcast, check again', (i) => registry.read(oldEvents[i]!.type, undefined, oldEvents[i]!.data).readable);
+  const append = measure(
+    '  append: check against the current schema',
+    (i) => registry.problemWith(currentEvents[i]!.type, currentEvents[i]!.data) === null,
+  );
+  const read = measure(
+    '  read of a current event: check, hand over as it is',
+    (i) =>
+      registry.read(currentEvents[i]!.type, currentEvents[i]!.metadata.schemaVersion, currentEvents[i]!.data).readable,
+  );
+  measure(
+    '  read of a version-1 event: check, upcast, check again',
+    (i) => registry.read(oldEvents[i]!.type, undefined, oldEvents[i]!.data).readable,
+  );
   costs[name] = { append, read };
 }
 
@@ -53,6 +70,8 @@ for (const [name, registry] of [['zod', domainEvents], ['compiled (what the serv
 const eventsPerSecond = (2_000 / 2) * 11;
 const share = (ns: number) => ((eventsPerSecond * ns) / 1e9) * 100;
 for (const [name, { append, read }] of Object.entries(costs)) {
-  console.log(`${name} at bench:trading's ~${eventsPerSecond.toLocaleString('en-US')} events/s: appends ${share(append).toFixed(1)} % of a core, reads ${share(3 * read).toFixed(1)} % (3 subscriptions each)`);
+  console.log(
+    `${name} at bench:trading's ~${eventsPerSecond.toLocaleString('en-US')} events/s: appends ${share(append).toFixed(1)} % of a core, reads ${share(3 * read).toFixed(1)} % (3 subscriptions each)`,
+  );
 }
 console.log(`(JSON.parse of the same reads: ${share(3 * json).toFixed(1)} %)`);

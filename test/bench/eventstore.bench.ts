@@ -20,7 +20,12 @@ const writers = envNumber('BENCH_WRITERS', 16);
 const dir = mkdtempSync(join(tmpdir(), 'market-bench-es-'));
 
 function payload(i: number) {
-  return { accountId: `acc-${i % streamCount}`, amount: 1000 + (i % 977), description: 'money deposit by user', at: '2026-11-21T20:00:00.000Z' };
+  return {
+    accountId: `acc-${i % streamCount}`,
+    amount: 1000 + (i % 977),
+    description: 'money deposit by user',
+    at: '2026-11-21T20:00:00.000Z',
+  };
 }
 
 async function eventStoreRun() {
@@ -38,7 +43,9 @@ async function eventStoreRun() {
         const stream = `account-${(i * writers + w) % streamCount}`;
         const expected = revisions.get(stream) ?? 'no_stream';
         const t0 = performance.now();
-        const result = await store.appendToStream(stream, [{ id: uuid(), type: 'AccountCredited', data: payload(i) }], { expectedRevision: expected });
+        const result = await store.appendToStream(stream, [{ id: uuid(), type: 'AccountCredited', data: payload(i) }], {
+          expectedRevision: expected,
+        });
         latencies.push(performance.now() - t0);
         revisions.set(stream, result.nextExpectedRevision);
       }
@@ -59,7 +66,14 @@ function plainInsertRun(perTransaction: number) {
     id TEXT NOT NULL, type TEXT NOT NULL, data TEXT NOT NULL, UNIQUE (stream, revision))`);
   const insert = db.prepare('INSERT INTO events (stream, revision, id, type, data) VALUES (?, ?, ?, ?, ?)');
   const many = db.transaction((from: number, to: number) => {
-    for (let i = from; i < to; i++) insert.run(`account-${i % streamCount}`, Math.floor(i / streamCount), uuid(), 'AccountCredited', JSON.stringify(payload(i)));
+    for (let i = from; i < to; i++)
+      insert.run(
+        `account-${i % streamCount}`,
+        Math.floor(i / streamCount),
+        uuid(),
+        'AccountCredited',
+        JSON.stringify(payload(i)),
+      );
   });
   const started = performance.now();
   for (let i = 0; i < totalEvents; i += perTransaction) many(i, Math.min(totalEvents, i + perTransaction));
@@ -69,7 +83,9 @@ function plainInsertRun(perTransaction: number) {
 }
 
 try {
-  console.log(`bench:eventstore: ${totalEvents.toLocaleString('en-US')} events, ${streamCount.toLocaleString('en-US')} streams, ${writers} concurrent writers, synchronous=FULL (durable), data in ${dir}`);
+  console.log(
+    `bench:eventstore: ${totalEvents.toLocaleString('en-US')} events, ${streamCount.toLocaleString('en-US')} streams, ${writers} concurrent writers, synchronous=FULL (durable), data in ${dir}`,
+  );
   const es = await eventStoreRun();
   const plain1 = plainInsertRun(1);
   const plain16 = plainInsertRun(writers);

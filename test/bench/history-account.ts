@@ -26,7 +26,9 @@ const TARGET_RSS_GROWTH_MB = 20;
 
 export async function accountRun(dataDir: string): Promise<string[]> {
   const events = envNumber('BENCH_ACCOUNT_EVENTS', 1_000_000);
-  console.log(`\naccount: ${events.toLocaleString('en-US')} deposits on one account through the command path, then a restart and the first deposit timed`);
+  console.log(
+    `\naccount: ${events.toLocaleString('en-US')} deposits on one account through the command path, then a restart and the first deposit timed`,
+  );
   let server = await startServer(dataDir);
   const heavy = await registerAndLogIn(server.baseUrl, 'heavy@bench.test');
   // A second account, to warm the restarted server up (a first request also pays for JIT, keys, statements).
@@ -54,43 +56,74 @@ export async function accountRun(dataDir: string): Promise<string[]> {
 
   const growth = rssAfter - rssBefore;
   printTable('account: one stream with a long history', [
-    ['deposits through the command path', `${events.toLocaleString('en-US')} at ${rate(events, appended.ms).toLocaleString('en-US')}/s`],
+    [
+      'deposits through the command path',
+      `${events.toLocaleString('en-US')} at ${rate(events, appended.ms).toLocaleString('en-US')}/s`,
+    ],
     ['server RSS once its projections caught up with them', mb(rssBeforeStop)],
     ['restart: listening / ready', `${(listeningMs / 1000).toFixed(1)} s / ${(readyMs / 1000).toFixed(1)} s`],
-    ['the account snapshot at the restart', snapshot ? `revision ${snapshot.revision} of ${events}, ${(snapshot.bytes / 1024).toFixed(1)} KiB` : 'none'],
-    ['first deposit on it after the restart (client side, ms; the server warmed up on another account)', timed[0]!.toFixed(1)],
+    [
+      'the account snapshot at the restart',
+      snapshot ? `revision ${snapshot.revision} of ${events}, ${(snapshot.bytes / 1024).toFixed(1)} KiB` : 'none',
+    ],
+    [
+      'first deposit on it after the restart (client side, ms; the server warmed up on another account)',
+      timed[0]!.toFixed(1),
+    ],
     ['second / third (ms)', `${timed[1]!.toFixed(1)} / ${timed[2]!.toFixed(1)}`],
     ['the warm-up deposits on another account before them (ms)', warm.map((w) => w.toFixed(1)).join(' / ')],
-    ['server RSS before / after the first deposits', `${mb(rssBefore)} / ${mb(rssAfter)} (${growth >= 0 ? '+' : ''}${growth.toFixed(1)} MB)`],
+    [
+      'server RSS before / after the first deposits',
+      `${mb(rssBefore)} / ${mb(rssAfter)} (${growth >= 0 ? '+' : ''}${growth.toFixed(1)} MB)`,
+    ],
   ]);
   const missed: string[] = [];
-  if (timed[0]! > TARGET_FIRST_COMMAND_MS) missed.push(`first command ${timed[0]!.toFixed(1)} ms > ${TARGET_FIRST_COMMAND_MS}`);
+  if (timed[0]! > TARGET_FIRST_COMMAND_MS)
+    missed.push(`first command ${timed[0]!.toFixed(1)} ms > ${TARGET_FIRST_COMMAND_MS}`);
   if (growth > TARGET_RSS_GROWTH_MB) missed.push(`RSS +${growth.toFixed(1)} MB > ${TARGET_RSS_GROWTH_MB}`);
-  console.log(`  targets: first command ≤ ${TARGET_FIRST_COMMAND_MS} ms, RSS ≤ +${TARGET_RSS_GROWTH_MB} MB: ${missed.length === 0 ? 'ok' : `MISSED (${missed.join('; ')})`}`);
+  console.log(
+    `  targets: first command ≤ ${TARGET_FIRST_COMMAND_MS} ms, RSS ≤ +${TARGET_RSS_GROWTH_MB} MB: ${missed.length === 0 ? 'ok' : `MISSED (${missed.join('; ')})`}`,
+  );
   return missed;
 }
 
 async function registerAndLogIn(baseUrl: string, email: string): Promise<{ userId: string; token: string }> {
-  const registered = await call(baseUrl, 'POST', '/api/v1/identity/register', { body: { email, password: 'bench-password', firstName: 'Bench', lastName: 'History' } });
+  const registered = await call(baseUrl, 'POST', '/api/v1/identity/register', {
+    body: { email, password: 'bench-password', firstName: 'Bench', lastName: 'History' },
+  });
   expectStatus(registered, 201, `register ${email}`);
   const login = await call(baseUrl, 'POST', '/api/v1/identity/login', { body: { email, password: 'bench-password' } });
   expectStatus(login, 200, `log in ${email}`);
   const token = (login.body as { accessToken: string }).accessToken;
-  await getAt(baseUrl, '/api/v1/billing/account', token, registered.headers.get('x-event-position'), performance.now() + 60_000);
+  await getAt(
+    baseUrl,
+    '/api/v1/billing/account',
+    token,
+    registered.headers.get('x-event-position'),
+    performance.now() + 60_000,
+  );
   return { userId: (registered.body as { id: string }).id, token };
 }
 
 /** A keyed deposit of 1 over HTTP: how long until its answer (ms). */
 async function timedDeposit(baseUrl: string, token: string, key: string): Promise<number> {
   const t0 = performance.now();
-  const answer = await call(baseUrl, 'POST', '/api/v1/billing/account/deposit', { token, body: { amount: 1 }, headers: { 'idempotency-key': key } });
+  const answer = await call(baseUrl, 'POST', '/api/v1/billing/account/deposit', {
+    token,
+    body: { amount: 1 },
+    headers: { 'idempotency-key': key },
+  });
   const took = performance.now() - t0;
   expectStatus(answer, 204, 'timed deposit');
   return took;
 }
 
 /** Appends `count` deposits to the user's account through `depositMoney`, 256 in flight (they share appends). */
-async function depositThroughCommands(dataDir: string, userId: string, count: number): Promise<{ ms: number; head: string }> {
+async function depositThroughCommands(
+  dataDir: string,
+  userId: string,
+  count: number,
+): Promise<{ ms: number; head: string }> {
   const config = loadConfig({ ...cleanEnv(), DATA_DIR: dataDir, EMBEDDED_DURABILITY: 'full', LOG_LEVEL: 'silent' });
   const system = await openSystem(config, createLogger('silent'), 'cli');
   const started = performance.now();
@@ -99,7 +132,13 @@ async function depositThroughCommands(dataDir: string, userId: string, count: nu
     await Promise.all(
       Array.from({ length: 256 }, async () => {
         // Not retriable (no idempotency key): a long history of operations nothing can repeat.
-        for (let i = next++; i < count; i = next++) await depositMoney(system.services, { userId, amount: 1, operationId: crypto.randomUUID(), retriable: false });
+        for (let i = next++; i < count; i = next++)
+          await depositMoney(system.services, {
+            userId,
+            amount: 1,
+            operationId: crypto.randomUUID(),
+            retriable: false,
+          });
       }),
     );
     const head = await system.eventStore.headPosition();
@@ -113,7 +152,11 @@ async function depositThroughCommands(dataDir: string, userId: string, count: nu
 function snapshotOf(file: string, userId: string): { revision: number; bytes: number } | null {
   const db = new Database(file, { readonly: true, fileMustExist: true });
   try {
-    const row = db.prepare<[string], { revision: number; bytes: number }>('SELECT revision, length(state) AS bytes FROM snapshots WHERE stream = ?').get(`account-${userId}`);
+    const row = db
+      .prepare<[string], { revision: number; bytes: number }>(
+        'SELECT revision, length(state) AS bytes FROM snapshots WHERE stream = ?',
+      )
+      .get(`account-${userId}`);
     return row ?? null;
   } finally {
     db.close();

@@ -34,11 +34,17 @@ interface Window {
 export async function storeRun(dataDir: string): Promise<string[]> {
   const total = envNumber('BENCH_STORE_EVENTS', 5_000_000);
   const window = envNumber('BENCH_STORE_WINDOW', 100_000);
-  console.log(`\nstore: ${total.toLocaleString('en-US')} events in ${STREAMS.toLocaleString('en-US')} streams; windows of ${window.toLocaleString('en-US')} appends by ${WRITERS} writers`);
+  console.log(
+    `\nstore: ${total.toLocaleString('en-US')} events in ${STREAMS.toLocaleString('en-US')} streams; windows of ${window.toLocaleString('en-US')} appends by ${WRITERS} writers`,
+  );
   mkdirSync(dataDir, { recursive: true });
   const file = join(dataDir, 'events.db');
   // The page caches a server process gives its event store (EMBEDDED_PAGE_CACHE_MB's default, shared out by role).
-  const store = openSqliteEventStore({ file, durability: 'full', pageCacheMb: pageCaches(loadConfig(cleanEnv()), 'api').events });
+  const store = openSqliteEventStore({
+    file,
+    durability: 'full',
+    pageCacheMb: pageCaches(loadConfig(cleanEnv()), 'api').events,
+  });
   const revisions = new Map<string, number>();
   const empty = await appendWindow(store, revisions, window);
   const readEmpty = rateOf(await catchUp(store));
@@ -60,17 +66,31 @@ export async function storeRun(dataDir: string): Promise<string[]> {
 
   const ratio = full.appendsPerSecond / empty.appendsPerSecond;
   printTable('store: the embedded event store as it grows', [
-    ['appends/s, p99 (ms), bytes written per event — empty store', `${empty.appendsPerSecond.toLocaleString('en-US')}, ${empty.p99.toFixed(2)}, ${empty.bytesWrittenPerEvent.toFixed(0)}`],
-    [`— at ${total.toLocaleString('en-US')} events`, `${full.appendsPerSecond.toLocaleString('en-US')}, ${full.p99.toFixed(2)}, ${full.bytesWrittenPerEvent.toFixed(0)}`],
-    ['$all catch-up from the start (events/s): empty / full', `${readEmpty.toLocaleString('en-US')} / ${readFull.toLocaleString('en-US')}`],
+    [
+      'appends/s, p99 (ms), bytes written per event — empty store',
+      `${empty.appendsPerSecond.toLocaleString('en-US')}, ${empty.p99.toFixed(2)}, ${empty.bytesWrittenPerEvent.toFixed(0)}`,
+    ],
+    [
+      `— at ${total.toLocaleString('en-US')} events`,
+      `${full.appendsPerSecond.toLocaleString('en-US')}, ${full.p99.toFixed(2)}, ${full.bytesWrittenPerEvent.toFixed(0)}`,
+    ],
+    [
+      '$all catch-up from the start (events/s): empty / full',
+      `${readEmpty.toLocaleString('en-US')} / ${readFull.toLocaleString('en-US')}`,
+    ],
     ['growing the rest (100-event appends)', `${rate(total - 2 * window, growMs).toLocaleString('en-US')} events/s`],
     ['files', sizes],
-    ['server start to /ready: first (projections pass every event) / restart', `${(firstReadyMs / 1000).toFixed(1)} s / ${(readyMs / 1000).toFixed(1)} s`],
+    [
+      'server start to /ready: first (projections pass every event) / restart',
+      `${(firstReadyMs / 1000).toFixed(1)} s / ${(readyMs / 1000).toFixed(1)} s`,
+    ],
   ]);
   const missed: string[] = [];
   if (ratio < TARGET_APPEND_RATIO) missed.push(`appends/s at ${total} events ${ratio.toFixed(2)}× an empty store's`);
   if (readyMs > TARGET_READY_MS) missed.push(`restart to /ready ${(readyMs / 1000).toFixed(1)} s`);
-  console.log(`  targets: appends/s ≥ ${TARGET_APPEND_RATIO}× empty (${ratio.toFixed(2)}×), restart to /ready ≤ ${TARGET_READY_MS / 1000} s: ${missed.length === 0 ? 'ok' : 'MISSED'}`);
+  console.log(
+    `  targets: appends/s ≥ ${TARGET_APPEND_RATIO}× empty (${ratio.toFixed(2)}×), restart to /ready ≤ ${TARGET_READY_MS / 1000} s: ${missed.length === 0 ? 'ok' : 'MISSED'}`,
+  );
   return missed;
 }
 
@@ -85,7 +105,9 @@ async function appendWindow(store: EventStore, revisions: Map<string, number>, c
       for (let i = next++; i < count; i = next++) {
         const stream = `bench-${(i * WRITERS + w) % STREAMS}`;
         const t0 = performance.now();
-        const result = await store.appendToStream(stream, [event(i)], { expectedRevision: revisions.get(stream) ?? 'no_stream' });
+        const result = await store.appendToStream(stream, [event(i)], {
+          expectedRevision: revisions.get(stream) ?? 'no_stream',
+        });
         latencies[i] = performance.now() - t0;
         revisions.set(stream, result.nextExpectedRevision);
       }
@@ -93,7 +115,11 @@ async function appendWindow(store: EventStore, revisions: Map<string, number>, c
   );
   const elapsed = performance.now() - started;
   latencies.sort();
-  return { appendsPerSecond: rate(count, elapsed), p99: percentileOf(latencies, 99), bytesWrittenPerEvent: (bytesWritten() - writtenBefore) / count };
+  return {
+    appendsPerSecond: rate(count, elapsed),
+    p99: percentileOf(latencies, 99),
+    bytesWrittenPerEvent: (bytesWritten() - writtenBefore) / count,
+  };
 }
 
 /** Appends `count` events in appends of 100 to the same streams, as fast as the store takes them. */
@@ -105,16 +131,21 @@ async function grow(store: EventStore, revisions: Map<string, number>, count: nu
         next += 100;
         const stream = `bench-${(Math.floor(i / 100) * WRITERS + w) % STREAMS}`;
         const events = Array.from({ length: Math.min(100, count - i) }, (_, k) => event(i + k));
-        const result = await store.appendToStream(stream, events, { expectedRevision: revisions.get(stream) ?? 'no_stream' });
+        const result = await store.appendToStream(stream, events, {
+          expectedRevision: revisions.get(stream) ?? 'no_stream',
+        });
         revisions.set(stream, result.nextExpectedRevision);
       }
     }),
   );
 }
 
-
 function event(i: number) {
-  return { id: crypto.randomUUID(), type: 'BenchCredited', data: { accountId: `acc-${i % STREAMS}`, amount: 1000 + (i % 977), at: '2026-12-07T12:00:00.000Z' } };
+  return {
+    id: crypto.randomUUID(),
+    type: 'BenchCredited',
+    data: { accountId: `acc-${i % STREAMS}`, amount: 1000 + (i % 977), at: '2026-12-07T12:00:00.000Z' },
+  };
 }
 
 /** Bytes this process (all its threads) has caused to be written to storage so far (/proc/self/io). */

@@ -60,8 +60,13 @@ export async function tradingRun(dataDir: string): Promise<string[]> {
   const holdersCount = Math.floor(traderCount / 2);
   const units = Math.max(1, Math.ceil(deals / ROUNDS / (holdersCount * itemCount)));
   const initialCount = holdersCount * units + 10;
-  if (initialCount > 10_000) throw new Error(`${units} units per trader and item need ${initialCount} units per listing (at most 10,000): raise BENCH_TRADERS or BENCH_ITEMS`);
-  console.log(`\ntrading: ${(ROUNDS * holdersCount * itemCount * units).toLocaleString('en-US')} deals in ${ROUNDS} rounds of crossing pairs, ${traderCount} traders, ${itemCount} items, ${connections} connections`);
+  if (initialCount > 10_000)
+    throw new Error(
+      `${units} units per trader and item need ${initialCount} units per listing (at most 10,000): raise BENCH_TRADERS or BENCH_ITEMS`,
+    );
+  console.log(
+    `\ntrading: ${(ROUNDS * holdersCount * itemCount * units).toLocaleString('en-US')} deals in ${ROUNDS} rounds of crossing pairs, ${traderCount} traders, ${itemCount} items, ${connections} connections`,
+  );
 
   await provisionBroker(dataDir);
   const server = await startServer(dataDir);
@@ -76,21 +81,50 @@ export async function tradingRun(dataDir: string): Promise<string[]> {
     await waitForAccounts(baseUrl, traders);
     // Every trader buys in half the rounds, and the first holders their units from the broker too.
     const spend = units * itemCount * ((ROUNDS / 2) * PRICE + LIST_PRICE) * (1 + COMMISSION_PERCENT / 100);
-    const deposited = await deposit(baseUrl, traders.map((user) => ({ user, count: Math.ceil((spend * 1.2) / DEPOSIT) })));
+    const deposited = await deposit(
+      baseUrl,
+      traders.map((user) => ({ user, count: Math.ceil((spend * 1.2) / DEPOSIT) })),
+    );
     const counter = new CompletedDeals(baseUrl);
     await buyFromBroker(server, sides[0], itemIds, units, connections, counter, dealEvents);
-    console.log(`  set-up done: ${sides[0].length} holders with ${units} units of each item; server RSS ${mb(rss.sample())}`);
+    console.log(
+      `  set-up done: ${sides[0].length} holders with ${units} units of each item; server RSS ${mb(rss.sample())}`,
+    );
 
     const rounds: Round[] = [];
     for (let r = 0; r < ROUNDS; r++) {
       const [holders, takers] = r % 2 === 0 ? sides : ([sides[1], sides[0]] as const);
-      rounds.push(await round(server, rss, { holders, takers, itemIds, units, connections, counter, dealEvents, label: `round-${r}` }));
+      rounds.push(
+        await round(server, rss, {
+          holders,
+          takers,
+          itemIds,
+          units,
+          connections,
+          counter,
+          dealEvents,
+          label: `round-${r}`,
+        }),
+      );
       const last = rounds[rounds.length - 1]!;
-      console.log(`  tenth ${r + 1}: ${last.ordersPerSecond.toLocaleString('en-US')} orders/s, p99 ${last.p99.toFixed(1)} ms, RSS ${mb(last.rssMax)} at most, ${mb(last.rssAfter)} after`);
+      console.log(
+        `  tenth ${r + 1}: ${last.ordersPerSecond.toLocaleString('en-US')} orders/s, p99 ${last.p99.toFixed(1)} ms, RSS ${mb(last.rssMax)} at most, ${mb(last.rssAfter)} after`,
+      );
     }
-    if (process.env.BENCH_HEAP_SNAPSHOT_DIR) console.log(`  heap snapshot of the server's main thread: ${await server.heapSnapshot()}`);
+    if (process.env.BENCH_HEAP_SNAPSHOT_DIR)
+      console.log(`  heap snapshot of the server's main thread: ${await server.heapSnapshot()}`);
     const head = String((await server.stats()).extra.eventStoreHead ?? '');
-    const checks = await checkConservation({ baseUrl, head, everyone: traders, broker, itemIds, initialCount, deposited, counter, dealEvents });
+    const checks = await checkConservation({
+      baseUrl,
+      head,
+      everyone: traders,
+      broker,
+      itemIds,
+      initialCount,
+      deposited,
+      counter,
+      dealEvents,
+    });
     return report(rounds, rss, checks.moneyOk && checks.unitsOk && checks.dealsOk);
   } finally {
     rss.stop();
@@ -105,18 +139,39 @@ async function waitForAccounts(baseUrl: string, users: User[]): Promise<void> {
 }
 
 /** The first holders buy `units` of every item from the broker (each bid takes a resting unit), and those deals complete. */
-async function buyFromBroker(server: ServerProcess, holders: User[], itemIds: string[], units: number, connections: number, counter: CompletedDeals, dealEvents: DealEvents) {
+async function buyFromBroker(
+  server: ServerProcess,
+  holders: User[],
+  itemIds: string[],
+  units: number,
+  connections: number,
+  counter: CompletedDeals,
+  dealEvents: DealEvents,
+) {
   const amount = holders.length * itemIds.length * units;
   const tally = new Tally(performance.now());
   const load = await closedLoop({
     baseUrl: server.baseUrl,
     connections,
     amount,
-    next: (k) => placementRequest({ user: holders[k % holders.length]!, side: 'purchase', itemId: itemIds[Math.floor(k / holders.length) % itemIds.length]!, price: LIST_PRICE }, `setup-${k}`),
+    next: (k) =>
+      placementRequest(
+        {
+          user: holders[k % holders.length]!,
+          side: 'purchase',
+          itemId: itemIds[Math.floor(k / holders.length) % itemIds.length]!,
+          price: LIST_PRICE,
+        },
+        `setup-${k}`,
+      ),
     onAnswer: (_i, status, body, atMs) => tally.record(status, body, atMs),
   });
-  if (tally.dealAt.length !== amount) throw new Error(`set-up purchases: ${tally.dealAt.length} of ${amount} opened a deal (${JSON.stringify(load.statusCounts)})`);
-  if ((await counter.waitFor(live(dealEvents.update()), 600_000)).at === null) throw new Error('set-up deals did not complete');
+  if (tally.dealAt.length !== amount)
+    throw new Error(
+      `set-up purchases: ${tally.dealAt.length} of ${amount} opened a deal (${JSON.stringify(load.statusCounts)})`,
+    );
+  if ((await counter.waitFor(live(dealEvents.update()), 600_000)).at === null)
+    throw new Error('set-up deals did not complete');
 }
 
 /**
@@ -128,12 +183,25 @@ async function buyFromBroker(server: ServerProcess, holders: User[], itemIds: st
 async function round(
   server: ServerProcess,
   rss: RssSampler,
-  run: { holders: User[]; takers: User[]; itemIds: string[]; units: number; connections: number; counter: CompletedDeals; dealEvents: DealEvents; label: string },
+  run: {
+    holders: User[];
+    takers: User[];
+    itemIds: string[];
+    units: number;
+    connections: number;
+    counter: CompletedDeals;
+    dealEvents: DealEvents;
+    label: string;
+  },
 ): Promise<Round> {
   const { holders, takers, itemIds } = run;
   const items = itemIds.length;
   const pairs = holders.length * items * run.units;
-  const pairOf = (p: number) => ({ holder: holders[Math.floor(p / items) % holders.length]!, taker: takers[(p + Math.floor(p / items)) % takers.length]!, itemId: itemIds[p % items]! });
+  const pairOf = (p: number) => ({
+    holder: holders[Math.floor(p / items) % holders.length]!,
+    taker: takers[(p + Math.floor(p / items)) % takers.length]!,
+    itemId: itemIds[p % items]!,
+  });
   const startedAt = performance.now();
   const tally = new Tally(startedAt);
   const load = await closedLoop({
@@ -144,11 +212,17 @@ async function round(
       const p = Math.floor(k / 2);
       const { holder, taker, itemId } = pairOf(p);
       const sell = (k % 2 === 0) === (p % 2 === 0);
-      return placementRequest({ user: sell ? holder : taker, side: sell ? 'sell' : 'purchase', itemId, price: PRICE }, `${run.label}-${k}`);
+      return placementRequest(
+        { user: sell ? holder : taker, side: sell ? 'sell' : 'purchase', itemId, price: PRICE },
+        `${run.label}-${k}`,
+      );
     },
     onAnswer: (_i, status, body, atMs) => tally.record(status, body, atMs),
   });
-  if (load.ok !== 2 * pairs) throw new Error(`${run.label}: ${load.ok} of ${2 * pairs} placements accepted (${JSON.stringify(load.statusCounts)}; ${load.firstErrors.join(' | ')})`);
+  if (load.ok !== 2 * pairs)
+    throw new Error(
+      `${run.label}: ${load.ok} of ${2 * pairs} placements accepted (${JSON.stringify(load.statusCounts)}; ${load.firstErrors.join(' | ')})`,
+    );
   const loadEnd = startedAt + load.seconds * 1000;
   const drained = await run.counter.waitFor(live(run.dealEvents.update()), 600_000);
   return {
@@ -174,7 +248,10 @@ function report(rounds: Round[], rss: RssSampler, conserved: boolean): string[] 
   const parts = Object.keys(rounds[0]!.memory);
   printTable(
     `server memory after each tenth (MB): ${parts.join(' | ')}`,
-    rounds.map((r, i) => [`tenth ${String(i + 1).padStart(2)}`, parts.map((part) => (r.memory[part] ?? 0).toFixed(0).padStart(5)).join(' ')]),
+    rounds.map((r, i) => [
+      `tenth ${String(i + 1).padStart(2)}`,
+      parts.map((part) => (r.memory[part] ?? 0).toFixed(0).padStart(5)).join(' '),
+    ]),
   );
   const first = rounds[0]!;
   const last = rounds[rounds.length - 1]!;
@@ -186,9 +263,21 @@ function report(rounds: Round[], rss: RssSampler, conserved: boolean): string[] 
     if (!met) missed.push(`${label}: ${value}`);
   };
   console.log('\ntrading targets');
-  check(`last tenth ≥ ${TARGET_RATE_RATIO}× the first tenth's orders/s`, `${(last.ordersPerSecond / first.ordersPerSecond).toFixed(2)}×`, last.ordersPerSecond >= TARGET_RATE_RATIO * first.ordersPerSecond);
-  check(`last tenth's p99 ≤ ${TARGET_P99_RATIO}× the first tenth's`, `${(last.p99 / first.p99).toFixed(2)}×`, last.p99 <= TARGET_P99_RATIO * first.p99);
-  check(`RSS growth from the second tenth to the end ≤ ${TARGET_RSS_GROWTH_MB} MB`, `${growth.toFixed(0)} MB`, growth <= TARGET_RSS_GROWTH_MB);
+  check(
+    `last tenth ≥ ${TARGET_RATE_RATIO}× the first tenth's orders/s`,
+    `${(last.ordersPerSecond / first.ordersPerSecond).toFixed(2)}×`,
+    last.ordersPerSecond >= TARGET_RATE_RATIO * first.ordersPerSecond,
+  );
+  check(
+    `last tenth's p99 ≤ ${TARGET_P99_RATIO}× the first tenth's`,
+    `${(last.p99 / first.p99).toFixed(2)}×`,
+    last.p99 <= TARGET_P99_RATIO * first.p99,
+  );
+  check(
+    `RSS growth from the second tenth to the end ≤ ${TARGET_RSS_GROWTH_MB} MB`,
+    `${growth.toFixed(0)} MB`,
+    growth <= TARGET_RSS_GROWTH_MB,
+  );
   check(`server RSS ≤ ${TARGET_RSS_MB} MB all along`, mb(highest), highest <= TARGET_RSS_MB);
   check('money, units and every deal add up', conserved ? 'yes' : 'NO', conserved);
   return missed;

@@ -52,7 +52,10 @@ export class ServerProcess {
   static async start(options: StartOptions): Promise<ServerProcess> {
     const script = join(distDir, 'test', 'bench', 'http-server-process.js');
     // The server's own flags (as `npm start` passes them), for the API and the baselines alike.
-    const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, script, options.mode], { env: cleanEnv({ ...SERVER_ENVIRONMENT, ...options.env }), stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, script, options.mode], {
+      env: cleanEnv({ ...SERVER_ENVIRONMENT, ...options.env }),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     const answers = new Map<number, (value: Record<string, unknown>) => void>();
     const stderr = { text: '' };
     let listening: (port: number) => void = () => undefined;
@@ -79,8 +82,15 @@ export class ServerProcess {
     const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
     const port = await Promise.race([
       ready,
-      exited.then((code) => Promise.reject(new Error(`${options.mode} server exited (code ${code}) before listening:\n${stderr.text}`))),
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${options.mode} server not listening after 60 s:\n${stderr.text}`)), 60_000).unref()),
+      exited.then((code) =>
+        Promise.reject(new Error(`${options.mode} server exited (code ${code}) before listening:\n${stderr.text}`)),
+      ),
+      new Promise<never>((_, reject) =>
+        setTimeout(
+          () => reject(new Error(`${options.mode} server not listening after 60 s:\n${stderr.text}`)),
+          60_000,
+        ).unref(),
+      ),
     ]);
     return new ServerProcess(child, answers, stderr, exited, port);
   }
@@ -115,7 +125,10 @@ export class ServerProcess {
   /** Closes the server and its stores; the process exits. */
   async stop(): Promise<void> {
     await this.command('stop').catch(() => undefined);
-    const code = await Promise.race([this.exited, new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 30_000).unref())]);
+    const code = await Promise.race([
+      this.exited,
+      new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 30_000).unref()),
+    ]);
     if (code === 'timeout') {
       this.child.kill('SIGKILL');
       throw new Error('server did not exit within 30 s of stop');

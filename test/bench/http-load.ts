@@ -42,11 +42,17 @@ interface AutocannonResult {
 }
 
 interface AutocannonInstance {
-  on(event: 'response', listener: (client: unknown, statusCode: number, resBytes: number, responseTime: number) => void): void;
+  on(
+    event: 'response',
+    listener: (client: unknown, statusCode: number, resBytes: number, responseTime: number) => void,
+  ): void;
   on(event: 'reqError', listener: (error: Error) => void): void;
 }
 
-type Autocannon = (options: AutocannonOptions, done: (error: Error | null, result: AutocannonResult) => void) => AutocannonInstance;
+type Autocannon = (
+  options: AutocannonOptions,
+  done: (error: Error | null, result: AutocannonResult) => void,
+) => AutocannonInstance;
 
 const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
 
@@ -101,19 +107,32 @@ export function runLoad(options: LoadOptions): Promise<LoadResult> {
     path: '/',
     setupRequest: (base) => {
       const built = options.next(sent++);
-      return { ...base, method: built.method, path: built.path, headers: { ...base.headers, ...built.headers }, body: built.body ?? '' };
+      return {
+        ...base,
+        method: built.method,
+        path: built.path,
+        headers: { ...base.headers, ...built.headers },
+        body: built.body ?? '',
+      };
     },
   };
   request.onResponse = (status, body, _context, headers) => {
     if ((status < 200 || status > 299) && firstErrors.length < 5) firstErrors.push(`${status} ${body.slice(0, 300)}`);
     if (!options.onHeaders) return;
     const lower: Record<string, string> = {};
-    for (const [name, value] of Object.entries(headers)) lower[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+    for (const [name, value] of Object.entries(headers))
+      lower[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
     options.onHeaders(status, lower);
   };
   return new Promise((resolve, reject) => {
     const instance = autocannon(
-      { url: options.baseUrl, connections: options.connections, amount: Math.max(options.amount, options.connections), timeout: 30, requests: [request] },
+      {
+        url: options.baseUrl,
+        connections: options.connections,
+        amount: Math.max(options.amount, options.connections),
+        timeout: 30,
+        requests: [request],
+      },
       (error, result) => {
         if (error) return reject(error);
         const cpu = process.cpuUsage(cpuBefore);

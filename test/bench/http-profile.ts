@@ -55,17 +55,25 @@ function areaOf(frame: ProfileNode['callFrame']): string {
   if (url === '') {
     if (/^(parse|stringify)$/.test(functionName)) return 'JSON.parse / JSON.stringify';
     // better-sqlite3's native methods show with no url: run/get/all/exec/transaction.
-    if (/^(run|get|all|iterate|exec|pluck|raw|prepare)$/.test(functionName)) return 'better-sqlite3 (native: SQL + commit + fsync)';
+    if (/^(run|get|all|iterate|exec|pluck|raw|prepare)$/.test(functionName))
+      return 'better-sqlite3 (native: SQL + commit + fsync)';
     return `native/builtin (${functionName || 'anonymous'})`;
   }
   const where = whereOf(url);
   if (url.includes('/node_modules/')) return `package ${where}`;
   if (url.startsWith('node:')) {
-    if (/node:(_http|http|net|stream|internal\/streams|internal\/http|_http_)/.test(url) || /node:internal\/(stream|http|net)/.test(url)) return 'node http/net/streams';
+    if (
+      /node:(_http|http|net|stream|internal\/streams|internal\/http|_http_)/.test(url) ||
+      /node:internal\/(stream|http|net)/.test(url)
+    )
+      return 'node http/net/streams';
     if (url.includes('crypto') || url.includes('webcrypto')) return 'node crypto';
     return `node ${url.replace(/^node:(internal\/)?/, '').split('/')[0]}`;
   }
-  const dir = where.split('/').slice(0, where.startsWith('infra/') ? 2 : 1).join('/');
+  const dir = where
+    .split('/')
+    .slice(0, where.startsWith('infra/') ? 2 : 1)
+    .join('/');
   return `product ${dir}`;
 }
 
@@ -117,18 +125,36 @@ export function summarize(file: string, top = 25): ProfileSummary {
       .map(([name, ms]) => ({ name, ms }))
       .sort((a, b) => b.ms - a.ms)
       .slice(0, n);
-  return { totalMs, idleMs, selfByFunction: sorted(self, top), selfByArea: sorted(area, top), inclusiveOwnCode: sorted(inclusive, top) };
+  return {
+    totalMs,
+    idleMs,
+    selfByFunction: sorted(self, top),
+    selfByArea: sorted(area, top),
+    inclusiveOwnCode: sorted(inclusive, top),
+  };
 }
 
 export function printProfile(title: string, file: string, top = 25): void {
   const summary = summarize(file, top);
   const busy = summary.totalMs - summary.idleMs;
-  const pct = (ms: number) => `${ms.toFixed(0).padStart(6)} ms  ${((100 * ms) / busy).toFixed(1).padStart(5)} % of busy`;
+  const pct = (ms: number) =>
+    `${ms.toFixed(0).padStart(6)} ms  ${((100 * ms) / busy).toFixed(1).padStart(5)} % of busy`;
   console.log(`\n${title}: ${file}`);
-  console.log(`  sampled ${(summary.totalMs / 1000).toFixed(1)} s of the main thread, busy ${(busy / 1000).toFixed(1)} s (${((100 * busy) / summary.totalMs).toFixed(0)} %)`);
-  printTable('  self time by area', summary.selfByArea.filter((r) => r.name !== '(idle)').map((r) => [r.name, pct(r.ms)]));
-  printTable('  self time by function', summary.selfByFunction.filter((r) => !r.name.startsWith('(idle)')).map((r) => [r.name, pct(r.ms)]));
-  printTable('  inclusive time of product functions (synchronous part)', summary.inclusiveOwnCode.map((r) => [r.name, pct(r.ms)]));
+  console.log(
+    `  sampled ${(summary.totalMs / 1000).toFixed(1)} s of the main thread, busy ${(busy / 1000).toFixed(1)} s (${((100 * busy) / summary.totalMs).toFixed(0)} %)`,
+  );
+  printTable(
+    '  self time by area',
+    summary.selfByArea.filter((r) => r.name !== '(idle)').map((r) => [r.name, pct(r.ms)]),
+  );
+  printTable(
+    '  self time by function',
+    summary.selfByFunction.filter((r) => !r.name.startsWith('(idle)')).map((r) => [r.name, pct(r.ms)]),
+  );
+  printTable(
+    '  inclusive time of product functions (synchronous part)',
+    summary.inclusiveOwnCode.map((r) => [r.name, pct(r.ms)]),
+  );
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

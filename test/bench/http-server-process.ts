@@ -135,7 +135,10 @@ function countReadStore(store: ReadStore): void {
   };
   store.commit = (projection, writes, checkpoint) => {
     count('read store commits (projections)');
-    count('read store commits: writes', writes.reduce((n, w) => n + w.ops.length, 0));
+    count(
+      'read store commits: writes',
+      writes.reduce((n, w) => n + w.ops.length, 0),
+    );
     return commit(projection, writes, checkpoint);
   };
 }
@@ -164,7 +167,13 @@ async function startApi(): Promise<Server> {
   const app = createHttpApp({
     dependencies: [{ name: 'eventStore', ping: () => system.eventStore.ping() }],
     logError,
-    api: { services: system.services, tokens: system.tokens, signedOut: system.signedOut, gate: system.gate, readYourWritesTimeoutMs: config.readYourWritesTimeoutMs },
+    api: {
+      services: system.services,
+      tokens: system.tokens,
+      signedOut: system.signedOut,
+      gate: system.gate,
+      readYourWritesTimeoutMs: config.readYourWritesTimeoutMs,
+    },
   });
   const running = await listen(app, config.port, config.host);
   let stoppedRunners: typeof system.runners = [];
@@ -186,7 +195,11 @@ async function startApi(): Promise<Server> {
         [`${thread} heap used`, heap.used / MB],
         [`${thread} heap held`, heap.total / MB],
       ]);
-      return { ...processMemory(), ...Object.fromEntries(heaps), 'stream cache (estimate)': system.services.cache.bytes / MB };
+      return {
+        ...processMemory(),
+        ...Object.fromEntries(heaps),
+        'stream cache (estimate)': system.services.cache.bytes / MB,
+      };
     },
     async extra() {
       const head = await system.eventStore.headPosition();
@@ -206,7 +219,12 @@ async function startBaseline(): Promise<Server> {
   if (!keysDir || !usersFile) throw new Error('BENCH_KEYS_DIR and BENCH_USERS_FILE are required in baseline mode');
   // The API's own key (kept in its DATA_DIR), so the tokens it issued verify here too.
   const keys = await loadSigningKeys({ dataDir: keysDir });
-  const tokens = createTokenService({ keys, issuer: config.jwtIssuer, audience: config.jwtAudience, lifetimeSeconds: config.jwtLifetimeSeconds });
+  const tokens = createTokenService({
+    keys,
+    issuer: config.jwtIssuer,
+    audience: config.jwtAudience,
+    lifetimeSeconds: config.jwtLifetimeSeconds,
+  });
   const readStore = openSqliteReadStore({ file: join(config.dataDir, 'read.db') });
   await readStore.ensureCollections(identityProjection.collections);
   countReadStore(readStore);
@@ -221,7 +239,9 @@ async function startBaseline(): Promise<Server> {
     for (const id of userIds) insert.run(id);
   })();
   const deposit = db.prepare<[number, string]>('UPDATE accounts SET amount = amount + ? WHERE user_id = ?');
-  const sum = db.prepare<[], { total: number | null; accounts: number }>('SELECT sum(amount) AS total, count(*) AS accounts FROM accounts');
+  const sum = db.prepare<[], { total: number | null; accounts: number }>(
+    'SELECT sum(amount) AS total, count(*) AS accounts FROM accounts',
+  );
 
   const app = new Koa();
   app.silent = true;
@@ -255,7 +275,11 @@ async function startBaseline(): Promise<Server> {
     memory: () => processMemory(),
     async extra() {
       const row = sum.get();
-      return { durability: config.embeddedDurability, sumOfBalancesCents: row?.total ?? 0, accounts: row?.accounts ?? 0 };
+      return {
+        durability: config.embeddedDurability,
+        sumOfBalancesCents: row?.total ?? 0,
+        accounts: row?.accounts ?? 0,
+      };
     },
     async close() {
       await running.close(1000);
@@ -299,7 +323,9 @@ let paused = false;
 const profileDir = process.env.BENCH_CPU_PROF_DIR;
 const inspector = profileDir ? new Session() : null;
 const post = (method: string, params?: object) =>
-  new Promise<unknown>((resolve, reject) => inspector!.post(method, params ?? {}, (error, result) => (error ? reject(error) : resolve(result))));
+  new Promise<unknown>((resolve, reject) =>
+    inspector!.post(method, params ?? {}, (error, result) => (error ? reject(error) : resolve(result))),
+  );
 if (inspector) {
   inspector.connect();
   await post('Profiler.enable');
@@ -307,12 +333,17 @@ if (inspector) {
 }
 let profiling = false;
 
-const answer = (message: Record<string, unknown>, then?: () => void) => process.stdout.write(`${JSON.stringify(message)}\n`, then);
+const answer = (message: Record<string, unknown>, then?: () => void) =>
+  process.stdout.write(`${JSON.stringify(message)}\n`, then);
 
 for await (const line of createInterface({ input: process.stdin })) {
   let id = 0;
   try {
-    const { id: given, command, window } = JSON.parse(line) as { id: number; command: string; window?: 'load' | 'drain' };
+    const {
+      id: given,
+      command,
+      window,
+    } = JSON.parse(line) as { id: number; command: string; window?: 'load' | 'drain' };
     id = given;
     if (command === 'mark') {
       for (const name of Object.keys(calls)) delete calls[name];
@@ -338,7 +369,10 @@ for await (const line of createInterface({ input: process.stdin })) {
       const schedule = mainThreadSchedule();
       const mainThread =
         schedule && scheduleAtMark
-          ? { onCpuMs: (schedule.onCpuNs - scheduleAtMark.onCpuNs) / 1e6, waitingForCpuMs: (schedule.waitingNs - scheduleAtMark.waitingNs) / 1e6 }
+          ? {
+              onCpuMs: (schedule.onCpuNs - scheduleAtMark.onCpuNs) / 1e6,
+              waitingForCpuMs: (schedule.waitingNs - scheduleAtMark.waitingNs) / 1e6,
+            }
           : null;
       let cpuProfile: string | null = null;
       if (inspector && profiling) {
@@ -357,7 +391,11 @@ for await (const line of createInterface({ input: process.stdin })) {
           wallMs,
           eventLoopUtilization: utilization,
           mainThread,
-          tokenCache: { hits: cache.hits - cacheAtMark.hits, misses: cache.misses - cacheAtMark.misses, size: cache.size },
+          tokenCache: {
+            hits: cache.hits - cacheAtMark.hits,
+            misses: cache.misses - cacheAtMark.misses,
+            size: cache.size,
+          },
           calls: { ...calls },
           extra: { ...(await server.extra()), cpuProfile },
           loggedErrors,
@@ -367,7 +405,12 @@ for await (const line of createInterface({ input: process.stdin })) {
       answer({ id, memory: server.memory() });
     } else if (command === 'heap-snapshot') {
       // The main thread's heap, written where BENCH_HEAP_SNAPSHOT_DIR says (a diagnosis, not a figure).
-      answer({ id, file: writeHeapSnapshot(join(process.env.BENCH_HEAP_SNAPSHOT_DIR ?? '.', `server-${process.pid}-${Date.now()}.heapsnapshot`)) });
+      answer({
+        id,
+        file: writeHeapSnapshot(
+          join(process.env.BENCH_HEAP_SNAPSHOT_DIR ?? '.', `server-${process.pid}-${Date.now()}.heapsnapshot`),
+        ),
+      });
     } else if (command === 'stop') {
       await server.close();
       answer({ id }, () => process.exit(0));

@@ -91,9 +91,9 @@ interface User {
 
 // ---- HTTP client for set-up and checks (fetch; the load itself goes through autocannon) ----
 
-
 function expectStatus(answer: Answer, status: number, what: string): void {
-  if (answer.status !== status) throw new Error(`${what}: expected ${status}, got ${answer.status} ${JSON.stringify(answer.body)}`);
+  if (answer.status !== status)
+    throw new Error(`${what}: expected ${status}, got ${answer.status} ${JSON.stringify(answer.body)}`);
 }
 
 async function inPool<T, R>(items: T[], width: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
@@ -110,7 +110,12 @@ async function inPool<T, R>(items: T[], width: number, work: (item: T, index: nu
 const later = (a: Position | null, b: Position | null) => (!a ? b : !b ? a : comparePositions(a, b) >= 0 ? a : b);
 
 /** GET the account with read-your-writes at `position`, until the read models have caught up (503 means not yet). */
-async function accountAt(baseUrl: string, user: User, position: Position | null, deadline: number): Promise<{ amount: number }> {
+async function accountAt(
+  baseUrl: string,
+  user: User,
+  position: Position | null,
+  deadline: number,
+): Promise<{ amount: number }> {
   const headers: Record<string, string> = position ? { 'x-event-position': formatPosition(position) } : {};
   for (;;) {
     const answer = await call(baseUrl, 'GET', '/api/v1/billing/account', { token: user.token, headers });
@@ -133,12 +138,18 @@ async function setUp(api: ServerProcess): Promise<User[]> {
     8,
     async (i) => {
       const email = `bench-${i}@bench.test`;
-      const registered = await call(api.baseUrl, 'POST', '/api/v1/identity/register', { body: { email, password: PASSWORD, firstName: 'Bench', lastName: `User ${i}` } });
+      const registered = await call(api.baseUrl, 'POST', '/api/v1/identity/register', {
+        body: { email, password: PASSWORD, firstName: 'Bench', lastName: `User ${i}` },
+      });
       expectStatus(registered, 201, `register ${email}`);
       lastRegistration = later(lastRegistration, parsePosition(registered.headers.get('x-event-position') ?? ''));
       const login = await call(api.baseUrl, 'POST', '/api/v1/identity/login', { body: { email, password: PASSWORD } });
       expectStatus(login, 200, `log in ${email}`);
-      return { id: (registered.body as { id: string }).id, email, token: (login.body as { accessToken: string }).accessToken };
+      return {
+        id: (registered.body as { id: string }).id,
+        email,
+        token: (login.body as { accessToken: string }).accessToken,
+      };
     },
   );
   // Accounts are opened by a process manager reacting to the registration: wait for them.
@@ -147,7 +158,9 @@ async function setUp(api: ServerProcess): Promise<User[]> {
     const account = await accountAt(api.baseUrl, user, lastRegistration, deadline);
     if (account.amount !== 0) throw new Error(`account of ${user.email} starts at ${account.amount}, not 0`);
   });
-  console.log(`set-up: ${userCount} users registered, logged in and their accounts open in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  console.log(
+    `set-up: ${userCount} users registered, logged in and their accounts open in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  );
   return users;
 }
 
@@ -165,12 +178,18 @@ async function depositRuns(name: string, server: ServerProcess, users: User[]): 
   const body = JSON.stringify({ amount: DEPOSIT });
   const authorizations = users.map((u) => `Bearer ${u.token}`);
   let lastPosition: Position | null = null;
-  const requests = (phase: string) => (i: number): LoadRequest => ({
-    method: 'POST',
-    path: DEPOSIT_PATH,
-    headers: { 'content-type': 'application/json', authorization: authorizations[i % users.length]!, 'idempotency-key': `bench-${phase}-${i}` },
-    body,
-  });
+  const requests =
+    (phase: string) =>
+    (i: number): LoadRequest => ({
+      method: 'POST',
+      path: DEPOSIT_PATH,
+      headers: {
+        'content-type': 'application/json',
+        authorization: authorizations[i % users.length]!,
+        'idempotency-key': `bench-${phase}-${i}`,
+      },
+      body,
+    });
   const onHeaders = (status: number, headers: Record<string, string>) => {
     const text = headers['x-event-position'];
     if (status >= 200 && status < 300 && text) lastPosition = later(lastPosition, parsePosition(text));
@@ -178,11 +197,14 @@ async function depositRuns(name: string, server: ServerProcess, users: User[]): 
   const base = { baseUrl: server.baseUrl, connections, onHeaders };
   const warmups = [await runLoad({ ...base, amount: warmupRequests, next: requests('warmup') })];
   // A first warm-up over in a moment measured a cold server: a second, of about 2 s, measures a warm one.
-  if (warmups[0]!.seconds < 2) warmups.push(await runLoad({ ...base, amount: Math.round(warmups[0]!.lateRate * 2), next: requests('warmup2') }));
+  if (warmups[0]!.seconds < 2)
+    warmups.push(await runLoad({ ...base, amount: Math.round(warmups[0]!.lateRate * 2), next: requests('warmup2') }));
   const sizing = warmups[warmups.length - 1]!.lateRate;
   const amount = Math.round(Math.max(sizing, 1) * seconds);
   const warmOk = warmups.reduce((n, w) => n + w.ok, 0);
-  console.log(`  ${name}: warm-up ${warmOk.toLocaleString('en-US')} deposits; measured run of ${amount.toLocaleString('en-US')} deposits started (pid ${server.pid})`);
+  console.log(
+    `  ${name}: warm-up ${warmOk.toLocaleString('en-US')} deposits; measured run of ${amount.toLocaleString('en-US')} deposits started (pid ${server.pid})`,
+  );
   await server.mark();
   const run = await runLoad({ ...base, amount, next: requests('run') });
   const stats = await server.stats();
@@ -207,7 +229,11 @@ function sumCheck(sumCents: number, acknowledged: number, where: string): Check 
 }
 
 /** The API's balances, read through the API at the last position any deposit answered with. */
-async function apiCheck(api: ServerProcess, users: User[], result: ServerRun): Promise<{ check: Check; catchUpSeconds: number }> {
+async function apiCheck(
+  api: ServerProcess,
+  users: User[],
+  result: ServerRun,
+): Promise<{ check: Check; catchUpSeconds: number }> {
   const loadEnded = performance.now();
   const deadline = loadEnded + 300_000;
   const first = users[0]!;
@@ -223,7 +249,8 @@ async function apiCheck(api: ServerProcess, users: User[], result: ServerRun): P
 // ---- printing ----
 
 const ms = (value: number) => value.toFixed(2);
-const perDeposit = (value: number | undefined, deposits: number) => (deposits === 0 ? '–' : ((value ?? 0) / deposits).toFixed(2));
+const perDeposit = (value: number | undefined, deposits: number) =>
+  deposits === 0 ? '–' : ((value ?? 0) / deposits).toFixed(2);
 /** Where the main thread's wall time went: blocked = in a syscall such as fsync (or idle, when the loop was not busy). */
 function mainThreadSplit(stats: ServerStats): string {
   const main = stats.mainThread;
@@ -253,7 +280,10 @@ function loadRows(result: ServerRun): Array<[string, string | number]> {
     ['server event loop busy', `${(100 * result.stats.eventLoopUtilization).toFixed(0)} %`],
     ['server main thread: on CPU / waiting for a CPU / blocked or idle', mainThreadSplit(result.stats)],
     ['load generator CPU (of one core)', `${((100 * run.generatorCpuMs) / (run.seconds * 1000)).toFixed(0)} %`],
-    ['token cache hits / misses', `${result.stats.tokenCache.hits.toLocaleString('en-US')} / ${result.stats.tokenCache.misses.toLocaleString('en-US')}`],
+    [
+      'token cache hits / misses',
+      `${result.stats.tokenCache.hits.toLocaleString('en-US')} / ${result.stats.tokenCache.misses.toLocaleString('en-US')}`,
+    ],
   ];
 }
 
@@ -295,8 +325,13 @@ const durableText =
     ? 'EMBEDDED_DURABILITY=full (durable: the WAL is synced on every commit, an acknowledged deposit survives a power cut)'
     : 'EMBEDDED_DURABILITY=normal (NOT durable against a power cut: survives a killed process only)';
 const baselineDurabilities: Array<'full' | 'normal'> =
-  baselineChoice === 'none' ? [] : baselineChoice === 'same' || durability === 'normal' ? [durability] : [durability, 'normal'];
-const syncText = (sync: 'full' | 'normal') => (sync === 'full' ? 'synchronous=FULL, durable' : 'synchronous=NORMAL, not durable');
+  baselineChoice === 'none'
+    ? []
+    : baselineChoice === 'same' || durability === 'normal'
+      ? [durability]
+      : [durability, 'normal'];
+const syncText = (sync: 'full' | 'normal') =>
+  sync === 'full' ? 'synchronous=FULL, durable' : 'synchronous=NORMAL, not durable';
 
 try {
   console.log(
@@ -304,10 +339,19 @@ try {
       ` after ${warmupRequests.toLocaleString('en-US')} warm-up requests, per server; each server in its own process, the load generator in this one`,
   );
   console.log(`  API: ${durableText}`);
-  console.log(`  baselines: ${baselineDurabilities.map((d) => `${syncText(d)} (one commit per UPDATE)`).join('; ') || 'none'}`);
-  console.log(`  every request: its own Idempotency-Key, no If-Match (the API answers 428 without one of the two); data in ${root}`);
-  if (experiments.length > 0) console.log(`  EXPERIMENT ${experiments.join(', ')}: not the product's workload or configuration; the targets do not apply`);
-  console.log(`  load average now: ${loadAverage()} on ${cpus().length} cores (other work on the machine takes CPU from the servers: figures are then lower bounds)`);
+  console.log(
+    `  baselines: ${baselineDurabilities.map((d) => `${syncText(d)} (one commit per UPDATE)`).join('; ') || 'none'}`,
+  );
+  console.log(
+    `  every request: its own Idempotency-Key, no If-Match (the API answers 428 without one of the two); data in ${root}`,
+  );
+  if (experiments.length > 0)
+    console.log(
+      `  EXPERIMENT ${experiments.join(', ')}: not the product's workload or configuration; the targets do not apply`,
+    );
+  console.log(
+    `  load average now: ${loadAverage()} on ${cpus().length} cores (other work on the machine takes CPU from the servers: figures are then lower bounds)`,
+  );
   console.log(`  CPU check now: ${cpuCheckText()}`);
 
   const api = await ServerProcess.start({ mode: 'api', env: serverEnv(apiDataDir, durability) });
@@ -325,7 +369,10 @@ try {
   for (const sync of baselineDurabilities) {
     const dataDir = join(root, `baseline-${sync}`);
     mkdirSync(dataDir);
-    const baseline = await ServerProcess.start({ mode: 'baseline', env: { ...serverEnv(dataDir, sync), BENCH_KEYS_DIR: apiDataDir, BENCH_USERS_FILE: usersFile } });
+    const baseline = await ServerProcess.start({
+      mode: 'baseline',
+      env: { ...serverEnv(dataDir, sync), BENCH_KEYS_DIR: apiDataDir, BENCH_USERS_FILE: usersFile },
+    });
     running.push(baseline);
     console.log(`baseline server (${syncText(sync)}): pid ${baseline.pid}, ${baseline.baseUrl}`);
     const run = await depositRuns(`baseline ${sync}`, baseline, users);
@@ -338,30 +385,47 @@ try {
 
   const rateOf = (r: ServerRun) => rate(r.run.ok, r.run.seconds * 1000);
   const apiRate = rateOf(apiRun);
-  printTable(`API: POST ${DEPOSIT_PATH} (event-sourced: embedded SQLite event store, ${durableText.split(' (')[0]}; read models in the same process)`, [
-    ...loadRows(apiRun),
-    ['events appended per deposit', perDeposit(apiRun.stats.calls['events appended (asked)'], apiRun.run.ok)],
-    ['appends per event store commit (≈)', perDeposit(apiRun.stats.calls['event store appendToStream'], apiRun.stats.calls['event store commits (≈)'] ?? 0)],
-    ...callRows(apiRun.stats, apiRun.run.ok).filter(([name]) => name !== 'events appended (asked) per deposit'),
-    ['read models caught up after the load (s)', catchUpSeconds.toFixed(1)],
-    ['event store head after the checks', String(apiRun.stats.extra.eventStoreHead ?? '–')],
-    ['correctness', apiSum.text],
-  ]);
+  printTable(
+    `API: POST ${DEPOSIT_PATH} (event-sourced: embedded SQLite event store, ${durableText.split(' (')[0]}; read models in the same process)`,
+    [
+      ...loadRows(apiRun),
+      ['events appended per deposit', perDeposit(apiRun.stats.calls['events appended (asked)'], apiRun.run.ok)],
+      [
+        'appends per event store commit (≈)',
+        perDeposit(
+          apiRun.stats.calls['event store appendToStream'],
+          apiRun.stats.calls['event store commits (≈)'] ?? 0,
+        ),
+      ],
+      ...callRows(apiRun.stats, apiRun.run.ok).filter(([name]) => name !== 'events appended (asked) per deposit'),
+      ['read models caught up after the load (s)', catchUpSeconds.toFixed(1)],
+      ['event store head after the checks', String(apiRun.stats.extra.eventStoreHead ?? '–')],
+      ['correctness', apiSum.text],
+    ],
+  );
   for (const b of baselines) {
-    printTable(`${b.label}: the same requests; Koa route + the same JWT auth and validation + plain SQLite UPDATE (no events, no idempotency record)`, [
-      ...loadRows(b.run),
-      ...callRows(b.run.stats, b.run.run.ok),
-      ['correctness', b.sum.text],
-    ]);
+    printTable(
+      `${b.label}: the same requests; Koa route + the same JWT auth and validation + plain SQLite UPDATE (no events, no idempotency record)`,
+      [...loadRows(b.run), ...callRows(b.run.stats, b.run.run.ok), ['correctness', b.sum.text]],
+    );
   }
   if (baselines.length > 0) {
     const rows: Array<[string, string]> = [];
     for (const b of baselines) {
       const name = b.durability === durability ? `same durability (${b.durability})` : `baseline ${b.durability}`;
       rows.push([`API / baseline deposits/s, ${name}`, (apiRate / rateOf(b.run)).toFixed(2)]);
-      rows.push([`API / baseline server CPU per deposit, ${name}`, (apiRun.stats.cpuMs / apiRun.run.ok / (b.run.stats.cpuMs / b.run.run.ok)).toFixed(2)]);
-      rows.push([`API / baseline latency p50, ${name}`, (percentileOf(apiRun.run.latencies, 50) / percentileOf(b.run.run.latencies, 50)).toFixed(2)]);
-      rows.push([`API / baseline latency p99, ${name}`, (percentileOf(apiRun.run.latencies, 99) / percentileOf(b.run.run.latencies, 99)).toFixed(2)]);
+      rows.push([
+        `API / baseline server CPU per deposit, ${name}`,
+        (apiRun.stats.cpuMs / apiRun.run.ok / (b.run.stats.cpuMs / b.run.run.ok)).toFixed(2),
+      ]);
+      rows.push([
+        `API / baseline latency p50, ${name}`,
+        (percentileOf(apiRun.run.latencies, 50) / percentileOf(b.run.run.latencies, 50)).toFixed(2),
+      ]);
+      rows.push([
+        `API / baseline latency p99, ${name}`,
+        (percentileOf(apiRun.run.latencies, 99) / percentileOf(b.run.run.latencies, 99)).toFixed(2),
+      ]);
     }
     printTable('ratios', rows);
   }
@@ -369,16 +433,26 @@ try {
   console.log(`\nCPU check at the end: ${cpuCheckText()}`);
   console.log(`load average at the end: ${loadAverage()}`);
   const clean = (r: ServerRun) => [r.run, ...r.warmups].every((l) => l.non2xx === 0 && l.errors === 0);
-  const allRuns: Array<[string, ServerRun]> = [['API', apiRun], ...baselines.map((b): [string, ServerRun] => [b.label, b.run])];
+  const allRuns: Array<[string, ServerRun]> = [
+    ['API', apiRun],
+    ...baselines.map((b): [string, ServerRun] => [b.label, b.run]),
+  ];
   const allClean = allRuns.every(([, r]) => clean(r));
   const allSums = apiSum.ok && baselines.every((b) => b.sum.ok);
-  console.log(`\ntargets${experiments.length > 0 ? ` (EXPERIMENT ${experiments.join(', ')}: for reference only)` : ''}`);
-  console.log(targetLine('>= 3,000 deposits/s on 2 cores (API)', apiRate.toLocaleString('en-US'), apiRate >= TARGET_RATE));
+  console.log(
+    `\ntargets${experiments.length > 0 ? ` (EXPERIMENT ${experiments.join(', ')}: for reference only)` : ''}`,
+  );
+  console.log(
+    targetLine('>= 3,000 deposits/s on 2 cores (API)', apiRate.toLocaleString('en-US'), apiRate >= TARGET_RATE),
+  );
   const same = baselines.find((b) => b.durability === durability);
   if (!same) console.log('  >= 0.4 x the baseline: not measured (BENCH_BASELINES=none)');
   for (const b of baselines) {
     const ratio = apiRate / rateOf(b.run);
-    const label = b === same ? `>= 0.4 x baseline, same durability (${b.durability})` : `(also) >= 0.4 x baseline ${b.durability}, not durable`;
+    const label =
+      b === same
+        ? `>= 0.4 x baseline, same durability (${b.durability})`
+        : `(also) >= 0.4 x baseline ${b.durability}, not durable`;
     console.log(targetLine(label, ratio.toFixed(2), ratio >= TARGET_RATIO));
   }
   console.log(targetLine('errors and non-2xx = 0 (every server)', allClean ? '0' : 'not 0', allClean));
@@ -391,9 +465,12 @@ try {
   if (profiling) {
     for (const [name, r] of allRuns) {
       const file = r.stats.extra.cpuProfile;
-      if (typeof file === 'string') printProfile(`CPU profile of the ${name} server over its measured run (slower for being profiled)`, file, 25);
+      if (typeof file === 'string')
+        printProfile(`CPU profile of the ${name} server over its measured run (slower for being profiled)`, file, 25);
     }
-    console.log(`\nprofiles kept in ${profileDir} (open in Chrome DevTools > Performance, or: node dist/test/bench/http-profile.js <file> [top])`);
+    console.log(
+      `\nprofiles kept in ${profileDir} (open in Chrome DevTools > Performance, or: node dist/test/bench/http-profile.js <file> [top])`,
+    );
   }
   if (!allSums) process.exitCode = 1;
 } catch (error) {

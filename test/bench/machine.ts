@@ -8,14 +8,22 @@
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 
-export const loadAverage = (): string => `${loadavg().map((l) => l.toFixed(2)).join(' / ')} (1 / 5 / 15 min)`;
+export const loadAverage = (): string =>
+  `${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' / ')} (1 / 5 / 15 min)`;
 
 /** One pass: what a request and a projection mostly do — build small objects, JSON both ways, Map sets, gets and deletes. */
 function workload(): number {
   const byId = new Map<string, { id: string; price: number; side: string }>();
   let checksum = 0;
   for (let i = 0; i < 20_000; i++) {
-    const order = { id: `order-${i}`, price: i % 997, side: i % 2 === 0 ? 'buy' : 'sell', at: '2026-01-01T00:00:00.000Z' };
+    const order = {
+      id: `order-${i}`,
+      price: i % 997,
+      side: i % 2 === 0 ? 'buy' : 'sell',
+      at: '2026-01-01T00:00:00.000Z',
+    };
     const copy = JSON.parse(JSON.stringify(order)) as typeof order;
     byId.set(copy.id, copy);
     if (i >= 100) byId.delete(`order-${i - 100}`);
@@ -38,4 +46,5 @@ export function cpuCheckMs(): number {
   return took.sort((a, b) => a - b)[3]!;
 }
 
-export const cpuCheckText = (): string => `${cpuCheckMs().toFixed(1)} ms (a fixed JSON and Map workload in one thread; lower is faster)`;
+export const cpuCheckText = (): string =>
+  `${cpuCheckMs().toFixed(1)} ms (a fixed JSON and Map workload in one thread; lower is faster)`;

@@ -51,7 +51,10 @@ export class RssSampler {
 
 /** The product's server on `dataDir`, durable, silent, on a free loopback port. */
 export function startServer(dataDir: string, env: Record<string, string> = {}): Promise<ServerProcess> {
-  return ServerProcess.start({ mode: 'api', env: { DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', EMBEDDED_DURABILITY: 'full', LOG_LEVEL: 'silent', ...env } });
+  return ServerProcess.start({
+    mode: 'api',
+    env: { DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', EMBEDDED_DURABILITY: 'full', LOG_LEVEL: 'silent', ...env },
+  });
 }
 
 /** Polls `/ready` until it answers 200; how long that took (ms). */
@@ -60,7 +63,8 @@ export async function untilReady(baseUrl: string, timeoutMs = 600_000): Promise<
   for (;;) {
     const answer = await call(baseUrl, 'GET', '/ready').catch(() => null);
     if (answer?.status === 200) return performance.now() - started;
-    if (performance.now() - started > timeoutMs) throw new Error(`/ready not 200 within ${timeoutMs} ms (last: ${answer?.status ?? 'no answer'})`);
+    if (performance.now() - started > timeoutMs)
+      throw new Error(`/ready not 200 within ${timeoutMs} ms (last: ${answer?.status ?? 'no answer'})`);
     await sleep(50);
   }
 }

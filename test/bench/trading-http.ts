@@ -10,11 +10,16 @@ import { call, type Answer } from './http-client.js';
 export { call, type Answer, type CallOptions } from './http-client.js';
 
 export function expectStatus(answer: Answer, status: number, what: string): void {
-  if (answer.status !== status) throw new Error(`${what}: expected ${status}, got ${answer.status} ${JSON.stringify(answer.body)}`);
+  if (answer.status !== status)
+    throw new Error(`${what}: expected ${status}, got ${answer.status} ${JSON.stringify(answer.body)}`);
 }
 
 /** Runs `work` over `items` with at most `width` calls in flight; results in the items' order. */
-export async function inPool<T, R>(items: T[], width: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function inPool<T, R>(
+  items: T[],
+  width: number,
+  work: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const results: R[] = new Array(items.length);
   let next = 0;
   await Promise.all(
@@ -31,7 +36,13 @@ export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
  * GET with read-your-writes at `position` (X-Event-Position), repeated while the read
  * models are still catching up (503) or the resource is not there yet (404).
  */
-export async function getAt(baseUrl: string, path: string, token: string | undefined, position: string | null, deadline: number): Promise<Answer> {
+export async function getAt(
+  baseUrl: string,
+  path: string,
+  token: string | undefined,
+  position: string | null,
+  deadline: number,
+): Promise<Answer> {
   const headers: Record<string, string> = position ? { 'x-event-position': position } : {};
   for (;;) {
     const answer = await call(baseUrl, 'GET', path, { token, headers });

@@ -63,7 +63,12 @@ interface AutocannonRequest {
   headers?: Record<string, string>;
   body?: string;
   setupRequest?(request: AutocannonRequest, context: Record<string, unknown>): AutocannonRequest;
-  onResponse?(status: number, body: string, context: Record<string, unknown>, headers: Record<string, string | string[]>): void;
+  onResponse?(
+    status: number,
+    body: string,
+    context: Record<string, unknown>,
+    headers: Record<string, string | string[]>,
+  ): void;
 }
 
 interface AutocannonResult {
@@ -119,7 +124,13 @@ export function closedLoop(options: LoadOptions & { connections: number }): Prom
       const built = options.next(i);
       context.i = i;
       context.sentAt = performance.now();
-      return { ...base, method: built.method, path: built.path, headers: { ...base.headers, ...built.headers }, body: built.body ?? '' };
+      return {
+        ...base,
+        method: built.method,
+        path: built.path,
+        headers: { ...base.headers, ...built.headers },
+        body: built.body ?? '',
+      };
     },
     onResponse: (status, body, context) => {
       const now = performance.now();
@@ -132,27 +143,30 @@ export function closedLoop(options: LoadOptions & { connections: number }): Prom
   };
   return new Promise((resolve, reject) => {
     const connections = Math.min(options.connections, options.amount);
-    const instance = autocannon({ url: options.baseUrl, connections, amount: options.amount, timeout: 30, requests: [request] }, (error, result) => {
-      if (error) return reject(error);
-      const cpu = process.cpuUsage(cpuBefore);
-      const statusCounts: Record<string, number> = {};
-      for (const [code, { count }] of Object.entries(result.statusCodeStats)) statusCounts[code] = Number(count);
-      resolve({
-        // Until the last answer: autocannon reports the end of an `amount` run at its next
-        // once-a-second tick, which would add up to a second of idle to the run.
-        seconds: (lastAnswerAt - started) / 1000,
-        sent: result.requests.sent,
-        answered: result['2xx'] + result.non2xx,
-        ok: result['2xx'],
-        non2xx: result.non2xx,
-        errors: result.errors,
-        timeouts: result.timeouts,
-        statusCounts,
-        latencies: latencies.sorted(),
-        generatorCpuMs: (cpu.user + cpu.system) / 1000,
-        firstErrors,
-      });
-    });
+    const instance = autocannon(
+      { url: options.baseUrl, connections, amount: options.amount, timeout: 30, requests: [request] },
+      (error, result) => {
+        if (error) return reject(error);
+        const cpu = process.cpuUsage(cpuBefore);
+        const statusCounts: Record<string, number> = {};
+        for (const [code, { count }] of Object.entries(result.statusCodeStats)) statusCounts[code] = Number(count);
+        resolve({
+          // Until the last answer: autocannon reports the end of an `amount` run at its next
+          // once-a-second tick, which would add up to a second of idle to the run.
+          seconds: (lastAnswerAt - started) / 1000,
+          sent: result.requests.sent,
+          answered: result['2xx'] + result.non2xx,
+          ok: result['2xx'],
+          non2xx: result.non2xx,
+          errors: result.errors,
+          timeouts: result.timeouts,
+          statusCounts,
+          latencies: latencies.sorted(),
+          generatorCpuMs: (cpu.user + cpu.system) / 1000,
+          firstErrors,
+        });
+      },
+    );
     instance.on('reqError', (error) => {
       if (firstErrors.length < 5) firstErrors.push(error.message);
     });
@@ -213,7 +227,14 @@ export function paced(options: LoadOptions & { rate: number; maxInFlight: number
       delays.add(sentAt - due);
       inFlight += 1;
       const req = httpRequest(
-        { agent, host: url.hostname, port: url.port, method: built.method, path: built.path, headers: { ...built.headers, 'content-length': String(Buffer.byteLength(body)) } },
+        {
+          agent,
+          host: url.hostname,
+          port: url.port,
+          method: built.method,
+          path: built.path,
+          headers: { ...built.headers, 'content-length': String(Buffer.byteLength(body)) },
+        },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -252,7 +273,8 @@ export function paced(options: LoadOptions & { rate: number; maxInFlight: number
         const i = sent++;
         send(i, started + i * interval);
       }
-      if (sent < options.amount) setTimeout(tick, Math.max(0, Math.min(5, started + sent * interval - performance.now())));
+      if (sent < options.amount)
+        setTimeout(tick, Math.max(0, Math.min(5, started + sent * interval - performance.now())));
     };
     tick();
   });

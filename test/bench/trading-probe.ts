@@ -71,7 +71,11 @@ export async function runProbes(options: ProbeOptions): Promise<ProbeResult> {
 
   async function request(method: string, path: string, probe: Probe, body?: unknown, key?: string) {
     result.requests += 1;
-    return call(options.baseUrl, method, path, { token: probe.token, body, headers: key ? { 'idempotency-key': key } : {} });
+    return call(options.baseUrl, method, path, {
+      token: probe.token,
+      body,
+      headers: key ? { 'idempotency-key': key } : {},
+    });
   }
 
   /** Waits for a deal this probe has not seen yet; the time the GET that listed it arrived, and the entry. */
@@ -103,7 +107,13 @@ export async function runProbes(options: ProbeOptions): Promise<ProbeResult> {
         if (options.stopped()) break;
         const itemId = options.itemIds[(attempt * options.probes.length + p) % options.itemIds.length]!;
         attempt += 1;
-        const placed = await request('POST', '/api/v1/trading/purchase-orders', probe, { itemId, price: options.price }, `probe-${p}-${attempt}`);
+        const placed = await request(
+          'POST',
+          '/api/v1/trading/purchase-orders',
+          probe,
+          { itemId, price: options.price },
+          `probe-${p}-${attempt}`,
+        );
         const at202 = performance.now();
         const wallAt202 = Date.now();
         if (placed.status !== 202) {

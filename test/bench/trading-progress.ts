@@ -26,7 +26,8 @@ export class CompletedDeals {
   /** Deals completed so far, all time (the statistics keep 7 days; a bench lasts minutes). */
   async read(): Promise<number> {
     const answer = await call(this.baseUrl, 'GET', '/api/v1/statistics/total-daily-stats');
-    if (answer.status !== 200) throw new Error(`GET total-daily-stats: ${answer.status} ${JSON.stringify(answer.body)}`);
+    if (answer.status !== 200)
+      throw new Error(`GET total-daily-stats: ${answer.status} ${JSON.stringify(answer.body)}`);
     const completed = (answer.body as Array<{ count: number }>).reduce((n, day) => n + day.count, 0);
     this.samples.push({ at: performance.now(), completed });
     return completed;

@@ -28,12 +28,13 @@ export interface User {
 
 /** Deals that were opened and have not failed: the ones that must complete. */
 export const live = (counts: { opened: number; failed: number }) => counts.opened - counts.failed;
-export const later = (a: Position | null, b: Position | null) => (!a ? b : !b ? a : comparePositions(a, b) >= 0 ? a : b);
+export const later = (a: Position | null, b: Position | null) =>
+  !a ? b : !b ? a : comparePositions(a, b) >= 0 ? a : b;
 export const positionOf = (answer: { headers: Headers }) => parsePosition(answer.headers.get('x-event-position') ?? '');
 export const cents = (money: number) => Math.round(money * 100);
-export const money = (c: number) => (c / 100).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+export const money = (c: number) =>
+  (c / 100).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 export const secondsText = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-
 
 /**
  * fdatasync latency of a 4 KiB write in the data directory now (the notes measured ~55 µs
@@ -63,7 +64,12 @@ export function fsyncLatency(dir: string, times = 200): { p50: number; p99: numb
 export async function provisionBroker(dataDir: string): Promise<void> {
   const cli = join(distDir, 'infra', 'cli', 'main.js');
   const env = cleanEnv({ DATA_DIR: dataDir, EMBEDDED_DURABILITY: 'full', LOG_LEVEL: 'silent' });
-  const done = await runNode(cli, ['broker', 'provision', '--email', BROKER.email, '--password', BROKER.password], env, 60_000);
+  const done = await runNode(
+    cli,
+    ['broker', 'provision', '--email', BROKER.email, '--password', BROKER.password],
+    env,
+    60_000,
+  );
   if (done.code !== 0) throw new Error(`broker provision failed (${done.code}): ${done.stdout}${done.stderr}`);
 }
 
@@ -73,7 +79,11 @@ export async function logIn(baseUrl: string, email: string, password: string): P
   return (login.body as { accessToken: string }).accessToken;
 }
 
-export async function registerUsers(baseUrl: string, prefix: string, count: number): Promise<{ users: User[]; position: Position | null }> {
+export async function registerUsers(
+  baseUrl: string,
+  prefix: string,
+  count: number,
+): Promise<{ users: User[]; position: Position | null }> {
   let position: Position | null = null;
   // Register + log in hash a password each (scrypt on the thread pool): a few at a time.
   const users = await inPool(
@@ -81,7 +91,9 @@ export async function registerUsers(baseUrl: string, prefix: string, count: numb
     8,
     async (i) => {
       const email = `${prefix}-${i}@bench.test`;
-      const registered = await call(baseUrl, 'POST', '/api/v1/identity/register', { body: { email, password: PASSWORD, firstName: 'Bench', lastName: `${prefix} ${i}` } });
+      const registered = await call(baseUrl, 'POST', '/api/v1/identity/register', {
+        body: { email, password: PASSWORD, firstName: 'Bench', lastName: `${prefix} ${i}` },
+      });
       expectStatus(registered, 201, `register ${email}`);
       position = later(position, positionOf(registered));
       return { id: (registered.body as { id: string }).id, email, token: await logIn(baseUrl, email, PASSWORD) };
@@ -90,11 +102,25 @@ export async function registerUsers(baseUrl: string, prefix: string, count: numb
   return { users, position };
 }
 
-export async function listItems(baseUrl: string, broker: User, itemCount: number, initialCount: number): Promise<string[]> {
+export async function listItems(
+  baseUrl: string,
+  broker: User,
+  itemCount: number,
+  initialCount: number,
+): Promise<string[]> {
   const ids: string[] = [];
   for (let i = 0; i < itemCount; i++) {
-    const body = { name: `bench item ${String(i).padStart(3, '0')}`, initialCount, initialPrice: LIST_PRICE, commissionPercent: COMMISSION_PERCENT };
-    const listed = await call(baseUrl, 'POST', '/api/v1/trading/items', { token: broker.token, body, headers: { 'idempotency-key': `list-${i}` } });
+    const body = {
+      name: `bench item ${String(i).padStart(3, '0')}`,
+      initialCount,
+      initialPrice: LIST_PRICE,
+      commissionPercent: COMMISSION_PERCENT,
+    };
+    const listed = await call(baseUrl, 'POST', '/api/v1/trading/items', {
+      token: broker.token,
+      body,
+      headers: { 'idempotency-key': `list-${i}` },
+    });
     expectStatus(listed, 201, `list item ${i}`);
     ids.push((listed.body as { id: string }).id);
   }
@@ -106,14 +132,17 @@ export async function deposit(baseUrl: string, users: Array<{ user: User; count:
   let deposited = 0;
   await inPool(users, 16, async ({ user, count }) => {
     for (let j = 0; j < count; j++) {
-      const answer = await call(baseUrl, 'POST', '/api/v1/billing/account/deposit', { token: user.token, body: { amount: DEPOSIT }, headers: { 'idempotency-key': `deposit-${j}` } });
+      const answer = await call(baseUrl, 'POST', '/api/v1/billing/account/deposit', {
+        token: user.token,
+        body: { amount: DEPOSIT },
+        headers: { 'idempotency-key': `deposit-${j}` },
+      });
       expectStatus(answer, 204, `deposit for ${user.email}`);
       deposited += cents(DEPOSIT);
     }
   });
   return deposited;
 }
-
 
 export interface Placement {
   user: User;
@@ -188,7 +217,8 @@ export async function checkConservation(run: {
   const unitsHeld = new Map<string, number>();
   await inPool([...everyone, broker], 8, async (u) => {
     const answer = await getAt(baseUrl, '/api/v1/trading/user-items?limit=500', u.token, head || null, deadline());
-    for (const h of answer.body as Array<{ id: string; count: number }>) unitsHeld.set(h.id, (unitsHeld.get(h.id) ?? 0) + h.count);
+    for (const h of answer.body as Array<{ id: string; count: number }>)
+      unitsHeld.set(h.id, (unitsHeld.get(h.id) ?? 0) + h.count);
   });
   const completedFinal = await run.counter.read();
   const events = run.dealEvents.update();
@@ -202,6 +232,7 @@ export async function checkConservation(run: {
     unitsOk: run.itemIds.every((id) => unitsHeld.get(id) === run.initialCount),
     completedFinal,
     events,
-    dealsOk: completedFinal === createdFinal && events.completed === createdFinal && events.failed === 0 && ordersInDeal === 0,
+    dealsOk:
+      completedFinal === createdFinal && events.completed === createdFinal && events.failed === 0 && ordersInDeal === 0,
   };
 }

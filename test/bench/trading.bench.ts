@@ -83,7 +83,6 @@ import {
   type User,
 } from './trading-setup.js';
 
-
 const itemCount = envNumber('BENCH_ITEMS', 20);
 const traderCount = Math.max(2, envNumber('BENCH_TRADERS', 200));
 const units = envNumber('BENCH_UNITS', 4);
@@ -138,7 +137,8 @@ async function measuredRun(
 ): Promise<RunReport> {
   const completedAtStart = await counter.read();
   const createdAtStart = live(dealEvents.update());
-  if (completedAtStart !== createdAtStart) console.log(`  note: ${completedAtStart} deals completed before ${name}, ${createdAtStart} opened`);
+  if (completedAtStart !== createdAtStart)
+    console.log(`  note: ${completedAtStart} deals completed before ${name}, ${createdAtStart} opened`);
   await server.mark();
   counter.start(250);
   const startedAt = performance.now();
@@ -206,25 +206,45 @@ function runRows(r: RunReport): Array<[string, string | number]> {
   rows.push(
     ['orders sent', load.sent],
     ['orders/s accepted (202)', rate(r.tally.acceptedAt.length, f.loadMs)],
-    ['placement latency p50 / p99 / max (ms)', `${ms(percentileOf(load.latencies, 50))} / ${ms(percentileOf(load.latencies, 99))} / ${ms(load.latencies[load.latencies.length - 1] ?? 0)}`],
+    [
+      'placement latency p50 / p99 / max (ms)',
+      `${ms(percentileOf(load.latencies, 50))} / ${ms(percentileOf(load.latencies, 99))} / ${ms(load.latencies[load.latencies.length - 1] ?? 0)}`,
+    ],
     ['load duration', secondsText(f.loadMs)],
     ['status codes', statuses || '–'],
-    ['202 answering in a deal / resting', `${r.tally.dealAt.length.toLocaleString('en-US')} / ${r.tally.rested.toLocaleString('en-US')}`],
+    [
+      '202 answering in a deal / resting',
+      `${r.tally.dealAt.length.toLocaleString('en-US')} / ${r.tally.rested.toLocaleString('en-US')}`,
+    ],
     ['deals opened (DealOpened in the log, probes included)', f.created],
     ['connection errors (timeouts)', `${load.errors} (${load.timeouts})`],
   );
   if (load.sendDelays) {
-    rows.push(['send delay vs schedule p50 / p99 / max (ms)', `${ms(percentileOf(load.sendDelays, 50))} / ${ms(percentileOf(load.sendDelays, 99))} / ${ms(load.sendDelays[load.sendDelays.length - 1] ?? 0)}`]);
+    rows.push([
+      'send delay vs schedule p50 / p99 / max (ms)',
+      `${ms(percentileOf(load.sendDelays, 50))} / ${ms(percentileOf(load.sendDelays, 99))} / ${ms(load.sendDelays[load.sendDelays.length - 1] ?? 0)}`,
+    ]);
   }
   rows.push(
     ['deals created/s during the load', f.createdRate],
     ['deals completed/s during the load', f.completedRate],
     ['completion / creation rate', f.createdRate === 0 ? '–' : (f.completedRate / f.createdRate).toFixed(2)],
     ['backlog when the load stopped (deals)', f.backlog],
-    ['time to drain it', f.drainMs === null ? `NOT DRAINED within ${secondsText(drainTimeoutMs)} (${r.createdTotal - r.completedAfterDrain} left)` : secondsText(f.drainMs)],
+    [
+      'time to drain it',
+      f.drainMs === null
+        ? `NOT DRAINED within ${secondsText(drainTimeoutMs)} (${r.createdTotal - r.completedAfterDrain} left)`
+        : secondsText(f.drainMs),
+    ],
     ['deals/s completed end to end (load start → drained)', rate(f.created, f.endToEndMs)],
-    ['server CPU during load / drain (of one core, all threads)', `${pctOfCore(r.loadStats)} / ${pctOfCore(r.drainStats)}`],
-    ['server event loop busy during load / drain', `${(100 * r.loadStats.eventLoopUtilization).toFixed(0)} % / ${(100 * r.drainStats.eventLoopUtilization).toFixed(0)} %`],
+    [
+      'server CPU during load / drain (of one core, all threads)',
+      `${pctOfCore(r.loadStats)} / ${pctOfCore(r.drainStats)}`,
+    ],
+    [
+      'server event loop busy during load / drain',
+      `${(100 * r.loadStats.eventLoopUtilization).toFixed(0)} % / ${(100 * r.drainStats.eventLoopUtilization).toFixed(0)} %`,
+    ],
     ['server CPU per order during load (ms)', per(r.loadStats.cpuMs, load.sent)],
     ['load generator CPU (of one core)', `${((100 * load.generatorCpuMs) / f.loadMs).toFixed(0)} %`],
   );
@@ -253,7 +273,13 @@ function timelineRows(r: RunReport): Array<[string, string]> {
       `${String(rate(a, span)).padStart(6)} ${String(rate(c, span)).padStart(8)} ${String(rate(doneTo - doneFrom, span)).padStart(10)} ${String(Math.max(0, before + created - doneTo)).padStart(8)}`,
     ]);
   }
-  return [['window', `${'202/s'.padStart(6)} ${'created/s'.padStart(8)} ${'completed/s'.padStart(10)} ${'backlog'.padStart(8)}`], ...rows];
+  return [
+    [
+      'window',
+      `${'202/s'.padStart(6)} ${'created/s'.padStart(8)} ${'completed/s'.padStart(10)} ${'backlog'.padStart(8)}`,
+    ],
+    ...rows,
+  ];
 }
 
 function callRows(stats: ServerStats, by: number, unit: string): Array<[string, string]> {
@@ -282,16 +308,26 @@ try {
     `bench:trading: ${traderCount} traders (${sellerCount} sellers, ${traderCount - sellerCount} buyers) + ${probeCount} probes on ${itemCount} items; ` +
       `peak run of ${peakOrders.toLocaleString('en-US')} orders over ${connections} connections, then ~${seconds} s paced at 50 % of the peak with lag probes`,
   );
-  console.log('  server: the product (api mode of http-server-process.ts) in its own process, EMBEDDED_DURABILITY=full (the WAL is synced on every commit)');
-  console.log(`  every placement: its own Idempotency-Key, no If-Match; asks and bids at ${PRICE}, commission ${COMMISSION_PERCENT} %; data in ${root}`);
-  console.log(`  load average now: ${loadAverage()} on ${cpus().length} cores (other work on the machine takes CPU from the server: figures are then lower bounds)`);
+  console.log(
+    '  server: the product (api mode of http-server-process.ts) in its own process, EMBEDDED_DURABILITY=full (the WAL is synced on every commit)',
+  );
+  console.log(
+    `  every placement: its own Idempotency-Key, no If-Match; asks and bids at ${PRICE}, commission ${COMMISSION_PERCENT} %; data in ${root}`,
+  );
+  console.log(
+    `  load average now: ${loadAverage()} on ${cpus().length} cores (other work on the machine takes CPU from the server: figures are then lower bounds)`,
+  );
   console.log(`  CPU check now: ${cpuCheckText()}`);
   if (process.env.BENCH_PAUSE_PROJECTIONS === '1') {
-    console.log('  EXPERIMENT BENCH_PAUSE_PROJECTIONS=1: the process managers stop for each load and catch up after it; only orders/s means anything, the targets do not apply');
+    console.log(
+      '  EXPERIMENT BENCH_PAUSE_PROJECTIONS=1: the process managers stop for each load and catch up after it; only orders/s means anything, the targets do not apply',
+    );
   }
 
   const disk = fsyncLatency(dataDir);
-  console.log(`  fdatasync of 4 KiB in the data directory now: p50 ${disk.p50.toFixed(3)} ms, p99 ${disk.p99.toFixed(3)} ms (one per event store commit, on the server's main thread)`);
+  console.log(
+    `  fdatasync of 4 KiB in the data directory now: p50 ${disk.p50.toFixed(3)} ms, p99 ${disk.p99.toFixed(3)} ms (one per event store commit, on the server's main thread)`,
+  );
 
   // -- set-up --
   const setupStarted = performance.now();
@@ -312,7 +348,8 @@ try {
   console.log(`server: pid ${server.pid}, ${baseUrl}`);
   const brokerToken = await logIn(baseUrl, BROKER.email, BROKER.password);
   // The broker's id from its token: the profile view may still be catching up with a fresh start.
-  const brokerId = (JSON.parse(Buffer.from(brokerToken.split('.')[1]!, 'base64url').toString()) as { userId: string }).userId;
+  const brokerId = (JSON.parse(Buffer.from(brokerToken.split('.')[1]!, 'base64url').toString()) as { userId: string })
+    .userId;
   const broker: User = { id: brokerId, email: BROKER.email, token: brokerToken };
   const initialCount = Math.min(10_000, sellerCount * units + 10);
   const itemIds = await listItems(baseUrl, broker, itemCount, initialCount);
@@ -326,14 +363,28 @@ try {
   // Accounts are opened by a process manager reacting to the registration: wait for them.
   const registeredAt = later(registered.position, probesRegistered.position);
   const setupDeadline = performance.now() + 120_000;
-  await inPool([...traders, ...probeUsers, broker], 8, (u) => getAt(baseUrl, '/api/v1/billing/account', u.token, registeredAt ? formatPosition(registeredAt) : null, setupDeadline));
+  await inPool([...traders, ...probeUsers, broker], 8, (u) =>
+    getAt(
+      baseUrl,
+      '/api/v1/billing/account',
+      u.token,
+      registeredAt ? formatPosition(registeredAt) : null,
+      setupDeadline,
+    ),
+  );
 
   // Enough money for every purchase with 50 % to spare: a declined payment would fail a deal.
   const buysPerTrader = Math.ceil(peakOrders / 2 / Math.min(sellers.length, buyers.length));
-  const need = (units * itemCount * LIST_PRICE * (1 + COMMISSION_PERCENT / 100) + buysPerTrader * PRICE * (1 + COMMISSION_PERCENT / 100)) * 1.5;
+  const need =
+    (units * itemCount * LIST_PRICE * (1 + COMMISSION_PERCENT / 100) +
+      buysPerTrader * PRICE * (1 + COMMISSION_PERCENT / 100)) *
+    1.5;
   const perTrader = Math.max(1, Math.ceil(need / DEPOSIT));
   const perProbe = Math.max(1, Math.ceil(((lagSamples / probeCount) * 4 * PRICE * 1.01) / DEPOSIT));
-  const deposited = await deposit(baseUrl, [...traders.map((user) => ({ user, count: perTrader })), ...probeUsers.map((user) => ({ user, count: perProbe }))]);
+  const deposited = await deposit(baseUrl, [
+    ...traders.map((user) => ({ user, count: perTrader })),
+    ...probeUsers.map((user) => ({ user, count: perProbe })),
+  ]);
 
   // The sellers buy their units from the broker (each bid at the broker's price takes one of its resting units).
   const setupTally = new Tally(performance.now());
@@ -342,11 +393,22 @@ try {
     baseUrl,
     connections,
     amount: setupCount,
-    next: (k) => placementRequest({ user: sellers[k % sellers.length]!, side: 'purchase', itemId: itemIds[Math.floor(k / sellers.length) % itemCount]!, price: LIST_PRICE }, `setup-${k}`),
+    next: (k) =>
+      placementRequest(
+        {
+          user: sellers[k % sellers.length]!,
+          side: 'purchase',
+          itemId: itemIds[Math.floor(k / sellers.length) % itemCount]!,
+          price: LIST_PRICE,
+        },
+        `setup-${k}`,
+      ),
     onAnswer: (_i, status, body, atMs) => setupTally.record(status, body, atMs),
   });
   if (setupTally.dealAt.length !== setupCount) {
-    throw new Error(`set-up purchases: ${setupTally.dealAt.length} of ${setupCount} opened a deal (${JSON.stringify(setupLoad.statusCounts)}; ${setupLoad.firstErrors.join(' | ')})`);
+    throw new Error(
+      `set-up purchases: ${setupTally.dealAt.length} of ${setupCount} opened a deal (${JSON.stringify(setupLoad.statusCounts)}; ${setupLoad.firstErrors.join(' | ')})`,
+    );
   }
   const counter = new CompletedDeals(baseUrl);
   dealEvents = new DealEvents(join(dataDir, 'events.db'));
@@ -354,7 +416,10 @@ try {
   if (setupOpened !== setupCount) throw new Error(`set-up purchases opened ${setupOpened} deals, not ${setupCount}`);
   const setupLoadEnded = performance.now();
   const setupDrained = await counter.waitFor(setupCount, drainTimeoutMs);
-  if (setupDrained.at === null) throw new Error(`set-up deals did not complete within ${secondsText(drainTimeoutMs)}: ${setupDrained.completed} of ${setupCount}`);
+  if (setupDrained.at === null)
+    throw new Error(
+      `set-up deals did not complete within ${secondsText(drainTimeoutMs)}: ${setupDrained.completed} of ${setupCount}`,
+    );
   console.log(
     `set-up: broker, ${itemCount} items of ${initialCount} units, ${traderCount + probeCount} traders with ${money(deposited)} deposited, ` +
       `${setupCount.toLocaleString('en-US')} purchases from the broker (${rate(setupCount, setupLoad.seconds * 1000)} orders/s, each a deal; ` +
@@ -369,10 +434,14 @@ try {
     const sellFirst = p % 2 === 0;
     const sell = (k % 2 === 0) === sellFirst;
     // Pair p: seller floor(p / items) mod sellers on item p mod items, so each seller offers each item `units` times.
-    const user = sell ? sellers[Math.floor(p / itemCount) % sellers.length]! : buyers[(p + Math.floor(p / itemCount)) % buyers.length]!;
+    const user = sell
+      ? sellers[Math.floor(p / itemCount) % sellers.length]!
+      : buyers[(p + Math.floor(p / itemCount)) % buyers.length]!;
     return { user, side: sell ? 'sell' : 'purchase', itemId: itemIds[item]!, price: PRICE };
   };
-  console.log(`\n1. peak run: ${peakOrders.toLocaleString('en-US')} orders (${peakPairs.toLocaleString('en-US')} crossing pairs), ${connections} connections, closed loop`);
+  console.log(
+    `\n1. peak run: ${peakOrders.toLocaleString('en-US')} orders (${peakPairs.toLocaleString('en-US')} crossing pairs), ${connections} connections, closed loop`,
+  );
   const peak = await measuredRun('the peak run', server, counter, dealEvents, async (tally) => {
     const load = await closedLoop({
       baseUrl,
@@ -385,19 +454,31 @@ try {
   });
   const peakFigures = runFigures(peak);
   const peakRate = rate(peak.tally.acceptedAt.length, peakFigures.loadMs);
-  console.log(`  ${peakRate.toLocaleString('en-US')} orders/s accepted; ${peakFigures.backlog.toLocaleString('en-US')} deals behind when the load stopped; ${peakFigures.drainMs === null ? 'not drained' : `drained in ${secondsText(peakFigures.drainMs)}`}`);
+  console.log(
+    `  ${peakRate.toLocaleString('en-US')} orders/s accepted; ${peakFigures.backlog.toLocaleString('en-US')} deals behind when the load stopped; ${peakFigures.drainMs === null ? 'not drained' : `drained in ${secondsText(peakFigures.drainMs)}`}`,
+  );
 
   // -- 2. half-rate run: the peak's buyers sell what they bought, the sellers buy; probes measure the lag --
   let head = String(peak.drainStats.extra.eventStoreHead ?? '');
   const checkDeadline = () => performance.now() + 120_000;
   const holdings = await inPool(buyers, 8, async (user) => {
-    const answer = await getAt(baseUrl, '/api/v1/trading/user-items?limit=500', user.token, head || null, checkDeadline());
-    return (answer.body as Array<{ id: string; count: number; onSaleCount: number }>).map((h) => ({ itemId: h.id, free: h.count - h.onSaleCount }));
+    const answer = await getAt(
+      baseUrl,
+      '/api/v1/trading/user-items?limit=500',
+      user.token,
+      head || null,
+      checkDeadline(),
+    );
+    return (answer.body as Array<{ id: string; count: number; onSaleCount: number }>).map((h) => ({
+      itemId: h.id,
+      free: h.count - h.onSaleCount,
+    }));
   });
   // Units free to sell, per item: a queue of sellers, one entry per unit.
   const unitsByItem = new Map<string, User[]>(itemIds.map((id) => [id, []]));
   holdings.forEach((list, b) => {
-    for (const h of list) unitsByItem.get(h.itemId)?.push(...Array.from({ length: Math.max(0, h.free) }, () => buyers[b]!));
+    for (const h of list)
+      unitsByItem.get(h.itemId)?.push(...Array.from({ length: Math.max(0, h.free) }, () => buyers[b]!));
   });
   const freeUnits = [...unitsByItem.values()].reduce((n, q) => n + q.length, 0);
   // A few asks rest on every item for the probes to take: in the paced run a pair's second
@@ -408,18 +489,25 @@ try {
   const reservePlan: Array<{ seller: User; itemId: string }> = [];
   for (const itemId of itemIds) {
     const queue = unitsByItem.get(itemId)!;
-    for (let r = 0; r < reservePerItem && queue.length > 0; r++) reservePlan.push({ seller: queue.splice((r * 7919) % queue.length, 1)[0]!, itemId });
+    for (let r = 0; r < reservePerItem && queue.length > 0; r++)
+      reservePlan.push({ seller: queue.splice((r * 7919) % queue.length, 1)[0]!, itemId });
   }
   const reserveTally = new Tally(performance.now());
   const reserveLoad = await closedLoop({
     baseUrl,
     connections: Math.min(connections, reservePlan.length),
     amount: reservePlan.length,
-    next: (k) => placementRequest({ user: reservePlan[k]!.seller, side: 'sell', itemId: reservePlan[k]!.itemId, price: PRICE }, `reserve-${k}`),
+    next: (k) =>
+      placementRequest(
+        { user: reservePlan[k]!.seller, side: 'sell', itemId: reservePlan[k]!.itemId, price: PRICE },
+        `reserve-${k}`,
+      ),
     onAnswer: (_i, status, body, atMs) => reserveTally.record(status, body, atMs),
   });
-  if (reserveTally.acceptedAt.length !== reservePlan.length) throw new Error(`reserve asks: ${JSON.stringify(reserveLoad.statusCounts)} ${reserveLoad.firstErrors.join(' | ')}`);
-  if ((await counter.waitFor(live(dealEvents.update()), drainTimeoutMs)).at === null) throw new Error('deals of the reserve asks did not complete');
+  if (reserveTally.acceptedAt.length !== reservePlan.length)
+    throw new Error(`reserve asks: ${JSON.stringify(reserveLoad.statusCounts)} ${reserveLoad.firstErrors.join(' | ')}`);
+  if ((await counter.waitFor(live(dealEvents.update()), drainTimeoutMs)).at === null)
+    throw new Error('deals of the reserve asks did not complete');
   const unitsLeft = freeUnits - reservePlan.length;
   const halfRate = fixedRate ?? Math.max(1, Math.floor(peakRate / 2));
   const halfPairs = Math.min(Math.round((halfRate * seconds) / 2), unitsLeft);
@@ -427,7 +515,8 @@ try {
   for (let p = 0; p < halfPairs; p++) {
     // Items in turn; an item whose units ran out gives way to the one with the most left.
     let itemId = itemIds[p % itemCount]!;
-    if (unitsByItem.get(itemId)!.length === 0) itemId = [...unitsByItem.entries()].sort((a, b) => b[1].length - a[1].length)[0]![0];
+    if (unitsByItem.get(itemId)!.length === 0)
+      itemId = [...unitsByItem.entries()].sort((a, b) => b[1].length - a[1].length)[0]![0];
     const queue = unitsByItem.get(itemId)!;
     // Spread each item's units over its holders rather than emptying one holder first.
     const seller = queue.splice((p * 7919) % queue.length, 1)[0]!;
@@ -448,7 +537,15 @@ try {
       next: (k) => {
         const pair = halfPlan[Math.floor(k / 2)]!;
         const sell = (k % 2 === 0) === (Math.floor(k / 2) % 2 === 0);
-        return placementRequest({ user: sell ? pair.seller : pair.buyer, side: sell ? 'sell' : 'purchase', itemId: pair.itemId, price: PRICE }, `half-${k}`);
+        return placementRequest(
+          {
+            user: sell ? pair.seller : pair.buyer,
+            side: sell ? 'sell' : 'purchase',
+            itemId: pair.itemId,
+            price: PRICE,
+          },
+          `half-${k}`,
+        );
       },
       onAnswer: (_i, status, body, atMs) => tally.record(status, body, atMs),
     }).finally(() => (loadDone = true));
@@ -469,25 +566,35 @@ try {
 
   // -- checks, at the head of the event store once everything drained --
   const everyone = [...traders, ...probeUsers];
-  const { balanceSum, brokerBalance, moneyOk, ordersInDeal, unitsHeld, unitsOk, completedFinal, events, dealsOk } = await checkConservation({
-    baseUrl,
-    head,
-    everyone,
-    broker,
-    itemIds,
-    initialCount,
-    deposited,
-    counter,
-    dealEvents,
-  });
+  const { balanceSum, brokerBalance, moneyOk, ordersInDeal, unitsHeld, unitsOk, completedFinal, events, dealsOk } =
+    await checkConservation({
+      baseUrl,
+      head,
+      everyone,
+      broker,
+      itemIds,
+      initialCount,
+      deposited,
+      counter,
+      dealEvents,
+    });
 
   // -- report --
   for (const r of [peak, half]) {
-    printTable(`${r === peak ? '1. peak run (closed loop)' : '2. half-rate run (open loop, paced)'}: POST /trading/{purchase,sell}-orders`, runRows(r));
+    printTable(
+      `${r === peak ? '1. peak run (closed loop)' : '2. half-rate run (open loop, paced)'}: POST /trading/{purchase,sell}-orders`,
+      runRows(r),
+    );
     printTable('   timeline (per second, completed = public statistics, sampled every 250 ms)', timelineRows(r));
     const f = runFigures(r);
-    printTable('   server work per order during the load (appends, reads and commits counted in the server)', callRows(r.loadStats, r.load.sent, 'order'));
-    printTable('   server work per deal completed during the drain', callRows(r.drainStats, r.createdTotal - r.completedAtEnd, 'deal'));
+    printTable(
+      '   server work per order during the load (appends, reads and commits counted in the server)',
+      callRows(r.loadStats, r.load.sent, 'order'),
+    );
+    printTable(
+      '   server work per deal completed during the drain',
+      callRows(r.drainStats, r.createdTotal - r.completedAtEnd, 'deal'),
+    );
     const commits = r.loadStats.calls['event store commits (≈)'] ?? 0;
     console.log(
       `   event store commits (one WAL fsync each): ${rate(commits, r.loadStats.wallMs).toLocaleString('en-US')}/s during the load, ` +
@@ -498,32 +605,57 @@ try {
   const probes = half.probes!;
   const visible = Float64Array.from(probes.samples.map((s) => s.visibleMs)).sort();
   const completed = Float64Array.from(probes.samples.map((s) => s.completedMs)).sort();
-  printTable('lag from a 202 (a probe bid that matched) to its deal, at the half-rate load (the target is judged on "visible")', [
-    ['samples', `${probes.samples.length} of ~${lagSamples} wanted (resting bids canceled: ${probes.canceled}; matched before the cancel, not sampled: ${probes.raced}; never seen: ${probes.lost})`],
-    ['visible: first GET /history/deals listing it p50 / p99 / max (ms)', `${ms(percentileOf(visible, 50))} / ${ms(percentileOf(visible, 99))} / ${ms(visible[visible.length - 1] ?? 0)}`],
-    ['completed: its completedAt − the 202 p50 / p99 / max (ms)', `${ms(percentileOf(completed, 50))} / ${ms(percentileOf(completed, 99))} / ${ms(completed[completed.length - 1] ?? 0)}`],
-    ['probe requests (bids, cancels, history polls)', `${probes.requests.toLocaleString('en-US')} (${rate(probes.requests, half.endedAt - half.startedAt)}/s)`],
-    ['probe errors', probes.errors.length === 0 ? '0' : probes.errors.join(' | ')],
-  ]);
+  printTable(
+    'lag from a 202 (a probe bid that matched) to its deal, at the half-rate load (the target is judged on "visible")',
+    [
+      [
+        'samples',
+        `${probes.samples.length} of ~${lagSamples} wanted (resting bids canceled: ${probes.canceled}; matched before the cancel, not sampled: ${probes.raced}; never seen: ${probes.lost})`,
+      ],
+      [
+        'visible: first GET /history/deals listing it p50 / p99 / max (ms)',
+        `${ms(percentileOf(visible, 50))} / ${ms(percentileOf(visible, 99))} / ${ms(visible[visible.length - 1] ?? 0)}`,
+      ],
+      [
+        'completed: its completedAt − the 202 p50 / p99 / max (ms)',
+        `${ms(percentileOf(completed, 50))} / ${ms(percentileOf(completed, 99))} / ${ms(completed[completed.length - 1] ?? 0)}`,
+      ],
+      [
+        'probe requests (bids, cancels, history polls)',
+        `${probes.requests.toLocaleString('en-US')} (${rate(probes.requests, half.endedAt - half.startedAt)}/s)`,
+      ],
+      ['probe errors', probes.errors.length === 0 ? '0' : probes.errors.join(' | ')],
+    ],
+  );
 
   printTable('checks (reads at the event store head once drained, X-Event-Position)', [
-    ['money', `${moneyOk ? 'OK' : 'MISMATCH'}: balances of ${everyone.length} traders + broker ${money(balanceSum)} ${moneyOk ? '=' : '≠'} ${money(deposited)} deposited (broker ${money(brokerBalance)})`],
+    [
+      'money',
+      `${moneyOk ? 'OK' : 'MISMATCH'}: balances of ${everyone.length} traders + broker ${money(balanceSum)} ${moneyOk ? '=' : '≠'} ${money(deposited)} deposited (broker ${money(brokerBalance)})`,
+    ],
     [
       'deals',
       `${dealsOk ? 'OK' : 'NOT ALL COMPLETED'}: of ${events.opened.toLocaleString('en-US')} opened (set-up included), ${events.failed} failed, ` +
         `${events.completed.toLocaleString('en-US')} completed in the log, ${completedFinal.toLocaleString('en-US')} in the statistics; orders still in a deal: ${ordersInDeal}`,
     ],
-    ['units', `${unitsOk ? 'OK' : 'MISMATCH'}: portfolios add up to ${initialCount} units per item${unitsOk ? '' : ` (${itemIds.map((id) => unitsHeld.get(id) ?? 0).join(', ')})`}`],
+    [
+      'units',
+      `${unitsOk ? 'OK' : 'MISMATCH'}: portfolios add up to ${initialCount} units per item${unitsOk ? '' : ` (${itemIds.map((id) => unitsHeld.get(id) ?? 0).join(', ')})`}`,
+    ],
     ['event store head', head || '–'],
   ]);
 
   const diskAtEnd = fsyncLatency(dataDir);
   console.log(`\nCPU check at the end: ${cpuCheckText()}`);
-  console.log(`load average at the end: ${loadAverage()}; fdatasync of 4 KiB: p50 ${diskAtEnd.p50.toFixed(3)} ms, p99 ${diskAtEnd.p99.toFixed(3)} ms`);
+  console.log(
+    `load average at the end: ${loadAverage()}; fdatasync of 4 KiB: p50 ${diskAtEnd.p50.toFixed(3)} ms, p99 ${diskAtEnd.p99.toFixed(3)} ms`,
+  );
   const halfFigures = runFigures(half);
   const lagP99 = percentileOf(visible, 99);
   console.log('\ntargets');
-  console.log(targetLine('>= 1,500 orders/s accepted (peak run)', peakRate.toLocaleString('en-US'), peakRate >= TARGET_ORDERS));
+  console.log(
+    targetLine('>= 1,500 orders/s accepted (peak run)', peakRate.toLocaleString('en-US'), peakRate >= TARGET_ORDERS),
+  );
   for (const [label, f] of [
     ['peak', peakFigures],
     ['half-rate', halfFigures],
@@ -531,9 +663,22 @@ try {
     const value = `${f.completedRate}/${f.createdRate}/s, ${f.drainMs === null ? 'no drain' : secondsText(f.drainMs)}`;
     console.log(targetLine(`deals complete as fast as created (${label}: done/created, drain)`, value, f.keepsPace));
   }
-  console.log(targetLine(`p99 lag 202 → deal in history < ${TARGET_LAG_P99_MS} ms at 50 % of peak`, `${ms(lagP99)} ms`, probes.samples.length > 0 && lagP99 < TARGET_LAG_P99_MS));
-  console.log(targetLine('money conserved, units conserved, every deal completed', moneyOk && unitsOk && dealsOk ? 'yes' : 'NO', moneyOk && unitsOk && dealsOk));
-  for (const r of [peak, half]) if (r.load.firstErrors.length > 0) console.log(`  first failures (${r.name}): ${r.load.firstErrors.join(' | ')}`);
+  console.log(
+    targetLine(
+      `p99 lag 202 → deal in history < ${TARGET_LAG_P99_MS} ms at 50 % of peak`,
+      `${ms(lagP99)} ms`,
+      probes.samples.length > 0 && lagP99 < TARGET_LAG_P99_MS,
+    ),
+  );
+  console.log(
+    targetLine(
+      'money conserved, units conserved, every deal completed',
+      moneyOk && unitsOk && dealsOk ? 'yes' : 'NO',
+      moneyOk && unitsOk && dealsOk,
+    ),
+  );
+  for (const r of [peak, half])
+    if (r.load.firstErrors.length > 0) console.log(`  first failures (${r.name}): ${r.load.firstErrors.join(' | ')}`);
 
   if (profiling) {
     for (const r of [peak, half]) {
@@ -542,10 +687,13 @@ try {
         ['drain', r.drainStats],
       ] as const) {
         const file = stats.extra.cpuProfile;
-        if (typeof file === 'string') printProfile(`CPU profile of the server, ${r.name}, ${window} (slower for being profiled)`, file, 20);
+        if (typeof file === 'string')
+          printProfile(`CPU profile of the server, ${r.name}, ${window} (slower for being profiled)`, file, 20);
       }
     }
-    console.log(`\nprofiles kept in ${profileDir} (open in Chrome DevTools > Performance, or: node dist/test/bench/http-profile.js <file> [top])`);
+    console.log(
+      `\nprofiles kept in ${profileDir} (open in Chrome DevTools > Performance, or: node dist/test/bench/http-profile.js <file> [top])`,
+    );
   }
   if (!moneyOk || !unitsOk) process.exitCode = 1;
   await server.stop();

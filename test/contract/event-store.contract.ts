@@ -73,12 +73,17 @@ export function describeEventStoreContract(name: string, fixture: EventStoreFixt
 
     describe('appendToStream', () => {
       it('creates a stream with no_stream and numbers events from 0', async () => {
-        const result = await store.appendToStream(stream('a'), [event('A'), event('B')], { expectedRevision: 'no_stream' });
+        const result = await store.appendToStream(stream('a'), [event('A'), event('B')], {
+          expectedRevision: 'no_stream',
+        });
         expect(result.nextExpectedRevision).to.equal(1);
         const read = await store.readStream(stream('a'));
         expect(read.status).to.equal('found');
         if (read.status !== 'found') return;
-        expect(read.events.map((e) => [e.type, e.revision])).to.deep.equal([['A', 0], ['B', 1]]);
+        expect(read.events.map((e) => [e.type, e.revision])).to.deep.equal([
+          ['A', 0],
+          ['B', 1],
+        ]);
         expect(comparePositions(read.events[1]!.position, result.position)).to.equal(0);
       });
 
@@ -97,14 +102,18 @@ export function describeEventStoreContract(name: string, fixture: EventStoreFixt
 
       it('rejects no_stream on an existing stream with the actual revision', async () => {
         await store.appendToStream(stream('b'), [event('A')]);
-        const error = await store.appendToStream(stream('b'), [event('B')], { expectedRevision: 'no_stream' }).catch((e) => e);
+        const error = await store
+          .appendToStream(stream('b'), [event('B')], { expectedRevision: 'no_stream' })
+          .catch((e) => e);
         expect(error).to.be.instanceOf(WrongExpectedVersion);
         expect(error.actual).to.equal(0);
         expect(error.streamId).to.equal(stream('b'));
       });
 
       it('rejects stream_exists and an exact revision on a missing stream', async () => {
-        const e1 = await store.appendToStream(stream('c'), [event('A')], { expectedRevision: 'stream_exists' }).catch((e) => e);
+        const e1 = await store
+          .appendToStream(stream('c'), [event('A')], { expectedRevision: 'stream_exists' })
+          .catch((e) => e);
         expect(e1).to.be.instanceOf(WrongExpectedVersion);
         expect(e1.actual).to.equal('no_stream');
         const e2 = await store.appendToStream(stream('c'), [event('A')], { expectedRevision: 0 }).catch((e) => e);
@@ -142,7 +151,9 @@ export function describeEventStoreContract(name: string, fixture: EventStoreFixt
       it('rejects a re-append whose ids only partly match', async () => {
         const a = event('A');
         await store.appendToStream(stream('f'), [a, event('B')], { expectedRevision: 'no_stream' });
-        const error = await store.appendToStream(stream('f'), [a, event('X')], { expectedRevision: 'no_stream' }).catch((e) => e);
+        const error = await store
+          .appendToStream(stream('f'), [a, event('X')], { expectedRevision: 'no_stream' })
+          .catch((e) => e);
         expect(error).to.be.instanceOf(WrongExpectedVersion);
       });
 
@@ -177,14 +188,17 @@ export function describeEventStoreContract(name: string, fixture: EventStoreFixt
         await Promise.all(
           Array.from({ length: writers }, async (_, w) => {
             for (let i = 0; i < perWriter; i++) {
-              await store.appendToStream(stream(`w${w}`), [event('W', { w, i })], { expectedRevision: i === 0 ? 'no_stream' : i - 1 });
+              await store.appendToStream(stream(`w${w}`), [event('W', { w, i })], {
+                expectedRevision: i === 0 ? 'no_stream' : i - 1,
+              });
             }
           }),
         );
         const all = mine(await store.readAll({ filter: { streamPrefixes: [prefix] } }));
         expect(all).to.have.length(writers * perWriter);
         expect(new Set(all.map((e) => e.id)).size).to.equal(all.length);
-        for (let i = 1; i < all.length; i++) expect(comparePositions(all[i - 1]!.position, all[i]!.position)).to.equal(-1);
+        for (let i = 1; i < all.length; i++)
+          expect(comparePositions(all[i - 1]!.position, all[i]!.position)).to.equal(-1);
         for (let w = 0; w < writers; w++) {
           const revisions = all.filter((e) => e.streamId === stream(`w${w}`)).map((e) => e.revision);
           expect(revisions).to.deep.equal(Array.from({ length: perWriter }, (_, i) => i));
@@ -198,7 +212,10 @@ export function describeEventStoreContract(name: string, fixture: EventStoreFixt
       });
 
       it('reads forwards and backwards from a revision with a max count', async () => {
-        await store.appendToStream(stream('r'), ['0', '1', '2', '3', '4'].map((n) => event(`E${n}`)));
+        await store.appendToStream(
+          stream('r'),
+          ['0', '1', '2', '3', '4'].map((n) => event(`E${n}`)),
+        );
         const types = async (options: Parameters<EventStore['readStream']>[1]) => {
           const read = await store.readStream(stream('r'), options);
           return read.status === 'found' ? read.events.map((e) => e.type) : null;
@@ -218,10 +235,22 @@ export function describeEventStoreContract(name: string, fixture: EventStoreFixt
         const forwards = mine(await store.readAll({ filter: { streamPrefixes: [prefix] } }));
         expect(forwards.map((e) => e.type)).to.deep.equal(['OrderPlaced', 'OrderCanceled', 'AccountOpened']);
         const from = forwards[1]!.position;
-        const fromSecond = mine(await store.readAll({ fromPosition: from, maxCount: 2, filter: { streamPrefixes: [prefix] } }));
+        const fromSecond = mine(
+          await store.readAll({ fromPosition: from, maxCount: 2, filter: { streamPrefixes: [prefix] } }),
+        );
         expect(fromSecond.map((e) => e.type)).to.deep.equal(['OrderCanceled', 'AccountOpened']);
-        const backwards = mine(await store.readAll({ direction: 'backwards', fromPosition: forwards[2]!.position, maxCount: 2, filter: { streamPrefixes: [prefix] } }));
-        expect(backwards.map((e) => e.type), 'backwards starts just before the position').to.deep.equal(['OrderCanceled', 'OrderPlaced']);
+        const backwards = mine(
+          await store.readAll({
+            direction: 'backwards',
+            fromPosition: forwards[2]!.position,
+            maxCount: 2,
+            filter: { streamPrefixes: [prefix] },
+          }),
+        );
+        expect(
+          backwards.map((e) => e.type),
+          'backwards starts just before the position',
+        ).to.deep.equal(['OrderCanceled', 'OrderPlaced']);
         const byType = mine(await store.readAll({ filter: { eventTypePrefixes: ['Order'] } }));
         expect(byType.map((e) => e.type)).to.deep.equal(['OrderPlaced', 'OrderCanceled']);
         const latest = await store.readAll({ direction: 'backwards', maxCount: 1 });
@@ -247,7 +276,11 @@ export function describeEventStoreContract(name: string, fixture: EventStoreFixt
       });
 
       it('filters by event-type prefix', async () => {
-        await store.appendToStream(stream('f'), [event(`${prefix}Wanted`), event('Unwanted'), event(`${prefix}WantedToo`)]);
+        await store.appendToStream(stream('f'), [
+          event(`${prefix}Wanted`),
+          event('Unwanted'),
+          event(`${prefix}WantedToo`),
+        ]);
         const subscription = store.subscribeToAll({ filter: { eventTypePrefixes: [`${prefix}Want`] } });
         const events = await collect(subscription[Symbol.asyncIterator](), (_, last) => last.caughtUp);
         await subscription.close();
@@ -281,7 +314,10 @@ export function describeEventStoreContract(name: string, fixture: EventStoreFixt
         const s = stream('big');
         const total = 1200;
         for (let i = 0; i < total; i += 100) {
-          await store.appendToStream(s, Array.from({ length: 100 }, (_, k) => event('Bulk', { i: i + k })));
+          await store.appendToStream(
+            s,
+            Array.from({ length: 100 }, (_, k) => event('Bulk', { i: i + k })),
+          );
         }
         const subscription = store.subscribeToAll({ filter: { streamPrefixes: [prefix] }, maxBatchSize: 250 });
         let largest = 0;

@@ -31,13 +31,22 @@ export function at(n: number, ...ops: WriteOp[]): PositionedWrites {
   return { position: pos(n), ops };
 }
 
-export const insert = (collection: string, id: string, doc: DocFields): WriteOp => ({ op: 'insert', collection, id, doc });
+export const insert = (collection: string, id: string, doc: DocFields): WriteOp => ({
+  op: 'insert',
+  collection,
+  id,
+  doc,
+});
 export const upsert = (
   collection: string,
   id: string,
   change: { set?: DocFields; setOnInsert?: DocFields; inc?: Record<string, number> },
 ): WriteOp => ({ op: 'upsert', collection, id, ...change });
-export const update = (collection: string, id: string, change: { set?: DocFields; inc?: Record<string, number> }): WriteOp => ({
+export const update = (
+  collection: string,
+  id: string,
+  change: { set?: DocFields; inc?: Record<string, number> },
+): WriteOp => ({
   op: 'update',
   collection,
   id,
@@ -56,7 +65,13 @@ const SPECS: CollectionSpec[] = [
       { equal: [], sort: [] },
     ],
   },
-  { name: 'history', indexes: [{ equal: ['account'], sort: ['at'] }, { equal: [], sort: ['at'] }] },
+  {
+    name: 'history',
+    indexes: [
+      { equal: ['account'], sort: ['at'] },
+      { equal: [], sort: ['at'] },
+    ],
+  },
   { name: 'totals', indexes: [] },
   { name: 'reference', indexes: [{ equal: [], sort: [] }] },
   { name: 'replica', indexes: [{ equal: [], sort: [] }] },
@@ -74,7 +89,11 @@ async function rejectsWith(promise: Promise<unknown>, type?: new (...args: never
 }
 
 /** Every page of a query, following `next`, checking each page's size. */
-async function allPages(store: ReadStore, collection: string, query: FindQuery): Promise<{ items: Doc[]; pages: number }> {
+async function allPages(
+  store: ReadStore,
+  collection: string,
+  query: FindQuery,
+): Promise<{ items: Doc[]; pages: number }> {
   const items: Doc[] = [];
   let after: string | undefined;
   let pages = 0;
@@ -110,7 +129,11 @@ const ids = (docs: Doc[]): string[] => docs.map((d) => d.id);
 
 // ---- the suite ------------------------------------------------------------------------
 
-export function describeReadStoreContract(name: string, open: () => Promise<ReadStore>, cleanup?: () => Promise<void>): void {
+export function describeReadStoreContract(
+  name: string,
+  open: () => Promise<ReadStore>,
+  cleanup?: () => Promise<void>,
+): void {
   describe(`read store contract: ${name}`, () => {
     let store: ReadStore;
 
@@ -136,8 +159,14 @@ export function describeReadStoreContract(name: string, open: () => Promise<Read
         await rejectsWith(store.get('nowhere', 'x'), ReadStoreQueryError);
         await rejectsWith(store.find('nowhere', { sort: { fields: [], direction: 'asc' } }), ReadStoreQueryError);
         await rejectsWith(store.ensureCollections([{ name: 'Bad-Name', indexes: [] }]), ReadStoreQueryError);
-        await rejectsWith(store.ensureCollections([{ name: 'ok', indexes: [{ equal: ['a.b'], sort: [] }] }]), ReadStoreQueryError);
-        await rejectsWith(store.ensureCollections([{ name: 'ok', indexes: [{ equal: ['a'], sort: ['a'] }] }]), ReadStoreQueryError);
+        await rejectsWith(
+          store.ensureCollections([{ name: 'ok', indexes: [{ equal: ['a.b'], sort: [] }] }]),
+          ReadStoreQueryError,
+        );
+        await rejectsWith(
+          store.ensureCollections([{ name: 'ok', indexes: [{ equal: ['a'], sort: ['a'] }] }]),
+          ReadStoreQueryError,
+        );
       });
 
       it('ping answers', async () => {
@@ -156,8 +185,18 @@ export function describeReadStoreContract(name: string, open: () => Promise<Read
         const op = (name: string, n: number): WriteOp =>
           upsert('totals', 't', { setOnInsert: { createdAt: n }, set: { name }, inc: { count: 1, amount: 2.5 } });
         await store.commit('p', [at(1, op('first', 1))], pos(1));
-        expect(await store.get('totals', 't')).to.deep.equal({ id: 't', createdAt: 1, name: 'first', count: 1, amount: 2.5 });
-        await store.commit('p', [at(2, op('second', 2)), at(3, upsert('totals', 't', { inc: { count: -5, other: 3 } }))], pos(3));
+        expect(await store.get('totals', 't')).to.deep.equal({
+          id: 't',
+          createdAt: 1,
+          name: 'first',
+          count: 1,
+          amount: 2.5,
+        });
+        await store.commit(
+          'p',
+          [at(2, op('second', 2)), at(3, upsert('totals', 't', { inc: { count: -5, other: 3 } }))],
+          pos(3),
+        );
         expect(await store.get('totals', 't')).to.deep.equal({
           id: 't',
           createdAt: 1,
@@ -205,7 +244,11 @@ export function describeReadStoreContract(name: string, open: () => Promise<Read
         expect(await store.getStored('totals', 'g')).to.equal(null);
         await store.commit('p', [at(1, upsert('totals', 'g', { inc: { n: 1 } }))], pos(1));
         const first = await store.getStored('totals', 'g');
-        await store.commit('p', [at(2, upsert('totals', 'g', { inc: { n: 1 } }), upsert('totals', 'g', { inc: { n: 1 } }))], pos(2));
+        await store.commit(
+          'p',
+          [at(2, upsert('totals', 'g', { inc: { n: 1 } }), upsert('totals', 'g', { inc: { n: 1 } }))],
+          pos(2),
+        );
         const second = await store.getStored('totals', 'g');
         expect(first?.doc).to.deep.equal({ id: 'g', n: 1 });
         expect(second?.doc).to.deep.equal({ id: 'g', n: 3 });
@@ -257,7 +300,11 @@ export function describeReadStoreContract(name: string, open: () => Promise<Read
       });
 
       it('the same id in two collections names two documents', async () => {
-        await store.commit('p', [at(1, insert('accounts', 'same', { owner: 'ann' }), insert('totals', 'same', { n: 1 }))], pos(1));
+        await store.commit(
+          'p',
+          [at(1, insert('accounts', 'same', { owner: 'ann' }), insert('totals', 'same', { n: 1 }))],
+          pos(1),
+        );
         expect(await store.get('accounts', 'same')).to.deep.equal({ id: 'same', owner: 'ann' });
         expect(await store.get('totals', 'same')).to.deep.equal({ id: 'same', n: 1 });
       });
@@ -373,7 +420,10 @@ export function describeReadStoreContract(name: string, open: () => Promise<Read
       });
 
       it('after a reset the same events apply again (rebuild)', async () => {
-        const batch = [at(1, upsert('totals', 't', { inc: { count: 1 } })), at(2, upsert('totals', 't', { inc: { count: 1 } }))];
+        const batch = [
+          at(1, upsert('totals', 't', { inc: { count: 1 } })),
+          at(2, upsert('totals', 't', { inc: { count: 1 } })),
+        ];
         await store.commit('p', batch, pos(2));
         await store.reset('p', ['totals']);
         await store.commit('p', batch, pos(2));
@@ -414,7 +464,11 @@ export function describeReadStoreContract(name: string, open: () => Promise<Read
             sort: { fields: ['createdAt'], direction },
             limit: 500,
           });
-          const expected = sortedBy(accounts.filter((a) => a.owner === 'bob'), ['createdAt'], direction);
+          const expected = sortedBy(
+            accounts.filter((a) => a.owner === 'bob'),
+            ['createdAt'],
+            direction,
+          );
           expect(page.items).to.deep.equal(expected);
           expect(page.next).to.equal(undefined);
         }
@@ -425,7 +479,10 @@ export function describeReadStoreContract(name: string, open: () => Promise<Read
         for (const direction of ['asc', 'desc'] as const) {
           for (const limit of [1, 7, 30, 90]) {
             const expected = sortedBy(accounts, ['balance', 'createdAt'], direction);
-            const { items, pages } = await allPages(store, 'accounts', { sort: { fields: ['balance', 'createdAt'], direction }, limit });
+            const { items, pages } = await allPages(store, 'accounts', {
+              sort: { fields: ['balance', 'createdAt'], direction },
+              limit,
+            });
             expect(ids(items), `${direction} by ${limit}`).to.deep.equal(ids(expected));
             // A last page exactly full carries no next: `next` only when more may follow.
             expect(pages, `${direction} by ${limit}`).to.equal(Math.ceil(accounts.length / limit));
@@ -436,8 +493,18 @@ export function describeReadStoreContract(name: string, open: () => Promise<Read
       it('pages with an equality condition', async () => {
         await seed();
         for (const owner of owners) {
-          const { items } = await allPages(store, 'accounts', { where: { owner }, sort: { fields: ['createdAt'], direction: 'desc' }, limit: 4 });
-          expect(items).to.deep.equal(sortedBy(accounts.filter((a) => a.owner === owner), ['createdAt'], 'desc'));
+          const { items } = await allPages(store, 'accounts', {
+            where: { owner },
+            sort: { fields: ['createdAt'], direction: 'desc' },
+            limit: 4,
+          });
+          expect(items).to.deep.equal(
+            sortedBy(
+              accounts.filter((a) => a.owner === owner),
+              ['createdAt'],
+              'desc',
+            ),
+          );
         }
       });
 
@@ -453,8 +520,17 @@ export function describeReadStoreContract(name: string, open: () => Promise<Read
         ];
         for (const [range, keep] of cases) {
           for (const direction of ['asc', 'desc'] as const) {
-            const { items } = await allPages(store, 'accounts', { where: { owner: 'ann' }, range, sort: { fields: ['createdAt'], direction }, limit: 3 });
-            const expected = sortedBy(accounts.filter((a) => a.owner === 'ann' && keep(a.createdAt as number)), ['createdAt'], direction);
+            const { items } = await allPages(store, 'accounts', {
+              where: { owner: 'ann' },
+              range,
+              sort: { fields: ['createdAt'], direction },
+              limit: 3,
+            });
+            const expected = sortedBy(
+              accounts.filter((a) => a.owner === 'ann' && keep(a.createdAt as number)),
+              ['createdAt'],
+              direction,
+            );
             expect(ids(items), JSON.stringify(range)).to.deep.equal(ids(expected));
           }
         }
@@ -463,7 +539,11 @@ export function describeReadStoreContract(name: string, open: () => Promise<Read
       it('serves an index with equality fields only, ordered by id; null matches null and missing', async () => {
         await seed();
         for (const status of ['open', 'closed', null]) {
-          const { items } = await allPages(store, 'accounts', { where: { status, owner: 'cy' }, sort: { fields: [], direction: 'asc' }, limit: 5 });
+          const { items } = await allPages(store, 'accounts', {
+            where: { status, owner: 'cy' },
+            sort: { fields: [], direction: 'asc' },
+            limit: 5,
+          });
           const expected = accounts.filter((a) => a.owner === 'cy' && (a.status ?? null) === status);
           expect(ids(items), String(status)).to.deep.equal(ids(expected).sort());
         }
@@ -471,22 +551,47 @@ export function describeReadStoreContract(name: string, open: () => Promise<Read
 
       it('matches booleans', async () => {
         await seed();
-        const page = await store.find('accounts', { where: { vip: true }, sort: { fields: ['createdAt'], direction: 'asc' }, limit: 500 });
-        expect(ids(page.items)).to.deep.equal(ids(sortedBy(accounts.filter((a) => a.vip === true), ['createdAt'], 'asc')));
+        const page = await store.find('accounts', {
+          where: { vip: true },
+          sort: { fields: ['createdAt'], direction: 'asc' },
+          limit: 500,
+        });
+        expect(ids(page.items)).to.deep.equal(
+          ids(
+            sortedBy(
+              accounts.filter((a) => a.vip === true),
+              ['createdAt'],
+              'asc',
+            ),
+          ),
+        );
       });
 
       it('sorts strings, defaults to 50 items and allows up to 500', async () => {
         const writes = Array.from({ length: 520 }, (_, i) =>
-          at(i + 1, insert('history', `h${String(i).padStart(4, '0')}`, { account: 'a', at: `2024-01-01T00:${String(i % 60).padStart(2, '0')}:00Z` })),
+          at(
+            i + 1,
+            insert('history', `h${String(i).padStart(4, '0')}`, {
+              account: 'a',
+              at: `2024-01-01T00:${String(i % 60).padStart(2, '0')}:00Z`,
+            }),
+          ),
         );
         await store.commit('p', writes, pos(520));
-        const first = await store.find('history', { where: { account: 'a' }, sort: { fields: ['at'], direction: 'desc' } });
+        const first = await store.find('history', {
+          where: { account: 'a' },
+          sort: { fields: ['at'], direction: 'desc' },
+        });
         expect(first.items).to.have.length(50);
         expect(first.next).to.be.a('string');
         expect(first.items[0]!.at).to.equal('2024-01-01T00:59:00Z');
         const big = await store.find('history', { sort: { fields: ['at'], direction: 'asc' }, limit: 500 });
         expect(big.items).to.have.length(500);
-        const rest = await store.find('history', { sort: { fields: ['at'], direction: 'asc' }, limit: 500, after: big.next! });
+        const rest = await store.find('history', {
+          sort: { fields: ['at'], direction: 'asc' },
+          limit: 500,
+          after: big.next!,
+        });
         expect(rest.items).to.have.length(20);
         expect(rest.next).to.equal(undefined);
         const all = [...big.items, ...rest.items];
@@ -496,11 +601,19 @@ export function describeReadStoreContract(name: string, open: () => Promise<Read
 
       it('keeps its place when documents are added or removed between pages', async () => {
         await seed();
-        const query: FindQuery = { where: { owner: 'ann' }, sort: { fields: ['createdAt'], direction: 'asc' }, limit: 5 };
+        const query: FindQuery = {
+          where: { owner: 'ann' },
+          sort: { fields: ['createdAt'], direction: 'asc' },
+          limit: 5,
+        };
         const first = await store.find('accounts', query);
         const seen = ids(first.items);
         // One that sorts before the cursor (never shown), one after (shown), one removed ahead.
-        const ahead = sortedBy(accounts.filter((a) => a.owner === 'ann'), ['createdAt'], 'asc')[8]!;
+        const ahead = sortedBy(
+          accounts.filter((a) => a.owner === 'ann'),
+          ['createdAt'],
+          'asc',
+        )[8]!;
         await store.commit(
           'p',
           [
@@ -523,7 +636,11 @@ export function describeReadStoreContract(name: string, open: () => Promise<Read
 
       it('rejects cursors it did not produce for this query with InvalidCursor', async () => {
         await seed();
-        const query: FindQuery = { where: { owner: 'ann' }, sort: { fields: ['createdAt'], direction: 'asc' }, limit: 5 };
+        const query: FindQuery = {
+          where: { owner: 'ann' },
+          sort: { fields: ['createdAt'], direction: 'asc' },
+          limit: 5,
+        };
         const { next } = await store.find('accounts', query);
         expect(next).to.be.a('string');
         const b64 = (text: string): string => Buffer.from(text).toString('base64url');
@@ -541,9 +658,19 @@ export function describeReadStoreContract(name: string, open: () => Promise<Read
         for (const after of bad) await rejectsWith(store.find('accounts', { ...query, after }), InvalidCursor);
         // A cursor fits only the query it came from: not another owner, direction or collection.
         await rejectsWith(store.find('accounts', { ...query, where: { owner: 'bob' }, after: next! }), InvalidCursor);
-        await rejectsWith(store.find('accounts', { ...query, sort: { fields: ['createdAt'], direction: 'desc' }, after: next! }), InvalidCursor);
+        await rejectsWith(
+          store.find('accounts', { ...query, sort: { fields: ['createdAt'], direction: 'desc' }, after: next! }),
+          InvalidCursor,
+        );
         await rejectsWith(store.find('accounts', { ...query, range: { gt: 1 }, after: next! }), InvalidCursor);
-        await rejectsWith(store.find('history', { where: { account: 'ann' }, sort: { fields: ['at'], direction: 'asc' }, after: next! }), InvalidCursor);
+        await rejectsWith(
+          store.find('history', {
+            where: { account: 'ann' },
+            sort: { fields: ['at'], direction: 'asc' },
+            after: next!,
+          }),
+          InvalidCursor,
+        );
         // The limit may change from page to page.
         const page = await store.find('accounts', { ...query, limit: 2, after: next! });
         expect(page.items).to.have.length(2);
@@ -561,7 +688,11 @@ export function describeReadStoreContract(name: string, open: () => Promise<Read
           { where: { owner: { name: 'ann' } }, sort: { fields: ['createdAt'], direction: 'asc' } },
           { where: { owner: ['ann'] }, sort: { fields: ['createdAt'], direction: 'asc' } },
           { where: { owner: 'ann' }, range: { gt: null }, sort: { fields: ['createdAt'], direction: 'asc' } },
-          { where: { owner: 'ann' }, range: { above: 1 } as unknown as FindQuery['range'], sort: { fields: ['createdAt'], direction: 'asc' } },
+          {
+            where: { owner: 'ann' },
+            range: { above: 1 } as unknown as FindQuery['range'],
+            sort: { fields: ['createdAt'], direction: 'asc' },
+          },
           { where: { owner: 'ann' }, sort: { fields: ['createdAt'], direction: 'up' as 'asc' } },
           { where: { owner: 'ann' }, sort: { fields: ['createdAt'], direction: 'asc' }, limit: 0 },
           { where: { owner: 'ann' }, sort: { fields: ['createdAt'], direction: 'asc' }, limit: 501 },
@@ -577,8 +708,14 @@ export function describeReadStoreContract(name: string, open: () => Promise<Read
           pos(1),
         );
         // Missing sorts first ascending in both stores, so it ends this one-item page.
-        await rejectsWith(store.find('history', { where: { account: 'a' }, sort: { fields: ['at'], direction: 'asc' }, limit: 1 }), ReadStoreQueryError);
-        const all = await store.find('history', { where: { account: 'a' }, sort: { fields: ['at'], direction: 'asc' } });
+        await rejectsWith(
+          store.find('history', { where: { account: 'a' }, sort: { fields: ['at'], direction: 'asc' }, limit: 1 }),
+          ReadStoreQueryError,
+        );
+        const all = await store.find('history', {
+          where: { account: 'a' },
+          sort: { fields: ['at'], direction: 'asc' },
+        });
         expect(ids(all.items)).to.deep.equal(['h1', 'h2']);
       });
     });
@@ -590,24 +727,49 @@ export function describeReadStoreContract(name: string, open: () => Promise<Read
         this.timeout(60_000);
         const total = 3_000;
         for (let batch = 0; batch < total / 500; batch++) {
-          const ops = Array.from({ length: 500 }, (_, j) => insert('history', `h${batch * 500 + j}`, { account: 'a', at: stamp(batch * 500 + j) }));
+          const ops = Array.from({ length: 500 }, (_, j) =>
+            insert('history', `h${batch * 500 + j}`, { account: 'a', at: stamp(batch * 500 + j) }),
+          );
           await store.commit('p', [at(batch + 1, ...ops)], pos(batch + 1));
         }
-        await store.commit('p', [at(100, insert('history', 'no-at', { account: 'a' }), insert('accounts', 'other', { owner: 'ann', createdAt: stamp(0) }))], pos(100));
+        await store.commit(
+          'p',
+          [
+            at(
+              100,
+              insert('history', 'no-at', { account: 'a' }),
+              insert('accounts', 'other', { owner: 'ann', createdAt: stamp(0) }),
+            ),
+          ],
+          pos(100),
+        );
 
         expect(await store.deleteBefore('history', 'at', stamp(2_100))).to.equal(2_100);
-        for (const i of [0, 999, 1_000, 2_000, 2_099]) expect(await store.get('history', `h${i}`), `h${i}`).to.equal(null);
+        for (const i of [0, 999, 1_000, 2_000, 2_099])
+          expect(await store.get('history', `h${i}`), `h${i}`).to.equal(null);
         for (const i of [2_100, 2_101, 2_999]) expect(await store.get('history', `h${i}`), `h${i}`).to.not.equal(null);
         expect(await store.get('history', 'no-at'), 'a document without the field stays').to.not.equal(null);
         expect(await store.get('accounts', 'other'), 'other collections are untouched').to.not.equal(null);
         const { items } = await allPages(store, 'history', { sort: { fields: ['at'], direction: 'asc' }, limit: 200 });
-        expect(items.filter((d) => d.at !== undefined).map((d) => d.at)).to.deep.equal(Array.from({ length: 900 }, (_, i) => stamp(2_100 + i)));
+        expect(items.filter((d) => d.at !== undefined).map((d) => d.at)).to.deep.equal(
+          Array.from({ length: 900 }, (_, i) => stamp(2_100 + i)),
+        );
         expect(await store.deleteBefore('history', 'at', stamp(2_100)), 'nothing left before the bound').to.equal(0);
         expect(await store.deleteBefore('history', 'at', stamp(2_101))).to.equal(1);
       });
 
       it('refuses a field that no index starts with (or a collection it does not know), deleting nothing', async () => {
-        await store.commit('p', [at(1, insert('history', 'h1', { account: 'a', at: stamp(1) }), insert('accounts', 'a1', { owner: 'ann', createdAt: stamp(1), balance: 1 }))], pos(1));
+        await store.commit(
+          'p',
+          [
+            at(
+              1,
+              insert('history', 'h1', { account: 'a', at: stamp(1) }),
+              insert('accounts', 'a1', { owner: 'ann', createdAt: stamp(1), balance: 1 }),
+            ),
+          ],
+          pos(1),
+        );
         // `account` leads an index as an equality field; `createdAt` comes after one, or after `balance`; `totals` has no index.
         await rejectsWith(store.deleteBefore('history', 'account', 'z'), ReadStoreQueryError);
         await rejectsWith(store.deleteBefore('accounts', 'createdAt', 'z'), ReadStoreQueryError);
@@ -671,7 +833,10 @@ export function describeReadStoreContract(name: string, open: () => Promise<Read
         await store.park(parked('balances', 'e1', 10));
         await store.park(parked('stats', 'e3', 15));
         await store.park(parked('balances', 'e2', 20, 5));
-        expect(await store.listParked('balances')).to.deep.equal([parked('balances', 'e1', 10), parked('balances', 'e2', 20, 5)]);
+        expect(await store.listParked('balances')).to.deep.equal([
+          parked('balances', 'e1', 10),
+          parked('balances', 'e2', 20, 5),
+        ]);
         expect(await store.listParked('stats')).to.deep.equal([parked('stats', 'e3', 15)]);
         expect(await store.listParked('nobody')).to.deep.equal([]);
         expect((await store.listParked()).map((p) => p.eventId)).to.deep.equal(['e1', 'e3', 'e2']);
@@ -680,7 +845,11 @@ export function describeReadStoreContract(name: string, open: () => Promise<Read
 
     describe('reset', () => {
       it('empties only the named collections and forgets only that projection', async () => {
-        await store.commit('balances', [at(1, insert('accounts', 'a1', { owner: 'ann' }), insert('totals', 't1', { n: 1 }))], pos(1));
+        await store.commit(
+          'balances',
+          [at(1, insert('accounts', 'a1', { owner: 'ann' }), insert('totals', 't1', { n: 1 }))],
+          pos(1),
+        );
         await store.commit('history', [at(2, insert('history', 'h1', { account: 'a1', at: 'x' }))], pos(2));
         await store.park({
           projection: 'balances',

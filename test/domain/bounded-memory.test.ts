@@ -12,7 +12,14 @@ import { user, type UserCommand, type UserState } from '../../domain/identity/us
 import { operationIdsSize, StepBelowFloor, stepsOf, type OperationMemory } from '../../domain/operation-memory.js';
 import { customerOrderOf, customerOrders, type CustomerOrdersCommand } from '../../domain/ordering/customer-orders.js';
 import { initialSellOrderId, type MarketEvent } from '../../domain/trading/events.js';
-import { cancelOfPastOrder, findOrder, holdingOf, market, type MarketCommand, type MarketState } from '../../domain/trading/market.js';
+import {
+  cancelOfPastOrder,
+  findOrder,
+  holdingOf,
+  market,
+  type MarketCommand,
+  type MarketState,
+} from '../../domain/trading/market.js';
 import { traderOrders, type TraderOrdersCommand } from '../../domain/trading/trader-orders.js';
 
 const T0 = Date.parse('2026-11-21T10:00:00.000Z');
@@ -56,12 +63,23 @@ describe('bounded aggregate memory', () => {
       s.run({ type: 'OpenAccount', accountId: 'acc', userId: 'u', at: iso(T0) });
       return s;
     };
-    const deposit = (operationId: string, at: number, memory?: OperationMemory): AccountCommand => ({ type: 'DepositMoney', operationId, amount: 100, at: iso(at), ...(memory ? { memory } : {}) });
+    const deposit = (operationId: string, at: number, memory?: OperationMemory): AccountCommand => ({
+      type: 'DepositMoney',
+      operationId,
+      amount: 100,
+      at: iso(at),
+      ...(memory ? { memory } : {}),
+    });
     const commission = (operationId: string, at: number, memory: OperationMemory): AccountCommand => ({
       type: 'ReceiveCommission',
       operationId,
       amount: 10,
-      source: { fromUserId: 'buyer', kind: 'payment', operationId: `pay-${operationId}`, dealId: `deal-${operationId}` },
+      source: {
+        fromUserId: 'buyer',
+        kind: 'payment',
+        operationId: `pay-${operationId}`,
+        dealId: `deal-${operationId}`,
+      },
       memory,
       at: iso(at),
     });
@@ -113,7 +131,9 @@ describe('bounded aggregate memory', () => {
       expect(largest).to.be.at.most(300);
       // The last steps, above the floor, are still recognised.
       const last = 1_000 + 49_999 * 10;
-      expect(account.decide(commission('c-49999', T0 + DAY, step(last, Math.floor(last / 500) * 500 - 500)), s.state)).to.deep.equal([]);
+      expect(
+        account.decide(commission('c-49999', T0 + DAY, step(last, Math.floor(last / 500) * 500 - 500)), s.state),
+      ).to.deep.equal([]);
     });
 
     it('50,000 deposits without an idempotency key (until = at) leave about nothing to remember', () => {
@@ -141,7 +161,17 @@ describe('bounded aggregate memory', () => {
   describe('user', () => {
     it('10,000 logouts with expiries an hour out, spread over days, keep loggedOut bounded; a repeated logout of a live token changes nothing', () => {
       const s = new Stream<UserState, UserCommand, UserEvent>(user);
-      s.run({ type: 'RegisterUser', userId: 'u1', email: 'u1@x.test', passwordHash: 'h', role: 'trader', firstName: 'A', lastName: 'B', phone: null, at: iso(T0) });
+      s.run({
+        type: 'RegisterUser',
+        userId: 'u1',
+        email: 'u1@x.test',
+        passwordHash: 'h',
+        role: 'trader',
+        firstName: 'A',
+        lastName: 'B',
+        phone: null,
+        at: iso(T0),
+      });
       const every = 30 * SECOND; // 10,000 × 30 s ≈ 3.5 days
       let largest = 0;
       for (let i = 0; i < 10_000; i++) {
@@ -153,7 +183,13 @@ describe('bounded aggregate memory', () => {
       expect(largest).to.be.at.most(2 * live + 5);
       const now = T0 + 10_000 * every;
       for (let i = 10_000 - live; i < 10_000; i++) {
-        expect(user.decide({ type: 'LogOut', tokenId: `tok-${i}`, tokenExpiresAt: iso(T0 + i * every + HOUR), at: iso(now) }, s.state), `tok-${i}`).to.deep.equal([]);
+        expect(
+          user.decide(
+            { type: 'LogOut', tokenId: `tok-${i}`, tokenExpiresAt: iso(T0 + i * every + HOUR), at: iso(now) },
+            s.state,
+          ),
+          `tok-${i}`,
+        ).to.deep.equal([]);
       }
       expect(s.state.loggedOut.has('tok-0')).to.equal(false);
     });
@@ -163,10 +199,25 @@ describe('bounded aggregate memory', () => {
     const itemId = 'item-1';
     const listed = (initialCount = 1) => {
       const s = new Stream<MarketState, MarketCommand, MarketEvent>(market);
-      s.run({ type: 'ListItem', itemId, name: 'sword', initialCount, initialPrice: 1000, commissionBasisPoints: 1000, brokerId: 'broker', at: iso(T0) });
+      s.run({
+        type: 'ListItem',
+        itemId,
+        name: 'sword',
+        initialCount,
+        initialPrice: 1000,
+        commissionBasisPoints: 1000,
+        brokerId: 'broker',
+        at: iso(T0),
+      });
       return s;
     };
-    const buy = (orderId: string, buyerId: string, price: number, at: number, rememberUntil: number): MarketCommand => ({
+    const buy = (
+      orderId: string,
+      buyerId: string,
+      price: number,
+      at: number,
+      rememberUntil: number,
+    ): MarketCommand => ({
       type: 'PlacePurchaseOrder',
       orderId,
       buyerId,
@@ -175,7 +226,13 @@ describe('bounded aggregate memory', () => {
       rememberUntil: iso(rememberUntil),
       at: iso(at),
     });
-    const sell = (orderId: string, sellerId: string, price: number, at: number, rememberUntil: number): MarketCommand => ({
+    const sell = (
+      orderId: string,
+      sellerId: string,
+      price: number,
+      at: number,
+      rememberUntil: number,
+    ): MarketCommand => ({
       type: 'PlaceSellOrder',
       orderId,
       sellerId,
@@ -201,10 +258,15 @@ describe('bounded aggregate memory', () => {
     it('remembers a closed order until its rememberUntil, and forgets it after a later event', () => {
       const s = listed();
       const t = T0 + 10 * SECOND;
-      expect(s.run(buy('o1', 't1', 1000, t, t + memory)).map((e) => e.type)).to.deep.equal(['PurchaseOrderPlaced', 'DealOpened']);
+      expect(s.run(buy('o1', 't1', 1000, t, t + memory)).map((e) => e.type)).to.deep.equal([
+        'PurchaseOrderPlaced',
+        'DealOpened',
+      ]);
       settle(s, 'deal-o1', t + SECOND);
       expect(findOrder(s.state, 'o1')!.status).to.equal('approved');
-      expect(s.run(buy('o1', 't1', 1000, t + 30 * SECOND, t + memory)), 'a racing copy of the placement').to.deep.equal([]);
+      expect(s.run(buy('o1', 't1', 1000, t + 30 * SECOND, t + memory)), 'a racing copy of the placement').to.deep.equal(
+        [],
+      );
       moveOn(s, t + 2 * memory);
       expect(findOrder(s.state, 'o1')).to.equal(null);
       expect(s.state.closed.has('o1')).to.equal(false);
@@ -224,7 +286,10 @@ describe('bounded aggregate memory', () => {
       expect(s.refusal(buy('o3', 't3', 1000, t + 2 * memory, t + memory))).to.equal('order_expired');
       expect(s.events.length).to.equal(before);
       // Within its memory, a placement is placed (the unit left is bought).
-      expect(s.run(buy('o4', 't3', 1000, t + 2 * memory + SECOND, t + 3 * memory)).map((e) => e.type)).to.deep.equal(['PurchaseOrderPlaced', 'DealOpened']);
+      expect(s.run(buy('o4', 't3', 1000, t + 2 * memory + SECOND, t + 3 * memory)).map((e) => e.type)).to.deep.equal([
+        'PurchaseOrderPlaced',
+        'DealOpened',
+      ]);
     });
 
     it('a refused sell order stays refused within its memory, and is refused as expired after it', () => {
@@ -258,7 +323,10 @@ describe('bounded aggregate memory', () => {
     });
 
     it('cancelOfPastOrder answers for an order the market forgot, as the market would', () => {
-      const cancel = (requesterId: string, side: 'purchase' | 'sell' = 'purchase'): Extract<MarketCommand, { type: 'CancelOrder' }> => ({
+      const cancel = (
+        requesterId: string,
+        side: 'purchase' | 'sell' = 'purchase',
+      ): Extract<MarketCommand, { type: 'CancelOrder' }> => ({
         type: 'CancelOrder',
         orderId: 'o1',
         side,
@@ -280,7 +348,11 @@ describe('bounded aggregate memory', () => {
       expect(codeOf(() => cancelOfPastOrder(past('approved'), cancel('t2')))).to.equal('operation_denied');
       expect(codeOf(() => cancelOfPastOrder(past('canceled'), cancel('t2')))).to.equal('operation_denied');
       expect(codeOf(() => cancelOfPastOrder(past('canceled'), cancel('t1')))).to.equal('none');
-      for (const status of ['approved', 'paymentFailed', 'pending', 'paymentPending']) expect(codeOf(() => cancelOfPastOrder(past(status), cancel('t1'))), status).to.equal('cannot_cancel');
+      for (const status of ['approved', 'paymentFailed', 'pending', 'paymentPending'])
+        expect(
+          codeOf(() => cancelOfPastOrder(past(status), cancel('t1'))),
+          status,
+        ).to.equal('cannot_cancel');
     });
 
     it('every closed order goes once its memory has passed, the broker’s initial units included', () => {
@@ -292,7 +364,11 @@ describe('bounded aggregate memory', () => {
       }
       expect(s.state.closed.size).to.equal(6);
       moveOn(s, t + 2 * memory);
-      expect([0, 1, 2].map((unit) => s.state.closed.has(initialSellOrderId(itemId, unit)))).to.deep.equal([false, false, false]);
+      expect([0, 1, 2].map((unit) => s.state.closed.has(initialSellOrderId(itemId, unit)))).to.deep.equal([
+        false,
+        false,
+        false,
+      ]);
       expect(s.state.closed.size).to.equal(0);
     });
   });
@@ -305,7 +381,16 @@ describe('bounded aggregate memory', () => {
         for (const e of events) state = traderOrders.evolve(state, e);
         return events;
       };
-      const submit = (orderId: string, at: number, until: number): TraderOrdersCommand => ({ type: 'SubmitOrder', userId: 't1', orderId, side: 'purchase', itemId: 'i', price: 100, rememberUntil: iso(until), at: iso(at) });
+      const submit = (orderId: string, at: number, until: number): TraderOrdersCommand => ({
+        type: 'SubmitOrder',
+        userId: 't1',
+        orderId,
+        side: 'purchase',
+        itemId: 'i',
+        price: 100,
+        rememberUntil: iso(until),
+        at: iso(at),
+      });
       expect(run(submit('o1', T0, T0 + HOUR))).to.have.length(1);
       expect(run({ type: 'RejectOrder', userId: 't1', orderId: 'o1', reason: 'no', at: iso(T0) })).to.have.length(1);
       expect(run(submit('o1', T0 + 59 * 60_000, T0 + HOUR)), 'a retry within the retention').to.deep.equal([]);
@@ -322,8 +407,20 @@ describe('bounded aggregate memory', () => {
         for (const e of events) state = customerOrders.evolve(state, e);
         return events;
       };
-      const create = (orderId: string, at: number): CustomerOrdersCommand => ({ type: 'CreateOrder', userId: 'u1', orderId, price: 100, rememberUntil: iso(at + HOUR), at: iso(at) });
-      const paid = (orderId: string, at: number): CustomerOrdersCommand => ({ type: 'MarkOrderPaid', userId: 'u1', orderId, at: iso(at) });
+      const create = (orderId: string, at: number): CustomerOrdersCommand => ({
+        type: 'CreateOrder',
+        userId: 'u1',
+        orderId,
+        price: 100,
+        rememberUntil: iso(at + HOUR),
+        at: iso(at),
+      });
+      const paid = (orderId: string, at: number): CustomerOrdersCommand => ({
+        type: 'MarkOrderPaid',
+        userId: 'u1',
+        orderId,
+        at: iso(at),
+      });
       run(create('waiting', T0));
       run(create('done', T0));
       run(paid('done', T0 + SECOND));

@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { GrowOnlyMap } from '../../domain/grow-only-map.js';
 
 /** What each version holds, read through the public API. */
-const contents = (map: GrowOnlyMap<string, number>, keys: string[]) => keys.filter((k) => map.has(k)).map((k) => [k, map.get(k)]);
+const contents = (map: GrowOnlyMap<string, number>, keys: string[]) =>
+  keys.filter((k) => map.has(k)).map((k) => [k, map.get(k)]);
 
 describe('GrowOnlyMap', () => {
   it('sees exactly what was added before it, version by version', () => {
@@ -27,13 +28,29 @@ describe('GrowOnlyMap', () => {
     const newer = base.add('c', 3).add('d', 4);
     const fork = base.add('c', 30).add('x', 40);
     const keys = ['a', 'b', 'c', 'd', 'x'];
-    expect(contents(base, keys)).to.deep.equal([['a', 1], ['b', 2]]);
-    expect(contents(newer, keys)).to.deep.equal([['a', 1], ['b', 2], ['c', 3], ['d', 4]]);
-    expect(contents(fork, keys)).to.deep.equal([['a', 1], ['b', 2], ['c', 30], ['x', 40]]);
+    expect(contents(base, keys)).to.deep.equal([
+      ['a', 1],
+      ['b', 2],
+    ]);
+    expect(contents(newer, keys)).to.deep.equal([
+      ['a', 1],
+      ['b', 2],
+      ['c', 3],
+      ['d', 4],
+    ]);
+    expect(contents(fork, keys)).to.deep.equal([
+      ['a', 1],
+      ['b', 2],
+      ['c', 30],
+      ['x', 40],
+    ]);
     // Both branches keep growing on their own.
     const newer2 = newer.add('e', 5);
     const fork2 = fork.add('e', 50);
     expect([newer2.get('e'), fork2.get('e'), newer2.has('x'), fork2.has('d')]).to.deep.equal([5, 50, false, false]);
-    expect(contents(base, keys)).to.deep.equal([['a', 1], ['b', 2]]);
+    expect(contents(base, keys)).to.deep.equal([
+      ['a', 1],
+      ['b', 2],
+    ]);
   });
 });

@@ -14,7 +14,15 @@ import { customerOrders } from '../../domain/ordering/customer-orders.js';
 import { SnapshotShapeError, type SnapshotCodec } from '../../domain/snapshot.js';
 import { market } from '../../domain/trading/market.js';
 import { traderOrders } from '../../domain/trading/trader-orders.js';
-import { accountSource, customerOrdersSource, marketSource, traderOrdersSource, userSource, type CommandSource, type Model } from '../support/histories.js';
+import {
+  accountSource,
+  customerOrdersSource,
+  marketSource,
+  traderOrdersSource,
+  userSource,
+  type CommandSource,
+  type Model,
+} from '../support/histories.js';
 import { random } from '../support/random.js';
 
 const HISTORIES = 220;
@@ -73,11 +81,31 @@ function expectShapeError(decode: () => unknown, what: string): void {
 
 /** Nested fields each model's snapshot must have: deleted or given the wrong type, decoding fails. */
 const nestedPaths: Record<string, string[][]> = {
-  account: [['operations', 'requested'], ['operations', 'steps'], ['operations', 'requested', 'older']],
-  market: [['active', '0', 'side'], ['active', '0', 'rememberUntil'], ['closed', 'newer'], ['holdings', '0', '1', 'owned'], ['asks', '0', '1']],
-  user: [['profile', 'firstName'], ['loggedOut', 'older'], ['loggedOut', 'newerHighest']],
-  traderOrders: [['orders', 'older'], ['rejected', 'newer']],
-  customerOrders: [['pending', '0', '1', 'rememberUntil'], ['ended', 'olderHighest']],
+  account: [
+    ['operations', 'requested'],
+    ['operations', 'steps'],
+    ['operations', 'requested', 'older'],
+  ],
+  market: [
+    ['active', '0', 'side'],
+    ['active', '0', 'rememberUntil'],
+    ['closed', 'newer'],
+    ['holdings', '0', '1', 'owned'],
+    ['asks', '0', '1'],
+  ],
+  user: [
+    ['profile', 'firstName'],
+    ['loggedOut', 'older'],
+    ['loggedOut', 'newerHighest'],
+  ],
+  traderOrders: [
+    ['orders', 'older'],
+    ['rejected', 'newer'],
+  ],
+  customerOrders: [
+    ['pending', '0', '1', 'rememberUntil'],
+    ['ended', 'olderHighest'],
+  ],
 };
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -126,7 +154,12 @@ function describeSnapshots<S, C, E extends DomainEvent>(m: Model<S, C, E>): void
         const events = history(m, source, rnd.int(1, 150));
         const k = rnd.int(0, events.length);
         const whole = fold(m.decider, events);
-        const fromSnapshot = events.slice(k).reduce((state, event) => m.decider.evolve(state, event), throughSnapshot(codec, fold(m.decider, events.slice(0, k))));
+        const fromSnapshot = events
+          .slice(k)
+          .reduce(
+            (state, event) => m.decider.evolve(state, event),
+            throughSnapshot(codec, fold(m.decider, events.slice(0, k))),
+          );
         const where = `${m.name}, seed ${seed}, ${events.length} events, snapshot after ${k}`;
         expect(codec.encode(fromSnapshot), where).to.deep.equal(codec.encode(whole));
         for (let i = 0; i < COMMANDS_COMPARED; i++) {
@@ -141,7 +174,8 @@ function describeSnapshots<S, C, E extends DomainEvent>(m: Model<S, C, E>): void
       // The histories exercise the interesting cases: refusals, and repeats that change nothing.
       expect(compared).to.equal(HISTORIES * COMMANDS_COMPARED);
       expect(repeatsCompared, 'repeats compared').to.be.greaterThan(100);
-      if (m.name !== 'traderOrders' && m.name !== 'customerOrders') expect(refusalsCompared, 'refusals compared').to.be.greaterThan(20);
+      if (m.name !== 'traderOrders' && m.name !== 'customerOrders')
+        expect(refusalsCompared, 'refusals compared').to.be.greaterThan(20);
     });
 
     it('the snapshot state also equals a snapshot of the whole stream taken at its end (snapshots of snapshots)', () => {
@@ -149,11 +183,16 @@ function describeSnapshots<S, C, E extends DomainEvent>(m: Model<S, C, E>): void
       for (let seed = 1; seed <= 40; seed++) {
         const rnd = random(seed * 104_729 + 3);
         const events = history(m, m.source(rnd), 100);
-        const cuts = [rnd.int(0, events.length), rnd.int(0, events.length), rnd.int(0, events.length)].sort((a, b) => a - b);
+        const cuts = [rnd.int(0, events.length), rnd.int(0, events.length), rnd.int(0, events.length)].sort(
+          (a, b) => a - b,
+        );
         let state = m.decider.initialState();
         let done = 0;
         for (const cut of [...cuts, events.length]) {
-          state = throughSnapshot(codec, events.slice(done, cut).reduce((s, e) => m.decider.evolve(s, e), state));
+          state = throughSnapshot(
+            codec,
+            events.slice(done, cut).reduce((s, e) => m.decider.evolve(s, e), state),
+          );
           done = cut;
         }
         expect(codec.encode(state)).to.deep.equal(codec.encode(fold(m.decider, events)));
@@ -163,29 +202,53 @@ function describeSnapshots<S, C, E extends DomainEvent>(m: Model<S, C, E>): void
     it('decode refuses garbage, wrong types, a missing field and a truncated object; the version is a positive integer', () => {
       const codec = codecOf(m);
       expect(Number.isSafeInteger(codec.version) && codec.version > 0, `version ${codec.version}`).to.equal(true);
-      for (const garbage of [null, 42, 'state', true, [], [1, 2], {}, { nope: 1 }]) expectShapeError(() => codec.decode(garbage), `garbage ${JSON.stringify(garbage)}`);
+      for (const garbage of [null, 42, 'state', true, [], [1, 2], {}, { nope: 1 }])
+        expectShapeError(() => codec.decode(garbage), `garbage ${JSON.stringify(garbage)}`);
       // A state with something in every part named below: the first of a few histories that has it all.
       const rnd = random(99);
       const source = m.source(rnd);
       const paths = nestedPaths[m.name]!;
-      const samples = Array.from({ length: 30 }, () => JSON.parse(JSON.stringify(codec.encode(fold(m.decider, history(m, source, 150))))) as Json);
-      const encoded = samples.find((sample) => paths.every((path) => parentOf(sample, path) !== null && withChange(sample, path, 'delete') !== null && valueAt(sample, path) !== undefined));
-      if (encoded === undefined) expect.fail(`${m.name}: no sample state has all of ${paths.map((p) => p.join('.')).join(', ')}`);
+      const samples = Array.from(
+        { length: 30 },
+        () => JSON.parse(JSON.stringify(codec.encode(fold(m.decider, history(m, source, 150))))) as Json,
+      );
+      const encoded = samples.find((sample) =>
+        paths.every(
+          (path) =>
+            parentOf(sample, path) !== null &&
+            withChange(sample, path, 'delete') !== null &&
+            valueAt(sample, path) !== undefined,
+        ),
+      );
+      if (encoded === undefined)
+        expect.fail(`${m.name}: no sample state has all of ${paths.map((p) => p.join('.')).join(', ')}`);
       expect(() => codec.decode(encoded), 'the state itself decodes').to.not.throw();
       const keys = Object.keys(encoded as Record<string, Json>);
       expect(keys.length).to.be.greaterThan(1);
       for (const key of keys) {
         expectShapeError(() => codec.decode(withChange(encoded, [key], 'delete')), `without ${key}`);
-        expectShapeError(() => codec.decode(withChange(encoded, [key], { nope: [1] })), `${key} as an object of another shape`);
+        expectShapeError(
+          () => codec.decode(withChange(encoded, [key], { nope: [1] })),
+          `${key} as an object of another shape`,
+        );
         expectShapeError(() => codec.decode(withChange(encoded, [key], [[['x']]])), `${key} as nested arrays`);
       }
       // Only the first half of the fields (a write cut short).
-      expectShapeError(() => codec.decode(Object.fromEntries(Object.entries(encoded as Record<string, Json>).slice(0, Math.floor(keys.length / 2)))), 'truncated object');
+      expectShapeError(
+        () =>
+          codec.decode(
+            Object.fromEntries(Object.entries(encoded as Record<string, Json>).slice(0, Math.floor(keys.length / 2))),
+          ),
+        'truncated object',
+      );
       for (const path of paths) {
         const without = withChange(encoded, path, 'delete');
         // Deleting an array element leaves a shorter, valid array; only objects' fields must be there.
         if (!/^\d+$/.test(path.at(-1)!)) expectShapeError(() => codec.decode(without), `without ${path.join('.')}`);
-        expectShapeError(() => codec.decode(withChange(encoded, path, { nope: [1] })), `${path.join('.')} of the wrong type`);
+        expectShapeError(
+          () => codec.decode(withChange(encoded, path, { nope: [1] })),
+          `${path.join('.')} of the wrong type`,
+        );
       }
     });
   });

@@ -46,7 +46,14 @@ describe('event times (domain/time.ts)', () => {
   it('answers each time by its own text when the same texts come in turn', () => {
     const a = '2026-12-07T10:00:00.000Z';
     const b = '2026-12-07T10:00:00.001Z';
-    expect([msOf(a), msOf(a), msOf(b), msOf(a), msOf('bad'), msOf(b)]).to.deep.equal([Date.parse(a), Date.parse(a), Date.parse(b), Date.parse(a), Number.NaN, Date.parse(b)]);
+    expect([msOf(a), msOf(a), msOf(b), msOf(a), msOf('bad'), msOf(b)]).to.deep.equal([
+      Date.parse(a),
+      Date.parse(a),
+      Date.parse(b),
+      Date.parse(a),
+      Number.NaN,
+      Date.parse(b),
+    ]);
   });
 
   it('writes times as toISOString does, the same instant asked twice included', () => {

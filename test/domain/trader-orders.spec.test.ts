@@ -6,29 +6,63 @@ import { specification } from '../support/decider-spec.js';
 
 const at = '2026-11-21T10:00:00.000Z';
 const userId = 't1';
-const submit = (orderId: string, side: 'purchase' | 'sell' = 'purchase', price = 20_000): TraderOrdersCommand => ({ type: 'SubmitOrder', userId, orderId, side, itemId: 'item-1', price, at });
-const submitted = (orderId: string, side: 'purchase' | 'sell' = 'purchase', price = 20_000): TraderOrdersEvent => ({ type: 'OrderSubmitted', data: { userId, orderId, side, itemId: 'item-1', price, at } });
-const reject = (orderId: string): TraderOrdersCommand => ({ type: 'RejectOrder', userId, orderId, reason: 'no trading items for sale', at });
-const rejected = (orderId: string): TraderOrdersEvent => ({ type: 'OrderRejected', data: { userId, orderId, reason: 'no trading items for sale', at } });
+const submit = (orderId: string, side: 'purchase' | 'sell' = 'purchase', price = 20_000): TraderOrdersCommand => ({
+  type: 'SubmitOrder',
+  userId,
+  orderId,
+  side,
+  itemId: 'item-1',
+  price,
+  at,
+});
+const submitted = (orderId: string, side: 'purchase' | 'sell' = 'purchase', price = 20_000): TraderOrdersEvent => ({
+  type: 'OrderSubmitted',
+  data: { userId, orderId, side, itemId: 'item-1', price, at },
+});
+const reject = (orderId: string): TraderOrdersCommand => ({
+  type: 'RejectOrder',
+  userId,
+  orderId,
+  reason: 'no trading items for sale',
+  at,
+});
+const rejected = (orderId: string): TraderOrdersEvent => ({
+  type: 'OrderRejected',
+  data: { userId, orderId, reason: 'no trading items for sale', at },
+});
 const { given } = specification(traderOrders);
 
 describe('trader orders (decider)', () => {
   it('records a submitted order', () => {
-    given([]).when(submit('o1', 'sell', 25_000)).then([submitted('o1', 'sell', 25_000)]);
+    given([])
+      .when(submit('o1', 'sell', 25_000))
+      .then([submitted('o1', 'sell', 25_000)]);
   });
   it('submitting the same order id again changes nothing (even with other terms)', () => {
-    given([submitted('o1')]).when(submit('o1', 'sell', 99_900)).then([]);
-    given([submitted('o1'), rejected('o1')]).when(submit('o1')).then([]);
+    given([submitted('o1')])
+      .when(submit('o1', 'sell', 99_900))
+      .then([]);
+    given([submitted('o1'), rejected('o1')])
+      .when(submit('o1'))
+      .then([]);
   });
   it('records other orders next to it', () => {
-    given([submitted('o1')]).when(submit('o2')).then([submitted('o2')]);
+    given([submitted('o1')])
+      .when(submit('o2'))
+      .then([submitted('o2')]);
   });
   it('records the rejection of a submitted order, once', () => {
-    given([submitted('o1')]).when(reject('o1')).then([rejected('o1')]);
-    given([submitted('o1'), rejected('o1')]).when(reject('o1')).then([]);
+    given([submitted('o1')])
+      .when(reject('o1'))
+      .then([rejected('o1')]);
+    given([submitted('o1'), rejected('o1')])
+      .when(reject('o1'))
+      .then([]);
   });
   it('ignores the rejection of an order it never recorded', () => {
-    given([submitted('o1')]).when(reject('o2')).then([]);
+    given([submitted('o1')])
+      .when(reject('o2'))
+      .then([]);
   });
   it('the state remembers each order, its item, side, price and submission time, and whether it was rejected', () => {
     const s = fold(traderOrders, [submitted('o1', 'sell', 25_000), submitted('o2'), rejected('o1')]);

@@ -31,7 +31,8 @@ function apply(map: WindowMap<string, number>, op: Op): WindowMap<string, number
   return 'add' in op ? map.add(op.add, op.mark, op.mark) : map.forgetBefore(op.floor);
 }
 
-const roundTrip = <V>(map: WindowMap<string, V>): WindowMap<string, V> => WindowMap.fromJSON(JSON.parse(JSON.stringify(map.toJSON())));
+const roundTrip = <V>(map: WindowMap<string, V>): WindowMap<string, V> =>
+  WindowMap.fromJSON(JSON.parse(JSON.stringify(map.toJSON())));
 
 describe('WindowMap', () => {
   it('never forgets an entry before the floor passes its mark', () => {
@@ -47,7 +48,8 @@ describe('WindowMap', () => {
         map = apply(map, op);
         for (const [key, mark] of added) {
           if (mark < floor) continue;
-          if (map.get(key) !== mark) expect.fail(`seed ${seed}: ${key} (mark ${mark}) is ${map.get(key)} at floor ${floor}`);
+          if (map.get(key) !== mark)
+            expect.fail(`seed ${seed}: ${key} (mark ${mark}) is ${map.get(key)} at floor ${floor}`);
         }
         forgotten += [...added.keys()].filter((key) => !map.has(key)).length;
       }
@@ -89,7 +91,8 @@ describe('WindowMap', () => {
       map = map.add(`op-${i}`, true, i).forgetBefore(i - window);
       largest = Math.max(largest, map.size);
       // Everything within the window is still there.
-      if (i % 997 === 0) for (let j = Math.max(0, i - window); j <= i; j++) expect(map.has(`op-${j}`), `op-${j} at ${i}`).to.equal(true);
+      if (i % 997 === 0)
+        for (let j = Math.max(0, i - window); j <= i; j++) expect(map.has(`op-${j}`), `op-${j} at ${i}`).to.equal(true);
     }
     expect(largest).to.be.at.most(2 * window + 2);
     expect(largest, 'it does hold a window').to.be.at.least(window);

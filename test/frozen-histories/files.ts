@@ -19,7 +19,14 @@ export interface FrozenEvent {
 
 /** What reading the history must refuse: an event parked by the named projections, a stream no command can load. */
 export interface FrozenFaults {
-  parked: Array<{ projection: string; eventId: string; eventType: string; streamId: string; position: string; errorIncludes: string[] }>;
+  parked: Array<{
+    projection: string;
+    eventId: string;
+    eventType: string;
+    streamId: string;
+    position: string;
+    errorIncludes: string[];
+  }>;
   unreadableStreams: Array<{ streamId: string; errorIncludes: string[] }>;
 }
 
@@ -50,7 +57,10 @@ export function readHistories(dir: string): FrozenHistory[] {
       const file = (f: string) => readFileSync(join(dir, name, f), 'utf8');
       return {
         name,
-        events: file('events.jsonl').split('\n').filter(Boolean).map((line) => JSON.parse(line) as FrozenEvent),
+        events: file('events.jsonl')
+          .split('\n')
+          .filter(Boolean)
+          .map((line) => JSON.parse(line) as FrozenEvent),
         readModels: JSON.parse(file('read-models.json')) as FrozenHistory['readModels'],
         states: JSON.parse(file('states.json')) as FrozenHistory['states'],
         faults: JSON.parse(file('faults.json')) as FrozenFaults,
@@ -64,7 +74,9 @@ export function dumpReadModels(file: string, collections: CollectionSpec[]): Rec
   try {
     const dump: Record<string, Record<string, unknown>> = {};
     for (const { name } of collections) {
-      const rows = db.prepare<[], { id: string; doc: string }>(`SELECT id, doc FROM ${storageName(name)} ORDER BY id`).all();
+      const rows = db
+        .prepare<[], { id: string; doc: string }>(`SELECT id, doc FROM ${storageName(name)} ORDER BY id`)
+        .all();
       dump[name] = Object.fromEntries(rows.map((r) => [r.id, JSON.parse(r.doc) as unknown]));
     }
     return dump;

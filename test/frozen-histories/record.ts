@@ -40,9 +40,16 @@ async function main(dir: string, fault: FaultKind): Promise<void> {
     await settle(server.system);
     mkdirSync(dir, { recursive: true });
     // The log as stored, read (and the fault written) past the versioned store, as another tool would.
-    const raw = openSqliteEventStore({ file: join(server.config.dataDir, 'events.db'), durability: 'normal', writer: 'inline' });
+    const raw = openSqliteEventStore({
+      file: join(server.config.dataDir, 'events.db'),
+      durability: 'normal',
+      writer: 'inline',
+    });
     const events = await raw.readAll();
-    const readModels = dumpReadModels(join(server.config.dataDir, 'read.db'), server.system.handlers.flatMap((h) => h.collections));
+    const readModels = dumpReadModels(
+      join(server.config.dataDir, 'read.db'),
+      server.system.handlers.flatMap((h) => h.collections),
+    );
     const states = await foldEveryStream(server.system.eventStore, events);
     const { event: bad, faults } = await injectFault(raw, events, mallory, fault);
     await raw.close();
@@ -70,18 +77,60 @@ async function session(api: Client, market: Market, system: System): Promise<str
   await noContent(api.deposit(mallory.token, 100, { 'if-match': (await api.balance(mallory.token)).etag }));
 
   // The worked example of the specification.
-  const sword = await created(market.listItem(broker.token, { name: 'Sword of the Worked Example', initialCount: 1, initialPrice: 200, commissionPercent: 10 }));
+  const sword = await created(
+    market.listItem(broker.token, {
+      name: 'Sword of the Worked Example',
+      initialCount: 1,
+      initialPrice: 200,
+      commissionPercent: 10,
+    }),
+  );
   await step();
-  await accepted(market.postOrder(alice.token, 'purchase', { itemId: sword.id, price: 200 }, { 'if-match': await market.etag(alice.token, 'purchase') }));
+  await accepted(
+    market.postOrder(
+      alice.token,
+      'purchase',
+      { itemId: sword.id, price: 200 },
+      { 'if-match': await market.etag(alice.token, 'purchase') },
+    ),
+  );
   await step(); // declined: not enough money
   await noContent(api.deposit(alice.token, 1000, { 'if-match': (await api.balance(alice.token)).etag }));
-  await accepted(market.postOrder(alice.token, 'purchase', { itemId: sword.id, price: 200 }, { 'if-match': await market.etag(alice.token, 'purchase') }));
+  await accepted(
+    market.postOrder(
+      alice.token,
+      'purchase',
+      { itemId: sword.id, price: 200 },
+      { 'if-match': await market.etag(alice.token, 'purchase') },
+    ),
+  );
   await step();
-  await accepted(market.postOrder(alice.token, 'sell', { itemId: sword.id, price: 250 }, { 'if-match': await market.etag(alice.token, 'sell') }));
+  await accepted(
+    market.postOrder(
+      alice.token,
+      'sell',
+      { itemId: sword.id, price: 250 },
+      { 'if-match': await market.etag(alice.token, 'sell') },
+    ),
+  );
   await noContent(api.deposit(bob.token, 1000, { 'if-match': (await api.balance(bob.token)).etag }));
-  const low = await accepted(market.postOrder(bob.token, 'purchase', { itemId: sword.id, price: 200 }, { 'if-match': await market.etag(bob.token, 'purchase') }));
+  const low = await accepted(
+    market.postOrder(
+      bob.token,
+      'purchase',
+      { itemId: sword.id, price: 200 },
+      { 'if-match': await market.etag(bob.token, 'purchase') },
+    ),
+  );
   await ok(market.cancel(bob.token, 'purchase', String(low.id)));
-  await accepted(market.postOrder(bob.token, 'purchase', { itemId: sword.id, price: 260 }, { 'if-match': await market.etag(bob.token, 'purchase') }));
+  await accepted(
+    market.postOrder(
+      bob.token,
+      'purchase',
+      { itemId: sword.id, price: 260 },
+      { 'if-match': await market.etag(bob.token, 'purchase') },
+    ),
+  );
   await step();
   const bobAccount = await api.balance(bob.token);
   await noContent(api.withdraw(bob.token, 700, { 'if-match': bobAccount.etag }));
@@ -97,7 +146,14 @@ async function session(api: Client, market: Market, system: System): Promise<str
   await step();
 
   // A second item, several units, a commission with half-cents: deals, a failed deal, a resting bid, cancels, a refusal.
-  const shield = await created(market.listItem(broker.token, { name: 'Shield of Frozen Time', initialCount: 3, initialPrice: 150, commissionPercent: 12.5 }));
+  const shield = await created(
+    market.listItem(broker.token, {
+      name: 'Shield of Frozen Time',
+      initialCount: 3,
+      initialPrice: 150,
+      commissionPercent: 12.5,
+    }),
+  );
   await step();
   await noContent(api.deposit(dave.token, 500, { 'idempotency-key': 'dave-deposit' }));
   await accepted(market.place(dave.token, 'purchase', shield.id, 160));
@@ -117,7 +173,10 @@ async function session(api: Client, market: Market, system: System): Promise<str
   await ok(market.cancel(dave.token, 'purchase', String(daveBid.id)));
 
   // Profiles and sessions.
-  const profile = await api.put('/api/v1/identity/profile', { token: carol.token, json: { firstName: 'Carol', lastName: 'White-Stone', phone: '+44 20 7946 0000' } });
+  const profile = await api.put('/api/v1/identity/profile', {
+    token: carol.token,
+    json: { firstName: 'Carol', lastName: 'White-Stone', phone: '+44 20 7946 0000' },
+  });
   if (profile.status !== 200) throw new Error(`profile update answered ${profile.status}: ${profile.text}`);
   await noContent(api.post('/api/v1/identity/logout', { token: alice.token }));
   const bobAgain = await api.login('bob@frozen.test', PASSWORD);
@@ -131,9 +190,13 @@ async function trader(api: Client, email: string, firstName: string, lastName: s
   if (registered.status !== 201) throw new Error(`register ${email}: ${registered.status} ${registered.text}`);
   const login = await api.login(email, PASSWORD);
   const token = String(login.body.accessToken);
-  await eventually(async () => {
-    if ((await api.account(token)).status !== 200) throw new Error('no account yet');
-  }, 5000, `the account of ${email}`);
+  await eventually(
+    async () => {
+      if ((await api.account(token)).status !== 200) throw new Error('no account yet');
+    },
+    5000,
+    `the account of ${email}`,
+  );
   return { id: String(registered.body.id), token };
 }
 
@@ -166,7 +229,11 @@ async function foldEveryStream(eventStore: EventStore, events: RecordedEvent[]) 
     const aggregate = aggregateOf(streamId);
     if (!aggregate?.decider.snapshot) continue;
     const { state } = await loadStream({ eventStore, cache: new StreamStateCache() }, aggregate.decider, streamId);
-    states[streamId] = { aggregate: aggregate.name, codecVersion: aggregate.decider.snapshot.version, state: aggregate.decider.snapshot.encode(state) };
+    states[streamId] = {
+      aggregate: aggregate.name,
+      codecVersion: aggregate.decider.snapshot.version,
+      state: aggregate.decider.snapshot.encode(state),
+    };
   }
   return states;
 }
@@ -183,16 +250,31 @@ async function foldEveryStream(eventStore: EventStore, events: RecordedEvent[]) 
  */
 type FaultKind = 'broken-import' | 'newer-build';
 
-async function injectFault(eventStore: EventStore, events: RecordedEvent[], userId: string, kind: FaultKind): Promise<{ event: RecordedEvent; faults: FrozenFaults }> {
+async function injectFault(
+  eventStore: EventStore,
+  events: RecordedEvent[],
+  userId: string,
+  kind: FaultKind,
+): Promise<{ event: RecordedEvent; faults: FrozenFaults }> {
   const streamId = accountStream(userId);
   const opened = events.find((e) => e.streamId === streamId && e.type === 'AccountOpened')!;
   const last = events.filter((e) => e.streamId === streamId).at(-1)!;
   const base = { accountId: opened.data.accountId!, userId, operationId: randomUUID(), at: new Date().toISOString() };
   const [data, metadata, errorIncludes] =
     kind === 'broken-import'
-      ? [{ ...base, amount: '10.50', balance: '10.50' }, { correlationId: 'import-2026-csv-batch-7' }, ['MoneyDeposited', 'amount']]
-      : [{ ...base, amount: 1050, balance: Number(last.data.balance ?? 0) + 1050, currency: 'EUR' }, { correlationId: randomUUID(), schemaVersion: 2 }, ['MoneyDeposited version 2 was written by a newer build']];
-  await eventStore.appendToStream(streamId, [{ id: randomUUID(), type: 'MoneyDeposited', data, metadata }], { expectedRevision: last.revision });
+      ? [
+          { ...base, amount: '10.50', balance: '10.50' },
+          { correlationId: 'import-2026-csv-batch-7' },
+          ['MoneyDeposited', 'amount'],
+        ]
+      : [
+          { ...base, amount: 1050, balance: Number(last.data.balance ?? 0) + 1050, currency: 'EUR' },
+          { correlationId: randomUUID(), schemaVersion: 2 },
+          ['MoneyDeposited version 2 was written by a newer build'],
+        ];
+  await eventStore.appendToStream(streamId, [{ id: randomUUID(), type: 'MoneyDeposited', data, metadata }], {
+    expectedRevision: last.revision,
+  });
   const event = (await eventStore.readAll({ direction: 'backwards', maxCount: 1 }))[0]!;
   const position = formatPosition(event.position);
   return {
@@ -205,7 +287,16 @@ async function injectFault(eventStore: EventStore, events: RecordedEvent[], user
 }
 
 function frozen(e: RecordedEvent): FrozenEvent {
-  return { position: formatPosition(e.position), streamId: e.streamId, revision: e.revision, id: e.id, type: e.type, data: e.data, metadata: e.metadata as Record<string, unknown>, created: e.created.toISOString() };
+  return {
+    position: formatPosition(e.position),
+    streamId: e.streamId,
+    revision: e.revision,
+    id: e.id,
+    type: e.type,
+    data: e.data,
+    metadata: e.metadata as Record<string, unknown>,
+    created: e.created.toISOString(),
+  };
 }
 
 const [target, fault = 'broken-import'] = process.argv.slice(2);

@@ -9,7 +9,18 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { startApiServer, type ApiServer } from '../support/api-server.js';
-import { withApiServer, Client, eventStores, expectError, expectViolation, itHttp, positionOf, uniqueEmail, type Trader, type JsonBody } from './client.js';
+import {
+  withApiServer,
+  Client,
+  eventStores,
+  expectError,
+  expectViolation,
+  itHttp,
+  positionOf,
+  uniqueEmail,
+  type Trader,
+  type JsonBody,
+} from './client.js';
 
 const DEPOSIT = '/api/v1/billing/account/deposit';
 const WITHDRAW = '/api/v1/billing/account/withdraw';
@@ -44,14 +55,36 @@ for (const eventStore of eventStores) {
     }
 
     /** POSTs `raw` with an idempotency key; `contentType` null sends none (fetch then says text/plain). */
-    const post = (path: string, token: string, raw: string, contentType: string | null = 'application/json', headers: Record<string, string> = {}) =>
-      api.post(path, { token, raw, contentType: contentType ?? undefined, headers: { 'idempotency-key': randomUUID(), ...headers } });
+    const post = (
+      path: string,
+      token: string,
+      raw: string,
+      contentType: string | null = 'application/json',
+      headers: Record<string, string> = {},
+    ) =>
+      api.post(path, {
+        token,
+        raw,
+        contentType: contentType ?? undefined,
+        headers: { 'idempotency-key': randomUUID(), ...headers },
+      });
 
     describe('bodies of deposit and withdraw', () => {
       itHttp('malformed JSON → 400', async () => {
         const { t, etag } = await fundedTrader();
         for (const path of [DEPOSIT, WITHDRAW]) {
-          for (const raw of ['{"amount":', '{amount: 10}', "{'amount': 10}", '{"amount": 10,}', 'amount=10', '{"amount": 10}}', '\u0000', '{"amount": 01}', '{"amount": NaN}', '{"amount": Infinity}']) {
+          for (const raw of [
+            '{"amount":',
+            '{amount: 10}',
+            "{'amount': 10}",
+            '{"amount": 10,}',
+            'amount=10',
+            '{"amount": 10}}',
+            '\u0000',
+            '{"amount": 01}',
+            '{"amount": NaN}',
+            '{"amount": Infinity}',
+          ]) {
             const answer = await post(path, t.token, raw);
             expectError(answer, 400);
           }
@@ -78,11 +111,16 @@ for (const eventStore of eventStores) {
         await expectUnchanged(t, etag);
       });
 
-      itHttp('wrong types of amount → 422 at \'amount\'', async () => {
+      itHttp("wrong types of amount → 422 at 'amount'", async () => {
         const { t, etag } = await fundedTrader();
         for (const path of [DEPOSIT, WITHDRAW]) {
           for (const amount of ['100', '10.5', true, null, {}, [], [10], { $gt: 0 }, { $numberDecimal: '10' }]) {
-            const answer = await api.move(path.endsWith('deposit') ? 'deposit' : 'withdraw', t.token, { amount }, { 'idempotency-key': randomUUID() });
+            const answer = await api.move(
+              path.endsWith('deposit') ? 'deposit' : 'withdraw',
+              t.token,
+              { amount },
+              { 'idempotency-key': randomUUID() },
+            );
             expectViolation(answer, 'amount', 'This value should be of type number.');
           }
         }
@@ -92,8 +130,16 @@ for (const eventStore of eventStores) {
       itHttp('a missing amount → 422 "This field is missing." (also for an empty body)', async () => {
         const { t, etag } = await fundedTrader();
         for (const kind of ['deposit', 'withdraw'] as const) {
-          expectViolation(await api.move(kind, t.token, {}, { 'idempotency-key': randomUUID() }), 'amount', 'This field is missing.');
-          expectViolation(await api.move(kind, t.token, { sum: 10 }, { 'idempotency-key': randomUUID() }), 'amount', 'This field is missing.');
+          expectViolation(
+            await api.move(kind, t.token, {}, { 'idempotency-key': randomUUID() }),
+            'amount',
+            'This field is missing.',
+          );
+          expectViolation(
+            await api.move(kind, t.token, { sum: 10 }, { 'idempotency-key': randomUUID() }),
+            'amount',
+            'This field is missing.',
+          );
         }
         const empty = await post(DEPOSIT, t.token, '');
         expect(empty.status, empty.text).to.be.oneOf([400, 422]);
@@ -105,7 +151,13 @@ for (const eventStore of eventStores) {
       itHttp('unknown fields → 422 "This field was not expected."', async () => {
         const { t, etag } = await fundedTrader();
         for (const kind of ['deposit', 'withdraw'] as const) {
-          for (const extra of [{ currency: 'EUR' }, { description: 'free money' }, { balance: 1_000_000 }, { $where: 'sleep(1000)' }, { __proto__x: 1 }]) {
+          for (const extra of [
+            { currency: 'EUR' },
+            { description: 'free money' },
+            { balance: 1_000_000 },
+            { $where: 'sleep(1000)' },
+            { __proto__x: 1 },
+          ]) {
             const answer = await api.move(kind, t.token, { amount: 10, ...extra }, { 'idempotency-key': randomUUID() });
             expectViolation(answer, Object.keys(extra)[0]!, 'This field was not expected.');
           }
@@ -118,7 +170,7 @@ for (const eventStore of eventStores) {
         await expectUnchanged(t, etag);
       });
 
-      itHttp('amounts out of range or with fractional cents → 422 at \'amount\'', async () => {
+      itHttp("amounts out of range or with fractional cents → 422 at 'amount'", async () => {
         const { t, etag } = await fundedTrader();
         const cases: Array<[number, string]> = [
           [-5, 'This value should be greater than or equal to 1.'],
@@ -138,7 +190,12 @@ for (const eventStore of eventStores) {
             const answer = await api.move(kind, t.token, { amount }, { 'idempotency-key': randomUUID() });
             expectViolation(answer, 'amount', detail);
           }
-          for (const raw of ['{"amount": 1e400}', '{"amount": -1e400}', '{"amount": 1.0000001}', '{"amount": 5e-324}']) {
+          for (const raw of [
+            '{"amount": 1e400}',
+            '{"amount": -1e400}',
+            '{"amount": 1.0000001}',
+            '{"amount": 5e-324}',
+          ]) {
             const answer = await post(kind === 'deposit' ? DEPOSIT : WITHDRAW, t.token, raw);
             expect(answer.status, `${raw}: ${answer.text}`).to.be.oneOf([400, 422]);
           }
@@ -151,11 +208,24 @@ for (const eventStore of eventStores) {
         const pad = 'x'.repeat(1100 * 1024);
         const answers = [
           await post(DEPOSIT, t.token, JSON.stringify({ amount: 10, pad })),
-          await api.post('/api/v1/identity/register', { raw: JSON.stringify({ email: uniqueEmail(), password: 'secret', firstName: pad, lastName: 'L' }), contentType: 'application/json' }),
-          await api.post('/api/v1/identity/login', { raw: JSON.stringify({ email: t.email, password: pad }), contentType: 'application/json' }),
-          await api.put('/api/v1/identity/profile', { token: t.token, raw: JSON.stringify({ firstName: pad, lastName: 'L' }), contentType: 'application/json' }),
+          await api.post('/api/v1/identity/register', {
+            raw: JSON.stringify({ email: uniqueEmail(), password: 'secret', firstName: pad, lastName: 'L' }),
+            contentType: 'application/json',
+          }),
+          await api.post('/api/v1/identity/login', {
+            raw: JSON.stringify({ email: t.email, password: pad }),
+            contentType: 'application/json',
+          }),
+          await api.put('/api/v1/identity/profile', {
+            token: t.token,
+            raw: JSON.stringify({ firstName: pad, lastName: 'L' }),
+            contentType: 'application/json',
+          }),
         ];
-        expect(answers.map((a) => a.describe), answers.map((a) => a.text).join('\n')).to.deep.equal([
+        expect(
+          answers.map((a) => a.describe),
+          answers.map((a) => a.text).join('\n'),
+        ).to.deep.equal([
           `POST ${DEPOSIT} → 413`,
           'POST /api/v1/identity/register → 413',
           'POST /api/v1/identity/login → 413',
@@ -183,7 +253,12 @@ for (const eventStore of eventStores) {
       itHttp('deeply nested JSON (within 1 MB) with If-Match → 4xx, never 500', async () => {
         const { t, etag } = await fundedTrader();
         const nested = nestedAmount(200_000);
-        const withIfMatch = await api.post(DEPOSIT, { token: t.token, raw: nested, contentType: 'application/json', headers: { 'if-match': etag } });
+        const withIfMatch = await api.post(DEPOSIT, {
+          token: t.token,
+          raw: nested,
+          contentType: 'application/json',
+          headers: { 'if-match': etag },
+        });
         expect(withIfMatch.status, `with If-Match: ${withIfMatch.text.slice(0, 200)}`).to.be.within(400, 499);
         await expectUnchanged(t, etag);
       });
@@ -208,7 +283,11 @@ for (const eventStore of eventStores) {
           const answer = await post(DEPOSIT, t.token, raw, type);
           expectError(answer, 415, NOT_JSON);
         }
-        const bytes = await api.post(DEPOSIT, { token: t.token, raw: new TextEncoder().encode('{"amount": 10}'), headers: { 'idempotency-key': randomUUID() } });
+        const bytes = await api.post(DEPOSIT, {
+          token: t.token,
+          raw: new TextEncoder().encode('{"amount": 10}'),
+          headers: { 'idempotency-key': randomUUID() },
+        });
         expectError(bytes, 415, NOT_JSON);
         await expectUnchanged(t, etag);
       });
@@ -227,7 +306,9 @@ for (const eventStore of eventStores) {
         const { t, etag } = await fundedTrader();
         const gzip = await post(DEPOSIT, t.token, '{"amount": 10}', 'application/json', { 'content-encoding': 'gzip' });
         expect(gzip.status, gzip.text).to.be.within(400, 499);
-        const unknown = await post(DEPOSIT, t.token, '{"amount": 10}', 'application/json', { 'content-encoding': 'rot13' });
+        const unknown = await post(DEPOSIT, t.token, '{"amount": 10}', 'application/json', {
+          'content-encoding': 'rot13',
+        });
         expect(unknown.status, unknown.text).to.be.within(400, 499);
         await expectUnchanged(t, etag);
       });
@@ -243,11 +324,29 @@ for (const eventStore of eventStores) {
     describe('hostile-looking strings', () => {
       itHttp('NoSQL operators as values → 422, never a match', async () => {
         const t = await api.newTrader();
-        expectViolation(await api.register({ email: { $gt: '' }, password: 'secret', firstName: 'A', lastName: 'B' }), 'email');
-        expectViolation(await api.register({ email: uniqueEmail(), password: { $ne: null }, firstName: 'A', lastName: 'B' }), 'password');
-        expectViolation(await api.post('/api/v1/identity/login', { json: { email: { $regex: '.*' }, password: { $ne: 'x' } } }), 'email');
-        expectViolation(await api.post('/api/v1/identity/login', { json: { email: t.email, password: { $ne: 'x' } } }), 'password');
-        expectViolation(await api.put('/api/v1/identity/profile', { token: t.token, json: { firstName: { $set: 'x' }, lastName: 'B' } }), 'firstName');
+        expectViolation(
+          await api.register({ email: { $gt: '' }, password: 'secret', firstName: 'A', lastName: 'B' }),
+          'email',
+        );
+        expectViolation(
+          await api.register({ email: uniqueEmail(), password: { $ne: null }, firstName: 'A', lastName: 'B' }),
+          'password',
+        );
+        expectViolation(
+          await api.post('/api/v1/identity/login', { json: { email: { $regex: '.*' }, password: { $ne: 'x' } } }),
+          'email',
+        );
+        expectViolation(
+          await api.post('/api/v1/identity/login', { json: { email: t.email, password: { $ne: 'x' } } }),
+          'password',
+        );
+        expectViolation(
+          await api.put('/api/v1/identity/profile', {
+            token: t.token,
+            json: { firstName: { $set: 'x' }, lastName: 'B' },
+          }),
+          'firstName',
+        );
       });
 
       itHttp('SQL-injection-looking names are stored and shown verbatim', async () => {
@@ -259,9 +358,16 @@ for (const eventStore of eventStores) {
         const token = (await api.login(registered.body.email as string, "' OR '1'='1")).body.accessToken as string;
         const profile = await api.profile(token, positionOf(registered));
         expect(profile).to.include({ firstName, lastName });
-        expectError(await api.login(registered.body.email as string, "' OR 1=1 --"), 401, 'email or password is incorrect');
+        expectError(
+          await api.login(registered.body.email as string, "' OR 1=1 --"),
+          401,
+          'email or password is incorrect',
+        );
         expectError(await api.login("' OR 1=1 --", "' OR 1=1 --"), 401, 'email or password is incorrect');
-        const odd = await api.put('/api/v1/identity/profile', { token, json: { firstName: '<script>alert(1)</script>', lastName: 'Ünïcødé 名前 🙂' } });
+        const odd = await api.put('/api/v1/identity/profile', {
+          token,
+          json: { firstName: '<script>alert(1)</script>', lastName: 'Ünïcødé 名前 🙂' },
+        });
         expect(odd.status, odd.text).to.equal(200);
         const after = await api.profile(token, positionOf(odd));
         expect(after).to.include({ firstName: '<script>alert(1)</script>', lastName: 'Ünïcødé 名前 🙂' });
@@ -271,7 +377,11 @@ for (const eventStore of eventStores) {
       });
 
       itHttp('an SQL-injection-looking email is refused (422 at email) or stored verbatim', async () => {
-        for (const email of ["'; DROP TABLE events; --@market.test", `robert'--${randomUUID().slice(0, 6)}@market.test`, 'a@b.com; DROP TABLE users']) {
+        for (const email of [
+          "'; DROP TABLE events; --@market.test",
+          `robert'--${randomUUID().slice(0, 6)}@market.test`,
+          'a@b.com; DROP TABLE users',
+        ]) {
           const answer = await api.register({ email, password: 'secret', firstName: 'A', lastName: 'B' });
           if (answer.status === 201) {
             expect(answer.body.email).to.equal(email);
@@ -290,10 +400,22 @@ for (const eventStore of eventStores) {
       });
 
       itHttp('unknown routes → 404 JSON, with or without a token', async () => {
-        for (const path of ['/api/v1/nope', '/api/v1/billing/accounts', '/api/v1/billing/account/transfer', '/api/v2/billing/account', '/nope', '/api/v1/identity', '/api/v1/billing/account/deposit/extra', '/.well-known/other.json']) {
+        for (const path of [
+          '/api/v1/nope',
+          '/api/v1/billing/accounts',
+          '/api/v1/billing/account/transfer',
+          '/api/v2/billing/account',
+          '/nope',
+          '/api/v1/identity',
+          '/api/v1/billing/account/deposit/extra',
+          '/.well-known/other.json',
+        ]) {
           expectError(await api.get(path, { token: t.token }), 404);
           expectError(await api.get(path), 404);
-          expectError(await api.post(path, { token: t.token, json: { amount: 1 }, headers: { 'idempotency-key': randomUUID() } }), 404);
+          expectError(
+            await api.post(path, { token: t.token, json: { amount: 1 }, headers: { 'idempotency-key': randomUUID() } }),
+            404,
+          );
         }
       });
 
@@ -321,16 +443,27 @@ for (const eventStore of eventStores) {
 
       itHttp('an invalid X-Event-Position or minPosition → 400', async () => {
         for (const value of ['abc', '-1', '1.5', '1-2-3', '0x10', '18446744073709551616', '1 2', '1-']) {
-          expectError(await api.get('/api/v1/billing/account', { token: t.token, headers: { 'x-event-position': value } }), 400);
-          expectError(await api.get(`/api/v1/billing/operations?minPosition=${encodeURIComponent(value)}`, { token: t.token }), 400);
-          expectError(await api.get('/api/v1/identity/profile', { token: t.token, headers: { 'x-event-position': value } }), 400);
+          expectError(
+            await api.get('/api/v1/billing/account', { token: t.token, headers: { 'x-event-position': value } }),
+            400,
+          );
+          expectError(
+            await api.get(`/api/v1/billing/operations?minPosition=${encodeURIComponent(value)}`, { token: t.token }),
+            400,
+          );
+          expectError(
+            await api.get('/api/v1/identity/profile', { token: t.token, headers: { 'x-event-position': value } }),
+            400,
+          );
         }
       });
 
       itHttp('a reached X-Event-Position or minPosition answers at once', async () => {
         const answer = await api.get(`/api/v1/billing/account?minPosition=${t.position}`, { token: t.token });
         expect(answer.status, answer.text).to.equal(200);
-        expect((await api.get('/api/v1/billing/account', { token: t.token, headers: { 'x-event-position': '0' } })).status).to.equal(200);
+        expect(
+          (await api.get('/api/v1/billing/account', { token: t.token, headers: { 'x-event-position': '0' } })).status,
+        ).to.equal(200);
       });
     });
 

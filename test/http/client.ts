@@ -58,7 +58,9 @@ function checkAnswer(answer: Answer, method: string, path: string): void {
   if (status >= 400) {
     const body = answer.body as { code?: unknown; message?: unknown } | undefined;
     if (!body || typeof body !== 'object' || body.code !== status || typeof body.message !== 'string') {
-      problems.push(`${answer.describe}: error body is not { code: ${status}, message: string }: ${answer.text.slice(0, 300)}`);
+      problems.push(
+        `${answer.describe}: error body is not { code: ${status}, message: string }: ${answer.text.slice(0, 300)}`,
+      );
     }
     if (!(answer.headers.get('content-type') ?? '').includes('application/json')) {
       problems.push(`${answer.describe}: error content-type is ${answer.headers.get('content-type')}`);
@@ -77,7 +79,8 @@ export function itHttp(title: string, fn: (this: Context) => Promise<void>): Moc
       await fn.call(this);
     } catch (error) {
       const seen = takeProblems();
-      if (seen.length > 0 && error instanceof Error) error.message += `\n  also, answers that break the contract:\n  - ${seen.join('\n  - ')}`;
+      if (seen.length > 0 && error instanceof Error)
+        error.message += `\n  also, answers that break the contract:\n  - ${seen.join('\n  - ')}`;
       throw error;
     }
     const seen = takeProblems();
@@ -107,7 +110,13 @@ export class Client {
     } catch {
       parsed = undefined;
     }
-    const answer: Answer = { status: response.status, headers: response.headers, text, body: parsed, describe: `${method} ${path} → ${response.status}` };
+    const answer: Answer = {
+      status: response.status,
+      headers: response.headers,
+      text,
+      body: parsed,
+      describe: `${method} ${path} → ${response.status}`,
+    };
     checkAnswer(answer, method, path);
     return answer;
   }
@@ -151,7 +160,10 @@ export class Client {
 
   /** GET /identity/profile after `position`, expected 200. */
   async profile(token: string, position?: string): Promise<JsonBody> {
-    const answer = await this.get('/api/v1/identity/profile', { token, headers: position ? { 'x-event-position': position } : {} });
+    const answer = await this.get('/api/v1/identity/profile', {
+      token,
+      headers: position ? { 'x-event-position': position } : {},
+    });
     expect(answer.status, answer.text).to.equal(200);
     return answer.body;
   }
@@ -165,7 +177,10 @@ export class Client {
 
   /** GET /billing/operations; given a position, the answer is expected to be 200 with an array. */
   async operations(token: string, position?: string, query = ''): Promise<Answer> {
-    const answer = await this.get(`/api/v1/billing/operations${query}`, { token, headers: position ? { 'x-event-position': position } : {} });
+    const answer = await this.get(`/api/v1/billing/operations${query}`, {
+      token,
+      headers: position ? { 'x-event-position': position } : {},
+    });
     if (position) {
       expect(answer.status, answer.text).to.equal(200);
       expect(answer.body).to.be.an('array');
@@ -206,7 +221,10 @@ export class Client {
     let first = true;
     for (let pages = 0; next; pages++) {
       expect(pages, 'pages followed').to.be.lessThan(1000);
-      const answer: Answer = await this.get(next, { token, headers: first && position ? { 'x-event-position': position } : {} });
+      const answer: Answer = await this.get(next, {
+        token,
+        headers: first && position ? { 'x-event-position': position } : {},
+      });
       first = false;
       expect(answer.status, answer.text).to.equal(200);
       expect(answer.body).to.be.an('array');
@@ -235,7 +253,9 @@ export function uniqueEmail(prefix = 'user'): string {
 
 export function positionOf(answer: Answer): string {
   const position = answer.headers.get('x-event-position');
-  expect(position, `${answer.describe} carries X-Event-Position`).to.be.a('string').and.match(/^\d+(-\d+)?$/);
+  expect(position, `${answer.describe} carries X-Event-Position`)
+    .to.be.a('string')
+    .and.match(/^\d+(-\d+)?$/);
   return position!;
 }
 
@@ -275,7 +295,8 @@ export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
  * only the embedded one: what is tested there is the read store, which works the same
  * whichever event store feeds it (both run on the embedded read store in npm test).
  */
-export const eventStores: ReadonlyArray<'embedded' | 'esdb'> = testReadStore === 'mongo' ? ['embedded'] : ['embedded', 'esdb'];
+export const eventStores: ReadonlyArray<'embedded' | 'esdb'> =
+  testReadStore === 'mongo' ? ['embedded'] : ['embedded', 'esdb'];
 
 /**
  * The shared servers wait at most 1 s for read models (the default is 5 s): a read that has
@@ -290,7 +311,11 @@ export const SHARED_SERVER_ENV = { READ_YOUR_WRITES_TIMEOUT_MS: '1000' };
 export function withApiServer(
   eventStore: (typeof eventStores)[number],
   ready: (server: ApiServer, api: Client) => void,
-  options: { each?: boolean; env?: Record<string, string>; /** the tests build on each other: one server for all */ shared?: boolean } = {},
+  options: {
+    each?: boolean;
+    env?: Record<string, string> /** the tests build on each other: one server for all */;
+    shared?: boolean;
+  } = {},
 ): void {
   let server: ApiServer | undefined;
   // On FerretDB, a filter other than a lone _id scans the whole collection: a server (and

@@ -4,12 +4,34 @@
  */
 import { createHmac, randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, exportSPKI, generateKeyPair, jwtVerify, SignJWT, type JSONWebKeySet } from 'jose';
+import {
+  createLocalJWKSet,
+  decodeJwt,
+  decodeProtectedHeader,
+  exportSPKI,
+  generateKeyPair,
+  jwtVerify,
+  SignJWT,
+  type JSONWebKeySet,
+} from 'jose';
 import { loadSigningKeys } from '../../infra/auth/keys.js';
 import { createTokenService } from '../../infra/auth/tokens.js';
 import { formatPosition } from '../../infra/event-store/position.js';
 import { BROKER, startApiServer, type ApiServer } from '../support/api-server.js';
-import { withApiServer, Client, eventStores, SHARED_SERVER_ENV, expectError, expectViolation, ISO_UTC, itHttp, positionOf, uniqueEmail, UUID, type Trader } from './client.js';
+import {
+  withApiServer,
+  Client,
+  eventStores,
+  SHARED_SERVER_ENV,
+  expectError,
+  expectViolation,
+  ISO_UTC,
+  itHttp,
+  positionOf,
+  uniqueEmail,
+  UUID,
+  type Trader,
+} from './client.js';
 
 const USER_FIELDS = ['createdAt', 'email', 'firstName', 'id', 'lastName', 'phone', 'role', 'updatedAt'];
 const WRONG_CREDENTIALS = 'email or password is incorrect';
@@ -36,7 +58,13 @@ for (const eventStore of eventStores) {
         const answer = await api.register(fields);
         expect(answer.status, answer.text).to.equal(201);
         expect(Object.keys(answer.body).sort()).to.deep.equal(USER_FIELDS);
-        expect(answer.body).to.include({ email: fields.email, role: 'trader', firstName: 'Ada', lastName: 'Lovelace', phone: null });
+        expect(answer.body).to.include({
+          email: fields.email,
+          role: 'trader',
+          firstName: 'Ada',
+          lastName: 'Lovelace',
+          phone: null,
+        });
         expect(answer.body.id).to.match(UUID);
         expect(answer.body.createdAt).to.match(ISO_UTC);
         expect(answer.body.updatedAt).to.match(ISO_UTC);
@@ -64,9 +92,12 @@ for (const eventStore of eventStores) {
 
       itHttp('lets exactly one of 5 concurrent registrations of one email succeed', async () => {
         const email = uniqueEmail();
-        const answers = await Promise.all([0, 1, 2, 3, 4].map((i) => api.register({ ...valid(), email: i % 2 ? email.toUpperCase() : email })));
+        const answers = await Promise.all(
+          [0, 1, 2, 3, 4].map((i) => api.register({ ...valid(), email: i % 2 ? email.toUpperCase() : email })),
+        );
         expect(answers.map((a) => a.status).sort()).to.deep.equal([201, 422, 422, 422, 422]);
-        for (const a of answers.filter((x) => x.status === 422)) expect(a.body.message).to.match(/^user with email ".*" already exists$/);
+        for (const a of answers.filter((x) => x.status === 422))
+          expect(a.body.message).to.match(/^user with email ".*" already exists$/);
       });
 
       describe('validation (422 naming the field)', () => {
@@ -77,13 +108,33 @@ for (const eventStore of eventStores) {
           ['email of 101 characters', { email: `${'a'.repeat(64)}@${'b'.repeat(32)}.com` }, 'email'],
           ['email of the wrong type', { email: 12345 }, 'email', 'This value should be of type string.'],
           ['email missing', { email: undefined }, 'email', 'This field is missing.'],
-          ['password of 4 characters', { password: '1234' }, 'password', 'This value is too short. It should have 5 characters or more.'],
-          ['password of 129 characters', { password: 'p'.repeat(129) }, 'password', 'This value is too long. It should have 128 characters or less.'],
+          [
+            'password of 4 characters',
+            { password: '1234' },
+            'password',
+            'This value is too short. It should have 5 characters or more.',
+          ],
+          [
+            'password of 129 characters',
+            { password: 'p'.repeat(129) },
+            'password',
+            'This value is too long. It should have 128 characters or less.',
+          ],
           ['password missing', { password: undefined }, 'password', 'This field is missing.'],
           ['password null', { password: null }, 'password'],
-          ['empty first name', { firstName: '' }, 'firstName', 'This value is too short. It should have 1 characters or more.'],
+          [
+            'empty first name',
+            { firstName: '' },
+            'firstName',
+            'This value is too short. It should have 1 characters or more.',
+          ],
           ['blank first name', { firstName: '   ' }, 'firstName'],
-          ['first name of 101 characters', { firstName: 'f'.repeat(101) }, 'firstName', 'This value is too long. It should have 100 characters or less.'],
+          [
+            'first name of 101 characters',
+            { firstName: 'f'.repeat(101) },
+            'firstName',
+            'This value is too long. It should have 100 characters or less.',
+          ],
           ['first name missing', { firstName: undefined }, 'firstName', 'This field is missing.'],
           ['empty last name', { lastName: '' }, 'lastName'],
           ['last name of 101 characters', { lastName: 'l'.repeat(101) }, 'lastName'],
@@ -110,19 +161,33 @@ for (const eventStore of eventStores) {
         itHttp('names every violated field at once', async () => {
           const answer = await api.register({ email: 'x', password: '1', firstName: '' });
           expectError(answer, 422);
-          for (const field of ['email', 'password', 'firstName', 'lastName']) expect(answer.body.message).to.include(`violation at '${field}': `);
+          for (const field of ['email', 'password', 'firstName', 'lastName'])
+            expect(answer.body.message).to.include(`violation at '${field}': `);
         });
 
-        itHttp('accepts the boundaries: email of 100 characters, password of 5 and 128, names of 1 and 100', async () => {
-          const email = `${randomUUID().replace(/-/g, '')}${'a'.repeat(32)}@${'b'.repeat(31)}.com`;
-          expect(email).to.have.length(100);
-          const long = await api.register({ email, password: 'p'.repeat(128), firstName: 'f'.repeat(100), lastName: 'l'.repeat(100) });
-          expect(long.status, long.text).to.equal(201);
-          expect((await api.login(email, 'p'.repeat(128))).status).to.equal(200);
-          const short = await api.register({ email: uniqueEmail(), password: '12345', firstName: 'F', lastName: 'L' });
-          expect(short.status, short.text).to.equal(201);
-          expect(short.body).to.include({ firstName: 'F', lastName: 'L' });
-        });
+        itHttp(
+          'accepts the boundaries: email of 100 characters, password of 5 and 128, names of 1 and 100',
+          async () => {
+            const email = `${randomUUID().replace(/-/g, '')}${'a'.repeat(32)}@${'b'.repeat(31)}.com`;
+            expect(email).to.have.length(100);
+            const long = await api.register({
+              email,
+              password: 'p'.repeat(128),
+              firstName: 'f'.repeat(100),
+              lastName: 'l'.repeat(100),
+            });
+            expect(long.status, long.text).to.equal(201);
+            expect((await api.login(email, 'p'.repeat(128))).status).to.equal(200);
+            const short = await api.register({
+              email: uniqueEmail(),
+              password: '12345',
+              firstName: 'F',
+              lastName: 'L',
+            });
+            expect(short.status, short.text).to.equal(201);
+            expect(short.body).to.include({ firstName: 'F', lastName: 'L' });
+          },
+        );
       });
     });
 
@@ -138,7 +203,8 @@ for (const eventStore of eventStores) {
         expect(Object.keys(answer.body)).to.deep.equal(['accessToken']);
         const token = answer.body.accessToken as string;
         const payload = decodeJwt(token);
-        for (const claim of ['sub', 'userId', 'email', 'role', 'iat', 'exp', 'iss', 'jti']) expect(payload, `claim ${claim}`).to.have.property(claim);
+        for (const claim of ['sub', 'userId', 'email', 'role', 'iat', 'exp', 'iss', 'jti'])
+          expect(payload, `claim ${claim}`).to.have.property(claim);
         expect(payload).to.include({ sub: trader.id, userId: trader.id, email: trader.email, role: 'trader' });
         expect(payload.exp! - payload.iat!).to.equal(24 * 3600);
         expect(Math.abs(payload.iat! - Date.now() / 1000)).to.be.below(60);
@@ -156,7 +222,9 @@ for (const eventStore of eventStores) {
           expect(key.kid).to.be.a('string');
         }
         const token = (await api.login(trader.email, trader.password)).body.accessToken as string;
-        const { payload, protectedHeader } = await jwtVerify(token, createLocalJWKSet(jwks.body as JSONWebKeySet), { issuer: server.config.jwtIssuer });
+        const { payload, protectedHeader } = await jwtVerify(token, createLocalJWKSet(jwks.body as JSONWebKeySet), {
+          issuer: server.config.jwtIssuer,
+        });
         expect(payload.sub).to.equal(trader.id);
         expect((jwks.body.keys as Array<{ kid: string }>).map((k) => k.kid)).to.include(protectedHeader.kid);
         const jti1 = payload.jti;
@@ -181,16 +249,31 @@ for (const eventStore of eventStores) {
       });
 
       itHttp('refuses a login body that is not { email, password } strings with 4xx, never 200', async () => {
-        expectViolation(await api.post('/api/v1/identity/login', { json: { email: trader.email } }), 'password', 'This field is missing.');
-        expectViolation(await api.post('/api/v1/identity/login', { json: { email: { $gt: '' }, password: { $gt: '' } } }), 'email');
-        expectViolation(await api.post('/api/v1/identity/login', { json: { email: trader.email, password: trader.password, role: 'admin' } }), 'role');
-        const malformed = await api.post('/api/v1/identity/login', { raw: '{"email":', contentType: 'application/json' });
+        expectViolation(
+          await api.post('/api/v1/identity/login', { json: { email: trader.email } }),
+          'password',
+          'This field is missing.',
+        );
+        expectViolation(
+          await api.post('/api/v1/identity/login', { json: { email: { $gt: '' }, password: { $gt: '' } } }),
+          'email',
+        );
+        expectViolation(
+          await api.post('/api/v1/identity/login', {
+            json: { email: trader.email, password: trader.password, role: 'admin' },
+          }),
+          'role',
+        );
+        const malformed = await api.post('/api/v1/identity/login', {
+          raw: '{"email":',
+          contentType: 'application/json',
+        });
         expectError(malformed, 400);
       });
     });
 
     describe('profile', () => {
-      itHttp('GET answers the caller\'s User, the same as registration answered', async () => {
+      itHttp("GET answers the caller's User, the same as registration answered", async () => {
         const fields = { ...valid(), phone: '12345' };
         const registered = await api.register(fields);
         const token = (await api.login(fields.email, fields.password)).body.accessToken as string;
@@ -201,17 +284,30 @@ for (const eventStore of eventStores) {
       itHttp('PUT changes names and phone, answers the User, and GET shows it', async () => {
         const trader = await api.newTrader();
         const before = await api.profile(trader.token, trader.position);
-        const answer = await api.put('/api/v1/identity/profile', { token: trader.token, json: { firstName: 'Grace', lastName: 'Hopper', phone: '+44 20 7946 0958' } });
+        const answer = await api.put('/api/v1/identity/profile', {
+          token: trader.token,
+          json: { firstName: 'Grace', lastName: 'Hopper', phone: '+44 20 7946 0958' },
+        });
         expect(answer.status, answer.text).to.equal(200);
         expect(Object.keys(answer.body).sort()).to.deep.equal(USER_FIELDS);
-        expect(answer.body).to.include({ id: trader.id, email: trader.email, role: 'trader', firstName: 'Grace', lastName: 'Hopper', phone: '+44 20 7946 0958' });
+        expect(answer.body).to.include({
+          id: trader.id,
+          email: trader.email,
+          role: 'trader',
+          firstName: 'Grace',
+          lastName: 'Hopper',
+          phone: '+44 20 7946 0958',
+        });
         expect(answer.body.createdAt).to.equal(before.createdAt);
         expect(answer.body.updatedAt).to.match(ISO_UTC);
         expect(Date.parse(answer.body.updatedAt)).to.be.at.least(Date.parse(before.updatedAt));
         const after = await api.profile(trader.token, positionOf(answer));
         expect(after).to.deep.equal(answer.body);
         // phone can be cleared again
-        const cleared = await api.put('/api/v1/identity/profile', { token: trader.token, json: { firstName: 'Grace', lastName: 'Hopper', phone: null } });
+        const cleared = await api.put('/api/v1/identity/profile', {
+          token: trader.token,
+          json: { firstName: 'Grace', lastName: 'Hopper', phone: null },
+        });
         expect(cleared.status, cleared.text).to.equal(200);
         expect(cleared.body.phone).to.equal(null);
       });
@@ -222,11 +318,30 @@ for (const eventStore of eventStores) {
         expectViolation(await put({ firstName: '', lastName: 'X' }), 'firstName');
         expectViolation(await put({ firstName: 'X' }), 'lastName', 'This field is missing.');
         expectViolation(await put({ firstName: 'X', lastName: 'l'.repeat(101) }), 'lastName');
-        expectViolation(await put({ firstName: 'X', lastName: 'Y', email: 'other@market.test' }), 'email', 'This field was not expected.');
-        expectViolation(await put({ firstName: 'X', lastName: 'Y', role: 'admin' }), 'role', 'This field was not expected.');
-        expectViolation(await put({ firstName: 'X', lastName: 'Y', id: randomUUID() }), 'id', 'This field was not expected.');
+        expectViolation(
+          await put({ firstName: 'X', lastName: 'Y', email: 'other@market.test' }),
+          'email',
+          'This field was not expected.',
+        );
+        expectViolation(
+          await put({ firstName: 'X', lastName: 'Y', role: 'admin' }),
+          'role',
+          'This field was not expected.',
+        );
+        expectViolation(
+          await put({ firstName: 'X', lastName: 'Y', id: randomUUID() }),
+          'id',
+          'This field was not expected.',
+        );
         expectViolation(await put({ firstName: 'X', lastName: 'Y', phone: 'abc' }), 'phone');
-        expectError(await api.put('/api/v1/identity/profile', { token: trader.token, raw: '{"firstName":', contentType: 'application/json' }), 400);
+        expectError(
+          await api.put('/api/v1/identity/profile', {
+            token: trader.token,
+            raw: '{"firstName":',
+            contentType: 'application/json',
+          }),
+          400,
+        );
         // unchanged: read after a later command's position (so anything the refused PUTs wrote would show)
         const later = await api.funded(trader.token, 1);
         const profile = await api.profile(trader.token, later);
@@ -266,24 +381,36 @@ for (const eventStore of eventStores) {
     });
 
     describe('the provisioned broker', () => {
-      itHttp('logs in with the configured credentials, gets role broker, and has a billing account like anyone', async () => {
-        const login = await api.login(BROKER.email, BROKER.password);
-        expect(login.status, login.text).to.equal(200);
-        const token = login.body.accessToken as string;
-        expect(decodeJwt(token)).to.include({ role: 'broker', email: BROKER.email });
-        const head = await server.system.eventStore.headPosition();
-        const profile = await api.profile(token, head ? formatPosition(head) : undefined);
-        expect(profile).to.include({ role: 'broker', email: BROKER.email });
-        const account = await api.account(token, head ? formatPosition(head) : undefined);
-        expect(account.status, account.text).to.equal(200);
-        expect(account.body.amount).to.be.a('number');
-        expectError(await api.login(BROKER.email, 'not-the-broker-password'), 401, WRONG_CREDENTIALS);
-        expectError(await api.register({ email: BROKER.email.toUpperCase(), password: 'secret', firstName: 'A', lastName: 'B' }), 422, `user with email "${BROKER.email.toUpperCase()}" already exists`);
-      });
+      itHttp(
+        'logs in with the configured credentials, gets role broker, and has a billing account like anyone',
+        async () => {
+          const login = await api.login(BROKER.email, BROKER.password);
+          expect(login.status, login.text).to.equal(200);
+          const token = login.body.accessToken as string;
+          expect(decodeJwt(token)).to.include({ role: 'broker', email: BROKER.email });
+          const head = await server.system.eventStore.headPosition();
+          const profile = await api.profile(token, head ? formatPosition(head) : undefined);
+          expect(profile).to.include({ role: 'broker', email: BROKER.email });
+          const account = await api.account(token, head ? formatPosition(head) : undefined);
+          expect(account.status, account.text).to.equal(200);
+          expect(account.body.amount).to.be.a('number');
+          expectError(await api.login(BROKER.email, 'not-the-broker-password'), 401, WRONG_CREDENTIALS);
+          expectError(
+            await api.register({
+              email: BROKER.email.toUpperCase(),
+              password: 'secret',
+              firstName: 'A',
+              lastName: 'B',
+            }),
+            422,
+            `user with email "${BROKER.email.toUpperCase()}" already exists`,
+          );
+        },
+      );
     });
 
     describe('registration opens the billing account', () => {
-      itHttp('GET /billing/account after the registration\'s position answers 200, amount 0, an ETag', async () => {
+      itHttp("GET /billing/account after the registration's position answers 200, amount 0, an ETag", async () => {
         const fields = valid();
         const registered = await api.register(fields);
         const position = positionOf(registered);
@@ -319,25 +446,43 @@ for (const eventStore of eventStores) {
         await quiet?.close();
       });
 
-      itHttp('GET /identity/profile with the registration\'s X-Event-Position answers 200 (not 503)', async () => {
+      itHttp("GET /identity/profile with the registration's X-Event-Position answers 200 (not 503)", async () => {
         const fields = valid();
         const registered = await quietApi.register(fields);
         const token = (await quietApi.login(fields.email, fields.password)).body.accessToken as string;
-        const profile = await quietApi.get('/api/v1/identity/profile', { token, headers: { 'x-event-position': positionOf(registered) } });
-        expect(profile.status, `${profile.text} (runners: ${JSON.stringify(quiet.system.runners.map((r) => r.status()), (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))})`).to.equal(200);
+        const profile = await quietApi.get('/api/v1/identity/profile', {
+          token,
+          headers: { 'x-event-position': positionOf(registered) },
+        });
+        expect(
+          profile.status,
+          `${profile.text} (runners: ${JSON.stringify(
+            quiet.system.runners.map((r) => r.status()),
+            (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v),
+          )})`,
+        ).to.equal(200);
       });
 
-      itHttp('GET /billing/account with a deposit\'s X-Event-Position answers 200 with the new balance (not 503)', async () => {
-        const fields = valid();
-        const registered = await quietApi.register(fields);
-        const token = (await quietApi.login(fields.email, fields.password)).body.accessToken as string;
-        const opened = await quietApi.account(token, positionOf(registered));
-        const deposit = await quietApi.deposit(token, 10, { 'if-match': opened.headers.get('etag') ?? '"0"' });
-        expect(deposit.status, deposit.text).to.equal(204);
-        const account = await quietApi.account(token, positionOf(deposit));
-        expect(account.status, `${account.text} (runners: ${JSON.stringify(quiet.system.runners.map((r) => r.status()), (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))})`).to.equal(200);
-        expect(account.body.amount).to.equal(10);
-      });
+      itHttp(
+        "GET /billing/account with a deposit's X-Event-Position answers 200 with the new balance (not 503)",
+        async () => {
+          const fields = valid();
+          const registered = await quietApi.register(fields);
+          const token = (await quietApi.login(fields.email, fields.password)).body.accessToken as string;
+          const opened = await quietApi.account(token, positionOf(registered));
+          const deposit = await quietApi.deposit(token, 10, { 'if-match': opened.headers.get('etag') ?? '"0"' });
+          expect(deposit.status, deposit.text).to.equal(204);
+          const account = await quietApi.account(token, positionOf(deposit));
+          expect(
+            account.status,
+            `${account.text} (runners: ${JSON.stringify(
+              quiet.system.runners.map((r) => r.status()),
+              (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v),
+            )})`,
+          ).to.equal(200);
+          expect(account.body.amount).to.equal(10);
+        },
+      );
     });
 
     describe('authentication', () => {
@@ -373,7 +518,18 @@ for (const eventStore of eventStores) {
       });
 
       itHttp('malformed Authorization headers → 401', async () => {
-        for (const value of ['', 'Bearer', 'Bearer ', 'Bearer not-a-jwt', 'Bearer a.b.c', `Basic ${Buffer.from('a:b').toString('base64')}`, trader.token, `Token ${trader.token}`, `Bearer ${trader.token}x`, `Bearer ${'a'.repeat(9000)}`]) {
+        for (const value of [
+          '',
+          'Bearer',
+          'Bearer ',
+          'Bearer not-a-jwt',
+          'Bearer a.b.c',
+          `Basic ${Buffer.from('a:b').toString('base64')}`,
+          trader.token,
+          `Token ${trader.token}`,
+          `Bearer ${trader.token}x`,
+          `Bearer ${'a'.repeat(9000)}`,
+        ]) {
           await refusedEverywhere(value, `Authorization: ${value.slice(0, 40)}`);
         }
       });
@@ -411,13 +567,16 @@ for (const eventStore of eventStores) {
         await refusedEverywhere(`Bearer ${noneWithSignature}`, 'alg none with a signature');
       });
 
-      itHttp('HS256 keyed with the server\'s public key (alg confusion) → 401', async () => {
+      itHttp("HS256 keyed with the server's public key (alg confusion) → 401", async () => {
         const jwks = (await api.get('/.well-known/jwks.json')).body as JSONWebKeySet;
         const { createPublicKey } = await import('node:crypto');
         const publicKey = createPublicKey({ key: jwks.keys[0] as import('node:crypto').JsonWebKey, format: 'jwk' });
         const claims = decodeJwt(trader.token);
         const kid = decodeProtectedHeader(trader.token).kid;
-        for (const secret of [publicKey.export({ type: 'spki', format: 'pem' }) as string, JSON.stringify(jwks.keys[0])]) {
+        for (const secret of [
+          publicKey.export({ type: 'spki', format: 'pem' }) as string,
+          JSON.stringify(jwks.keys[0]),
+        ]) {
           const input = `${base64url({ alg: 'HS256', typ: 'JWT', kid })}.${base64url(claims)}`;
           const signature = createHmac('sha256', secret).update(input).digest('base64url');
           await refusedEverywhere(`Bearer ${input}.${signature}`, 'HS256 with the public key');
@@ -425,23 +584,40 @@ for (const eventStore of eventStores) {
         // jose's own SPKI export, in case the PEM differs in line breaks
         const input = `${base64url({ alg: 'HS256', typ: 'JWT', kid })}.${base64url(claims)}`;
         const spki = await exportSPKI(publicKey);
-        await refusedEverywhere(`Bearer ${input}.${createHmac('sha256', spki).update(input).digest('base64url')}`, 'HS256 with the SPKI');
+        await refusedEverywhere(
+          `Bearer ${input}.${createHmac('sha256', spki).update(input).digest('base64url')}`,
+          'HS256 with the SPKI',
+        );
       });
 
-      itHttp('an expired token signed with the server\'s own key → 401', async () => {
+      itHttp("an expired token signed with the server's own key → 401", async () => {
         const keys = await loadSigningKeys({ dataDir: server.config.dataDir });
-        const past = createTokenService({ keys, issuer: server.config.jwtIssuer, audience: server.config.jwtAudience, lifetimeSeconds: 60, now: () => Date.now() - 3600_000 });
+        const past = createTokenService({
+          keys,
+          issuer: server.config.jwtIssuer,
+          audience: server.config.jwtAudience,
+          lifetimeSeconds: 60,
+          now: () => Date.now() - 3600_000,
+        });
         const { accessToken } = await past.issue({ userId: trader.id, email: trader.email, role: 'trader' });
         await refusedEverywhere(`Bearer ${accessToken}`, 'expired');
         // the same key, not expired: accepted (so the refusal above is about exp only)
-        const fresh = createTokenService({ keys, issuer: server.config.jwtIssuer, audience: server.config.jwtAudience, lifetimeSeconds: 60 });
+        const fresh = createTokenService({
+          keys,
+          issuer: server.config.jwtIssuer,
+          audience: server.config.jwtAudience,
+          lifetimeSeconds: 60,
+        });
         const ok = await fresh.issue({ userId: trader.id, email: trader.email, role: 'trader' });
         expect((await api.get('/api/v1/billing/account', { token: ok.accessToken })).status).to.equal(200);
       });
 
       itHttp('a token of the right key but another issuer or audience → 401', async () => {
         const keys = await loadSigningKeys({ dataDir: server.config.dataDir });
-        for (const [issuer, audience] of [['someone-else', server.config.jwtAudience], [server.config.jwtIssuer, 'another-api']] as const) {
+        for (const [issuer, audience] of [
+          ['someone-else', server.config.jwtAudience],
+          [server.config.jwtIssuer, 'another-api'],
+        ] as const) {
           const service = createTokenService({ keys, issuer, audience, lifetimeSeconds: 600 });
           const { accessToken } = await service.issue({ userId: trader.id, email: trader.email, role: 'trader' });
           await refusedEverywhere(`Bearer ${accessToken}`, `iss ${issuer} aud ${audience}`);
@@ -450,10 +626,23 @@ for (const eventStore of eventStores) {
 
       itHttp('a validly signed token of a user that does not exist → 4xx (401/403/404), never 500', async () => {
         const keys = await loadSigningKeys({ dataDir: server.config.dataDir });
-        const service = createTokenService({ keys, issuer: server.config.jwtIssuer, audience: server.config.jwtAudience, lifetimeSeconds: 600 });
-        const { accessToken } = await service.issue({ userId: randomUUID(), email: uniqueEmail('ghost'), role: 'trader' });
+        const service = createTokenService({
+          keys,
+          issuer: server.config.jwtIssuer,
+          audience: server.config.jwtAudience,
+          lifetimeSeconds: 600,
+        });
+        const { accessToken } = await service.issue({
+          userId: randomUUID(),
+          email: uniqueEmail('ghost'),
+          role: 'trader',
+        });
         for (const [method, path, json] of securedRoutes) {
-          const answer = await api.request(method, path, { token: accessToken, json, headers: { 'idempotency-key': randomUUID() } });
+          const answer = await api.request(method, path, {
+            token: accessToken,
+            json,
+            headers: { 'idempotency-key': randomUUID() },
+          });
           expect(answer.status, `${method} ${path}: ${answer.text}`).to.be.oneOf([401, 403, 404]);
         }
       });

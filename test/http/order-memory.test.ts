@@ -35,14 +35,22 @@ describe('HTTP: answers after the domain forgot (embedded event store)', functio
 
   /** The read model's status of an order, once it is `status`. */
   const readModelShows = (orderId: string, status: string) =>
-    eventually(async () => expect((await findPastOrder(server.system.services.readStore, orderId))?.status).to.equal(status), 5000, `order ${orderId} ${status} in the read model`);
+    eventually(
+      async () => expect((await findPastOrder(server.system.services.readStore, orderId))?.status).to.equal(status),
+      5000,
+      `order ${orderId} ${status} in the read model`,
+    );
 
   /**
    * Waits until the order's memory has passed (its submission + 1 s), then places resting
    * bids on the item until its market no longer remembers the order (an event to move the
    * memory on, one more to let it go).
    */
-  async function forgottenByItsMarket(item: Item, order: { id: string; createdAt: string }, bidder: NamedTrader): Promise<void> {
+  async function forgottenByItsMarket(
+    item: Item,
+    order: { id: string; createdAt: string },
+    bidder: NamedTrader,
+  ): Promise<void> {
     const passed = Date.parse(order.createdAt) + MEMORY_MS + 50;
     if (Date.now() < passed) await new Promise((resolve) => setTimeout(resolve, passed - Date.now()));
     for (let bids = 0; ; bids++) {
@@ -53,21 +61,31 @@ describe('HTTP: answers after the domain forgot (embedded event store)', functio
     }
   }
 
-  itHttp('an order completed in a deal and forgotten by its market: owner’s cancel → 422, another user’s → 403, an unknown id on the item → 404', async () => {
-    const item = await market.newItem({ initialPrice: 100 });
-    const [owner, other] = await Promise.all([market.trader(200), market.trader()]);
-    const { order } = await market.placed(owner.token, 'purchase', item.id, 100);
-    expect(order.status).to.equal('paymentPending');
-    await readModelShows(order.id, 'approved');
-    await forgottenByItsMarket(item, order, other);
+  itHttp(
+    'an order completed in a deal and forgotten by its market: owner’s cancel → 422, another user’s → 403, an unknown id on the item → 404',
+    async () => {
+      const item = await market.newItem({ initialPrice: 100 });
+      const [owner, other] = await Promise.all([market.trader(200), market.trader()]);
+      const { order } = await market.placed(owner.token, 'purchase', item.id, 100);
+      expect(order.status).to.equal('paymentPending');
+      await readModelShows(order.id, 'approved');
+      await forgottenByItsMarket(item, order, other);
 
-    expectError(await market.cancel(owner.token, 'purchase', order.id), 422, TEXTS.cannotCancel);
-    expectError(await market.cancel(other.token, 'purchase', order.id), 403, TEXTS.operationDenied);
-    expectError(await market.cancel(owner.token, 'sell', order.id), 404, TEXTS.notFound);
-    expectError(await market.cancel(owner.token, 'purchase', `${item.id}.${randomUUID()}`), 404, TEXTS.notFound);
-    // The unit stays bought.
-    await eventually(async () => expect(await market.portfolio(owner.token)).to.deep.equal([{ id: item.id, name: item.name, count: 1, onSaleCount: 0 }]), 5000, 'the unit in the portfolio');
-  });
+      expectError(await market.cancel(owner.token, 'purchase', order.id), 422, TEXTS.cannotCancel);
+      expectError(await market.cancel(other.token, 'purchase', order.id), 403, TEXTS.operationDenied);
+      expectError(await market.cancel(owner.token, 'sell', order.id), 404, TEXTS.notFound);
+      expectError(await market.cancel(owner.token, 'purchase', `${item.id}.${randomUUID()}`), 404, TEXTS.notFound);
+      // The unit stays bought.
+      await eventually(
+        async () =>
+          expect(await market.portfolio(owner.token)).to.deep.equal([
+            { id: item.id, name: item.name, count: 1, onSaleCount: 0 },
+          ]),
+        5000,
+        'the unit in the portfolio',
+      );
+    },
+  );
 
   itHttp('a canceled order canceled again after its market forgot it → 200 canceled', async () => {
     const item = await market.newItem({ initialPrice: 100 });
@@ -87,31 +105,36 @@ describe('HTTP: answers after the domain forgot (embedded event store)', functio
     expect(await market.activeOrders(owner.token, 'purchase', positionOf(canceled))).to.deep.equal([]);
   });
 
-  itHttp('a keyed deposit retried with the same Idempotency-Key replays, and the balance moves once — even once its kept answer is gone', async () => {
-    const trader = await market.trader();
-    const key = randomUUID();
-    const first = await api.deposit(trader.token, 25, { 'idempotency-key': key });
-    expect(first.status, first.text).to.equal(204);
-    // Many deposits after it, without keys (If-Match instead): the account remembers those for no time at all.
-    let position = positionOf(first);
-    for (let i = 0; i < 30; i++) {
-      const { etag } = await api.balance(trader.token, position);
-      const answer = await api.move('deposit', trader.token, { amount: 1 }, { 'if-match': etag });
-      expect(answer.status, answer.text).to.equal(204);
-      position = positionOf(answer);
-    }
-    const replay = await api.deposit(trader.token, 25, { 'idempotency-key': key });
-    expect(replay.status).to.equal(204);
-    expect(replay.headers.get('idempotent-replayed')).to.equal('true');
-    // The kept answer lost: the account itself still knows the operation.
-    expect(await forgetKeptAnswer(server, key)).to.equal(1);
-    const rerun = await api.deposit(trader.token, 25, { 'idempotency-key': key });
-    expect(rerun.status, rerun.text).to.equal(204);
-    expect(rerun.headers.get('idempotent-replayed')).to.equal(null);
-    position = positionOf(rerun);
-    expect((await api.balance(trader.token, position)).amount).to.equal(55);
-    expect((await api.operations(trader.token, position)).body.filter((op: { amount: number }) => op.amount === 25)).to.have.length(1);
-  });
+  itHttp(
+    'a keyed deposit retried with the same Idempotency-Key replays, and the balance moves once — even once its kept answer is gone',
+    async () => {
+      const trader = await market.trader();
+      const key = randomUUID();
+      const first = await api.deposit(trader.token, 25, { 'idempotency-key': key });
+      expect(first.status, first.text).to.equal(204);
+      // Many deposits after it, without keys (If-Match instead): the account remembers those for no time at all.
+      let position = positionOf(first);
+      for (let i = 0; i < 30; i++) {
+        const { etag } = await api.balance(trader.token, position);
+        const answer = await api.move('deposit', trader.token, { amount: 1 }, { 'if-match': etag });
+        expect(answer.status, answer.text).to.equal(204);
+        position = positionOf(answer);
+      }
+      const replay = await api.deposit(trader.token, 25, { 'idempotency-key': key });
+      expect(replay.status).to.equal(204);
+      expect(replay.headers.get('idempotent-replayed')).to.equal('true');
+      // The kept answer lost: the account itself still knows the operation.
+      expect(await forgetKeptAnswer(server, key)).to.equal(1);
+      const rerun = await api.deposit(trader.token, 25, { 'idempotency-key': key });
+      expect(rerun.status, rerun.text).to.equal(204);
+      expect(rerun.headers.get('idempotent-replayed')).to.equal(null);
+      position = positionOf(rerun);
+      expect((await api.balance(trader.token, position)).amount).to.equal(55);
+      expect(
+        (await api.operations(trader.token, position)).body.filter((op: { amount: number }) => op.amount === 25),
+      ).to.have.length(1);
+    },
+  );
 });
 
 /** Deletes the kept answer to `key` behind `server`'s back, wherever it keeps them; how many went. */
@@ -121,7 +144,12 @@ async function forgetKeptAnswer(server: ApiServer, key: string): Promise<number>
     const client = await MongoClient.connect(config.mongodbUri!);
     try {
       // `_id` is the caller and the key (infra/idempotency/mongo-records.ts).
-      return (await client.db(config.mongodbDb).collection<{ _id: string }>('idempotency_answers').deleteMany({ _id: { $regex: `\\n${key}$` } })).deletedCount;
+      return (
+        await client
+          .db(config.mongodbDb)
+          .collection<{ _id: string }>('idempotency_answers')
+          .deleteMany({ _id: { $regex: `\\n${key}$` } })
+      ).deletedCount;
     } finally {
       await client.close();
     }

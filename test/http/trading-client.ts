@@ -11,7 +11,8 @@ import { type Client, positionOf, type Answer, type Trader, type JsonBody } from
 
 export type Side = 'purchase' | 'sell';
 
-export const pathOf = (side: Side) => (side === 'purchase' ? '/api/v1/trading/purchase-orders' : '/api/v1/trading/sell-orders');
+export const pathOf = (side: Side) =>
+  side === 'purchase' ? '/api/v1/trading/purchase-orders' : '/api/v1/trading/sell-orders';
 
 export const TEXTS = {
   operationDenied: 'Operation denied',
@@ -32,15 +33,19 @@ export const LETTERS = {
     `Dear, ${first} ${last}! You have successfully bought item "${item}" for ${price}$ (commission ${commission}$) on the marketplace.`,
   purchaseFailed: (first: string, last: string, item: string, price: string, reason = 'not enough money') =>
     `Dear, ${first} ${last}! Your purchase of item "${item}" for ${price}$ was not completed due to: ${reason}.`,
-  orderProcessed: (first: string, last: string, price: string) => `Dear, ${first} ${last}! Your order for ${price}$ has been successfully processed.`,
+  orderProcessed: (first: string, last: string, price: string) =>
+    `Dear, ${first} ${last}! Your order for ${price}$ has been successfully processed.`,
   orderNotFulfilled: (first: string, last: string, price: string, reason = 'not enough money') =>
     `Dear, ${first} ${last}! Your order for ${price}$ was not fulfilled due to: ${reason}.`,
 };
 
 export const DESCRIPTIONS = {
-  buying: (item: string, commission: string) => `buying the item "${item}" on the marketplace (with commission ${commission})`,
-  selling: (item: string, commission: string) => `selling the item "${item}" on the marketplace (with commission ${commission})`,
-  commission: (userId: string, kind: 'payment' | 'accrual', operationId: string) => `commission charge from user ${userId} (${kind} ${operationId})`,
+  buying: (item: string, commission: string) =>
+    `buying the item "${item}" on the marketplace (with commission ${commission})`,
+  selling: (item: string, commission: string) =>
+    `selling the item "${item}" on the marketplace (with commission ${commission})`,
+  commission: (userId: string, kind: 'payment' | 'accrual', operationId: string) =>
+    `commission charge from user ${userId} (${kind} ${operationId})`,
   orderPayment: (orderId: string) => `payment for order ${orderId}`,
 };
 
@@ -101,7 +106,15 @@ export class Market {
       const profile = await this.api.get('/api/v1/identity/profile', { token });
       expect(profile.status, profile.text).to.equal(200);
       expect(profile.body.role).to.equal('broker');
-      return { id: profile.body.id, email: BROKER.email, password: BROKER.password, token, position: '', firstName: profile.body.firstName, lastName: profile.body.lastName };
+      return {
+        id: profile.body.id,
+        email: BROKER.email,
+        password: BROKER.password,
+        token,
+        position: '',
+        firstName: profile.body.firstName,
+        lastName: profile.body.lastName,
+      };
     })();
     return this.brokerSession;
   }
@@ -113,11 +126,15 @@ export class Market {
     const t = await this.api.newTrader({ firstName, lastName });
     // The account is opened by a reaction to the registration: poll for it (not with the
     // registration's position: on EventStoreDB that wait is broken, see trading.test.ts).
-    await eventually(async () => {
-      const account = await this.api.account(t.token);
-      expect(account.status, account.text).to.equal(200);
-      expect(account.body.amount).to.equal(0);
-    }, 5000, 'the new trader’s account');
+    await eventually(
+      async () => {
+        const account = await this.api.account(t.token);
+        expect(account.status, account.text).to.equal(200);
+        expect(account.body.amount).to.equal(0);
+      },
+      5000,
+      'the new trader’s account',
+    );
     if (amount > 0) await this.api.funded(t.token, amount);
     return { ...t, firstName, lastName };
   }
@@ -174,7 +191,12 @@ export class Market {
   }
 
   /** Places an order expecting 202; returns the order and the answer's position. */
-  async placed(token: string, side: Side, itemId: string, price: number): Promise<{ order: JsonBody; position: string; answer: Answer }> {
+  async placed(
+    token: string,
+    side: Side,
+    itemId: string,
+    price: number,
+  ): Promise<{ order: JsonBody; position: string; answer: Answer }> {
     const answer = await this.place(token, side, itemId, price);
     expect(answer.status, answer.text).to.equal(202);
     return { order: answer.body, position: positionOf(answer), answer };
@@ -187,7 +209,10 @@ export class Market {
   // ---- portfolio, history, notifications, statistics ------------------------------------
 
   async portfolio(token: string, position?: string): Promise<JsonBody[]> {
-    const answer = await this.api.get('/api/v1/trading/user-items', { token, headers: position ? { 'x-event-position': position } : {} });
+    const answer = await this.api.get('/api/v1/trading/user-items', {
+      token,
+      headers: position ? { 'x-event-position': position } : {},
+    });
     expect(answer.status, answer.text).to.equal(200);
     expect(answer.body).to.be.an('array');
     return answer.body as JsonBody[];
@@ -228,7 +253,10 @@ export class Market {
   // ---- ordering ------------------------------------------------------------------------
 
   customerOrders(token: string, position?: string): Promise<Answer> {
-    return this.api.get('/api/v1/ordering/orders', { token, headers: position ? { 'x-event-position': position } : {} });
+    return this.api.get('/api/v1/ordering/orders', {
+      token,
+      headers: position ? { 'x-event-position': position } : {},
+    });
   }
 
   postCustomerOrder(token: string, body: unknown, headers: Record<string, string>): Promise<Answer> {

@@ -26,7 +26,8 @@ for (const eventStore of eventStores) {
       lines = [];
       const stream = new Writable({
         write(chunk: Buffer, _encoding, done) {
-          for (const text of chunk.toString('utf8').split('\n')) if (text) lines.push(JSON.parse(text) as Record<string, unknown>);
+          for (const text of chunk.toString('utf8').split('\n'))
+            if (text) lines.push(JSON.parse(text) as Record<string, unknown>);
           done();
         },
       });
@@ -48,23 +49,44 @@ for (const eventStore of eventStores) {
       const events = read.status === 'found' ? read.events : [];
       const opened = events[0]!;
       const badId = uuid();
-      const bad = { accountId: opened.data.accountId!, userId: trader.id, operationId: uuid(), amount: '10.50', balance: '110.50', at: new Date().toISOString() };
-      await raw.appendToStream(streamId, [{ id: badId, type: 'MoneyDeposited', data: bad, metadata: { correlationId: 'import-batch-7' } }], { expectedRevision: events.length - 1 });
+      const bad = {
+        accountId: opened.data.accountId!,
+        userId: trader.id,
+        operationId: uuid(),
+        amount: '10.50',
+        balance: '110.50',
+        at: new Date().toISOString(),
+      };
+      await raw.appendToStream(
+        streamId,
+        [{ id: badId, type: 'MoneyDeposited', data: bad, metadata: { correlationId: 'import-batch-7' } }],
+        { expectedRevision: events.length - 1 },
+      );
 
       const answer = await api.deposit(trader.token, 5);
       expect(answer.status, answer.text).to.equal(500);
       expect(answer.body).to.include({ code: 500, message: httpMessages.internal });
-      for (const internal of [streamId, trader.id, badId, 'MoneyDeposited', 'schema', 'amount', '10.50']) expect(answer.text, internal).to.not.include(internal);
-      expect(takeProblems().every((p) => p.includes('500')), 'the 500 is the only problem').to.equal(true);
+      for (const internal of [streamId, trader.id, badId, 'MoneyDeposited', 'schema', 'amount', '10.50'])
+        expect(answer.text, internal).to.not.include(internal);
+      expect(
+        takeProblems().every((p) => p.includes('500')),
+        'the 500 is the only problem',
+      ).to.equal(true);
 
       const logged = JSON.stringify(lines.filter((l) => l.level === 50));
-      expect(logged).to.include(`event ${badId} at revision ${events.length} of stream ${streamId} cannot be read: MoneyDeposited version 1 does not match its schema: amount`);
+      expect(logged).to.include(
+        `event ${badId} at revision ${events.length} of stream ${streamId} cannot be read: MoneyDeposited version 1 does not match its schema: amount`,
+      );
 
-      await eventually(async () => {
-        const parked = await server.system.readStore.listParked('billing');
-        expect(parked.map((p) => p.eventId)).to.deep.equal([badId]);
-        expect(parked[0]!.error).to.include('MoneyDeposited version 1 does not match its schema: amount');
-      }, 5000, 'the billing projection parks it');
+      await eventually(
+        async () => {
+          const parked = await server.system.readStore.listParked('billing');
+          expect(parked.map((p) => p.eventId)).to.deep.equal([badId]);
+          expect(parked[0]!.error).to.include('MoneyDeposited version 1 does not match its schema: amount');
+        },
+        5000,
+        'the billing projection parks it',
+      );
       const account = await api.balance(trader.token);
       expect(account.amount, 'the balance read before the fault, not a wrong one').to.equal(100);
       takeProblems();

@@ -57,8 +57,17 @@ export function requestNames(collection: CollectionJson): string[] {
  */
 export function countAssertions(collection: CollectionJson): number {
   const count = (events: ScriptEvent[] = []) =>
-    events.reduce((n, e) => n + ([e.script.exec].flat().join('\n').match(/\bpm\.test\(/g)?.length ?? 0), 0);
-  const walk = (items: CollectionItem[]): number => items.reduce((n, i) => n + (i.item ? count(i.event) + walk(i.item) : count(i.event)), 0);
+    events.reduce(
+      (n, e) =>
+        n +
+        ([e.script.exec]
+          .flat()
+          .join('\n')
+          .match(/\bpm\.test\(/g)?.length ?? 0),
+      0,
+    );
+  const walk = (items: CollectionItem[]): number =>
+    items.reduce((n, i) => n + (i.item ? count(i.event) + walk(i.item) : count(i.event)), 0);
   return count(collection.event) + walk(collection.item);
 }
 
@@ -100,12 +109,15 @@ export async function runCollection(options: RunOptions): Promise<CollectionRun>
 }
 
 function problemsOf(collection: CollectionJson, summary: NewmanRunSummary, expectedAssertions: number): string[] {
-  const problems = summary.run.failures.map((f) => `${f.source?.name ?? f.at}: ${f.error.test ? `${f.error.test}: ` : ''}${f.error.message}`);
+  const problems = summary.run.failures.map(
+    (f) => `${f.source?.name ?? f.at}: ${f.error.test ? `${f.error.test}: ` : ''}${f.error.message}`,
+  );
   const ran = new Set(summary.run.executions.map((e) => e.item.name));
   const skipped = requestNames(collection).filter((name) => !ran.has(name));
   if (skipped.length > 0) problems.push(`requests that did not run: ${skipped.join('; ')}`);
   const assertions = summary.run.stats.assertions.total ?? 0;
-  if (assertions !== expectedAssertions) problems.push(`${assertions} assertions ran, the collection holds ${expectedAssertions}`);
+  if (assertions !== expectedAssertions)
+    problems.push(`${assertions} assertions ran, the collection holds ${expectedAssertions}`);
   return problems;
 }
 
@@ -163,7 +175,8 @@ async function waitUntilReady(baseUrl: string, timeoutMs: number): Promise<void>
       () => 0,
     );
     if (status === 200) return;
-    if (Date.now() > deadline) throw new Error(`${baseUrl}/ready did not answer 200 within ${timeoutMs} ms (last: ${status || 'no answer'})`);
+    if (Date.now() > deadline)
+      throw new Error(`${baseUrl}/ready did not answer 200 within ${timeoutMs} ms (last: ${status || 'no answer'})`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

@@ -82,7 +82,13 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     metrics: system.metrics,
     // Given a logger, the test reads the request lines (errors included); else errors go to the console.
     requestLog: options.logger,
-    api: { services: system.services, tokens: system.tokens, signedOut: system.signedOut, gate: system.gate, readYourWritesTimeoutMs: config.readYourWritesTimeoutMs },
+    api: {
+      services: system.services,
+      tokens: system.tokens,
+      signedOut: system.signedOut,
+      gate: system.gate,
+      readYourWritesTimeoutMs: config.readYourWritesTimeoutMs,
+    },
   });
   const server = await listen(app, 0, '127.0.0.1');
   return {

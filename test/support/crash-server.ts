@@ -71,7 +71,11 @@ async function main(): Promise<void> {
     };
   }
   if (config.brokerEmail && config.brokerPassword) {
-    await provisionBroker(system.services, { email: config.brokerEmail, password: config.brokerPassword, resetPassword: false });
+    await provisionBroker(system.services, {
+      email: config.brokerEmail,
+      password: config.brokerPassword,
+      resetPassword: false,
+    });
   }
   for (const runner of system.runners) runner.start();
   const app = createHttpApp({

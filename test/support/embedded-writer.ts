@@ -14,7 +14,9 @@ if (!file || !stream || !countText) {
 const store = openSqliteEventStore({ file });
 let expected: number | 'no_stream' = 'no_stream';
 for (let i = 0; i < Number(countText); i++) {
-  const result = await store.appendToStream(stream, [{ id: uuid(), type: 'Written', data: { i } }], { expectedRevision: expected });
+  const result = await store.appendToStream(stream, [{ id: uuid(), type: 'Written', data: { i } }], {
+    expectedRevision: expected,
+  });
   expected = result.nextExpectedRevision;
   process.stdout.write(`ack ${expected}\n`);
 }

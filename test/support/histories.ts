@@ -81,7 +81,10 @@ export function accountSource(rnd: Random): CommandSource<AccountState, AccountC
         // The same operation again: a retried request, or a redelivered step with the process manager's floor of now.
         const again = rnd.pick(past);
         if (again.type === 'OpenAccount') return { ...again, at: iso(at) };
-        const memory = again.memory && 'process' in again.memory ? { ...again.memory, floor: Math.max(again.memory.floor, floors[again.memory.process]!) } : again.memory;
+        const memory =
+          again.memory && 'process' in again.memory
+            ? { ...again.memory, floor: Math.max(again.memory.floor, floors[again.memory.process]!) }
+            : again.memory;
         return { ...again, ...(memory ? { memory } : {}), at: iso(at) };
       }
       const operationId = `op-${ids++}`;
@@ -92,9 +95,28 @@ export function accountSource(rnd: Random): CommandSource<AccountState, AccountC
       const command: AccountCommand = rnd.pick<() => AccountCommand>([
         () => ({ type: 'DepositMoney', ...base }),
         () => ({ type: 'WithdrawMoney', ...base }),
-        () => ({ type: 'PayFromAccount', ...base, purpose: rnd.chance(0.5) ? { kind: 'order', orderId: operationId } : { kind: 'deal', dealId, itemId: 'i', itemName: 'sword', commission: 10 } }),
-        () => ({ type: 'ReceiveAccrual', ...base, purpose: { dealId, itemId: 'i', itemName: 'sword', commission: 10 } }),
-        () => ({ type: 'ReceiveCommission', ...base, source: { fromUserId: 'b', kind: rnd.pick(['payment', 'accrual'] as const), operationId: `pay-${operationId}`, dealId } }),
+        () => ({
+          type: 'PayFromAccount',
+          ...base,
+          purpose: rnd.chance(0.5)
+            ? { kind: 'order', orderId: operationId }
+            : { kind: 'deal', dealId, itemId: 'i', itemName: 'sword', commission: 10 },
+        }),
+        () => ({
+          type: 'ReceiveAccrual',
+          ...base,
+          purpose: { dealId, itemId: 'i', itemName: 'sword', commission: 10 },
+        }),
+        () => ({
+          type: 'ReceiveCommission',
+          ...base,
+          source: {
+            fromUserId: 'b',
+            kind: rnd.pick(['payment', 'accrual'] as const),
+            operationId: `pay-${operationId}`,
+            dealId,
+          },
+        }),
       ])();
       past.push(command);
       return command;
@@ -114,9 +136,23 @@ export function marketSource(rnd: Random): CommandSource<MarketState, MarketComm
     next(state) {
       const at = clock.tick();
       if (!state.listed || rnd.chance(0.01)) {
-        return { type: 'ListItem', itemId: 'item', name: 'sword', initialCount: rnd.int(0, 4), initialPrice: rnd.pick(prices), commissionBasisPoints: rnd.pick([0, 250, 1000]), brokerId: 'broker', at: iso(at) };
+        return {
+          type: 'ListItem',
+          itemId: 'item',
+          name: 'sword',
+          initialCount: rnd.int(0, 4),
+          initialPrice: rnd.pick(prices),
+          commissionBasisPoints: rnd.pick([0, 250, 1000]),
+          brokerId: 'broker',
+          at: iso(at),
+        };
       }
-      const openDeal = () => (state.deals.size > 0 && rnd.chance(0.85) ? rnd.pick([...state.deals.keys()]) : dealIds.length > 0 ? rnd.pick(dealIds) : 'no-deal');
+      const openDeal = () =>
+        state.deals.size > 0 && rnd.chance(0.85)
+          ? rnd.pick([...state.deals.keys()])
+          : dealIds.length > 0
+            ? rnd.pick(dealIds)
+            : 'no-deal';
       const roll = rnd.next();
       if (roll < 0.15 && placements.length > 0) {
         // A placement again (a racing copy, a redelivered submission), with the memory it was made with.
@@ -130,10 +166,25 @@ export function marketSource(rnd: Random): CommandSource<MarketState, MarketComm
         const rememberUntil = memory < 0 ? {} : { rememberUntil: iso(at + memory) };
         const trader = rnd.pick(traders);
         const price = rnd.pick(prices);
-        const placement =
-          rnd.chance(0.5)
-            ? ({ type: 'PlacePurchaseOrder', orderId, buyerId: trader, price, dealId, ...rememberUntil, at: iso(at) } as const)
-            : ({ type: 'PlaceSellOrder', orderId, sellerId: trader, price, dealId, ...rememberUntil, at: iso(at) } as const);
+        const placement = rnd.chance(0.5)
+          ? ({
+              type: 'PlacePurchaseOrder',
+              orderId,
+              buyerId: trader,
+              price,
+              dealId,
+              ...rememberUntil,
+              at: iso(at),
+            } as const)
+          : ({
+              type: 'PlaceSellOrder',
+              orderId,
+              sellerId: trader,
+              price,
+              dealId,
+              ...rememberUntil,
+              at: iso(at),
+            } as const);
         placements.push(placement);
         return placement;
       }
@@ -146,7 +197,14 @@ export function marketSource(rnd: Random): CommandSource<MarketState, MarketComm
         return { type: 'CancelOrder', orderId, side, requesterId, at: iso(at) };
       }
       if (roll < 0.82) return { type: 'MarkDealPaid', dealId: openDeal(), at: iso(at) };
-      if (roll < 0.9) return { type: 'FailDeal', dealId: openDeal(), reason: 'insufficient_funds', rematchDealId: `rematch-${ids++}`, at: iso(at) };
+      if (roll < 0.9)
+        return {
+          type: 'FailDeal',
+          dealId: openDeal(),
+          reason: 'insufficient_funds',
+          rematchDealId: `rematch-${ids++}`,
+          at: iso(at),
+        };
       return { type: 'CompleteDeal', dealId: openDeal(), at: iso(at) };
     },
   };
@@ -161,14 +219,36 @@ export function userSource(rnd: Random): CommandSource<UserState, UserCommand> {
     next(state) {
       const at = clock.tick();
       if (!state.registered || rnd.chance(0.02)) {
-        return { type: 'RegisterUser', userId: 'u1', email: 'u1@market.test', passwordHash: `h${at}`, role: 'trader', firstName: 'Ann', lastName: 'Lee', phone: null, at: iso(at) };
+        return {
+          type: 'RegisterUser',
+          userId: 'u1',
+          email: 'u1@market.test',
+          passwordHash: `h${at}`,
+          role: 'trader',
+          firstName: 'Ann',
+          lastName: 'Lee',
+          phone: null,
+          at: iso(at),
+        };
       }
       const roll = rnd.next();
-      if (roll < 0.15) return { type: 'UpdateProfile', firstName: rnd.pick(names), lastName: rnd.pick(names), phone: rnd.chance(0.5) ? null : '+100', at: iso(at) };
+      if (roll < 0.15)
+        return {
+          type: 'UpdateProfile',
+          firstName: rnd.pick(names),
+          lastName: rnd.pick(names),
+          phone: rnd.chance(0.5) ? null : '+100',
+          at: iso(at),
+        };
       if (roll < 0.2) return { type: 'ChangePassword', passwordHash: `h${at}`, at: iso(at) };
       if (roll < 0.3) return { type: 'ChangeRole', role: rnd.pick<Role>(['trader', 'broker', 'admin']), at: iso(at) };
       if (roll < 0.5 && logouts.length > 0) return { ...rnd.pick(logouts), at: iso(at) };
-      const logout = { type: 'LogOut', tokenId: `tok-${tokens++}`, tokenExpiresAt: iso(at + rnd.pick([MINUTE, 15 * MINUTE, HOUR, 2 * HOUR])), at: iso(at) } as const;
+      const logout = {
+        type: 'LogOut',
+        tokenId: `tok-${tokens++}`,
+        tokenExpiresAt: iso(at + rnd.pick([MINUTE, 15 * MINUTE, HOUR, 2 * HOUR])),
+        at: iso(at),
+      } as const;
       logouts.push(logout);
       return logout;
     },
@@ -221,7 +301,14 @@ export function customerOrdersSource(rnd: Random): CommandSource<CustomerOrdersS
           : { type: 'MarkOrderUnpaid', userId: 'u1', orderId, reason: 'insufficient_funds', at: iso(at) };
       }
       const until = requestMemory(rnd, at);
-      const create = { type: 'CreateOrder', userId: 'u1', orderId: `o${ids++}`, price: rnd.int(1, 9_999), ...(until === undefined ? {} : { rememberUntil: until }), at: iso(at) } as const;
+      const create = {
+        type: 'CreateOrder',
+        userId: 'u1',
+        orderId: `o${ids++}`,
+        price: rnd.int(1, 9_999),
+        ...(until === undefined ? {} : { rememberUntil: until }),
+        at: iso(at),
+      } as const;
       created.push(create);
       return create;
     },

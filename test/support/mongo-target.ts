@@ -52,7 +52,9 @@ export function itNeedsMongoDb(title: string, why: string, fn: () => Promise<voi
 /** The line a suite prints when MONGODB_URI is not set. */
 export function skipWithoutMongo(what: string): void {
   it('needs MONGODB_URI', function () {
-    console.warn(`SKIPPED ${what}: MONGODB_URI is not set (npm run test:mongo starts FerretDB for it; or point it at a MongoDB)`);
+    console.warn(
+      `SKIPPED ${what}: MONGODB_URI is not set (npm run test:mongo starts FerretDB for it; or point it at a MongoDB)`,
+    );
     this.skip();
   });
 }

@@ -9,7 +9,13 @@
  */
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
-import type { Json, Method, OpenApiDocument, OperationObject, ResponseObject } from '../../infra/http/openapi/document.js';
+import type {
+  Json,
+  Method,
+  OpenApiDocument,
+  OperationObject,
+  ResponseObject,
+} from '../../infra/http/openapi/document.js';
 
 export interface ObservedAnswer {
   method: string;
@@ -72,7 +78,9 @@ export class ResponseValidator {
     }
     const response = operation.responses[String(answer.status)];
     if (!response) {
-      report(`status ${answer.status} is not documented for ${method.toUpperCase()} ${template} (documented: ${Object.keys(operation.responses).join(', ')}); body ${answer.text.slice(0, 300)}`);
+      report(
+        `status ${answer.status} is not documented for ${method.toUpperCase()} ${template} (documented: ${Object.keys(operation.responses).join(', ')}); body ${answer.text.slice(0, 300)}`,
+      );
       return problems;
     }
     this.checkHeaders(answer, response, report);
@@ -94,7 +102,12 @@ export class ResponseValidator {
     }
   }
 
-  private checkBody(answer: ObservedAnswer, where: [string, Method, number], response: ResponseObject, report: (what: string) => void): void {
+  private checkBody(
+    answer: ObservedAnswer,
+    where: [string, Method, number],
+    response: ResponseObject,
+    report: (what: string) => void,
+  ): void {
     const content = response.content;
     if (!content) {
       if (answer.text !== '') report(`a body is sent where the document describes none: ${answer.text.slice(0, 300)}`);
@@ -117,13 +130,22 @@ export class ResponseValidator {
       return;
     }
     const [template, method, status] = where;
-    const pointer = ['paths', template, method, 'responses', String(status), 'content', type, 'schema'].map(escapePointer).join('/');
+    const pointer = ['paths', template, method, 'responses', String(status), 'content', type, 'schema']
+      .map(escapePointer)
+      .join('/');
     const validate = this.validator(pointer, { $ref: `${DOCUMENT_ID}#/${pointer}` });
-    if (!validate(body)) report(`the body does not match the documented schema: ${this.ajv.errorsText(validate.errors)}; body ${answer.text.slice(0, 300)}`);
+    if (!validate(body))
+      report(
+        `the body does not match the documented schema: ${this.ajv.errorsText(validate.errors)}; body ${answer.text.slice(0, 300)}`,
+      );
   }
 
   /** A method the path does not take: the router's 405 (or 501 for a method it does not know) naming the documented ones. */
-  private checkUndescribedMethod(answer: ObservedAnswer, item: Partial<Record<Method, OperationObject>>, report: (what: string) => void): void {
+  private checkUndescribedMethod(
+    answer: ObservedAnswer,
+    item: Partial<Record<Method, OperationObject>>,
+    report: (what: string) => void,
+  ): void {
     const documented = METHODS.filter((m) => item[m]).map((m) => m.toUpperCase());
     if (documented.includes('GET')) documented.push('HEAD');
     if (answer.method.toUpperCase() === 'OPTIONS' && answer.status < 300) {
@@ -146,7 +168,8 @@ export class ResponseValidator {
     } catch {
       body = undefined;
     }
-    if (!validate(body) || (body as { code: number }).code !== answer.status) report(`the error body is not the documented Problem: ${answer.text.slice(0, 300)}`);
+    if (!validate(body) || (body as { code: number }).code !== answer.status)
+      report(`the error body is not the documented Problem: ${answer.text.slice(0, 300)}`);
   }
 
   /** Compiled once per schema. */
@@ -164,7 +187,8 @@ export class ResponseValidator {
     const ref = value.$ref;
     if (typeof ref !== 'string') return value;
     let at: unknown = this.document;
-    for (const part of ref.replace(/^#\//, '').split('/')) at = (at as Record<string, unknown> | undefined)?.[part.replace(/~1/g, '/').replace(/~0/g, '~')];
+    for (const part of ref.replace(/^#\//, '').split('/'))
+      at = (at as Record<string, unknown> | undefined)?.[part.replace(/~1/g, '/').replace(/~0/g, '~')];
     if (!at || typeof at !== 'object') throw new Error(`unresolved $ref ${ref}`);
     return at as Json;
   }
@@ -175,7 +199,8 @@ function checkAllow(answer: ObservedAnswer, documented: string[], report: (what:
     .split(',')
     .map((m) => m.trim())
     .filter(Boolean);
-  if ([...allowed].sort().join(',') !== [...documented].sort().join(',')) report(`Allow says ${allowed.join(', ') || '(nothing)'}, the document describes ${documented.join(', ')}`);
+  if ([...allowed].sort().join(',') !== [...documented].sort().join(','))
+    report(`Allow says ${allowed.join(', ') || '(nothing)'}, the document describes ${documented.join(', ')}`);
 }
 
 function escapePointer(part: string): string {

@@ -92,11 +92,24 @@ export class RunningNode {
         const line = this.lines.find(predicate);
         if (line !== undefined) return finish(() => resolve(line));
         if (this.child.exitCode !== null || this.child.signalCode !== null) {
-          return finish(() => reject(new Error(`process ended before the expected line; stdout:\n${this.lines.join('\n')}\nstderr:\n${this.stderr}`)));
+          return finish(() =>
+            reject(
+              new Error(
+                `process ended before the expected line; stdout:\n${this.lines.join('\n')}\nstderr:\n${this.stderr}`,
+              ),
+            ),
+          );
         }
       };
       const timer = setTimeout(
-        () => finish(() => reject(new Error(`no matching line within ${timeoutMs} ms; stdout:\n${this.lines.join('\n')}\nstderr:\n${this.stderr}`))),
+        () =>
+          finish(() =>
+            reject(
+              new Error(
+                `no matching line within ${timeoutMs} ms; stdout:\n${this.lines.join('\n')}\nstderr:\n${this.stderr}`,
+              ),
+            ),
+          ),
         timeoutMs,
       );
       const finish = (settle: () => void) => {

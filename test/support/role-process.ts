@@ -14,7 +14,11 @@ export interface RoleProcess {
 
 /** Starts the server process with `env` (ROLE among it) and waits for the line announcing its port. */
 export async function startRoleProcess(env: Record<string, string>): Promise<RoleProcess> {
-  const node = new RunningNode(mainScript, [], cleanEnv({ PORT: '0', HOST: '127.0.0.1', EMBEDDED_DURABILITY: 'normal', ...env }));
+  const node = new RunningNode(
+    mainScript,
+    [],
+    cleanEnv({ PORT: '0', HOST: '127.0.0.1', EMBEDDED_DURABILITY: 'normal', ...env }),
+  );
   try {
     const line = await node.waitForLine((l) => /"msg":"marketplace (listening|projector running)/.test(l), 20_000);
     const port = Number(jsonLines([line])[0]!.port);
@@ -34,7 +38,11 @@ export async function startRoleProcess(env: Record<string, string>): Promise<Rol
 }
 
 /** GET `url` until `accept` likes the answer (or `timeoutMs` passes); returns the last answer. */
-export async function pollUntil(url: string, accept: (status: number, body: unknown) => boolean, timeoutMs = 10_000): Promise<{ status: number; body: unknown }> {
+export async function pollUntil(
+  url: string,
+  accept: (status: number, body: unknown) => boolean,
+  timeoutMs = 10_000,
+): Promise<{ status: number; body: unknown }> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     let answer: { status: number; body: unknown };

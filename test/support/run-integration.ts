@@ -13,5 +13,8 @@ for (const [name, value] of Object.entries(INTEGRATION_DEFAULTS)) env[name] ||= 
 console.log(`test:integration on EventStoreDB ${env.EVENTSTORE_CONNECTION_STRING} and MongoDB ${env.MONGODB_URI}`);
 
 const mocha = createRequire(import.meta.url).resolve('mocha/bin/mocha.js');
-const child = spawn(process.execPath, [mocha, 'dist/test/**/*.test.js', ...process.argv.slice(2)], { env, stdio: 'inherit' });
+const child = spawn(process.execPath, [mocha, 'dist/test/**/*.test.js', ...process.argv.slice(2)], {
+  env,
+  stdio: 'inherit',
+});
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -109,7 +109,10 @@ export function classifyError(error: unknown): ErrorKind {
     if (TRANSIENT_CODES.has(code)) return 'transient';
     if (REJECTED_CODES.has(code)) return 'rejected';
     // A connection reset mid-call surfaces as INTERNAL with an RST_STREAM detail.
-    if (code === GrpcStatus.INTERNAL && /RST_STREAM|connection dropped|write after end/i.test(String(details ?? message))) {
+    if (
+      code === GrpcStatus.INTERNAL &&
+      /RST_STREAM|connection dropped|write after end/i.test(String(details ?? message))
+    ) {
       return 'transient';
     }
   }

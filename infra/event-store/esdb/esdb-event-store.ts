@@ -46,13 +46,7 @@ import {
   toRecordedEvent,
   toRevision,
 } from './conversion.js';
-import {
-  errorType,
-  isStreamNotFound,
-  isWrongExpectedVersion,
-  toStoreError,
-  toWrongExpectedVersion,
-} from './errors.js';
+import { errorType, isStreamNotFound, isWrongExpectedVersion, toStoreError, toWrongExpectedVersion } from './errors.js';
 import { planFilter } from './filters.js';
 import { collect, isValidCount, readAllPages, type ReadSettings } from './reads.js';
 import type { CappableStreams } from './snapshots.js';

@@ -14,12 +14,7 @@
  *
  * An empty prefix list means "no condition on that dimension", like an absent one.
  */
-import {
-  eventTypeFilter,
-  excludeSystemEvents,
-  streamNameFilter,
-  type Filter,
-} from '@eventstore/db-client';
+import { eventTypeFilter, excludeSystemEvents, streamNameFilter, type Filter } from '@eventstore/db-client';
 import type { AllFilter } from '../event-store.js';
 import { isSystemEventType } from './conversion.js';
 

@@ -54,7 +54,9 @@ export function collect<T>(read: StreamingRead<T>, idleTimeoutMs: number, action
     const arm = (): void => {
       clearTimeout(timer);
       timer = setTimeout(() => {
-        settle(() => reject(new EventStoreUnavailable(`EventStoreDB sent nothing for ${idleTimeoutMs} ms (${action})`)));
+        settle(() =>
+          reject(new EventStoreUnavailable(`EventStoreDB sent nothing for ${idleTimeoutMs} ms (${action})`)),
+        );
         read.cancel().catch(() => undefined);
       }, idleTimeoutMs);
     };
@@ -117,7 +119,10 @@ export async function readAllPages(
     const event = resolved.event;
     if (!event) return;
     const position = toPosition(event.position);
-    if (last !== undefined && (forwards ? comparePositions(position, last) <= 0 : comparePositions(position, last) >= 0)) {
+    if (
+      last !== undefined &&
+      (forwards ? comparePositions(position, last) <= 0 : comparePositions(position, last) >= 0)
+    ) {
       return; // already examined: the page boundary
     }
     last = position;

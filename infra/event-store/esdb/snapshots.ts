@@ -19,19 +19,33 @@ export interface CappableStreams {
   setMaxCount(streamId: string, maxCount: number): Promise<void>;
 }
 
-export function streamSnapshotStore(events: Pick<EventStore, 'appendToStream' | 'readStream'>, streams: CappableStreams): SnapshotStore {
+export function streamSnapshotStore(
+  events: Pick<EventStore, 'appendToStream' | 'readStream'>,
+  streams: CappableStreams,
+): SnapshotStore {
   const capped = new Set<string>();
   return {
     async read(streamId) {
-      const read = await events.readStream(SNAPSHOT_STREAM_PREFIX + streamId, { direction: 'backwards', fromRevision: 'end', maxCount: 1 });
+      const read = await events.readStream(SNAPSHOT_STREAM_PREFIX + streamId, {
+        direction: 'backwards',
+        fromRevision: 'end',
+        maxCount: 1,
+      });
       const event = read.status === 'found' ? read.events[0] : undefined;
       return event ? fromEventData(streamId, event.data) : null;
     },
     async write(snapshot) {
       const stream = SNAPSHOT_STREAM_PREFIX + snapshot.streamId;
       const state = gzipSync(snapshot.state).toString('base64');
-      const data = { revision: snapshot.revision, position: formatPosition(snapshot.position), version: snapshot.version, state };
-      const { nextExpectedRevision } = await events.appendToStream(stream, [{ id: crypto.randomUUID(), type: SNAPSHOT_EVENT_TYPE, data }]);
+      const data = {
+        revision: snapshot.revision,
+        position: formatPosition(snapshot.position),
+        version: snapshot.version,
+        state,
+      };
+      const { nextExpectedRevision } = await events.appendToStream(stream, [
+        { id: crypto.randomUUID(), type: SNAPSHOT_EVENT_TYPE, data },
+      ]);
       // The first snapshot creates the stream: cap it then (once per process is enough; setting it again is harmless).
       if (nextExpectedRevision === 0 || !capped.has(stream)) {
         await streams.setMaxCount(stream, 1);
@@ -45,9 +59,16 @@ export function streamSnapshotStore(events: Pick<EventStore, 'appendToStream' | 
 function fromEventData(streamId: string, data: Record<string, unknown>): StoredSnapshot | null {
   const { revision, position, version, state } = data;
   const at = typeof position === 'string' ? parsePosition(position) : null;
-  if (!Number.isSafeInteger(revision) || !Number.isSafeInteger(version) || typeof state !== 'string' || !at) return null;
+  if (!Number.isSafeInteger(revision) || !Number.isSafeInteger(version) || typeof state !== 'string' || !at)
+    return null;
   try {
-    return { streamId, revision: revision as number, position: at, version: version as number, state: gunzipSync(Buffer.from(state, 'base64')).toString('utf8') };
+    return {
+      streamId,
+      revision: revision as number,
+      position: at,
+      version: version as number,
+      state: gunzipSync(Buffer.from(state, 'base64')).toString('utf8'),
+    };
   } catch {
     return null;
   }

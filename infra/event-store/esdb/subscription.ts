@@ -19,11 +19,7 @@
  * it, but a duplicate must never reach a consumer). Other failures end the iteration: the
  * buffered entries are delivered first, then `next()` throws.
  */
-import type {
-  AllStreamResolvedEvent,
-  AllStreamSubscription,
-  Position as ClientPosition,
-} from '@eventstore/db-client';
+import type { AllStreamResolvedEvent, AllStreamSubscription, Position as ClientPosition } from '@eventstore/db-client';
 import {
   EventStoreUnavailable,
   type AllSubscription,
@@ -343,7 +339,9 @@ export class ResubscribingSubscription implements AllSubscription, AsyncIterator
       recorded = toRecordedEvent(resolved);
     } catch (error) {
       this.#failure = toStoreError(error, 'subscribe to $all');
-      void this.#abandonSource()?.unsubscribe().catch(() => undefined);
+      void this.#abandonSource()
+        ?.unsubscribe()
+        .catch(() => undefined);
       this.#wake(true);
       return;
     }

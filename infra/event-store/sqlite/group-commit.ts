@@ -50,7 +50,12 @@ export class GroupCommitAppender {
   ) {}
 
   append(streamId: string, events: EventToAppend[], expected: ExpectedRevision): Promise<AppendResult> {
-    const rows = events.map((e) => ({ id: e.id, type: e.type, data: JSON.stringify(e.data), metadata: JSON.stringify(e.metadata ?? {}) }));
+    const rows = events.map((e) => ({
+      id: e.id,
+      type: e.type,
+      data: JSON.stringify(e.data),
+      metadata: JSON.stringify(e.metadata ?? {}),
+    }));
     return new Promise((resolve, reject) => {
       this.queue.push({ request: { streamId, events: rows, expected }, resolve, reject });
       if (!this.scheduled && this.inFlight < this.commit.maxInFlight) {
@@ -78,22 +83,31 @@ export class GroupCommitAppender {
     }
     this.inFlight += 1;
     const created = this.now();
-    this.commit.write(group.map((p) => p.request), created).then(
-      (outcomes) => {
-        this.onCommitted(committedRows(group, outcomes, created));
-        outcomes.forEach((outcome, i) => {
-          answer(group[i]!, outcome);
-        });
-      },
-      (error: unknown) => {
-        const failure = new EventStoreUnavailable(`embedded event store could not commit: ${(error as Error).message}`, { cause: error });
-        for (const append of group) append.reject(failure);
-      },
-    ).finally(() => {
-      this.inFlight -= 1;
-      // What gathered while no more groups could be handed over goes at once: it has already waited.
-      if (!this.scheduled) this.flush();
-    });
+    this.commit
+      .write(
+        group.map((p) => p.request),
+        created,
+      )
+      .then(
+        (outcomes) => {
+          this.onCommitted(committedRows(group, outcomes, created));
+          outcomes.forEach((outcome, i) => {
+            answer(group[i]!, outcome);
+          });
+        },
+        (error: unknown) => {
+          const failure = new EventStoreUnavailable(
+            `embedded event store could not commit: ${(error as Error).message}`,
+            { cause: error },
+          );
+          for (const append of group) append.reject(failure);
+        },
+      )
+      .finally(() => {
+        this.inFlight -= 1;
+        // What gathered while no more groups could be handed over goes at once: it has already waited.
+        if (!this.scheduled) this.flush();
+      });
   }
 
   private becameIdle(): void {
@@ -120,7 +134,10 @@ function committedRows(group: PendingAppend[], outcomes: AppendOutcome[], create
 function answer(append: PendingAppend, outcome: AppendOutcome): void {
   if ('written' in outcome) {
     const { revision, position } = outcome.written;
-    append.resolve({ nextExpectedRevision: revision, position: { commit: BigInt(position), prepare: BigInt(position) } });
+    append.resolve({
+      nextExpectedRevision: revision,
+      position: { commit: BigInt(position), prepare: BigInt(position) },
+    });
   } else {
     append.reject(new WrongExpectedVersion(append.request.streamId, append.request.expected, outcome.refused.actual));
   }

@@ -19,8 +19,7 @@ export interface AppendRequest {
 /** What became of one append; plain data so a writer thread can answer with it. */
 export type AppendOutcome =
   /** `replayed`: the same events were appended before (at `position`); nothing new was written. */
-  | { written: { revision: number; position: number; replayed?: true } }
-  | { refused: { actual: number | 'no_stream' } };
+  { written: { revision: number; position: number; replayed?: true } } | { refused: { actual: number | 'no_stream' } };
 
 /** A stream's snapshot as its row is written (see `SnapshotStore`). */
 export interface SnapshotRow {
@@ -106,7 +105,10 @@ export class GroupWriter {
     let position = 0;
     for (const event of events) {
       revision += 1;
-      position = Number(this.statements.insert.run(id, revision, event.id, event.type, event.data, event.metadata, created).lastInsertRowid);
+      position = Number(
+        this.statements.insert.run(id, revision, event.id, event.type, event.data, event.metadata, created)
+          .lastInsertRowid,
+      );
     }
     return { written: { revision, position } };
   }
@@ -115,12 +117,19 @@ export class GroupWriter {
    * EventStoreDB's idempotent append: when the events right after the expected revision
    * carry exactly these ids, the append already happened; answer as it was answered then.
    */
-  private alreadyAppended(streamDbId: number, expected: ExpectedRevision, actual: number, events: EventRow[]): AppendOutcome | null {
+  private alreadyAppended(
+    streamDbId: number,
+    expected: ExpectedRevision,
+    actual: number,
+    events: EventRow[],
+  ): AppendOutcome | null {
     const after = expected === 'no_stream' ? NO_STREAM : expected;
     if (typeof after !== 'number' || events.length === 0 || after + events.length > actual) return null;
     const stored = this.statements.ids.all(streamDbId, after + 1, after + events.length);
     if (stored.length !== events.length || stored.some((row, i) => row.id !== events[i]!.id)) return null;
-    return { written: { revision: after + events.length, position: stored[stored.length - 1]!.position, replayed: true } };
+    return {
+      written: { revision: after + events.length, position: stored[stored.length - 1]!.position, replayed: true },
+    };
   }
 }
 

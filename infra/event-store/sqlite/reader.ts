@@ -1,8 +1,24 @@
 import type Database from 'better-sqlite3';
-import type { AllFilter, JsonObject, ReadStreamResult, RecordedEvent, ReadStreamOptions, EventMetadata } from '../event-store.js';
+import type {
+  AllFilter,
+  JsonObject,
+  ReadStreamResult,
+  RecordedEvent,
+  ReadStreamOptions,
+  EventMetadata,
+} from '../event-store.js';
 
 /** A row as stored, before its JSON is parsed: filters look at it first, so skipped events cost no parsing. */
-export type Row = [position: number, stream: string, revision: number, id: string, type: string, data: string, metadata: string, created: number];
+export type Row = [
+  position: number,
+  stream: string,
+  revision: number,
+  id: string,
+  type: string,
+  data: string,
+  metadata: string,
+  created: number,
+];
 
 const COLUMNS = 'e.position, s.name, e.revision, e.id, e.type, e.data, e.metadata, e.created';
 
@@ -93,7 +109,8 @@ export class EventReader {
     const types = filter.eventTypePrefixes ?? [];
     const key = JSON.stringify([streams, types]);
     let statement = this.filteredStatements.get(key);
-    const clause = (column: string, prefixes: string[]) => (prefixes.length ? `AND (${prefixes.map(() => `substr(${column}, 1, ?) = ?`).join(' OR ')})` : '');
+    const clause = (column: string, prefixes: string[]) =>
+      prefixes.length ? `AND (${prefixes.map(() => `substr(${column}, 1, ?) = ?`).join(' OR ')})` : '';
     if (!statement) {
       statement = this.db
         .prepare<unknown[], Row>(

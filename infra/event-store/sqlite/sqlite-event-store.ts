@@ -57,7 +57,9 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): Embedded
   migrate(db);
   const announce = options.announceCommits ?? false;
   const commit =
-    options.writer === 'inline' ? commitInThisThread(db, announce ? options.file : null) : commitInWriterThread(options.file, durability, announce, options.pageCacheMb?.writer);
+    options.writer === 'inline'
+      ? commitInThisThread(db, announce ? options.file : null)
+      : commitInWriterThread(options.file, durability, announce, options.pageCacheMb?.writer);
   return new SqliteEventStore(db, commit, options);
 }
 
@@ -80,7 +82,8 @@ class SqliteEventStore implements EmbeddedEventStore {
       this.tail.add(rows);
       this.wakeSubscriptions('in-tail');
     });
-    if (options.hearCommits) this.hearing = hearCommits(options.file, () => this.wakeSubscriptions(this.readIntoTail()));
+    if (options.hearCommits)
+      this.hearing = hearCommits(options.file, () => this.wakeSubscriptions(this.readIntoTail()));
   }
 
   /**
@@ -107,12 +110,25 @@ class SqliteEventStore implements EmbeddedEventStore {
       const row = this.reader.snapshot(streamId);
       if (!row) return null;
       const position = BigInt(row.position);
-      return { streamId, revision: row.revision, position: { commit: position, prepare: position }, version: row.version, state: row.state } satisfies StoredSnapshot;
+      return {
+        streamId,
+        revision: row.revision,
+        position: { commit: position, prepare: position },
+        version: row.version,
+        state: row.state,
+      } satisfies StoredSnapshot;
     },
     write: async (snapshot) => {
       if (this.closed) throw new EventStoreUnavailable('embedded event store is closed');
       const { streamId: stream, revision, version, state } = snapshot;
-      await this.commit.writeSnapshot({ stream, revision, position: toRow(snapshot.position), version, state, taken: (this.options.now ?? Date.now)() });
+      await this.commit.writeSnapshot({
+        stream,
+        revision,
+        position: toRow(snapshot.position),
+        version,
+        state,
+        taken: (this.options.now ?? Date.now)(),
+      });
     },
   };
 
@@ -140,7 +156,9 @@ class SqliteEventStore implements EmbeddedEventStore {
     const events: RecordedEvent[] = [];
     while (events.length < maxCount) {
       const want = Math.min(1000, maxCount - events.length);
-      const page = backwards ? this.reader.pageBackwards(cursor, want, options.filter) : this.reader.pageForwards(cursor, want, options.filter);
+      const page = backwards
+        ? this.reader.pageBackwards(cursor, want, options.filter)
+        : this.reader.pageForwards(cursor, want, options.filter);
       events.push(...page.events);
       if (page.reachedEnd) break;
       cursor = backwards ? page.scannedUpTo - 1 : page.scannedUpTo;

@@ -20,7 +20,10 @@ export interface WriterThreadData {
   pageCacheMb: number;
 }
 
-export type WriterRequest = { id: number; group: AppendRequest[]; created: number } | { id: number; snapshot: SnapshotRow } | 'close';
+export type WriterRequest =
+  | { id: number; group: AppendRequest[]; created: number }
+  | { id: number; snapshot: SnapshotRow }
+  | 'close';
 type GroupRequest = Extract<WriterRequest, { group: AppendRequest[] }>;
 type SnapshotRequest = Extract<WriterRequest, { snapshot: SnapshotRow }>;
 
@@ -35,7 +38,11 @@ port.on('message', (first: WriterRequest) => {
   const requests: GroupRequest[] = [];
   const snapshots: SnapshotRequest[] = [];
   let closing = false;
-  for (let message: WriterRequest | undefined = first; message !== undefined; message = receiveMessageOnPort(port)?.message as WriterRequest | undefined) {
+  for (
+    let message: WriterRequest | undefined = first;
+    message !== undefined;
+    message = receiveMessageOnPort(port)?.message as WriterRequest | undefined
+  ) {
     if (message === 'close') closing = true;
     else if ('snapshot' in message) snapshots.push(message);
     else requests.push(message);
@@ -52,7 +59,10 @@ port.on('message', (first: WriterRequest) => {
 function commit(requests: GroupRequest[], snapshots: SnapshotRequest[]): void {
   const answered = [...requests, ...snapshots].map(({ id }) => id);
   try {
-    const outcomes = writer.write(requests, snapshots.map((s) => s.snapshot));
+    const outcomes = writer.write(
+      requests,
+      snapshots.map((s) => s.snapshot),
+    );
     if (requests.length > 0) announcements?.postMessage(null);
     port.postMessage(answered.map((id, i) => ({ id, outcomes: outcomes[i] ?? [] })));
   } catch (error) {

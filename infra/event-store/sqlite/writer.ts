@@ -44,7 +44,12 @@ const WRITER_YOUNG_GENERATION_MB = 8;
 /** Its live data is the groups in flight (at most WRITER_THREAD_IN_FLIGHT of them, bodies capped by the HTTP edge). */
 const WRITER_OLD_GENERATION_MB = 64;
 
-export function commitInWriterThread(file: string, durability: Durability, announce = false, pageCacheMb = 64): GroupCommit {
+export function commitInWriterThread(
+  file: string,
+  durability: Durability,
+  announce = false,
+  pageCacheMb = 64,
+): GroupCommit {
   let worker: Worker | null = null;
   let nextId = 0;
   const waiting = new Map<number, Waiting>();
@@ -56,7 +61,10 @@ export function commitInWriterThread(file: string, durability: Durability, annou
   const start = (): Worker => {
     const started = new Worker(new URL('./writer-thread.js', import.meta.url), {
       workerData: { file, durability, announce, pageCacheMb } satisfies WriterThreadData,
-      resourceLimits: { maxYoungGenerationSizeMb: WRITER_YOUNG_GENERATION_MB, maxOldGenerationSizeMb: WRITER_OLD_GENERATION_MB },
+      resourceLimits: {
+        maxYoungGenerationSizeMb: WRITER_YOUNG_GENERATION_MB,
+        maxOldGenerationSizeMb: WRITER_OLD_GENERATION_MB,
+      },
     });
     started.on('message', (answers: WriterAnswer[]) => {
       for (const answer of answers) {
@@ -103,4 +111,3 @@ export function commitInWriterThread(file: string, durability: Durability, annou
     },
   };
 }
-

@@ -12,12 +12,18 @@ const movement = (kind: 'deposit' | 'withdraw'): Operation => ({
   operationId: kind,
   tag,
   summary: kind === 'deposit' ? 'Deposit money' : 'Withdraw money',
-  description: 'Changes the balance; the account\'s `ETag` is the `If-Match` it needs. A balance never goes below zero.',
+  description: "Changes the balance; the account's `ETag` is the `If-Match` it needs. A balance never goes below zero.",
   audience: 'signed-in',
   requestBody: moneyMovementBody,
   precondition: true,
   command: true,
-  answers: [{ status: 204, description: kind === 'deposit' ? 'Deposited.' : 'Withdrawn.', headers: ['ETag', 'X-Event-Position'] }],
+  answers: [
+    {
+      status: 204,
+      description: kind === 'deposit' ? 'Deposited.' : 'Withdrawn.',
+      headers: ['ETag', 'X-Event-Position'],
+    },
+  ],
   refusals: {
     404: [`${quoted(messages.notFound)}: the account is not open yet`],
     422: kind === 'withdraw' ? [`${quoted(messages.notEnoughMoney)}`] : [],
@@ -32,7 +38,14 @@ export const billingOperations: Operation[] = [
     tag,
     summary: "The caller's account and balance",
     audience: 'signed-in',
-    answers: [{ status: 200, description: 'The account; its `ETag` changes with every balance change.', body: account, headers: ['ETag'] }],
+    answers: [
+      {
+        status: 200,
+        description: 'The account; its `ETag` changes with every balance change.',
+        body: account,
+        headers: ['ETag'],
+      },
+    ],
     refusals: { 404: [`${quoted(messages.notFound)}: the account is not open yet (read your own writes)`] },
   },
   movement('deposit'),

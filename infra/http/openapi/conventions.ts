@@ -18,7 +18,8 @@ export const parameters: Record<string, Json> = {
   CorrelationId: {
     name: 'X-Correlation-Id',
     in: 'header',
-    description: 'Names the request in logs and in the events it causes (their correlation id); echoed back. 1–128 visible ASCII characters, else one is made up.',
+    description:
+      'Names the request in logs and in the events it causes (their correlation id); echoed back. 1–128 visible ASCII characters, else one is made up.',
     schema: { type: 'string' },
   },
   EventPosition: {
@@ -69,9 +70,14 @@ export const parameters: Record<string, Json> = {
 
 /** `components.headers`: the response headers; `required` ones are always sent. */
 export const headers: Record<string, Json> = {
-  CorrelationId: { description: "The request's id (the caller's `X-Correlation-Id` when valid).", required: true, schema: { type: 'string', pattern: visible(128) } },
+  CorrelationId: {
+    description: "The request's id (the caller's `X-Correlation-Id` when valid).",
+    required: true,
+    schema: { type: 'string', pattern: visible(128) },
+  },
   ETag: {
-    description: 'The version of the resource (the revision of the event stream behind it, `"-1"` before the first event); send it back as `If-Match`.',
+    description:
+      'The version of the resource (the revision of the event stream behind it, `"-1"` before the first event); send it back as `If-Match`.',
     required: true,
     schema: { type: 'string', pattern: '^"(-1|0|[1-9][0-9]*)"$' },
   },
@@ -79,12 +85,30 @@ export const headers: Record<string, Json> = {
     description: `Where this command's last event is in the event store: give it to a query (header \`${POSITION_HEADER}\` or \`?minPosition=\`) to read your own write. Sent whenever the command appended events.`,
     schema: { type: 'string', pattern: positionPattern },
   },
-  Link: { description: 'The next page, when there is one: `<path?limit=…&cursor=…>; rel="next"`.', schema: { type: 'string', pattern: '^<[^>]+>; rel="next"$' } },
+  Link: {
+    description: 'The next page, when there is one: `<path?limit=…&cursor=…>; rel="next"`.',
+    schema: { type: 'string', pattern: '^<[^>]+>; rel="next"$' },
+  },
   CacheControl: { description: 'How long the answer may be cached.', required: true, schema: { type: 'string' } },
-  ContentSecurityPolicy: { description: 'Everything the page loads comes from this server.', required: true, schema: { type: 'string' } },
-  RetryAfter: { description: 'Seconds to wait before retrying.', required: true, schema: { type: 'string', pattern: '^\\d+$' } },
-  RetryAfterWhenBusy: { description: 'Seconds to wait before retrying, when the stream was too busy to take the command.', schema: { type: 'string', pattern: '^\\d+$' } },
-  WWWAuthenticate: { description: 'The authentication scheme: `Bearer`.', required: true, schema: { type: 'string', const: 'Bearer' } },
+  ContentSecurityPolicy: {
+    description: 'Everything the page loads comes from this server.',
+    required: true,
+    schema: { type: 'string' },
+  },
+  RetryAfter: {
+    description: 'Seconds to wait before retrying.',
+    required: true,
+    schema: { type: 'string', pattern: '^\\d+$' },
+  },
+  RetryAfterWhenBusy: {
+    description: 'Seconds to wait before retrying, when the stream was too busy to take the command.',
+    schema: { type: 'string', pattern: '^\\d+$' },
+  },
+  WWWAuthenticate: {
+    description: 'The authentication scheme: `Bearer`.',
+    required: true,
+    schema: { type: 'string', const: 'Bearer' },
+  },
   IdempotentReplayed: {
     description: '`true` when this is the recorded answer of an earlier request with the same `Idempotency-Key`.',
     schema: { type: 'string', const: 'true' },
@@ -122,7 +146,11 @@ export function parametersOf(op: Operation): Json[] {
 }
 
 /** Response headers of an answer (`answerHeaders` named by the operation) or of a refusal with `status`. */
-export function responseHeadersOf(op: Operation, answerHeaders: ResponseHeader[], status: number): Record<string, Json> {
+export function responseHeadersOf(
+  op: Operation,
+  answerHeaders: ResponseHeader[],
+  status: number,
+): Record<string, Json> {
   const found: Record<string, Json> = { 'X-Correlation-Id': ref('headers', 'CorrelationId') };
   for (const name of answerHeaders) found[name] = ref('headers', headerNames[name]);
   // Only the bearer-token check names the scheme; a wrong password at login is a plain 401.
@@ -140,11 +168,15 @@ export function refusalsOf(op: Operation): Map<ErrorStatus, string[]> {
   const api = isApi(op);
   const hasBody = api && (op.method === 'post' || op.method === 'put');
   if (hasBody) add(400, `${quoted(httpMessages.malformedJson)}: the body is not JSON`);
-  if (api && op.method === 'get') add(400, `${quoted(httpMessages.invalidPosition)}: \`${POSITION_HEADER}\` or \`minPosition\` names no position`);
+  if (api && op.method === 'get')
+    add(400, `${quoted(httpMessages.invalidPosition)}: \`${POSITION_HEADER}\` or \`minPosition\` names no position`);
   if (op.list) add(400, `${quoted(httpMessages.invalidCursor)}: the cursor is not one this list gave`);
   if (takesKeys(op)) add(400, `${quoted(httpMessages.idempotencyKeyInvalid)}`);
   if (op.audience === 'signed-in') {
-    add(401, `${quoted(httpMessages.unauthorized)}: no bearer token, or a forged or expired one (the reason follows in parentheses)`);
+    add(
+      401,
+      `${quoted(httpMessages.unauthorized)}: no bearer token, or a forged or expired one (the reason follows in parentheses)`,
+    );
     add(401, `${quoted(httpMessages.tokenRevoked)}: the token was signed out`);
   }
   if (op.brokerOnly) add(403, `${quoted(httpMessages.operationDenied)}: only the broker may do this`);
@@ -152,16 +184,19 @@ export function refusalsOf(op: Operation): Map<ErrorStatus, string[]> {
   if (op.precondition) add(412, `${quoted(httpMessages.stateChanged)}: \`If-Match\` is no longer the current \`ETag\``);
   if (hasBody) add(413, `${quoted(httpMessages.bodyTooLarge)}`);
   if (hasBody) add(415, `${quoted(httpMessages.notJson)}: a body whose \`Content-Type\` is not JSON`);
-  if (op.requestBody) add(422, "`violation at '<field>': <rule>` for each invalid field, one a line (also listed in `violations`)");
+  if (op.requestBody)
+    add(422, "`violation at '<field>': <rule>` for each invalid field, one a line (also listed in `violations`)");
   if (op.list) add(422, `${quoted(httpMessages.invalidLimit)}`);
   if (takesKeys(op)) {
     add(422, `${quoted(httpMessages.idempotencyKeyReused)}`);
     add(422, `${quoted(httpMessages.nestedTooDeeply)}`);
   }
   if (op.precondition) add(428, `${quoted(httpMessages.missingIfMatch)}: neither \`If-Match\` nor \`Idempotency-Key\``);
-  for (const [status, reasons] of Object.entries(op.refusals ?? {})) for (const why of reasons) add(Number(status) as ErrorStatus, why);
+  for (const [status, reasons] of Object.entries(op.refusals ?? {}))
+    for (const why of reasons) add(Number(status) as ErrorStatus, why);
   add(500, `${quoted(httpMessages.internal)}: a bug (logged)`);
-  if (api && op.method === 'get') add(503, `${quoted(httpMessages.notCaughtUp)}: the read models did not reach the given position in time`);
+  if (api && op.method === 'get')
+    add(503, `${quoted(httpMessages.notCaughtUp)}: the read models did not reach the given position in time`);
   if (api) add(503, `${quoted(httpMessages.storeUnavailable)}: a store did not answer`);
   return new Map([...refusals].sort(([a], [b]) => a - b));
 }

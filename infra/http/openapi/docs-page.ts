@@ -32,10 +32,13 @@ const initializer = `window.ui = SwaggerUIBundle({
 export const docsAssetNames: readonly string[] = [...Object.keys(packageFiles), INITIALIZER];
 
 /** The media types of the files (without parameters), for the description. */
-export const docsMediaTypes: readonly string[] = [...new Set([...Object.values(packageFiles), JAVASCRIPT].map((type) => type.split(';')[0]!))];
+export const docsMediaTypes: readonly string[] = [
+  ...new Set([...Object.values(packageFiles), JAVASCRIPT].map((type) => type.split(';')[0]!)),
+];
 
 /** Only this server: scripts and styles from `/docs`, the document from `/openapi.json`, Swagger UI's inline SVG icons as data URIs. */
-export const DOCS_CSP = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+export const DOCS_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 export const docsPage = `<!DOCTYPE html>
 <html lang="en">

@@ -142,7 +142,13 @@ function buildDocument(): OpenApiDocument {
       parameters,
       headers,
       securitySchemes: {
-        bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'The `accessToken` of `POST /api/v1/identity/login`. Missing, forged, expired or signed out: 401.' },
+        bearer: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'JWT',
+          description:
+            'The `accessToken` of `POST /api/v1/identity/login`. Missing, forged, expired or signed out: 401.',
+        },
       },
     },
   };
@@ -151,11 +157,20 @@ function buildDocument(): OpenApiDocument {
 function operationObject(op: Operation, schemaOf: (body: z.ZodType) => Json): OperationObject {
   const responses: Record<string, ResponseObject> = {};
   for (const answer of op.answers) {
-    const content = answer.body ? { 'application/json': { schema: schemaOf(answer.body) } } : answer.media ? Object.fromEntries(answer.media.map((type) => [type, { schema: { type: 'string' } }])) : undefined;
-    responses[answer.status] = { description: answer.description, headers: responseHeadersOf(op, answer.headers ?? [], answer.status), ...(content ? { content } : {}) };
+    const content = answer.body
+      ? { 'application/json': { schema: schemaOf(answer.body) } }
+      : answer.media
+        ? Object.fromEntries(answer.media.map((type) => [type, { schema: { type: 'string' } }]))
+        : undefined;
+    responses[answer.status] = {
+      description: answer.description,
+      headers: responseHeadersOf(op, answer.headers ?? [], answer.status),
+      ...(content ? { content } : {}),
+    };
   }
   for (const [status, reasons] of refusalsOf(op)) {
-    if (responses[status]) throw new Error(`${op.method.toUpperCase()} ${op.path}: ${status} is both an answer and a refusal`);
+    if (responses[status])
+      throw new Error(`${op.method.toUpperCase()} ${op.path}: ${status} is both an answer and a refusal`);
     responses[status] = {
       description: reasons.map((why) => `- ${why}`).join('\n'),
       headers: responseHeadersOf(op, [], status),
@@ -169,14 +184,21 @@ function operationObject(op: Operation, schemaOf: (body: z.ZodType) => Json): Op
     ...(op.description ? { description: op.description } : {}),
     ...(op.audience === 'signed-in' ? { security: [{ bearer: [] }] } : {}),
     parameters: parametersOf(op),
-    ...(op.requestBody ? { requestBody: { required: true, content: { 'application/json': { schema: requestSchema(op.requestBody) } } } } : {}),
+    ...(op.requestBody
+      ? { requestBody: { required: true, content: { 'application/json': { schema: requestSchema(op.requestBody) } } } }
+      : {}),
     responses,
   };
 }
 
 /** The error body, with `code` and `status` fixed to the response's status. */
 function problemWith(status: number): Json {
-  return { allOf: [{ $ref: '#/components/schemas/Problem' }, { type: 'object', properties: { code: { const: status }, status: { const: status } } }] };
+  return {
+    allOf: [
+      { $ref: '#/components/schemas/Problem' },
+      { type: 'object', properties: { code: { const: status }, status: { const: status } } },
+    ],
+  };
 }
 
 /** A request body as the client writes it (before the server's transforms, e.g. money to cents). */

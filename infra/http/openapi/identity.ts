@@ -60,7 +60,9 @@ export const identityOperations: Operation[] = [
     summary: "The caller's profile",
     audience: 'signed-in',
     answers: [{ status: 200, description: 'The profile.', body: user }],
-    refusals: { 404: [`${quoted(messages.notFound)}: the registration is not in the read models yet (read your own writes)`] },
+    refusals: {
+      404: [`${quoted(messages.notFound)}: the registration is not in the read models yet (read your own writes)`],
+    },
   },
   {
     method: 'put',

@@ -15,7 +15,14 @@ export const orderingOperations: Operation[] = [
     summary: "All the caller's orders, newest first",
     audience: 'signed-in',
     list: true,
-    answers: [{ status: 200, description: 'A page of orders; the `ETag` is the `If-Match` for placing one.', body: z.array(customerOrder), headers: ['ETag', 'Link'] }],
+    answers: [
+      {
+        status: 200,
+        description: 'A page of orders; the `ETag` is the `If-Match` for placing one.',
+        body: z.array(customerOrder),
+        headers: ['ETag', 'Link'],
+      },
+    ],
   },
   {
     method: 'post',
@@ -23,22 +30,28 @@ export const orderingOperations: Operation[] = [
     operationId: 'placeCustomerOrder',
     tag,
     summary: 'Place an order',
-    description: 'Paid from the balance asynchronously: `pending` → `succeeded` (a `payment` operation and the happy letter) or `failed` (nothing charged, the sad letter).',
+    description:
+      'Paid from the balance asynchronously: `pending` → `succeeded` (a `payment` operation and the happy letter) or `failed` (nothing charged, the sad letter).',
     audience: 'signed-in',
     requestBody: customerOrderBody,
     precondition: true,
     command: true,
-    answers: [{ status: 202, description: 'Accepted, `pending`.', body: customerOrder, headers: ['ETag', 'X-Event-Position'] }],
+    answers: [
+      { status: 202, description: 'Accepted, `pending`.', body: customerOrder, headers: ['ETag', 'X-Event-Position'] },
+    ],
   },
   {
     method: 'get',
     path: '/api/v1/ordering/orders/{id}',
     operationId: 'customerOrder',
     tag,
-    summary: 'One of the caller\'s orders',
+    summary: "One of the caller's orders",
     audience: 'signed-in',
     pathParameters: { id: { description: 'the order id' } },
     answers: [{ status: 200, description: 'The order.', body: customerOrder }],
-    refusals: { 403: [`${quoted(messages.operationDenied)}: another user's order`], 404: [`${quoted(messages.notFound)}: no such order (or not projected yet)`] },
+    refusals: {
+      403: [`${quoted(messages.operationDenied)}: another user's order`],
+      404: [`${quoted(messages.notFound)}: no such order (or not projected yet)`],
+    },
   },
 ];

@@ -10,7 +10,13 @@ const statistics = (path: string, operationId: string, summary: string, body: z.
   tag: 'statistics',
   summary,
   audience: 'public',
-  answers: [{ status: 200, description: 'The figures; amounts sum deal prices without commission, each deal counted once.', body }],
+  answers: [
+    {
+      status: 200,
+      description: 'The figures; amounts sum deal prices without commission, each deal counted once.',
+      body,
+    },
+  ],
 });
 
 export const reportOperations: Operation[] = [
@@ -34,7 +40,17 @@ export const reportOperations: Operation[] = [
     list: true,
     answers: [{ status: 200, description: 'A page of notifications.', body: z.array(notification), headers: ['Link'] }],
   },
-  statistics('daily-stats', 'dailyItemStats', 'Deals per item per UTC day, last 7 days: newest day first, then most deals', z.array(dailyItemStat)),
-  statistics('total-daily-stats', 'dailyTotals', 'All deals per UTC day, last 7 days, newest first', z.array(dailyTotal)),
+  statistics(
+    'daily-stats',
+    'dailyItemStats',
+    'Deals per item per UTC day, last 7 days: newest day first, then most deals',
+    z.array(dailyItemStat),
+  ),
+  statistics(
+    'total-daily-stats',
+    'dailyTotals',
+    'All deals per UTC day, last 7 days, newest first',
+    z.array(dailyTotal),
+  ),
   statistics('top10', 'topItems', 'The 10 items with the most deals (ties: larger amount)', z.array(topItem)),
 ];

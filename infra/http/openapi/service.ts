@@ -25,8 +25,18 @@ export const serviceOperations: Operation[] = [
     summary: 'Readiness: every store answers and the read models are current',
     audience: 'service',
     answers: [
-      { status: 200, description: 'Every store answered in time and no read model the API reads is being rebuilt or lags beyond `READY_MAX_LAG_EVENTS` / `READY_MAX_LAG_MS`: the instance can take traffic.', body: readiness },
-      { status: 503, description: 'A store failed or did not answer in time, or a read model is being rebuilt or lags too far (named in `checks`).', body: readiness },
+      {
+        status: 200,
+        description:
+          'Every store answered in time and no read model the API reads is being rebuilt or lags beyond `READY_MAX_LAG_EVENTS` / `READY_MAX_LAG_MS`: the instance can take traffic.',
+        body: readiness,
+      },
+      {
+        status: 503,
+        description:
+          'A store failed or did not answer in time, or a read model is being rebuilt or lags too far (named in `checks`).',
+        body: readiness,
+      },
     ],
   },
   {
@@ -55,7 +65,8 @@ export const serviceOperations: Operation[] = [
     operationId: 'eventsDescription',
     tag,
     summary: 'The domain events (AsyncAPI 3.0)',
-    description: 'Every event type and version with its payload schema, the streams they are appended to as channels, and their metadata (correlation and causation ids, schema version). Generated from the schemas every append and read is checked against.',
+    description:
+      'Every event type and version with its payload schema, the streams they are appended to as channels, and their metadata (correlation and causation ids, schema version). Generated from the schemas every append and read is checked against.',
     audience: 'service',
     answers: [{ status: 200, description: 'The document.', body: eventsDocument }],
   },
@@ -66,7 +77,14 @@ export const serviceOperations: Operation[] = [
     tag,
     summary: 'A page to browse this description (works offline)',
     audience: 'service',
-    answers: [{ status: 200, description: 'The page (Swagger UI).', media: ['text/html'], headers: ['Content-Security-Policy'] }],
+    answers: [
+      {
+        status: 200,
+        description: 'The page (Swagger UI).',
+        media: ['text/html'],
+        headers: ['Content-Security-Policy'],
+      },
+    ],
   },
   {
     method: 'get',

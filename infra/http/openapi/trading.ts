@@ -20,7 +20,14 @@ const orderOperations = sides.flatMap(({ side, path, name, matched }): Operation
     summary: `The caller's active ${side} orders, newest first`,
     audience: 'signed-in',
     list: true,
-    answers: [{ status: 200, description: `A page of active ${side} orders; the \`ETag\` is the \`If-Match\` for placing one.`, body: z.array(order), headers: ['ETag', 'Link'] }],
+    answers: [
+      {
+        status: 200,
+        description: `A page of active ${side} orders; the \`ETag\` is the \`If-Match\` for placing one.`,
+        body: z.array(order),
+        headers: ['ETag', 'Link'],
+      },
+    ],
   },
   {
     method: 'post',
@@ -30,8 +37,8 @@ const orderOperations = sides.flatMap(({ side, path, name, matched }): Operation
     summary: `Place a ${side} order`,
     description:
       side === 'purchase'
-        ? 'Matched at once with the best resting sell order of the item at or below the price (lowest ask, then oldest), not the caller\'s own; the resting order sets the price. The deal then settles asynchronously.'
-        : 'Puts one unit of the caller\'s that is not on sale on sale; matched at once with the best resting purchase order at or above the price (highest bid, then oldest), not the caller\'s own; the resting order sets the price.',
+        ? "Matched at once with the best resting sell order of the item at or below the price (lowest ask, then oldest), not the caller's own; the resting order sets the price. The deal then settles asynchronously."
+        : "Puts one unit of the caller's that is not on sale on sale; matched at once with the best resting purchase order at or above the price (highest bid, then oldest), not the caller's own; the resting order sets the price.",
     audience: 'signed-in',
     requestBody: placeOrderBody,
     precondition: true,
@@ -44,7 +51,12 @@ const orderOperations = sides.flatMap(({ side, path, name, matched }): Operation
         headers: ['ETag', 'X-Event-Position'],
       },
     ],
-    refusals: { 422: [quoted(messages.itemDoesNotExist), ...(side === 'sell' ? [`${quoted(messages.noItemsForSale)}: no unit of the item off sale`] : [])] },
+    refusals: {
+      422: [
+        quoted(messages.itemDoesNotExist),
+        ...(side === 'sell' ? [`${quoted(messages.noItemsForSale)}: no unit of the item off sale`] : []),
+      ],
+    },
   },
   {
     method: 'post',

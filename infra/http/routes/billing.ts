@@ -20,7 +20,12 @@ export function billingRoutes(services: ApiServices): Router<AuthState> {
     const found = await getAccount(services.readStore, ctx.state.caller.userId);
     if (!found) throw new HttpError(404, httpMessages.notFound);
     ctx.set('ETag', etagOf(found.revision));
-    ctx.body = { id: found.id, amount: toMoney(found.amount), createdAt: found.createdAt, updatedAt: found.updatedAt } satisfies Account;
+    ctx.body = {
+      id: found.id,
+      amount: toMoney(found.amount),
+      createdAt: found.createdAt,
+      updatedAt: found.updatedAt,
+    } satisfies Account;
   });
 
   const movement = (move: typeof depositMoney) => async (ctx: Context & { state: AuthState }) => {
@@ -28,7 +33,11 @@ export function billingRoutes(services: ApiServices): Router<AuthState> {
     const { amount } = validate(moneyMovementBody, bodyOf(ctx));
     const operationId = operationIdOf(ctx, services);
     const retriable = isRetriable(ctx);
-    const result = await move(services, { userId: ctx.state.caller.userId, amount, operationId, expectedRevision, retriable }, metadataOf(ctx));
+    const result = await move(
+      services,
+      { userId: ctx.state.caller.userId, amount, operationId, expectedRevision, retriable },
+      metadataOf(ctx),
+    );
     announcePosition(ctx, result.position);
     ctx.set('ETag', etagOf(result.revision));
     ctx.status = 204;

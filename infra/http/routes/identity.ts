@@ -6,7 +6,14 @@ import type { AuthState } from '../auth.js';
 import { HttpError } from '../errors.js';
 import { httpMessages } from '../messages.js';
 import { announcePosition } from '../read-your-writes.js';
-import { loginBody, registerBody, updateProfileBody, type AccessToken, type Jwks, type User } from '../schemas/identity.js';
+import {
+  loginBody,
+  registerBody,
+  updateProfileBody,
+  type AccessToken,
+  type Jwks,
+  type User,
+} from '../schemas/identity.js';
 import { validate } from '../validation.js';
 import { bodyOf, metadataOf, type ApiServices } from './context.js';
 
@@ -22,7 +29,11 @@ export function publicIdentityRoutes(services: ApiServices): Router {
   router.post('/api/v1/identity/login', async (ctx) => {
     const { email, password } = validate(loginBody, bodyOf(ctx));
     const found = await logIn(services, email, password);
-    const { accessToken } = await services.tokens.issue({ userId: found.userId!, email: found.email!, role: found.role! });
+    const { accessToken } = await services.tokens.issue({
+      userId: found.userId!,
+      email: found.email!,
+      role: found.role!,
+    });
     ctx.body = { accessToken } satisfies AccessToken;
   });
   router.get('/.well-known/jwks.json', (ctx) => {
@@ -49,7 +60,12 @@ export function identityRoutes(services: ApiServices): Router<AuthState> {
   });
   router.put('/api/v1/identity/profile', async (ctx) => {
     const body = validate(updateProfileBody, bodyOf(ctx));
-    const { user, position } = await updateProfile(services, ctx.state.caller.userId, { ...body, phone: body.phone ?? null }, metadataOf(ctx));
+    const { user, position } = await updateProfile(
+      services,
+      ctx.state.caller.userId,
+      { ...body, phone: body.phone ?? null },
+      metadataOf(ctx),
+    );
     announcePosition(ctx, position);
     ctx.body = user satisfies User;
   });

@@ -1,7 +1,12 @@
 /** /api/v1/ordering/*: the plain order flow, the caller's own orders only. */
 import Router from '@koa/router';
 import { createCustomerOrder } from '../../../command-handlers/ordering.js';
-import { customerOrderCollectionRevision, getCustomerOrder, listCustomerOrders, type CustomerOrderView } from '../../../read-api/ordering.js';
+import {
+  customerOrderCollectionRevision,
+  getCustomerOrder,
+  listCustomerOrders,
+  type CustomerOrderView,
+} from '../../../read-api/ordering.js';
 import type { AuthState } from '../auth.js';
 import { HttpError } from '../errors.js';
 import { linkNextPage, pageOf } from '../lists.js';
@@ -13,14 +18,21 @@ import { toMoney, validate } from '../validation.js';
 import { bodyOf, isRetriable, metadataOf, operationIdOf, type ApiServices } from './context.js';
 
 // The read model holds only the statuses the domain writes.
-const json = (order: CustomerOrderView): CustomerOrder => ({ ...order, price: toMoney(order.price), status: order.status as CustomerOrder['status'] });
+const json = (order: CustomerOrderView): CustomerOrder => ({
+  ...order,
+  price: toMoney(order.price),
+  status: order.status as CustomerOrder['status'],
+});
 
 export function orderingRoutes(services: ApiServices): Router<AuthState> {
   const router = new Router<AuthState>();
   router.get('/api/v1/ordering/orders', async (ctx) => {
     const page = pageOf(ctx);
     const userId = ctx.state.caller.userId;
-    const [revision, { items, next }] = await Promise.all([customerOrderCollectionRevision(services.readStore, userId), listCustomerOrders(services.readStore, userId, page)]);
+    const [revision, { items, next }] = await Promise.all([
+      customerOrderCollectionRevision(services.readStore, userId),
+      listCustomerOrders(services.readStore, userId, page),
+    ]);
     ctx.set('ETag', etagOf(revision));
     linkNextPage(ctx, next, page.limit);
     ctx.body = items.map(json);
@@ -28,7 +40,13 @@ export function orderingRoutes(services: ApiServices): Router<AuthState> {
   router.post('/api/v1/ordering/orders', async (ctx) => {
     const expectedRevision = expectedRevisionOf(ctx);
     const { price } = validate(customerOrderBody, bodyOf(ctx));
-    const request = { userId: ctx.state.caller.userId, orderId: operationIdOf(ctx, services), price, expectedRevision, retriable: isRetriable(ctx) };
+    const request = {
+      userId: ctx.state.caller.userId,
+      orderId: operationIdOf(ctx, services),
+      price,
+      expectedRevision,
+      retriable: isRetriable(ctx),
+    };
     const created = await createCustomerOrder(services, request, metadataOf(ctx));
     announcePosition(ctx, created.position);
     ctx.set('ETag', etagOf(created.revision));

@@ -15,7 +15,14 @@ export function reportRoutes(services: ApiServices): Router<AuthState> {
     const { items, next } = await listDeals(services.readStore, ctx.state.caller.userId, page);
     linkNextPage(ctx, next, page.limit);
     // The deals projection writes only these two sides.
-    ctx.body = items.map((d): Deal => ({ ...d, type: d.type as Deal['type'], amount: toMoney(d.amount), commission: toMoney(d.commission) }));
+    ctx.body = items.map(
+      (d): Deal => ({
+        ...d,
+        type: d.type as Deal['type'],
+        amount: toMoney(d.amount),
+        commission: toMoney(d.commission),
+      }),
+    );
   });
   router.get('/api/v1/notifications', async (ctx) => {
     const page = pageOf(ctx);
@@ -29,10 +36,14 @@ export function reportRoutes(services: ApiServices): Router<AuthState> {
 export function statisticsRoutes(services: ApiServices): Router {
   const router = new Router();
   router.get('/api/v1/statistics/daily-stats', async (ctx) => {
-    ctx.body = (await dailyItemStats(services.readStore, services.now())).map((s): DailyItemStat => ({ ...s, amount: toMoney(s.amount) }));
+    ctx.body = (await dailyItemStats(services.readStore, services.now())).map(
+      (s): DailyItemStat => ({ ...s, amount: toMoney(s.amount) }),
+    );
   });
   router.get('/api/v1/statistics/total-daily-stats', async (ctx) => {
-    ctx.body = (await dailyTotals(services.readStore, services.now())).map((s): DailyTotal => ({ ...s, amount: toMoney(s.amount) }));
+    ctx.body = (await dailyTotals(services.readStore, services.now())).map(
+      (s): DailyTotal => ({ ...s, amount: toMoney(s.amount) }),
+    );
   });
   router.get('/api/v1/statistics/top10', async (ctx) => {
     ctx.body = (await topItems(services.readStore)).map((s): TopItem => ({ ...s, amount: toMoney(s.amount) }));

@@ -14,10 +14,26 @@ import { bodyOf, isRetriable, metadataOf, operationIdOf, type ApiServices } from
 
 type AuthContext = Context & { state: AuthState };
 
-export function orderJson(order: { id: string; itemId: string; price: number; commission: number; status: string; createdAt: string; updatedAt: string }): Order {
+export function orderJson(order: {
+  id: string;
+  itemId: string;
+  price: number;
+  commission: number;
+  status: string;
+  createdAt: string;
+  updatedAt: string;
+}): Order {
   // Statuses come from the domain's events (or the read model they built): only the ones `Order` lists.
   const status = order.status as Order['status'];
-  return { id: order.id, itemId: order.itemId, price: toMoney(order.price), commission: toMoney(order.commission), status, createdAt: order.createdAt, updatedAt: order.updatedAt };
+  return {
+    id: order.id,
+    itemId: order.itemId,
+    price: toMoney(order.price),
+    commission: toMoney(order.commission),
+    status,
+    createdAt: order.createdAt,
+    updatedAt: order.updatedAt,
+  };
 }
 
 export function tradingRoutes(services: ApiServices): Router<AuthState> {
@@ -27,16 +43,35 @@ export function tradingRoutes(services: ApiServices): Router<AuthState> {
     const page = pageOf(ctx);
     const { items, next } = await listItems(services.readStore, page);
     linkNextPage(ctx, next, page.limit);
-    ctx.body = items.map(({ commissionBasisPoints, initialPrice, ...item }): TradingItem => ({ ...item, initialPrice: toMoney(initialPrice), commissionPercent: commissionBasisPoints / 100 }));
+    ctx.body = items.map(
+      ({ commissionBasisPoints, initialPrice, ...item }): TradingItem => ({
+        ...item,
+        initialPrice: toMoney(initialPrice),
+        commissionPercent: commissionBasisPoints / 100,
+      }),
+    );
   });
 
   router.post('/api/v1/trading/items', requireRole('broker'), async (ctx) => {
     const { name, initialCount, initialPrice, commissionPercent } = validate(listItemBody, bodyOf(ctx));
     const listing = { name, initialCount, initialPrice, commissionBasisPoints: commissionPercent };
-    const { item, position } = await listItem(services, ctx.state.caller.userId, operationIdOf(ctx, services), listing, metadataOf(ctx));
+    const { item, position } = await listItem(
+      services,
+      ctx.state.caller.userId,
+      operationIdOf(ctx, services),
+      listing,
+      metadataOf(ctx),
+    );
     announcePosition(ctx, position);
     ctx.status = 201;
-    ctx.body = { id: item.id, name, initialCount, initialPrice: toMoney(initialPrice), commissionPercent: commissionPercent / 100, createdAt: item.createdAt } satisfies TradingItem;
+    ctx.body = {
+      id: item.id,
+      name,
+      initialCount,
+      initialPrice: toMoney(initialPrice),
+      commissionPercent: commissionPercent / 100,
+      createdAt: item.createdAt,
+    } satisfies TradingItem;
   });
 
   for (const [path, side] of [
@@ -46,7 +81,10 @@ export function tradingRoutes(services: ApiServices): Router<AuthState> {
     router.get(`/api/v1/trading/${path}`, async (ctx) => {
       const page = pageOf(ctx);
       const userId = ctx.state.caller.userId;
-      const [revision, { items, next }] = await Promise.all([orderCollectionRevision(services.readStore, userId), listActiveOrders(services.readStore, userId, side, page)]);
+      const [revision, { items, next }] = await Promise.all([
+        orderCollectionRevision(services.readStore, userId),
+        listActiveOrders(services.readStore, userId, side, page),
+      ]);
       ctx.set('ETag', etagOf(revision));
       linkNextPage(ctx, next, page.limit);
       ctx.body = items.map(orderJson);
@@ -65,7 +103,15 @@ export function tradingRoutes(services: ApiServices): Router<AuthState> {
   async function place(ctx: AuthContext, side: Side) {
     const expectedRevision = expectedRevisionOf(ctx);
     const { itemId, price } = validate(placeOrderBody, bodyOf(ctx));
-    const placement = { userId: ctx.state.caller.userId, side, itemId, price, uniqueId: operationIdOf(ctx, services), expectedRevision, retriable: isRetriable(ctx) };
+    const placement = {
+      userId: ctx.state.caller.userId,
+      side,
+      itemId,
+      price,
+      uniqueId: operationIdOf(ctx, services),
+      expectedRevision,
+      retriable: isRetriable(ctx),
+    };
     const placed = await placeOrder(services, placement, metadataOf(ctx));
     announcePosition(ctx, placed.position);
     ctx.set('ETag', etagOf(placed.revision));

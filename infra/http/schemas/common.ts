@@ -6,7 +6,10 @@
 import * as z from 'zod';
 
 /** What a money amount looks like in a response: a JSON number with at most two decimals. */
-export const moneyAmount = z.number().min(0).meta({ description: 'money, a JSON number with at most 2 decimals (e.g. `1005`, `11.1`)' });
+export const moneyAmount = z
+  .number()
+  .min(0)
+  .meta({ description: 'money, a JSON number with at most 2 decimals (e.g. `1005`, `11.1`)' });
 
 export const timestamp = z.iso.datetime().meta({ description: 'ISO 8601 UTC time' });
 

@@ -4,7 +4,14 @@ import type { Role } from '../../../domain/identity/events.js';
 import { timestamp } from './common.js';
 
 const name = z.string().trim().min(1).max(100);
-const phone = z.string().trim().min(3).max(32).regex(/^\+?[0-9 ()-]+$/, 'This value is not a valid phone number.').nullable().optional();
+const phone = z
+  .string()
+  .trim()
+  .min(3)
+  .max(32)
+  .regex(/^\+?[0-9 ()-]+$/, 'This value is not a valid phone number.')
+  .nullable()
+  .optional();
 
 export const registerBody = z.strictObject({
   email: z.string().trim().min(5).max(100).pipe(z.email()).meta({ format: 'email' }),
@@ -41,14 +48,18 @@ export const user = z
   .meta({ description: 'A user as the API shows it.' });
 export type User = z.infer<typeof user>;
 
-export const accessToken = z.strictObject({ accessToken: z.string().meta({ description: 'a signed JWT; send it as `Authorization: Bearer <token>`' }) });
+export const accessToken = z.strictObject({
+  accessToken: z.string().meta({ description: 'a signed JWT; send it as `Authorization: Bearer <token>`' }),
+});
 export type AccessToken = z.infer<typeof accessToken>;
 
 /** The public signing keys (RFC 7517); a key's members depend on its type, so more are allowed. */
 export const jwks = z
   .strictObject({
     // `kty` is always there; the JWK type of the signing library (what the route sends) has it optional.
-    keys: z.array(z.looseObject({ kty: z.string().optional(), kid: z.string(), alg: z.string(), use: z.literal('sig') })),
+    keys: z.array(
+      z.looseObject({ kty: z.string().optional(), kid: z.string(), alg: z.string(), use: z.literal('sig') }),
+    ),
   })
   .meta({ description: 'The public keys that verify access tokens (a JSON Web Key Set).' });
 export type Jwks = z.infer<typeof jwks>;

@@ -12,7 +12,9 @@ export const customerOrder = z
   .strictObject({
     id: z.string(),
     price: moneyAmount,
-    status: z.enum({ pending: 'pending', succeeded: 'succeeded', failed: 'failed' } satisfies { [S in PlainOrderStatus]: S }),
+    status: z.enum({ pending: 'pending', succeeded: 'succeeded', failed: 'failed' } satisfies {
+      [S in PlainOrderStatus]: S;
+    }),
     createdAt: timestamp,
     updatedAt: timestamp,
   })

@@ -18,19 +18,36 @@ export type Deal = z.infer<typeof deal>;
 const day = z.iso.date().meta({ description: 'a UTC day, `YYYY-MM-DD`' });
 
 export const dailyItemStat = z
-  .strictObject({ date: day, itemId: z.string(), itemName: z.string(), count, amount: moneyAmount.meta({ description: 'sum of deal prices, without commission' }) })
+  .strictObject({
+    date: day,
+    itemId: z.string(),
+    itemName: z.string(),
+    count,
+    amount: moneyAmount.meta({ description: 'sum of deal prices, without commission' }),
+  })
   .meta({ description: 'Deals of one item on one day.' });
 export type DailyItemStat = z.infer<typeof dailyItemStat>;
 
 export const dailyTotal = z
-  .strictObject({ date: day, count, amount: moneyAmount.meta({ description: 'sum of deal prices, without commission' }) })
+  .strictObject({
+    date: day,
+    count,
+    amount: moneyAmount.meta({ description: 'sum of deal prices, without commission' }),
+  })
   .meta({ description: 'All deals of one day.' });
 export type DailyTotal = z.infer<typeof dailyTotal>;
 
 export const topItem = z
-  .strictObject({ itemId: z.string(), itemName: z.string(), count, amount: moneyAmount.meta({ description: 'sum of deal prices, without commission' }) })
+  .strictObject({
+    itemId: z.string(),
+    itemName: z.string(),
+    count,
+    amount: moneyAmount.meta({ description: 'sum of deal prices, without commission' }),
+  })
   .meta({ description: 'An item with its deal count and volume.' });
 export type TopItem = z.infer<typeof topItem>;
 
-export const notification = z.strictObject({ id: z.string(), message: z.string(), createdAt: timestamp }).meta({ description: 'A letter to the user.' });
+export const notification = z
+  .strictObject({ id: z.string(), message: z.string(), createdAt: timestamp })
+  .meta({ description: 'A letter to the user.' });
 export type Notification = z.infer<typeof notification>;

@@ -10,7 +10,9 @@ const percent = (min: number, max: number) =>
     .number()
     .min(min)
     .max(max)
-    .refine((value) => Math.abs(Math.round(value * 100) - value * 100) < 1e-6, { message: 'This value should have at most 2 decimal places.' })
+    .refine((value) => Math.abs(Math.round(value * 100) - value * 100) < 1e-6, {
+      message: 'This value should have at most 2 decimal places.',
+    })
     .transform((value) => Math.round(value * 100))
     .meta({ description: `percent, at most 2 decimals, ${min}..${max}` });
 
@@ -56,7 +58,9 @@ const orderStatus = z
 
 export const order = z
   .strictObject({
-    id: z.string().meta({ description: 'opaque; names its item (`<itemId>.<uuid>`, the broker\'s initial units `<itemId>-u<n>`)' }),
+    id: z
+      .string()
+      .meta({ description: "opaque; names its item (`<itemId>.<uuid>`, the broker's initial units `<itemId>-u<n>`)" }),
     itemId: z.string(),
     price: moneyAmount,
     commission: moneyAmount,

@@ -13,7 +13,15 @@ import { streamIdentifier, streamName, toProposedEvent, uuidToString } from './c
 import { batchStatus, unavailable } from './errors.js';
 import { refusal } from './guard.js';
 import { unmodelledWrite } from './append.js';
-import { googleEmptyPb, sharedPb, streamsPb, type BatchAppendReq, type BatchAppendResp, type RpcStatus, type Uuid } from './pb.js';
+import {
+  googleEmptyPb,
+  sharedPb,
+  streamsPb,
+  type BatchAppendReq,
+  type BatchAppendResp,
+  type RpcStatus,
+  type Uuid,
+} from './pb.js';
 import type { ExpectedRevision, ProposedEvent } from './store.js';
 
 const { ExpectedStreamPositionCase } = streamsPb.BatchAppendReq.Options;
@@ -103,7 +111,8 @@ export function batchAppendHandler(context: DoubleContext) {
         for (const message of request.getProposedMessagesList()) {
           const event = toProposedEvent(message);
           // The server indexes the metadata map directly; a missing key is a bad request.
-          if ('missing' in event) throw new Error(`The given key '${event.missing}' was not present in the dictionary.`);
+          if ('missing' in event)
+            throw new Error(`The given key '${event.missing}' was not present in the dictionary.`);
           write.size += sizeOnDisk(event);
           write.events.push(event);
         }
@@ -130,7 +139,9 @@ export function batchAppendHandler(context: DoubleContext) {
       const unmodelled = unmodelledWrite(write.streamId, write.events);
       if (unmodelled !== undefined) return reply(correlationId, write.streamId, batchStatus.unimplemented(unmodelled));
       const outcome = context.log.append(write.streamId, write.expected, write.events);
-      const answer = lateAnswer(context.late.take('batchAppend'), write.deadlineAt, (result) => reply(correlationId, write.streamId, result));
+      const answer = lateAnswer(context.late.take('batchAppend'), write.deadlineAt, (result) =>
+        reply(correlationId, write.streamId, result),
+      );
       if (outcome.kind === 'wrong_expected_version') {
         return answer(batchStatus.wrongExpectedVersion(outcome.currentRevision, write.expected));
       }

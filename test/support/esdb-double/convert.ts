@@ -14,7 +14,11 @@ export function uuidToString(uuid: Uuid | undefined): string {
     const hex = most.toString(16).padStart(16, '0') + least.toString(16).padStart(16, '0');
     return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
   }
-  const text = uuid.getString().trim().toLowerCase().replace(/^\{(.*)\}$/, '$1');
+  const text = uuid
+    .getString()
+    .trim()
+    .toLowerCase()
+    .replace(/^\{(.*)\}$/, '$1');
   if (!UUID_PATTERN.test(text)) throw new Error(`'${uuid.getString()}' is not a valid UUID`);
   return text;
 }

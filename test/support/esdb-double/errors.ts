@@ -75,7 +75,12 @@ export const batchStatus = {
         detail.setExpectedStreamPosition(expected.revision.toString());
         break;
     }
-    return packed(codePb.Code.ALREADY_EXISTS, 'WrongExpectedVersion', detail, 'event_store.client.WrongExpectedVersion');
+    return packed(
+      codePb.Code.ALREADY_EXISTS,
+      'WrongExpectedVersion',
+      detail,
+      'event_store.client.WrongExpectedVersion',
+    );
   },
   timeout(): RpcStatus {
     return packed(codePb.Code.DEADLINE_EXCEEDED, 'Timeout', new sharedPb.Timeout(), 'event_store.client.Timeout');
@@ -91,7 +96,12 @@ export const batchStatus = {
   },
   /** Packed as Unknown (the client reads a detail from every error status; it has no Unimplemented one). */
   unimplemented(what: string): RpcStatus {
-    return packed(codePb.Code.UNIMPLEMENTED, `Not modelled by the EventStoreDB double: ${what}`, new sharedPb.Unknown(), 'event_store.client.Unknown');
+    return packed(
+      codePb.Code.UNIMPLEMENTED,
+      `Not modelled by the EventStoreDB double: ${what}`,
+      new sharedPb.Unknown(),
+      'event_store.client.Unknown',
+    );
   },
   badRequest(message: string): RpcStatus {
     return packed(

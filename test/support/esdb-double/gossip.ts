@@ -11,7 +11,10 @@ type ClusterInfo = InstanceType<typeof gossipPb.ClusterInfo>;
 
 export function gossipReadHandler(cluster: DoubleCluster) {
   const { VNodeState } = gossipPb.MemberInfo;
-  return (_call: ServerUnaryCall<InstanceType<typeof sharedPb.Empty>, ClusterInfo>, callback: sendUnaryData<ClusterInfo>): void => {
+  return (
+    _call: ServerUnaryCall<InstanceType<typeof sharedPb.Empty>, ClusterInfo>,
+    callback: sendUnaryData<ClusterInfo>,
+  ): void => {
     const members = cluster.members.map((member) =>
       new gossipPb.MemberInfo()
         .setInstanceId(new sharedPb.UUID().setString(member.instanceId))

@@ -43,7 +43,11 @@ export function parseStreamMetadata(data: Uint8Array): StreamMetadata {
  * The events a stream read may return, oldest first: the last `$maxCount`, none before
  * `$tb`, none older than `$maxAge`. Revisions are untouched: they keep counting.
  */
-export function readableEvents(events: readonly RecordedEvent[], metadata: StreamMetadata, nowMs: number): RecordedEvent[] {
+export function readableEvents(
+  events: readonly RecordedEvent[],
+  metadata: StreamMetadata,
+  nowMs: number,
+): RecordedEvent[] {
   const last = events.length - 1;
   let first = 0;
   if (metadata.maxCount !== undefined) first = Math.max(first, last - metadata.maxCount + 1);

@@ -30,9 +30,7 @@ export const streamsGrpc = requireFromClient('../generated/streams_grpc_pb.js') 
 export const sharedPb = requireFromClient('../generated/shared_pb.js') as typeof SharedPb;
 export const statusPb = requireFromClient('../generated/status_pb.js') as typeof StatusPb;
 export const codePb = requireFromClient('../generated/code_pb.js') as typeof CodePb;
-export const serverFeaturesPb = requireFromClient(
-  '../generated/serverfeatures_pb.js',
-) as typeof ServerFeaturesPb;
+export const serverFeaturesPb = requireFromClient('../generated/serverfeatures_pb.js') as typeof ServerFeaturesPb;
 export const serverFeaturesGrpc = requireFromClient(
   '../generated/serverfeatures_grpc_pb.js',
 ) as typeof ServerFeaturesGrpc;
@@ -41,9 +39,7 @@ export const gossipGrpc = requireFromClient('../generated/gossip_grpc_pb.js') as
 // google.rpc.Status packs its details in the well-known Any that status_pb.js itself requires.
 export const anyPb = requireFromClient('google-protobuf/google/protobuf/any_pb.js') as typeof AnyPb;
 // BatchAppend uses google.protobuf.Empty (not event_store.client.Empty) in its oneofs.
-export const googleEmptyPb = requireFromClient(
-  'google-protobuf/google/protobuf/empty_pb.js',
-) as typeof EmptyPb;
+export const googleEmptyPb = requireFromClient('google-protobuf/google/protobuf/empty_pb.js') as typeof EmptyPb;
 
 export type ReadReq = StreamsPb.ReadReq;
 export type ReadResp = StreamsPb.ReadResp;

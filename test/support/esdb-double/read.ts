@@ -149,7 +149,10 @@ function readStream(
     return events.filter((event) => event.revision >= from).slice(0, count);
   }
   const from = start.kind === 'start' ? 0 : start.kind === 'end' ? Number.POSITIVE_INFINITY : Number(start.revision);
-  return events.filter((event) => event.revision <= from).reverse().slice(0, count);
+  return events
+    .filter((event) => event.revision <= from)
+    .reverse()
+    .slice(0, count);
 }
 
 function readAll(
@@ -170,7 +173,11 @@ function readAll(
     }
   } else {
     const from =
-      start.kind === 'start' ? -1 : start.kind === 'end' ? all.length - 1 : lastIndexBefore(context.log, start.position);
+      start.kind === 'start'
+        ? -1
+        : start.kind === 'end'
+          ? all.length - 1
+          : lastIndexBefore(context.log, start.position);
     for (let index = from; index >= 0 && result.length < count; index -= 1) {
       if (keep(all[index]!)) result.push(all[index]!);
     }

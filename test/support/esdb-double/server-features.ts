@@ -20,7 +20,11 @@ export function getSupportedMethodsHandler(options: { batchAppend: boolean }) {
   // The real server flags BatchAppend "deadline_duration"; the 6.2.1 client ignores features
   // and sends an absolute deadline, which batch-append.ts reads.
   if (options.batchAppend) methods.push({ service: streams, method: 'batchappend', features: ['deadline_duration'] });
-  methods.push({ service: 'event_store.client.server_features.serverfeatures', method: 'getsupportedmethods', features: [] });
+  methods.push({
+    service: 'event_store.client.server_features.serverfeatures',
+    method: 'getsupportedmethods',
+    features: [],
+  });
 
   return (
     _call: ServerUnaryCall<InstanceType<typeof sharedPb.Empty>, InstanceType<typeof serverFeaturesPb.SupportedMethods>>,

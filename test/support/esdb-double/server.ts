@@ -87,7 +87,9 @@ export async function startEsdbDouble(options: EsdbDoubleOptions = {}): Promise<
     batchAppend: batchAppendHandler(context),
   } as UntypedServiceImplementation);
   if (options.cluster !== undefined) {
-    server.addService(gossipGrpc.GossipService, { read: gossipReadHandler(options.cluster) } as UntypedServiceImplementation);
+    server.addService(gossipGrpc.GossipService, {
+      read: gossipReadHandler(options.cluster),
+    } as UntypedServiceImplementation);
   }
   server.addService(serverFeaturesGrpc.ServerFeaturesService, {
     getSupportedMethods: getSupportedMethodsHandler({ batchAppend: options.batchAppend ?? true }),
@@ -99,7 +101,8 @@ export async function startEsdbDouble(options: EsdbDoubleOptions = {}): Promise<
     );
   });
 
-  if (options.cluster !== undefined) context.node = { cluster: options.cluster, member: options.cluster.join('127.0.0.1', port) };
+  if (options.cluster !== undefined)
+    context.node = { cluster: options.cluster, member: options.cluster.join('127.0.0.1', port) };
 
   let stopped: Promise<void> | undefined;
   return {

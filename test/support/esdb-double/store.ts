@@ -152,7 +152,11 @@ export class EventLog {
   }
 
   append(streamId: string, expected: ExpectedRevision, proposed: readonly ProposedEvent[]): AppendOutcome {
-    const check = this.checkCommit(streamId, expected, proposed.map((e) => e.id));
+    const check = this.checkCommit(
+      streamId,
+      expected,
+      proposed.map((e) => e.id),
+    );
     if (check.kind !== 'ok') return check;
 
     const current = check.currentRevision;
@@ -168,8 +172,7 @@ export class EventLog {
     this.streams.set(streamId, streamEvents);
     const written: RecordedEvent[] = [];
     for (const [offset, e] of proposed.entries()) {
-      const size =
-        RECORD_OVERHEAD + byteLength(streamId) + byteLength(e.type) + e.data.length + e.metadata.length;
+      const size = RECORD_OVERHEAD + byteLength(streamId) + byteLength(e.type) + e.data.length + e.metadata.length;
       const position = this.allocate(size);
       const recorded: RecordedEvent = {
         streamId,

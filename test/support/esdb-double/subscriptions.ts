@@ -41,7 +41,9 @@ type Call = ServerWritableStream<ReadReq, ReadResp>;
 const caughtUp = (): ReadResp => new streamsPb.ReadResp().setCaughtUp(new streamsPb.ReadResp.CaughtUp());
 const fellBehind = (): ReadResp => new streamsPb.ReadResp().setFellBehind(new streamsPb.ReadResp.FellBehind());
 const confirmation = (): ReadResp =>
-  new streamsPb.ReadResp().setConfirmation(new streamsPb.ReadResp.SubscriptionConfirmation().setSubscriptionId(randomUUID()));
+  new streamsPb.ReadResp().setConfirmation(
+    new streamsPb.ReadResp.SubscriptionConfirmation().setSubscriptionId(randomUUID()),
+  );
 
 function checkpointResponse(position: LogPosition): ReadResp {
   return new streamsPb.ReadResp().setCheckpoint(
@@ -55,7 +57,10 @@ function checkpointResponse(position: LogPosition): ReadResp {
  * Registers the call where dropSubscriptions()/stop() can end it, and releases everything once
  * it is cancelled (client unsubscribe, dispose, deadline) or ends.
  */
-function open<T>(context: DoubleContext, call: Call): { writer: ResponseWriter; live: LiveBuffer<T>; onClose(release: () => void): void } {
+function open<T>(
+  context: DoubleContext,
+  call: Call,
+): { writer: ResponseWriter; live: LiveBuffer<T>; onClose(release: () => void): void } {
   const writer = new ResponseWriter(call);
   const live = new LiveBuffer<T>(context.liveBufferSize, () => (context.stats.liveEventsDropped += 1));
   const releases: Array<() => void> = [() => writer.close(), () => live.close()];
@@ -134,7 +139,13 @@ export function subscribeToAll(
     let considered = 0;
     let pagePosition = from;
     for (;;) {
-      const page = readAllPage(context.log, pagePosition, READ_BATCH_SIZE, filter?.maxSearchWindow ?? READ_BATCH_SIZE, filter);
+      const page = readAllPage(
+        context.log,
+        pagePosition,
+        READ_BATCH_SIZE,
+        filter?.maxSearchWindow ?? READ_BATCH_SIZE,
+        filter,
+      );
       for (const event of page.events) {
         if (comparePositions(positionOf(event), checkpoint) <= 0) continue;
         await sendEvent(event);

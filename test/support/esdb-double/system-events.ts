@@ -17,7 +17,13 @@ function userCreated(login: string, fullName: string, groups: string[]) {
 
 export function writeStartupEvents(log: EventLog): void {
   const write = (streamId: string, type: string, data: unknown): void => {
-    const event = { id: randomUUID(), type, contentType: 'application/json', data: json(data), metadata: new Uint8Array() };
+    const event = {
+      id: randomUUID(),
+      type,
+      contentType: 'application/json',
+      data: json(data),
+      metadata: new Uint8Array(),
+    };
     log.append(streamId, { kind: 'any' }, [event]);
   };
   write('$user-admin', '$UserCreated', userCreated('admin', 'Event Store Administrator', ['$admins']));
