@@ -568,7 +568,8 @@ describe('marketplace server process (dist/infra/main.js)', function () {
   // can kill the process with the default action (no graceful shutdown, exit by signal).
   // Once the handlers are installed before the line is logged, this always passes.
   it('installs its signal handlers before it announces that it listens (signal sent right after the line)', async function () {
-    // Six servers start at once: on two loaded cores that alone took past the suite's 20 s.
+    // Six servers start at once: on two loaded cores their start alone took past the suite's
+    // 20 s and the usual 10 s wait for a line.
     this.timeout(60_000);
     const runs = 6;
     const dirs = Array.from({ length: runs }, () => tempDir('market-main-race-'));
@@ -583,7 +584,7 @@ describe('marketplace server process (dist/infra/main.js)', function () {
     try {
       const exits = await Promise.all(
         nodes.map(async (node) => {
-          await node.waitForLine(isListeningLine);
+          await node.waitForLine(isListeningLine, 50_000);
           node.child.kill('SIGINT');
           return node.exited;
         }),
