@@ -563,10 +563,9 @@ describe('marketplace server process (dist/infra/main.js)', function () {
     ).to.include({ signal: 'SIGINT' });
   });
 
-  // Fails today (most runs; it is a race): main.ts logs "marketplace listening" and only
-  // then installs its SIGTERM/SIGINT handlers, so a signal sent as soon as the line is seen
-  // can kill the process with the default action (no graceful shutdown, exit by signal).
-  // Once the handlers are installed before the line is logged, this always passes.
+  // main.ts installs its SIGTERM/SIGINT handlers before it logs "marketplace listening": a
+  // signal sent as soon as the line is seen must get the graceful shutdown, never the default
+  // action (exit by signal). Six servers at once make the race likely if the order is wrong.
   it('installs its signal handlers before it announces that it listens (signal sent right after the line)', async function () {
     // Six servers start at once: on two loaded cores their start alone took past the suite's
     // 20 s and the usual 10 s wait for a line.
