@@ -15,7 +15,6 @@
  * - Without one, it is decided on whatever the stream holds when its turn comes.
  */
 import type { Decider, DomainEvent } from '../domain/decider.js';
-import { isoOf } from '../domain/time.js';
 import {
   WrongExpectedVersion,
   type EventMetadata,
@@ -29,37 +28,14 @@ import type { CachedStream, StreamStateCache } from './stream-state-cache.js';
 
 export type StreamExpectation = 'new' | 'existing' | 'any';
 
-/** How long the domain must recognise a repeat of a command (see domain/operation-memory.ts). */
-export interface Retention {
-  /** A retried request with an idempotency key: the keys' retention. */
-  retriesMs: number;
-  /** A repeated placement in a market: a racing copy of the request, a redelivered submission. */
-  marketOrdersMs: number;
-}
-
-export const defaultRetention: Retention = { retriesMs: 24 * 3_600_000, marketOrdersMs: 60_000 };
-
 export interface CommandEnvironment {
   eventStore: EventStore;
   cache: StreamStateCache;
   newId(): string;
-  /** Default: `defaultRetention`. */
-  retention?: Retention;
   /** Absent: streams are always folded from their start. */
   snapshots?: Snapshotting;
   /** Told of every command and how it ends (diagnostics: counted by type and outcome). */
   observeCommand?: CommandObserver;
-}
-
-/** Until when (ISO time) a command decided `now` is recognised if repeated: `retriable` ones for the retention, others not at all. */
-export function rememberUntil(
-  env: Pick<CommandEnvironment, 'retention'>,
-  now: Date | number,
-  retriable: boolean,
-  kind: keyof Retention = 'retriesMs',
-): string {
-  const ms = retriable ? (env.retention ?? defaultRetention)[kind] : 0;
-  return isoOf((typeof now === 'number' ? now : now.getTime()) + ms);
 }
 
 /** Sees a command (its `type`, the stream it targets) and the promise of its result; must not change either. */
