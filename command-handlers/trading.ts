@@ -18,9 +18,13 @@ import {
   type OrderSnapshot,
 } from '../domain/trading/market.js';
 import { traderOrders } from '../domain/trading/trader-orders.js';
-import type { EventMetadata } from '../infra/event-store/event-store.js';
-import { comparePositions, type Position } from '../infra/event-store/position.js';
-import { handleCommand, loadStream, type CommandEnvironment } from './handle-command.js';
+import type { EventMetadata } from '../infra/eventsourcing/event-store/event-store.js';
+import { comparePositions, type Position } from '../infra/eventsourcing/event-store/position.js';
+import {
+  handleCommand,
+  loadStream,
+  type CommandEnvironment,
+} from '../infra/eventsourcing/command-handling/handle-command.js';
 import { rememberUntil, type RetentionSetting } from './retention.js';
 
 /** An order as the read models keep it: where a cancel finds an order its market no longer remembers. */

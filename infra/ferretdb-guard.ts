@@ -11,8 +11,8 @@
  */
 import type { Logger } from './log.js';
 import { serverName, type MongoServerInfo } from './mongo-server.js';
-import { isDeadLocalOwner, isThisProcess } from './subscriptions/lease-owners.js';
-import type { LeaseStore } from './subscriptions/leases.js';
+import { isDeadLocalOwner, isThisProcess } from './eventsourcing/subscriptions/lease-owners.js';
+import type { LeaseStore } from './eventsourcing/subscriptions/leases.js';
 
 /** What this process was asked to do cannot be done safely on FerretDB: one line says why. */
 export class UnsafeOnFerretDb extends Error {

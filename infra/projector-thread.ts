@@ -11,9 +11,9 @@
 import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Config } from './config/config.js';
-import { formatPosition } from './event-store/position.js';
+import { formatPosition } from './eventsourcing/event-store/position.js';
 import { createLogger } from './log.js';
-import type { ReportedStatus } from './subscriptions/remote-runner.js';
+import type { ReportedStatus } from './eventsourcing/subscriptions/remote-runner.js';
 import { PerTurnBatch } from './per-turn.js';
 import { openSystem } from './system.js';
 

@@ -9,7 +9,7 @@
  */
 import { BusinessRuleViolation } from '../domain/decider.js';
 import { provisionBroker } from '../command-handlers/identity.js';
-import { backoffDelay, sleep } from './backoff.js';
+import { backoffDelay, sleep } from './eventsourcing/backoff.js';
 import type { Config } from './config/config.js';
 import { checkRoleOnFerretDb } from './ferretdb-guard.js';
 import { readModelsReadiness } from './http/probes.js';

@@ -6,7 +6,7 @@
  * naming it, its address and the last error.
  */
 import { MongoClient } from 'mongodb';
-import { backoffDelay, sleep } from './backoff.js';
+import { backoffDelay, sleep } from './eventsourcing/backoff.js';
 import type { Config } from './config/config.js';
 import { openEsdbEventStore } from './event-store/esdb/esdb-event-store.js';
 

@@ -10,22 +10,22 @@ import { isMainThread } from 'node:worker_threads';
 import { v4 as uuid } from 'uuid';
 import { accountOpening } from '../command-handlers/account-opening.js';
 import { dealSettlement, orderPayment, orderPlacement } from '../command-handlers/settlement.js';
-import { StreamStateCache } from '../command-handlers/stream-state-cache.js';
+import { StreamStateCache } from './eventsourcing/command-handling/stream-state-cache.js';
 import { domainEvents } from '../domain/events.js';
 import { purgeExpiredSignOuts } from '../projections/identity.js';
 import { projections } from '../projections/index.js';
 import { findPastOrder } from '../read-api/trading.js';
-import type { EventHandler } from '../projections/projection.js';
+import type { EventHandler } from './eventsourcing/subscriptions/event-handler.js';
 import { loadSigningKeys } from './auth/keys.js';
 import { scryptPasswords } from './auth/passwords.js';
 import { createTokenService, type TokenService } from './auth/tokens.js';
 import type { Config } from './config/config.js';
-import type { EventStore } from './event-store/event-store.js';
+import type { EventStore } from './eventsourcing/event-store/event-store.js';
 import { openEsdbEventStore } from './event-store/esdb/esdb-event-store.js';
 import { streamSnapshotStore } from './event-store/esdb/snapshots.js';
-import type { SnapshotStore } from './event-store/snapshot-store.js';
+import type { SnapshotStore } from './eventsourcing/event-store/snapshot-store.js';
 import { openSqliteEventStore } from './event-store/sqlite/sqlite-event-store.js';
-import { versionedEventStore } from './event-store/versioned-event-store.js';
+import { versionedEventStore } from './eventsourcing/event-store/versioned-event-store.js';
 import { compiledChecks } from './event-schemas/compiled-checks.js';
 import type { ApiServices } from './http/routes/context.js';
 import { openMongoIdempotencyRecords } from './idempotency/mongo-records.js';
@@ -40,7 +40,7 @@ import { Metrics } from './metrics/metrics.js';
 import { snapshotRecorder } from './metrics/snapshots.js';
 import { SubscriptionHealth } from './metrics/subscription-health.js';
 import { openMongoReadStore } from './read-store/mongo-read-store.js';
-import type { ReadStore } from './read-store/read-store.js';
+import type { ReadStore } from './eventsourcing/read-store/read-store.js';
 import { openSqliteReadStore } from './read-store/sqlite-read-store.js';
 import {
   BACKSTOP_CHECKPOINT_PAGES,
@@ -48,12 +48,12 @@ import {
   startWalCheckpointer,
 } from './read-store/wal-checkpointer.js';
 import { startProjectorThread, type HeapSize, type ProjectorThread } from './projector.js';
-import { followCheckpoints, type CheckpointFeed } from './subscriptions/checkpoint-feed.js';
-import { ConsistencyGate, type FollowedRunner } from './subscriptions/consistency.js';
-import { ownerName } from './subscriptions/lease-owners.js';
-import type { LeaseStore } from './subscriptions/leases.js';
+import { followCheckpoints, type CheckpointFeed } from './eventsourcing/subscriptions/checkpoint-feed.js';
+import { ConsistencyGate, type FollowedRunner } from './eventsourcing/subscriptions/consistency.js';
+import { ownerName } from './eventsourcing/subscriptions/lease-owners.js';
+import type { LeaseStore } from './eventsourcing/subscriptions/leases.js';
 import { openMongoLeases } from './subscriptions/mongo-leases.js';
-import { ProjectionRunner, type RunnerStatus } from './subscriptions/runner.js';
+import { ProjectionRunner, type RunnerStatus } from './eventsourcing/subscriptions/runner.js';
 import { openSqliteLeases } from './subscriptions/sqlite-leases.js';
 
 export interface System {

@@ -14,14 +14,14 @@ import {
   UnreadableEvent,
   type EventStore,
   type RecordedEvent,
-} from '../infra/event-store/event-store.js';
+} from '../infra/eventsourcing/event-store/event-store.js';
 import { openSqliteEventStore } from '../infra/event-store/sqlite/sqlite-event-store.js';
-import { versionedEventStore } from '../infra/event-store/versioned-event-store.js';
+import { versionedEventStore } from '../infra/eventsourcing/event-store/versioned-event-store.js';
 import { compiledChecks } from '../infra/event-schemas/compiled-checks.js';
 import { openSqliteReadStore } from '../infra/read-store/sqlite-read-store.js';
-import { ProjectionRunner } from '../infra/subscriptions/runner.js';
+import { ProjectionRunner } from '../infra/eventsourcing/subscriptions/runner.js';
 import { openSqliteLeases } from '../infra/subscriptions/sqlite-leases.js';
-import type { EventHandler } from '../projections/projection.js';
+import type { EventHandler } from '../infra/eventsourcing/subscriptions/event-handler.js';
 import { startEsdbDouble, type EsdbDouble } from './support/esdb-double/index.js';
 import { tempDir, type TempDir } from './support/process.js';
 

@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { streamKinds, streamPattern } from '../../domain/events.js';
 import { eventJsonSchemas, namedFieldTypes, schemaName } from '../event-schemas/json-schemas.js';
-import type { AllFilter } from '../event-store/event-store.js';
+import type { AllFilter } from '../eventsourcing/event-store/event-store.js';
 import { compileFilter } from '../event-store/sqlite/reader.js';
 import { loadConfig } from '../config/config.js';
 import { createLogger } from '../log.js';

@@ -8,7 +8,7 @@ import type { TokenService } from '../auth/tokens.js';
 import type { Logger } from '../log.js';
 import { httpDurations, metricsRoute } from '../metrics/http.js';
 import type { Metrics } from '../metrics/metrics.js';
-import type { ConsistencyGate } from '../subscriptions/consistency.js';
+import type { ConsistencyGate } from '../eventsourcing/subscriptions/consistency.js';
 import { authenticate, type AuthState, type SignedOutTokens } from './auth.js';
 import { errorBodies, HttpError, type ErrorLog } from './errors.js';
 import { idempotentRequests } from './idempotency.js';

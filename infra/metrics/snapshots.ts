@@ -4,7 +4,7 @@
  * metrics or logs. A snapshot that was ignored, could not be read or written is a log line
  * (warn) naming the stream and why; every outcome is counted by stream category.
  */
-import type { SnapshotObservation } from '../../command-handlers/snapshots.js';
+import type { SnapshotObservation } from '../eventsourcing/command-handling/snapshots.js';
 import type { Logger } from '../log.js';
 import { streamCategory } from './event-store.js';
 import type { Metrics } from './metrics.js';

@@ -19,10 +19,24 @@ import {
 } from 'mongodb';
 import { DUPLICATE_KEY_CODES, isDuplicateKey } from '../mongo-errors.js';
 import { describeMongoServer } from '../mongo-server.js';
-import { parseSortablePosition, sortablePosition, type Position } from '../event-store/position.js';
-import { CollectionCatalog, checkId, checkLeadingSortField, indexKeyFields, storageName } from './catalog.js';
-import { planFind, toPage, type FindPlan } from './find-plan.js';
-import type { CheckpointRecord, Doc, DocFields, IndexSpec, ParkedEvent, ReadStore, WriteOp } from './read-store.js';
+import { parseSortablePosition, sortablePosition, type Position } from '../eventsourcing/event-store/position.js';
+import {
+  CollectionCatalog,
+  checkId,
+  checkLeadingSortField,
+  indexKeyFields,
+  storageName,
+} from '../eventsourcing/read-store/catalog.js';
+import { planFind, toPage, type FindPlan } from '../eventsourcing/read-store/find-plan.js';
+import type {
+  CheckpointRecord,
+  Doc,
+  DocFields,
+  IndexSpec,
+  ParkedEvent,
+  ReadStore,
+  WriteOp,
+} from '../eventsourcing/read-store/read-store.js';
 import {
   applyOp,
   checkBatch,
@@ -30,7 +44,7 @@ import {
   pendingOps,
   type GuardedOp,
   type StoredState,
-} from './write-batch.js';
+} from '../eventsourcing/read-store/write-batch.js';
 
 export interface MongoReadStoreOptions {
   uri: string;

@@ -1,6 +1,6 @@
 import { MongoClient, type Collection } from 'mongodb';
 import { isDuplicateKey } from '../mongo-errors.js';
-import type { LeaseRecord, LeaseStore } from './leases.js';
+import type { LeaseRecord, LeaseStore } from '../eventsourcing/subscriptions/leases.js';
 
 interface LeaseDoc {
   _id: string;

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { INLINE_CHECKPOINT_PAGES } from '../read-store/wal-checkpointer.js';
-import type { LeaseRecord, LeaseStore } from './leases.js';
+import type { LeaseRecord, LeaseStore } from '../eventsourcing/subscriptions/leases.js';
 
 interface Row {
   name: string;

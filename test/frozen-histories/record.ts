@@ -16,11 +16,11 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { loadStream } from '../../command-handlers/handle-command.js';
-import { StreamStateCache } from '../../command-handlers/stream-state-cache.js';
+import { loadStream } from '../../infra/eventsourcing/command-handling/handle-command.js';
+import { StreamStateCache } from '../../infra/eventsourcing/command-handling/stream-state-cache.js';
 import { accountStream } from '../../domain/billing/events.js';
-import type { EventStore, RecordedEvent } from '../../infra/event-store/event-store.js';
-import { formatPosition } from '../../infra/event-store/position.js';
+import type { EventStore, RecordedEvent } from '../../infra/eventsourcing/event-store/event-store.js';
+import { formatPosition } from '../../infra/eventsourcing/event-store/position.js';
 import { openSqliteEventStore } from '../../infra/event-store/sqlite/sqlite-event-store.js';
 import type { System } from '../../infra/system.js';
 import { Client, positionOf } from '../http/client.js';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { provisionBroker } from '../../command-handlers/identity.js';
 import { loadConfig, type Config } from '../../infra/config/config.js';
 import { openEsdbEventStore } from '../../infra/event-store/esdb/esdb-event-store.js';
-import type { EventStore } from '../../infra/event-store/event-store.js';
+import type { EventStore } from '../../infra/eventsourcing/event-store/event-store.js';
 import { openSqliteEventStore } from '../../infra/event-store/sqlite/sqlite-event-store.js';
 import { readModelsReadiness } from '../../infra/http/probes.js';
 import { createHttpApp, listen } from '../../infra/http/server.js';

@@ -18,7 +18,7 @@
 import { writeSync } from 'node:fs';
 import { provisionBroker } from '../../command-handlers/identity.js';
 import { loadConfig } from '../../infra/config/config.js';
-import type { AppendOptions, EventToAppend } from '../../infra/event-store/event-store.js';
+import type { AppendOptions, EventToAppend } from '../../infra/eventsourcing/event-store/event-store.js';
 import { createHttpApp, listen, type RunningServer } from '../../infra/http/server.js';
 import { createLogger } from '../../infra/log.js';
 import { openSystem, type System } from '../../infra/system.js';

@@ -1,4 +1,4 @@
-import type { AllFilter } from '../event-store.js';
+import type { AllFilter } from '../../eventsourcing/event-store/event-store.js';
 import { narrows, toPage, type AllPage, type Row } from './reader.js';
 
 /**

@@ -4,7 +4,7 @@ import {
   type AppendResult,
   type EventToAppend,
   type ExpectedRevision,
-} from '../event-store.js';
+} from '../../eventsourcing/event-store/event-store.js';
 import type { AppendOutcome, AppendRequest, SnapshotRow } from './group-writer.js';
 import type { Row } from './reader.js';
 

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { ExpectedRevision } from '../event-store.js';
+import type { ExpectedRevision } from '../../eventsourcing/event-store/event-store.js';
 
 /** An event ready for the table: data and metadata already JSON text. */
 export interface EventRow {

@@ -6,7 +6,7 @@ import type {
   RecordedEvent,
   ReadStreamOptions,
   EventMetadata,
-} from '../event-store.js';
+} from '../../eventsourcing/event-store/event-store.js';
 
 /** A row as stored, before its JSON is parsed: filters look at it first, so skipped events cost no parsing. */
 export type Row = [

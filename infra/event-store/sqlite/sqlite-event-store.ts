@@ -12,9 +12,9 @@ import {
   type ReadStreamResult,
   type RecordedEvent,
   type SubscribeToAllOptions,
-} from '../event-store.js';
-import type { Position } from '../position.js';
-import type { SnapshotStore, StoredSnapshot } from '../snapshot-store.js';
+} from '../../eventsourcing/event-store/event-store.js';
+import type { Position } from '../../eventsourcing/event-store/position.js';
+import type { SnapshotStore, StoredSnapshot } from '../../eventsourcing/event-store/snapshot-store.js';
 import { hearCommits } from './commit-announcements.js';
 import { CommittedTail } from './committed-tail.js';
 import { GroupCommitAppender, type GroupCommit } from './group-commit.js';

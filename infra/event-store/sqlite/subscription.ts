@@ -1,4 +1,4 @@
-import type { AllFilter, AllSubscription, SubscriptionBatch } from '../event-store.js';
+import type { AllFilter, AllSubscription, SubscriptionBatch } from '../../eventsourcing/event-store/event-store.js';
 import type { CommittedTail } from './committed-tail.js';
 import type { EventReader } from './reader.js';
 

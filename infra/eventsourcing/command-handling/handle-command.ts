@@ -14,15 +14,15 @@
  *   `WrongExpectedVersion`, the client's conflict to resolve.
  * - Without one, it is decided on whatever the stream holds when its turn comes.
  */
-import type { Decider, DomainEvent } from '../domain/decider.js';
+import type { Decider, DomainEvent } from '../../../domain/decider.js';
 import {
   WrongExpectedVersion,
   type EventMetadata,
   type EventStore,
   type EventToAppend,
   type JsonObject,
-} from '../infra/event-store/event-store.js';
-import type { Position } from '../infra/event-store/position.js';
+} from '../event-store/event-store.js';
+import type { Position } from '../event-store/position.js';
 import { confirms, readSnapshot, takeSnapshot, type Snapshotting, type StartingPoint } from './snapshots.js';
 import type { CachedStream, StreamStateCache } from './stream-state-cache.js';
 

@@ -5,7 +5,7 @@
  * may rely on; its lease says whether anyone is running it at all. This feed polls both
  * and reports them to one stand-in per handler, which the `ConsistencyGate` waits on.
  */
-import type { EventHandler } from '../../projections/projection.js';
+import type { EventHandler } from './event-handler.js';
 import { backoffDelay, sleep } from '../backoff.js';
 import { formatPosition } from '../event-store/position.js';
 import type { ReadStore } from '../read-store/read-store.js';

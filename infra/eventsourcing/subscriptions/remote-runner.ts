@@ -3,7 +3,7 @@
  * `checkpoint-feed.ts`) in another process: it knows what the runner last reported, which
  * is all read-your-writes needs.
  */
-import type { EventHandler } from '../../projections/projection.js';
+import type { EventHandler } from './event-handler.js';
 import { comparePositions, parsePosition, type Position } from '../event-store/position.js';
 import type { FollowedRunner } from './consistency.js';
 import { PositionWaiters } from './position-waiters.js';

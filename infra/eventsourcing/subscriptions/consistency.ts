@@ -9,7 +9,7 @@ import type { EventStore } from '../event-store/event-store.js';
 import { comparePositions, type Position } from '../event-store/position.js';
 import { setMaxListeners } from 'node:events';
 import { sleep } from '../backoff.js';
-import type { EventHandler } from '../../projections/projection.js';
+import type { EventHandler } from './event-handler.js';
 import type { RunnerStatus } from './runner.js';
 
 /** What the gate needs of a runner: a local `FollowedRunner`, or a stand-in for one running in another thread. */

@@ -5,8 +5,8 @@
  * the same batch. A process manager performs its commands in `handle` (idempotently) and
  * returns the writes for its own state, often none.
  */
-import type { AllFilter, RecordedEvent } from '../infra/event-store/event-store.js';
-import type { CollectionSpec, Doc, WriteOp } from '../infra/read-store/read-store.js';
+import type { AllFilter, RecordedEvent } from '../event-store/event-store.js';
+import type { CollectionSpec, Doc, WriteOp } from '../read-store/read-store.js';
 
 export interface ProjectionView {
   get(collection: string, id: string): Promise<Doc | null>;

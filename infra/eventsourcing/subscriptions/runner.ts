@@ -1,4 +1,4 @@
-import type { EventHandler, ProjectionView } from '../../projections/projection.js';
+import type { EventHandler, ProjectionView } from './event-handler.js';
 import {
   UnreadableEvent,
   type AllSubscription,

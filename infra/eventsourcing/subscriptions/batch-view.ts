@@ -1,4 +1,4 @@
-import type { ProjectionView } from '../../projections/projection.js';
+import type { ProjectionView } from './event-handler.js';
 import { sortablePosition, type Position } from '../event-store/position.js';
 import type { Doc, ReadStore, StoredDoc, WriteOp } from '../read-store/read-store.js';
 import { applyOp, guardOf } from '../read-store/write-batch.js';

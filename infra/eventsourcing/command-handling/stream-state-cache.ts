@@ -8,7 +8,7 @@
  * accounts. Each state's weight is its decider's estimate (`Decider.weigh`); the least
  * recently used states are let go once the total passes the budget.
  */
-import type { Position } from '../infra/event-store/position.js';
+import type { Position } from '../event-store/position.js';
 
 export interface CachedStream<State = unknown> {
   state: State;

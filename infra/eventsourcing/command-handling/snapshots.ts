@@ -8,10 +8,10 @@
  * store that cannot be read: the stream is then folded from its start. Each case is told to
  * `observe` (a log line and a metric).
  */
-import type { Decider, DomainEvent } from '../domain/decider.js';
-import type { RecordedEvent } from '../infra/event-store/event-store.js';
-import { comparePositions, formatPosition, type Position } from '../infra/event-store/position.js';
-import type { SnapshotStore, StoredSnapshot } from '../infra/event-store/snapshot-store.js';
+import type { Decider, DomainEvent } from '../../../domain/decider.js';
+import type { RecordedEvent } from '../event-store/event-store.js';
+import { comparePositions, formatPosition, type Position } from '../event-store/position.js';
+import type { SnapshotStore, StoredSnapshot } from '../event-store/snapshot-store.js';
 
 export type SnapshotObservation =
   | { kind: 'loaded'; streamId: string; revision: number }
