@@ -21,40 +21,40 @@ import { scryptPasswords } from './auth/passwords.js';
 import { createTokenService, type TokenService } from './auth/tokens.js';
 import type { Config } from './config/config.js';
 import type { EventStore } from './eventsourcing/event-store/event-store.js';
-import { openEsdbEventStore } from './event-store/esdb/esdb-event-store.js';
-import { streamSnapshotStore } from './event-store/esdb/snapshots.js';
+import { openEsdbEventStore } from './esdb/esdb-event-store.js';
+import { streamSnapshotStore } from './esdb/snapshots.js';
 import type { SnapshotStore } from './eventsourcing/event-store/snapshot-store.js';
-import { openSqliteEventStore } from './event-store/sqlite/sqlite-event-store.js';
+import { openSqliteEventStore } from './sqlite/event-store/sqlite-event-store.js';
 import { versionedEventStore } from './eventsourcing/event-store/versioned-event-store.js';
 import { compiledChecks } from './event-schemas/compiled-checks.js';
 import type { ApiServices } from './http/routes/context.js';
-import { openMongoIdempotencyRecords } from './idempotency/mongo-records.js';
+import { openMongoIdempotencyRecords } from './mongodb/mongo-idempotency-records.js';
 import type { IdempotencyRecords } from './idempotency/records.js';
-import { openSqliteIdempotencyRecords } from './idempotency/sqlite-records.js';
+import { openSqliteIdempotencyRecords } from './sqlite/sqlite-idempotency-records.js';
 import { SignedOutTokenList } from './http/signed-out-tokens.js';
-import { runnerLog, type Logger } from './log.js';
+import { runnerLog, type Logger } from './log/log.js';
 import { commandRecorder } from './metrics/commands.js';
 import { instrumentEventStore } from './metrics/event-store.js';
-import { describeMongoServerAt, type MongoServerInfo } from './mongo-server.js';
+import { describeMongoServerAt, type MongoServerInfo } from './mongodb/mongo-server.js';
 import { Metrics } from './metrics/metrics.js';
 import { snapshotRecorder } from './metrics/snapshots.js';
 import { SubscriptionHealth } from './metrics/subscription-health.js';
-import { openMongoReadStore } from './read-store/mongo-read-store.js';
+import { openMongoReadStore } from './mongodb/mongo-read-store.js';
 import type { ReadStore } from './eventsourcing/read-store/read-store.js';
-import { openSqliteReadStore } from './read-store/sqlite-read-store.js';
+import { openSqliteReadStore } from './sqlite/read-store/sqlite-read-store.js';
 import {
   BACKSTOP_CHECKPOINT_PAGES,
   INLINE_CHECKPOINT_PAGES,
   startWalCheckpointer,
-} from './read-store/wal-checkpointer.js';
+} from './sqlite/read-store/wal-checkpointer.js';
 import { startProjectorThread, type HeapSize, type ProjectorThread } from './projector.js';
 import { followCheckpoints, type CheckpointFeed } from './eventsourcing/subscriptions/checkpoint-feed.js';
 import { ConsistencyGate, type FollowedRunner } from './eventsourcing/subscriptions/consistency.js';
 import { ownerName } from './eventsourcing/subscriptions/lease-owners.js';
 import type { LeaseStore } from './eventsourcing/subscriptions/leases.js';
-import { openMongoLeases } from './subscriptions/mongo-leases.js';
+import { openMongoLeases } from './mongodb/mongo-leases.js';
 import { ProjectionRunner, type RunnerStatus } from './eventsourcing/subscriptions/runner.js';
-import { openSqliteLeases } from './subscriptions/sqlite-leases.js';
+import { openSqliteLeases } from './sqlite/sqlite-leases.js';
 
 export interface System {
   config: Config;

@@ -10,7 +10,7 @@ import { StreamStateCache } from '../infra/eventsourcing/command-handling/stream
 import { BusinessRuleViolation } from '../domain/decider.js';
 import { emailStream } from '../domain/identity/events.js';
 import { WrongExpectedVersion, type EventStore } from '../infra/eventsourcing/event-store/event-store.js';
-import { openSqliteEventStore } from '../infra/event-store/sqlite/sqlite-event-store.js';
+import { openSqliteEventStore } from '../infra/sqlite/event-store/sqlite-event-store.js';
 
 /** Fast stand-in for scrypt: these tests are about streams, not hashing. */
 const plainPasswords = {

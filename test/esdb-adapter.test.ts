@@ -32,7 +32,7 @@ import {
   type EventToAppend,
   type RecordedEvent,
 } from '../infra/eventsourcing/event-store/event-store.js';
-import { toStoreError, toWrongExpectedVersion } from '../infra/event-store/esdb/errors.js';
+import { toStoreError, toWrongExpectedVersion } from '../infra/esdb/errors.js';
 import { comparePositions, type Position } from '../infra/eventsourcing/event-store/position.js';
 import { startEsdbDouble, type EsdbDouble } from './support/esdb-double/index.js';
 import { openedPerTest, pullUntil, rejectionOf } from './support/esdb-opened.js';

@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LeaseStore } from '../infra/eventsourcing/subscriptions/leases.js';
-import { openMongoLeases } from '../infra/subscriptions/mongo-leases.js';
-import { openSqliteLeases } from '../infra/subscriptions/sqlite-leases.js';
+import { openMongoLeases } from '../infra/mongodb/mongo-leases.js';
+import { openSqliteLeases } from '../infra/sqlite/sqlite-leases.js';
 import {
   dropDatabases,
   itNeedsMongoDb,

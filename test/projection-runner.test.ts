@@ -9,12 +9,12 @@ import {
   type EventStore,
   type RecordedEvent,
 } from '../infra/eventsourcing/event-store/event-store.js';
-import { openSqliteEventStore } from '../infra/event-store/sqlite/sqlite-event-store.js';
+import { openSqliteEventStore } from '../infra/sqlite/event-store/sqlite-event-store.js';
 import type { ReadStore } from '../infra/eventsourcing/read-store/read-store.js';
-import { openSqliteReadStore } from '../infra/read-store/sqlite-read-store.js';
+import { openSqliteReadStore } from '../infra/sqlite/read-store/sqlite-read-store.js';
 import type { LeaseStore } from '../infra/eventsourcing/subscriptions/leases.js';
 import { ProjectionRunner, type RunnerLog, type RunnerOptions } from '../infra/eventsourcing/subscriptions/runner.js';
-import { openSqliteLeases } from '../infra/subscriptions/sqlite-leases.js';
+import { openSqliteLeases } from '../infra/sqlite/sqlite-leases.js';
 
 const quiet: RunnerLog = { info() {}, warn() {}, error() {} };
 

@@ -28,7 +28,7 @@ import type { Side } from '../domain/trading/events.js';
 import { holdingOf } from '../domain/trading/market.js';
 import type { RecordedEvent } from '../infra/eventsourcing/event-store/event-store.js';
 import { formatPosition } from '../infra/eventsourcing/event-store/position.js';
-import { openSqliteEventStore, type EmbeddedEventStore } from '../infra/event-store/sqlite/sqlite-event-store.js';
+import { openSqliteEventStore, type EmbeddedEventStore } from '../infra/sqlite/event-store/sqlite-event-store.js';
 import type { EventHandler, ProjectionView } from '../infra/eventsourcing/subscriptions/event-handler.js';
 import { wants } from './support/handlers.js';
 import { random } from './support/random.js';

@@ -43,7 +43,7 @@ import {
   type RecordedEvent,
 } from '../infra/eventsourcing/event-store/event-store.js';
 import { formatPosition } from '../infra/eventsourcing/event-store/position.js';
-import { openSqliteEventStore } from '../infra/event-store/sqlite/sqlite-event-store.js';
+import { openSqliteEventStore } from '../infra/sqlite/event-store/sqlite-event-store.js';
 import type {
   EventHandler,
   HandlingContext,

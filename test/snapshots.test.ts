@@ -29,14 +29,10 @@ import type {
   RecordedEvent,
   SubscribeToAllOptions,
 } from '../infra/eventsourcing/event-store/event-store.js';
-import { openEsdbEventStore } from '../infra/event-store/esdb/esdb-event-store.js';
-import {
-  SNAPSHOT_EVENT_TYPE,
-  SNAPSHOT_STREAM_PREFIX,
-  streamSnapshotStore,
-} from '../infra/event-store/esdb/snapshots.js';
+import { openEsdbEventStore } from '../infra/esdb/esdb-event-store.js';
+import { SNAPSHOT_EVENT_TYPE, SNAPSHOT_STREAM_PREFIX, streamSnapshotStore } from '../infra/esdb/snapshots.js';
 import type { SnapshotStore, StoredSnapshot } from '../infra/eventsourcing/event-store/snapshot-store.js';
-import { openSqliteEventStore } from '../infra/event-store/sqlite/sqlite-event-store.js';
+import { openSqliteEventStore } from '../infra/sqlite/event-store/sqlite-event-store.js';
 import { startEsdbDouble, type EsdbDouble } from './support/esdb-double/index.js';
 
 /** An event store that records every stream read: from where, how many at most, how many came back. */

@@ -8,19 +8,19 @@ import { expect } from 'chai';
 import { join } from 'node:path';
 import { v4 as uuid } from 'uuid';
 import { domainEvents } from '../domain/events.js';
-import { openEsdbEventStore } from '../infra/event-store/esdb/esdb-event-store.js';
+import { openEsdbEventStore } from '../infra/esdb/esdb-event-store.js';
 import {
   MalformedEvent,
   UnreadableEvent,
   type EventStore,
   type RecordedEvent,
 } from '../infra/eventsourcing/event-store/event-store.js';
-import { openSqliteEventStore } from '../infra/event-store/sqlite/sqlite-event-store.js';
+import { openSqliteEventStore } from '../infra/sqlite/event-store/sqlite-event-store.js';
 import { versionedEventStore } from '../infra/eventsourcing/event-store/versioned-event-store.js';
 import { compiledChecks } from '../infra/event-schemas/compiled-checks.js';
-import { openSqliteReadStore } from '../infra/read-store/sqlite-read-store.js';
+import { openSqliteReadStore } from '../infra/sqlite/read-store/sqlite-read-store.js';
 import { ProjectionRunner } from '../infra/eventsourcing/subscriptions/runner.js';
-import { openSqliteLeases } from '../infra/subscriptions/sqlite-leases.js';
+import { openSqliteLeases } from '../infra/sqlite/sqlite-leases.js';
 import type { EventHandler } from '../infra/eventsourcing/subscriptions/event-handler.js';
 import { startEsdbDouble, type EsdbDouble } from './support/esdb-double/index.js';
 import { tempDir, type TempDir } from './support/process.js';

@@ -13,9 +13,9 @@ import { fileURLToPath } from 'node:url';
 import { streamKinds, streamPattern } from '../../domain/events.js';
 import { eventJsonSchemas, namedFieldTypes, schemaName } from '../event-schemas/json-schemas.js';
 import type { AllFilter } from '../eventsourcing/event-store/event-store.js';
-import { compileFilter } from '../event-store/sqlite/reader.js';
+import { compileFilter } from '../sqlite/event-store/reader.js';
 import { loadConfig } from '../config/config.js';
-import { createLogger } from '../log.js';
+import { createLogger } from '../log/log.js';
 import { openSystem } from '../system.js';
 import { fieldsOf, namedTypeOf, type FieldDefinition, type NamedTypeDefinition } from './event-catalogue-fields.js';
 

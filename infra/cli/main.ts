@@ -9,8 +9,8 @@
 import { provisionBroker } from '../../command-handlers/identity.js';
 import { projections } from '../../projections/index.js';
 import { ConfigError, configurationTable, loadConfig } from '../config/config.js';
-import { createLogger } from '../log.js';
-import { refuseSecondRunnerProcess } from '../ferretdb-guard.js';
+import { createLogger } from '../log/log.js';
+import { refuseSecondRunnerProcess } from '../mongodb/ferretdb-guard.js';
 import { openSystem } from '../system.js';
 import { formatTable, projectionStatus, rebuild } from './projections.js';
 

@@ -5,7 +5,7 @@ import Router from '@koa/router';
 import Koa, { type Middleware } from 'koa';
 import { v4 as uuid } from 'uuid';
 import type { TokenService } from '../auth/tokens.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../log/log.js';
 import { httpDurations, metricsRoute } from '../metrics/http.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { ConsistencyGate } from '../eventsourcing/subscriptions/consistency.js';

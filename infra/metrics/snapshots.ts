@@ -5,7 +5,7 @@
  * (warn) naming the stream and why; every outcome is counted by stream category.
  */
 import type { SnapshotObservation } from '../eventsourcing/command-handling/snapshots.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../log/log.js';
 import { streamCategory } from './event-store.js';
 import type { Metrics } from './metrics.js';
 

@@ -17,7 +17,7 @@ import { call, expectStatus, getAt } from './trading-http.js';
 import { depositMoney } from '../../command-handlers/billing.js';
 import { loadConfig } from '../../infra/config/config.js';
 import { formatPosition } from '../../infra/eventsourcing/event-store/position.js';
-import { createLogger } from '../../infra/log.js';
+import { createLogger } from '../../infra/log/log.js';
 import { openSystem } from '../../infra/system.js';
 import { cleanEnv } from '../support/process.js';
 

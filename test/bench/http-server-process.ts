@@ -40,7 +40,7 @@ import { createTokenService, type TokenService } from '../../infra/auth/tokens.j
 import { loadConfig } from '../../infra/config/config.js';
 import type { EventStore } from '../../infra/eventsourcing/event-store/event-store.js';
 import { formatPosition } from '../../infra/eventsourcing/event-store/position.js';
-import { configure } from '../../infra/event-store/sqlite/schema.js';
+import { configure } from '../../infra/sqlite/event-store/schema.js';
 import { authenticate, type AuthState } from '../../infra/http/auth.js';
 import { errorBodies, HttpError } from '../../infra/http/errors.js';
 import { httpMessages } from '../../infra/http/messages.js';
@@ -49,9 +49,9 @@ import { createHttpApp, listen, type RunningServer } from '../../infra/http/serv
 import { SignedOutTokenList } from '../../infra/http/signed-out-tokens.js';
 import { validate } from '../../infra/http/validation.js';
 import type { IdempotencyRecords } from '../../infra/idempotency/records.js';
-import { createLogger } from '../../infra/log.js';
+import { createLogger } from '../../infra/log/log.js';
 import type { ReadStore } from '../../infra/eventsourcing/read-store/read-store.js';
-import { openSqliteReadStore } from '../../infra/read-store/sqlite-read-store.js';
+import { openSqliteReadStore } from '../../infra/sqlite/read-store/sqlite-read-store.js';
 import { openSystem } from '../../infra/system.js';
 import { identityProjection } from '../../projections/identity.js';
 

@@ -21,7 +21,7 @@ import { StreamStateCache } from '../../infra/eventsourcing/command-handling/str
 import { accountStream } from '../../domain/billing/events.js';
 import type { EventStore, RecordedEvent } from '../../infra/eventsourcing/event-store/event-store.js';
 import { formatPosition } from '../../infra/eventsourcing/event-store/position.js';
-import { openSqliteEventStore } from '../../infra/event-store/sqlite/sqlite-event-store.js';
+import { openSqliteEventStore } from '../../infra/sqlite/event-store/sqlite-event-store.js';
 import type { System } from '../../infra/system.js';
 import { Client, positionOf } from '../http/client.js';
 import { Market, eventually } from '../http/trading-client.js';

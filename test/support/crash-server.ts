@@ -20,7 +20,7 @@ import { provisionBroker } from '../../command-handlers/identity.js';
 import { loadConfig } from '../../infra/config/config.js';
 import type { AppendOptions, EventToAppend } from '../../infra/eventsourcing/event-store/event-store.js';
 import { createHttpApp, listen, type RunningServer } from '../../infra/http/server.js';
-import { createLogger } from '../../infra/log.js';
+import { createLogger } from '../../infra/log/log.js';
 import { openSystem, type System } from '../../infra/system.js';
 
 function say(line: Record<string, unknown>): void {

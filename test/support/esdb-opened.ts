@@ -11,7 +11,7 @@ import type {
   RecordedEvent,
   SubscriptionBatch,
 } from '../../infra/eventsourcing/event-store/event-store.js';
-import { openEsdbEventStore, type EsdbEventStoreOptions } from '../../infra/event-store/esdb/esdb-event-store.js';
+import { openEsdbEventStore, type EsdbEventStoreOptions } from '../../infra/esdb/esdb-event-store.js';
 import { startEsdbDouble, type EsdbDouble } from './esdb-double/index.js';
 
 export type StoreOptions = Omit<EsdbEventStoreOptions, 'connectionString'>;

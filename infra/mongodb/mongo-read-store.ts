@@ -17,8 +17,8 @@ import {
   type Sort,
   type UpdateFilter,
 } from 'mongodb';
-import { DUPLICATE_KEY_CODES, isDuplicateKey } from '../mongo-errors.js';
-import { describeMongoServer } from '../mongo-server.js';
+import { DUPLICATE_KEY_CODES, isDuplicateKey } from './mongo-errors.js';
+import { describeMongoServer } from './mongo-server.js';
 import { parseSortablePosition, sortablePosition, type Position } from '../eventsourcing/event-store/position.js';
 import {
   CollectionCatalog,

@@ -34,8 +34,8 @@ import {
   type ReadStreamResult,
   type RecordedEvent,
   type SubscribeToAllOptions,
-} from '../../eventsourcing/event-store/event-store.js';
-import { backoffDelay, sleep, type BackoffPolicy } from '../../eventsourcing/backoff.js';
+} from '../eventsourcing/event-store/event-store.js';
+import { backoffDelay, sleep, type BackoffPolicy } from '../eventsourcing/backoff.js';
 import { withRetries } from './retries.js';
 import {
   isIdempotentExpectedRevision,

@@ -1,5 +1,5 @@
 /** A retry loop for idempotent operations (reads), with the shared backoff. */
-import { backoffDelay, sleep, type BackoffPolicy } from '../../eventsourcing/backoff.js';
+import { backoffDelay, sleep, type BackoffPolicy } from '../eventsourcing/backoff.js';
 import { isTransient, toStoreError } from './errors.js';
 
 /**

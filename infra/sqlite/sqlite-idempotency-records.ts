@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
-import { PerTurnBatch } from '../per-turn.js';
-import type { IdempotencyRecords, KeptAnswer, RecordsOptions } from './records.js';
+import { PerTurnBatch } from './per-turn.js';
+import type { IdempotencyRecords, KeptAnswer, RecordsOptions } from '../idempotency/records.js';
 
 interface Row {
   fingerprint: string;

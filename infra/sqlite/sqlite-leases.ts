@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { INLINE_CHECKPOINT_PAGES } from '../read-store/wal-checkpointer.js';
+import { INLINE_CHECKPOINT_PAGES } from './read-store/wal-checkpointer.js';
 import type { LeaseRecord, LeaseStore } from '../eventsourcing/subscriptions/leases.js';
 
 interface Row {

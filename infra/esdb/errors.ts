@@ -11,7 +11,7 @@ import {
   EventStoreUnavailable,
   WrongExpectedVersion,
   type ExpectedRevision,
-} from '../../eventsourcing/event-store/event-store.js';
+} from '../eventsourcing/event-store/event-store.js';
 
 /** gRPC status codes (a stable standard), so we need not import `@grpc/grpc-js` ourselves. */
 const GrpcStatus = {

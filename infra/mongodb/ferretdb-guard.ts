@@ -9,10 +9,10 @@
  * is why the README asks for one. `ROLE=api` processes run no projection and take no lease:
  * any number of them is fine.
  */
-import type { Logger } from './log.js';
+import type { Logger } from '../log/log.js';
 import { serverName, type MongoServerInfo } from './mongo-server.js';
-import { isDeadLocalOwner, isThisProcess } from './eventsourcing/subscriptions/lease-owners.js';
-import type { LeaseStore } from './eventsourcing/subscriptions/leases.js';
+import { isDeadLocalOwner, isThisProcess } from '../eventsourcing/subscriptions/lease-owners.js';
+import type { LeaseStore } from '../eventsourcing/subscriptions/leases.js';
 
 /** What this process was asked to do cannot be done safely on FerretDB: one line says why. */
 export class UnsafeOnFerretDb extends Error {

@@ -7,9 +7,9 @@
  * pass the server's 1 MiB limit on an append.
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
-import type { EventStore } from '../../eventsourcing/event-store/event-store.js';
-import { formatPosition, parsePosition } from '../../eventsourcing/event-store/position.js';
-import type { SnapshotStore, StoredSnapshot } from '../../eventsourcing/event-store/snapshot-store.js';
+import type { EventStore } from '../eventsourcing/event-store/event-store.js';
+import { formatPosition, parsePosition } from '../eventsourcing/event-store/position.js';
+import type { SnapshotStore, StoredSnapshot } from '../eventsourcing/event-store/snapshot-store.js';
 
 export const SNAPSHOT_STREAM_PREFIX = 'snapshot-';
 export const SNAPSHOT_EVENT_TYPE = '$snapshot';

@@ -19,9 +19,9 @@ import {
   type Position,
   type ReadAllOptions,
   type RecordedEvent,
-} from '../../eventsourcing/event-store/event-store.js';
-import { comparePositions } from '../../eventsourcing/event-store/position.js';
-import type { BackoffPolicy } from '../../eventsourcing/backoff.js';
+} from '../eventsourcing/event-store/event-store.js';
+import { comparePositions } from '../eventsourcing/event-store/position.js';
+import type { BackoffPolicy } from '../eventsourcing/backoff.js';
 import { withRetries } from './retries.js';
 import { toClientPosition, toPosition, toRecordedEvent } from './conversion.js';
 import { planFilter } from './filters.js';

@@ -1,5 +1,5 @@
 import { pino, type Logger } from 'pino';
-import type { RunnerLog } from './eventsourcing/subscriptions/runner.js';
+import type { RunnerLog } from '../eventsourcing/subscriptions/runner.js';
 
 export type { Logger } from 'pino';
 

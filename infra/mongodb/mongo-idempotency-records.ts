@@ -1,6 +1,6 @@
 import { MongoClient, MongoServerError, type Collection, type Db } from 'mongodb';
-import { isDuplicateKey } from '../mongo-errors.js';
-import type { IdempotencyRecords, KeptAnswer, RecordsOptions } from './records.js';
+import { isDuplicateKey } from './mongo-errors.js';
+import type { IdempotencyRecords, KeptAnswer, RecordsOptions } from '../idempotency/records.js';
 
 interface AnswerDoc {
   /** The caller and the key: one answer per key and caller. */

@@ -23,7 +23,7 @@ import {
   type JsonObject,
   type Position,
   type RecordedEvent,
-} from '../../eventsourcing/event-store/event-store.js';
+} from '../eventsourcing/event-store/event-store.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

@@ -1,5 +1,5 @@
 import { MongoClient, type Collection } from 'mongodb';
-import { isDuplicateKey } from '../mongo-errors.js';
+import { isDuplicateKey } from './mongo-errors.js';
 import type { LeaseRecord, LeaseStore } from '../eventsourcing/subscriptions/leases.js';
 
 interface LeaseDoc {

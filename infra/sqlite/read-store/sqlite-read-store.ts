@@ -10,7 +10,7 @@
  * columns, while over expressions it scans from the first row of the range.
  */
 import Database from 'better-sqlite3';
-import { parseSortablePosition, sortablePosition, type Position } from '../eventsourcing/event-store/position.js';
+import { parseSortablePosition, sortablePosition, type Position } from '../../eventsourcing/event-store/position.js';
 import { PerTurnBatch } from '../per-turn.js';
 import {
   CollectionCatalog,
@@ -20,8 +20,8 @@ import {
   indexName,
   storageName,
   type ScalarValue,
-} from '../eventsourcing/read-store/catalog.js';
-import { planFind, toPage, type FindPlan } from '../eventsourcing/read-store/find-plan.js';
+} from '../../eventsourcing/read-store/catalog.js';
+import { planFind, toPage, type FindPlan } from '../../eventsourcing/read-store/find-plan.js';
 import type {
   CheckpointRecord,
   CollectionSpec,
@@ -32,14 +32,14 @@ import type {
   ParkedEvent,
   PositionedWrites,
   ReadStore,
-} from '../eventsourcing/read-store/read-store.js';
+} from '../../eventsourcing/read-store/read-store.js';
 import {
   applyOp,
   checkBatch,
   checkProjectionName,
   pendingOps,
   type StoredState,
-} from '../eventsourcing/read-store/write-batch.js';
+} from '../../eventsourcing/read-store/write-batch.js';
 import { INLINE_CHECKPOINT_PAGES } from './wal-checkpointer.js';
 
 export interface SqliteReadStoreOptions {

@@ -15,7 +15,7 @@
  * An empty prefix list means "no condition on that dimension", like an absent one.
  */
 import { eventTypeFilter, excludeSystemEvents, streamNameFilter, type Filter } from '@eventstore/db-client';
-import type { AllFilter } from '../../eventsourcing/event-store/event-store.js';
+import type { AllFilter } from '../eventsourcing/event-store/event-store.js';
 import { isSystemEventType } from './conversion.js';
 
 export interface FilterPlan {

@@ -26,9 +26,9 @@ import {
   type Position,
   type RecordedEvent,
   type SubscriptionBatch,
-} from '../../eventsourcing/event-store/event-store.js';
-import { isAfter } from '../../eventsourcing/event-store/position.js';
-import { backoffDelay, type BackoffPolicy } from '../../eventsourcing/backoff.js';
+} from '../eventsourcing/event-store/event-store.js';
+import { isAfter } from '../eventsourcing/event-store/position.js';
+import { backoffDelay, type BackoffPolicy } from '../eventsourcing/backoff.js';
 import { toPosition, toRecordedEvent } from './conversion.js';
 import { isTransient, toStoreError } from './errors.js';
 import type { FilterPlan } from './filters.js';
