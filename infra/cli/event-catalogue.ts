@@ -16,7 +16,7 @@ import type { AllFilter } from '../eventsourcing/event-store/event-store.js';
 import { compileFilter } from '../sqlite/event-store/reader.js';
 import { loadConfig } from '../config/config.js';
 import { createLogger } from '../log/log.js';
-import { openSystem } from '../system.js';
+import { openSystem } from '../composition-root/system.js';
 import { fieldsOf, namedTypeOf, type FieldDefinition, type NamedTypeDefinition } from './event-catalogue-fields.js';
 
 /** The repository root (this file runs as `dist/infra/cli/event-catalogue.js`). */

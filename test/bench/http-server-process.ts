@@ -52,7 +52,7 @@ import type { IdempotencyRecords } from '../../infra/idempotency/records.js';
 import { createLogger } from '../../infra/log/log.js';
 import type { ReadStore } from '../../infra/eventsourcing/read-store/read-store.js';
 import { openSqliteReadStore } from '../../infra/sqlite/read-store/sqlite-read-store.js';
-import { openSystem } from '../../infra/system.js';
+import { openSystem } from '../../infra/composition-root/system.js';
 import { identityProjection } from '../../projections/identity.js';
 
 interface Server {

@@ -22,7 +22,7 @@ import { accountStream } from '../../domain/billing/events.js';
 import type { EventStore, RecordedEvent } from '../../infra/eventsourcing/event-store/event-store.js';
 import { formatPosition } from '../../infra/eventsourcing/event-store/position.js';
 import { openSqliteEventStore } from '../../infra/sqlite/event-store/sqlite-event-store.js';
-import type { System } from '../../infra/system.js';
+import type { System } from '../../infra/composition-root/system.js';
 import { Client, positionOf } from '../http/client.js';
 import { Market, eventually } from '../http/trading-client.js';
 import { startApiServer } from '../support/api-server.js';

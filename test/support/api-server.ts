@@ -15,7 +15,7 @@ import { openSqliteEventStore } from '../../infra/sqlite/event-store/sqlite-even
 import { readModelsReadiness } from '../../infra/http/probes.js';
 import { createHttpApp, listen } from '../../infra/http/server.js';
 import { createLogger, type Logger } from '../../infra/log/log.js';
-import { openSystem, type System } from '../../infra/system.js';
+import { openSystem, type System } from '../../infra/composition-root/system.js';
 import { startEsdbDouble } from './esdb-double/index.js';
 import { dropDatabases, mongoUri, uniqueDbName } from './mongo-target.js';
 

@@ -21,7 +21,7 @@ import { loadConfig } from '../../infra/config/config.js';
 import type { AppendOptions, EventToAppend } from '../../infra/eventsourcing/event-store/event-store.js';
 import { createHttpApp, listen, type RunningServer } from '../../infra/http/server.js';
 import { createLogger } from '../../infra/log/log.js';
-import { openSystem, type System } from '../../infra/system.js';
+import { openSystem, type System } from '../../infra/composition-root/system.js';
 
 function say(line: Record<string, unknown>): void {
   // Synchronous: the line must be out before a SIGKILL that may follow at once.

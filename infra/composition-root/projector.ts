@@ -1,8 +1,8 @@
 /** Starts the projector thread (`projector-thread.ts`) and follows its runners' progress from this thread. */
 import { Worker } from 'node:worker_threads';
-import type { EventHandler } from './eventsourcing/subscriptions/event-handler.js';
-import type { Config } from './config/config.js';
-import { RemoteRunner, type ReportedStatus } from './eventsourcing/subscriptions/remote-runner.js';
+import type { EventHandler } from '../eventsourcing/subscriptions/event-handler.js';
+import type { Config } from '../config/config.js';
+import { RemoteRunner, type ReportedStatus } from '../eventsourcing/subscriptions/remote-runner.js';
 
 /** A thread's V8 heap in bytes: what is in use, and what it holds from the system. */
 export interface HeapSize {

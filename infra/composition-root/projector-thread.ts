@@ -10,11 +10,11 @@
  */
 import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
-import type { Config } from './config/config.js';
-import { formatPosition } from './eventsourcing/event-store/position.js';
-import { createLogger } from './log/log.js';
-import type { ReportedStatus } from './eventsourcing/subscriptions/remote-runner.js';
-import { PerTurnBatch } from './sqlite/per-turn.js';
+import type { Config } from '../config/config.js';
+import { formatPosition } from '../eventsourcing/event-store/position.js';
+import { createLogger } from '../log/log.js';
+import type { ReportedStatus } from '../eventsourcing/subscriptions/remote-runner.js';
+import { PerTurnBatch } from '../sqlite/per-turn.js';
 import { openSystem } from './system.js';
 
 if (!parentPort) throw new Error('projector-thread runs as a worker thread');

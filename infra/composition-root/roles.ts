@@ -7,14 +7,14 @@
  * - `projector`: every projection and process manager, no API routes, only the probes
  *   (`/health`, `/ready`) on `PORT`. Leases keep one active instance of each across replicas.
  */
-import { BusinessRuleViolation } from '../domain/decider.js';
-import { provisionBroker } from '../command-handlers/identity.js';
-import { backoffDelay, sleep } from './eventsourcing/backoff.js';
-import type { Config } from './config/config.js';
-import { checkRoleOnFerretDb } from './mongodb/ferretdb-guard.js';
-import { readModelsReadiness } from './http/probes.js';
-import { createHttpApp, listen, type RunningServer } from './http/server.js';
-import type { Logger } from './log/log.js';
+import { BusinessRuleViolation } from '../../domain/decider.js';
+import { provisionBroker } from '../../command-handlers/identity.js';
+import { backoffDelay, sleep } from '../eventsourcing/backoff.js';
+import type { Config } from '../config/config.js';
+import { checkRoleOnFerretDb } from '../mongodb/ferretdb-guard.js';
+import { readModelsReadiness } from '../http/probes.js';
+import { createHttpApp, listen, type RunningServer } from '../http/server.js';
+import type { Logger } from '../log/log.js';
 import { checkStoresReachable } from './startup-checks.js';
 import { openSystem, type System } from './system.js';
 

@@ -24,5 +24,5 @@ export const SERVER_COMMAND = [
   ...Object.entries(SERVER_ENVIRONMENT).map(([name, value]) => `${name}=${value}`),
   'node',
   ...SERVER_NODE_FLAGS,
-  'dist/infra/main.js',
+  'dist/infra/composition-root/main.js',
 ].join(' ');

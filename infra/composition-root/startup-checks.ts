@@ -6,9 +6,9 @@
  * naming it, its address and the last error.
  */
 import { MongoClient } from 'mongodb';
-import { backoffDelay, sleep } from './eventsourcing/backoff.js';
-import type { Config } from './config/config.js';
-import { openEsdbEventStore } from './esdb/esdb-event-store.js';
+import { backoffDelay, sleep } from '../eventsourcing/backoff.js';
+import type { Config } from '../config/config.js';
+import { openEsdbEventStore } from '../esdb/esdb-event-store.js';
 
 /** A configured store did not answer in time: the message is the one line an operator reads. */
 export class StoreUnreachable extends Error {

@@ -3,11 +3,11 @@
  * by default), running what `ROLE` says (see roles.ts): by default the whole product —
  * HTTP API, projections and process managers — in one process.
  */
-import { ConfigError, loadConfig } from './config/config.js';
-import { createLogger } from './log/log.js';
+import { ConfigError, loadConfig } from '../config/config.js';
+import { createLogger } from '../log/log.js';
 import { startRole, stopRole, type Started } from './roles.js';
 import { StoreUnreachable } from './startup-checks.js';
-import { UnsafeOnFerretDb } from './mongodb/ferretdb-guard.js';
+import { UnsafeOnFerretDb } from '../mongodb/ferretdb-guard.js';
 
 let logger = createLogger('info');
 
