@@ -5,10 +5,10 @@
  * `STARTUP_TIMEOUT_MS`; one that has not answered by then fails start-up with one line
  * naming it, its address and the last error.
  */
-import { MongoClient } from 'mongodb';
 import { backoffDelay, sleep } from '../eventsourcing/backoff.js';
 import type { Config } from '../config/config.js';
 import { openEsdbEventStore } from '../esdb/esdb-event-store.js';
+import { mongoPinger } from '../mongodb/mongo-server.js';
 
 /** A configured store did not answer in time: the message is the one line an operator reads. */
 export class StoreUnreachable extends Error {
@@ -71,17 +71,7 @@ function eventStoreDbCheck(connectionString: string): StoreCheck {
 }
 
 function mongoCheck(uri: string): StoreCheck {
-  let client: MongoClient | null = null;
-  return {
-    store: 'MongoDB',
-    address: addressOf(uri),
-    ping: async (timeoutMs) => {
-      // The driver itself keeps trying to select a server until this timeout.
-      client ??= new MongoClient(uri, { serverSelectionTimeoutMS: timeoutMs, connectTimeoutMS: timeoutMs });
-      await client.db('admin').command({ ping: 1 });
-    },
-    close: async () => client?.close(),
-  };
+  return { store: 'MongoDB', address: addressOf(uri), ...mongoPinger(uri) };
 }
 
 /** The hosts of a connection string, without scheme, credentials or options (never log a password). */

@@ -39,3 +39,18 @@ export async function describeMongoServerAt(uri: string, timeoutMs = 30_000): Pr
 export function serverName(server: MongoServerInfo): string {
   return server.kind === 'ferretdb' ? `FerretDB ${server.version}` : `MongoDB ${server.version}`;
 }
+
+/**
+ * A client that only pings (the start-up checks), opened at the first ping: the driver
+ * itself keeps trying to select a server until that ping's timeout.
+ */
+export function mongoPinger(uri: string): { ping(timeoutMs: number): Promise<void>; close(): Promise<void> } {
+  let client: MongoClient | null = null;
+  return {
+    ping: async (timeoutMs) => {
+      client ??= new MongoClient(uri, { serverSelectionTimeoutMS: timeoutMs, connectTimeoutMS: timeoutMs });
+      await client.db('admin').command({ ping: 1 });
+    },
+    close: async () => client?.close(),
+  };
+}
