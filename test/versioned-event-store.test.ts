@@ -1,5 +1,5 @@
 /**
- * The versioned event store (infra/event-store/versioned-event-store.ts) over each store kind
+ * The versioned event store (infra/eventsourcing/event-store/versioned-event-store.ts) over each store kind
  * (embedded, and EventStoreDB through the gRPC double): appends checked against the current
  * schema and stamped with their version, older versions upcast on every read path, and an
  * event no version matches refused to commands and parked by a runner with the reason.

@@ -91,7 +91,7 @@ export interface System {
   close(): Promise<void>;
 }
 
-/** How this process's parts talk to a projector thread (see `infra/projector-thread.ts`). */
+/** How this process's parts talk to a projector thread (see `projector-thread.ts`). */
 export interface ThreadLinks {
   /** The projector thread: its subscriptions wake at each commit the API thread's writer announces. */
   hearCommits?: boolean;

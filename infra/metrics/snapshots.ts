@@ -1,6 +1,6 @@
 /**
  * What became of snapshots, counted and logged from the one observer `loadStream` and the
- * snapshot writer tell (command-handlers/snapshots.ts): the command code knows nothing of
+ * snapshot writer tell (infra/eventsourcing/command-handling/snapshots.ts): the command code knows nothing of
  * metrics or logs. A snapshot that was ignored, could not be read or written is a log line
  * (warn) naming the stream and why; every outcome is counted by stream category.
  */

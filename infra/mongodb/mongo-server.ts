@@ -2,12 +2,13 @@
  * What answers at a MongoDB URI: MongoDB itself, or FerretDB — a MongoDB-wire server over
  * SQL (v1.x), supported as a read store with differences the product has to respect:
  * - no TTL indexes (`expireAfterSeconds` is NotImplemented) and no `collMod`: kept
- *   idempotency answers are purged on a schedule instead (idempotency/mongo-records.ts);
- * - no arrays directly inside arrays: the read store refuses them on every store (catalog.ts);
+ *   idempotency answers are purged on a schedule instead (mongo-idempotency-records.ts);
+ * - no arrays directly inside arrays: the read store refuses them on every store
+ *   (eventsourcing/read-store/catalog.ts);
  * - conditional updates are a read, then a write, not one atomic step: two processes can
  *   both take one lease, so only one process may run projections there (ferretdb-guard.ts);
  * - a failed write of an `update` command is reported at `writeErrors[].index` 0 whatever
- *   its place (read-store/mongo-read-store.ts);
+ *   its place (mongo-read-store.ts);
  * - no transactions (the product uses none).
  */
 import { MongoClient, type Db } from 'mongodb';

@@ -1,7 +1,7 @@
 /**
  * The event store port. One interface with EventStoreDB's semantics, implemented by the
- * embedded SQLite store (the default) and the EventStoreDB adapter. Everything above
- * `infra/` talks to this interface only.
+ * embedded SQLite store (infra/sqlite/, the default) and the EventStoreDB adapter
+ * (infra/esdb/). Everything else talks to this interface only.
  */
 import type { Position } from './position.js';
 
