@@ -46,4 +46,4 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 8080) + '/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # Not `npm start`: its prestart would run tsc, which the image does not have. node is PID 1
 # and gets SIGTERM itself, which the server answers with a graceful shutdown.
-CMD ["node", "--max-semi-space-size=16", "--max-old-space-size=192", "dist/infra/main.js"]
+CMD ["node", "--max-semi-space-size=16", "--max-old-space-size=192", "dist/infra/composition-root/main.js"]

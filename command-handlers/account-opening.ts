@@ -3,7 +3,7 @@
  * event (not of a second call by the client). Opening is idempotent: redelivering the
  * event, or replaying this process manager from the start, opens nothing twice.
  */
-import type { EventHandler } from '../projections/projection.js';
+import type { EventHandler } from '../infra/eventsourcing/subscriptions/event-handler.js';
 import { openAccount, type BillingEnvironment } from './billing.js';
 
 export function accountOpening(env: BillingEnvironment): EventHandler {

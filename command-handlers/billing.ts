@@ -6,11 +6,12 @@
 import { account } from '../domain/billing/account.js';
 import { accountStream } from '../domain/billing/events.js';
 import type { Cents } from '../domain/money.js';
-import type { EventMetadata } from '../infra/event-store/event-store.js';
-import { handleCommand, rememberUntil, type CommandEnvironment } from './handle-command.js';
-import { nameBasedUuid } from '../infra/name-based-id.js';
+import type { EventMetadata } from '../infra/eventsourcing/event-store/event-store.js';
+import { handleCommand, type CommandEnvironment } from '../infra/eventsourcing/command-handling/handle-command.js';
+import { rememberUntil, type RetentionSetting } from './retention.js';
+import { nameBasedUuid } from '../infra/eventsourcing/name-based-id.js';
 
-export interface BillingEnvironment extends CommandEnvironment {
+export interface BillingEnvironment extends CommandEnvironment, RetentionSetting {
   now(): Date;
 }
 

@@ -8,9 +8,14 @@ import { emailStream, type EmailReserved, type Profile, type Role, userStream } 
 import { toUserView, user, type UserState, type UserView } from '../domain/identity/user.js';
 
 import { messages } from '../domain/messages.js';
-import { WrongExpectedVersion, type EventMetadata } from '../infra/event-store/event-store.js';
-import type { Position } from '../infra/event-store/position.js';
-import { handleCommand, loadStream, StreamStateMismatch, type CommandEnvironment } from './handle-command.js';
+import { WrongExpectedVersion, type EventMetadata } from '../infra/eventsourcing/event-store/event-store.js';
+import type { Position } from '../infra/eventsourcing/event-store/position.js';
+import {
+  handleCommand,
+  loadStream,
+  StreamStateMismatch,
+  type CommandEnvironment,
+} from '../infra/eventsourcing/command-handling/handle-command.js';
 
 export interface PasswordHashing {
   hash(password: string): Promise<string>;

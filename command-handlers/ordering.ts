@@ -2,10 +2,11 @@
 import type { Cents } from '../domain/money.js';
 import { customerOrderOf, customerOrders } from '../domain/ordering/customer-orders.js';
 import { customerOrdersStream } from '../domain/ordering/events.js';
-import type { EventMetadata } from '../infra/event-store/event-store.js';
-import { handleCommand, rememberUntil, type CommandEnvironment } from './handle-command.js';
+import type { EventMetadata } from '../infra/eventsourcing/event-store/event-store.js';
+import { handleCommand, type CommandEnvironment } from '../infra/eventsourcing/command-handling/handle-command.js';
+import { rememberUntil, type RetentionSetting } from './retention.js';
 
-export interface OrderingEnvironment extends CommandEnvironment {
+export interface OrderingEnvironment extends CommandEnvironment, RetentionSetting {
   now(): Date;
 }
 

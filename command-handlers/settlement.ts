@@ -19,14 +19,18 @@ import { customerOrders } from '../domain/ordering/customer-orders.js';
 import { customerOrdersStream, type OrderCreated } from '../domain/ordering/events.js';
 import { marketStream, type DealOpened, type OrderSubmitted } from '../domain/trading/events.js';
 import { findOrder, market, type MarketCommand } from '../domain/trading/market.js';
-import type { EventMetadata, RecordedEvent } from '../infra/event-store/event-store.js';
+import type { EventMetadata, RecordedEvent } from '../infra/eventsourcing/event-store/event-store.js';
 import type { OperationMemory } from '../domain/operation-memory.js';
-import type { EventHandler, HandlingContext } from '../projections/projection.js';
+import type { EventHandler, HandlingContext } from '../infra/eventsourcing/subscriptions/event-handler.js';
 import { BusinessRuleViolation } from '../domain/decider.js';
 import { openAccount } from './billing.js';
-import { handleCommand, StreamStateMismatch, type CommandEnvironment } from './handle-command.js';
+import {
+  handleCommand,
+  StreamStateMismatch,
+  type CommandEnvironment,
+} from '../infra/eventsourcing/command-handling/handle-command.js';
 import { enterMarket, loadMarket } from './trading.js';
-import { nameBasedUuid } from '../infra/name-based-id.js';
+import { nameBasedUuid } from '../infra/eventsourcing/name-based-id.js';
 
 export interface SettlementEnvironment extends CommandEnvironment {
   now(): Date;

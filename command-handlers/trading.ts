@@ -18,9 +18,14 @@ import {
   type OrderSnapshot,
 } from '../domain/trading/market.js';
 import { traderOrders } from '../domain/trading/trader-orders.js';
-import type { EventMetadata } from '../infra/event-store/event-store.js';
-import { comparePositions, type Position } from '../infra/event-store/position.js';
-import { handleCommand, loadStream, rememberUntil, type CommandEnvironment } from './handle-command.js';
+import type { EventMetadata } from '../infra/eventsourcing/event-store/event-store.js';
+import { comparePositions, type Position } from '../infra/eventsourcing/event-store/position.js';
+import {
+  handleCommand,
+  loadStream,
+  type CommandEnvironment,
+} from '../infra/eventsourcing/command-handling/handle-command.js';
+import { rememberUntil, type RetentionSetting } from './retention.js';
 
 /** An order as the read models keep it: where a cancel finds an order its market no longer remembers. */
 export interface PastOrder extends Omit<OrderSnapshot, 'orderId' | 'status'> {
@@ -30,7 +35,7 @@ export interface PastOrder extends Omit<OrderSnapshot, 'orderId' | 'status'> {
   updatedAt: string;
 }
 
-export interface TradingEnvironment extends CommandEnvironment {
+export interface TradingEnvironment extends CommandEnvironment, RetentionSetting {
   now(): Date;
   /** Absent: an order its market no longer remembers is unknown (404) to a cancel. */
   pastOrders?: { find(orderId: string): Promise<PastOrder | null> };

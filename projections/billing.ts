@@ -3,11 +3,11 @@
  * If-Match) and each user's operation history, newest first.
  */
 import type { AccountEvent } from '../domain/billing/events.js';
-import type { RecordedEvent } from '../infra/event-store/event-store.js';
-import { sortablePosition } from '../infra/event-store/position.js';
-import type { WriteOp } from '../infra/read-store/read-store.js';
+import type { RecordedEvent } from '../infra/eventsourcing/event-store/event-store.js';
+import { sortablePosition } from '../infra/eventsourcing/event-store/position.js';
+import type { WriteOp } from '../infra/eventsourcing/read-store/read-store.js';
 import { describeOperation } from './operation-descriptions.js';
-import type { EventHandler } from './projection.js';
+import type { EventHandler } from '../infra/eventsourcing/subscriptions/event-handler.js';
 
 export const ACCOUNTS = 'accounts';
 export const OPERATIONS = 'operations';

@@ -5,10 +5,10 @@
  * by the deal and guarded by the event's position.
  */
 import type { DealCompleted } from '../domain/trading/events.js';
-import type { RecordedEvent } from '../infra/event-store/event-store.js';
-import { sortablePosition } from '../infra/event-store/position.js';
-import type { WriteOp } from '../infra/read-store/read-store.js';
-import type { EventHandler } from './projection.js';
+import type { RecordedEvent } from '../infra/eventsourcing/event-store/event-store.js';
+import { sortablePosition } from '../infra/eventsourcing/event-store/position.js';
+import type { WriteOp } from '../infra/eventsourcing/read-store/read-store.js';
+import type { EventHandler } from '../infra/eventsourcing/subscriptions/event-handler.js';
 
 export const DEALS = 'deals';
 export const DAILY_ITEM_STATS = 'daily_item_stats';

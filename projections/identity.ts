@@ -2,9 +2,9 @@
  * User profiles as the API shows them, and the access tokens signed out before expiry.
  */
 import type { UserEvent } from '../domain/identity/events.js';
-import type { RecordedEvent } from '../infra/event-store/event-store.js';
-import type { ReadStore, WriteOp } from '../infra/read-store/read-store.js';
-import type { EventHandler } from './projection.js';
+import type { RecordedEvent } from '../infra/eventsourcing/event-store/event-store.js';
+import type { ReadStore, WriteOp } from '../infra/eventsourcing/read-store/read-store.js';
+import type { EventHandler } from '../infra/eventsourcing/subscriptions/event-handler.js';
 
 export const USERS = 'users';
 export const REVOKED_TOKENS = 'revoked_tokens';

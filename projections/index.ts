@@ -3,7 +3,7 @@ import { historyProjection, statisticsProjection } from './deals.js';
 import { identityProjection } from './identity.js';
 import { notificationsProjection } from './notifications.js';
 import { orderingProjection } from './ordering.js';
-import type { EventHandler } from './projection.js';
+import type { EventHandler } from '../infra/eventsourcing/subscriptions/event-handler.js';
 import { tradingProjection } from './trading.js';
 
 /** Every read-model projection (process managers, which need the command side, are added by the composition root). */

@@ -6,11 +6,11 @@
 import type { UserEvent } from '../domain/identity/events.js';
 import type { CustomerOrderEvent } from '../domain/ordering/events.js';
 import type { DealCompleted, DealFailed } from '../domain/trading/events.js';
-import type { RecordedEvent } from '../infra/event-store/event-store.js';
-import { sortablePosition } from '../infra/event-store/position.js';
-import type { WriteOp } from '../infra/read-store/read-store.js';
+import type { RecordedEvent } from '../infra/eventsourcing/event-store/event-store.js';
+import { sortablePosition } from '../infra/eventsourcing/event-store/position.js';
+import type { WriteOp } from '../infra/eventsourcing/read-store/read-store.js';
 import { letters, type Recipient } from './notification-texts.js';
-import type { EventHandler, ProjectionView } from './projection.js';
+import type { EventHandler, ProjectionView } from '../infra/eventsourcing/subscriptions/event-handler.js';
 
 export const NOTIFICATIONS = 'notifications';
 export const RECIPIENTS = 'notification_recipients';

@@ -1,9 +1,9 @@
 /** The plain orders of each user, and the revision of each user's order stream (the ETag of their list). */
 import type { CustomerOrderEvent } from '../domain/ordering/events.js';
-import type { RecordedEvent } from '../infra/event-store/event-store.js';
-import { sortablePosition } from '../infra/event-store/position.js';
-import type { WriteOp } from '../infra/read-store/read-store.js';
-import type { EventHandler } from './projection.js';
+import type { RecordedEvent } from '../infra/eventsourcing/event-store/event-store.js';
+import { sortablePosition } from '../infra/eventsourcing/event-store/position.js';
+import type { WriteOp } from '../infra/eventsourcing/read-store/read-store.js';
+import type { EventHandler } from '../infra/eventsourcing/subscriptions/event-handler.js';
 
 export const CUSTOMER_ORDERS = 'customer_orders';
 export const CUSTOMER_ORDER_COLLECTIONS = 'customer_order_collections';

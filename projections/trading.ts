@@ -6,10 +6,10 @@
 import { commissionOf } from '../domain/money.js';
 import type { MarketEvent, TraderOrdersEvent } from '../domain/trading/events.js';
 import { initialSellOrderId } from '../domain/trading/events.js';
-import type { RecordedEvent } from '../infra/event-store/event-store.js';
-import { sortablePosition } from '../infra/event-store/position.js';
-import type { WriteOp } from '../infra/read-store/read-store.js';
-import type { EventHandler, ProjectionView } from './projection.js';
+import type { RecordedEvent } from '../infra/eventsourcing/event-store/event-store.js';
+import { sortablePosition } from '../infra/eventsourcing/event-store/position.js';
+import type { WriteOp } from '../infra/eventsourcing/read-store/read-store.js';
+import type { EventHandler, ProjectionView } from '../infra/eventsourcing/subscriptions/event-handler.js';
 
 export const ITEMS = 'items';
 export const TRADING_ORDERS = 'trading_orders';

@@ -1,6 +1,6 @@
 /** A user's balance (with the revision that is its ETag) and operation history, newest first. Amounts in cents. */
 import { ACCOUNTS, OPERATIONS } from '../projections/billing.js';
-import type { ReadStore } from '../infra/read-store/read-store.js';
+import type { ReadStore } from '../infra/eventsourcing/read-store/read-store.js';
 import type { Page } from './page.js';
 
 export interface AccountView {

@@ -1,6 +1,6 @@
 /** Deal history per user, and the statistics (last 7 days, top 10). Amounts in cents. */
 import { DAILY_ITEM_STATS, DAILY_TOTALS, DEALS, ITEM_TOTALS } from '../projections/deals.js';
-import type { ReadStore } from '../infra/read-store/read-store.js';
+import type { ReadStore } from '../infra/eventsourcing/read-store/read-store.js';
 import type { Page } from './page.js';
 
 export async function listDeals(readStore: ReadStore, userId: string, page: Page) {

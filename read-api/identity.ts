@@ -1,7 +1,7 @@
 /** The user's profile as the API shows it (`User`). */
 import type { UserView } from '../domain/identity/user.js';
 import { USERS } from '../projections/identity.js';
-import type { ReadStore } from '../infra/read-store/read-store.js';
+import type { ReadStore } from '../infra/eventsourcing/read-store/read-store.js';
 
 export async function getProfile(readStore: ReadStore, userId: string): Promise<UserView | null> {
   const doc = await readStore.get(USERS, userId);

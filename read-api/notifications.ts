@@ -1,5 +1,5 @@
 import { NOTIFICATIONS } from '../projections/notifications.js';
-import type { ReadStore } from '../infra/read-store/read-store.js';
+import type { ReadStore } from '../infra/eventsourcing/read-store/read-store.js';
 import type { Page } from './page.js';
 
 export async function listNotifications(readStore: ReadStore, userId: string, page: Page) {

@@ -1,5 +1,5 @@
 import { CUSTOMER_ORDER_COLLECTIONS, CUSTOMER_ORDERS } from '../projections/ordering.js';
-import type { Doc, ReadStore } from '../infra/read-store/read-store.js';
+import type { Doc, ReadStore } from '../infra/eventsourcing/read-store/read-store.js';
 import type { Page } from './page.js';
 
 export interface CustomerOrderView {

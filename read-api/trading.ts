@@ -1,6 +1,6 @@
 /** Items, a trader's active orders (with the ETag of their order stream) and portfolio. Amounts in cents. */
 import { ITEMS, ORDER_COLLECTIONS, PORTFOLIO, TRADING_ORDERS } from '../projections/trading.js';
-import type { Doc, ReadStore } from '../infra/read-store/read-store.js';
+import type { Doc, ReadStore } from '../infra/eventsourcing/read-store/read-store.js';
 import type { Side } from '../domain/trading/events.js';
 import type { Page } from './page.js';
 

@@ -4,13 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { v4 as uuid } from 'uuid';
 import { depositMoney, openAccount, withdrawMoney } from '../command-handlers/billing.js';
-import { StreamStateMismatch, TooMuchContention } from '../command-handlers/handle-command.js';
+import { StreamStateMismatch, TooMuchContention } from '../infra/eventsourcing/command-handling/handle-command.js';
 import { findUserByEmail, logIn, registerUser, type IdentityEnvironment } from '../command-handlers/identity.js';
-import { StreamStateCache } from '../command-handlers/stream-state-cache.js';
+import { StreamStateCache } from '../infra/eventsourcing/command-handling/stream-state-cache.js';
 import { BusinessRuleViolation } from '../domain/decider.js';
 import { emailStream } from '../domain/identity/events.js';
-import { WrongExpectedVersion, type EventStore } from '../infra/event-store/event-store.js';
-import { openSqliteEventStore } from '../infra/event-store/sqlite/sqlite-event-store.js';
+import { WrongExpectedVersion, type EventStore } from '../infra/eventsourcing/event-store/event-store.js';
+import { openSqliteEventStore } from '../infra/sqlite/event-store/sqlite-event-store.js';
 
 /** Fast stand-in for scrypt: these tests are about streams, not hashing. */
 const plainPasswords = {

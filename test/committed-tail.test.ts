@@ -6,10 +6,10 @@ import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { v4 as uuid } from 'uuid';
-import { CommittedTail } from '../infra/event-store/sqlite/committed-tail.js';
-import { EventReader, type Row } from '../infra/event-store/sqlite/reader.js';
-import { openSqliteEventStore } from '../infra/event-store/sqlite/sqlite-event-store.js';
-import type { RecordedEvent } from '../infra/event-store/event-store.js';
+import { CommittedTail } from '../infra/sqlite/event-store/committed-tail.js';
+import { EventReader, type Row } from '../infra/sqlite/event-store/reader.js';
+import { openSqliteEventStore } from '../infra/sqlite/event-store/sqlite-event-store.js';
+import type { RecordedEvent } from '../infra/eventsourcing/event-store/event-store.js';
 import { distDir, tempDir, type TempDir } from './support/process.js';
 
 const row = (position: number, stream = 'account-1', type = 'MoneyDeposited'): Row => [

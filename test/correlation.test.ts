@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { accountStream } from '../domain/billing/events.js';
 import { marketStream } from '../domain/trading/events.js';
-import type { RecordedEvent } from '../infra/event-store/event-store.js';
+import type { RecordedEvent } from '../infra/eventsourcing/event-store/event-store.js';
 import { Client, itHttp } from './http/client.js';
 import { eventually, Market } from './http/trading-client.js';
 import { startApiServer, type ApiServer } from './support/api-server.js';

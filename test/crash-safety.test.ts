@@ -9,9 +9,9 @@
  */
 import { join } from 'node:path';
 import { expect } from 'chai';
-import type { EventStore, RecordedEvent } from '../infra/event-store/event-store.js';
-import { openEsdbEventStore } from '../infra/event-store/esdb/esdb-event-store.js';
-import { openSqliteEventStore } from '../infra/event-store/sqlite/sqlite-event-store.js';
+import type { EventStore, RecordedEvent } from '../infra/eventsourcing/event-store/event-store.js';
+import { openEsdbEventStore } from '../infra/esdb/esdb-event-store.js';
+import { openSqliteEventStore } from '../infra/sqlite/event-store/sqlite-event-store.js';
 import { BROKER } from './support/api-server.js';
 import { startEsdbDouble, type EsdbDouble } from './support/esdb-double/index.js';
 import { cleanEnv, distDir, RunningNode, tempDir, type TempDir } from './support/process.js';

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { loadConfig, settings } from '../infra/config/config.js';
 import { loadSigningKeys } from '../infra/auth/keys.js';
-import { SERVER_COMMAND, SERVER_ENVIRONMENT, SERVER_NODE_FLAGS } from '../infra/runtime-flags.js';
+import { SERVER_COMMAND, SERVER_ENVIRONMENT, SERVER_NODE_FLAGS } from '../infra/composition-root/runtime-flags.js';
 import { distDir, repoDir, runNode, tempDir } from './support/process.js';
 import { INTEGRATION_DEFAULTS } from './support/integration-defaults.js';
 
@@ -102,8 +102,8 @@ describe('deployment files agree with the code', () => {
     it('runs the built entry point directly with node (prestart would need tsc), and that file is built', () => {
       const cmd = runtime.filter((i) => i.keyword === 'CMD').at(-1);
       const command = JSON.parse(cmd!.args) as string[];
-      expect(command).to.deep.equal(['node', ...SERVER_NODE_FLAGS, 'dist/infra/main.js']);
-      expect(existsSync(join(distDir, 'infra', 'main.js'))).to.equal(true);
+      expect(command).to.deep.equal(['node', ...SERVER_NODE_FLAGS, 'dist/infra/composition-root/main.js']);
+      expect(existsSync(join(distDir, 'infra', 'composition-root', 'main.js'))).to.equal(true);
     });
 
     it('runs the server with the same node flags and environment as `npm start`', () => {

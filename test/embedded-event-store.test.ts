@@ -7,8 +7,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { v4 as uuid } from 'uuid';
-import { openSqliteEventStore } from '../infra/event-store/sqlite/sqlite-event-store.js';
-import { WrongExpectedVersion, type RecordedEvent } from '../infra/event-store/event-store.js';
+import { openSqliteEventStore } from '../infra/sqlite/event-store/sqlite-event-store.js';
+import { WrongExpectedVersion, type RecordedEvent } from '../infra/eventsourcing/event-store/event-store.js';
 import { tempDir, type TempDir } from './support/process.js';
 
 const writerScript = join(dirname(fileURLToPath(import.meta.url)), 'support', 'embedded-writer.js');

@@ -6,9 +6,13 @@ import { expect } from 'chai';
 import { v4 as uuid } from 'uuid';
 
 import { depositMoney, openAccount } from '../command-handlers/billing.js';
-import { StreamStateCache } from '../command-handlers/stream-state-cache.js';
-import { EventStoreRejected, EventStoreUnavailable, type EventToAppend } from '../infra/event-store/event-store.js';
-import { comparePositions, type Position } from '../infra/event-store/position.js';
+import { StreamStateCache } from '../infra/eventsourcing/command-handling/stream-state-cache.js';
+import {
+  EventStoreRejected,
+  EventStoreUnavailable,
+  type EventToAppend,
+} from '../infra/eventsourcing/event-store/event-store.js';
+import { comparePositions, type Position } from '../infra/eventsourcing/event-store/position.js';
 import { DoubleCluster } from './support/esdb-double/index.js';
 import { openedPerTest, pullUntil, rejectionOf } from './support/esdb-opened.js';
 

@@ -31,9 +31,9 @@ import {
   type EventStore,
   type EventToAppend,
   type RecordedEvent,
-} from '../infra/event-store/event-store.js';
-import { toStoreError, toWrongExpectedVersion } from '../infra/event-store/esdb/errors.js';
-import { comparePositions, type Position } from '../infra/event-store/position.js';
+} from '../infra/eventsourcing/event-store/event-store.js';
+import { toStoreError, toWrongExpectedVersion } from '../infra/esdb/errors.js';
+import { comparePositions, type Position } from '../infra/eventsourcing/event-store/position.js';
 import { startEsdbDouble, type EsdbDouble } from './support/esdb-double/index.js';
 import { openedPerTest, pullUntil, rejectionOf } from './support/esdb-opened.js';
 

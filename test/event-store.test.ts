@@ -6,8 +6,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openEsdbEventStore } from '../infra/event-store/esdb/esdb-event-store.js';
-import { openSqliteEventStore } from '../infra/event-store/sqlite/sqlite-event-store.js';
+import { openEsdbEventStore } from '../infra/esdb/esdb-event-store.js';
+import { openSqliteEventStore } from '../infra/sqlite/event-store/sqlite-event-store.js';
 import { describeEventStoreContract } from './contract/event-store.contract.js';
 import { startEsdbDouble, type EsdbDouble } from './support/esdb-double/index.js';
 

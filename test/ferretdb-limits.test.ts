@@ -1,6 +1,6 @@
 /**
  * What the product refuses on FerretDB, whose conditional updates are not atomic (see
- * infra/ferretdb-guard.ts): more than one process running projections. Each test runs on
+ * infra/mongodb/ferretdb-guard.ts): more than one process running projections. Each test runs on
  * whichever server MONGODB_URI names and checks what that server must do: on FerretDB the
  * refusal and its one line, on MongoDB that the same processes start.
  */

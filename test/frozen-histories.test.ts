@@ -8,18 +8,18 @@
  */
 import { expect } from 'chai';
 import { join } from 'node:path';
-import { loadStream } from '../command-handlers/handle-command.js';
-import { StreamStateCache } from '../command-handlers/stream-state-cache.js';
+import { loadStream } from '../infra/eventsourcing/command-handling/handle-command.js';
+import { StreamStateCache } from '../infra/eventsourcing/command-handling/stream-state-cache.js';
 import { domainEvents } from '../domain/events.js';
-import { openEsdbEventStore } from '../infra/event-store/esdb/esdb-event-store.js';
-import { UnreadableEvent, type EventStore } from '../infra/event-store/event-store.js';
-import { parsePosition, sortablePosition } from '../infra/event-store/position.js';
-import { openSqliteEventStore } from '../infra/event-store/sqlite/sqlite-event-store.js';
-import { versionedEventStore } from '../infra/event-store/versioned-event-store.js';
+import { openEsdbEventStore } from '../infra/esdb/esdb-event-store.js';
+import { UnreadableEvent, type EventStore } from '../infra/eventsourcing/event-store/event-store.js';
+import { parsePosition, sortablePosition } from '../infra/eventsourcing/event-store/position.js';
+import { openSqliteEventStore } from '../infra/sqlite/event-store/sqlite-event-store.js';
+import { versionedEventStore } from '../infra/eventsourcing/event-store/versioned-event-store.js';
 import { compiledChecks } from '../infra/event-schemas/compiled-checks.js';
-import { openSqliteReadStore } from '../infra/read-store/sqlite-read-store.js';
-import { ProjectionRunner } from '../infra/subscriptions/runner.js';
-import { openSqliteLeases } from '../infra/subscriptions/sqlite-leases.js';
+import { openSqliteReadStore } from '../infra/sqlite/read-store/sqlite-read-store.js';
+import { ProjectionRunner } from '../infra/eventsourcing/subscriptions/runner.js';
+import { openSqliteLeases } from '../infra/sqlite/sqlite-leases.js';
 import { projections } from '../projections/index.js';
 import { aggregateOf } from './frozen-histories/aggregates.js';
 import { dumpReadModels, HISTORIES_DIR, readHistories, type FrozenHistory } from './frozen-histories/files.js';

@@ -476,9 +476,9 @@ describe('HTTP server', function () {
   });
 });
 
-describe('marketplace server process (dist/infra/main.js)', function () {
+describe('marketplace server process (dist/infra/composition-root/main.js)', function () {
   this.timeout(20_000);
-  const mainScript = join(distDir, 'infra', 'main.js');
+  const mainScript = join(distDir, 'infra', 'composition-root', 'main.js');
   let dir: TempDir;
   let proc: RunningNode | undefined;
 

@@ -3,9 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MongoClient } from 'mongodb';
-import { openMongoIdempotencyRecords } from '../infra/idempotency/mongo-records.js';
+import { openMongoIdempotencyRecords } from '../infra/mongodb/mongo-idempotency-records.js';
 import type { IdempotencyRecords, KeptAnswer, RecordsOptions } from '../infra/idempotency/records.js';
-import { openSqliteIdempotencyRecords } from '../infra/idempotency/sqlite-records.js';
+import { openSqliteIdempotencyRecords } from '../infra/sqlite/sqlite-idempotency-records.js';
 import {
   dropDatabases,
   mongoTitle,

@@ -2,9 +2,9 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { LeaseStore } from '../infra/subscriptions/leases.js';
-import { openMongoLeases } from '../infra/subscriptions/mongo-leases.js';
-import { openSqliteLeases } from '../infra/subscriptions/sqlite-leases.js';
+import type { LeaseStore } from '../infra/eventsourcing/subscriptions/leases.js';
+import { openMongoLeases } from '../infra/mongodb/mongo-leases.js';
+import { openSqliteLeases } from '../infra/sqlite/sqlite-leases.js';
 import {
   dropDatabases,
   itNeedsMongoDb,

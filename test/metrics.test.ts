@@ -5,12 +5,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import type { JsonObject } from '../infra/event-store/event-store.js';
-import { formatPosition } from '../infra/event-store/position.js';
+import type { JsonObject } from '../infra/eventsourcing/event-store/event-store.js';
+import { formatPosition } from '../infra/eventsourcing/event-store/position.js';
 import { streamCategory } from '../infra/metrics/event-store.js';
 import { Metrics } from '../infra/metrics/metrics.js';
 import { SubscriptionHealth } from '../infra/metrics/subscription-health.js';
-import { RemoteRunner } from '../infra/subscriptions/remote-runner.js';
+import { RemoteRunner } from '../infra/eventsourcing/subscriptions/remote-runner.js';
 import { Client, itHttp, type Trader } from './http/client.js';
 import { eventually } from './http/trading-client.js';
 import { openRawEventStore, startApiServer, type ApiServer } from './support/api-server.js';

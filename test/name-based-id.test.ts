@@ -2,7 +2,7 @@
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import { v5 as uuidv5 } from 'uuid';
-import { nameBasedUuid } from '../infra/name-based-id.js';
+import { nameBasedUuid } from '../infra/eventsourcing/name-based-id.js';
 
 describe('name-based ids', () => {
   it('are the version 5 UUIDs the uuid package makes, for any name and namespace', () => {

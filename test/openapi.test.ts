@@ -15,7 +15,7 @@ import type { ApiServices } from '../infra/http/routes/context.js';
 import { createHttpApp, listen, type RunningServer } from '../infra/http/server.js';
 import { Metrics } from '../infra/metrics/metrics.js';
 import type { TokenService } from '../infra/auth/tokens.js';
-import type { ConsistencyGate } from '../infra/subscriptions/consistency.js';
+import type { ConsistencyGate } from '../infra/eventsourcing/subscriptions/consistency.js';
 import { ResponseValidator, type ObservedAnswer } from './support/openapi-validator.js';
 
 const document = apiDescription();

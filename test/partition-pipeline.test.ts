@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import type { RecordedEvent } from '../infra/event-store/event-store.js';
-import type { Position } from '../infra/event-store/position.js';
-import { PartitionPipeline } from '../infra/subscriptions/partition-pipeline.js';
+import type { RecordedEvent } from '../infra/eventsourcing/event-store/event-store.js';
+import type { Position } from '../infra/eventsourcing/event-store/position.js';
+import { PartitionPipeline } from '../infra/eventsourcing/subscriptions/partition-pipeline.js';
 
 const pos = (n: number): Position => ({ commit: BigInt(n), prepare: BigInt(n) });
 const event = (n: number): RecordedEvent => ({

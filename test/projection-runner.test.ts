@@ -3,14 +3,18 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { v4 as uuid } from 'uuid';
-import type { EventHandler } from '../projections/projection.js';
-import { EventStoreUnavailable, type EventStore, type RecordedEvent } from '../infra/event-store/event-store.js';
-import { openSqliteEventStore } from '../infra/event-store/sqlite/sqlite-event-store.js';
-import type { ReadStore } from '../infra/read-store/read-store.js';
-import { openSqliteReadStore } from '../infra/read-store/sqlite-read-store.js';
-import type { LeaseStore } from '../infra/subscriptions/leases.js';
-import { ProjectionRunner, type RunnerLog, type RunnerOptions } from '../infra/subscriptions/runner.js';
-import { openSqliteLeases } from '../infra/subscriptions/sqlite-leases.js';
+import type { EventHandler } from '../infra/eventsourcing/subscriptions/event-handler.js';
+import {
+  EventStoreUnavailable,
+  type EventStore,
+  type RecordedEvent,
+} from '../infra/eventsourcing/event-store/event-store.js';
+import { openSqliteEventStore } from '../infra/sqlite/event-store/sqlite-event-store.js';
+import type { ReadStore } from '../infra/eventsourcing/read-store/read-store.js';
+import { openSqliteReadStore } from '../infra/sqlite/read-store/sqlite-read-store.js';
+import type { LeaseStore } from '../infra/eventsourcing/subscriptions/leases.js';
+import { ProjectionRunner, type RunnerLog, type RunnerOptions } from '../infra/eventsourcing/subscriptions/runner.js';
+import { openSqliteLeases } from '../infra/sqlite/sqlite-leases.js';
 
 const quiet: RunnerLog = { info() {}, warn() {}, error() {} };
 

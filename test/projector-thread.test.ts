@@ -16,7 +16,7 @@ describe('projector thread (PROJECTION_THREAD=worker, the default of npm start)'
   before(async () => {
     dir = tempDir('market-projector-');
     server = new RunningNode(
-      join(distDir, 'infra', 'main.js'),
+      join(distDir, 'infra', 'composition-root', 'main.js'),
       [],
       cleanEnv({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dir.path, EMBEDDED_DURABILITY: 'normal' }),
     );

@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { MongoClient } from 'mongodb';
-import { mongoReadStore, openMongoReadStore } from '../infra/read-store/mongo-read-store.js';
-import type { CollectionSpec, FindQuery } from '../infra/read-store/read-store.js';
-import { openSqliteReadStore } from '../infra/read-store/sqlite-read-store.js';
-import { storageName } from '../infra/read-store/catalog.js';
+import { mongoReadStore, openMongoReadStore } from '../infra/mongodb/mongo-read-store.js';
+import type { CollectionSpec, FindQuery } from '../infra/eventsourcing/read-store/read-store.js';
+import { openSqliteReadStore } from '../infra/sqlite/read-store/sqlite-read-store.js';
+import { storageName } from '../infra/eventsourcing/read-store/catalog.js';
 import { at, describeReadStoreContract, insert, pos, remove, upsert } from './contract/read-store.contract.js';
 import {
   dropDatabases,

@@ -4,9 +4,9 @@
  * with the real runners of a real server.
  */
 import { expect } from 'chai';
-import type { EventHandler } from '../projections/projection.js';
-import { ownerName } from '../infra/subscriptions/lease-owners.js';
-import { ProjectionRunner, rebuilderName, type RunnerLog } from '../infra/subscriptions/runner.js';
+import type { EventHandler } from '../infra/eventsourcing/subscriptions/event-handler.js';
+import { ownerName } from '../infra/eventsourcing/subscriptions/lease-owners.js';
+import { ProjectionRunner, rebuilderName, type RunnerLog } from '../infra/eventsourcing/subscriptions/runner.js';
 import { Client, type Answer, type Trader } from './http/client.js';
 import { eventually } from './http/trading-client.js';
 import { startApiServer, type ApiServer } from './support/api-server.js';

@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import type { Middleware } from 'koa';
 import { pino } from 'pino';
 import { createHttpApp, listen, type RunningServer } from '../infra/http/server.js';
-import type { Logger } from '../infra/log.js';
+import type { Logger } from '../infra/log/log.js';
 import { Metrics } from '../infra/metrics/metrics.js';
 import { Client, itHttp } from './http/client.js';
 import { startApiServer, type ApiServer } from './support/api-server.js';

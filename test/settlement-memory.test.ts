@@ -10,15 +10,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { v4 as uuid } from 'uuid';
 import { depositMoney, openAccount } from '../command-handlers/billing.js';
-import { loadStream } from '../command-handlers/handle-command.js';
+import { loadStream } from '../infra/eventsourcing/command-handling/handle-command.js';
 import {
   dealSettlement,
   orderPayment,
   orderPlacement,
   type SettlementEnvironment,
 } from '../command-handlers/settlement.js';
-import type { SnapshotObservation } from '../command-handlers/snapshots.js';
-import { StreamStateCache } from '../command-handlers/stream-state-cache.js';
+import type { SnapshotObservation } from '../infra/eventsourcing/command-handling/snapshots.js';
+import { StreamStateCache } from '../infra/eventsourcing/command-handling/stream-state-cache.js';
 import { cancelOrder, listItem, loadMarket, placeOrder } from '../command-handlers/trading.js';
 import { account } from '../domain/billing/account.js';
 import { accountStream } from '../domain/billing/events.js';
@@ -26,10 +26,10 @@ import type { Cents } from '../domain/money.js';
 import { operationIdsSize } from '../domain/operation-memory.js';
 import type { Side } from '../domain/trading/events.js';
 import { holdingOf } from '../domain/trading/market.js';
-import type { RecordedEvent } from '../infra/event-store/event-store.js';
-import { formatPosition } from '../infra/event-store/position.js';
-import { openSqliteEventStore, type EmbeddedEventStore } from '../infra/event-store/sqlite/sqlite-event-store.js';
-import type { EventHandler, ProjectionView } from '../projections/projection.js';
+import type { RecordedEvent } from '../infra/eventsourcing/event-store/event-store.js';
+import { formatPosition } from '../infra/eventsourcing/event-store/position.js';
+import { openSqliteEventStore, type EmbeddedEventStore } from '../infra/sqlite/event-store/sqlite-event-store.js';
+import type { EventHandler, ProjectionView } from '../infra/eventsourcing/subscriptions/event-handler.js';
 import { wants } from './support/handlers.js';
 import { random } from './support/random.js';
 

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { v4 as uuid } from 'uuid';
 import { depositMoney, openAccount, withdrawMoney } from '../command-handlers/billing.js';
-import { handleCommand, loadStream } from '../command-handlers/handle-command.js';
+import { handleCommand, loadStream } from '../infra/eventsourcing/command-handling/handle-command.js';
 import { createCustomerOrder } from '../command-handlers/ordering.js';
 import {
   dealOperationId,
@@ -18,7 +18,7 @@ import {
   orderPlacement,
   type SettlementEnvironment,
 } from '../command-handlers/settlement.js';
-import { StreamStateCache } from '../command-handlers/stream-state-cache.js';
+import { StreamStateCache } from '../infra/eventsourcing/command-handling/stream-state-cache.js';
 import { cancelOrder, listItem, loadMarket, placeOrder } from '../command-handlers/trading.js';
 import { account } from '../domain/billing/account.js';
 import { accountStream } from '../domain/billing/events.js';
@@ -41,10 +41,14 @@ import {
   type EventStore,
   type JsonObject,
   type RecordedEvent,
-} from '../infra/event-store/event-store.js';
-import { formatPosition } from '../infra/event-store/position.js';
-import { openSqliteEventStore } from '../infra/event-store/sqlite/sqlite-event-store.js';
-import type { EventHandler, HandlingContext, ProjectionView } from '../projections/projection.js';
+} from '../infra/eventsourcing/event-store/event-store.js';
+import { formatPosition } from '../infra/eventsourcing/event-store/position.js';
+import { openSqliteEventStore } from '../infra/sqlite/event-store/sqlite-event-store.js';
+import type {
+  EventHandler,
+  HandlingContext,
+  ProjectionView,
+} from '../infra/eventsourcing/subscriptions/event-handler.js';
 import { wants } from './support/handlers.js';
 import { random } from './support/random.js';
 

@@ -2,8 +2,8 @@
 import { expect } from 'chai';
 import { identityProjection, purgeExpiredSignOuts, REVOKED_TOKENS, USERS } from '../projections/identity.js';
 import { SignedOutTokenList } from '../infra/http/signed-out-tokens.js';
-import type { RecordedEvent } from '../infra/event-store/event-store.js';
-import { openSqliteReadStore } from '../infra/read-store/sqlite-read-store.js';
+import type { RecordedEvent } from '../infra/eventsourcing/event-store/event-store.js';
+import { openSqliteReadStore } from '../infra/sqlite/read-store/sqlite-read-store.js';
 
 /** The read model of signed-out tokens, as another process's logout would fill it; counts the queries. */
 function revokedTokensModel() {

@@ -13,9 +13,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { v4 as uuid } from 'uuid';
 import { depositMoney, openAccount, type BillingEnvironment } from '../command-handlers/billing.js';
-import { loadStream } from '../command-handlers/handle-command.js';
-import type { SnapshotObservation, Snapshotting } from '../command-handlers/snapshots.js';
-import { StreamStateCache } from '../command-handlers/stream-state-cache.js';
+import { loadStream } from '../infra/eventsourcing/command-handling/handle-command.js';
+import type { SnapshotObservation, Snapshotting } from '../infra/eventsourcing/command-handling/snapshots.js';
+import { StreamStateCache } from '../infra/eventsourcing/command-handling/stream-state-cache.js';
 import { account } from '../domain/billing/account.js';
 import { accountStream, type AccountEvent } from '../domain/billing/events.js';
 import { fold } from '../domain/decider.js';
@@ -28,15 +28,11 @@ import type {
   ReadStreamOptions,
   RecordedEvent,
   SubscribeToAllOptions,
-} from '../infra/event-store/event-store.js';
-import { openEsdbEventStore } from '../infra/event-store/esdb/esdb-event-store.js';
-import {
-  SNAPSHOT_EVENT_TYPE,
-  SNAPSHOT_STREAM_PREFIX,
-  streamSnapshotStore,
-} from '../infra/event-store/esdb/snapshots.js';
-import type { SnapshotStore, StoredSnapshot } from '../infra/event-store/snapshot-store.js';
-import { openSqliteEventStore } from '../infra/event-store/sqlite/sqlite-event-store.js';
+} from '../infra/eventsourcing/event-store/event-store.js';
+import { openEsdbEventStore } from '../infra/esdb/esdb-event-store.js';
+import { SNAPSHOT_EVENT_TYPE, SNAPSHOT_STREAM_PREFIX, streamSnapshotStore } from '../infra/esdb/snapshots.js';
+import type { SnapshotStore, StoredSnapshot } from '../infra/eventsourcing/event-store/snapshot-store.js';
+import { openSqliteEventStore } from '../infra/sqlite/event-store/sqlite-event-store.js';
 import { startEsdbDouble, type EsdbDouble } from './support/esdb-double/index.js';
 
 /** An event store that records every stream read: from where, how many at most, how many came back. */

@@ -6,7 +6,7 @@
  */
 import { expect } from 'chai';
 import { createServer } from 'node:net';
-import { addressOf } from '../infra/startup-checks.js';
+import { addressOf } from '../infra/composition-root/startup-checks.js';
 import { Client, itHttp } from './http/client.js';
 import { startEsdbDouble, type EsdbDouble } from './support/esdb-double/index.js';
 import { cleanEnv, runNode, tempDir, type Finished, type TempDir } from './support/process.js';
@@ -21,7 +21,7 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-describe('start-up failures (dist/infra/main.js)', function () {
+describe('start-up failures (dist/infra/composition-root/main.js)', function () {
   this.timeout(30_000);
   let dir: TempDir;
 

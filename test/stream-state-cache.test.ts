@@ -1,6 +1,6 @@
 /** The stream-state cache: bounded in bytes (each state counted as its decider weighs it), least recently used out first. */
 import { expect } from 'chai';
-import { StreamStateCache, type CachedStream } from '../command-handlers/stream-state-cache.js';
+import { StreamStateCache, type CachedStream } from '../infra/eventsourcing/command-handling/stream-state-cache.js';
 
 const at = (revision: number, state: unknown = `state@${revision}`): CachedStream => ({
   state,

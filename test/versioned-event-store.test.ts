@@ -1,5 +1,5 @@
 /**
- * The versioned event store (infra/event-store/versioned-event-store.ts) over each store kind
+ * The versioned event store (infra/eventsourcing/event-store/versioned-event-store.ts) over each store kind
  * (embedded, and EventStoreDB through the gRPC double): appends checked against the current
  * schema and stamped with their version, older versions upcast on every read path, and an
  * event no version matches refused to commands and parked by a runner with the reason.
@@ -8,20 +8,20 @@ import { expect } from 'chai';
 import { join } from 'node:path';
 import { v4 as uuid } from 'uuid';
 import { domainEvents } from '../domain/events.js';
-import { openEsdbEventStore } from '../infra/event-store/esdb/esdb-event-store.js';
+import { openEsdbEventStore } from '../infra/esdb/esdb-event-store.js';
 import {
   MalformedEvent,
   UnreadableEvent,
   type EventStore,
   type RecordedEvent,
-} from '../infra/event-store/event-store.js';
-import { openSqliteEventStore } from '../infra/event-store/sqlite/sqlite-event-store.js';
-import { versionedEventStore } from '../infra/event-store/versioned-event-store.js';
+} from '../infra/eventsourcing/event-store/event-store.js';
+import { openSqliteEventStore } from '../infra/sqlite/event-store/sqlite-event-store.js';
+import { versionedEventStore } from '../infra/eventsourcing/event-store/versioned-event-store.js';
 import { compiledChecks } from '../infra/event-schemas/compiled-checks.js';
-import { openSqliteReadStore } from '../infra/read-store/sqlite-read-store.js';
-import { ProjectionRunner } from '../infra/subscriptions/runner.js';
-import { openSqliteLeases } from '../infra/subscriptions/sqlite-leases.js';
-import type { EventHandler } from '../projections/projection.js';
+import { openSqliteReadStore } from '../infra/sqlite/read-store/sqlite-read-store.js';
+import { ProjectionRunner } from '../infra/eventsourcing/subscriptions/runner.js';
+import { openSqliteLeases } from '../infra/sqlite/sqlite-leases.js';
+import type { EventHandler } from '../infra/eventsourcing/subscriptions/event-handler.js';
 import { startEsdbDouble, type EsdbDouble } from './support/esdb-double/index.js';
 import { tempDir, type TempDir } from './support/process.js';
 

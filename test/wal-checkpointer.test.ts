@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
-import { openSqliteReadStore } from '../infra/read-store/sqlite-read-store.js';
-import { BACKSTOP_CHECKPOINT_PAGES, startWalCheckpointer } from '../infra/read-store/wal-checkpointer.js';
+import { openSqliteReadStore } from '../infra/sqlite/read-store/sqlite-read-store.js';
+import { BACKSTOP_CHECKPOINT_PAGES, startWalCheckpointer } from '../infra/sqlite/read-store/wal-checkpointer.js';
 import { at, insert, pos } from './contract/read-store.contract.js';
 import { cleanEnv, distDir, runNode } from './support/process.js';
 
@@ -78,7 +78,7 @@ describe('read.db checkpointer (a thread of its own)', function () {
   it('holds the process open until it has stopped, even when nothing else does (the end of a shutdown)', async () => {
     const file = join(dir, 'read.db');
     new Database(file).close();
-    const module = pathToFileURL(join(distDir, 'infra/read-store/wal-checkpointer.js')).href;
+    const module = pathToFileURL(join(distDir, 'infra/sqlite/read-store/wal-checkpointer.js')).href;
     const script = join(dir, 'close-last.mjs');
     writeFileSync(
       script,

@@ -12,11 +12,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { streamKinds, streamPattern } from '../../domain/events.js';
 import { eventJsonSchemas, namedFieldTypes, schemaName } from '../event-schemas/json-schemas.js';
-import type { AllFilter } from '../event-store/event-store.js';
-import { compileFilter } from '../event-store/sqlite/reader.js';
+import type { AllFilter } from '../eventsourcing/event-store/event-store.js';
+import { compileFilter } from '../sqlite/event-store/reader.js';
 import { loadConfig } from '../config/config.js';
-import { createLogger } from '../log.js';
-import { openSystem } from '../system.js';
+import { createLogger } from '../log/log.js';
+import { openSystem } from '../composition-root/system.js';
 import { fieldsOf, namedTypeOf, type FieldDefinition, type NamedTypeDefinition } from './event-catalogue-fields.js';
 
 /** The repository root (this file runs as `dist/infra/cli/event-catalogue.js`). */

@@ -9,9 +9,9 @@
 import { provisionBroker } from '../../command-handlers/identity.js';
 import { projections } from '../../projections/index.js';
 import { ConfigError, configurationTable, loadConfig } from '../config/config.js';
-import { createLogger } from '../log.js';
-import { refuseSecondRunnerProcess } from '../ferretdb-guard.js';
-import { openSystem } from '../system.js';
+import { createLogger } from '../log/log.js';
+import { refuseSecondRunnerProcess } from '../mongodb/ferretdb-guard.js';
+import { openSystem } from '../composition-root/system.js';
 import { formatTable, projectionStatus, rebuild } from './projections.js';
 
 const USAGE = `usage: npm run cli -- <command>

@@ -1,9 +1,9 @@
-import type { EventHandler } from '../../projections/projection.js';
-import type { EventStore } from '../event-store/event-store.js';
-import { formatPosition, type Position } from '../event-store/position.js';
-import type { ReadStore } from '../read-store/read-store.js';
-import type { LeaseStore } from '../subscriptions/leases.js';
-import type { ProjectionRunner } from '../subscriptions/runner.js';
+import type { EventHandler } from '../eventsourcing/subscriptions/event-handler.js';
+import type { EventStore } from '../eventsourcing/event-store/event-store.js';
+import { formatPosition, type Position } from '../eventsourcing/event-store/position.js';
+import type { ReadStore } from '../eventsourcing/read-store/read-store.js';
+import type { LeaseStore } from '../eventsourcing/subscriptions/leases.js';
+import type { ProjectionRunner } from '../eventsourcing/subscriptions/runner.js';
 import { ProgressReporter } from './progress.js';
 
 export interface ProjectionRow {

@@ -1,12 +1,12 @@
 import { STATUS_CODES } from 'node:http';
 import type { Context, Middleware } from 'koa';
-import { StreamStateMismatch, TooMuchContention } from '../../command-handlers/handle-command.js';
+import { StreamStateMismatch, TooMuchContention } from '../eventsourcing/command-handling/handle-command.js';
 import { InvalidCredentials } from '../../command-handlers/identity.js';
 import { BusinessRuleViolation } from '../../domain/decider.js';
-import { EventStoreUnavailable, WrongExpectedVersion } from '../event-store/event-store.js';
-import { InvalidCursor } from '../read-store/read-store.js';
-import { ReadModelsNotCaughtUp } from '../subscriptions/consistency.js';
-import { isTransient } from '../subscriptions/transient.js';
+import { EventStoreUnavailable, WrongExpectedVersion } from '../eventsourcing/event-store/event-store.js';
+import { InvalidCursor } from '../eventsourcing/read-store/read-store.js';
+import { ReadModelsNotCaughtUp } from '../eventsourcing/subscriptions/consistency.js';
+import { isTransient } from '../eventsourcing/subscriptions/transient.js';
 import { httpMessages } from './messages.js';
 
 /**

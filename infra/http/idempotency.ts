@@ -15,7 +15,7 @@ import type { Context, Middleware } from 'koa';
 import type { IdempotencyRecords, KeptAnswer } from '../idempotency/records.js';
 import { HttpError, renderError, type ErrorLog } from './errors.js';
 import { httpMessages } from './messages.js';
-import { nameBasedUuid } from '../name-based-id.js';
+import { nameBasedUuid } from '../eventsourcing/name-based-id.js';
 
 export interface IdempotencyOptions {
   records: IdempotencyRecords;

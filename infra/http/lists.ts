@@ -5,7 +5,7 @@
  */
 import type { Context } from 'koa';
 import type { Page } from '../../read-api/page.js';
-import { DEFAULT_LIMIT, MAX_LIMIT } from '../read-store/read-store.js';
+import { DEFAULT_LIMIT, MAX_LIMIT } from '../eventsourcing/read-store/read-store.js';
 import { HttpError } from './errors.js';
 import { httpMessages } from './messages.js';
 

@@ -5,8 +5,8 @@
  * bounded wait; without it, queries answer at once.
  */
 import type { Context, Middleware } from 'koa';
-import { formatPosition, parsePosition, type Position } from '../event-store/position.js';
-import type { ConsistencyGate } from '../subscriptions/consistency.js';
+import { formatPosition, parsePosition, type Position } from '../eventsourcing/event-store/position.js';
+import type { ConsistencyGate } from '../eventsourcing/subscriptions/consistency.js';
 import { HttpError } from './errors.js';
 import { httpMessages } from './messages.js';
 

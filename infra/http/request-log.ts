@@ -7,7 +7,7 @@
  * else worth saying about it.
  */
 import type { Context, Middleware } from 'koa';
-import type { Logger } from '../log.js';
+import type { Logger } from '../log/log.js';
 import { routeOf } from '../metrics/http.js';
 
 interface RequestLogState {

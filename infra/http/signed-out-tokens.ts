@@ -1,5 +1,5 @@
 import { REVOKED_TOKENS } from '../../projections/identity.js';
-import type { ReadStore } from '../read-store/read-store.js';
+import type { ReadStore } from '../eventsourcing/read-store/read-store.js';
 import type { SignedOutTokens } from './auth.js';
 
 export interface SignedOutTokenListOptions {

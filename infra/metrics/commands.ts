@@ -2,9 +2,13 @@
  * Counts every command by type and outcome, seen from the one entry point all commands go
  * through (`handleCommand`'s observer): the handlers themselves know nothing of metrics.
  */
-import { StreamStateMismatch, TooMuchContention, type CommandObserver } from '../../command-handlers/handle-command.js';
+import {
+  StreamStateMismatch,
+  TooMuchContention,
+  type CommandObserver,
+} from '../eventsourcing/command-handling/handle-command.js';
 import { BusinessRuleViolation } from '../../domain/decider.js';
-import { WrongExpectedVersion } from '../event-store/event-store.js';
+import { WrongExpectedVersion } from '../eventsourcing/event-store/event-store.js';
 import { streamCategory } from './event-store.js';
 import type { CommandOutcome, Metrics } from './metrics.js';
 

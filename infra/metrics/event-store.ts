@@ -7,7 +7,7 @@ import { accountStream } from '../../domain/billing/events.js';
 import { emailStream, userStream } from '../../domain/identity/events.js';
 import { customerOrdersStream } from '../../domain/ordering/events.js';
 import { marketStream, traderOrdersStream } from '../../domain/trading/events.js';
-import { WrongExpectedVersion, type EventStore } from '../event-store/event-store.js';
+import { WrongExpectedVersion, type EventStore } from '../eventsourcing/event-store/event-store.js';
 import type { Metrics } from './metrics.js';
 
 /**

@@ -1,11 +1,11 @@
 /**
  * What became of snapshots, counted and logged from the one observer `loadStream` and the
- * snapshot writer tell (command-handlers/snapshots.ts): the command code knows nothing of
+ * snapshot writer tell (infra/eventsourcing/command-handling/snapshots.ts): the command code knows nothing of
  * metrics or logs. A snapshot that was ignored, could not be read or written is a log line
  * (warn) naming the stream and why; every outcome is counted by stream category.
  */
-import type { SnapshotObservation } from '../../command-handlers/snapshots.js';
-import type { Logger } from '../log.js';
+import type { SnapshotObservation } from '../eventsourcing/command-handling/snapshots.js';
+import type { Logger } from '../log/log.js';
 import { streamCategory } from './event-store.js';
 import type { Metrics } from './metrics.js';
 

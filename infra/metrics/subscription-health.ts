@@ -7,13 +7,13 @@
  * stores every process shares — the stored checkpoint, the parked events, the leases (a
  * rebuild holds its lease under a `rebuild:` name, whichever process runs it).
  */
-import type { EventHandler } from '../../projections/projection.js';
-import type { AllFilter, EventStore, RecordedEvent } from '../event-store/event-store.js';
-import { comparePositions, type Position } from '../event-store/position.js';
-import type { ReadStore } from '../read-store/read-store.js';
-import type { FollowedRunner } from '../subscriptions/consistency.js';
-import type { LeaseStore } from '../subscriptions/leases.js';
-import { isRebuilder, type RunnerState } from '../subscriptions/runner.js';
+import type { EventHandler } from '../eventsourcing/subscriptions/event-handler.js';
+import type { AllFilter, EventStore, RecordedEvent } from '../eventsourcing/event-store/event-store.js';
+import { comparePositions, type Position } from '../eventsourcing/event-store/position.js';
+import type { ReadStore } from '../eventsourcing/read-store/read-store.js';
+import type { FollowedRunner } from '../eventsourcing/subscriptions/consistency.js';
+import type { LeaseStore } from '../eventsourcing/subscriptions/leases.js';
+import { isRebuilder, type RunnerState } from '../eventsourcing/subscriptions/runner.js';
 
 export interface SubscriptionReport {
   name: string;

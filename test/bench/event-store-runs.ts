@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { EventStore } from '../../infra/event-store/event-store.js';
+import type { EventStore } from '../../infra/eventsourcing/event-store/event-store.js';
 
 /** Reads `$all` from the start to the head, as a projection catching up does: how many events, in how long (ms). */
 export async function catchUp(store: EventStore): Promise<{ events: number; ms: number }> {

@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { v4 as uuid } from 'uuid';
-import { openSqliteEventStore } from '../../infra/event-store/sqlite/sqlite-event-store.js';
-import { configure } from '../../infra/event-store/sqlite/schema.js';
+import { openSqliteEventStore } from '../../infra/sqlite/event-store/sqlite-event-store.js';
+import { configure } from '../../infra/sqlite/event-store/schema.js';
 import { catchUp } from './event-store-runs.js';
 import { envNumber, percentile, printTable, rate } from './report.js';
 

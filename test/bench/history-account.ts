@@ -16,9 +16,9 @@ import { mb, rssMb, startServer, untilReady } from './server-watch.js';
 import { call, expectStatus, getAt } from './trading-http.js';
 import { depositMoney } from '../../command-handlers/billing.js';
 import { loadConfig } from '../../infra/config/config.js';
-import { formatPosition } from '../../infra/event-store/position.js';
-import { createLogger } from '../../infra/log.js';
-import { openSystem } from '../../infra/system.js';
+import { formatPosition } from '../../infra/eventsourcing/event-store/position.js';
+import { createLogger } from '../../infra/log/log.js';
+import { openSystem } from '../../infra/composition-root/system.js';
 import { cleanEnv } from '../support/process.js';
 
 const TARGET_FIRST_COMMAND_MS = 20;

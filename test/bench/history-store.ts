@@ -9,10 +9,10 @@
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { openSqliteEventStore } from '../../infra/event-store/sqlite/sqlite-event-store.js';
-import type { EventStore } from '../../infra/event-store/event-store.js';
+import { openSqliteEventStore } from '../../infra/sqlite/event-store/sqlite-event-store.js';
+import type { EventStore } from '../../infra/eventsourcing/event-store/event-store.js';
 import { loadConfig } from '../../infra/config/config.js';
-import { pageCaches } from '../../infra/system.js';
+import { pageCaches } from '../../infra/composition-root/system.js';
 import { cleanEnv } from '../support/process.js';
 import { catchUp } from './event-store-runs.js';
 import { envNumber, printTable, rate } from './report.js';

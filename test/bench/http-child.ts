@@ -4,7 +4,7 @@
  * commands on its stdin, answers on its stdout, each answer naming the command's `id`.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { SERVER_ENVIRONMENT, SERVER_NODE_FLAGS } from '../../infra/runtime-flags.js';
+import { SERVER_ENVIRONMENT, SERVER_NODE_FLAGS } from '../../infra/composition-root/runtime-flags.js';
 import { join } from 'node:path';
 import { cleanEnv, distDir } from '../support/process.js';
 

@@ -38,9 +38,9 @@ import Koa from 'koa';
 import { loadSigningKeys } from '../../infra/auth/keys.js';
 import { createTokenService, type TokenService } from '../../infra/auth/tokens.js';
 import { loadConfig } from '../../infra/config/config.js';
-import type { EventStore } from '../../infra/event-store/event-store.js';
-import { formatPosition } from '../../infra/event-store/position.js';
-import { configure } from '../../infra/event-store/sqlite/schema.js';
+import type { EventStore } from '../../infra/eventsourcing/event-store/event-store.js';
+import { formatPosition } from '../../infra/eventsourcing/event-store/position.js';
+import { configure } from '../../infra/sqlite/event-store/schema.js';
 import { authenticate, type AuthState } from '../../infra/http/auth.js';
 import { errorBodies, HttpError } from '../../infra/http/errors.js';
 import { httpMessages } from '../../infra/http/messages.js';
@@ -49,10 +49,10 @@ import { createHttpApp, listen, type RunningServer } from '../../infra/http/serv
 import { SignedOutTokenList } from '../../infra/http/signed-out-tokens.js';
 import { validate } from '../../infra/http/validation.js';
 import type { IdempotencyRecords } from '../../infra/idempotency/records.js';
-import { createLogger } from '../../infra/log.js';
-import type { ReadStore } from '../../infra/read-store/read-store.js';
-import { openSqliteReadStore } from '../../infra/read-store/sqlite-read-store.js';
-import { openSystem } from '../../infra/system.js';
+import { createLogger } from '../../infra/log/log.js';
+import type { ReadStore } from '../../infra/eventsourcing/read-store/read-store.js';
+import { openSqliteReadStore } from '../../infra/sqlite/read-store/sqlite-read-store.js';
+import { openSystem } from '../../infra/composition-root/system.js';
 import { identityProjection } from '../../projections/identity.js';
 
 interface Server {

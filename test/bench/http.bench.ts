@@ -41,7 +41,12 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { comparePositions, formatPosition, parsePosition, type Position } from '../../infra/event-store/position.js';
+import {
+  comparePositions,
+  formatPosition,
+  parsePosition,
+  type Position,
+} from '../../infra/eventsourcing/event-store/position.js';
 import { ServerProcess, type ServerStats } from './http-child.js';
 import { percentileOf, runLoad, type LoadRequest, type LoadResult } from './http-load.js';
 import { printProfile } from './http-profile.js';

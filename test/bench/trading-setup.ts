@@ -6,7 +6,7 @@
 import { closeSync, fdatasyncSync, mkdirSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { comparePositions, parsePosition, type Position } from '../../infra/event-store/position.js';
+import { comparePositions, parsePosition, type Position } from '../../infra/eventsourcing/event-store/position.js';
 import { cleanEnv, distDir, runNode } from '../support/process.js';
 import { call, expectStatus, getAt, inPool } from './trading-http.js';
 import type { CompletedDeals, DealEvents } from './trading-progress.js';

@@ -51,7 +51,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { formatPosition } from '../../infra/event-store/position.js';
+import { formatPosition } from '../../infra/eventsourcing/event-store/position.js';
 import { ServerProcess, type ServerStats } from './http-child.js';
 import { printProfile } from './http-profile.js';
 import { cpuCheckText, loadAverage } from './machine.js';

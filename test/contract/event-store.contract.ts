@@ -12,8 +12,8 @@ import {
   type EventToAppend,
   type RecordedEvent,
   type SubscriptionBatch,
-} from '../../infra/event-store/event-store.js';
-import { comparePositions, type Position } from '../../infra/event-store/position.js';
+} from '../../infra/eventsourcing/event-store/event-store.js';
+import { comparePositions, type Position } from '../../infra/eventsourcing/event-store/position.js';
 
 export interface EventStoreFixture {
   /** Opens a store; a second call must see the same data (a restart). */

@@ -6,7 +6,7 @@
  * suite closes the store after it). `cleanup` runs once after the whole suite.
  */
 import { expect } from 'chai';
-import type { Position } from '../../infra/event-store/position.js';
+import type { Position } from '../../infra/eventsourcing/event-store/position.js';
 import {
   InvalidCursor,
   ReadStoreQueryError,
@@ -18,7 +18,7 @@ import {
   type PositionedWrites,
   type ReadStore,
   type WriteOp,
-} from '../../infra/read-store/read-store.js';
+} from '../../infra/eventsourcing/read-store/read-store.js';
 
 // ---- building batches -------------------------------------------------------------
 

@@ -2,8 +2,8 @@
 import Database from 'better-sqlite3';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CollectionSpec } from '../../infra/read-store/read-store.js';
-import { storageName } from '../../infra/read-store/catalog.js';
+import type { CollectionSpec } from '../../infra/eventsourcing/read-store/read-store.js';
+import { storageName } from '../../infra/eventsourcing/read-store/catalog.js';
 
 /** One event of a frozen history, as a line of `events.jsonl`. */
 export interface FrozenEvent {

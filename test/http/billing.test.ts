@@ -30,7 +30,7 @@ async function forgetKeptAnswer(server: ApiServer, key: string): Promise<number>
   if (config.readStore === 'mongo') {
     const client = await MongoClient.connect(config.mongodbUri!);
     try {
-      // `_id` is the caller and the key, on two lines (see infra/idempotency/mongo-records.ts).
+      // `_id` is the caller and the key, on two lines (see infra/mongodb/mongo-idempotency-records.ts).
       const answers = client.db(config.mongodbDb).collection<{ _id: string }>('idempotency_answers');
       return (await answers.deleteMany({ _id: { $regex: `\\n${key}$` } })).deletedCount;
     } finally {

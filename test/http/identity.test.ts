@@ -16,7 +16,7 @@ import {
 } from 'jose';
 import { loadSigningKeys } from '../../infra/auth/keys.js';
 import { createTokenService } from '../../infra/auth/tokens.js';
-import { formatPosition } from '../../infra/event-store/position.js';
+import { formatPosition } from '../../infra/eventsourcing/event-store/position.js';
 import { BROKER, startApiServer, type ApiServer } from '../support/api-server.js';
 import {
   withApiServer,

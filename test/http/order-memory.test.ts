@@ -143,7 +143,7 @@ async function forgetKeptAnswer(server: ApiServer, key: string): Promise<number>
   if (config.readStore === 'mongo') {
     const client = await MongoClient.connect(config.mongodbUri!);
     try {
-      // `_id` is the caller and the key (infra/idempotency/mongo-records.ts).
+      // `_id` is the caller and the key (infra/mongodb/mongo-idempotency-records.ts).
       return (
         await client
           .db(config.mongodbDb)

@@ -9,7 +9,7 @@ import { expect } from 'chai';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { v4 as uuid } from 'uuid';
-import type { EventStore } from '../../infra/event-store/event-store.js';
+import type { EventStore } from '../../infra/eventsourcing/event-store/event-store.js';
 import { httpMessages } from '../../infra/http/messages.js';
 import { openRawEventStore, startApiServer, type ApiServer } from '../support/api-server.js';
 import { Client, eventStores, takeProblems } from './client.js';

@@ -1,5 +1,5 @@
 /**
- * `npm run test:postman`: starts the server (`node dist/infra/main.js`) on a free port with
+ * `npm run test:postman`: starts the server (`node dist/infra/composition-root/main.js`) on a free port with
  * a fresh data directory and a broker, runs the Postman collection against it with newman,
  * prints newman's report and exits non-zero when anything failed; the server is stopped in
  * every case. The mocha suite (test/postman.test.ts) runs the same function, so CI runs
@@ -127,13 +127,13 @@ export interface StartedServer {
 }
 
 /**
- * `node dist/infra/main.js` on a free port of 127.0.0.1 (PORT=0: the port it logs), on a
+ * `node dist/infra/composition-root/main.js` on a free port of 127.0.0.1 (PORT=0: the port it logs), on a
  * fresh data directory, with this broker; resolves once /ready answers 200.
  */
 export async function startServer(broker: { email: string; password: string }): Promise<StartedServer> {
   const dataDir = tempDir('market-postman-');
   const server = new RunningNode(
-    join(distDir, 'infra', 'main.js'),
+    join(distDir, 'infra', 'composition-root', 'main.js'),
     [],
     cleanEnv({
       PORT: '0',

@@ -9,13 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { provisionBroker } from '../../command-handlers/identity.js';
 import { loadConfig, type Config } from '../../infra/config/config.js';
-import { openEsdbEventStore } from '../../infra/event-store/esdb/esdb-event-store.js';
-import type { EventStore } from '../../infra/event-store/event-store.js';
-import { openSqliteEventStore } from '../../infra/event-store/sqlite/sqlite-event-store.js';
+import { openEsdbEventStore } from '../../infra/esdb/esdb-event-store.js';
+import type { EventStore } from '../../infra/eventsourcing/event-store/event-store.js';
+import { openSqliteEventStore } from '../../infra/sqlite/event-store/sqlite-event-store.js';
 import { readModelsReadiness } from '../../infra/http/probes.js';
 import { createHttpApp, listen } from '../../infra/http/server.js';
-import { createLogger, type Logger } from '../../infra/log.js';
-import { openSystem, type System } from '../../infra/system.js';
+import { createLogger, type Logger } from '../../infra/log/log.js';
+import { openSystem, type System } from '../../infra/composition-root/system.js';
 import { startEsdbDouble } from './esdb-double/index.js';
 import { dropDatabases, mongoUri, uniqueDbName } from './mongo-target.js';
 

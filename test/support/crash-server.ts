@@ -18,10 +18,10 @@
 import { writeSync } from 'node:fs';
 import { provisionBroker } from '../../command-handlers/identity.js';
 import { loadConfig } from '../../infra/config/config.js';
-import type { AppendOptions, EventToAppend } from '../../infra/event-store/event-store.js';
+import type { AppendOptions, EventToAppend } from '../../infra/eventsourcing/event-store/event-store.js';
 import { createHttpApp, listen, type RunningServer } from '../../infra/http/server.js';
-import { createLogger } from '../../infra/log.js';
-import { openSystem, type System } from '../../infra/system.js';
+import { createLogger } from '../../infra/log/log.js';
+import { openSystem, type System } from '../../infra/composition-root/system.js';
 
 function say(line: Record<string, unknown>): void {
   // Synchronous: the line must be out before a SIGKILL that may follow at once.

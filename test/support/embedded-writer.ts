@@ -4,7 +4,7 @@
  * second process see its writes. Usage: node embedded-writer.js <file> <stream> <count>
  */
 import { v4 as uuid } from 'uuid';
-import { openSqliteEventStore } from '../../infra/event-store/sqlite/sqlite-event-store.js';
+import { openSqliteEventStore } from '../../infra/sqlite/event-store/sqlite-event-store.js';
 
 const [file, stream, countText] = process.argv.slice(2);
 if (!file || !stream || !countText) {

@@ -6,8 +6,12 @@
  */
 import { EventStoreDBClient } from '@eventstore/db-client';
 
-import type { EventStore, RecordedEvent, SubscriptionBatch } from '../../infra/event-store/event-store.js';
-import { openEsdbEventStore, type EsdbEventStoreOptions } from '../../infra/event-store/esdb/esdb-event-store.js';
+import type {
+  EventStore,
+  RecordedEvent,
+  SubscriptionBatch,
+} from '../../infra/eventsourcing/event-store/event-store.js';
+import { openEsdbEventStore, type EsdbEventStoreOptions } from '../../infra/esdb/esdb-event-store.js';
 import { startEsdbDouble, type EsdbDouble } from './esdb-double/index.js';
 
 export type StoreOptions = Omit<EsdbEventStoreOptions, 'connectionString'>;

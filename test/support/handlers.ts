@@ -1,6 +1,6 @@
-import type { RecordedEvent } from '../../infra/event-store/event-store.js';
-import { compileFilter } from '../../infra/event-store/sqlite/reader.js';
-import type { EventHandler } from '../../projections/projection.js';
+import type { RecordedEvent } from '../../infra/eventsourcing/event-store/event-store.js';
+import { compileFilter } from '../../infra/sqlite/event-store/reader.js';
+import type { EventHandler } from '../../infra/eventsourcing/subscriptions/event-handler.js';
 
 /** Whether a handler's subscription would deliver the event (its filter, as the stores apply it). */
 export function wants(handler: EventHandler, event: RecordedEvent): boolean {

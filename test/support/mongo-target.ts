@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { MongoClient } from 'mongodb';
-import { describeMongoServerAt, serverName, type MongoServerInfo } from '../../infra/mongo-server.js';
+import { describeMongoServerAt, serverName, type MongoServerInfo } from '../../infra/mongodb/mongo-server.js';
 
 export const mongoUri: string | undefined = process.env.MONGODB_URI || undefined;
 

@@ -1,8 +1,8 @@
-/** `node dist/infra/main.js` as a child process in a given ROLE, on a port of its choosing. */
+/** `node dist/infra/composition-root/main.js` as a child process in a given ROLE, on a port of its choosing. */
 import { join } from 'node:path';
 import { cleanEnv, distDir, jsonLines, RunningNode } from './process.js';
 
-export const mainScript = join(distDir, 'infra', 'main.js');
+export const mainScript = join(distDir, 'infra', 'composition-root', 'main.js');
 
 export interface RoleProcess {
   node: RunningNode;

@@ -3,7 +3,7 @@
  * it does: its parameters (request headers, list and read-your-writes queries), its
  * response headers and the refusals the middleware in front of it can answer with.
  */
-import { DEFAULT_LIMIT, MAX_LIMIT } from '../../read-store/read-store.js';
+import { DEFAULT_LIMIT, MAX_LIMIT } from '../../eventsourcing/read-store/read-store.js';
 import { httpMessages } from '../messages.js';
 import { POSITION_HEADER } from '../read-your-writes.js';
 import { quoted, type ErrorStatus, type Operation, type ResponseHeader } from './operation.js';

@@ -1,9 +1,9 @@
 import type { TradingEnvironment } from '../../../command-handlers/trading.js';
 import type { PasswordHashing } from '../../../command-handlers/identity.js';
 import type { TokenService } from '../../auth/tokens.js';
-import type { EventMetadata } from '../../event-store/event-store.js';
+import type { EventMetadata } from '../../eventsourcing/event-store/event-store.js';
 import type { IdempotencyRecords } from '../../idempotency/records.js';
-import type { ReadStore } from '../../read-store/read-store.js';
+import type { ReadStore } from '../../eventsourcing/read-store/read-store.js';
 import type { Context } from 'koa';
 
 /** Everything the API's routes work with, built once by the composition root. */

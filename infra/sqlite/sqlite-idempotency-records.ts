@@ -1,0 +1,131 @@
+import Database from 'better-sqlite3';
+import { PerTurnBatch } from './per-turn.js';
+import type { IdempotencyRecords, KeptAnswer, RecordsOptions } from '../idempotency/records.js';
+
+interface Row {
+  fingerprint: string;
+  status: number;
+  body: string | null;
+  headers: string;
+  at: number;
+}
+
+/** Rows deleted per transaction by a purge, so that it never holds the thread for long. */
+const PURGE_CHUNK = 1000;
+const PURGE_EVERY_MS = 10 * 60_000;
+
+/**
+ * Kept answers in a SQLite file of their own (not the read store's: the projector writes
+ * there all the time, and every keyed request would wait for its lock).
+ *
+ * Not synced on every insert (synchronous = NORMAL): a process that dies loses nothing, a
+ * power cut may lose the answers of the last moments. The requests they answered are
+ * applied and durable in the event store regardless, and a retry of one runs again under
+ * the same operation id, which changes nothing a second time.
+ */
+export function openSqliteIdempotencyRecords(file: string, options: RecordsOptions): IdempotencyRecords {
+  const now = options.now ?? Date.now;
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('busy_timeout = 5000');
+  // Answers go at the end of a rowid table (a batch fills a few adjacent pages) and only
+  // the small (scope, key) index takes a random page per insert: keyed by (scope, key)
+  // itself, the table split and rewrote several of its large-row pages per insert.
+  db.exec(`CREATE TABLE IF NOT EXISTS answers (
+    id INTEGER PRIMARY KEY, scope TEXT NOT NULL, key TEXT NOT NULL, fingerprint TEXT NOT NULL,
+    status INTEGER NOT NULL, body TEXT, headers TEXT NOT NULL, at INTEGER NOT NULL)`);
+  db.exec('CREATE UNIQUE INDEX IF NOT EXISTS answers_by_key ON answers (scope, key)');
+  // Checkpoints every ~40 MB of log instead of SQLite's ~4 MB: an index page changed many
+  // times in between is copied back once.
+  db.pragma('wal_autocheckpoint = 10000');
+  db.pragma('journal_size_limit = 67108864');
+  const select = db.prepare<[string, string], Row>(
+    'SELECT fingerprint, status, body, headers, at FROM answers WHERE scope = ? AND key = ?',
+  );
+  const insert = db.prepare<[string, string, string, number, string | null, string, number]>(
+    'INSERT INTO answers (scope, key, fingerprint, status, body, headers, at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
+  );
+  // Rows are in the order they were answered, so the expired ones are the rows before the
+  // first that is not (one out of order only waits for the next purge).
+  const firstKept = db.prepare<[number], { id: number }>('SELECT id FROM answers WHERE at >= ? ORDER BY id LIMIT 1');
+  const purgeChunk = db.prepare<[number, number]>(
+    'DELETE FROM answers WHERE id IN (SELECT id FROM answers WHERE id < ? ORDER BY id LIMIT ?)',
+  );
+  const find = (scope: string, key: string): KeptAnswer | null => {
+    const row = select.get(scope, key);
+    return row ? { ...row, headers: JSON.parse(row.headers) as Record<string, string> } : null;
+  };
+  const purgeExpired = async (): Promise<number> => {
+    const cutoff = now() - options.retentionMs;
+    const end = firstKept.get(cutoff)?.id ?? Number.MAX_SAFE_INTEGER;
+    let purged = 0;
+    for (;;) {
+      const { changes } = purgeChunk.run(end, PURGE_CHUNK);
+      purged += changes;
+      if (changes < PURGE_CHUNK) return purged;
+      // Requests go on between chunks.
+      await new Promise((resolve) => setImmediate(resolve));
+      if (closed) return purged;
+    }
+  };
+  // Inserts gather for a turn of the event loop and go in one transaction: a commit per
+  // insert (locks, WAL frames) cost several times the insert itself.
+  type Waiting = {
+    scope: string;
+    key: string;
+    answer: KeptAnswer;
+    settle(first: KeptAnswer | null, error?: unknown): void;
+  };
+  const insertAll = db.transaction((batch: Waiting[]) =>
+    batch.map(({ scope, key, answer }) => {
+      const { changes } = insert.run(
+        scope,
+        key,
+        answer.fingerprint,
+        answer.status,
+        answer.body,
+        JSON.stringify(answer.headers),
+        answer.at,
+      );
+      return changes === 1 ? null : find(scope, key);
+    }),
+  );
+  const inserts = new PerTurnBatch<Waiting>((batch) => {
+    try {
+      const firsts = insertAll(batch);
+      batch.forEach((w, i) => {
+        w.settle(firsts[i] ?? null);
+      });
+    } catch (error) {
+      for (const w of batch) w.settle(null, error);
+    }
+  });
+  let closed = false;
+  const purging = setInterval(
+    () => void purgeExpired().catch((error: unknown) => options.onPurgeError?.(error)),
+    options.purgeEveryMs ?? PURGE_EVERY_MS,
+  ).unref();
+
+  return {
+    find: async (scope, key) => find(scope, key),
+    keep: (scope, key, answer) =>
+      new Promise((resolve, reject) => {
+        if (closed) return reject(new Error('idempotency records are closed'));
+        inserts.add({
+          scope,
+          key,
+          answer,
+          settle: (first, error) => (error === undefined ? resolve(first) : reject(error)),
+        });
+      }),
+    purgeExpired: async () => (closed ? 0 : purgeExpired()),
+    async close() {
+      if (closed) return;
+      closed = true;
+      clearInterval(purging);
+      inserts.flush();
+      db.close();
+    },
+  };
+}
