@@ -465,39 +465,12 @@ function apply(state: MarketState, event: MarketEvent): MarketState {
       };
     }
     case 'PurchaseOrderPlaced': {
-      const { orderId, buyerId, price, commission, at } = event.data;
-      const rememberUntil = rememberUntilOf(event.data);
-      const order: ActiveOrder = {
-        orderId,
-        side: 'purchase',
-        ownerId: buyerId,
-        price,
-        commission,
-        seq: state.nextSeq,
-        status: 'pending',
-        placedAs: 'pending',
-        dealId: null,
-        createdAt: at,
-        rememberUntil,
-      };
-      return rest({ ...state, nextSeq: state.nextSeq + 1, active: state.active.set(orderId, order) }, order);
+      const order = placedOrder(state, 'purchase', event.data.buyerId, event.data);
+      return rest({ ...state, nextSeq: state.nextSeq + 1, active: state.active.set(order.orderId, order) }, order);
     }
     case 'SellOrderPlaced': {
-      const { orderId, sellerId, price, commission, at } = event.data;
-      const rememberUntil = rememberUntilOf(event.data);
-      const order: ActiveOrder = {
-        orderId,
-        side: 'sell',
-        ownerId: sellerId,
-        price,
-        commission,
-        seq: state.nextSeq,
-        status: 'pending',
-        placedAs: 'pending',
-        dealId: null,
-        createdAt: at,
-        rememberUntil,
-      };
+      const { orderId, sellerId } = event.data;
+      const order = placedOrder(state, 'sell', sellerId, event.data);
       const holdings = state.holdings.update(sellerId, (h) => ({ owned: h?.owned ?? 0, onSale: (h?.onSale ?? 0) + 1 }));
       return rest({ ...state, nextSeq: state.nextSeq + 1, active: state.active.set(orderId, order), holdings }, order);
     }
@@ -558,6 +531,30 @@ function apply(state: MarketState, event: MarketEvent): MarketState {
       };
     }
   }
+}
+
+/** An order as its placement puts it in the book: pending, after every order placed before it. */
+function placedOrder(
+  state: MarketState,
+  side: Side,
+  ownerId: string,
+  placed: { orderId: string; price: Cents; commission: Cents; rememberUntil?: string; at: string },
+): ActiveOrder {
+  const { orderId, price, commission, at } = placed;
+  const rememberUntil = rememberUntilOf(placed);
+  return {
+    orderId,
+    side,
+    ownerId,
+    price,
+    commission,
+    seq: state.nextSeq,
+    status: 'pending',
+    placedAs: 'pending',
+    dealId: null,
+    createdAt: at,
+    rememberUntil,
+  };
 }
 
 /** A trader who holds no unit of the item any more is not kept in its holdings. */
