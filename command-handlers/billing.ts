@@ -3,11 +3,10 @@
  * account applies an id once, so a retried command (a replayed idempotency key, a
  * redelivered event) changes nothing more.
  */
-import { account } from '../domain/billing/account.js';
-import { accountStream } from '../domain/billing/events.js';
 import type { Cents } from '../domain/money.js';
 import type { EventMetadata } from '../infra/eventsourcing/event-store/event-store.js';
-import { handleCommand, type CommandEnvironment } from '../infra/eventsourcing/command-handling/handle-command.js';
+import type { CommandEnvironment } from '../infra/eventsourcing/command-handling/handle-command.js';
+import { accountCommands } from './commands.js';
 import { rememberUntil, type RetentionSetting } from './retention.js';
 import { nameBasedUuid } from '../infra/eventsourcing/name-based-id.js';
 
@@ -23,13 +22,11 @@ export function accountIdOf(userId: string): string {
 }
 
 export async function openAccount(env: BillingEnvironment, userId: string, metadata?: EventMetadata) {
-  return handleCommand(env, {
-    decider: account,
-    streamId: accountStream(userId),
-    expects: 'any',
-    command: { type: 'OpenAccount', accountId: accountIdOf(userId), userId, at: env.now().toISOString() },
-    metadata,
-  });
+  return accountCommands.handle(
+    env,
+    { type: 'OpenAccount', accountId: accountIdOf(userId), userId, at: env.now().toISOString() },
+    { metadata },
+  );
 }
 
 export interface MoneyMovement {
@@ -46,14 +43,12 @@ function moveMoney(type: 'DepositMoney' | 'WithdrawMoney') {
   return (env: BillingEnvironment, movement: MoneyMovement, metadata?: EventMetadata) => {
     const now = env.now();
     const memory = { until: rememberUntil(env, now, movement.retriable ?? true) };
-    return handleCommand(env, {
-      decider: account,
-      streamId: accountStream(movement.userId),
-      expects: 'existing',
-      command: { type, operationId: movement.operationId, amount: movement.amount, memory, at: now.toISOString() },
-      expectedRevision: movement.expectedRevision,
-      metadata,
-    });
+    const { userId, operationId, amount, expectedRevision } = movement;
+    return accountCommands.handle(
+      env,
+      { type, userId, operationId, amount, memory, at: now.toISOString() },
+      { expectedRevision, metadata },
+    );
   };
 }
 

@@ -11,11 +11,11 @@ import { messages } from '../domain/messages.js';
 import { WrongExpectedVersion, type EventMetadata } from '../infra/eventsourcing/event-store/event-store.js';
 import type { Position } from '../infra/eventsourcing/event-store/position.js';
 import {
-  handleCommand,
   loadStream,
   StreamStateMismatch,
   type CommandEnvironment,
 } from '../infra/eventsourcing/command-handling/handle-command.js';
+import { userCommands } from './commands.js';
 
 export interface PasswordHashing {
   hash(password: string): Promise<string>;
@@ -50,11 +50,9 @@ export async function registerUser(
   const passwordHash = await env.passwords.hash(registration.password);
   const { email, firstName, lastName, phone, role = 'trader' } = registration;
   try {
-    const result = await handleCommand(env, {
-      decider: user,
-      streamId: userStream(userId),
-      expects: 'new',
-      command: {
+    const result = await userCommands.handle(
+      env,
+      {
         type: 'RegisterUser',
         userId,
         email: email.trim(),
@@ -65,8 +63,8 @@ export async function registerUser(
         phone,
         at: env.now().toISOString(),
       },
-      metadata,
-    });
+      { metadata },
+    );
     return { user: toUserView(result.state), position: result.position! };
   } catch (error) {
     // Two requests finishing the same abandoned claim at once: the other one won.
@@ -150,13 +148,11 @@ export async function updateProfile(
   profile: Profile,
   metadata?: EventMetadata,
 ) {
-  const result = await handleCommand(env, {
-    decider: user,
-    streamId: userStream(userId),
-    expects: 'existing',
-    command: { type: 'UpdateProfile', ...profile, at: env.now().toISOString() },
-    metadata,
-  });
+  const result = await userCommands.handle(
+    env,
+    { type: 'UpdateProfile', ...profile, userId, at: env.now().toISOString() },
+    { metadata },
+  );
   return { user: toUserView(result.state), position: result.position };
 }
 
@@ -167,13 +163,11 @@ export async function logOut(
   tokenExpiresAt: Date,
   metadata?: EventMetadata,
 ) {
-  const result = await handleCommand(env, {
-    decider: user,
-    streamId: userStream(userId),
-    expects: 'existing',
-    command: { type: 'LogOut', tokenId, tokenExpiresAt: tokenExpiresAt.toISOString(), at: env.now().toISOString() },
-    metadata,
-  });
+  const result = await userCommands.handle(
+    env,
+    { type: 'LogOut', userId, tokenId, tokenExpiresAt: tokenExpiresAt.toISOString(), at: env.now().toISOString() },
+    { metadata },
+  );
   return { position: result.position };
 }
 
@@ -196,23 +190,18 @@ export async function provisionBroker(
     });
     return { userId: created.id, created: true, passwordReset: false, roleChanged: false };
   }
-  const streamId = userStream(existing.userId!);
-  const role = await handleCommand(env, {
-    decider: user,
-    streamId,
-    expects: 'existing',
-    command: { type: 'ChangeRole', role: 'broker', at: env.now().toISOString() },
+  const userId = existing.userId!;
+  const role = await userCommands.handle(env, {
+    type: 'ChangeRole',
+    userId,
+    role: 'broker',
+    at: env.now().toISOString(),
   });
   let passwordReset = false;
   if (credentials.resetPassword && !(await env.passwords.verify(credentials.password, existing.passwordHash!))) {
     const passwordHash = await env.passwords.hash(credentials.password);
-    await handleCommand(env, {
-      decider: user,
-      streamId,
-      expects: 'existing',
-      command: { type: 'ChangePassword', passwordHash, at: env.now().toISOString() },
-    });
+    await userCommands.handle(env, { type: 'ChangePassword', userId, passwordHash, at: env.now().toISOString() });
     passwordReset = true;
   }
-  return { userId: existing.userId!, created: false, passwordReset, roleChanged: role.events.length > 0 };
+  return { userId, created: false, passwordReset, roleChanged: role.events.length > 0 };
 }

@@ -1,9 +1,9 @@
 /** The plain ordering flow: create an order; the order-payment process manager settles it. */
 import type { Cents } from '../domain/money.js';
-import { customerOrderOf, customerOrders } from '../domain/ordering/customer-orders.js';
-import { customerOrdersStream } from '../domain/ordering/events.js';
+import { customerOrderOf } from '../domain/ordering/customer-orders.js';
 import type { EventMetadata } from '../infra/eventsourcing/event-store/event-store.js';
-import { handleCommand, type CommandEnvironment } from '../infra/eventsourcing/command-handling/handle-command.js';
+import type { CommandEnvironment } from '../infra/eventsourcing/command-handling/handle-command.js';
+import { customerOrdersCommands } from './commands.js';
 import { rememberUntil, type RetentionSetting } from './retention.js';
 
 export interface OrderingEnvironment extends CommandEnvironment, RetentionSetting {
@@ -18,11 +18,9 @@ export async function createCustomerOrder(
 ) {
   const now = env.now();
   const at = now.toISOString();
-  const result = await handleCommand(env, {
-    decider: customerOrders,
-    streamId: customerOrdersStream(request.userId),
-    expects: 'any',
-    command: {
+  const result = await customerOrdersCommands.handle(
+    env,
+    {
       type: 'CreateOrder',
       userId: request.userId,
       orderId: request.orderId,
@@ -30,9 +28,8 @@ export async function createCustomerOrder(
       rememberUntil: rememberUntil(env, now, request.retriable ?? true),
       at,
     },
-    expectedRevision: request.expectedRevision,
-    metadata,
-  });
+    { expectedRevision: request.expectedRevision, metadata },
+  );
   // Just created or found: remembered at least until now.
   const order = customerOrderOf(result.state, request.orderId)!;
   return {

@@ -12,23 +12,21 @@
  * A plain order: OrderCreated → its price is paid from the balance → OrderSucceeded, or
  * OrderFailed when the payment is declined.
  */
-import { account } from '../domain/billing/account.js';
-import { accountStream, type AccountEvent, type PaymentPurpose } from '../domain/billing/events.js';
+import type { AccountEvent, PaymentPurpose } from '../domain/billing/events.js';
 import type { Cents } from '../domain/money.js';
-import { customerOrders } from '../domain/ordering/customer-orders.js';
-import { customerOrdersStream, type OrderCreated } from '../domain/ordering/events.js';
-import { marketStream, type DealOpened, type OrderSubmitted } from '../domain/trading/events.js';
-import { findOrder, market, type MarketCommand } from '../domain/trading/market.js';
+import type { OrderCreated } from '../domain/ordering/events.js';
+import type { DealOpened, OrderSubmitted } from '../domain/trading/events.js';
+import { findOrder } from '../domain/trading/market.js';
 import type { EventMetadata, RecordedEvent } from '../infra/eventsourcing/event-store/event-store.js';
 import type { OperationMemory } from '../domain/operation-memory.js';
 import type { EventHandler, HandlingContext } from '../infra/eventsourcing/subscriptions/event-handler.js';
 import { BusinessRuleViolation } from '../domain/decider.js';
 import { openAccount } from './billing.js';
 import {
-  handleCommand,
   StreamStateMismatch,
   type CommandEnvironment,
 } from '../infra/eventsourcing/command-handling/handle-command.js';
+import { accountCommands, customerOrdersCommands, marketCommands, type AccountRequest } from './commands.js';
 import { enterMarket, loadMarket } from './trading.js';
 import { nameBasedUuid } from '../infra/eventsourcing/name-based-id.js';
 
@@ -56,33 +54,17 @@ function causedBy(event: RecordedEvent): EventMetadata {
   return { correlationId: event.metadata.correlationId ?? event.id, causationId: event.id };
 }
 
-async function onAccount(
-  env: SettlementEnvironment,
-  userId: string,
-  command: Parameters<typeof account.decide>[0],
-  metadata: EventMetadata,
-) {
-  const run = () =>
-    handleCommand(env, { decider: account, streamId: accountStream(userId), expects: 'existing', command, metadata });
+async function onAccount(env: SettlementEnvironment, command: AccountRequest, metadata: EventMetadata) {
+  const run = () => accountCommands.handle(env, command, { metadata });
   try {
     return await run();
   } catch (error) {
     // A user who trades before the account-opening process manager got to them: every
     // user has an account, so open it here (idempotently) rather than stall the deal.
     if (!(error instanceof StreamStateMismatch)) throw error;
-    await openAccount(env, userId, metadata);
+    await openAccount(env, command.userId, metadata);
     return run();
   }
-}
-
-function onMarket(env: SettlementEnvironment, itemId: string, command: MarketCommand, metadata: EventMetadata) {
-  return handleCommand(env, {
-    decider: market,
-    streamId: marketStream(itemId),
-    expects: 'existing',
-    command,
-    metadata,
-  });
 }
 
 /** A deal still open in its market: the terms of a deal never change, so a cached market that has it will do. */
@@ -121,10 +103,10 @@ export function dealSettlement(env: SettlementEnvironment): EventHandler {
           commission: deal.buyerCommission,
         };
         const amount: Cents = deal.price + deal.buyerCommission;
+        const operationId = dealOperationId(deal.dealId, 'payment');
         await onAccount(
           env,
-          deal.buyerId,
-          { type: 'PayFromAccount', operationId: dealOperationId(deal.dealId, 'payment'), amount, purpose, memory, at },
+          { type: 'PayFromAccount', userId: deal.buyerId, operationId, amount, purpose, memory, at },
           metadata,
         );
         return [];
@@ -133,17 +115,17 @@ export function dealSettlement(env: SettlementEnvironment): EventHandler {
       const event = { type: recorded.type, data: recorded.data } as unknown as AccountEvent;
       if (event.type === 'PaymentDeclined' && event.data.purpose.kind === 'deal') {
         const { dealId, itemId } = event.data.purpose;
-        await onMarket(
+        await marketCommands.handle(
           env,
-          itemId,
           {
             type: 'FailDeal',
+            itemId,
             dealId,
             reason: event.data.reason,
             rematchDealId: nameBasedUuid(`${dealId}:rematch`, OPERATION_NAMESPACE),
             at,
           },
-          metadata,
+          { metadata },
         );
       } else if (event.type === 'PaymentMade' && event.data.purpose.kind === 'deal') {
         const { dealId, itemId } = event.data.purpose;
@@ -162,9 +144,9 @@ export function dealSettlement(env: SettlementEnvironment): EventHandler {
           deal.buyerCommission > 0
             ? onAccount(
                 env,
-                deal.brokerId,
                 {
                   type: 'ReceiveCommission',
+                  userId: deal.brokerId,
                   operationId: dealOperationId(dealId, 'buyer-commission'),
                   amount: deal.buyerCommission,
                   source,
@@ -174,12 +156,12 @@ export function dealSettlement(env: SettlementEnvironment): EventHandler {
                 metadata,
               )
             : null,
-          onMarket(env, itemId, { type: 'MarkDealPaid', dealId, at }, metadata),
+          marketCommands.handle(env, { type: 'MarkDealPaid', itemId, dealId, at }, { metadata }),
           onAccount(
             env,
-            deal.sellerId,
             {
               type: 'ReceiveAccrual',
+              userId: deal.sellerId,
               operationId: dealOperationId(dealId, 'accrual'),
               amount: deal.price - deal.sellerCommission,
               purpose,
@@ -203,9 +185,9 @@ export function dealSettlement(env: SettlementEnvironment): EventHandler {
           deal.sellerCommission > 0
             ? onAccount(
                 env,
-                deal.brokerId,
                 {
                   type: 'ReceiveCommission',
+                  userId: deal.brokerId,
                   operationId: dealOperationId(dealId, 'seller-commission'),
                   amount: deal.sellerCommission,
                   source,
@@ -217,7 +199,7 @@ export function dealSettlement(env: SettlementEnvironment): EventHandler {
             : null,
           // The deal is paid: MarkDealPaid finished before this accrual's event could be handled
           // (same deal, same partition, handled in order).
-          onMarket(env, itemId, { type: 'CompleteDeal', dealId, at }, metadata),
+          marketCommands.handle(env, { type: 'CompleteDeal', itemId, dealId, at }, { metadata }),
         ]);
       }
       return [];
@@ -268,9 +250,9 @@ export function orderPayment(env: SettlementEnvironment): EventHandler {
         const memory = stepOf('order-payment', recorded, context);
         await onAccount(
           env,
-          userId,
           {
             type: 'PayFromAccount',
+            userId,
             operationId: orderId,
             amount: price,
             purpose: { kind: 'order', orderId },
@@ -289,13 +271,7 @@ export function orderPayment(env: SettlementEnvironment): EventHandler {
         event.type === 'PaymentMade'
           ? { type: 'MarkOrderPaid' as const, userId, orderId: purpose.orderId, at }
           : { type: 'MarkOrderUnpaid' as const, userId, orderId: purpose.orderId, reason: event.data.reason, at };
-      await handleCommand(env, {
-        decider: customerOrders,
-        streamId: customerOrdersStream(userId),
-        expects: 'existing',
-        command,
-        metadata,
-      });
+      await customerOrdersCommands.handle(env, command, { metadata });
       return [];
     },
   };

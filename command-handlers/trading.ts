@@ -8,7 +8,7 @@ import { BusinessRuleViolation } from '../domain/decider.js';
 import { messages } from '../domain/messages.js';
 import { msOf } from '../domain/time.js';
 import type { Cents } from '../domain/money.js';
-import { itemOfOrder, marketStream, orderIdFor, traderOrdersStream, type Side } from '../domain/trading/events.js';
+import { itemOfOrder, marketStream, orderIdFor, type Side } from '../domain/trading/events.js';
 import {
   cancelOfPastOrder,
   findOrder,
@@ -17,14 +17,10 @@ import {
   type MarketState,
   type OrderSnapshot,
 } from '../domain/trading/market.js';
-import { traderOrders } from '../domain/trading/trader-orders.js';
 import type { EventMetadata } from '../infra/eventsourcing/event-store/event-store.js';
 import { comparePositions, type Position } from '../infra/eventsourcing/event-store/position.js';
-import {
-  handleCommand,
-  loadStream,
-  type CommandEnvironment,
-} from '../infra/eventsourcing/command-handling/handle-command.js';
+import { loadStream, type CommandEnvironment } from '../infra/eventsourcing/command-handling/handle-command.js';
+import { marketCommands, traderOrdersCommands } from './commands.js';
 import { rememberUntil, type RetentionSetting } from './retention.js';
 
 /** An order as the read models keep it: where a cancel finds an order its market no longer remembers. */
@@ -57,13 +53,7 @@ export async function listItem(
   metadata?: EventMetadata,
 ) {
   const at = env.now().toISOString();
-  const result = await handleCommand(env, {
-    decider: market,
-    streamId: marketStream(itemId),
-    expects: 'any',
-    command: { type: 'ListItem', itemId, brokerId, at, ...listing },
-    metadata,
-  });
+  const result = await marketCommands.handle(env, { type: 'ListItem', itemId, brokerId, at, ...listing }, { metadata });
   return { item: { id: itemId, ...listing, createdAt: at }, position: result.position };
 }
 
@@ -102,23 +92,11 @@ export async function placeOrder(
   const now = env.now();
   // A retry of a keyed placement can come for as long as the key is kept; any other only races its own request.
   const memory = rememberUntil(env, now, true, (placement.retriable ?? true) ? 'retriesMs' : 'marketOrdersMs');
-  const submitted = await handleCommand(env, {
-    decider: traderOrders,
-    streamId: traderOrdersStream(userId),
-    expects: 'any',
-    command: {
-      type: 'SubmitOrder',
-      userId,
-      orderId,
-      side,
-      itemId,
-      price,
-      rememberUntil: memory,
-      at: now.toISOString(),
-    },
-    expectedRevision: placement.expectedRevision,
-    metadata,
-  });
+  const submitted = await traderOrdersCommands.handle(
+    env,
+    { type: 'SubmitOrder', userId, orderId, side, itemId, price, rememberUntil: memory, at: now.toISOString() },
+    { expectedRevision: placement.expectedRevision, metadata },
+  );
   // A retried placement enters the market as of its first submission.
   const submittedAt = submitted.state.orders.get(orderId)?.at ?? now.toISOString();
   const placed = await enterMarket(env, { userId, side, itemId, price, orderId, submittedAt }, metadata);
@@ -153,6 +131,7 @@ export async function enterMarket(env: TradingEnvironment, order: SubmittedOrder
     side === 'purchase'
       ? {
           type: 'PlacePurchaseOrder' as const,
+          itemId,
           orderId,
           buyerId: userId,
           price,
@@ -162,6 +141,7 @@ export async function enterMarket(env: TradingEnvironment, order: SubmittedOrder
         }
       : {
           type: 'PlaceSellOrder' as const,
+          itemId,
           orderId,
           sellerId: userId,
           price,
@@ -169,23 +149,11 @@ export async function enterMarket(env: TradingEnvironment, order: SubmittedOrder
           rememberUntil: memory,
           at,
         };
-  const result = await handleCommand(env, {
-    decider: market,
-    streamId: marketStream(itemId),
-    expects: 'existing',
-    command,
-    metadata,
-  });
+  const result = await marketCommands.handle(env, command, { metadata });
   const reason = result.state.refused.get(orderId);
   if (reason !== undefined) {
     // Turned down by the market (now or on an earlier try): say so in the trader's stream too.
-    await handleCommand(env, {
-      decider: traderOrders,
-      streamId: traderOrdersStream(userId),
-      expects: 'existing',
-      command: { type: 'RejectOrder', userId, orderId, reason, at },
-      metadata,
-    });
+    await traderOrdersCommands.handle(env, { type: 'RejectOrder', userId, orderId, reason, at }, { metadata });
     throw new BusinessRuleViolation('order_refused', reason);
   }
   return result;
@@ -205,19 +173,14 @@ export async function cancelOrder(
   if (!itemId) throw new BusinessRuleViolation('order_not_found', messages.notFound);
   const command = {
     type: 'CancelOrder' as const,
+    itemId,
     orderId: request.orderId,
     side: request.side,
     requesterId: request.userId,
     at: env.now().toISOString(),
   };
   try {
-    const result = await handleCommand(env, {
-      decider: market,
-      streamId: marketStream(itemId),
-      expects: 'existing',
-      command,
-      metadata,
-    });
+    const result = await marketCommands.handle(env, command, { metadata });
     const closed = result.state.closed.get(request.orderId);
     // Canceled now or before: the market holds it at least until this command's own events.
     const order = findOrder(result.state, request.orderId)!;

@@ -1,0 +1,71 @@
+/**
+ * Every command of this product, declared once per aggregate: the stream it targets and the
+ * state it expects that stream in (`new`: must not exist yet; `existing`: must exist, else
+ * `StreamStateMismatch`; `any`). The routes' handlers and the process managers send their
+ * commands through these tables (`accountCommands.handle(env, command, { metadata })`), never
+ * to a stream of their own choosing.
+ *
+ * The email claim (`identity.ts`) is not a decider yet: it appends to its stream directly.
+ */
+import { account, type AccountCommand } from '../domain/billing/account.js';
+import { accountStream } from '../domain/billing/events.js';
+import { userStream } from '../domain/identity/events.js';
+import { user, type UserCommand } from '../domain/identity/user.js';
+import { customerOrders, type CustomerOrdersCommand } from '../domain/ordering/customer-orders.js';
+import { customerOrdersStream } from '../domain/ordering/events.js';
+import { marketStream, traderOrdersStream } from '../domain/trading/events.js';
+import { market, type MarketCommand } from '../domain/trading/market.js';
+import { traderOrders, type TraderOrdersCommand } from '../domain/trading/trader-orders.js';
+import { declareCommands } from '../infra/eventsourcing/command-handling/command-table.js';
+
+/** An account command and the user whose account it is (an account's commands other than opening do not name it). */
+export type AccountRequest = AccountCommand & { userId: string };
+
+/** A user's account: opened by the account-opening process manager, or on the first settlement that needs it. */
+export const accountCommands = declareCommands<AccountRequest>()(account, {
+  OpenAccount: { expects: 'any', stream: (c) => accountStream(c.userId) },
+  DepositMoney: { expects: 'existing', stream: (c) => accountStream(c.userId) },
+  WithdrawMoney: { expects: 'existing', stream: (c) => accountStream(c.userId) },
+  PayFromAccount: { expects: 'existing', stream: (c) => accountStream(c.userId) },
+  ReceiveAccrual: { expects: 'existing', stream: (c) => accountStream(c.userId) },
+  ReceiveCommission: { expects: 'existing', stream: (c) => accountStream(c.userId) },
+});
+
+/** A market command and its item (only listing names it in the market's own commands). */
+export type MarketRequest = MarketCommand & { itemId: string };
+
+/** An item's market: listing it twice lists it once; every other command needs it listed. */
+export const marketCommands = declareCommands<MarketRequest>()(market, {
+  ListItem: { expects: 'any', stream: (c) => marketStream(c.itemId) },
+  PlacePurchaseOrder: { expects: 'existing', stream: (c) => marketStream(c.itemId) },
+  PlaceSellOrder: { expects: 'existing', stream: (c) => marketStream(c.itemId) },
+  CancelOrder: { expects: 'existing', stream: (c) => marketStream(c.itemId) },
+  MarkDealPaid: { expects: 'existing', stream: (c) => marketStream(c.itemId) },
+  FailDeal: { expects: 'existing', stream: (c) => marketStream(c.itemId) },
+  CompleteDeal: { expects: 'existing', stream: (c) => marketStream(c.itemId) },
+});
+
+/** A trader's own record of their placements (its revision is their orders' ETag). */
+export const traderOrdersCommands = declareCommands<TraderOrdersCommand>()(traderOrders, {
+  SubmitOrder: { expects: 'any', stream: (c) => traderOrdersStream(c.userId) },
+  RejectOrder: { expects: 'existing', stream: (c) => traderOrdersStream(c.userId) },
+});
+
+/** A customer's plain orders, settled by the order-payment process manager. */
+export const customerOrdersCommands = declareCommands<CustomerOrdersCommand>()(customerOrders, {
+  CreateOrder: { expects: 'any', stream: (c) => customerOrdersStream(c.userId) },
+  MarkOrderPaid: { expects: 'existing', stream: (c) => customerOrdersStream(c.userId) },
+  MarkOrderUnpaid: { expects: 'existing', stream: (c) => customerOrdersStream(c.userId) },
+});
+
+/** A user command and its user (only registration names it in the user's own commands). */
+export type UserRequest = UserCommand & { userId: string };
+
+/** A user: registered once, after the email address is claimed for them. */
+export const userCommands = declareCommands<UserRequest>()(user, {
+  RegisterUser: { expects: 'new', stream: (c) => userStream(c.userId) },
+  UpdateProfile: { expects: 'existing', stream: (c) => userStream(c.userId) },
+  ChangePassword: { expects: 'existing', stream: (c) => userStream(c.userId) },
+  ChangeRole: { expects: 'existing', stream: (c) => userStream(c.userId) },
+  LogOut: { expects: 'existing', stream: (c) => userStream(c.userId) },
+});
