@@ -14,6 +14,9 @@ export type Side = 'purchase' | 'sell';
 export const pathOf = (side: Side) =>
   side === 'purchase' ? '/api/v1/trading/purchase-orders' : '/api/v1/trading/sell-orders';
 
+/** The fields of an order as the API shows it, sorted: every order answer has exactly these. */
+export const ORDER_FIELDS = ['commission', 'createdAt', 'id', 'itemId', 'price', 'status', 'updatedAt'];
+
 export const TEXTS = {
   operationDenied: 'Operation denied',
   notFound: 'Not found',

@@ -31,6 +31,7 @@ import {
   DESCRIPTIONS,
   eventually,
   Market,
+  ORDER_FIELDS,
   pathOf,
   TEXTS,
   uniqueItemName,
@@ -402,15 +403,7 @@ for (const eventStore of eventStores) {
           [999.99, 100],
         ] as const) {
           const { order } = await market.placed(t.token, 'purchase', item.id, price);
-          expect(Object.keys(order).sort()).to.deep.equal([
-            'commission',
-            'createdAt',
-            'id',
-            'itemId',
-            'price',
-            'status',
-            'updatedAt',
-          ]);
+          expect(Object.keys(order).sort()).to.deep.equal(ORDER_FIELDS);
           expect(order).to.include({ itemId: item.id, price, commission, status: 'pending' });
           expect(order.createdAt).to.match(ISO_UTC);
           expect(order.updatedAt).to.match(ISO_UTC);
@@ -776,15 +769,7 @@ for (const eventStore of eventStores) {
           const { order } = await market.placed(t.token, 'purchase', item.id, 50);
           const first = await market.cancel(t.token, 'purchase', order.id);
           expect(first.status, first.text).to.equal(200);
-          expect(Object.keys(first.body).sort()).to.deep.equal([
-            'commission',
-            'createdAt',
-            'id',
-            'itemId',
-            'price',
-            'status',
-            'updatedAt',
-          ]);
+          expect(Object.keys(first.body).sort()).to.deep.equal(ORDER_FIELDS);
           expect(first.body).to.include({
             id: order.id,
             itemId: item.id,

@@ -8,7 +8,7 @@
 import { expect } from 'chai';
 import type { ApiServer } from '../support/api-server.js';
 import { withApiServer, type Client, eventStores, expectError, ISO_UTC, itHttp, positionOf } from './client.js';
-import { DESCRIPTIONS, eventually, LETTERS, Market, TEXTS, todayUtc } from './trading-client.js';
+import { DESCRIPTIONS, eventually, LETTERS, Market, ORDER_FIELDS, TEXTS, todayUtc } from './trading-client.js';
 
 const ITEM = 'Sword of the Worked Example';
 
@@ -106,15 +106,7 @@ for (const eventStore of eventStores) {
           { 'if-match': t1Etag0 },
         );
         expect(bid1.status, bid1.text).to.equal(202);
-        expect(Object.keys(bid1.body).sort()).to.deep.equal([
-          'commission',
-          'createdAt',
-          'id',
-          'itemId',
-          'price',
-          'status',
-          'updatedAt',
-        ]);
+        expect(Object.keys(bid1.body).sort()).to.deep.equal(ORDER_FIELDS);
         expect(bid1.body).to.include({ itemId: item.id, status: 'paymentPending', price: 200, commission: 20 });
         const t1Etag1 = bid1.headers.get('etag');
         expect(t1Etag1).to.be.a('string').and.not.equal(t1Etag0);
