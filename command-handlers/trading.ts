@@ -8,7 +8,8 @@ import { BusinessRuleViolation } from '../domain/decider.js';
 import { messages } from '../domain/messages.js';
 import { msOf } from '../domain/time.js';
 import type { Cents } from '../domain/money.js';
-import { itemOfOrder, marketStream, orderIdFor, type Side } from '../domain/trading/events.js';
+import { itemOfOrder, marketStream, orderIdFor, traderOrdersStream, type Side } from '../domain/trading/events.js';
+import { traderOrders } from '../domain/trading/trader-orders.js';
 import {
   cancelOfPastOrder,
   findOrder,
@@ -66,8 +67,8 @@ export interface Placement {
   uniqueId: string;
   /** Revision of the trader's order stream the client saw (If-Match). */
   expectedRevision?: number;
-  /** Whether the same placement can come again (an idempotency key): then the trader's stream remembers it for the retention. Default true. */
-  retriable?: boolean;
+  /** When this request was first attempted (ms; a retry of a keyed request carries its first attempt's time). Default: now. */
+  firstAttemptAt?: number;
 }
 
 export interface PlacedOrder {
@@ -90,13 +91,8 @@ export async function placeOrder(
   const listed = cached.state.listed || (await loadStream(env, market, marketStream(itemId))).state.listed;
   if (!listed) throw new BusinessRuleViolation('item_not_found', messages.itemDoesNotExist);
   const now = env.now();
-  // A retry of a keyed placement can come for as long as the key is kept; any other only races its own request.
-  const memory = rememberUntil(env, now, true, (placement.retriable ?? true) ? 'retriesMs' : 'marketOrdersMs');
-  const submitted = await traderOrdersCommands.handle(
-    env,
-    { type: 'SubmitOrder', userId, orderId, side, itemId, price, rememberUntil: memory, at: now.toISOString() },
-    { expectedRevision: placement.expectedRevision, metadata },
-  );
+  const submitted = await submitOrder(env, { ...placement, orderId, now }, metadata);
+  if (!submitted) return placedLongAgo(env, userId, orderId);
   // A retried placement enters the market as of its first submission.
   const submittedAt = submitted.state.orders.get(orderId)?.at ?? now.toISOString();
   const placed = await enterMarket(env, { userId, side, itemId, price, orderId, submittedAt }, metadata);
@@ -105,6 +101,52 @@ export async function placeOrder(
     order: { ...order, updatedAt: env.now().toISOString() },
     revision: submitted.revision,
     position: latest(submitted.position, placed.position),
+  };
+}
+
+/** Records the placement in the trader's stream; null when it is a retry too late to tell whether it was submitted. */
+async function submitOrder(
+  env: TradingEnvironment,
+  placement: Placement & { orderId: string; now: Date },
+  metadata: EventMetadata | undefined,
+) {
+  const { userId, orderId, side, itemId, price, now } = placement;
+  // Copies of a request race each other, and a retry follows a failed attempt, within the
+  // market order memory; a retry after a kept answer never gets here (it is replayed).
+  const firstAttempt = placement.firstAttemptAt === undefined ? undefined : new Date(placement.firstAttemptAt);
+  const command = {
+    type: 'SubmitOrder' as const,
+    userId,
+    orderId,
+    side,
+    itemId,
+    price,
+    rememberUntil: rememberUntil(env, now, true, 'marketOrdersMs'),
+    ...(firstAttempt && { firstAttemptRememberedUntil: rememberUntil(env, firstAttempt, true, 'marketOrdersMs') }),
+    at: now.toISOString(),
+  };
+  try {
+    return await traderOrdersCommands.handle(env, command, { expectedRevision: placement.expectedRevision, metadata });
+  } catch (error) {
+    if (error instanceof BusinessRuleViolation && error.code === 'order_expired') return null;
+    throw error;
+  }
+}
+
+/**
+ * A retry of a placement attempted longer ago than the trader's stream remembers: its
+ * market answers if it still holds the order (pending, or closed within its memory);
+ * otherwise it is refused as expired (the order lists say what became of it).
+ */
+async function placedLongAgo(env: TradingEnvironment, userId: string, orderId: string): Promise<PlacedOrder> {
+  const placed = await loadStream(env, market, marketStream(itemOfOrder(orderId)!));
+  const order = placementOf(placed.state, orderId);
+  if (!order || order.ownerId !== userId) throw new BusinessRuleViolation('order_expired', messages.orderExpired);
+  const trader = await loadStream(env, traderOrders, traderOrdersStream(userId));
+  return {
+    order: { ...order, updatedAt: env.now().toISOString() },
+    revision: trader.revision,
+    position: latest(trader.position, placed.position),
   };
 }
 

@@ -80,6 +80,22 @@ function describeRecordsContract(name: string, open: (now: () => number) => Prom
       expect((await records.find(other, 'shared'))?.status).to.equal(201);
     });
 
+    it('claims a key for its first attempt: later attempts learn when that was, per caller', async () => {
+      expect(await records.claim(caller, 'c', clock)).to.equal(clock);
+      expect(await records.claim(caller, 'c', clock + 5_000)).to.equal(clock);
+      expect(await records.claim(randomUUID(), 'c', clock + 7_000)).to.equal(clock + 7_000);
+      const racing = await Promise.all(Array.from({ length: 10 }, (_, i) => records.claim(caller, 'raced', clock + i)));
+      expect(new Set(racing).size, 'every copy learns the same first attempt').to.equal(1);
+    });
+
+    it('forgets claims older than the retention, and only those', async () => {
+      await records.claim(caller, 'old', clock - RETENTION - 1);
+      await records.claim(caller, 'new', clock - HOUR);
+      expect(await records.purgeExpired()).to.equal(1);
+      expect(await records.claim(caller, 'old', clock)).to.equal(clock);
+      expect(await records.claim(caller, 'new', clock)).to.equal(clock - HOUR);
+    });
+
     it('forgets answers older than the retention, and only those', async () => {
       await records.keep(caller, 'old', answer(clock - RETENTION - 1));
       await records.keep(caller, 'edge', answer(clock - RETENTION));
@@ -162,6 +178,22 @@ describe('idempotency records', () => {
       const reopened = openSqliteIdempotencyRecords(file, { retentionMs: RETENTION });
       try {
         expect((await reopened.find('caller', 'k19'))?.status).to.equal(204);
+      } finally {
+        await reopened.close();
+      }
+    });
+
+    it('commits the claims of one turn together (synced when asked), and keeps them across a reopen', async () => {
+      const file = join(dir.path, 'claims.db');
+      const records = openSqliteIdempotencyRecords(file, { retentionMs: RETENTION, syncClaims: true });
+      const before = walFrames(file);
+      const at = Date.now();
+      await Promise.all(Array.from({ length: 20 }, (_, i) => records.claim('caller', `k${i}`, at + i)));
+      expect(walFrames(file) - before).to.be.at.most(4);
+      await records.close();
+      const reopened = openSqliteIdempotencyRecords(file, { retentionMs: RETENTION });
+      try {
+        expect(await reopened.claim('caller', 'k19', at + 1_000)).to.equal(at + 19);
       } finally {
         await reopened.close();
       }

@@ -17,13 +17,19 @@ function submittedOrder(value: unknown, path: string): SubmittedOrder {
 
 export const traderOrdersSnapshot: SnapshotCodec<TraderOrdersState> = {
   // 2: submitted orders remember until when (their rejection is kept as long).
-  version: 2,
-  encode: (state) => ({ orders: state.orders.toJSON(), rejected: state.rejected.toJSON() }),
+  // 3: `forgottenBefore` (a retry older than that memory is refused, not submitted again).
+  version: 3,
+  encode: (state) => ({
+    orders: state.orders.toJSON(),
+    rejected: state.rejected.toJSON(),
+    forgottenBefore: Number.isFinite(state.forgottenBefore) ? state.forgottenBefore : null,
+  }),
   decode(value) {
     const o = json.object(value, 'traderOrders');
     return {
       orders: WindowMap.fromJSON(json.windowMap(o.orders, 'orders', submittedOrder)),
       rejected: WindowMap.fromJSON(json.windowMap(o.rejected, 'rejected', json.yes)),
+      forgottenBefore: json.nullableNumber(o.forgottenBefore, 'forgottenBefore') ?? Number.NEGATIVE_INFINITY,
     };
   },
 };

@@ -351,6 +351,8 @@ async function openReadStore(config: Config, inlineCheckpointPages: number, page
 async function openIdempotencyRecords(config: Config, logger: Logger): Promise<IdempotencyRecords> {
   const options = {
     retentionMs: config.idempotencyRetentionHours * 3_600_000,
+    // A claim outlives a power cut whenever the events of its request do.
+    syncClaims: config.embeddedDurability === 'full',
     onPurgeError: (error: unknown) =>
       logger.warn({ err: error }, 'could not purge expired idempotency answers; trying again later'),
   };

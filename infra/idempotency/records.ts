@@ -24,11 +24,18 @@ export interface IdempotencyRecords {
   /** The answer kept for this caller's key, if any. */
   find(scope: string, key: string): Promise<KeptAnswer | null>;
   /**
+   * Records that a request with this key is being attempted at `at` (ms) unless one was
+   * before, and returns when the first attempt was: a request that finds no kept answer but
+   * an earlier attempt is a retry of one that may have changed things without answering.
+   * Durable before it returns, as durable as the event store's appends on that machine.
+   */
+  claim(scope: string, key: string, at: number): Promise<number>;
+  /**
    * Keeps the answer unless one is kept for the key already (a copy of the request that
    * finished first): then that one is returned and this one dropped.
    */
   keep(scope: string, key: string, answer: KeptAnswer): Promise<KeptAnswer | null>;
-  /** Forgets the answers older than the retention; returns how many. */
+  /** Forgets the answers and claims older than the retention; returns how many. */
   purgeExpired(): Promise<number>;
   close(): Promise<void>;
 }
@@ -36,6 +43,8 @@ export interface IdempotencyRecords {
 export interface RecordsOptions {
   /** How long an answer is kept, in ms. */
   retentionMs: number;
+  /** Whether a claim is synced to disk before it returns (an embedded store synced like the event store). */
+  syncClaims?: boolean;
   now?: () => number;
   /** How often a store that expires nothing by itself purges (tests shorten it). */
   purgeEveryMs?: number;

@@ -19,13 +19,21 @@ const NOT_IMPLEMENTED = 238;
 /** Where the server expires nothing, purge as often as MongoDB's TTL monitor runs. */
 const PURGE_EVERY_MS = 60_000;
 
+/** That a request with a key was attempted, and when first. */
+interface ClaimDoc {
+  _id: string;
+  at: Date;
+}
+
 const idOf = (scope: string, key: string) => `${scope}\n${key}`;
 
 /**
  * Kept answers as documents whose `_id` is the caller and key, so the first insert wins
  * on every API process at once. A TTL index on `at` lets MongoDB forget them; on a server
  * without TTL indexes (FerretDB) every process purges them once a minute instead: a
- * `deleteMany` that any number of processes can run side by side.
+ * `deleteMany` that any number of processes can run side by side. Claims (when a keyed
+ * request was first attempted) are documents of another collection, expired the same way;
+ * the client's write concern (majority on a replica set) makes one durable before it returns.
  */
 export async function openMongoIdempotencyRecords(
   uri: string,
@@ -37,7 +45,9 @@ export async function openMongoIdempotencyRecords(
   try {
     const db = client.db(dbName);
     const answers: Collection<AnswerDoc> = db.collection<AnswerDoc>('idempotency_answers');
+    const claims: Collection<ClaimDoc> = db.collection<ClaimDoc>('idempotency_claims');
     const serverExpires = await ensureExpiryIndex(db, answers, options.retentionMs);
+    await ensureExpiryIndex(db, claims, options.retentionMs);
     const find = async (scope: string, key: string): Promise<KeptAnswer | null> => {
       const doc = await answers.findOne({ _id: idOf(scope, key) });
       return doc
@@ -50,8 +60,10 @@ export async function openMongoIdempotencyRecords(
           }
         : null;
     };
-    const purgeExpired = async () =>
-      (await answers.deleteMany({ at: { $lt: new Date(now() - options.retentionMs) } })).deletedCount;
+    const purgeExpired = async () => {
+      const expired = { at: { $lt: new Date(now() - options.retentionMs) } };
+      return (await answers.deleteMany(expired)).deletedCount + (await claims.deleteMany(expired)).deletedCount;
+    };
     let closed = false;
     const purging = serverExpires
       ? null
@@ -60,6 +72,18 @@ export async function openMongoIdempotencyRecords(
         }, options.purgeEveryMs ?? PURGE_EVERY_MS).unref();
     return {
       find,
+      async claim(scope, key, at) {
+        const _id = idOf(scope, key);
+        try {
+          await claims.insertOne({ _id, at: new Date(at) });
+          return at;
+        } catch (error) {
+          if (!isDuplicateKey(error)) throw error;
+          const first = await claims.findOne({ _id });
+          // Purged between the insert and the read: the claim was older than the retention.
+          return first ? first.at.getTime() : at - options.retentionMs;
+        }
+      },
       async keep(scope, key, answer) {
         try {
           await answers.insertOne({ _id: idOf(scope, key), ...answer, at: new Date(answer.at) });
@@ -87,7 +111,11 @@ export async function openMongoIdempotencyRecords(
  * The index on `at`: with the retention as its TTL where the server has TTL indexes (→ true),
  * a plain one where it has none (→ false: the caller purges).
  */
-async function ensureExpiryIndex(db: Db, answers: Collection<AnswerDoc>, retentionMs: number): Promise<boolean> {
+async function ensureExpiryIndex(
+  db: Db,
+  answers: Collection<AnswerDoc> | Collection<ClaimDoc>,
+  retentionMs: number,
+): Promise<boolean> {
   const expireAfterSeconds = Math.ceil(retentionMs / 1000);
   try {
     await answers.createIndex({ at: 1 }, { name: 'expiry', expireAfterSeconds });

@@ -18,10 +18,12 @@ const PURGE_EVERY_MS = 10 * 60_000;
  * Kept answers in a SQLite file of their own (not the read store's: the projector writes
  * there all the time, and every keyed request would wait for its lock).
  *
- * Not synced on every insert (synchronous = NORMAL): a process that dies loses nothing, a
- * power cut may lose the answers of the last moments. The requests they answered are
- * applied and durable in the event store regardless, and a retry of one runs again under
- * the same operation id, which changes nothing a second time.
+ * Answers are not synced on every insert (synchronous = NORMAL): a process that dies loses
+ * nothing, a power cut may lose the answers of the last moments. The requests they answered
+ * are applied and durable in the event store regardless, and a retry of one runs again
+ * under the same operation id, its claim telling the commands that it is a retry. Claims
+ * are synced when `syncClaims` says so (a power cut must not lose a claim whose request's
+ * events it kept).
  */
 export function openSqliteIdempotencyRecords(file: string, options: RecordsOptions): IdempotencyRecords {
   const now = options.now ?? Date.now;
@@ -36,6 +38,9 @@ export function openSqliteIdempotencyRecords(file: string, options: RecordsOptio
     id INTEGER PRIMARY KEY, scope TEXT NOT NULL, key TEXT NOT NULL, fingerprint TEXT NOT NULL,
     status INTEGER NOT NULL, body TEXT, headers TEXT NOT NULL, at INTEGER NOT NULL)`);
   db.exec('CREATE UNIQUE INDEX IF NOT EXISTS answers_by_key ON answers (scope, key)');
+  db.exec(`CREATE TABLE IF NOT EXISTS claims (
+    id INTEGER PRIMARY KEY, scope TEXT NOT NULL, key TEXT NOT NULL, at INTEGER NOT NULL)`);
+  db.exec('CREATE UNIQUE INDEX IF NOT EXISTS claims_by_key ON claims (scope, key)');
   // Checkpoints every ~40 MB of log instead of SQLite's ~4 MB: an index page changed many
   // times in between is copied back once.
   db.pragma('wal_autocheckpoint = 10000');
@@ -46,28 +51,17 @@ export function openSqliteIdempotencyRecords(file: string, options: RecordsOptio
   const insert = db.prepare<[string, string, string, number, string | null, string, number]>(
     'INSERT INTO answers (scope, key, fingerprint, status, body, headers, at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
   );
-  // Rows are in the order they were answered, so the expired ones are the rows before the
-  // first that is not (one out of order only waits for the next purge).
-  const firstKept = db.prepare<[number], { id: number }>('SELECT id FROM answers WHERE at >= ? ORDER BY id LIMIT 1');
-  const purgeChunk = db.prepare<[number, number]>(
-    'DELETE FROM answers WHERE id IN (SELECT id FROM answers WHERE id < ? ORDER BY id LIMIT ?)',
-  );
+  const claims = sqliteClaims(db, options.syncClaims ?? false);
+  const purges = ['answers', 'claims'].map((table) => expiredRows(db, table));
   const find = (scope: string, key: string): KeptAnswer | null => {
     const row = select.get(scope, key);
     return row ? { ...row, headers: JSON.parse(row.headers) as Record<string, string> } : null;
   };
   const purgeExpired = async (): Promise<number> => {
     const cutoff = now() - options.retentionMs;
-    const end = firstKept.get(cutoff)?.id ?? Number.MAX_SAFE_INTEGER;
     let purged = 0;
-    for (;;) {
-      const { changes } = purgeChunk.run(end, PURGE_CHUNK);
-      purged += changes;
-      if (changes < PURGE_CHUNK) return purged;
-      // Requests go on between chunks.
-      await new Promise((resolve) => setImmediate(resolve));
-      if (closed) return purged;
-    }
+    for (const purge of purges) purged += await purge(cutoff, () => closed);
+    return purged;
   };
   // Inserts gather for a turn of the event loop and go in one transaction: a commit per
   // insert (locks, WAL frames) cost several times the insert itself.
@@ -109,6 +103,8 @@ export function openSqliteIdempotencyRecords(file: string, options: RecordsOptio
 
   return {
     find: async (scope, key) => find(scope, key),
+    claim: (scope, key, at) =>
+      closed ? Promise.reject(new Error('idempotency records are closed')) : claims.claim(scope, key, at),
     keep: (scope, key, answer) =>
       new Promise((resolve, reject) => {
         if (closed) return reject(new Error('idempotency records are closed'));
@@ -125,7 +121,67 @@ export function openSqliteIdempotencyRecords(file: string, options: RecordsOptio
       closed = true;
       clearInterval(purging);
       inserts.flush();
+      claims.flush();
       db.close();
     },
+  };
+}
+
+/**
+ * Purges the rows of `table` older than a cutoff, a chunk per transaction. Rows are in the
+ * order they were written, so the expired ones are the rows before the first that is not
+ * (one out of order only waits for the next purge).
+ */
+function expiredRows(db: Database.Database, table: string) {
+  const firstKept = db.prepare<[number], { id: number }>(`SELECT id FROM ${table} WHERE at >= ? ORDER BY id LIMIT 1`);
+  const purgeChunk = db.prepare<[number, number]>(
+    `DELETE FROM ${table} WHERE id IN (SELECT id FROM ${table} WHERE id < ? ORDER BY id LIMIT ?)`,
+  );
+  return async (cutoff: number, closed: () => boolean): Promise<number> => {
+    const end = firstKept.get(cutoff)?.id ?? Number.MAX_SAFE_INTEGER;
+    let purged = 0;
+    for (;;) {
+      const { changes } = purgeChunk.run(end, PURGE_CHUNK);
+      purged += changes;
+      if (changes < PURGE_CHUNK || closed()) return purged;
+      // Requests go on between chunks.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  };
+}
+
+/** Claims gather for a turn and go in one transaction, synced when `sync` says so: one sync per turn, not per request. */
+function sqliteClaims(db: Database.Database, sync: boolean) {
+  const insert = db.prepare<[string, string, number]>(
+    'INSERT INTO claims (scope, key, at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
+  );
+  const select = db.prepare<[string, string], { at: number }>('SELECT at FROM claims WHERE scope = ? AND key = ?');
+  type Waiting = { scope: string; key: string; at: number; settle(first: number | null, error?: unknown): void };
+  const claimAll = db.transaction((batch: Waiting[]) =>
+    batch.map(({ scope, key, at }) => (insert.run(scope, key, at).changes === 1 ? at : select.get(scope, key)!.at)),
+  );
+  const run = (batch: Waiting[]) => {
+    if (sync) db.pragma('synchronous = FULL');
+    try {
+      const firsts = claimAll(batch);
+      batch.forEach((w, i) => w.settle(firsts[i]!));
+    } catch (error) {
+      for (const w of batch) w.settle(null, error);
+    } finally {
+      if (sync) db.pragma('synchronous = NORMAL');
+    }
+  };
+  const claims = new PerTurnBatch<Waiting>(run);
+  return {
+    claim: (scope: string, key: string, at: number) =>
+      new Promise<number>((resolve, reject) =>
+        claims.add({
+          scope,
+          key,
+          at,
+          settle: (first, error) => (error === undefined ? resolve(first!) : reject(error)),
+        }),
+      ),
+    flush: () => claims.flush(),
   };
 }

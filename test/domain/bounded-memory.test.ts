@@ -400,6 +400,49 @@ describe('bounded aggregate memory', () => {
       expect(state.rejected.size).to.equal(0);
     });
 
+    it('trader orders: a retry whose first attempt may be forgotten is refused as expired; one that cannot be is submitted', () => {
+      const MINUTE = 60_000;
+      let state = traderOrders.initialState();
+      const run = (command: TraderOrdersCommand) => {
+        const events = traderOrders.decide(command, state);
+        for (const e of events) state = traderOrders.evolve(state, e);
+        return events;
+      };
+      const refusal = (command: TraderOrdersCommand) => {
+        try {
+          traderOrders.decide(command, state);
+          return null;
+        } catch (error) {
+          return (error as { code?: string }).code;
+        }
+      };
+      const submit = (orderId: string, at: number, firstAttemptAt?: number): TraderOrdersCommand => ({
+        type: 'SubmitOrder',
+        userId: 't1',
+        orderId,
+        side: 'purchase',
+        itemId: 'i',
+        price: 100,
+        rememberUntil: iso(at + MINUTE),
+        ...(firstAttemptAt !== undefined && { firstAttemptRememberedUntil: iso(firstAttemptAt + MINUTE) }),
+        at: iso(at),
+      });
+      run(submit('o1', T0, T0));
+      expect(run(submit('o1', T0 + 50_000, T0)), 'a retry within the memory').to.deep.equal([]);
+      for (let i = 1; i <= 10; i++) run(submit(`later-${i}`, T0 + i * MINUTE));
+      expect(state.orders.has('o1')).to.equal(false);
+      expect(state.forgottenBefore).to.equal(T0 + 10 * MINUTE);
+      // o1 is forgotten: its retry cannot tell whether it was submitted, so nothing is recorded.
+      expect(refusal(submit('o1', T0 + 10 * MINUTE, T0))).to.equal('order_expired');
+      // A retry whose first attempt submitted nothing that could be forgotten yet is submitted.
+      expect(run(submit('o2', T0 + 10 * MINUTE, T0 + 9 * MINUTE + 1))).to.have.length(1);
+      // A first attempt (no earlier attempt) is never refused, however far the stream has moved on.
+      expect(run(submit('o3', T0 + 10 * MINUTE))).to.have.length(1);
+      // The refusal survives a snapshot: forgottenBefore is part of the state's shape.
+      const restored = traderOrders.snapshot!.decode(JSON.parse(JSON.stringify(traderOrders.snapshot!.encode(state))));
+      expect(restored.forgottenBefore).to.equal(state.forgottenBefore);
+    });
+
     it('customer orders: an ended order is forgotten after its rememberUntil; a pending one never is while pending', () => {
       let state = customerOrders.initialState();
       const run = (command: CustomerOrdersCommand) => {

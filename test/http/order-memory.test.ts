@@ -11,6 +11,7 @@ import { MongoClient } from 'mongodb';
 import { join } from 'node:path';
 import { loadMarket } from '../../command-handlers/trading.js';
 import { findOrder } from '../../domain/trading/market.js';
+import { messages } from '../../domain/messages.js';
 import { findPastOrder } from '../../read-api/trading.js';
 import type { ApiServer } from '../support/api-server.js';
 import { type Client, expectError, itHttp, positionOf, SHARED_SERVER_ENV, withApiServer } from './client.js';
@@ -133,6 +134,80 @@ describe('HTTP: answers after the domain forgot (embedded event store)', functio
       expect(
         (await api.operations(trader.token, position)).body.filter((op: { amount: number }) => op.amount === 25),
       ).to.have.length(1);
+    },
+  );
+
+  /** Waits until a placement made at `createdAt` is past the trader's memory, then moves the trader's stream on with another order. */
+  async function forgottenByTheTrader(trader: NamedTrader, createdAt: string, itemId: string): Promise<string> {
+    const passed = Date.parse(createdAt) + MEMORY_MS + 50;
+    if (Date.now() < passed) await new Promise((resolve) => setTimeout(resolve, passed - Date.now()));
+    return (await market.placed(trader.token, 'purchase', itemId, 1)).position;
+  }
+
+  itHttp(
+    'a keyed placement retried after its kept answer is gone and the trader forgot it: a pending order answers as placed, and is placed once',
+    async () => {
+      const item = await market.newItem({ initialPrice: 100 });
+      const owner = await market.trader(200);
+      const key = randomUUID();
+      const first = await market.postOrder(
+        owner.token,
+        'purchase',
+        { itemId: item.id, price: 50 },
+        { 'idempotency-key': key },
+      );
+      expect(first.status, first.text).to.equal(202);
+      await forgottenByTheTrader(owner, first.body.createdAt, item.id);
+      expect(await forgetKeptAnswer(server, key)).to.equal(1);
+
+      const retry = await market.postOrder(
+        owner.token,
+        'purchase',
+        { itemId: item.id, price: 50 },
+        { 'idempotency-key': key },
+      );
+      expect(retry.status, retry.text).to.equal(202);
+      expect(retry.headers.get('idempotent-replayed')).to.equal(null);
+      const { updatedAt: _a, ...placed } = first.body;
+      const { updatedAt: _b, ...again } = retry.body;
+      expect(again).to.deep.equal(placed);
+      const active = await market.activeOrders(owner.token, 'purchase', positionOf(retry));
+      expect(active.filter((o) => o.id === first.body.id)).to.have.length(1);
+      expect(active).to.have.length(2);
+    },
+  );
+
+  itHttp(
+    'a keyed placement retried after its kept answer is gone, its order filled and forgotten by market and trader → 422 expired, nothing placed twice',
+    async () => {
+      const item = await market.newItem({ initialPrice: 100, initialCount: 2 });
+      const [owner, other] = await Promise.all([market.trader(300), market.trader()]);
+      const key = randomUUID();
+      const first = await market.postOrder(
+        owner.token,
+        'purchase',
+        { itemId: item.id, price: 100 },
+        { 'idempotency-key': key },
+      );
+      expect(first.status, first.text).to.equal(202);
+      await readModelShows(first.body.id, 'approved');
+      await forgottenByItsMarket(item, first.body, other);
+      const moved = await forgottenByTheTrader(owner, first.body.createdAt, item.id);
+      expect(await forgetKeptAnswer(server, key)).to.equal(1);
+
+      const retry = await market.postOrder(
+        owner.token,
+        'purchase',
+        { itemId: item.id, price: 100 },
+        { 'idempotency-key': key },
+      );
+      expectError(retry, 422, messages.orderExpired);
+      // Still one unit bought and paid for once; the broker's second unit is still for sale.
+      const state = await loadMarket(server.system.services, item.id);
+      expect(findOrder(state, first.body.id)).to.equal(null);
+      const holdings = await market.portfolio(owner.token, moved);
+      expect(holdings.find((h) => h.id === item.id)?.count).to.equal(1);
+      expect(await market.balance(owner.token)).to.equal(300 - 100 - first.body.commission);
     },
   );
 });

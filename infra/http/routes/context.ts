@@ -33,6 +33,11 @@ export function operationIdOf(ctx: Context, services: Pick<ApiServices, 'newId'>
   return isRetriable(ctx) ? (ctx.state.operationId as string) : services.newId();
 }
 
+/** When a keyed request was first attempted (ms), as its idempotency claim says; undefined without a key. */
+export function firstAttemptOf(ctx: Context): number | undefined {
+  return typeof ctx.state.firstAttemptAt === 'number' ? ctx.state.firstAttemptAt : undefined;
+}
+
 /** Whether the request can come again with the same operation id (it has an Idempotency-Key). */
 export function isRetriable(ctx: Context): boolean {
   return typeof ctx.state.operationId === 'string';

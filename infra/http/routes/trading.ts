@@ -10,7 +10,7 @@ import { etagOf, expectedRevisionOf } from '../preconditions.js';
 import { announcePosition } from '../read-your-writes.js';
 import { listItemBody, placeOrderBody, type Holding, type Order, type TradingItem } from '../schemas/trading.js';
 import { toMoney, validate } from '../validation.js';
-import { bodyOf, isRetriable, metadataOf, operationIdOf, type ApiServices } from './context.js';
+import { bodyOf, firstAttemptOf, metadataOf, operationIdOf, type ApiServices } from './context.js';
 
 type AuthContext = Context & { state: AuthState };
 
@@ -110,7 +110,7 @@ export function tradingRoutes(services: ApiServices): Router<AuthState> {
       price,
       uniqueId: operationIdOf(ctx, services),
       expectedRevision,
-      retriable: isRetriable(ctx),
+      firstAttemptAt: firstAttemptOf(ctx),
     };
     const placed = await placeOrder(services, placement, metadataOf(ctx));
     announcePosition(ctx, placed.position);
