@@ -164,7 +164,7 @@ function sqliteClaims(db: Database.Database, sync: boolean) {
     if (sync) db.pragma('synchronous = FULL');
     try {
       const firsts = claimAll(batch);
-      batch.forEach((w, i) => w.settle(firsts[i]!));
+      for (const [i, w] of batch.entries()) w.settle(firsts[i]!);
     } catch (error) {
       for (const w of batch) w.settle(null, error);
     } finally {
