@@ -7,12 +7,12 @@
  * Requests with a key derive their operation id from it (`ctx.state.operationId`), and
  * every command applies an operation id once. So two copies of a request racing each
  * other both run, but only one changes anything, and only the first answer is kept: the
- * other copy answers with it. That costs one read and two inserts per request, with no
+ * other copy answers with it. That costs one read and one insert per request, with no
  * lock to wait for or to leave behind when a process dies mid-request.
  *
- * The first insert is a claim, made before the request runs: a later request with the key
- * and no kept answer learns when the first attempt was (`ctx.state.firstAttemptAt`), so a
- * command can tell a retry it no longer remembers from a request it never saw.
+ * A command that must tell a retry it no longer remembers from a request it never saw
+ * claims the key before it runs (`ctx.state.claimFirstAttempt()`, a second insert, only for
+ * those commands): it learns when the request was first attempted.
  */
 import { hash } from 'node:crypto';
 import type { Context, Middleware } from 'koa';
@@ -45,7 +45,12 @@ export function idempotentRequests(options: IdempotencyOptions, scopeOf: (ctx: C
     if (kept) return replay(ctx, kept, fingerprint);
 
     ctx.state.idempotencyKey = key;
-    ctx.state.firstAttemptAt = await records.claim(scope, key, options.now());
+    const startedAt = options.now();
+    let claimed: Promise<number> | undefined;
+    ctx.state.claimFirstAttempt = () => {
+      claimed ??= records.claim(scope, key, startedAt);
+      return claimed;
+    };
     ctx.state.operationId = nameBasedUuid(`${scope}\n${key}`, KEY_NAMESPACE);
     try {
       await next();

@@ -33,9 +33,10 @@ export function operationIdOf(ctx: Context, services: Pick<ApiServices, 'newId'>
   return isRetriable(ctx) ? (ctx.state.operationId as string) : services.newId();
 }
 
-/** When a keyed request was first attempted (ms), as its idempotency claim says; undefined without a key. */
-export function firstAttemptOf(ctx: Context): number | undefined {
-  return typeof ctx.state.firstAttemptAt === 'number' ? ctx.state.firstAttemptAt : undefined;
+/** Claims the request's idempotency key: when it was first attempted (ms); undefined without a key. */
+export async function firstAttemptOf(ctx: Context): Promise<number | undefined> {
+  const claim = ctx.state.claimFirstAttempt as (() => Promise<number>) | undefined;
+  return claim?.();
 }
 
 /** Whether the request can come again with the same operation id (it has an Idempotency-Key). */

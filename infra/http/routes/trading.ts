@@ -110,7 +110,7 @@ export function tradingRoutes(services: ApiServices): Router<AuthState> {
       price,
       uniqueId: operationIdOf(ctx, services),
       expectedRevision,
-      firstAttemptAt: firstAttemptOf(ctx),
+      firstAttemptAt: await firstAttemptOf(ctx),
     };
     const placed = await placeOrder(services, placement, metadataOf(ctx));
     announcePosition(ctx, placed.position);
