@@ -4,12 +4,11 @@
  * `StreamStateMismatch`; `any`). The routes' handlers and the process managers send their
  * commands through these tables (`accountCommands.handle(env, command, { metadata })`), never
  * to a stream of their own choosing.
- *
- * The email claim (`identity.ts`) is not a decider yet: it appends to its stream directly.
  */
 import { account, type AccountCommand } from '../domain/billing/account.js';
 import { accountStream } from '../domain/billing/events.js';
-import { userStream } from '../domain/identity/events.js';
+import { emailClaim, type EmailClaimCommand } from '../domain/identity/email-claim.js';
+import { emailStream, userStream } from '../domain/identity/events.js';
 import { user, type UserCommand } from '../domain/identity/user.js';
 import { customerOrders, type CustomerOrdersCommand } from '../domain/ordering/customer-orders.js';
 import { customerOrdersStream } from '../domain/ordering/events.js';
@@ -68,4 +67,13 @@ export const userCommands = declareCommands<UserRequest>()(user, {
   ChangePassword: { expects: 'existing', stream: (c) => userStream(c.userId) },
   ChangeRole: { expects: 'existing', stream: (c) => userStream(c.userId) },
   LogOut: { expects: 'existing', stream: (c) => userStream(c.userId) },
+});
+
+/**
+ * An email address: claimed when the stream is new (decided without reading it: the append
+ * itself is refused when the address is taken); an abandoned claim is taken over where it is.
+ */
+export const emailClaimCommands = declareCommands<EmailClaimCommand>()(emailClaim, {
+  ClaimEmail: { expects: 'new', stream: (c) => emailStream(c.email) },
+  TakeOverClaim: { expects: 'existing', stream: (c) => emailStream(c.email) },
 });
