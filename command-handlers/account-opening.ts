@@ -1,24 +1,14 @@
 /**
- * Every registered user gets a billing account, as a consequence of the registration
- * event (not of a second call by the client). Opening is idempotent: redelivering the
- * event, or replaying this process manager from the start, opens nothing twice.
+ * Every registered user gets a billing account (the workflow: domain/billing/account-opening.ts),
+ * run by the core's reactor with this product's account ids.
  */
+import { accountOpening as accountOpeningWorkflow } from '../domain/billing/account-opening.js';
+import { routeCommands } from '../infra/eventsourcing/command-handling/command-router.js';
 import type { EventHandler } from '../infra/eventsourcing/subscriptions/event-handler.js';
-import { openAccount, type BillingEnvironment } from './billing.js';
+import { workflowReactor } from '../infra/eventsourcing/subscriptions/workflow-reactor.js';
+import { accountIdOf, type BillingEnvironment } from './billing.js';
+import { accountCommands } from './commands.js';
 
 export function accountOpening(env: BillingEnvironment): EventHandler {
-  return {
-    name: 'account-opening',
-    kind: 'process-manager',
-    filter: { eventTypePrefixes: ['UserRegistered'] },
-    collections: [],
-    partitionKey: (event) => String(event.data.userId),
-    async handle(event) {
-      await openAccount(env, String(event.data.userId), {
-        correlationId: event.metadata.correlationId ?? event.id,
-        causationId: event.id,
-      });
-      return [];
-    },
-  };
+  return workflowReactor(env, accountOpeningWorkflow(accountIdOf), { route: routeCommands(accountCommands) });
 }

@@ -3,25 +3,25 @@
  * state it expects that stream in (`new`: must not exist yet; `existing`: must exist, else
  * `StreamStateMismatch`; `any`). The routes' handlers and the process managers send their
  * commands through these tables (`accountCommands.handle(env, command, { metadata })`), never
- * to a stream of their own choosing.
- *
- * The email claim (`identity.ts`) is not a decider yet: it appends to its stream directly.
+ * to a stream of their own choosing; a process manager's router is made of the tables its
+ * commands go to (`routeCommands`).
  */
-import { account, type AccountCommand } from '../domain/billing/account.js';
+import { account, type AccountRequest } from '../domain/billing/account.js';
 import { accountStream } from '../domain/billing/events.js';
-import { userStream } from '../domain/identity/events.js';
+import { emailClaim, type EmailClaimCommand } from '../domain/identity/email-claim.js';
+import { emailStream, userStream } from '../domain/identity/events.js';
 import { user, type UserCommand } from '../domain/identity/user.js';
 import { customerOrders, type CustomerOrdersCommand } from '../domain/ordering/customer-orders.js';
 import { customerOrdersStream } from '../domain/ordering/events.js';
 import { marketStream, traderOrdersStream } from '../domain/trading/events.js';
-import { market, type MarketCommand } from '../domain/trading/market.js';
+import { market, type MarketRequest } from '../domain/trading/market.js';
 import { traderOrders, type TraderOrdersCommand } from '../domain/trading/trader-orders.js';
 import { declareCommands } from '../infra/eventsourcing/command-handling/command-table.js';
 
-/** An account command and the user whose account it is (an account's commands other than opening do not name it). */
-export type AccountRequest = AccountCommand & { userId: string };
-
-/** A user's account: opened by the account-opening process manager, or on the first settlement that needs it. */
+/**
+ * A user's account: opened by the account-opening process manager, or on the first settlement
+ * that needs it. Its commands carry the user (`AccountRequest`, beside the decider in domain/).
+ */
 export const accountCommands = declareCommands<AccountRequest>()(account, {
   OpenAccount: { expects: 'any', stream: (c) => accountStream(c.userId) },
   DepositMoney: { expects: 'existing', stream: (c) => accountStream(c.userId) },
@@ -31,10 +31,7 @@ export const accountCommands = declareCommands<AccountRequest>()(account, {
   ReceiveCommission: { expects: 'existing', stream: (c) => accountStream(c.userId) },
 });
 
-/** A market command and its item (only listing names it in the market's own commands). */
-export type MarketRequest = MarketCommand & { itemId: string };
-
-/** An item's market: listing it twice lists it once; every other command needs it listed. */
+/** An item's market: listing it twice lists it once; every other command needs it listed. Its commands carry the item (`MarketRequest`). */
 export const marketCommands = declareCommands<MarketRequest>()(market, {
   ListItem: { expects: 'any', stream: (c) => marketStream(c.itemId) },
   PlacePurchaseOrder: { expects: 'existing', stream: (c) => marketStream(c.itemId) },
@@ -68,4 +65,13 @@ export const userCommands = declareCommands<UserRequest>()(user, {
   ChangePassword: { expects: 'existing', stream: (c) => userStream(c.userId) },
   ChangeRole: { expects: 'existing', stream: (c) => userStream(c.userId) },
   LogOut: { expects: 'existing', stream: (c) => userStream(c.userId) },
+});
+
+/**
+ * An email address: claimed when the stream is new (decided without reading it: the append
+ * itself is refused when the address is taken); an abandoned claim is taken over where it is.
+ */
+export const emailClaimCommands = declareCommands<EmailClaimCommand>()(emailClaim, {
+  ClaimEmail: { expects: 'new', stream: (c) => emailStream(c.email) },
+  TakeOverClaim: { expects: 'existing', stream: (c) => emailStream(c.email) },
 });

@@ -1,10 +1,10 @@
 /**
  * Registration, sign-in, profile and sign-out. Email uniqueness is decided on the write
- * side: a stream per normalised address, claimed with `no_stream`, so two registrations
- * of one address can never both succeed, whatever the read models say.
+ * side (domain/identity/email-claim.ts): a stream per normalised address, claimed when it is
+ * new, so two registrations of one address can never both succeed, whatever the read models say.
  */
 import { BusinessRuleViolation } from '../domain/decider.js';
-import { emailStream, type EmailReserved, type Profile, type Role, userStream } from '../domain/identity/events.js';
+import { emailStream, type Profile, type Role, userStream } from '../domain/identity/events.js';
 import { toUserView, user, type UserState, type UserView } from '../domain/identity/user.js';
 
 import { messages } from '../domain/messages.js';
@@ -15,7 +15,7 @@ import {
   StreamStateMismatch,
   type CommandEnvironment,
 } from '../infra/eventsourcing/command-handling/handle-command.js';
-import { userCommands } from './commands.js';
+import { emailClaimCommands, userCommands } from './commands.js';
 
 export interface PasswordHashing {
   hash(password: string): Promise<string>;
@@ -77,33 +77,36 @@ export async function registerUser(
 
 /**
  * Claims the address for a new user id. A claim whose user was never registered (the
- * process died between the two appends) is taken over instead of blocking the address.
+ * process died between the two appends) is taken over once old enough, instead of blocking
+ * the address: the registration goes on as that claim's user.
  */
 async function claimEmail(env: IdentityEnvironment, email: string, metadata?: EventMetadata): Promise<string> {
   const userId = env.newId();
-  const reservation: EmailReserved = {
-    type: 'EmailReserved',
-    data: { email: email.trim(), userId, at: env.now().toISOString() },
-  };
   try {
-    await env.eventStore.appendToStream(emailStream(email), [{ id: env.newId(), ...reservation, metadata }], {
-      expectedRevision: 'no_stream',
-    });
+    const at = env.now().toISOString();
+    await emailClaimCommands.handle(env, { type: 'ClaimEmail', email, userId, at }, { metadata });
     return userId;
   } catch (error) {
-    if (!(error instanceof WrongExpectedVersion)) throw error;
+    if (!(error instanceof StreamStateMismatch)) throw error;
   }
+  // Claimed already: by a user, or by a registration that died before recording its user.
   const claim = await emailClaim(env, email);
-  const registered = claim ? await env.eventStore.readStream(userStream(claim.userId), { maxCount: 1 }) : null;
-  // A claim younger than this may belong to a registration still hashing its password.
-  const abandoned =
-    claim && registered?.status === 'not_found' && env.now().getTime() - claim.at.getTime() > ABANDONED_CLAIM_MS;
-  if (!claim || !abandoned) throw new BusinessRuleViolation('email_taken', messages.emailTaken(email.trim()));
+  if (!claim) throw new BusinessRuleViolation('email_taken', messages.emailTaken(email.trim()));
+  const registered =
+    (await env.eventStore.readStream(userStream(claim.userId), { maxCount: 1 })).status !== 'not_found';
+  const takeOver = {
+    type: 'TakeOverClaim' as const,
+    email,
+    claimant: claim.userId,
+    registered,
+    claimedAt: claim.at.toISOString(),
+    at: env.now().toISOString(),
+  };
+  await emailClaimCommands.handle(env, takeOver, { metadata });
   return claim.userId;
 }
 
-const ABANDONED_CLAIM_MS = 60_000;
-
+/** The user an address is claimed for, and when the store recorded the claim. */
 async function emailClaim(env: CommandEnvironment, email: string): Promise<{ userId: string; at: Date } | null> {
   const read = await env.eventStore.readStream(emailStream(email), { maxCount: 1 });
   if (read.status !== 'found' || read.events.length === 0) return null;

@@ -39,8 +39,12 @@ const ALLOWED: Record<Layer, readonly Layer[]> = {
   'entry-point': ['domain', 'core', 'command-handlers', 'projections', 'read-api', 'adapter'],
 };
 
-/** The domain's files the core builds on: the Decider contract (decide, evolve, DomainEvent). */
-const CORE_USES_OF_DOMAIN = new Set(['domain/decider.ts']);
+/**
+ * The domain's files the core builds on: the contracts its rules implement, which the core
+ * runs — the Decider (decide, evolve, DomainEvent), which command handling runs, and the
+ * Workflow (a process manager's decide and evolve), which the workflow reactor runs.
+ */
+const CORE_USES_OF_DOMAIN = new Set(['domain/decider.ts', 'domain/workflow.ts']);
 
 /** Each storage driver is imported in its adapter's folder and nowhere else. */
 const DRIVERS: Record<string, string> = {

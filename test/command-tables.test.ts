@@ -6,6 +6,7 @@ import { v4 as uuid } from 'uuid';
 import {
   accountCommands,
   customerOrdersCommands,
+  emailClaimCommands,
   marketCommands,
   traderOrdersCommands,
   userCommands,
@@ -49,6 +50,7 @@ describe('declared commands', () => {
       ChangeRole: 'existing',
       LogOut: 'existing',
     });
+    expect(declared(emailClaimCommands)).to.deep.equal({ ClaimEmail: 'new', TakeOverClaim: 'existing' });
     const at = '2026-11-21T10:00:00Z';
     expect(accountCommands.streamOf({ type: 'DepositMoney', userId: 'u1', operationId: 'o', amount: 1, at })).to.equal(
       'account-u1',
@@ -61,6 +63,9 @@ describe('declared commands', () => {
       'customer-orders-u1',
     );
     expect(userCommands.streamOf({ type: 'ChangeRole', userId: 'u1', role: 'broker', at })).to.equal('user-u1');
+    expect(emailClaimCommands.streamOf({ type: 'ClaimEmail', email: ' Ann@X.io ', userId: 'u1', at })).to.equal(
+      'email-ann@x.io',
+    );
   });
 
   describe('on the embedded store', function () {
@@ -92,6 +97,34 @@ describe('declared commands', () => {
       const read = await store.readStream('account-u1', {});
       expect(read.status).to.equal('found');
       if (read.status === 'found') expect(read.events[1]!.metadata).to.include(metadata);
+    });
+
+    it('decides a command that expects a new stream without reading it: the append refuses one that exists', async () => {
+      const calls: string[] = [];
+      const watched: EventStore = {
+        ...store,
+        readStream: (...args) => {
+          calls.push(`read ${args[0]}`);
+          return store.readStream(...args);
+        },
+        appendToStream: (...args) => {
+          calls.push(`append ${args[0]}`);
+          return store.appendToStream(...args);
+        },
+      };
+      const claim = (userId: string) => ({ type: 'ClaimEmail' as const, email: 'Ann@X.io', userId, at });
+      await emailClaimCommands.handle({ ...env(), eventStore: watched }, claim('u1'));
+      expect(calls).to.deep.equal(['append email-ann@x.io']);
+      // Even a process whose cache holds the claimed stream leaves the refusal to the store, then reads.
+      const e = { ...env(), eventStore: watched };
+      await emailClaimCommands.handle(e, claim('u1')).catch(() => null);
+      calls.splice(0);
+      const refused = await emailClaimCommands.handle(e, claim('u2')).catch((error: unknown) => error);
+      expect(refused).to.be.instanceOf(StreamStateMismatch);
+      expect(refused).to.include({ streamId: 'email-ann@x.io', expected: 'new' });
+      expect(calls).to.deep.equal(['append email-ann@x.io', 'read email-ann@x.io']);
+      const read = await store.readStream('email-ann@x.io', {});
+      expect(read.status === 'found' && read.events.map((event) => event.data.userId)).to.deep.equal(['u1']);
     });
 
     it('passes the client’s If-Match on: a stale revision is the client’s conflict', async () => {

@@ -45,6 +45,9 @@ export type AccountCommand =
   | ({ type: 'ReceiveAccrual'; purpose: AccrualPurpose } & Operation)
   | ({ type: 'ReceiveCommission'; source: CommissionSource } & Operation);
 
+/** An account command and the user whose account it is (its stream's key: the commands other than opening do not name it). */
+export type AccountRequest = AccountCommand & { userId: string };
+
 function initialState(): AccountState {
   return { open: false, accountId: null, userId: null, balance: 0, operations: noOperationIds };
 }

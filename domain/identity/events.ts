@@ -76,3 +76,4 @@ export function normaliseEmail(email: string): string {
 }
 
 export const emailStream = (email: string) => `email-${normaliseEmail(email)}`;
+export const EMAIL_STREAM_PREFIX = 'email-';

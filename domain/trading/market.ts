@@ -133,6 +133,9 @@ export type MarketCommand =
   | { type: 'FailDeal'; dealId: string; reason: FailureReason; rematchDealId: string; at: string }
   | { type: 'CompleteDeal'; dealId: string; at: string };
 
+/** A market command and its item (its stream's key: only listing names it in the market's own commands). */
+export type MarketRequest = MarketCommand & { itemId: string };
+
 function initialState(): MarketState {
   return {
     listed: false,

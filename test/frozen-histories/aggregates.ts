@@ -1,6 +1,7 @@
 /**
  * Which decider folds the streams of each prefix, for recording and checking the states a
- * frozen history must produce. Email claims have no decider: their one event is read as it is.
+ * frozen history must produce. Email claims are left out: their decider keeps no snapshot,
+ * so no state of theirs is recorded (the test folds each claim on its own).
  */
 import { account } from '../../domain/billing/account.js';
 import { ACCOUNT_STREAM_PREFIX } from '../../domain/billing/events.js';
@@ -24,7 +25,7 @@ const aggregates: ReadonlyArray<{ prefix: string; name: string; decider: AnyDeci
   { prefix: CUSTOMER_ORDERS_STREAM_PREFIX, name: 'customer-orders', decider: customerOrders as unknown as AnyDecider },
 ];
 
-/** The decider of a stream, or null for a stream no aggregate folds (an email claim). */
+/** The decider of a stream, or null for a stream whose state is not recorded (an email claim). */
 export function aggregateOf(streamId: string): { name: string; decider: AnyDecider } | null {
   return aggregates.find((a) => streamId.startsWith(a.prefix)) ?? null;
 }

@@ -13,6 +13,9 @@
  *   exactly there, counting the commands decided before it: otherwise
  *   `WrongExpectedVersion`, the client's conflict to resolve.
  * - Without one, it is decided on whatever the stream holds when its turn comes.
+ * - A command that expects a `new` stream is decided on no events, without reading the
+ *   stream: the append's `no_stream` is the check, and the retry after a refusal reads the
+ *   stream and answers `StreamStateMismatch`.
  */
 import type { Decider, DomainEvent } from '../../../domain/decider.js';
 import {
@@ -44,7 +47,10 @@ export type CommandObserver = (command: { type: string; streamId: string }, outc
 export interface CommandRequest<State, Command, Event extends DomainEvent> {
   decider: Decider<State, Command, Event>;
   streamId: string;
-  /** What the stream must look like before the command (`existing`: 404-like when absent). */
+  /**
+   * What the stream must look like before the command (`existing`: 404-like when absent;
+   * `new`: decided on no events without a read, the append's `no_stream` checking it).
+   */
   expects: StreamExpectation;
   command: Command;
   /** The stream revision the client based the command on (If-Match); -1 means "no stream". */
@@ -156,7 +162,13 @@ async function runBatch(env: CommandEnvironment, streamId: string, batch: Job[])
   // state caught up with what came since. Only an If-Match newer than the cache proves the
   // cache stale before that.
   const retried = batch.some((job) => job.attempts > 0);
-  let loaded = await loadStream(env, decider, streamId, retried ? 'fresh' : 'cached');
+  // A stream that must not exist yet is neither read nor looked up: the append's `no_stream`
+  // proves it new (an address is claimed by the append itself), and the retry that follows a
+  // refusal reads it and answers `StreamStateMismatch`.
+  const presumedNew = !retried && batch.every((job) => job.request.expects === 'new');
+  let loaded = presumedNew
+    ? beginningOf(decider)
+    : await loadStream(env, decider, streamId, retried ? 'fresh' : 'cached');
   if (
     !retried &&
     batch.some((job) => job.request.expectedRevision !== undefined && job.request.expectedRevision > loaded.revision)
@@ -256,7 +268,8 @@ const SNAPSHOT_BYTES_PER_EVENT = 100;
 /** States below this are light: snapshotted every `every` events whatever they weigh. */
 const HEAVY_STATE_BYTES = 64 * 1024;
 
-type StreamDecider<State, Event extends DomainEvent = DomainEvent> = Pick<
+/** What folding a stream takes of its decider. */
+export type StreamDecider<State, Event extends DomainEvent = DomainEvent> = Pick<
   Decider<State, never, Event>,
   'initialState' | 'evolve' | 'snapshot' | 'weigh'
 >;
@@ -299,13 +312,18 @@ export async function loadStream<State, Event extends DomainEvent>(
   return loaded;
 }
 
+/** A stream with no events. */
+function beginningOf<State>(decider: StreamDecider<State, never>): CachedStream<State> {
+  return { state: decider.initialState(), revision: -1, position: null, snapshotRevision: -1 };
+}
+
 /** Where folding starts without a cached state: the stream's snapshot, once the stream confirms it; else the beginning. */
 async function startingPoint<State, Event extends DomainEvent>(
   env: Pick<CommandEnvironment, 'eventStore' | 'snapshots'>,
   decider: StreamDecider<State, Event>,
   streamId: string,
 ): Promise<CachedStream<State>> {
-  const beginning = { state: decider.initialState(), revision: -1, position: null, snapshotRevision: -1 };
+  const beginning = beginningOf(decider);
   const snapshots = env.snapshots;
   const snapshot: StartingPoint<State> | null = snapshots ? await readSnapshot(snapshots, decider, streamId) : null;
   if (!snapshots || !snapshot) return beginning;
