@@ -6,10 +6,12 @@
  * field with the type it was written with (no re-coercion). The declaration is the
  * collection's `CollectionSpec` too, so both stores create its indexes from it.
  *
- *   type AccountDoc = { id: string; userId: string; amount: number };
- *   const accounts = collection<AccountDoc>('accounts', [{ equal: ['userId'], sort: [] }]);
- *   accounts.insert(id, { userId, amount: 0 })   // a WriteOp, checked against AccountDoc
- *   await accounts.get(readStore, id)            // AccountDoc | null
+ *   type NoteDoc = { id: string; authorId: string; words: number };
+ *   const notes = collection<NoteDoc>('notes', [{ equal: ['authorId'], sort: [] }]);
+ *   notes.insert(id, { authorId, words: 0 })   // a WriteOp, checked against NoteDoc
+ *   notes.update(id, { inc: { words: 12 } })    // only number fields can be incremented
+ *   await notes.get(readStore, id)             // NoteDoc | null
+ *   await notes.find(readStore, { where: { authorId }, sort: { fields: [], direction: 'asc' } })
  *
  * A document type holds JSON values in top-level fields (`DocShape`); an optional field is
  * one that documents written by an earlier build may lack.
@@ -62,14 +64,10 @@ export interface DocReader {
 }
 
 export class Collection<D extends DocShape<D>> implements CollectionSpec {
-  readonly indexes: IndexOf<D>[];
-
   constructor(
     readonly name: string,
-    indexes: IndexOf<D>[] = [],
-  ) {
-    this.indexes = indexes;
-  }
+    readonly indexes: IndexOf<D>[] = [],
+  ) {}
 
   /** Creates the document; ignored when one with this id exists (see `WriteOp`). */
   insert(id: string, doc: FieldsOf<D>): WriteOp {
