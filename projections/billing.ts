@@ -8,60 +8,45 @@ import { sortablePosition } from '../infra/eventsourcing/event-store/position.js
 import type { WriteOp } from '../infra/eventsourcing/read-store/read-store.js';
 import { describeOperation } from './operation-descriptions.js';
 import type { EventHandler } from '../infra/eventsourcing/subscriptions/event-handler.js';
-
-export const ACCOUNTS = 'accounts';
-export const OPERATIONS = 'operations';
-
-type OperationType = 'deposit' | 'withdraw' | 'payment' | 'accrual' | 'commission';
+import { accounts, operations, type OperationType } from './read-models/billing.js';
 
 export const billingProjection: EventHandler = {
   name: 'billing',
   filter: { streamPrefixes: ['account-'] },
-  collections: [
-    { name: ACCOUNTS, indexes: [] },
-    // `seq` (the event's position) orders operations exactly as they happened, even within one millisecond.
-    { name: OPERATIONS, indexes: [{ equal: ['userId'], sort: ['seq'] }] },
-  ],
+  collections: [accounts, operations],
   handle(recorded: RecordedEvent): WriteOp[] {
     // Events of `account-` streams are AccountEvents by construction (domain/billing/events.ts).
     const event = { type: recorded.type, data: recorded.data } as unknown as AccountEvent;
     if (event.type === 'AccountOpened') {
       const { accountId, userId, at } = event.data;
       return [
-        {
-          op: 'insert',
-          collection: ACCOUNTS,
-          id: userId,
-          doc: { accountId, userId, amount: 0, revision: recorded.revision, createdAt: at, updatedAt: at },
-        },
+        accounts.insert(userId, {
+          accountId,
+          userId,
+          amount: 0,
+          revision: recorded.revision,
+          createdAt: at,
+          updatedAt: at,
+        }),
       ];
     }
     const { userId, at } = event.data;
     if (event.type === 'PaymentDeclined') {
       // Nothing moved, but the stream (and so the ETag) did.
-      return [{ op: 'update', collection: ACCOUNTS, id: userId, set: { revision: recorded.revision } }];
+      return [accounts.update(userId, { set: { revision: recorded.revision } })];
     }
     const balance = [
-      {
-        op: 'update',
-        collection: ACCOUNTS,
-        id: userId,
-        set: { amount: event.data.balance, revision: recorded.revision, updatedAt: at },
-      } satisfies WriteOp,
+      accounts.update(userId, { set: { amount: event.data.balance, revision: recorded.revision, updatedAt: at } }),
     ];
-    const operation = (type: OperationType, description: string): WriteOp => ({
-      op: 'insert',
-      collection: OPERATIONS,
-      id: event.data.operationId,
-      doc: {
+    const operation = (type: OperationType, description: string): WriteOp =>
+      operations.insert(event.data.operationId, {
         userId,
         type,
         amount: event.data.amount,
         description,
         createdAt: at,
         seq: sortablePosition(recorded.position),
-      },
-    });
+      });
     switch (event.type) {
       case 'MoneyDeposited':
         return [...balance, operation('deposit', describeOperation.deposit())];

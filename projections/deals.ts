@@ -9,26 +9,19 @@ import type { RecordedEvent } from '../infra/eventsourcing/event-store/event-sto
 import { sortablePosition } from '../infra/eventsourcing/event-store/position.js';
 import type { WriteOp } from '../infra/eventsourcing/read-store/read-store.js';
 import type { EventHandler } from '../infra/eventsourcing/subscriptions/event-handler.js';
-
-export const DEALS = 'deals';
-export const DAILY_ITEM_STATS = 'daily_item_stats';
-export const DAILY_TOTALS = 'daily_totals';
-export const ITEM_TOTALS = 'item_totals';
+import { dailyItemStats, dailyTotals, deals, itemTotals } from './read-models/deals.js';
 
 const completedDeals = { eventTypePrefixes: ['DealCompleted'] };
 
 export const historyProjection: EventHandler = {
   name: 'history',
   filter: completedDeals,
-  collections: [{ name: DEALS, indexes: [{ equal: ['userId'], sort: ['seq'] }] }],
+  collections: [deals],
   handle(recorded: RecordedEvent): WriteOp[] {
     const deal = (recorded as unknown as DealCompleted).data;
     const seq = sortablePosition(recorded.position);
-    const side = (userId: string, type: 'purchase' | 'sale', commission: number): WriteOp => ({
-      op: 'insert',
-      collection: DEALS,
-      id: `${deal.dealId}:${type}`,
-      doc: {
+    const side = (userId: string, type: 'purchase' | 'sale', commission: number): WriteOp =>
+      deals.insert(`${deal.dealId}:${type}`, {
         userId,
         dealId: deal.dealId,
         itemId: deal.itemId,
@@ -38,8 +31,7 @@ export const historyProjection: EventHandler = {
         commission,
         completedAt: deal.at,
         seq,
-      },
-    });
+      });
     return [side(deal.buyerId, 'purchase', deal.buyerCommission), side(deal.sellerId, 'sale', deal.sellerCommission)];
   },
 };
@@ -47,26 +39,19 @@ export const historyProjection: EventHandler = {
 export const statisticsProjection: EventHandler = {
   name: 'statistics',
   filter: completedDeals,
-  collections: [
-    { name: DAILY_ITEM_STATS, indexes: [{ equal: [], sort: ['date', 'count'] }] },
-    { name: DAILY_TOTALS, indexes: [{ equal: [], sort: ['date'] }] },
-    { name: ITEM_TOTALS, indexes: [{ equal: [], sort: ['count', 'amount'] }] },
-  ],
+  collections: [dailyItemStats, dailyTotals, itemTotals],
   handle(recorded: RecordedEvent): WriteOp[] {
     const deal = (recorded as unknown as DealCompleted).data;
     const date = deal.at.slice(0, 10); // UTC day: `at` is an ISO string in UTC
     const inc = { count: 1, amount: deal.price };
     return [
-      {
-        op: 'upsert',
-        collection: DAILY_ITEM_STATS,
-        id: `${date}:${deal.itemId}`,
+      dailyItemStats.upsert(`${date}:${deal.itemId}`, {
         setOnInsert: { date, itemId: deal.itemId },
         set: { itemName: deal.itemName },
         inc,
-      },
-      { op: 'upsert', collection: DAILY_TOTALS, id: date, setOnInsert: { date }, inc },
-      { op: 'upsert', collection: ITEM_TOTALS, id: deal.itemId, set: { itemName: deal.itemName }, inc },
+      }),
+      dailyTotals.upsert(date, { setOnInsert: { date }, inc }),
+      itemTotals.upsert(deal.itemId, { set: { itemName: deal.itemName }, inc }),
     ];
   },
 };

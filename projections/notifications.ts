@@ -11,9 +11,7 @@ import { sortablePosition } from '../infra/eventsourcing/event-store/position.js
 import type { WriteOp } from '../infra/eventsourcing/read-store/read-store.js';
 import { letters, type Recipient } from './notification-texts.js';
 import type { EventHandler, ProjectionView } from '../infra/eventsourcing/subscriptions/event-handler.js';
-
-export const NOTIFICATIONS = 'notifications';
-export const RECIPIENTS = 'notification_recipients';
+import { notifications, recipients } from './read-models/notifications.js';
 
 type Relevant = UserEvent | DealCompleted | DealFailed | CustomerOrderEvent;
 
@@ -29,29 +27,22 @@ export const notificationsProjection: EventHandler = {
       'OrderFailed',
     ],
   },
-  collections: [
-    { name: NOTIFICATIONS, indexes: [{ equal: ['userId'], sort: ['seq'] }] },
-    { name: RECIPIENTS, indexes: [] },
-  ],
+  collections: [notifications, recipients],
   async handle(recorded: RecordedEvent, view: ProjectionView): Promise<WriteOp[]> {
     // The filter above admits only these event types.
     const event = { type: recorded.type, data: recorded.data } as unknown as Relevant;
     const seq = sortablePosition(recorded.position);
-    const notify = (userId: string, role: string, message: string, at: string): WriteOp => ({
-      op: 'insert',
-      collection: NOTIFICATIONS,
-      id: `${recorded.id}:${role}`,
-      doc: { userId, message, createdAt: at, seq },
-    });
+    const notify = (userId: string, role: string, message: string, at: string): WriteOp =>
+      notifications.insert(`${recorded.id}:${role}`, { userId, message, createdAt: at, seq });
     const recipient = async (userId: string): Promise<Recipient> => {
-      const doc = await view.get(RECIPIENTS, userId);
-      return { firstName: String(doc?.firstName ?? ''), lastName: String(doc?.lastName ?? '') };
+      const doc = await recipients.get(view, userId);
+      return { firstName: doc?.firstName ?? '', lastName: doc?.lastName ?? '' };
     };
     switch (event.type) {
       case 'UserRegistered':
       case 'UserProfileUpdated': {
         const { userId, firstName, lastName } = event.data;
-        return [{ op: 'upsert', collection: RECIPIENTS, id: userId, set: { firstName, lastName } }];
+        return [recipients.upsert(userId, { set: { firstName, lastName } })];
       }
       case 'DealCompleted': {
         const d = event.data;

@@ -4,46 +4,31 @@ import type { RecordedEvent } from '../infra/eventsourcing/event-store/event-sto
 import { sortablePosition } from '../infra/eventsourcing/event-store/position.js';
 import type { WriteOp } from '../infra/eventsourcing/read-store/read-store.js';
 import type { EventHandler } from '../infra/eventsourcing/subscriptions/event-handler.js';
-
-export const CUSTOMER_ORDERS = 'customer_orders';
-export const CUSTOMER_ORDER_COLLECTIONS = 'customer_order_collections';
+import { customerOrderCollections, customerOrders } from './read-models/ordering.js';
 
 export const orderingProjection: EventHandler = {
   name: 'ordering',
   filter: { streamPrefixes: ['customer-orders-'] },
-  collections: [
-    { name: CUSTOMER_ORDERS, indexes: [{ equal: ['userId'], sort: ['seq'] }] },
-    { name: CUSTOMER_ORDER_COLLECTIONS, indexes: [] },
-  ],
+  collections: [customerOrders, customerOrderCollections],
   handle(recorded: RecordedEvent): WriteOp[] {
     // Events of customer-orders streams are CustomerOrderEvents (domain/ordering/events.ts).
     const event = { type: recorded.type, data: recorded.data } as unknown as CustomerOrderEvent;
     const { userId, orderId, price, at } = event.data;
-    const revision: WriteOp = {
-      op: 'upsert',
-      collection: CUSTOMER_ORDER_COLLECTIONS,
-      id: userId,
-      set: { revision: recorded.revision },
-    };
+    const revision = customerOrderCollections.upsert(userId, { set: { revision: recorded.revision } });
     if (event.type === 'OrderCreated') {
       return [
-        {
-          op: 'insert',
-          collection: CUSTOMER_ORDERS,
-          id: orderId,
-          doc: {
-            userId,
-            price,
-            status: 'pending',
-            createdAt: at,
-            updatedAt: at,
-            seq: sortablePosition(recorded.position),
-          },
-        },
+        customerOrders.insert(orderId, {
+          userId,
+          price,
+          status: 'pending',
+          createdAt: at,
+          updatedAt: at,
+          seq: sortablePosition(recorded.position),
+        }),
         revision,
       ];
     }
     const status = event.type === 'OrderSucceeded' ? 'succeeded' : 'failed';
-    return [{ op: 'update', collection: CUSTOMER_ORDERS, id: orderId, set: { status, updatedAt: at } }, revision];
+    return [customerOrders.update(orderId, { set: { status, updatedAt: at } }), revision];
   },
 };

@@ -4,37 +4,23 @@
  * order stream (the ETag of their order lists).
  */
 import { commissionOf } from '../domain/money.js';
-import type { MarketEvent, TraderOrdersEvent } from '../domain/trading/events.js';
+import type { MarketEvent, OrderStatus, TraderOrdersEvent } from '../domain/trading/events.js';
 import { initialSellOrderId } from '../domain/trading/events.js';
 import type { RecordedEvent } from '../infra/eventsourcing/event-store/event-store.js';
 import { sortablePosition } from '../infra/eventsourcing/event-store/position.js';
 import type { WriteOp } from '../infra/eventsourcing/read-store/read-store.js';
 import type { EventHandler, ProjectionView } from '../infra/eventsourcing/subscriptions/event-handler.js';
-
-export const ITEMS = 'items';
-export const TRADING_ORDERS = 'trading_orders';
-export const PORTFOLIO = 'portfolio';
-export const ORDER_COLLECTIONS = 'order_collections';
-
-export const portfolioId = (userId: string, itemId: string) => `${userId}:${itemId}`;
+import { items, orderCollections, portfolio, portfolioId, tradingOrders } from './read-models/trading.js';
 
 export const tradingProjection: EventHandler = {
   name: 'trading',
   filter: { streamPrefixes: ['market-', 'trader-orders-'] },
-  collections: [
-    { name: ITEMS, indexes: [{ equal: [], sort: ['name'] }] },
-    { name: TRADING_ORDERS, indexes: [{ equal: ['userId', 'side', 'active'], sort: ['seq'] }] },
-    // `held` (count > 0) lets the portfolio list only what a trader holds, page by page.
-    { name: PORTFOLIO, indexes: [{ equal: ['userId', 'held'], sort: ['name'] }] },
-    { name: ORDER_COLLECTIONS, indexes: [] },
-  ],
+  collections: [items, tradingOrders, portfolio, orderCollections],
   handle(recorded: RecordedEvent, view: ProjectionView): Promise<WriteOp[]> | WriteOp[] {
     if (recorded.streamId.startsWith('trader-orders-')) {
       // Events of trader-orders streams are TraderOrdersEvents (domain/trading/events.ts).
       const event = { type: recorded.type, data: recorded.data } as unknown as TraderOrdersEvent;
-      return [
-        { op: 'upsert', collection: ORDER_COLLECTIONS, id: event.data.userId, set: { revision: recorded.revision } },
-      ];
+      return [orderCollections.upsert(event.data.userId, { set: { revision: recorded.revision } })];
     }
     // Events of market streams are MarketEvents (domain/trading/events.ts).
     return marketWrites(
@@ -46,12 +32,8 @@ export const tradingProjection: EventHandler = {
 };
 
 async function marketWrites(event: MarketEvent, seq: string, view: ProjectionView): Promise<WriteOp[]> {
-  const status = (orderId: string, value: string, at: string, active = true): WriteOp => ({
-    op: 'update',
-    collection: TRADING_ORDERS,
-    id: orderId,
-    set: { status: value, active, updatedAt: at },
-  });
+  const status = (orderId: string, value: OrderStatus, at: string, active = true): WriteOp =>
+    tradingOrders.update(orderId, { set: { status: value, active, updatedAt: at } });
   /** The trader's holding of the item after a change (read, then written whole, so `held` stays true to `count`). */
   const holding = async (
     userId: string,
@@ -60,26 +42,19 @@ async function marketWrites(event: MarketEvent, seq: string, view: ProjectionVie
     name?: string,
   ): Promise<WriteOp> => {
     const id = portfolioId(userId, itemId);
-    const current = await view.get(PORTFOLIO, id);
-    const count = Number(current?.count ?? 0) + (change.count ?? 0);
-    const onSaleCount = Number(current?.onSaleCount ?? 0) + (change.onSaleCount ?? 0);
-    return {
-      op: 'upsert',
-      collection: PORTFOLIO,
-      id,
-      set: { userId, itemId, name: name ?? String(current?.name ?? ''), count, onSaleCount, held: count > 0 },
-    };
+    const current = await portfolio.get(view, id);
+    const count = (current?.count ?? 0) + (change.count ?? 0);
+    const onSaleCount = (current?.onSaleCount ?? 0) + (change.onSaleCount ?? 0);
+    return portfolio.upsert(id, {
+      set: { userId, itemId, name: name ?? current?.name ?? '', count, onSaleCount, held: count > 0 },
+    });
   };
   switch (event.type) {
     case 'ItemListed': {
       const { itemId, name, initialCount, initialPrice, commissionBasisPoints, brokerId, at } = event.data;
       const commission = commissionOf(initialPrice, commissionBasisPoints);
-      const orders: WriteOp[] = Array.from({ length: initialCount }, (_, unit) => ({
-        op: 'insert',
-        collection: TRADING_ORDERS,
-        id: initialSellOrderId(itemId, unit),
-        // The unit number keeps the broker's initial orders in their time order.
-        doc: {
+      const orders: WriteOp[] = Array.from({ length: initialCount }, (_, unit) =>
+        tradingOrders.insert(initialSellOrderId(itemId, unit), {
           userId: brokerId,
           side: 'sell',
           itemId,
@@ -89,16 +64,12 @@ async function marketWrites(event: MarketEvent, seq: string, view: ProjectionVie
           active: true,
           createdAt: at,
           updatedAt: at,
+          // The unit number keeps the broker's initial orders in their time order.
           seq: `${seq}:${String(unit).padStart(5, '0')}`,
-        },
-      }));
+        }),
+      );
       return [
-        {
-          op: 'insert',
-          collection: ITEMS,
-          id: itemId,
-          doc: { name, initialCount, initialPrice, commissionBasisPoints, createdAt: at },
-        },
+        items.insert(itemId, { name, initialCount, initialPrice, commissionBasisPoints, createdAt: at }),
         await holding(brokerId, itemId, { count: initialCount, onSaleCount: initialCount }, name),
         ...orders,
       ];
@@ -107,24 +78,21 @@ async function marketWrites(event: MarketEvent, seq: string, view: ProjectionVie
     case 'SellOrderPlaced': {
       const { itemId, orderId, price, commission, at } = event.data;
       const [side, userId] =
-        event.type === 'PurchaseOrderPlaced' ? ['purchase', event.data.buyerId] : ['sell', event.data.sellerId];
-      const placed: WriteOp = {
-        op: 'insert',
-        collection: TRADING_ORDERS,
-        id: orderId,
-        doc: {
-          userId,
-          side,
-          itemId,
-          price,
-          commission,
-          status: 'pending',
-          active: true,
-          createdAt: at,
-          updatedAt: at,
-          seq,
-        },
-      };
+        event.type === 'PurchaseOrderPlaced'
+          ? (['purchase', event.data.buyerId] as const)
+          : (['sell', event.data.sellerId] as const);
+      const placed = tradingOrders.insert(orderId, {
+        userId,
+        side,
+        itemId,
+        price,
+        commission,
+        status: 'pending',
+        active: true,
+        createdAt: at,
+        updatedAt: at,
+        seq,
+      });
       return side === 'sell' ? [placed, await holding(userId, itemId, { onSaleCount: 1 })] : [placed];
     }
     case 'DealOpened':

@@ -1,5 +1,5 @@
 /** A user's balance (with the revision that is its ETag) and operation history, newest first. Amounts in cents. */
-import { ACCOUNTS, OPERATIONS } from '../projections/billing.js';
+import { accounts, operations, type OperationType } from '../projections/read-models/billing.js';
 import type { ReadStore } from '../infra/eventsourcing/read-store/read-store.js';
 import type { Page } from './page.js';
 
@@ -14,26 +14,26 @@ export interface AccountView {
 
 export interface OperationView {
   id: string;
-  type: 'deposit' | 'withdraw' | 'payment' | 'accrual' | 'commission';
+  type: OperationType;
   amount: number;
   description: string;
   createdAt: string;
 }
 
 export async function getAccount(readStore: ReadStore, userId: string): Promise<AccountView | null> {
-  const doc = await readStore.get(ACCOUNTS, userId);
+  const doc = await accounts.get(readStore, userId);
   if (!doc) return null;
   return {
-    id: String(doc.accountId),
-    amount: Number(doc.amount),
-    createdAt: String(doc.createdAt),
-    updatedAt: String(doc.updatedAt),
-    revision: Number(doc.revision),
+    id: doc.accountId,
+    amount: doc.amount,
+    createdAt: doc.createdAt,
+    updatedAt: doc.updatedAt,
+    revision: doc.revision,
   };
 }
 
 export async function listOperations(readStore: ReadStore, userId: string, page: Page) {
-  const found = await readStore.find(OPERATIONS, {
+  const found = await operations.find(readStore, {
     where: { userId },
     sort: { fields: ['seq'], direction: 'desc' },
     limit: page.limit,
@@ -41,10 +41,10 @@ export async function listOperations(readStore: ReadStore, userId: string, page:
   });
   const items: OperationView[] = found.items.map((d) => ({
     id: d.id,
-    type: d.type as OperationView['type'],
-    amount: Number(d.amount),
-    description: String(d.description),
-    createdAt: String(d.createdAt),
+    type: d.type,
+    amount: d.amount,
+    description: d.description,
+    createdAt: d.createdAt,
   }));
   return { items, next: found.next };
 }

@@ -1,23 +1,23 @@
 /** Deal history per user, and the statistics (last 7 days, top 10). Amounts in cents. */
-import { DAILY_ITEM_STATS, DAILY_TOTALS, DEALS, ITEM_TOTALS } from '../projections/deals.js';
+import * as collections from '../projections/read-models/deals.js';
 import type { ReadStore } from '../infra/eventsourcing/read-store/read-store.js';
 import type { Page } from './page.js';
 
 export async function listDeals(readStore: ReadStore, userId: string, page: Page) {
-  const found = await readStore.find(DEALS, {
+  const found = await collections.deals.find(readStore, {
     where: { userId },
     sort: { fields: ['seq'], direction: 'desc' },
     limit: page.limit,
     after: page.after,
   });
   const items = found.items.map((d) => ({
-    id: String(d.dealId),
-    itemId: String(d.itemId),
-    itemName: String(d.itemName),
-    type: String(d.type),
-    amount: Number(d.amount),
-    commission: Number(d.commission),
-    completedAt: String(d.completedAt),
+    id: d.dealId,
+    itemId: d.itemId,
+    itemName: d.itemName,
+    type: d.type,
+    amount: d.amount,
+    commission: d.commission,
+    completedAt: d.completedAt,
   }));
   return { items, next: found.next };
 }
@@ -30,38 +30,38 @@ export function firstDayOfLastWeek(now: Date): string {
 const WEEK_OF_ITEMS = 500;
 
 export async function dailyItemStats(readStore: ReadStore, now: Date) {
-  const found = await readStore.find(DAILY_ITEM_STATS, {
+  const found = await collections.dailyItemStats.find(readStore, {
     range: { gte: firstDayOfLastWeek(now) },
     sort: { fields: ['date', 'count'], direction: 'desc' },
     limit: WEEK_OF_ITEMS,
   });
   return found.items.map((d) => ({
-    date: String(d.date),
-    itemId: String(d.itemId),
-    itemName: String(d.itemName),
-    count: Number(d.count),
-    amount: Number(d.amount),
+    date: d.date,
+    itemId: d.itemId,
+    itemName: d.itemName,
+    count: d.count,
+    amount: d.amount,
   }));
 }
 
 export async function dailyTotals(readStore: ReadStore, now: Date) {
-  const found = await readStore.find(DAILY_TOTALS, {
+  const found = await collections.dailyTotals.find(readStore, {
     range: { gte: firstDayOfLastWeek(now) },
     sort: { fields: ['date'], direction: 'desc' },
     limit: 7,
   });
-  return found.items.map((d) => ({ date: String(d.date), count: Number(d.count), amount: Number(d.amount) }));
+  return found.items.map((d) => ({ date: d.date, count: d.count, amount: d.amount }));
 }
 
 export async function topItems(readStore: ReadStore) {
-  const found = await readStore.find(ITEM_TOTALS, {
+  const found = await collections.itemTotals.find(readStore, {
     sort: { fields: ['count', 'amount'], direction: 'desc' },
     limit: 10,
   });
   return found.items.map((d) => ({
     itemId: d.id,
-    itemName: String(d.itemName),
-    count: Number(d.count),
-    amount: Number(d.amount),
+    itemName: d.itemName,
+    count: d.count,
+    amount: d.amount,
   }));
 }

@@ -1,5 +1,9 @@
-import { CUSTOMER_ORDER_COLLECTIONS, CUSTOMER_ORDERS } from '../projections/ordering.js';
-import type { Doc, ReadStore } from '../infra/eventsourcing/read-store/read-store.js';
+import {
+  customerOrderCollections,
+  customerOrders,
+  type CustomerOrderDoc,
+} from '../projections/read-models/ordering.js';
+import type { ReadStore } from '../infra/eventsourcing/read-store/read-store.js';
 import type { Page } from './page.js';
 
 export interface CustomerOrderView {
@@ -10,18 +14,18 @@ export interface CustomerOrderView {
   updatedAt: string;
 }
 
-function toView(d: Doc): CustomerOrderView {
+function toView(d: CustomerOrderDoc): CustomerOrderView {
   return {
     id: d.id,
-    price: Number(d.price),
-    status: String(d.status),
-    createdAt: String(d.createdAt),
-    updatedAt: String(d.updatedAt),
+    price: d.price,
+    status: d.status,
+    createdAt: d.createdAt,
+    updatedAt: d.updatedAt,
   };
 }
 
 export async function listCustomerOrders(readStore: ReadStore, userId: string, page: Page) {
-  const found = await readStore.find(CUSTOMER_ORDERS, {
+  const found = await customerOrders.find(readStore, {
     where: { userId },
     sort: { fields: ['seq'], direction: 'desc' },
     limit: page.limit,
@@ -34,11 +38,11 @@ export async function getCustomerOrder(
   readStore: ReadStore,
   orderId: string,
 ): Promise<(CustomerOrderView & { userId: string }) | null> {
-  const doc = await readStore.get(CUSTOMER_ORDERS, orderId);
-  return doc ? { ...toView(doc), userId: String(doc.userId) } : null;
+  const doc = await customerOrders.get(readStore, orderId);
+  return doc ? { ...toView(doc), userId: doc.userId } : null;
 }
 
 export async function customerOrderCollectionRevision(readStore: ReadStore, userId: string): Promise<number> {
-  const doc = await readStore.get(CUSTOMER_ORDER_COLLECTIONS, userId);
-  return doc ? Number(doc.revision) : -1;
+  const doc = await customerOrderCollections.get(readStore, userId);
+  return doc ? doc.revision : -1;
 }

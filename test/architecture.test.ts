@@ -28,7 +28,8 @@ const ALLOWED: Record<Layer, readonly Layer[]> = {
   // The product's use of the core: commands on its aggregates, read models of its events.
   'command-handlers': ['domain', 'core'],
   projections: ['domain', 'core'],
-  // Queries read the collections the projections write (their names).
+  // Queries read the collections the projections write, through their declarations
+  // (READ_MODELS): names, document types and indexes, never the projections themselves.
   'read-api': ['domain', 'core', 'projections'],
   // A technology behind a port (SQLite, EventStoreDB, MongoDB), or the edge that drives the
   // application (HTTP, auth, metrics...). Adapters may use each other; nothing inside them
@@ -45,6 +46,14 @@ const ALLOWED: Record<Layer, readonly Layer[]> = {
  * Workflow (a process manager's decide and evolve), which the workflow reactor runs.
  */
 const CORE_USES_OF_DOMAIN = new Set(['domain/decider.ts', 'domain/workflow.ts']);
+
+/**
+ * Where each read-model collection is declared (name, document type, indexes), imported by
+ * the projection that writes it and the queries that read it. Of the projections, the queries
+ * see only this folder, and it imports nothing else of them, so a query cannot come to depend
+ * on how a projection handles events.
+ */
+const READ_MODELS = 'projections/read-models/';
 
 /** Each storage driver is imported in its adapter's folder and nowhere else. */
 const DRIVERS: Record<string, string> = {
@@ -131,6 +140,12 @@ function wrongWayImports(imports: Import[]): string[] {
       wrong.push(`${i.from} imports ${i.to}: ${from} may not import ${to}`);
     } else if (from === 'core' && to === 'domain' && !CORE_USES_OF_DOMAIN.has(i.to)) {
       wrong.push(`${i.from} imports ${i.to}: the core may use only the domain's contracts`);
+    } else if (
+      to === 'projections' &&
+      (from === 'read-api' || i.from.startsWith(READ_MODELS)) &&
+      !i.to.startsWith(READ_MODELS)
+    ) {
+      wrong.push(`${i.from} imports ${i.to}: of the projections, only their read models (${READ_MODELS})`);
     }
   }
   return wrong;
@@ -175,6 +190,9 @@ describe('architecture: imports point inwards', () => {
       { from: 'infra/composition-root/system.ts', to: 'better-sqlite3', kind: 'package' },
       file('infra/stray.ts', 'domain/decider.ts'),
       file('command-handlers/billing.ts', 'infra/eventsourcing/command-handling/handle-command.ts'),
+      file('read-api/billing.ts', 'projections/billing.ts'),
+      file('projections/read-models/billing.ts', 'projections/operation-descriptions.ts'),
+      file('read-api/billing.ts', 'projections/read-models/billing.ts'),
     ]);
     expect(wrong).to.deep.equal([
       'projections/billing.ts imports infra/sqlite/read-store/sqlite-read-store.ts: projections may not import adapter',
@@ -184,6 +202,8 @@ describe('architecture: imports point inwards', () => {
       'infra/http/server.ts imports infra/composition-root/system.ts: adapter may not import entry-point',
       'infra/composition-root/system.ts imports better-sqlite3: only infra/sqlite/ may import that driver',
       'infra/stray.ts imports domain/decider.ts: infra/stray.ts lies outside every layer',
+      'read-api/billing.ts imports projections/billing.ts: of the projections, only their read models (projections/read-models/)',
+      'projections/read-models/billing.ts imports projections/operation-descriptions.ts: of the projections, only their read models (projections/read-models/)',
     ]);
   });
 });

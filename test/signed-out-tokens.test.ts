@@ -1,6 +1,7 @@
 /** Which tokens are signed out: this process's own logouts at once, other processes' through the read model. */
 import { expect } from 'chai';
-import { identityProjection, purgeExpiredSignOuts, REVOKED_TOKENS, USERS } from '../projections/identity.js';
+import { identityProjection, purgeExpiredSignOuts } from '../projections/identity.js';
+import { revokedTokens, users } from '../projections/read-models/identity.js';
 import { SignedOutTokenList } from '../infra/http/signed-out-tokens.js';
 import type { RecordedEvent } from '../infra/eventsourcing/event-store/event-store.js';
 import { openSqliteReadStore } from '../infra/sqlite/read-store/sqlite-read-store.js';
@@ -12,7 +13,7 @@ function revokedTokensModel() {
     queries: 0,
     list: (tokenId: string) => listed.add(tokenId),
     async get(collection: string, id: string) {
-      expect(collection).to.equal(REVOKED_TOKENS);
+      expect(collection).to.equal(revokedTokens.name);
       model.queries += 1;
       return listed.has(id) ? { id } : null;
     },
@@ -137,12 +138,12 @@ describe('signed-out tokens', () => {
         await store.commit('identity', [{ position: e.position, ops }], e.position);
       }
       expect(await purgeExpiredSignOuts(store, new Date(now))).to.equal(2);
-      expect(await store.get(REVOKED_TOKENS, 'tok-7200000')).to.equal(null);
-      expect(await store.get(REVOKED_TOKENS, 'tok-1')).to.equal(null);
+      expect(await store.get(revokedTokens.name, 'tok-7200000')).to.equal(null);
+      expect(await store.get(revokedTokens.name, 'tok-1')).to.equal(null);
       // Expiring right now is not expired yet; later ones stay.
       for (const id of ['tok0', 'tok1', 'tok3600000'])
-        expect(await store.get(REVOKED_TOKENS, id), id).to.not.equal(null);
-      expect(await store.get(USERS, 'u1')).to.not.equal(null);
+        expect(await store.get(revokedTokens.name, id), id).to.not.equal(null);
+      expect(await store.get(users.name, 'u1')).to.not.equal(null);
       expect(await purgeExpiredSignOuts(store, new Date(now))).to.equal(0);
       expect(await purgeExpiredSignOuts(store, new Date(now + 3_600_001))).to.equal(3);
     } finally {

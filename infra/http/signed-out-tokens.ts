@@ -1,4 +1,4 @@
-import { REVOKED_TOKENS } from '../../projections/identity.js';
+import { revokedTokens } from '../../projections/read-models/identity.js';
 import type { ReadStore } from '../eventsourcing/read-store/read-store.js';
 import type { SignedOutTokens } from './auth.js';
 
@@ -55,7 +55,7 @@ export class SignedOutTokenList implements SignedOutTokens {
     const checkedAt = this.notListedAt.get(tokenId);
     if (checkedAt !== undefined && now - checkedAt < this.recheckMs) return false;
     this.notListedAt.delete(tokenId);
-    if ((await this.readStore.get(REVOKED_TOKENS, tokenId)) !== null) return true;
+    if ((await revokedTokens.get(this.readStore, tokenId)) !== null) return true;
     if (this.recheckMs > 0) this.rememberNotListed(tokenId, now);
     return false;
   }

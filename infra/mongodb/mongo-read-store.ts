@@ -388,7 +388,7 @@ function keyPattern(index: IndexSpec): Record<string, 1> {
   return Object.fromEntries([...indexKeyFields(index), '_id'].map((field) => [field, 1 as const]));
 }
 
-/** The Mongo filter and sort for a plan: the same conditions as the SQL in sqlite-read-store.ts. */
+/** The Mongo filter and sort for a plan: the same conditions as the SQL in infra/sqlite/read-store/find-sql.ts. */
 function findFilter(plan: FindPlan): { filter: Filter<StoredDoc>; sort: Sort } {
   const filter: Filter<StoredDoc> = {};
   for (const { field, value } of plan.equal) filter[field] = value; // null also matches a missing field, as in SQLite

@@ -1,0 +1,27 @@
+/** The identity projection's collections: user profiles, and the access tokens signed out before expiry. */
+import type { Role } from '../../domain/identity/events.js';
+import { collection } from '../../infra/eventsourcing/read-store/collection.js';
+
+/** A user's profile as the API shows it (`UserView`), by user id. */
+export type UserDoc = {
+  id: string;
+  email: string;
+  role: Role;
+  firstName: string;
+  lastName: string;
+  phone: string | null;
+  createdAt: string;
+  updatedAt: string;
+};
+
+/** An access token signed out before it expired, by token id. */
+export type RevokedTokenDoc = {
+  id: string;
+  userId: string;
+  expiresAt: string;
+};
+
+export const users = collection<UserDoc>('users');
+
+// By expiry: tokens past it are let go (`purgeExpiredSignOuts`), since they are refused anyway.
+export const revokedTokens = collection<RevokedTokenDoc>('revoked_tokens', [{ equal: [], sort: ['expiresAt'] }]);

@@ -1,0 +1,23 @@
+/** The notifications projection's collections: the letters, and the names it writes them to. */
+import { collection } from '../../infra/eventsourcing/read-store/collection.js';
+
+/** A letter, by `<eventId>:<role of the recipient>`. */
+export type NotificationDoc = {
+  id: string;
+  userId: string;
+  message: string;
+  createdAt: string;
+  /** The event's position (sortable). */
+  seq: string;
+};
+
+/** The name a user has at this point of the log, by user id (kept by the projection itself, so a rebuild writes the same letters). */
+export type RecipientDoc = {
+  id: string;
+  firstName: string;
+  lastName: string;
+};
+
+export const notifications = collection<NotificationDoc>('notifications', [{ equal: ['userId'], sort: ['seq'] }]);
+
+export const recipients = collection<RecipientDoc>('notification_recipients');

@@ -1,0 +1,143 @@
+/** The notifications projection: letters, written to the name the recipient had when the letter was. */
+import { notificationsProjection } from '../../projections/notifications.js';
+import { notifications, recipients } from '../../projections/read-models/notifications.js';
+import { describeProjection, documents, seqOf, type GivenEvent } from '../support/projection-spec.js';
+
+function registered(userId: string, firstName: string, lastName: string): GivenEvent {
+  return {
+    stream: `user-${userId}`,
+    type: 'UserRegistered',
+    data: {
+      userId,
+      email: `${userId}@example.test`,
+      passwordHash: 'hash',
+      role: 'trader',
+      firstName,
+      lastName,
+      phone: null,
+      at: '2026-03-01T09:00:00.000Z',
+    },
+  };
+}
+
+const terms = {
+  dealId: 'd1',
+  itemId: 'i1',
+  itemName: 'Lamp',
+  purchaseOrderId: 'i1.o1',
+  sellOrderId: 'i1.o2',
+  buyerId: 'u1',
+  sellerId: 'u2',
+  brokerId: 'b',
+  price: 1_000,
+  buyerCommission: 50,
+  sellerCommission: 20,
+};
+
+describeProjection(notificationsProjection, (spec) => {
+  it('a completed deal writes to the seller and to the buyer; a failed one to the buyer, by their name of the time', () =>
+    spec
+      .given(
+        registered('u1', 'Ann', 'Lee'),
+        registered('u2', 'Bob', 'Ray'),
+        { stream: 'market-i1', type: 'DealCompleted', data: { ...terms, at: '2026-03-01T10:00:00.000Z' } },
+        {
+          stream: 'user-u1',
+          type: 'UserProfileUpdated',
+          data: { userId: 'u1', firstName: 'Anne', lastName: 'Lee', phone: null, at: '2026-03-01T11:00:00.000Z' },
+        },
+        {
+          stream: 'market-i1',
+          type: 'DealFailed',
+          data: {
+            itemId: 'i1',
+            itemName: 'Lamp',
+            dealId: 'd2',
+            purchaseOrderId: 'i1.o3',
+            sellOrderId: 'i1.o4',
+            buyerId: 'u1',
+            price: 2_500,
+            reason: 'insufficient_funds',
+            at: '2026-03-01T12:00:00.000Z',
+          },
+        },
+      )
+      .then(
+        documents(recipients, [
+          { id: 'u1', firstName: 'Anne', lastName: 'Lee' },
+          { id: 'u2', firstName: 'Bob', lastName: 'Ray' },
+        ]),
+        documents(notifications, [
+          {
+            id: 'e3:seller',
+            userId: 'u2',
+            message:
+              'Dear, Bob Ray! You have successfully sold item "Lamp" for 10.00$ (commission 0.20$) on the marketplace.',
+            createdAt: '2026-03-01T10:00:00.000Z',
+            seq: seqOf(2),
+          },
+          {
+            id: 'e3:buyer',
+            userId: 'u1',
+            message:
+              'Dear, Ann Lee! You have successfully bought item "Lamp" for 10.00$ (commission 0.50$) on the marketplace.',
+            createdAt: '2026-03-01T10:00:00.000Z',
+            seq: seqOf(2),
+          },
+          {
+            id: 'e5:buyer',
+            userId: 'u1',
+            message:
+              'Dear, Anne Lee! Your purchase of item "Lamp" for 25.00$ was not completed due to: not enough money.',
+            createdAt: '2026-03-01T12:00:00.000Z',
+            seq: seqOf(4),
+          },
+        ]),
+      ));
+
+  it("a plain order's outcome is written to its customer", () =>
+    spec
+      .given(
+        registered('u1', 'Ann', 'Lee'),
+        {
+          stream: 'customer-orders-u1',
+          type: 'OrderCreated',
+          data: { userId: 'u1', orderId: 'o1', price: 700, at: '2026-03-01T10:00:00.000Z' },
+        },
+        {
+          stream: 'customer-orders-u1',
+          type: 'OrderSucceeded',
+          data: { userId: 'u1', orderId: 'o1', price: 700, at: '2026-03-01T10:01:00.000Z' },
+        },
+        {
+          stream: 'customer-orders-u1',
+          type: 'OrderFailed',
+          data: {
+            userId: 'u1',
+            orderId: 'o2',
+            price: 9_900,
+            reason: 'insufficient_funds',
+            at: '2026-03-01T10:02:00.000Z',
+          },
+        },
+      )
+      .then(
+        documents(recipients, [{ id: 'u1', firstName: 'Ann', lastName: 'Lee' }]),
+        documents(notifications, [
+          {
+            id: 'e3:customer',
+            userId: 'u1',
+            message: 'Dear, Ann Lee! Your order for 7.00$ has been successfully processed.',
+            createdAt: '2026-03-01T10:01:00.000Z',
+            seq: seqOf(2),
+          },
+          {
+            id: 'e4:customer',
+            userId: 'u1',
+            message: 'Dear, Ann Lee! Your order for 99.00$ was not fulfilled due to: not enough money.',
+            createdAt: '2026-03-01T10:02:00.000Z',
+            seq: seqOf(3),
+          },
+        ]),
+      ));
+});
