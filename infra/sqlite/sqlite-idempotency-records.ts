@@ -25,75 +25,15 @@ const PURGE_EVERY_MS = 10 * 60_000;
  */
 export function openSqliteIdempotencyRecords(file: string, options: RecordsOptions): IdempotencyRecords {
   const now = options.now ?? Date.now;
-  const db = new Database(file);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.pragma('busy_timeout = 5000');
-  // Answers go at the end of a rowid table (a batch fills a few adjacent pages) and only
-  // the small (scope, key) index takes a random page per insert: keyed by (scope, key)
-  // itself, the table split and rewrote several of its large-row pages per insert.
-  db.exec(`CREATE TABLE IF NOT EXISTS answers (
-    id INTEGER PRIMARY KEY, scope TEXT NOT NULL, key TEXT NOT NULL, fingerprint TEXT NOT NULL,
-    status INTEGER NOT NULL, body TEXT, headers TEXT NOT NULL, at INTEGER NOT NULL)`);
-  db.exec('CREATE UNIQUE INDEX IF NOT EXISTS answers_by_key ON answers (scope, key)');
-  // Checkpoints every ~40 MB of log instead of SQLite's ~4 MB: an index page changed many
-  // times in between is copied back once.
-  db.pragma('wal_autocheckpoint = 10000');
-  db.pragma('journal_size_limit = 67108864');
-  const select = db.prepare<[string, string], Row>(
-    'SELECT fingerprint, status, body, headers, at FROM answers WHERE scope = ? AND key = ?',
-  );
-  const insert = db.prepare<[string, string, string, number, string | null, string, number]>(
-    'INSERT INTO answers (scope, key, fingerprint, status, body, headers, at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
-  );
-  // Rows are in the order they were answered, so the expired ones are the rows before the
-  // first that is not (one out of order only waits for the next purge).
-  const firstKept = db.prepare<[number], { id: number }>('SELECT id FROM answers WHERE at >= ? ORDER BY id LIMIT 1');
-  const purgeChunk = db.prepare<[number, number]>(
-    'DELETE FROM answers WHERE id IN (SELECT id FROM answers WHERE id < ? ORDER BY id LIMIT ?)',
-  );
-  const find = (scope: string, key: string): KeptAnswer | null => {
-    const row = select.get(scope, key);
-    return row ? { ...row, headers: JSON.parse(row.headers) as Record<string, string> } : null;
-  };
-  const purgeExpired = async (): Promise<number> => {
-    const cutoff = now() - options.retentionMs;
-    const end = firstKept.get(cutoff)?.id ?? Number.MAX_SAFE_INTEGER;
-    let purged = 0;
-    for (;;) {
-      const { changes } = purgeChunk.run(end, PURGE_CHUNK);
-      purged += changes;
-      if (changes < PURGE_CHUNK) return purged;
-      // Requests go on between chunks.
-      await new Promise((resolve) => setImmediate(resolve));
-      if (closed) return purged;
-    }
-  };
+  const db = openAnswersDb(file);
+  const answers = answersTable(db);
+  let closed = false;
+  const purgeExpired = () => purgeBefore(answers, now() - options.retentionMs, () => closed);
   // Inserts gather for a turn of the event loop and go in one transaction: a commit per
   // insert (locks, WAL frames) cost several times the insert itself.
-  type Waiting = {
-    scope: string;
-    key: string;
-    answer: KeptAnswer;
-    settle(first: KeptAnswer | null, error?: unknown): void;
-  };
-  const insertAll = db.transaction((batch: Waiting[]) =>
-    batch.map(({ scope, key, answer }) => {
-      const { changes } = insert.run(
-        scope,
-        key,
-        answer.fingerprint,
-        answer.status,
-        answer.body,
-        JSON.stringify(answer.headers),
-        answer.at,
-      );
-      return changes === 1 ? null : find(scope, key);
-    }),
-  );
   const inserts = new PerTurnBatch<Waiting>((batch) => {
     try {
-      const firsts = insertAll(batch);
+      const firsts = answers.insertAll(batch);
       batch.forEach((w, i) => {
         w.settle(firsts[i] ?? null);
       });
@@ -101,14 +41,13 @@ export function openSqliteIdempotencyRecords(file: string, options: RecordsOptio
       for (const w of batch) w.settle(null, error);
     }
   });
-  let closed = false;
   const purging = setInterval(
     () => void purgeExpired().catch((error: unknown) => options.onPurgeError?.(error)),
     options.purgeEveryMs ?? PURGE_EVERY_MS,
   ).unref();
 
   return {
-    find: async (scope, key) => find(scope, key),
+    find: async (scope, key) => answers.find(scope, key),
     keep: (scope, key, answer) =>
       new Promise((resolve, reject) => {
         if (closed) return reject(new Error('idempotency records are closed'));
@@ -128,4 +67,76 @@ export function openSqliteIdempotencyRecords(file: string, options: RecordsOptio
       db.close();
     },
   };
+}
+
+/** An answer waiting for the end of the turn to be inserted, and its caller's callback. */
+interface Waiting {
+  scope: string;
+  key: string;
+  answer: KeptAnswer;
+  settle(first: KeptAnswer | null, error?: unknown): void;
+}
+
+function openAnswersDb(file: string): Database.Database {
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('busy_timeout = 5000');
+  // Answers go at the end of a rowid table (a batch fills a few adjacent pages) and only
+  // the small (scope, key) index takes a random page per insert: keyed by (scope, key)
+  // itself, the table split and rewrote several of its large-row pages per insert.
+  db.exec(`CREATE TABLE IF NOT EXISTS answers (
+    id INTEGER PRIMARY KEY, scope TEXT NOT NULL, key TEXT NOT NULL, fingerprint TEXT NOT NULL,
+    status INTEGER NOT NULL, body TEXT, headers TEXT NOT NULL, at INTEGER NOT NULL)`);
+  db.exec('CREATE UNIQUE INDEX IF NOT EXISTS answers_by_key ON answers (scope, key)');
+  // Checkpoints every ~40 MB of log instead of SQLite's ~4 MB: an index page changed many
+  // times in between is copied back once.
+  db.pragma('wal_autocheckpoint = 10000');
+  db.pragma('journal_size_limit = 67108864');
+  return db;
+}
+
+type AnswersTable = ReturnType<typeof answersTable>;
+
+/** The statements on the answers table. */
+function answersTable(db: Database.Database) {
+  const select = db.prepare<[string, string], Row>(
+    'SELECT fingerprint, status, body, headers, at FROM answers WHERE scope = ? AND key = ?',
+  );
+  const insert = db.prepare<[string, string, string, number, string | null, string, number]>(
+    'INSERT INTO answers (scope, key, fingerprint, status, body, headers, at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
+  );
+  // Rows are in the order they were answered, so the expired ones are the rows before the
+  // first that is not (one out of order only waits for the next purge).
+  const firstKept = db.prepare<[number], { id: number }>('SELECT id FROM answers WHERE at >= ? ORDER BY id LIMIT 1');
+  const purgeChunk = db.prepare<[number, number]>(
+    'DELETE FROM answers WHERE id IN (SELECT id FROM answers WHERE id < ? ORDER BY id LIMIT ?)',
+  );
+  const find = (scope: string, key: string): KeptAnswer | null => {
+    const row = select.get(scope, key);
+    return row ? { ...row, headers: JSON.parse(row.headers) as Record<string, string> } : null;
+  };
+  /** Inserts each answer unless its key has one: then that first answer is returned in its place. */
+  const insertAll = db.transaction((batch: Waiting[]) =>
+    batch.map(({ scope, key, answer }) => {
+      const { fingerprint, status, body, headers, at } = answer;
+      const { changes } = insert.run(scope, key, fingerprint, status, body, JSON.stringify(headers), at);
+      return changes === 1 ? null : find(scope, key);
+    }),
+  );
+  return { find, insertAll, firstKept, purgeChunk };
+}
+
+/** Deletes the answers given before `cutoff`, a chunk at a time; stops early once `closed`. */
+async function purgeBefore(answers: AnswersTable, cutoff: number, closed: () => boolean): Promise<number> {
+  const end = answers.firstKept.get(cutoff)?.id ?? Number.MAX_SAFE_INTEGER;
+  let purged = 0;
+  for (;;) {
+    const { changes } = answers.purgeChunk.run(end, PURGE_CHUNK);
+    purged += changes;
+    if (changes < PURGE_CHUNK) return purged;
+    // Requests go on between chunks.
+    await new Promise((resolve) => setImmediate(resolve));
+    if (closed()) return purged;
+  }
 }
