@@ -151,45 +151,8 @@ interface Decided {
 /** Decides every command of the batch in turn and appends their events together; returns the jobs to try again. */
 async function runBatch(env: CommandEnvironment, streamId: string, batch: Job[]): Promise<Job[]> {
   const decider = batch[0]!.request.decider;
-  // Deciding on the cached state needs no read: if another process appended meanwhile,
-  // the append's expected revision refuses it and the batch is decided again on the cached
-  // state caught up with what came since. Only an If-Match newer than the cache proves the
-  // cache stale before that.
-  const retried = batch.some((job) => job.attempts > 0);
-  let loaded = await loadStream(env, decider, streamId, retried ? 'fresh' : 'cached');
-  if (
-    !retried &&
-    batch.some((job) => job.request.expectedRevision !== undefined && job.request.expectedRevision > loaded.revision)
-  ) {
-    loaded = await loadStream(env, decider, streamId, 'fresh');
-  }
-  let { state, revision } = loaded;
-  const decided: Decided[] = [];
-  const toAppend: EventToAppend[] = [];
-  for (const job of batch) {
-    const { request } = job;
-    try {
-      if (request.expectedRevision !== undefined && request.expectedRevision !== revision) {
-        throw new WrongExpectedVersion(streamId, request.expectedRevision, revision < 0 ? 'no_stream' : revision);
-      }
-      if (request.expects === 'new' && revision >= 0) throw new StreamStateMismatch(streamId, request.expects);
-      if (request.expects === 'existing' && revision < 0) throw new StreamStateMismatch(streamId, request.expects);
-      const events = request.decider.decide(request.command, state);
-      for (const e of events) state = request.decider.evolve(state, e);
-      revision += events.length;
-      toAppend.push(
-        ...events.map((e) => ({
-          id: env.newId(),
-          type: e.type,
-          data: e.data as JsonObject,
-          metadata: request.metadata,
-        })),
-      );
-      decided.push({ job, result: { state, events, revision, position: null } });
-    } catch (error) {
-      job.reject(error);
-    }
-  }
+  const loaded = await loadForBatch(env, streamId, batch);
+  const { state, decided, toAppend } = decideInTurn(env, streamId, batch, loaded);
   if (toAppend.length === 0) {
     // Nothing new (an operation applied before, say): the caller still reads its writes from
     // the stream's last event, which holds that earlier effect.
@@ -222,6 +185,61 @@ async function runBatch(env: CommandEnvironment, streamId: string, batch: Job[])
     }
     return again;
   }
+}
+
+/**
+ * The state a batch is decided on. Deciding on the cached state needs no read: if another
+ * process appended meanwhile, the append's expected revision refuses it and the batch is
+ * decided again on the cached state caught up with what came since. Only an If-Match newer
+ * than the cache proves the cache stale before that.
+ */
+async function loadForBatch(env: CommandEnvironment, streamId: string, batch: Job[]): Promise<CachedStream<unknown>> {
+  const decider = batch[0]!.request.decider;
+  const retried = batch.some((job) => job.attempts > 0);
+  const loaded = await loadStream(env, decider, streamId, retried ? 'fresh' : 'cached');
+  if (
+    !retried &&
+    batch.some((job) => job.request.expectedRevision !== undefined && job.request.expectedRevision > loaded.revision)
+  ) {
+    return loadStream(env, decider, streamId, 'fresh');
+  }
+  return loaded;
+}
+
+/**
+ * Decides the batch's commands one after the other, each on the state the ones before it
+ * left; a command refused (its If-Match or expected stream state not met, or by its
+ * decider) is rejected at once and leaves the state as it was.
+ */
+function decideInTurn(env: CommandEnvironment, streamId: string, batch: Job[], loaded: CachedStream<unknown>) {
+  let { state, revision } = loaded;
+  const decided: Decided[] = [];
+  const toAppend: EventToAppend[] = [];
+  for (const job of batch) {
+    const { request } = job;
+    try {
+      if (request.expectedRevision !== undefined && request.expectedRevision !== revision) {
+        throw new WrongExpectedVersion(streamId, request.expectedRevision, revision < 0 ? 'no_stream' : revision);
+      }
+      if (request.expects === 'new' && revision >= 0) throw new StreamStateMismatch(streamId, request.expects);
+      if (request.expects === 'existing' && revision < 0) throw new StreamStateMismatch(streamId, request.expects);
+      const events = request.decider.decide(request.command, state);
+      for (const e of events) state = request.decider.evolve(state, e);
+      revision += events.length;
+      toAppend.push(
+        ...events.map((e) => ({
+          id: env.newId(),
+          type: e.type,
+          data: e.data as JsonObject,
+          metadata: request.metadata,
+        })),
+      );
+      decided.push({ job, result: { state, events, revision, position: null } });
+    } catch (error) {
+      job.reject(error);
+    }
+  }
+  return { state, decided, toAppend };
 }
 
 /**
