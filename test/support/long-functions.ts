@@ -46,7 +46,11 @@ export function tsFiles(folders: readonly string[] = SOURCE_FOLDERS): string[] {
 
 /** Every function in `file` (a repository path) over `limit` lines. */
 export function longFunctionsIn(file: string, limit: number): LongFunction[] {
-  const text = readFileSync(join(repoDir, file), 'utf8');
+  return longFunctionsInText(file, readFileSync(join(repoDir, file), 'utf8'), limit);
+}
+
+/** Every function in `text` (the source of `file`) over `limit` lines. */
+export function longFunctionsInText(file: string, text: string, limit: number): LongFunction[] {
   const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
   const lines = text.split('\n');
   const found: LongFunction[] = [];
