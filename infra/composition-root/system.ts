@@ -436,7 +436,7 @@ function every(ms: number, task: () => Promise<unknown>): { stop(): void } {
   return { stop: () => clearInterval(timer) };
 }
 
-/** How often the checkpointer copies read.db's WAL back: ~30 MB at a time under bench:trading's peak. */
+/** How often the checkpointer copies read.db's WAL back (docs/PERFORMANCE.md, "Why the code is as it is", "read.db's checkpointer every 500 ms"). */
 const READ_DB_CHECKPOINT_MS = 500;
 
 function readDbFile(config: Config): string {

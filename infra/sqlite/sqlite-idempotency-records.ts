@@ -30,7 +30,8 @@ export function openSqliteIdempotencyRecords(file: string, options: RecordsOptio
   let closed = false;
   const purgeExpired = () => purgeBefore(answers, now() - options.retentionMs, () => closed);
   // Inserts gather for a turn of the event loop and go in one transaction: a commit per
-  // insert (locks, WAL frames) cost several times the insert itself.
+  // insert (locks, WAL frames) cost more than the insert itself (docs/PERFORMANCE.md,
+  // "Why the code is as it is", "Kept answers").
   const inserts = new PerTurnBatch<Waiting>((batch) => {
     try {
       const firsts = answers.insertAll(batch);

@@ -267,8 +267,9 @@ function remember<State>(
 
 /**
  * A heavy state is snapshotted once this many bytes of its weight per event were folded
- * since: encoding a busy market's state every 500 events cost bench:trading ~1 % of the
- * request thread, and folding a few thousand of its events costs a few milliseconds.
+ * since: encoding a busy market's state often costs the request thread more than folding
+ * a few thousand of its events does (docs/PERFORMANCE.md, "Why the code is as it is",
+ * "Snapshots of heavy states, by weight").
  */
 const SNAPSHOT_BYTES_PER_EVENT = 100;
 /** States below this are light: snapshotted every `every` events whatever they weigh. */
