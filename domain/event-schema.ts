@@ -169,7 +169,7 @@ function zodProblems(schema: DataSchema, data: unknown): string[] | null {
 // ---- Field schemas the events share ----------------------------------------------------
 // Checks are kept to what zod does cheaply (types, integers, literals, exact fields): every
 // event is checked on append and on each read, and a `.min()` or a format regex costs each
-// field as much again as the rest of the event (test/bench/event-validation.ts).
+// field dearly (docs/PERFORMANCE.md, "Why the code is as it is", "Checking events").
 
 /** Money: a whole number of cents (see money.ts). */
 export const cents = z

@@ -6,8 +6,9 @@
  * first copies what that version sees, so no version ever changes.
  *
  * Why not immutable.js here: its hash maps hash every string key on each access and copy
- * a path of nodes on each add, ~10× the cost, on the hottest states (the broker's
- * account, a busy market's closed orders) whose sets only ever grow.
+ * a path of nodes on each add, many times the cost, on the hottest states (the broker's
+ * account, a busy market's closed orders) whose sets only ever grow (docs/PERFORMANCE.md,
+ * "Why the code is as it is", "Grow-only maps instead of immutable.js").
  */
 interface Entry<V> {
   value: V;

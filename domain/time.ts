@@ -1,8 +1,9 @@
 /**
  * Milliseconds since the epoch of an event's ISO time (what a stream remembers is dated, so
  * folding reads the time of nearly every event). Times written by `toISOString()` —
- * `YYYY-MM-DDTHH:mm:ss.sssZ` — are read digit by digit, several times faster than
- * `Date.parse`; anything else goes to `Date.parse`.
+ * `YYYY-MM-DDTHH:mm:ss.sssZ` — are read digit by digit, faster than `Date.parse`
+ * (docs/PERFORMANCE.md, "Why the code is as it is", "Event times read digit by digit");
+ * anything else goes to `Date.parse`.
  */
 export function msOf(iso: string): number {
   // An event's time is read by several of its folds in a row (and an append's events share it).

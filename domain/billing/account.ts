@@ -132,6 +132,6 @@ export const account: Decider<AccountState, AccountCommand, AccountEvent> = {
   evolve,
   decide,
   snapshot: accountSnapshot,
-  // Measured: see test/stream-state-weights.test.ts.
+  // An estimate of the bytes the folded state holds (docs/PERFORMANCE.md, "Why the code is as it is", "Stream-state weights").
   weigh: (state) => 400 + 110 * operationIdsSize(state.operations),
 };

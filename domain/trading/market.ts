@@ -160,6 +160,9 @@ function refuse(code: string, message: string): never {
   throw new BusinessRuleViolation(code, message);
 }
 
+type CommandOf<T extends MarketCommand['type']> = Extract<MarketCommand, { type: T }>;
+type EventDataOf<T extends MarketEvent['type']> = Extract<MarketEvent, { type: T }>['data'];
+
 function decide(command: MarketCommand, state: MarketState): MarketEvent[] {
   if (command.type === 'ListItem') {
     if (state.listed) return [];
@@ -167,122 +170,23 @@ function decide(command: MarketCommand, state: MarketState): MarketEvent[] {
     return [{ type: 'ItemListed', data }];
   }
   if (!state.listed) refuse('item_not_found', messages.itemDoesNotExist);
-  const itemId = state.itemId;
   switch (command.type) {
-    case 'PlacePurchaseOrder': {
-      if (isKnown(state, command.orderId)) return [];
-      refuseIfExpired(state, command);
-      const commission = commissionOf(command.price, state.commissionBasisPoints);
-      const { orderId, buyerId, price, at } = command;
-      const placed: MarketEvent = {
-        type: 'PurchaseOrderPlaced',
-        data: { itemId, orderId, buyerId, price, commission, ...memoryOf(command), at },
-      };
-      const ask = bestAsk(state, command.price, command.buyerId);
-      if (!ask) return [placed];
-      return [
-        placed,
-        dealOpened(
-          state,
-          command.dealId,
-          { purchaseOrderId: command.orderId, buyerId: command.buyerId },
-          ask,
-          command.at,
-        ),
-      ];
-    }
-    case 'PlaceSellOrder': {
-      if (isKnown(state, command.orderId)) return [];
-      refuseIfExpired(state, command);
-      const { orderId, sellerId, price, at } = command;
-      const holding = state.holdings.get(sellerId);
-      if (!holding || holding.owned - holding.onSale < 1) {
-        return [
-          {
-            type: 'OrderRefused',
-            data: {
-              itemId,
-              orderId,
-              side: 'sell',
-              ownerId: sellerId,
-              reason: messages.noItemsForSale,
-              ...memoryOf(command),
-              at,
-            },
-          },
-        ];
-      }
-      const commission = commissionOf(price, state.commissionBasisPoints);
-      const placed: MarketEvent = {
-        type: 'SellOrderPlaced',
-        data: { itemId, orderId, sellerId, price, commission, ...memoryOf(command), at },
-      };
-      const bid = bestBid(state, command.price, command.sellerId);
-      if (!bid) return [placed];
-      return [
-        placed,
-        dealOpened(
-          state,
-          command.dealId,
-          { sellOrderId: command.orderId, sellerId: command.sellerId },
-          bid,
-          command.at,
-        ),
-      ];
-    }
+    case 'PlacePurchaseOrder':
+      return decidePurchase(state, command);
+    case 'PlaceSellOrder':
+      return decideSell(state, command);
     case 'CancelOrder':
       return decideCancel(state, command);
     case 'MarkDealPaid': {
       const deal = state.deals.get(command.dealId);
       if (!deal || deal.paid) return [];
+      const { dealId, purchaseOrderId, sellOrderId } = deal;
       return [
-        {
-          type: 'DealPaid',
-          data: {
-            itemId,
-            dealId: deal.dealId,
-            purchaseOrderId: deal.purchaseOrderId,
-            sellOrderId: deal.sellOrderId,
-            at: command.at,
-          },
-        },
+        { type: 'DealPaid', data: { itemId: state.itemId, dealId, purchaseOrderId, sellOrderId, at: command.at } },
       ];
     }
-    case 'FailDeal': {
-      const deal = state.deals.get(command.dealId);
-      if (!deal || deal.paid) return [];
-      const { dealId, itemName, purchaseOrderId, sellOrderId, buyerId, price } = deal;
-      const failed: MarketEvent = {
-        type: 'DealFailed',
-        data: {
-          itemId,
-          itemName,
-          dealId,
-          purchaseOrderId,
-          sellOrderId,
-          buyerId,
-          price,
-          reason: command.reason,
-          at: command.at,
-        },
-      };
-      // The sell order rests again; a bid that arrived meanwhile and crosses it takes it now,
-      // on the terms of the sell order (it has rested in the book longer).
-      const after = evolve(state, failed);
-      const ask = after.active.get(sellOrderId);
-      const bid = ask && bestBid(after, ask.price, ask.ownerId);
-      if (!ask || !bid) return [failed];
-      return [
-        failed,
-        dealOpened(
-          after,
-          command.rematchDealId,
-          { purchaseOrderId: bid.orderId, buyerId: bid.ownerId },
-          ask,
-          command.at,
-        ),
-      ];
-    }
+    case 'FailDeal':
+      return decideFailDeal(state, command);
     case 'CompleteDeal': {
       const deal = state.deals.get(command.dealId);
       if (!deal) return [];
@@ -293,7 +197,84 @@ function decide(command: MarketCommand, state: MarketState): MarketEvent[] {
   }
 }
 
-function decideCancel(state: MarketState, command: Extract<MarketCommand, { type: 'CancelOrder' }>): MarketEvent[] {
+/** A purchase order enters the book, and takes the best resting sell order it crosses, if any. */
+function decidePurchase(state: MarketState, command: CommandOf<'PlacePurchaseOrder'>): MarketEvent[] {
+  if (isKnown(state, command.orderId)) return [];
+  refuseIfExpired(state, command);
+  const commission = commissionOf(command.price, state.commissionBasisPoints);
+  const { orderId, buyerId, price, at } = command;
+  const placed: MarketEvent = {
+    type: 'PurchaseOrderPlaced',
+    data: { itemId: state.itemId, orderId, buyerId, price, commission, ...memoryOf(command), at },
+  };
+  const ask = bestAsk(state, command.price, command.buyerId);
+  if (!ask) return [placed];
+  return [
+    placed,
+    dealOpened(state, command.dealId, { purchaseOrderId: command.orderId, buyerId: command.buyerId }, ask, command.at),
+  ];
+}
+
+/** A sell order of a unit the seller holds and has not put on sale yet enters the book, and takes the best resting bid it crosses, if any. */
+function decideSell(state: MarketState, command: CommandOf<'PlaceSellOrder'>): MarketEvent[] {
+  if (isKnown(state, command.orderId)) return [];
+  refuseIfExpired(state, command);
+  const { orderId, sellerId, price, at } = command;
+  const itemId = state.itemId;
+  const holding = state.holdings.get(sellerId);
+  if (!holding || holding.owned - holding.onSale < 1) {
+    const reason = messages.noItemsForSale;
+    return [
+      {
+        type: 'OrderRefused',
+        data: { itemId, orderId, side: 'sell', ownerId: sellerId, reason, ...memoryOf(command), at },
+      },
+    ];
+  }
+  const commission = commissionOf(price, state.commissionBasisPoints);
+  const placed: MarketEvent = {
+    type: 'SellOrderPlaced',
+    data: { itemId, orderId, sellerId, price, commission, ...memoryOf(command), at },
+  };
+  const bid = bestBid(state, command.price, command.sellerId);
+  if (!bid) return [placed];
+  return [
+    placed,
+    dealOpened(state, command.dealId, { sellOrderId: command.orderId, sellerId: command.sellerId }, bid, command.at),
+  ];
+}
+
+function decideFailDeal(state: MarketState, command: CommandOf<'FailDeal'>): MarketEvent[] {
+  const deal = state.deals.get(command.dealId);
+  if (!deal || deal.paid) return [];
+  const { dealId, itemName, purchaseOrderId, sellOrderId, buyerId, price } = deal;
+  const failed: MarketEvent = {
+    type: 'DealFailed',
+    data: {
+      itemId: state.itemId,
+      itemName,
+      dealId,
+      purchaseOrderId,
+      sellOrderId,
+      buyerId,
+      price,
+      reason: command.reason,
+      at: command.at,
+    },
+  };
+  // The sell order rests again; a bid that arrived meanwhile and crosses it takes it now,
+  // on the terms of the sell order (it has rested in the book longer).
+  const after = evolve(state, failed);
+  const ask = after.active.get(sellOrderId);
+  const bid = ask && bestBid(after, ask.price, ask.ownerId);
+  if (!ask || !bid) return [failed];
+  return [
+    failed,
+    dealOpened(after, command.rematchDealId, { purchaseOrderId: bid.orderId, buyerId: bid.ownerId }, ask, command.at),
+  ];
+}
+
+function decideCancel(state: MarketState, command: CommandOf<'CancelOrder'>): MarketEvent[] {
   const order = state.active.get(command.orderId);
   const closed = state.closed.get(command.orderId);
   const known = order ?? closed;
@@ -431,42 +412,8 @@ function rememberUntilOf(data: { rememberUntil?: string; at: string }): number {
 
 function apply(state: MarketState, event: MarketEvent): MarketState {
   switch (event.type) {
-    case 'ItemListed': {
-      const { itemId, name, initialCount, initialPrice, commissionBasisPoints, brokerId, at } = event.data;
-      const commission = commissionOf(initialPrice, commissionBasisPoints);
-      const ids = Array.from({ length: initialCount }, (_, unit) => initialSellOrderId(itemId, unit));
-      // Nobody places the broker's initial units again: nothing to remember once they are sold.
-      const rememberUntil = msOf(at);
-      const active = IMap<string, ActiveOrder>().withMutations((orders) => {
-        ids.forEach((orderId, seq) => {
-          orders.set(orderId, {
-            orderId,
-            side: 'sell',
-            ownerId: brokerId,
-            price: initialPrice,
-            commission,
-            seq,
-            status: 'pending',
-            placedAs: 'pending',
-            dealId: null,
-            createdAt: at,
-            rememberUntil,
-          });
-        });
-      });
-      return {
-        ...state,
-        listed: true,
-        itemId,
-        name,
-        commissionBasisPoints,
-        brokerId,
-        nextSeq: initialCount,
-        active,
-        asks: initialCount > 0 ? IMap([[initialPrice, List(ids)]]) : IMap(),
-        holdings: IMap([[brokerId, { owned: initialCount, onSale: initialCount }]]),
-      };
-    }
+    case 'ItemListed':
+      return listed(state, event.data);
     case 'PurchaseOrderPlaced': {
       const order = placedOrder(state, 'purchase', event.data.buyerId, event.data);
       return rest({ ...state, nextSeq: state.nextSeq + 1, active: state.active.set(order.orderId, order) }, order);
@@ -500,25 +447,8 @@ function apply(state: MarketState, event: MarketEvent): MarketState {
         : next;
       return { ...back, deals: back.deals.delete(dealId) };
     }
-    case 'DealCompleted': {
-      const { dealId, purchaseOrderId, sellOrderId, buyerId, sellerId } = event.data;
-      let next = close(
-        close(state, purchaseOrderId, 'approved', event.data.at),
-        sellOrderId,
-        'approved',
-        event.data.at,
-      );
-      const sold = next.holdings.update(sellerId, (h) => ({
-        owned: (h?.owned ?? 1) - 1,
-        onSale: (h?.onSale ?? 1) - 1,
-      }));
-      const holdings = withoutEmpty(sold, sellerId).update(buyerId, (h) => ({
-        owned: (h?.owned ?? 0) + 1,
-        onSale: h?.onSale ?? 0,
-      }));
-      next = { ...next, holdings, deals: next.deals.delete(dealId) };
-      return next;
-    }
+    case 'DealCompleted':
+      return dealCompleted(state, event.data);
     case 'OrderRefused':
       return {
         ...state,
@@ -534,6 +464,59 @@ function apply(state: MarketState, event: MarketEvent): MarketState {
       };
     }
   }
+}
+
+/** The item is listed: the broker holds its initial units, each on sale at the initial price. */
+function listed(state: MarketState, data: EventDataOf<'ItemListed'>): MarketState {
+  const { itemId, name, initialCount, initialPrice, commissionBasisPoints, brokerId, at } = data;
+  const commission = commissionOf(initialPrice, commissionBasisPoints);
+  const ids = Array.from({ length: initialCount }, (_, unit) => initialSellOrderId(itemId, unit));
+  // Nobody places the broker's initial units again: nothing to remember once they are sold.
+  const rememberUntil = msOf(at);
+  const active = IMap<string, ActiveOrder>().withMutations((orders) => {
+    ids.forEach((orderId, seq) => {
+      orders.set(orderId, {
+        orderId,
+        side: 'sell',
+        ownerId: brokerId,
+        price: initialPrice,
+        commission,
+        seq,
+        status: 'pending',
+        placedAs: 'pending',
+        dealId: null,
+        createdAt: at,
+        rememberUntil,
+      });
+    });
+  });
+  return {
+    ...state,
+    listed: true,
+    itemId,
+    name,
+    commissionBasisPoints,
+    brokerId,
+    nextSeq: initialCount,
+    active,
+    asks: initialCount > 0 ? IMap([[initialPrice, List(ids)]]) : IMap(),
+    holdings: IMap([[brokerId, { owned: initialCount, onSale: initialCount }]]),
+  };
+}
+
+/** Both orders are approved, and the unit passes from the seller to the buyer. */
+function dealCompleted(state: MarketState, data: EventDataOf<'DealCompleted'>): MarketState {
+  const { dealId, purchaseOrderId, sellOrderId, buyerId, sellerId } = data;
+  const next = close(close(state, purchaseOrderId, 'approved', data.at), sellOrderId, 'approved', data.at);
+  const sold = next.holdings.update(sellerId, (h) => ({
+    owned: (h?.owned ?? 1) - 1,
+    onSale: (h?.onSale ?? 1) - 1,
+  }));
+  const holdings = withoutEmpty(sold, sellerId).update(buyerId, (h) => ({
+    owned: (h?.owned ?? 0) + 1,
+    onSale: h?.onSale ?? 0,
+  }));
+  return { ...next, holdings, deals: next.deals.delete(dealId) };
 }
 
 /** An order as its placement puts it in the book: pending, after every order placed before it. */

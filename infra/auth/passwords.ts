@@ -13,10 +13,10 @@ interface Parameters {
 }
 
 /**
- * N = 2^14, r = 8 (16 MiB): measured on this 2-core box (median of 7, under other load)
- * 50–64 ms a hash; 2^15 took 92–120 ms, over the 50–100 ms budget, and each login
- * competes with token verification for the same two cores. Raise N here as hardware
- * allows; `needsRehash` then upgrades users as they sign in.
+ * N = 2^14, r = 8 (16 MiB): the largest N whose hash stays within the 50–100 ms budget on
+ * the reference machine, where each login competes with token verification for the same
+ * two cores (docs/PERFORMANCE.md, "Why the code is as it is", "Password hashing"). Raise
+ * N here as hardware allows; `needsRehash` then upgrades users as they sign in.
  */
 export const currentParameters: Readonly<Parameters> = Object.freeze({ N: 2 ** 14, r: 8, p: 1 });
 const saltBytes = 16;

@@ -103,34 +103,7 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
       if (typeof token !== 'string' || token.length > maxTokenLength) throw new InvalidToken('malformed');
       const cached = cache.get(token, seconds());
       if (cached) return cached;
-      if (!compactJws.test(token)) throw new InvalidToken('malformed');
-
-      // jose would refuse these too (the algorithm is pinned below); checking the header
-      // first gives a precise reason and skips the signature work for foreign tokens.
-      let header: ReturnType<typeof decodeProtectedHeader>;
-      try {
-        header = decodeProtectedHeader(token);
-      } catch {
-        throw new InvalidToken('malformed');
-      }
-      if (header.alg !== keys.alg) throw new InvalidToken('unsupported alg');
-      if (header.kid !== keys.kid) throw new InvalidToken('unknown kid');
-
-      let payload: JWTPayload;
-      try {
-        ({ payload } = await jwtVerify(token, keys.publicKey, {
-          // Pinned to the key's own algorithm: no `none`, no HS256 keyed with the public key.
-          algorithms: [keys.alg],
-          issuer,
-          audience,
-          typ: 'JWT',
-          currentDate: new Date(now()),
-          requiredClaims: ['sub', 'jti', 'iat', 'exp'],
-        }));
-      } catch (error) {
-        throw new InvalidToken(reasonOf(error));
-      }
-      const claims = accessClaims(payload);
+      const claims = accessClaims(await verifiedPayload(token, { keys, issuer, audience, now }));
       if (!claims) throw new InvalidToken('invalid claims');
       // Frozen: the same object is handed to every later caller of this token.
       cache.set(token, Object.freeze(claims), claims.exp);
@@ -140,6 +113,41 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
     jwks: () => jwks,
     cacheStats: () => cache.stats(),
   };
+}
+
+/** The payload of a token signed with `keys`, for this issuer and audience, unexpired; else an `InvalidToken` saying why not. */
+async function verifiedPayload(
+  token: string,
+  options: Pick<TokenServiceOptions, 'keys' | 'issuer' | 'audience'> & { now: () => number },
+): Promise<JWTPayload> {
+  const { keys, issuer, audience, now } = options;
+  if (!compactJws.test(token)) throw new InvalidToken('malformed');
+
+  // jose would refuse these too (the algorithm is pinned below); checking the header
+  // first gives a precise reason and skips the signature work for foreign tokens.
+  let header: ReturnType<typeof decodeProtectedHeader>;
+  try {
+    header = decodeProtectedHeader(token);
+  } catch {
+    throw new InvalidToken('malformed');
+  }
+  if (header.alg !== keys.alg) throw new InvalidToken('unsupported alg');
+  if (header.kid !== keys.kid) throw new InvalidToken('unknown kid');
+
+  try {
+    const { payload } = await jwtVerify(token, keys.publicKey, {
+      // Pinned to the key's own algorithm: no `none`, no HS256 keyed with the public key.
+      algorithms: [keys.alg],
+      issuer,
+      audience,
+      typ: 'JWT',
+      currentDate: new Date(now()),
+      requiredClaims: ['sub', 'jti', 'iat', 'exp'],
+    });
+    return payload;
+  } catch (error) {
+    throw new InvalidToken(reasonOf(error));
+  }
 }
 
 function reasonOf(error: unknown): InvalidTokenReason {

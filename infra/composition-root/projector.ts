@@ -19,10 +19,11 @@ export interface ProjectorThread {
 }
 
 /**
- * The projector's heap (see docs/PERFORMANCE.md). Young: its short-lived objects are the
- * events and writes of a batch; V8's default nursery for a thread (~3 × 16 MiB) only held
- * more garbage. Old: its live data — the committed tail, a batch's view — stayed under
- * 60 MiB; without a limit V8 let garbage grow the heap to ~200 MiB before collecting.
+ * The projector's heap. Young: its short-lived objects are the events and writes of a
+ * batch; V8's larger default nursery for a thread only held more garbage. Old: room for its
+ * live data (the committed tail, a batch's view); without a limit V8 let garbage grow the
+ * heap far past it before collecting. See docs/PERFORMANCE.md, "Why the code is as it is",
+ * "Heap limits and malloc arenas".
  */
 const PROJECTOR_YOUNG_GENERATION_MB = 24;
 const PROJECTOR_OLD_GENERATION_MB = 128;

@@ -53,7 +53,7 @@ import { ConsistencyGate, type FollowedRunner } from '../eventsourcing/subscript
 import { ownerName } from '../eventsourcing/subscriptions/lease-owners.js';
 import type { LeaseStore } from '../eventsourcing/subscriptions/leases.js';
 import { openMongoLeases } from '../mongodb/mongo-leases.js';
-import { ProjectionRunner, type RunnerStatus } from '../eventsourcing/subscriptions/runner.js';
+import { ProjectionRunner, type RunnerOptions, type RunnerStatus } from '../eventsourcing/subscriptions/runner.js';
 import { openSqliteLeases } from '../sqlite/sqlite-leases.js';
 
 export interface System {
@@ -106,126 +106,28 @@ export async function openSystem(
 ): Promise<System> {
   if (config.eventStore === 'embedded' || config.readStore === 'embedded')
     mkdirSync(config.dataDir, { recursive: true });
-  let projector: ProjectorThread | null = null;
-  let checkpointFeed: CheckpointFeed | null = null;
-  let retention: { stop(): void } | null = null;
   const metrics = new Metrics();
-  // With a projector thread in this process, the writer announces each commit to it directly.
-  const announceCommits = role === 'api' && config.projectionThread === 'worker';
-  const caches = pageCaches(config, role);
-  const stores = openEventStore(config, { announceCommits, hearCommits: links.hearCommits ?? false }, caches.events);
-  // Every append checked against its event's schema, every read upcast to the current version (versioned-event-store.ts),
-  // the schemas compiled into fast checks: this is on the hot path of every command and subscription.
-  const eventStore = instrumentEventStore(
-    versionedEventStore(stores.events, domainEvents.withChecks(compiledChecks())),
-    metrics,
-  );
-  const opened: Array<{ close(): Promise<void> }> = [eventStore];
-  // A server's read.db is checkpointed by a thread of its own, one per process (started by
-  // its main thread; the projector thread's connections count on it too). The CLI's
-  // commands are short, or rebuilds that no request waits on: they checkpoint inline.
-  const checkpointer = config.readStore === 'embedded' && role !== 'cli';
-  const inlineCheckpointPages = checkpointer ? BACKSTOP_CHECKPOINT_PAGES : INLINE_CHECKPOINT_PAGES;
+  const opened: Array<{ close(): Promise<void> }> = [];
   try {
-    const readServer = config.readStore === 'mongo' ? await describeMongoServerAt(config.mongodbUri!) : null;
-    const readStore = await openReadStore(config, inlineCheckpointPages, caches.readStore);
-    opened.push(readStore);
-    if (checkpointer && isMainThread) {
-      opened.push(
-        startWalCheckpointer(readDbFile(config), {
-          everyMs: READ_DB_CHECKPOINT_MS,
-          onError: (error) => logger.warn({ err: error }, 'read.db checkpoint failed'),
-        }),
-      );
-    }
-    const leases =
-      config.readStore === 'mongo'
-        ? await openMongoLeases(config.mongodbUri!, config.mongodbDb)
-        : openSqliteLeases(readDbFile(config), { inlineCheckpointPages });
-    opened.push(leases);
-    const idempotency = await openIdempotencyRecords(config, logger);
-    opened.push(idempotency);
-    const keys = await loadSigningKeys({
-      privateKeyPem: config.jwtPrivateKey,
-      publicKeyPem: config.jwtPublicKey,
-      jwkFile: config.jwtKeyFile,
-      dataDir: config.dataDir,
-    });
-    const tokens = createTokenService({
-      keys,
-      issuer: config.jwtIssuer,
-      audience: config.jwtAudience,
-      lifetimeSeconds: config.jwtLifetimeSeconds,
-    });
+    const stores = await openStores(config, logger, { role, hearCommits: links.hearCommits ?? false }, metrics, opened);
+    const { eventStore, readStore, leases } = stores;
+    const tokens = await openTokens(config);
     const signedOut = new SignedOutTokenList(readStore, { recheckMs: config.signedOutRecheckMs });
-    const services: ApiServices = {
-      eventStore,
-      readStore,
-      cache: new StreamStateCache(config.streamCacheMegabytes * 1024 * 1024),
-      snapshots: {
-        store: stores.snapshots,
-        every: config.snapshotEveryEvents,
-        observe: snapshotRecorder(metrics, logger),
-      },
-      newId: uuid,
-      now: () => new Date(),
-      passwords: scryptPasswords,
-      idempotency,
-      tokens,
-      rememberSignedOut: (tokenId, expiresAt) => signedOut.remember(tokenId, expiresAt),
-      observeCommand: commandRecorder(metrics),
-      retention: {
-        retriesMs: config.idempotencyRetentionHours * 3_600_000,
-        marketOrdersMs: config.marketOrderMemorySeconds * 1000,
-      },
-      pastOrders: { find: (orderId) => findPastOrder(readStore, orderId) },
-    };
-    const handlers: EventHandler[] = [
-      ...projections,
-      accountOpening(services),
-      dealSettlement(services),
-      orderPlacement(services),
-      orderPayment(services),
-    ];
+    const services = apiServices(config, logger, metrics, stores, { tokens, signedOut });
+    const handlers = eventHandlers(services);
     // Tables and indexes exist before the first query, even in a process that runs no projection.
     await readStore.ensureCollections(handlers.flatMap((h) => h.collections));
-    const owner = ownerName(role);
     const runners = handlers.map(
-      (handler) =>
-        new ProjectionRunner(handler, {
-          eventStore,
-          readStore,
-          leases,
-          owner,
-          log: runnerLog(logger),
-          batchSize: config.projectionBatchSize,
-          maxAttempts: config.projectionMaxAttempts,
-          liveBatchIntervalMs: config.projectionLiveBatchMs,
-          // API processes (ROLE=api) see a projector process's progress only through its
-          // stored checkpoints: store one with every batch, not only with writes, or a
-          // process manager's reactions would wait up to a second per link to be seen.
-          idleCheckpointMs: config.role === 'projector' ? 0 : undefined,
-          onAdvance: links.onAdvance,
-        }),
+      (handler) => new ProjectionRunner(handler, runnerOptions(config, logger, role, stores, links)),
     );
-    let gate = new ConsistencyGate(eventStore, runners);
-    let followed: FollowedRunner[] = runners;
-    // Lag is counted one past the readiness bound, so a lag over it never reads as within it.
-    const lagCountLimit = Math.max(10_000, config.readyMaxLagEvents + 1);
-    const health = new SubscriptionHealth({
-      eventStore,
-      readStore,
-      leases,
-      handlers,
-      runners: () => followed,
-      lagCountLimit,
-    });
+    const placement = new RunnerPlacement({ config, logger, role, eventStore, readStore, leases, handlers, runners });
+    const health = subscriptionHealth(config, stores, handlers, () => placement.followed);
     metrics.followSubscriptions(health);
     const system: System = {
       config,
       eventStore,
       readStore,
-      readServer,
+      readServer: stores.readServer,
       leases,
       tokens,
       services,
@@ -233,56 +135,15 @@ export async function openSystem(
       handlers,
       runners,
       get gate() {
-        return gate;
+        return placement.gate;
       },
       metrics,
       health,
-      heaps() {
-        const main = getHeapStatistics();
-        const heaps: Record<string, HeapSize> = { main: { used: main.used_heap_size, total: main.total_heap_size } };
-        const projectorHeap = projector?.heap();
-        if (projectorHeap) heaps.projector = projectorHeap;
-        return heaps;
-      },
-      startProjections() {
-        retention ??= every(SIGN_OUT_PURGE_MS, () =>
-          purgeExpiredSignOuts(readStore, new Date()).catch((error: unknown) =>
-            logger.warn({ err: error }, 'could not purge expired sign-outs; trying again later'),
-          ),
-        );
-        if (config.projectionThread === 'worker' && role === 'api') {
-          // Projections (which only write read models) go to the worker; process managers,
-          // which run commands on the same streams as requests do, stay here and share this
-          // thread's command queues instead of fighting another writer for hot streams.
-          const isReactor = (h: EventHandler) => h.kind === 'process-manager';
-          const local = runners.filter((r) => isReactor(r.handler));
-          for (const runner of local) runner.start();
-          projector = startProjectorThread(
-            config,
-            handlers.filter((h) => !isReactor(h)),
-            (error) => logger.error({ err: error }, 'projector thread failed'),
-          );
-          followed = [...local, ...projector.runners];
-          gate = new ConsistencyGate(eventStore, followed);
-        } else {
-          for (const runner of runners) runner.start();
-        }
-      },
-      followProjections() {
-        checkpointFeed ??= followCheckpoints(handlers, {
-          readStore,
-          leases,
-          onError: (error) =>
-            logger.warn({ err: error }, "could not read the projections' checkpoints; retrying with backoff"),
-        });
-        followed = checkpointFeed.runners;
-        gate = new ConsistencyGate(eventStore, followed);
-      },
+      heaps: () => heapsOf(placement.projectorHeap()),
+      startProjections: () => placement.start(),
+      followProjections: () => placement.follow(),
       async close() {
-        retention?.stop();
-        await checkpointFeed?.stop();
-        await projector?.stop();
-        await Promise.all(runners.map((r) => r.stop()));
+        await placement.stop();
         await closeAll(opened);
       },
     };
@@ -294,7 +155,245 @@ export async function openSystem(
   }
 }
 
-/** The event store the configuration names, and where its streams' snapshots are kept. */
+interface Stores {
+  eventStore: EventStore;
+  snapshots: SnapshotStore;
+  readServer: MongoServerInfo | null;
+  readStore: ReadStore;
+  leases: LeaseStore;
+  idempotency: IdempotencyRecords;
+}
+
+/** The stores the configuration names, each added to `opened` once open (so a failure after it closes it). */
+async function openStores(
+  config: Config,
+  logger: Logger,
+  process: { role: string; hearCommits: boolean },
+  metrics: Metrics,
+  opened: Array<{ close(): Promise<void> }>,
+): Promise<Stores> {
+  const { role, hearCommits } = process;
+  // With a projector thread in this process, the writer announces each commit to it directly.
+  const announceCommits = role === 'api' && config.projectionThread === 'worker';
+  const caches = pageCaches(config, role);
+  const stores = openEventStore(config, { announceCommits, hearCommits }, caches.events);
+  // Every append checked against its event's schema, every read upcast to the current version (versioned-event-store.ts),
+  // the schemas compiled into fast checks: this is on the hot path of every command and subscription.
+  const eventStore = instrumentEventStore(
+    versionedEventStore(stores.events, domainEvents.withChecks(compiledChecks())),
+    metrics,
+  );
+  opened.push(eventStore);
+  // A server's read.db is checkpointed by a thread of its own, one per process (started by
+  // its main thread; the projector thread's connections count on it too). The CLI's
+  // commands are short, or rebuilds that no request waits on: they checkpoint inline.
+  const checkpointer = config.readStore === 'embedded' && role !== 'cli';
+  const inlineCheckpointPages = checkpointer ? BACKSTOP_CHECKPOINT_PAGES : INLINE_CHECKPOINT_PAGES;
+  const readServer = config.readStore === 'mongo' ? await describeMongoServerAt(config.mongodbUri!) : null;
+  const readStore = await openReadStore(config, inlineCheckpointPages, caches.readStore);
+  opened.push(readStore);
+  if (checkpointer && isMainThread) {
+    opened.push(
+      startWalCheckpointer(readDbFile(config), {
+        everyMs: READ_DB_CHECKPOINT_MS,
+        onError: (error) => logger.warn({ err: error }, 'read.db checkpoint failed'),
+      }),
+    );
+  }
+  const leases =
+    config.readStore === 'mongo'
+      ? await openMongoLeases(config.mongodbUri!, config.mongodbDb)
+      : openSqliteLeases(readDbFile(config), { inlineCheckpointPages });
+  opened.push(leases);
+  const idempotency = await openIdempotencyRecords(config, logger);
+  opened.push(idempotency);
+  return { eventStore, snapshots: stores.snapshots, readServer, readStore, leases, idempotency };
+}
+
+async function openTokens(config: Config): Promise<TokenService> {
+  const keys = await loadSigningKeys({
+    privateKeyPem: config.jwtPrivateKey,
+    publicKeyPem: config.jwtPublicKey,
+    jwkFile: config.jwtKeyFile,
+    dataDir: config.dataDir,
+  });
+  return createTokenService({
+    keys,
+    issuer: config.jwtIssuer,
+    audience: config.jwtAudience,
+    lifetimeSeconds: config.jwtLifetimeSeconds,
+  });
+}
+
+/** What the HTTP routes and the process managers run commands and queries with. */
+function apiServices(
+  config: Config,
+  logger: Logger,
+  metrics: Metrics,
+  stores: Stores,
+  auth: { tokens: TokenService; signedOut: SignedOutTokenList },
+): ApiServices {
+  const { eventStore, readStore, idempotency } = stores;
+  return {
+    eventStore,
+    readStore,
+    cache: new StreamStateCache(config.streamCacheMegabytes * 1024 * 1024),
+    snapshots: {
+      store: stores.snapshots,
+      every: config.snapshotEveryEvents,
+      observe: snapshotRecorder(metrics, logger),
+    },
+    newId: uuid,
+    now: () => new Date(),
+    passwords: scryptPasswords,
+    idempotency,
+    tokens: auth.tokens,
+    rememberSignedOut: (tokenId, expiresAt) => auth.signedOut.remember(tokenId, expiresAt),
+    observeCommand: commandRecorder(metrics),
+    retention: {
+      retriesMs: config.idempotencyRetentionHours * 3_600_000,
+      marketOrdersMs: config.marketOrderMemorySeconds * 1000,
+    },
+    pastOrders: { find: (orderId) => findPastOrder(readStore, orderId) },
+  };
+}
+
+/** Every projection and process manager. */
+function eventHandlers(services: ApiServices): EventHandler[] {
+  return [
+    ...projections,
+    accountOpening(services),
+    dealSettlement(services),
+    orderPlacement(services),
+    orderPayment(services),
+  ];
+}
+
+function subscriptionHealth(
+  config: Config,
+  stores: Stores,
+  handlers: EventHandler[],
+  runners: () => readonly FollowedRunner[],
+): SubscriptionHealth {
+  const { eventStore, readStore, leases } = stores;
+  // Lag is counted one past the readiness bound, so a lag over it never reads as within it.
+  const lagCountLimit = Math.max(10_000, config.readyMaxLagEvents + 1);
+  return new SubscriptionHealth({ eventStore, readStore, leases, handlers, runners, lagCountLimit });
+}
+
+function runnerOptions(
+  config: Config,
+  logger: Logger,
+  role: string,
+  stores: Stores,
+  links: ThreadLinks,
+): RunnerOptions {
+  return {
+    eventStore: stores.eventStore,
+    readStore: stores.readStore,
+    leases: stores.leases,
+    owner: ownerName(role),
+    log: runnerLog(logger),
+    batchSize: config.projectionBatchSize,
+    maxAttempts: config.projectionMaxAttempts,
+    liveBatchIntervalMs: config.projectionLiveBatchMs,
+    // API processes (ROLE=api) see a projector process's progress only through its
+    // stored checkpoints: store one with every batch, not only with writes, or a
+    // process manager's reactions would wait up to a second per link to be seen.
+    idleCheckpointMs: config.role === 'projector' ? 0 : undefined,
+    onAdvance: links.onAdvance,
+  };
+}
+
+/** The V8 heap of this process's main thread, and of its projector thread if one runs. */
+function heapsOf(projectorHeap: HeapSize | null | undefined): Record<string, HeapSize> {
+  const main = getHeapStatistics();
+  const heaps: Record<string, HeapSize> = { main: { used: main.used_heap_size, total: main.total_heap_size } };
+  if (projectorHeap) heaps.projector = projectorHeap;
+  return heaps;
+}
+
+/**
+ * Where a process's runners run, and so whom read-your-writes follows: the runners of this
+ * thread, a projector thread's (through stand-ins), or, in a process that runs none, the
+ * checkpoints other processes' runners store.
+ */
+class RunnerPlacement {
+  gate: ConsistencyGate;
+  followed: FollowedRunner[];
+  private projector: ProjectorThread | null = null;
+  private checkpointFeed: CheckpointFeed | null = null;
+  private retention: { stop(): void } | null = null;
+
+  constructor(
+    private readonly parts: {
+      config: Config;
+      logger: Logger;
+      role: string;
+      eventStore: EventStore;
+      readStore: ReadStore;
+      leases: LeaseStore;
+      handlers: EventHandler[];
+      runners: ProjectionRunner[];
+    },
+  ) {
+    this.followed = parts.runners;
+    this.gate = new ConsistencyGate(parts.eventStore, parts.runners);
+  }
+
+  projectorHeap(): HeapSize | null | undefined {
+    return this.projector?.heap();
+  }
+
+  start(): void {
+    const { config, logger, role, readStore, handlers, runners } = this.parts;
+    this.retention ??= every(SIGN_OUT_PURGE_MS, () =>
+      purgeExpiredSignOuts(readStore, new Date()).catch((error: unknown) =>
+        logger.warn({ err: error }, 'could not purge expired sign-outs; trying again later'),
+      ),
+    );
+    if (config.projectionThread === 'worker' && role === 'api') {
+      // Projections (which only write read models) go to the worker; process managers,
+      // which run commands on the same streams as requests do, stay here and share this
+      // thread's command queues instead of fighting another writer for hot streams.
+      const isReactor = (h: EventHandler) => h.kind === 'process-manager';
+      const local = runners.filter((r) => isReactor(r.handler));
+      for (const runner of local) runner.start();
+      this.projector = startProjectorThread(
+        config,
+        handlers.filter((h) => !isReactor(h)),
+        (error) => logger.error({ err: error }, 'projector thread failed'),
+      );
+      this.followFrom([...local, ...this.projector.runners]);
+    } else {
+      for (const runner of runners) runner.start();
+    }
+  }
+
+  follow(): void {
+    const { logger, readStore, leases, handlers } = this.parts;
+    this.checkpointFeed ??= followCheckpoints(handlers, {
+      readStore,
+      leases,
+      onError: (error) =>
+        logger.warn({ err: error }, "could not read the projections' checkpoints; retrying with backoff"),
+    });
+    this.followFrom(this.checkpointFeed.runners);
+  }
+
+  async stop(): Promise<void> {
+    this.retention?.stop();
+    await this.checkpointFeed?.stop();
+    await this.projector?.stop();
+    await Promise.all(this.parts.runners.map((r) => r.stop()));
+  }
+
+  private followFrom(runners: FollowedRunner[]): void {
+    this.followed = runners;
+    this.gate = new ConsistencyGate(this.parts.eventStore, runners);
+  }
+}
+
 /**
  * How EMBEDDED_PAGE_CACHE_MB is shared between a process's connections to the embedded
  * files: the projections' read-model writes and the event writer get the most (their hot
@@ -307,6 +406,7 @@ export function pageCaches(config: Config, role: string) {
   return { events: { reader: mb / 8, writer: mb / 4 }, readStore: mb / 8 };
 }
 
+/** The event store the configuration names, and where its streams' snapshots are kept. */
 function openEventStore(
   config: Config,
   commits: { announceCommits: boolean; hearCommits: boolean },
@@ -336,7 +436,7 @@ function every(ms: number, task: () => Promise<unknown>): { stop(): void } {
   return { stop: () => clearInterval(timer) };
 }
 
-/** How often the checkpointer copies read.db's WAL back: ~30 MB at a time under bench:trading's peak. */
+/** How often the checkpointer copies read.db's WAL back (docs/PERFORMANCE.md, "Why the code is as it is", "read.db's checkpointer every 500 ms"). */
 const READ_DB_CHECKPOINT_MS = 500;
 
 function readDbFile(config: Config): string {

@@ -224,27 +224,11 @@ export class ResubscribingSubscription implements AllSubscription, AsyncIterator
     if (this.#closed) return;
     const generation = ++this.#generation;
     const current = () => generation === this.#generation && !this.#closed;
-    let waitingMarks: Array<() => void> = [];
-    const whenEmitted = (source: AllStreamSubscription, mark: () => void): Promise<void> | void => {
-      if (source.readableLength === 0) return mark();
-      return new Promise<void>((resolve) =>
-        waitingMarks.push(() => {
-          mark();
-          resolve();
-        }),
-      );
-    };
-    const releaseMarks = (source: AllStreamSubscription): void => {
-      if (waitingMarks.length === 0 || source.readableLength > 0) return;
-      const marks = waitingMarks;
-      waitingMarks = [];
-      for (const mark of marks) mark();
-    };
-
+    const marks = new HeldMarks();
     let source: AllStreamSubscription;
     try {
       source = this.#open(this.#received ?? this.#start, (emitter, position) =>
-        whenEmitted(emitter, () => {
+        marks.whenEmitted(emitter, () => {
           if (current()) this.#onProgress(toPosition(position));
         }),
       );
@@ -252,17 +236,25 @@ export class ResubscribingSubscription implements AllSubscription, AsyncIterator
       this.#onSourceFailure(error, generation);
       return;
     }
+    this.#attach(source, generation, marks);
+    this.#connectedAt = Date.now();
+    if (this.#paused) source.pause();
+  }
+
+  /** Listens to a source just opened, and says how to stop (`#detachSource`). */
+  #attach(source: AllStreamSubscription, generation: number, marks: HeldMarks): void {
+    const current = () => generation === this.#generation && !this.#closed;
     const listeners = {
       data: (resolved: AllStreamResolvedEvent) => {
         if (current()) this.#onEvent(resolved);
-        releaseMarks(source);
+        marks.releaseIfEmitted(source);
       },
       caughtUp: () =>
-        void whenEmitted(source, () => {
+        void marks.whenEmitted(source, () => {
           if (current()) this.#onCaughtUp();
         }),
       fellBehind: () =>
-        void whenEmitted(source, () => {
+        void marks.whenEmitted(source, () => {
           if (current()) this.#onFellBehind();
         }),
       error: (error: Error) => this.#onSourceFailure(error, generation),
@@ -285,12 +277,8 @@ export class ResubscribingSubscription implements AllSubscription, AsyncIterator
       source.off('error', listeners.error);
       source.on('error', () => undefined);
       // Unblock a client parser waiting on a checkpoint; `current()` is false by now.
-      const marks = waitingMarks;
-      waitingMarks = [];
-      for (const mark of marks) mark();
+      marks.releaseAll();
     };
-    this.#connectedAt = Date.now();
-    if (this.#paused) source.pause();
   }
 
   /** Detaches the current source (its callbacks are ignored from now on) and returns it. */
@@ -403,5 +391,36 @@ export class ResubscribingSubscription implements AllSubscription, AsyncIterator
       this.#wakeConsumer = undefined;
       wake?.();
     });
+  }
+}
+
+/**
+ * A source's marks (checkpoints, "caught up", "fell behind") held until the client's
+ * stream buffer has emitted the events received before them (see `#connect`).
+ */
+class HeldMarks {
+  #waiting: Array<() => void> = [];
+
+  /** Runs `mark` once `source` has emitted what it holds: now if it holds nothing, else later (the promise resolves then). */
+  whenEmitted(source: AllStreamSubscription, mark: () => void): Promise<void> | void {
+    if (source.readableLength === 0) return mark();
+    return new Promise<void>((resolve) =>
+      this.#waiting.push(() => {
+        mark();
+        resolve();
+      }),
+    );
+  }
+
+  /** After an event is emitted: the marks held run if it was the last one buffered. */
+  releaseIfEmitted(source: AllStreamSubscription): void {
+    if (this.#waiting.length === 0 || source.readableLength > 0) return;
+    this.releaseAll();
+  }
+
+  releaseAll(): void {
+    const marks = this.#waiting;
+    this.#waiting = [];
+    for (const mark of marks) mark();
   }
 }

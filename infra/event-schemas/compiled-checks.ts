@@ -1,19 +1,20 @@
 /**
  * The event schemas compiled into fast checks: Ajv compiles the JSON Schemas generated from
- * the zod schemas (json-schemas.ts) into plain functions, about five times as fast as zod's
- * own checks (test/bench/event-validation.ts). Every append and every read of every
- * subscription is checked, so this is on the hot path; zod stays the one source of the
- * schemas, and test/event-schema-checks.test.ts holds both to the same answers.
+ * the zod schemas (json-schemas.ts) into plain functions, much faster than zod's own
+ * checks. Every append and every read of every subscription is checked, so this is on the
+ * hot path; zod stays the one source of the schemas, and test/event-schema-checks.test.ts
+ * holds both to the same answers.
  *
  * Each version is compiled the first time an event of it is checked (a process reads few
- * old versions, and compiling all of them costs a few hundred milliseconds).
+ * old versions, and compiling all of them takes a while). Measurements: docs/PERFORMANCE.md,
+ * "Why the code is as it is", "Checking events".
  */
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import type { VersionCheck } from '../../domain/event-schema.js';
 import { eventJsonSchemas, SCHEMA_REF_PREFIX, schemaName } from './json-schemas.js';
 
 export function compiledChecks(): VersionCheck {
-  // Set up at the first check, not at start-up (~90 ms a thread that a process which never reads an event would spend).
+  // Set up at the first check, not at start-up: time a thread of a process which never reads an event would waste.
   let ajv: Ajv2020 | undefined;
   const schemas = (): Ajv2020 => {
     if (ajv) return ajv;

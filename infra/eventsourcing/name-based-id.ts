@@ -1,7 +1,8 @@
 /**
  * Name-based (version 5, SHA-1) UUIDs, the same ones `uuid`'s v5 makes, hashed with
- * node's native one-shot SHA-1: uuid hashes in JavaScript, 2–3× slower, and every keyed
- * request and every step of a deal derives one (bench:trading: ~4 % of the request thread).
+ * node's native one-shot SHA-1: uuid hashes in JavaScript, slower, and every keyed request
+ * and every step of a deal derives one (docs/PERFORMANCE.md, "Why the code is as it is",
+ * "Name-based ids hashed by node's one-shot SHA-1").
  */
 import { hash as digest } from 'node:crypto';
 

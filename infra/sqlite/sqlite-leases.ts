@@ -16,18 +16,7 @@ export function openSqliteLeases(
   options: { now?: () => number; inlineCheckpointPages?: number } = {},
 ): LeaseStore {
   const now = options.now ?? Date.now;
-  const db = new Database(file);
-  db.pragma('journal_mode = WAL');
-  // The file is the read store's: a renewal committed past SQLite's default 1,000 pages of
-  // WAL would copy the projections' WAL back there and then (see wal-checkpointer.ts).
-  db.pragma(`wal_autocheckpoint = ${options.inlineCheckpointPages ?? INLINE_CHECKPOINT_PAGES}`);
-  // No sync per renewal: a power cut that loses the last renewals also stopped every
-  // holder, and a lost lease only expires sooner.
-  db.pragma('synchronous = NORMAL');
-  db.pragma('busy_timeout = 5000');
-  db.exec(`CREATE TABLE IF NOT EXISTS leases (
-    name TEXT PRIMARY KEY, holder TEXT, expires_at INTEGER NOT NULL DEFAULT 0,
-    handover_to TEXT, handover_until INTEGER NOT NULL DEFAULT 0)`);
+  const db = openLeasesDb(file, options.inlineCheckpointPages ?? INLINE_CHECKPOINT_PAGES);
   const select = db.prepare<[string], Row>('SELECT * FROM leases WHERE name = ?');
   const upsert = db.prepare<[string, string | null, number, string | null, number]>(
     `INSERT INTO leases (name, holder, expires_at, handover_to, handover_until) VALUES (?, ?, ?, ?, ?)
@@ -72,4 +61,20 @@ export function openSqliteLeases(
       })),
     close: async () => void db.close(),
   };
+}
+
+function openLeasesDb(file: string, inlineCheckpointPages: number): Database.Database {
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  // The file is the read store's: a renewal committed past SQLite's default 1,000 pages of
+  // WAL would copy the projections' WAL back there and then (see wal-checkpointer.ts).
+  db.pragma(`wal_autocheckpoint = ${inlineCheckpointPages}`);
+  // No sync per renewal: a power cut that loses the last renewals also stopped every
+  // holder, and a lost lease only expires sooner.
+  db.pragma('synchronous = NORMAL');
+  db.pragma('busy_timeout = 5000');
+  db.exec(`CREATE TABLE IF NOT EXISTS leases (
+    name TEXT PRIMARY KEY, holder TEXT, expires_at INTEGER NOT NULL DEFAULT 0,
+    handover_to TEXT, handover_until INTEGER NOT NULL DEFAULT 0)`);
+  return db;
 }

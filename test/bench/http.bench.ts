@@ -20,7 +20,8 @@
  *
  * Baselines: at the API's durability (the like-for-like one, which the ratio target is
  * judged against), and when that is `full` also at synchronous=NORMAL, for what the
- * route costs without a synced commit per request (the notes' ~12k/s figure).
+ * route costs without a synced commit per request (docs/PERFORMANCE.md, "Why the code is
+ * as it is", "Benchmarks").
  *
  * Tunables: BENCH_USERS (200), BENCH_CONNECTIONS (50), BENCH_SECONDS (10),
  * BENCH_WARMUP_REQUESTS (5000; a second warm-up of ~2 s follows when it was quicker),

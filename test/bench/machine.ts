@@ -1,8 +1,8 @@
 /**
  * How busy and how fast the machine is while a benchmark runs. A benchmark's figures are
  * comparable only between runs on a machine as fast: the reference machine's speed drifts
- * by a third and more over hours (the same build made 1,100 and 1,900 orders/s), and the
- * load average does not show it. The CPU check is meant to: a fixed workload of the kind
+ * by a third and more over hours (docs/PERFORMANCE.md, "Why the code is as it is",
+ * "Benchmarks"), and the load average does not show it. The CPU check is meant to: a fixed workload of the kind
  * the server's threads run, timed in one thread.
  */
 import { loadavg } from 'node:os';

@@ -37,8 +37,9 @@ export const money = (c: number) =>
 export const secondsText = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 /**
- * fdatasync latency of a 4 KiB write in the data directory now (the notes measured ~55 µs
- * on a quiet disk): every event store commit waits for one, on the server's main thread.
+ * fdatasync latency of a 4 KiB write in the data directory now (a quiet disk's, for
+ * comparison: docs/PERFORMANCE.md, "Why the code is as it is", "Benchmarks"): every event
+ * store commit waits for one, on the server's main thread.
  */
 export function fsyncLatency(dir: string, times = 200): { p50: number; p99: number } {
   mkdirSync(dir, { recursive: true });

@@ -157,51 +157,8 @@ interface Decided {
 /** Decides every command of the batch in turn and appends their events together; returns the jobs to try again. */
 async function runBatch(env: CommandEnvironment, streamId: string, batch: Job[]): Promise<Job[]> {
   const decider = batch[0]!.request.decider;
-  // Deciding on the cached state needs no read: if another process appended meanwhile,
-  // the append's expected revision refuses it and the batch is decided again on the cached
-  // state caught up with what came since. Only an If-Match newer than the cache proves the
-  // cache stale before that.
-  const retried = batch.some((job) => job.attempts > 0);
-  // A stream that must not exist yet is neither read nor looked up: the append's `no_stream`
-  // proves it new (an address is claimed by the append itself), and the retry that follows a
-  // refusal reads it and answers `StreamStateMismatch`.
-  const presumedNew = !retried && batch.every((job) => job.request.expects === 'new');
-  let loaded = presumedNew
-    ? beginningOf(decider)
-    : await loadStream(env, decider, streamId, retried ? 'fresh' : 'cached');
-  if (
-    !retried &&
-    batch.some((job) => job.request.expectedRevision !== undefined && job.request.expectedRevision > loaded.revision)
-  ) {
-    loaded = await loadStream(env, decider, streamId, 'fresh');
-  }
-  let { state, revision } = loaded;
-  const decided: Decided[] = [];
-  const toAppend: EventToAppend[] = [];
-  for (const job of batch) {
-    const { request } = job;
-    try {
-      if (request.expectedRevision !== undefined && request.expectedRevision !== revision) {
-        throw new WrongExpectedVersion(streamId, request.expectedRevision, revision < 0 ? 'no_stream' : revision);
-      }
-      if (request.expects === 'new' && revision >= 0) throw new StreamStateMismatch(streamId, request.expects);
-      if (request.expects === 'existing' && revision < 0) throw new StreamStateMismatch(streamId, request.expects);
-      const events = request.decider.decide(request.command, state);
-      for (const e of events) state = request.decider.evolve(state, e);
-      revision += events.length;
-      toAppend.push(
-        ...events.map((e) => ({
-          id: env.newId(),
-          type: e.type,
-          data: e.data as JsonObject,
-          metadata: request.metadata,
-        })),
-      );
-      decided.push({ job, result: { state, events, revision, position: null } });
-    } catch (error) {
-      job.reject(error);
-    }
-  }
+  const loaded = await loadForBatch(env, streamId, batch);
+  const { state, decided, toAppend } = decideInTurn(env, streamId, batch, loaded);
   if (toAppend.length === 0) {
     // Nothing new (an operation applied before, say): the caller still reads its writes from
     // the stream's last event, which holds that earlier effect.
@@ -237,6 +194,69 @@ async function runBatch(env: CommandEnvironment, streamId: string, batch: Job[])
 }
 
 /**
+ * The state a batch is decided on. Deciding on the cached state needs no read: if another
+ * process appended meanwhile, the append's expected revision refuses it and the batch is
+ * decided again on the cached state caught up with what came since. Only an If-Match newer
+ * than the cache proves the cache stale before that.
+ */
+async function loadForBatch(env: CommandEnvironment, streamId: string, batch: Job[]): Promise<CachedStream<unknown>> {
+  const decider = batch[0]!.request.decider;
+  // Deciding on the cached state needs no read: if another process appended meanwhile,
+  // the append's expected revision refuses it and the batch is decided again on the cached
+  // state caught up with what came since. Only an If-Match newer than the cache proves the
+  // cache stale before that.
+  const retried = batch.some((job) => job.attempts > 0);
+  // A stream that must not exist yet is neither read nor looked up: the append's `no_stream`
+  // proves it new (an address is claimed by the append itself), and the retry that follows a
+  // refusal reads it and answers `StreamStateMismatch`.
+  if (!retried && batch.every((job) => job.request.expects === 'new')) return beginningOf(decider);
+  const loaded = await loadStream(env, decider, streamId, retried ? 'fresh' : 'cached');
+  if (
+    !retried &&
+    batch.some((job) => job.request.expectedRevision !== undefined && job.request.expectedRevision > loaded.revision)
+  ) {
+    return loadStream(env, decider, streamId, 'fresh');
+  }
+  return loaded;
+}
+
+/**
+ * Decides the batch's commands one after the other, each on the state the ones before it
+ * left; a command refused (its If-Match or expected stream state not met, or by its
+ * decider) is rejected at once and leaves the state as it was.
+ */
+function decideInTurn(env: CommandEnvironment, streamId: string, batch: Job[], loaded: CachedStream<unknown>) {
+  let { state, revision } = loaded;
+  const decided: Decided[] = [];
+  const toAppend: EventToAppend[] = [];
+  for (const job of batch) {
+    const { request } = job;
+    try {
+      if (request.expectedRevision !== undefined && request.expectedRevision !== revision) {
+        throw new WrongExpectedVersion(streamId, request.expectedRevision, revision < 0 ? 'no_stream' : revision);
+      }
+      if (request.expects === 'new' && revision >= 0) throw new StreamStateMismatch(streamId, request.expects);
+      if (request.expects === 'existing' && revision < 0) throw new StreamStateMismatch(streamId, request.expects);
+      const events = request.decider.decide(request.command, state);
+      for (const e of events) state = request.decider.evolve(state, e);
+      revision += events.length;
+      toAppend.push(
+        ...events.map((e) => ({
+          id: env.newId(),
+          type: e.type,
+          data: e.data as JsonObject,
+          metadata: request.metadata,
+        })),
+      );
+      decided.push({ job, result: { state, events, revision, position: null } });
+    } catch (error) {
+      job.reject(error);
+    }
+  }
+  return { state, decided, toAppend };
+}
+
+/**
  * Keeps the stream's state in the cache, and writes a snapshot of it once enough events were
  * folded since the last: `every`, or more for a state that weighs more (about one event per
  * `SNAPSHOT_BYTES_PER_EVENT` of its weight), so that folding what came since never costs
@@ -261,8 +281,9 @@ function remember<State>(
 
 /**
  * A heavy state is snapshotted once this many bytes of its weight per event were folded
- * since: encoding a busy market's state every 500 events cost bench:trading ~1 % of the
- * request thread, and folding a few thousand of its events costs a few milliseconds.
+ * since: encoding a busy market's state often costs the request thread more than folding
+ * a few thousand of its events does (docs/PERFORMANCE.md, "Why the code is as it is",
+ * "Snapshots of heavy states, by weight").
  */
 const SNAPSHOT_BYTES_PER_EVENT = 100;
 /** States below this are light: snapshotted every `every` events whatever they weigh. */

@@ -26,3 +26,17 @@ export function isDeadLocalOwner(owner: string | null): boolean {
 export function isThisProcess(owner: string): boolean {
   return owner.endsWith(`@${hostname()}:${process.pid}`);
 }
+
+const REBUILDER = 'rebuild:';
+
+/**
+ * A rebuild holds the lease under a name of its own, so every process sharing the leases
+ * can tell a view is being replayed (readiness); `rebuild:` keeps the `role@host:pid` shape.
+ */
+export function rebuilderName(owner: string): string {
+  return `${REBUILDER}${owner}`;
+}
+
+export function isRebuilder(holder: string | null | undefined): boolean {
+  return holder?.startsWith(REBUILDER) ?? false;
+}

@@ -7,7 +7,7 @@ import type { EventHandler } from './event-handler.js';
 import { comparePositions, parsePosition, type Position } from '../event-store/position.js';
 import type { FollowedRunner } from './consistency.js';
 import { PositionWaiters } from './position-waiters.js';
-import type { RunnerState, RunnerStatus } from './runner.js';
+import type { RunnerState, RunnerStatus } from './runner-status.js';
 
 /** A runner's status as it crosses threads (positions as text). */
 export interface ReportedStatus {

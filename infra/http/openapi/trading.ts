@@ -11,8 +11,11 @@ const sides = [
   { side: 'sell', path: 'sell-orders', name: 'Sell', matched: 'dealPending' },
 ] as const;
 
-const orderOperations = sides.flatMap(({ side, path, name, matched }): Operation[] => [
-  {
+type OrderSide = (typeof sides)[number];
+
+/** The caller's active orders of a side. */
+function listOrders({ side, path }: OrderSide): Operation {
+  return {
     method: 'get',
     path: `/api/v1/trading/${path}`,
     operationId: `${side}Orders`,
@@ -28,8 +31,12 @@ const orderOperations = sides.flatMap(({ side, path, name, matched }): Operation
         headers: ['ETag', 'Link'],
       },
     ],
-  },
-  {
+  };
+}
+
+/** Placing an order of a side. */
+function placeOrder({ side, path, name, matched }: OrderSide): Operation {
+  return {
     method: 'post',
     path: `/api/v1/trading/${path}`,
     operationId: `place${name}Order`,
@@ -57,8 +64,12 @@ const orderOperations = sides.flatMap(({ side, path, name, matched }): Operation
         ...(side === 'sell' ? [`${quoted(messages.noItemsForSale)}: no unit of the item off sale`] : []),
       ],
     },
-  },
-  {
+  };
+}
+
+/** Canceling an order of a side. */
+function cancelOrder({ side, path, name }: OrderSide): Operation {
+  return {
     method: 'post',
     path: `/api/v1/trading/${path}/{id}/cancel`,
     operationId: `cancel${name}Order`,
@@ -74,8 +85,10 @@ const orderOperations = sides.flatMap(({ side, path, name, matched }): Operation
       404: [`${quoted(messages.notFound)}: no such order`],
       422: [`${quoted(messages.cannotCancel)}: the order is no longer \`pending\``],
     },
-  },
-]);
+  };
+}
+
+const orderOperations = sides.flatMap((side): Operation[] => [listOrders(side), placeOrder(side), cancelOrder(side)]);
 
 export const tradingOperations: Operation[] = [
   {

@@ -38,7 +38,24 @@ export function orderJson(order: {
 
 export function tradingRoutes(services: ApiServices): Router<AuthState> {
   const router = new Router<AuthState>();
+  itemRoutes(router, services);
+  for (const [path, side] of [
+    ['purchase-orders', 'purchase'],
+    ['sell-orders', 'sell'],
+  ] as const) {
+    orderRoutes(router, services, path, side);
+  }
+  router.get('/api/v1/trading/user-items', async (ctx) => {
+    const page = pageOf(ctx);
+    const { items, next } = await listPortfolio(services.readStore, ctx.state.caller.userId, page);
+    linkNextPage(ctx, next, page.limit);
+    ctx.body = items satisfies Holding[];
+  });
+  return router;
+}
 
+/** /api/v1/trading/items: the items listed, and listing one (the broker). */
+function itemRoutes(router: Router<AuthState>, services: ApiServices): void {
   router.get('/api/v1/trading/items', async (ctx) => {
     const page = pageOf(ctx);
     const { items, next } = await listItems(services.readStore, page);
@@ -73,58 +90,47 @@ export function tradingRoutes(services: ApiServices): Router<AuthState> {
       createdAt: item.createdAt,
     } satisfies TradingItem;
   });
+}
 
-  for (const [path, side] of [
-    ['purchase-orders', 'purchase'],
-    ['sell-orders', 'sell'],
-  ] as const) {
-    router.get(`/api/v1/trading/${path}`, async (ctx) => {
-      const page = pageOf(ctx);
-      const userId = ctx.state.caller.userId;
-      const [revision, { items, next }] = await Promise.all([
-        orderCollectionRevision(services.readStore, userId),
-        listActiveOrders(services.readStore, userId, side, page),
-      ]);
-      ctx.set('ETag', etagOf(revision));
-      linkNextPage(ctx, next, page.limit);
-      ctx.body = items.map(orderJson);
-    });
-    router.post(`/api/v1/trading/${path}`, (ctx) => place(ctx, side));
-    router.post(`/api/v1/trading/${path}/:id/cancel`, (ctx) => cancel(ctx, side));
-  }
-
-  router.get('/api/v1/trading/user-items', async (ctx) => {
+/** /api/v1/trading/<side>-orders: the caller's active orders of one side, placing one, canceling one. */
+function orderRoutes(router: Router<AuthState>, services: ApiServices, path: string, side: Side): void {
+  router.get(`/api/v1/trading/${path}`, async (ctx) => {
     const page = pageOf(ctx);
-    const { items, next } = await listPortfolio(services.readStore, ctx.state.caller.userId, page);
+    const userId = ctx.state.caller.userId;
+    const [revision, { items, next }] = await Promise.all([
+      orderCollectionRevision(services.readStore, userId),
+      listActiveOrders(services.readStore, userId, side, page),
+    ]);
+    ctx.set('ETag', etagOf(revision));
     linkNextPage(ctx, next, page.limit);
-    ctx.body = items satisfies Holding[];
+    ctx.body = items.map(orderJson);
   });
+  router.post(`/api/v1/trading/${path}`, (ctx) => place(ctx, services, side));
+  router.post(`/api/v1/trading/${path}/:id/cancel`, (ctx) => cancel(ctx, services, side));
+}
 
-  async function place(ctx: AuthContext, side: Side) {
-    const expectedRevision = expectedRevisionOf(ctx);
-    const { itemId, price } = validate(placeOrderBody, bodyOf(ctx));
-    const placement = {
-      userId: ctx.state.caller.userId,
-      side,
-      itemId,
-      price,
-      uniqueId: operationIdOf(ctx, services),
-      expectedRevision,
-      firstAttemptAt: await firstAttemptOf(ctx),
-    };
-    const placed = await placeOrder(services, placement, metadataOf(ctx));
-    announcePosition(ctx, placed.position);
-    ctx.set('ETag', etagOf(placed.revision));
-    ctx.status = 202;
-    ctx.body = orderJson({ ...placed.order, id: placed.order.orderId, itemId });
-  }
+async function place(ctx: AuthContext, services: ApiServices, side: Side) {
+  const expectedRevision = expectedRevisionOf(ctx);
+  const { itemId, price } = validate(placeOrderBody, bodyOf(ctx));
+  const placement = {
+    userId: ctx.state.caller.userId,
+    side,
+    itemId,
+    price,
+    uniqueId: operationIdOf(ctx, services),
+    expectedRevision,
+    firstAttemptAt: await firstAttemptOf(ctx),
+  };
+  const placed = await placeOrder(services, placement, metadataOf(ctx));
+  announcePosition(ctx, placed.position);
+  ctx.set('ETag', etagOf(placed.revision));
+  ctx.status = 202;
+  ctx.body = orderJson({ ...placed.order, id: placed.order.orderId, itemId });
+}
 
-  async function cancel(ctx: AuthContext, side: Side) {
-    const orderId = String(ctx.params.id);
-    const canceled = await cancelOrder(services, { userId: ctx.state.caller.userId, orderId, side }, metadataOf(ctx));
-    announcePosition(ctx, canceled.position);
-    ctx.body = orderJson({ ...canceled.order, id: canceled.order.orderId, itemId: canceled.itemId });
-  }
-
-  return router;
+async function cancel(ctx: AuthContext, services: ApiServices, side: Side) {
+  const orderId = String(ctx.params.id);
+  const canceled = await cancelOrder(services, { userId: ctx.state.caller.userId, orderId, side }, metadataOf(ctx));
+  announcePosition(ctx, canceled.position);
+  ctx.body = orderJson({ ...canceled.order, id: canceled.order.orderId, itemId: canceled.itemId });
 }

@@ -53,7 +53,8 @@ export class GroupWriter {
     this.statements = {
       // The stream's revision is its last event's, read from the (stream, revision) index: the
       // index page the insert dirties anyway. Keeping it in `streams` too dirtied a second,
-      // random page per append (bench:history, store part).
+      // random page per append (docs/PERFORMANCE.md, "Why the code is as it is", "A stream's
+      // revision read from the events' index").
       stream: db.prepare<[string], { id: number; revision: number | null }>(
         'SELECT s.id, (SELECT max(e.revision) FROM events e WHERE e.stream = s.id) AS revision FROM streams s WHERE s.name = ?',
       ),

@@ -34,33 +34,66 @@ interface Waiting {
   reject(error: Error): void;
 }
 
-/**
- * Commits in a writer thread with its own connection to the file. The thread starts with
- * the first append (a store that only reads never pays for it) and holds the process
- * open only while a commit is under way.
- */
 /** A JavaScript heap that is little more than messages passing through: no need for V8's default young generation. */
 const WRITER_YOUNG_GENERATION_MB = 8;
 /** Its live data is the groups in flight (at most WRITER_THREAD_IN_FLIGHT of them, bodies capped by the HTTP edge). */
 const WRITER_OLD_GENERATION_MB = 64;
 
+/**
+ * Commits in a writer thread with its own connection to the file. The thread starts with
+ * the first append (a store that only reads never pays for it) and holds the process
+ * open only while a commit is under way.
+ */
 export function commitInWriterThread(
   file: string,
   durability: Durability,
   announce = false,
   pageCacheMb = 64,
 ): GroupCommit {
-  let worker: Worker | null = null;
-  let nextId = 0;
-  const waiting = new Map<number, Waiting>();
-
-  const failAll = (error: Error) => {
-    for (const w of waiting.values()) w.reject(error);
-    waiting.clear();
+  const thread = new WriterThread({ file, durability, announce, pageCacheMb });
+  return {
+    write: (group, created) => thread.send((id) => ({ id, group, created })),
+    // Shares the next commit with whatever appends queue beside it.
+    writeSnapshot: async (snapshot) => {
+      await thread.send((id) => ({ id, snapshot }));
+    },
+    maxInFlight: WRITER_THREAD_IN_FLIGHT,
+    close: () => thread.close(),
   };
-  const start = (): Worker => {
+}
+
+/** The writer thread (started with the first request) and the requests it has not answered yet, by id. */
+class WriterThread {
+  private worker: Worker | null = null;
+  private nextId = 0;
+  private readonly waiting = new Map<number, Waiting>();
+
+  constructor(private readonly data: WriterThreadData) {}
+
+  send(request: (id: number) => WriterRequest): Promise<AppendOutcome[]> {
+    this.worker ??= this.start();
+    const id = this.nextId++;
+    const thread = this.worker;
+    thread.ref();
+    return new Promise<AppendOutcome[]>((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      thread.postMessage(request(id));
+    });
+  }
+
+  async close(): Promise<void> {
+    const thread = this.worker;
+    if (!thread) return;
+    this.worker = null;
+    const exited = new Promise((resolve) => thread.once('exit', resolve));
+    thread.ref();
+    thread.postMessage('close' satisfies WriterRequest);
+    await exited;
+  }
+
+  private start(): Worker {
     const started = new Worker(new URL('./writer-thread.js', import.meta.url), {
-      workerData: { file, durability, announce, pageCacheMb } satisfies WriterThreadData,
+      workerData: this.data,
       resourceLimits: {
         maxYoungGenerationSizeMb: WRITER_YOUNG_GENERATION_MB,
         maxOldGenerationSizeMb: WRITER_OLD_GENERATION_MB,
@@ -68,46 +101,23 @@ export function commitInWriterThread(
     });
     started.on('message', (answers: WriterAnswer[]) => {
       for (const answer of answers) {
-        const w = waiting.get(answer.id);
-        waiting.delete(answer.id);
+        const w = this.waiting.get(answer.id);
+        this.waiting.delete(answer.id);
         if ('failure' in answer) w?.reject(new Error(answer.failure));
         else w?.resolve(answer.outcomes);
       }
-      if (waiting.size === 0) started.unref();
+      if (this.waiting.size === 0) started.unref();
     });
-    started.on('error', (error) => failAll(error));
+    started.on('error', (error) => this.failAll(error));
     started.on('exit', (code) => {
-      if (worker === started) worker = null;
-      failAll(new Error(`writer thread stopped (exit code ${code})`));
+      if (this.worker === started) this.worker = null;
+      this.failAll(new Error(`writer thread stopped (exit code ${code})`));
     });
     return started;
-  };
+  }
 
-  const send = (request: (id: number) => WriterRequest) => {
-    worker ??= start();
-    const id = nextId++;
-    const thread = worker;
-    thread.ref();
-    return new Promise<AppendOutcome[]>((resolve, reject) => {
-      waiting.set(id, { resolve, reject });
-      thread.postMessage(request(id));
-    });
-  };
-  return {
-    write: (group, created) => send((id) => ({ id, group, created })),
-    // Shares the next commit with whatever appends queue beside it.
-    writeSnapshot: async (snapshot) => {
-      await send((id) => ({ id, snapshot }));
-    },
-    maxInFlight: WRITER_THREAD_IN_FLIGHT,
-    async close() {
-      const thread = worker;
-      if (!thread) return;
-      worker = null;
-      const exited = new Promise((resolve) => thread.once('exit', resolve));
-      thread.ref();
-      thread.postMessage('close' satisfies WriterRequest);
-      await exited;
-    },
-  };
+  private failAll(error: Error): void {
+    for (const w of this.waiting.values()) w.reject(error);
+    this.waiting.clear();
+  }
 }

@@ -1,0 +1,96 @@
+import { comparePositions, type Position } from '../event-store/position.js';
+import { PositionWaiters } from './position-waiters.js';
+
+export type RunnerState = 'waiting-for-lease' | 'catching-up' | 'live' | 'retrying' | 'stopped';
+
+export interface RunnerStatus {
+  name: string;
+  state: RunnerState;
+  position: Position | null;
+  lastError: string | null;
+}
+
+export interface RunnerLog {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * What a runner shows of itself: its state, the position up to which every event is
+ * handled and committed, its last error; and the callers waiting for it to reach a
+ * position (read-your-writes), released as it moves on. Each move on is reported to
+ * `onAdvance` (how a runner in another thread is followed).
+ */
+export class RunnerProgress {
+  private state: RunnerState = 'stopped';
+  private reached: Position | null = null;
+  private lastError: string | null = null;
+  private readonly waiters = new PositionWaiters();
+
+  constructor(
+    private readonly name: string,
+    private readonly onAdvance?: (status: RunnerStatus) => void,
+  ) {}
+
+  status(): RunnerStatus {
+    return { name: this.name, state: this.state, position: this.reached, lastError: this.lastError };
+  }
+
+  get position(): Position | null {
+    return this.reached;
+  }
+
+  isLive(): boolean {
+    return this.state === 'live';
+  }
+
+  hasReached(position: Position): boolean {
+    return this.reached !== null && comparePositions(this.reached, position) >= 0;
+  }
+
+  /** Resolves once every event up to `position` has been handled and committed (read-your-writes). */
+  waitFor(position: Position, signal?: AbortSignal): Promise<void> {
+    return this.hasReached(position) ? Promise.resolve() : this.waiters.wait(position, signal);
+  }
+
+  /** Following starts again from the stored checkpoint. */
+  resumeFrom(checkpoint: Position | null): void {
+    this.reached = checkpoint;
+    this.state = 'catching-up';
+  }
+
+  /** Every event up to `position` is handled and committed. */
+  advance(position: Position, caughtUp: boolean): void {
+    this.reached = position;
+    this.state = caughtUp ? 'live' : 'catching-up';
+    this.lastError = null;
+    this.onAdvance?.(this.status());
+    this.waiters.reached(position);
+  }
+
+  /** Caught up with nothing (more) to handle. */
+  goLive(): void {
+    this.state = 'live';
+    // A runner in another thread is followed through these reports only: without this
+    // one, a projection that nothing has concerned yet never looks live there.
+    this.onAdvance?.(this.status());
+  }
+
+  waitingForLease(): void {
+    this.state = 'waiting-for-lease';
+  }
+
+  retrying(error: unknown): void {
+    this.state = 'retrying';
+    this.lastError = errorMessage(error);
+  }
+
+  stopped(): void {
+    this.state = 'stopped';
+  }
+}
