@@ -186,7 +186,8 @@ function claimsTable(db: Database.Database, sync: boolean) {
   return {
     claim: (scope: string, key: string, at: number) =>
       new Promise<number>((resolve, reject) => {
-        const settle = (first: number | null, error?: unknown) => (error === undefined ? resolve(first!) : reject(error));
+        const settle = (first: number | null, error?: unknown) =>
+          error === undefined ? resolve(first!) : reject(error);
         claims.add({ scope, key, at, settle });
       }),
     flush: () => claims.flush(),
