@@ -31,13 +31,7 @@ export const notificationsProjection: EventHandler = {
   async handle(recorded: RecordedEvent, view: ProjectionView): Promise<WriteOp[]> {
     // The filter above admits only these event types.
     const event = { type: recorded.type, data: recorded.data } as unknown as Relevant;
-    const seq = sortablePosition(recorded.position);
-    const notify = (userId: string, role: string, message: string, at: string): WriteOp =>
-      notifications.insert(`${recorded.id}:${role}`, { userId, message, createdAt: at, seq });
-    const recipient = async (userId: string): Promise<Recipient> => {
-      const doc = await recipients.get(view, userId);
-      return { firstName: doc?.firstName ?? '', lastName: doc?.lastName ?? '' };
-    };
+    const post = postFor(recorded, view);
     switch (event.type) {
       case 'UserRegistered':
       case 'UserProfileUpdated': {
@@ -47,51 +41,46 @@ export const notificationsProjection: EventHandler = {
       case 'DealCompleted': {
         const d = event.data;
         return [
-          notify(
-            d.sellerId,
-            'seller',
-            letters.sold(await recipient(d.sellerId), d.itemName, d.price, d.sellerCommission),
-            d.at,
-          ),
-          notify(
-            d.buyerId,
-            'buyer',
-            letters.bought(await recipient(d.buyerId), d.itemName, d.price, d.buyerCommission),
-            d.at,
-          ),
+          await post(d.sellerId, 'seller', d.at, (to) => letters.sold(to, d.itemName, d.price, d.sellerCommission)),
+          await post(d.buyerId, 'buyer', d.at, (to) => letters.bought(to, d.itemName, d.price, d.buyerCommission)),
         ];
       }
       case 'DealFailed': {
         const d = event.data;
         return [
-          notify(
-            d.buyerId,
-            'buyer',
-            letters.purchaseFailed(await recipient(d.buyerId), d.itemName, d.price, d.reason),
-            d.at,
-          ),
+          await post(d.buyerId, 'buyer', d.at, (to) => letters.purchaseFailed(to, d.itemName, d.price, d.reason)),
         ];
       }
-      case 'OrderSucceeded':
-        return [
-          notify(
-            event.data.userId,
-            'customer',
-            letters.orderProcessed(await recipient(event.data.userId), event.data.price),
-            event.data.at,
-          ),
-        ];
-      case 'OrderFailed':
-        return [
-          notify(
-            event.data.userId,
-            'customer',
-            letters.orderNotFulfilled(await recipient(event.data.userId), event.data.price, event.data.reason),
-            event.data.at,
-          ),
-        ];
+      case 'OrderSucceeded': {
+        const { userId, price, at } = event.data;
+        return [await post(userId, 'customer', at, (to) => letters.orderProcessed(to, price))];
+      }
+      case 'OrderFailed': {
+        const { userId, price, reason, at } = event.data;
+        return [await post(userId, 'customer', at, (to) => letters.orderNotFulfilled(to, price, reason))];
+      }
       default:
         return [];
     }
   },
 };
+
+/**
+ * Writes a letter to a user, addressed by the name the projection knows for them. One
+ * document per event and role, so a replay writes it once.
+ */
+type Post = (userId: string, role: string, at: string, letter: (to: Recipient) => string) => Promise<WriteOp>;
+
+function postFor(recorded: RecordedEvent, view: ProjectionView): Post {
+  const seq = sortablePosition(recorded.position);
+  return async (userId, role, at, letter) => {
+    const message = letter(await recipientOf(view, userId));
+    return notifications.insert(`${recorded.id}:${role}`, { userId, message, createdAt: at, seq });
+  };
+}
+
+/** The name the user has as of this event (kept from the user events): what a letter is addressed to. */
+async function recipientOf(view: ProjectionView, userId: string): Promise<Recipient> {
+  const doc = await recipients.get(view, userId);
+  return { firstName: doc?.firstName ?? '', lastName: doc?.lastName ?? '' };
+}

@@ -4,7 +4,14 @@
  * order stream (the ETag of their order lists).
  */
 import { commissionOf } from '../domain/money.js';
-import type { MarketEvent, OrderStatus, TraderOrdersEvent } from '../domain/trading/events.js';
+import type {
+  ItemListed,
+  MarketEvent,
+  OrderStatus,
+  PurchaseOrderPlaced,
+  SellOrderPlaced,
+  TraderOrdersEvent,
+} from '../domain/trading/events.js';
 import { initialSellOrderId } from '../domain/trading/events.js';
 import type { RecordedEvent } from '../infra/eventsourcing/event-store/event-store.js';
 import { sortablePosition } from '../infra/eventsourcing/event-store/position.js';
@@ -31,100 +38,118 @@ export const tradingProjection: EventHandler = {
   },
 };
 
+/** What each market event changes in what traders see. */
 async function marketWrites(event: MarketEvent, seq: string, view: ProjectionView): Promise<WriteOp[]> {
-  const status = (orderId: string, value: OrderStatus, at: string, active = true): WriteOp =>
-    tradingOrders.update(orderId, { set: { status: value, active, updatedAt: at } });
-  /** The trader's holding of the item after a change (read, then written whole, so `held` stays true to `count`). */
-  const holding = async (
-    userId: string,
-    itemId: string,
-    change: { count?: number; onSaleCount?: number },
-    name?: string,
-  ): Promise<WriteOp> => {
-    const id = portfolioId(userId, itemId);
-    const current = await portfolio.get(view, id);
-    const count = (current?.count ?? 0) + (change.count ?? 0);
-    const onSaleCount = (current?.onSaleCount ?? 0) + (change.onSaleCount ?? 0);
-    return portfolio.upsert(id, {
-      set: { userId, itemId, name: name ?? current?.name ?? '', count, onSaleCount, held: count > 0 },
-    });
-  };
   switch (event.type) {
-    case 'ItemListed': {
-      const { itemId, name, initialCount, initialPrice, commissionBasisPoints, brokerId, at } = event.data;
-      const commission = commissionOf(initialPrice, commissionBasisPoints);
-      const orders: WriteOp[] = Array.from({ length: initialCount }, (_, unit) =>
-        tradingOrders.insert(initialSellOrderId(itemId, unit), {
-          userId: brokerId,
-          side: 'sell',
-          itemId,
-          price: initialPrice,
-          commission,
-          status: 'pending',
-          active: true,
-          createdAt: at,
-          updatedAt: at,
-          // The unit number keeps the broker's initial orders in their time order.
-          seq: `${seq}:${String(unit).padStart(5, '0')}`,
-        }),
-      );
-      return [
-        items.insert(itemId, { name, initialCount, initialPrice, commissionBasisPoints, createdAt: at }),
-        await holding(brokerId, itemId, { count: initialCount, onSaleCount: initialCount }, name),
-        ...orders,
-      ];
-    }
+    case 'ItemListed':
+      return itemListed(event.data, seq, view);
     case 'PurchaseOrderPlaced':
-    case 'SellOrderPlaced': {
-      const { itemId, orderId, price, commission, at } = event.data;
-      const [side, userId] =
-        event.type === 'PurchaseOrderPlaced'
-          ? (['purchase', event.data.buyerId] as const)
-          : (['sell', event.data.sellerId] as const);
-      const placed = tradingOrders.insert(orderId, {
-        userId,
-        side,
-        itemId,
-        price,
-        commission,
-        status: 'pending',
-        active: true,
-        createdAt: at,
-        updatedAt: at,
-        seq,
-      });
-      return side === 'sell' ? [placed, await holding(userId, itemId, { onSaleCount: 1 })] : [placed];
-    }
+    case 'SellOrderPlaced':
+      return orderPlaced(event, seq, view);
     case 'DealOpened':
       return [
-        status(event.data.purchaseOrderId, 'paymentPending', event.data.at),
-        status(event.data.sellOrderId, 'dealPending', event.data.at),
+        orderStatus(event.data.purchaseOrderId, 'paymentPending', event.data.at),
+        orderStatus(event.data.sellOrderId, 'dealPending', event.data.at),
       ];
     case 'DealPaid':
       return [
-        status(event.data.purchaseOrderId, 'paymentSucceeded', event.data.at),
-        status(event.data.sellOrderId, 'accrualPending', event.data.at),
+        orderStatus(event.data.purchaseOrderId, 'paymentSucceeded', event.data.at),
+        orderStatus(event.data.sellOrderId, 'accrualPending', event.data.at),
       ];
     case 'DealFailed':
       return [
-        status(event.data.purchaseOrderId, 'paymentFailed', event.data.at, false),
-        status(event.data.sellOrderId, 'pending', event.data.at),
+        orderStatus(event.data.purchaseOrderId, 'paymentFailed', event.data.at, false),
+        orderStatus(event.data.sellOrderId, 'pending', event.data.at),
       ];
     case 'DealCompleted': {
       const { purchaseOrderId, sellOrderId, buyerId, sellerId, itemId, itemName, at } = event.data;
       return [
-        status(purchaseOrderId, 'approved', at, false),
-        status(sellOrderId, 'approved', at, false),
-        await holding(sellerId, itemId, { count: -1, onSaleCount: -1 }),
-        await holding(buyerId, itemId, { count: 1 }, itemName),
+        orderStatus(purchaseOrderId, 'approved', at, false),
+        orderStatus(sellOrderId, 'approved', at, false),
+        await holdingAfter(view, sellerId, itemId, { count: -1, onSaleCount: -1 }),
+        await holdingAfter(view, buyerId, itemId, { count: 1 }, itemName),
       ];
     }
     case 'OrderRefused':
       return []; // never in the book, never listed
     case 'OrderCanceled': {
       const { orderId, side, ownerId, itemId, at } = event.data;
-      const canceled = status(orderId, 'canceled', at, false);
-      return side === 'sell' ? [canceled, await holding(ownerId, itemId, { onSaleCount: -1 })] : [canceled];
+      const canceled = orderStatus(orderId, 'canceled', at, false);
+      return side === 'sell' ? [canceled, await holdingAfter(view, ownerId, itemId, { onSaleCount: -1 })] : [canceled];
     }
   }
+}
+
+/** A listed item: the item, the broker's holding of all its units, and an initial sell order per unit. */
+async function itemListed(listed: ItemListed['data'], seq: string, view: ProjectionView): Promise<WriteOp[]> {
+  const { itemId, name, initialCount, initialPrice, commissionBasisPoints, brokerId, at } = listed;
+  const commission = commissionOf(initialPrice, commissionBasisPoints);
+  const orders: WriteOp[] = Array.from({ length: initialCount }, (_, unit) =>
+    tradingOrders.insert(initialSellOrderId(itemId, unit), {
+      userId: brokerId,
+      side: 'sell',
+      itemId,
+      price: initialPrice,
+      commission,
+      status: 'pending',
+      active: true,
+      createdAt: at,
+      updatedAt: at,
+      // The unit number keeps the broker's initial orders in their time order.
+      seq: `${seq}:${String(unit).padStart(5, '0')}`,
+    }),
+  );
+  return [
+    items.insert(itemId, { name, initialCount, initialPrice, commissionBasisPoints, createdAt: at }),
+    await holdingAfter(view, brokerId, itemId, { count: initialCount, onSaleCount: initialCount }, name),
+    ...orders,
+  ];
+}
+
+/** A placed order, pending; a sell order also puts a unit of the seller's on sale. */
+async function orderPlaced(
+  event: PurchaseOrderPlaced | SellOrderPlaced,
+  seq: string,
+  view: ProjectionView,
+): Promise<WriteOp[]> {
+  const { itemId, orderId, price, commission, at } = event.data;
+  const [side, userId] =
+    event.type === 'PurchaseOrderPlaced'
+      ? (['purchase', event.data.buyerId] as const)
+      : (['sell', event.data.sellerId] as const);
+  const placed = tradingOrders.insert(orderId, {
+    userId,
+    side,
+    itemId,
+    price,
+    commission,
+    status: 'pending',
+    active: true,
+    createdAt: at,
+    updatedAt: at,
+    seq,
+  });
+  return side === 'sell' ? [placed, await holdingAfter(view, userId, itemId, { onSaleCount: 1 })] : [placed];
+}
+
+/** An order's new status; `active` while it may still trade (its trader's lists of active orders). */
+function orderStatus(orderId: string, status: OrderStatus, at: string, active = true): WriteOp {
+  return tradingOrders.update(orderId, { set: { status, active, updatedAt: at } });
+}
+
+/** The trader's holding of the item after a change (read, then written whole, so `held` stays true to `count`). */
+async function holdingAfter(
+  view: ProjectionView,
+  userId: string,
+  itemId: string,
+  change: { count?: number; onSaleCount?: number },
+  name?: string,
+): Promise<WriteOp> {
+  const id = portfolioId(userId, itemId);
+  const current = await portfolio.get(view, id);
+  const count = (current?.count ?? 0) + (change.count ?? 0);
+  const onSaleCount = (current?.onSaleCount ?? 0) + (change.onSaleCount ?? 0);
+  return portfolio.upsert(id, {
+    set: { userId, itemId, name: name ?? current?.name ?? '', count, onSaleCount, held: count > 0 },
+  });
 }

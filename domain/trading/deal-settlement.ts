@@ -16,11 +16,12 @@
  */
 import type { AccountRequest } from '../billing/account.js';
 import { openingTheAccount, type AccountIdOf } from '../billing/account-opening.js';
-import type { AccrualReceived, PaymentDeclined, PaymentMade } from '../billing/events.js';
+import type { AccrualReceived, CommissionSource, PaymentDeclined, PaymentMade } from '../billing/events.js';
+import type { Cents } from '../money.js';
 import type { OperationMemory } from '../operation-memory.js';
 import type { Workflow, WorkflowStep } from '../workflow.js';
 import { marketStream, type DealOpened, type MarketEvent } from './events.js';
-import { market, type MarketRequest, type MarketState } from './market.js';
+import { market, type MarketRequest, type MarketState, type OpenDeal } from './market.js';
 
 export type DealSettlementInput = DealOpened | PaymentMade | PaymentDeclined | AccrualReceived;
 export type DealSettlementCommand = AccountRequest | MarketRequest;
@@ -64,100 +65,6 @@ export interface DealSettlementIds {
 export function dealSettlement(
   ids: DealSettlementIds,
 ): Workflow<DealSettlementInput, MarketState, DealSettlementCommand, MarketEvent> {
-  const decide = (input: DealSettlementInput, state: MarketState, step: WorkflowStep): DealSettlementCommand[] => {
-    const memory: OperationMemory = { process: NAME, cause: step.cause, floor: step.floor };
-    const { at } = step;
-    switch (input.type) {
-      case 'DealOpened': {
-        const deal = input.data;
-        return [
-          {
-            type: 'PayFromAccount',
-            userId: deal.buyerId,
-            operationId: dealOperationId(ids.idOf, deal.dealId, 'payment'),
-            amount: deal.price + deal.buyerCommission,
-            purpose: {
-              kind: 'deal',
-              dealId: deal.dealId,
-              itemId: deal.itemId,
-              itemName: deal.itemName,
-              commission: deal.buyerCommission,
-            },
-            memory,
-            at,
-          },
-        ];
-      }
-      case 'PaymentDeclined': {
-        // Payments of plain orders are the order-payment workflow's.
-        const { purpose, reason } = input.data;
-        if (purpose.kind !== 'deal') return [];
-        const { dealId, itemId } = purpose;
-        return [{ type: 'FailDeal', itemId, dealId, reason, rematchDealId: rematchDealId(ids.idOf, dealId), at }];
-      }
-      case 'PaymentMade': {
-        const { purpose, operationId } = input.data;
-        if (purpose.kind !== 'deal') return [];
-        const { dealId, itemId } = purpose;
-        const deal = state.deals.get(dealId);
-        if (!deal) return []; // settled already: this is a redelivery
-        const source = { fromUserId: deal.buyerId, kind: 'payment' as const, operationId, dealId };
-        // Three independent steps, on three streams. Sent in this order, they also land in
-        // this order on a stream two of them share (the broker selling: commission, then accrual).
-        const commission: DealSettlementCommand[] =
-          deal.buyerCommission > 0
-            ? [
-                {
-                  type: 'ReceiveCommission',
-                  userId: deal.brokerId,
-                  operationId: dealOperationId(ids.idOf, dealId, 'buyer-commission'),
-                  amount: deal.buyerCommission,
-                  source,
-                  memory,
-                  at,
-                },
-              ]
-            : [];
-        return [
-          ...commission,
-          { type: 'MarkDealPaid', itemId, dealId, at },
-          {
-            type: 'ReceiveAccrual',
-            userId: deal.sellerId,
-            operationId: dealOperationId(ids.idOf, dealId, 'accrual'),
-            amount: deal.price - deal.sellerCommission,
-            purpose: { dealId, itemId, itemName: deal.itemName, commission: deal.sellerCommission },
-            memory,
-            at,
-          },
-        ];
-      }
-      case 'AccrualReceived': {
-        const { purpose, operationId } = input.data;
-        const { dealId, itemId } = purpose;
-        const deal = state.deals.get(dealId);
-        if (!deal) return [];
-        const source = { fromUserId: deal.sellerId, kind: 'accrual' as const, operationId, dealId };
-        const commission: DealSettlementCommand[] =
-          deal.sellerCommission > 0
-            ? [
-                {
-                  type: 'ReceiveCommission',
-                  userId: deal.brokerId,
-                  operationId: dealOperationId(ids.idOf, dealId, 'seller-commission'),
-                  amount: deal.sellerCommission,
-                  source,
-                  memory,
-                  at,
-                },
-              ]
-            : [];
-        // The deal is paid: MarkDealPaid was sent before this accrual's event could be decided
-        // (the same deal's inputs are decided in order).
-        return [...commission, { type: 'CompleteDeal', itemId, dealId, at }];
-      }
-    }
-  };
   return {
     name: NAME,
     inputs: ['DealOpened', 'PaymentMade', 'PaymentDeclined', 'AccrualReceived'],
@@ -171,7 +78,131 @@ export function dealSettlement(
         return marketStream(input.data.purpose.itemId);
       return null; // an opened deal and a declined payment carry all they need
     },
-    decide,
+    decide: (input, state, step) => nextSteps(input, state, { ids, memory: memoryOf(step), at: step.at }),
     precondition: openingTheAccount(ids.accountIdOf),
   };
+}
+
+/** What the steps taken on one input are decided with besides the input and the market. */
+interface Decision {
+  ids: DealSettlementIds;
+  /** Carried by every account operation of the input, so an account remembers it as long as a redelivery could repeat it. */
+  memory: OperationMemory;
+  at: string;
+}
+
+function memoryOf(step: WorkflowStep): OperationMemory {
+  return { process: NAME, cause: step.cause, floor: step.floor };
+}
+
+/** The steps an input calls for, each input decided by a function of its own. */
+function nextSteps(input: DealSettlementInput, state: MarketState, decision: Decision): DealSettlementCommand[] {
+  switch (input.type) {
+    case 'DealOpened':
+      return buyerPays(input.data, decision);
+    case 'PaymentDeclined':
+      return dealFails(input.data, decision);
+    case 'PaymentMade':
+      return paymentSettles(input.data, state, decision);
+    case 'AccrualReceived':
+      return dealCompletes(input.data, state, decision);
+  }
+}
+
+/** A deal opened: the buyer pays the price and the buyer's commission. */
+function buyerPays(deal: DealOpened['data'], { ids, memory, at }: Decision): DealSettlementCommand[] {
+  return [
+    {
+      type: 'PayFromAccount',
+      userId: deal.buyerId,
+      operationId: dealOperationId(ids.idOf, deal.dealId, 'payment'),
+      amount: deal.price + deal.buyerCommission,
+      purpose: {
+        kind: 'deal',
+        dealId: deal.dealId,
+        itemId: deal.itemId,
+        itemName: deal.itemName,
+        commission: deal.buyerCommission,
+      },
+      memory,
+      at,
+    },
+  ];
+}
+
+/** The buyer could not pay: the deal fails. */
+function dealFails(declined: PaymentDeclined['data'], { ids, at }: Decision): DealSettlementCommand[] {
+  // Payments of plain orders are the order-payment workflow's.
+  const { purpose, reason } = declined;
+  if (purpose.kind !== 'deal') return [];
+  const { dealId, itemId } = purpose;
+  return [{ type: 'FailDeal', itemId, dealId, reason, rematchDealId: rematchDealId(ids.idOf, dealId), at }];
+}
+
+/** The buyer paid: the broker earns the buyer's commission, the deal is paid, the seller is credited. */
+function paymentSettles(payment: PaymentMade['data'], state: MarketState, decision: Decision): DealSettlementCommand[] {
+  const { purpose, operationId } = payment;
+  if (purpose.kind !== 'deal') return [];
+  const { dealId, itemId } = purpose;
+  const deal = state.deals.get(dealId);
+  if (!deal) return []; // settled already: this is a redelivery
+  const { ids, memory, at } = decision;
+  const source = { fromUserId: deal.buyerId, kind: 'payment' as const, operationId, dealId };
+  // Three independent steps, on three streams. Sent in this order, they also land in
+  // this order on a stream two of them share (the broker selling: commission, then accrual).
+  return [
+    ...brokerEarns(deal.buyerCommission, 'buyer-commission', deal, source, decision),
+    { type: 'MarkDealPaid', itemId, dealId, at },
+    {
+      type: 'ReceiveAccrual',
+      userId: deal.sellerId,
+      operationId: dealOperationId(ids.idOf, dealId, 'accrual'),
+      amount: deal.price - deal.sellerCommission,
+      purpose: { dealId, itemId, itemName: deal.itemName, commission: deal.sellerCommission },
+      memory,
+      at,
+    },
+  ];
+}
+
+/** The seller was credited: the broker earns the seller's commission, the deal completes. */
+function dealCompletes(
+  accrual: AccrualReceived['data'],
+  state: MarketState,
+  decision: Decision,
+): DealSettlementCommand[] {
+  const { purpose, operationId } = accrual;
+  const { dealId, itemId } = purpose;
+  const deal = state.deals.get(dealId);
+  if (!deal) return [];
+  const source = { fromUserId: deal.sellerId, kind: 'accrual' as const, operationId, dealId };
+  // The deal is paid: MarkDealPaid was sent before this accrual's event could be decided
+  // (the same deal's inputs are decided in order).
+  return [
+    ...brokerEarns(deal.sellerCommission, 'seller-commission', deal, source, decision),
+    { type: 'CompleteDeal', itemId, dealId, at: decision.at },
+  ];
+}
+
+/** The broker's commission on one side of a deal: nothing when that side owes none (the broker selling owes none). */
+function brokerEarns(
+  commission: Cents,
+  step: 'buyer-commission' | 'seller-commission',
+  deal: OpenDeal,
+  source: CommissionSource,
+  { ids, memory, at }: Decision,
+): DealSettlementCommand[] {
+  return commission > 0
+    ? [
+        {
+          type: 'ReceiveCommission',
+          userId: deal.brokerId,
+          operationId: dealOperationId(ids.idOf, source.dealId, step),
+          amount: commission,
+          source,
+          memory,
+          at,
+        },
+      ]
+    : [];
 }

@@ -40,70 +40,86 @@ export async function openMongoIdempotencyRecords(
   dbName: string,
   options: RecordsOptions,
 ): Promise<IdempotencyRecords> {
-  const now = options.now ?? Date.now;
   const client = await new MongoClient(uri).connect();
   try {
-    const db = client.db(dbName);
-    const answers: Collection<AnswerDoc> = db.collection<AnswerDoc>('idempotency_answers');
-    const claims: Collection<ClaimDoc> = db.collection<ClaimDoc>('idempotency_claims');
-    const serverExpires = await ensureExpiryIndex(db, answers, options.retentionMs);
-    await ensureExpiryIndex(db, claims, options.retentionMs);
-    const find = async (scope: string, key: string): Promise<KeptAnswer | null> => {
-      const doc = await answers.findOne({ _id: idOf(scope, key) });
-      return doc
-        ? {
-            fingerprint: doc.fingerprint,
-            status: doc.status,
-            body: doc.body,
-            headers: doc.headers,
-            at: doc.at.getTime(),
-          }
-        : null;
-    };
-    const purgeExpired = async () => {
-      const expired = { at: { $lt: new Date(now() - options.retentionMs) } };
-      return (await answers.deleteMany(expired)).deletedCount + (await claims.deleteMany(expired)).deletedCount;
-    };
-    let closed = false;
-    const purging = serverExpires
-      ? null
-      : setInterval(() => {
-          if (!closed) purgeExpired().catch((error: unknown) => options.onPurgeError?.(error));
-        }, options.purgeEveryMs ?? PURGE_EVERY_MS).unref();
-    return {
-      find,
-      async claim(scope, key, at) {
-        const _id = idOf(scope, key);
-        try {
-          await claims.insertOne({ _id, at: new Date(at) });
-          return at;
-        } catch (error) {
-          if (!isDuplicateKey(error)) throw error;
-          const first = await claims.findOne({ _id });
-          // Purged between the insert and the read: the claim was older than the retention.
-          return first ? first.at.getTime() : at - options.retentionMs;
-        }
-      },
-      async keep(scope, key, answer) {
-        try {
-          await answers.insertOne({ _id: idOf(scope, key), ...answer, at: new Date(answer.at) });
-          return null;
-        } catch (error) {
-          if (isDuplicateKey(error)) return find(scope, key);
-          throw error;
-        }
-      },
-      // With a TTL index the server does this by itself about once a minute; this is for whoever cannot wait.
-      purgeExpired,
-      async close() {
-        closed = true;
-        if (purging) clearInterval(purging);
-        await client.close();
-      },
-    };
+    return await recordsIn(client, dbName, options);
   } catch (error) {
     await client.close();
     throw error;
+  }
+}
+
+/** The records in `dbName`, their indexes made, purged on a schedule where the server expires nothing. */
+async function recordsIn(client: MongoClient, dbName: string, options: RecordsOptions): Promise<IdempotencyRecords> {
+  const now = options.now ?? Date.now;
+  const db = client.db(dbName);
+  const answers: Collection<AnswerDoc> = db.collection<AnswerDoc>('idempotency_answers');
+  const claims: Collection<ClaimDoc> = db.collection<ClaimDoc>('idempotency_claims');
+  const serverExpires = await ensureExpiryIndex(db, answers, options.retentionMs);
+  await ensureExpiryIndex(db, claims, options.retentionMs);
+  const purgeExpired = async () => {
+    const expired = { at: { $lt: new Date(now() - options.retentionMs) } };
+    return (await answers.deleteMany(expired)).deletedCount + (await claims.deleteMany(expired)).deletedCount;
+  };
+  let closed = false;
+  const purging = serverExpires
+    ? null
+    : setInterval(() => {
+        if (!closed) purgeExpired().catch((error: unknown) => options.onPurgeError?.(error));
+      }, options.purgeEveryMs ?? PURGE_EVERY_MS).unref();
+  return {
+    find: (scope, key) => findAnswer(answers, scope, key),
+    claim: (scope, key, at) => claimKey(claims, idOf(scope, key), at, options.retentionMs),
+    keep: (scope, key, answer) => keepAnswer(answers, scope, key, answer),
+    // With a TTL index the server does this by itself about once a minute; this is for whoever cannot wait.
+    purgeExpired,
+    async close() {
+      closed = true;
+      if (purging) clearInterval(purging);
+      await client.close();
+    },
+  };
+}
+
+async function findAnswer(answers: Collection<AnswerDoc>, scope: string, key: string): Promise<KeptAnswer | null> {
+  const doc = await answers.findOne({ _id: idOf(scope, key) });
+  return doc
+    ? {
+        fingerprint: doc.fingerprint,
+        status: doc.status,
+        body: doc.body,
+        headers: doc.headers,
+        at: doc.at.getTime(),
+      }
+    : null;
+}
+
+/** The first insert of a key wins, on every process at once; a later one gets the answer kept first. */
+async function keepAnswer(
+  answers: Collection<AnswerDoc>,
+  scope: string,
+  key: string,
+  answer: KeptAnswer,
+): Promise<KeptAnswer | null> {
+  try {
+    await answers.insertOne({ _id: idOf(scope, key), ...answer, at: new Date(answer.at) });
+    return null;
+  } catch (error) {
+    if (isDuplicateKey(error)) return findAnswer(answers, scope, key);
+    throw error;
+  }
+}
+
+/** The first attempt with a key: this one's time if it is the first, else the time of the one that was. */
+async function claimKey(claims: Collection<ClaimDoc>, _id: string, at: number, retentionMs: number): Promise<number> {
+  try {
+    await claims.insertOne({ _id, at: new Date(at) });
+    return at;
+  } catch (error) {
+    if (!isDuplicateKey(error)) throw error;
+    const first = await claims.findOne({ _id });
+    // Purged between the insert and the read: the claim was older than the retention.
+    return first ? first.at.getTime() : at - retentionMs;
   }
 }
 

@@ -30,11 +30,16 @@ import {
 import { planFind, toPage, type FindPlan } from '../eventsourcing/read-store/find-plan.js';
 import type {
   CheckpointRecord,
+  CollectionSpec,
   Doc,
   DocFields,
+  FindQuery,
+  FindResult,
   IndexSpec,
   ParkedEvent,
+  PositionedWrites,
   ReadStore,
+  StoredDoc as DocAndGuard,
   WriteOp,
 } from '../eventsourcing/read-store/read-store.js';
 import {
@@ -110,25 +115,154 @@ export async function mongoReadStore(
   close: () => Promise<void>,
   traits: MongoServerTraits,
 ): Promise<ReadStore> {
-  const catalog = new CollectionCatalog();
-  const checkpoints = db.collection<CheckpointDoc>('read_checkpoints');
-  const parked = db.collection<ParkedDoc>('read_parked');
-  await parked.createIndex({ projection: 1, position: 1, eventId: 1 });
+  await db.collection<ParkedDoc>('read_parked').createIndex({ projection: 1, position: 1, eventId: 1 });
+  return new DocumentReadStore(db, close, traits);
+}
 
-  function documents(collection: string): Collection<StoredDoc> {
-    catalog.get(collection); // throws ReadStoreQueryError for an undeclared collection
-    return db.collection<StoredDoc>(storageName(collection));
+/** The store's documents, checkpoints and parked events; writes guarded where `traits.guards` says. */
+class DocumentReadStore implements ReadStore {
+  private readonly catalog = new CollectionCatalog();
+  private readonly checkpoints: Collection<CheckpointDoc>;
+  private readonly parked: Collection<ParkedDoc>;
+
+  constructor(
+    private readonly db: Db,
+    readonly close: () => Promise<void>,
+    private readonly traits: MongoServerTraits,
+  ) {
+    this.checkpoints = db.collection<CheckpointDoc>('read_checkpoints');
+    this.parked = db.collection<ParkedDoc>('read_parked');
   }
 
-  async function readCheckpoint(projection: string): Promise<CheckpointRecord> {
-    const doc = await checkpoints.findOne({ _id: projection });
+  async ensureCollections(specs: CollectionSpec[]): Promise<void> {
+    CollectionCatalog.check(specs);
+    for (const spec of specs) {
+      // One physical index per distinct key; an index on no fields is `{_id: 1}`, which always exists.
+      const keys = new Map(
+        spec.indexes
+          .filter((index) => indexKeyFields(index).length > 0)
+          .map((index) => [indexKeyFields(index).join(','), keyPattern(index)]),
+      );
+      // One index per command: FerretDB v1.24 panics (and drops the connection) on a
+      // createIndexes that names several indexes of which more than one exists already.
+      for (const key of keys.values()) await this.db.collection(storageName(spec.name)).createIndex(key);
+    }
+    this.catalog.add(specs);
+  }
+
+  async commit(projection: string, writes: PositionedWrites[], checkpoint: Position): Promise<void> {
+    checkBatch(projection, writes, checkpoint, this.catalog);
+    // Nothing to skip in a batch without writes: spare the round trip.
+    const current = writes.length > 0 ? (await this.readCheckpoint(projection)).position : null;
+    const byCollection = opsByCollection(pendingOps(writes, current));
+    // Collections hold different documents, so they can be written side by side; but
+    // wait for all before failing, so a retry never races a write still in flight.
+    const results = await Promise.allSettled(
+      [...byCollection].map(([collection, ops]) =>
+        this.traits.guards === 'server'
+          ? applyInOrder(this.documents(collection), ops)
+          : applyReadThenWrite(this.documents(collection), ops),
+      ),
+    );
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    await this.moveCheckpointForward(projection, checkpoint);
+  }
+
+  async get(collection: string, id: string): Promise<Doc | null> {
+    const docs = this.documents(collection);
+    checkId(id);
+    const doc = await docs.findOne({ _id: id }, { projection: { _pos: 0 } });
+    return doc ? toDoc(doc) : null;
+  }
+
+  async getStored(collection: string, id: string): Promise<DocAndGuard | null> {
+    const docs = this.documents(collection);
+    checkId(id);
+    const doc = await docs.findOne({ _id: id });
+    // A document written before guards existed has none: any write is newer.
+    return doc ? { doc: toDoc(doc), guard: doc._pos ?? '' } : null;
+  }
+
+  async find(collection: string, query: FindQuery): Promise<FindResult> {
+    const plan = planFind(this.catalog, collection, query);
+    const { filter, sort } = findFilter(plan);
+    const rows = await this.documents(collection)
+      .find(filter, { sort, limit: plan.limit + 1, hint: keyPattern(plan.index), projection: { _pos: 0 } })
+      .toArray();
+    return toPage(plan, rows.map(toDoc));
+  }
+
+  async deleteBefore(collection: string, field: string, before: string): Promise<number> {
+    checkLeadingSortField(this.catalog.get(collection), field);
+    return (await this.documents(collection).deleteMany({ [field]: { $lt: before } })).deletedCount;
+  }
+
+  getCheckpoint(projection: string): Promise<CheckpointRecord> {
+    checkProjectionName(projection);
+    return this.readCheckpoint(projection);
+  }
+
+  async listCheckpoints(): Promise<CheckpointRecord[]> {
+    const docs = await this.checkpoints.find().sort({ _id: 1 }).toArray();
+    return docs.map((doc) => toCheckpoint(doc._id, doc));
+  }
+
+  async park(event: ParkedEvent): Promise<void> {
+    checkProjectionName(event.projection);
+    const _id = { projection: event.projection, eventId: event.eventId };
+    await this.parked.replaceOne(
+      { _id },
+      {
+        projection: event.projection,
+        eventId: event.eventId,
+        eventType: event.eventType,
+        streamId: event.streamId,
+        position: sortablePosition(event.position),
+        error: event.error,
+        attempts: event.attempts,
+        parkedAt: event.parkedAt,
+      },
+      { upsert: true },
+    );
+  }
+
+  async listParked(projection?: string): Promise<ParkedEvent[]> {
+    const docs =
+      projection === undefined
+        ? await this.parked.find().sort({ position: 1, projection: 1, eventId: 1 }).toArray()
+        : await this.parked.find({ projection }).sort({ position: 1, eventId: 1 }).toArray();
+    return docs.map(toParked);
+  }
+
+  async reset(projection: string, collections: string[]): Promise<void> {
+    checkProjectionName(projection);
+    const targets = collections.map((collection) => this.documents(collection)); // refuse an unknown name before deleting anything
+    // No transaction: forget the checkpoint first, so a reset cut short never leaves a
+    // checkpoint that claims data which was already deleted (calling reset again finishes it).
+    await this.checkpoints.deleteOne({ _id: projection });
+    await this.parked.deleteMany({ projection });
+    for (const target of targets) await target.deleteMany({});
+  }
+
+  async ping(): Promise<void> {
+    await this.db.command({ ping: 1 });
+  }
+
+  private documents(collection: string): Collection<StoredDoc> {
+    this.catalog.get(collection); // throws ReadStoreQueryError for an undeclared collection
+    return this.db.collection<StoredDoc>(storageName(collection));
+  }
+
+  private async readCheckpoint(projection: string): Promise<CheckpointRecord> {
+    const doc = await this.checkpoints.findOne({ _id: projection });
     return toCheckpoint(projection, doc);
   }
 
-  async function moveCheckpointForward(projection: string, checkpoint: Position): Promise<void> {
+  private async moveCheckpointForward(projection: string, checkpoint: Position): Promise<void> {
     const position = sortablePosition(checkpoint);
     try {
-      await checkpoints.updateOne(
+      await this.checkpoints.updateOne(
         { _id: projection, $or: [{ position: { $lt: position } }, { position: { $exists: false } }] },
         { $set: { position, updatedAt: new Date() } },
         { upsert: true },
@@ -138,130 +272,17 @@ export async function mongoReadStore(
       if (!isDuplicateKey(error)) throw error;
     }
   }
+}
 
-  return {
-    async ensureCollections(specs) {
-      CollectionCatalog.check(specs);
-      for (const spec of specs) {
-        // One physical index per distinct key; an index on no fields is `{_id: 1}`, which always exists.
-        const keys = new Map(
-          spec.indexes
-            .filter((index) => indexKeyFields(index).length > 0)
-            .map((index) => [indexKeyFields(index).join(','), keyPattern(index)]),
-        );
-        // One index per command: FerretDB v1.24 panics (and drops the connection) on a
-        // createIndexes that names several indexes of which more than one exists already.
-        for (const key of keys.values()) await db.collection(storageName(spec.name)).createIndex(key);
-      }
-      catalog.add(specs);
-    },
-
-    async commit(projection, writes, checkpoint) {
-      checkBatch(projection, writes, checkpoint, catalog);
-      // Nothing to skip in a batch without writes: spare the round trip.
-      const current = writes.length > 0 ? (await readCheckpoint(projection)).position : null;
-      const byCollection = new Map<string, GuardedOp[]>();
-      for (const guarded of pendingOps(writes, current)) {
-        const list = byCollection.get(guarded.op.collection) ?? [];
-        list.push(guarded);
-        byCollection.set(guarded.op.collection, list);
-      }
-      // Collections hold different documents, so they can be written side by side; but
-      // wait for all before failing, so a retry never races a write still in flight.
-      const results = await Promise.allSettled(
-        [...byCollection].map(([collection, ops]) =>
-          traits.guards === 'server'
-            ? applyInOrder(documents(collection), ops)
-            : applyReadThenWrite(documents(collection), ops),
-        ),
-      );
-      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-      if (failed) throw failed.reason;
-      await moveCheckpointForward(projection, checkpoint);
-    },
-
-    async get(collection, id) {
-      const docs = documents(collection);
-      checkId(id);
-      const doc = await docs.findOne({ _id: id }, { projection: { _pos: 0 } });
-      return doc ? toDoc(doc) : null;
-    },
-
-    async getStored(collection, id) {
-      const docs = documents(collection);
-      checkId(id);
-      const doc = await docs.findOne({ _id: id });
-      // A document written before guards existed has none: any write is newer.
-      return doc ? { doc: toDoc(doc), guard: doc._pos ?? '' } : null;
-    },
-
-    async find(collection, query) {
-      const plan = planFind(catalog, collection, query);
-      const { filter, sort } = findFilter(plan);
-      const rows = await documents(collection)
-        .find(filter, { sort, limit: plan.limit + 1, hint: keyPattern(plan.index), projection: { _pos: 0 } })
-        .toArray();
-      return toPage(plan, rows.map(toDoc));
-    },
-
-    async deleteBefore(collection, field, before) {
-      checkLeadingSortField(catalog.get(collection), field);
-      return (await documents(collection).deleteMany({ [field]: { $lt: before } })).deletedCount;
-    },
-
-    getCheckpoint(projection) {
-      checkProjectionName(projection);
-      return readCheckpoint(projection);
-    },
-
-    async listCheckpoints() {
-      const docs = await checkpoints.find().sort({ _id: 1 }).toArray();
-      return docs.map((doc) => toCheckpoint(doc._id, doc));
-    },
-
-    async park(event) {
-      checkProjectionName(event.projection);
-      const _id = { projection: event.projection, eventId: event.eventId };
-      await parked.replaceOne(
-        { _id },
-        {
-          projection: event.projection,
-          eventId: event.eventId,
-          eventType: event.eventType,
-          streamId: event.streamId,
-          position: sortablePosition(event.position),
-          error: event.error,
-          attempts: event.attempts,
-          parkedAt: event.parkedAt,
-        },
-        { upsert: true },
-      );
-    },
-
-    async listParked(projection) {
-      const docs =
-        projection === undefined
-          ? await parked.find().sort({ position: 1, projection: 1, eventId: 1 }).toArray()
-          : await parked.find({ projection }).sort({ position: 1, eventId: 1 }).toArray();
-      return docs.map(toParked);
-    },
-
-    async reset(projection, collections) {
-      checkProjectionName(projection);
-      const targets = collections.map(documents); // refuse an unknown name before deleting anything
-      // No transaction: forget the checkpoint first, so a reset cut short never leaves a
-      // checkpoint that claims data which was already deleted (calling reset again finishes it).
-      await checkpoints.deleteOne({ _id: projection });
-      await parked.deleteMany({ projection });
-      for (const target of targets) await target.deleteMany({});
-    },
-
-    async ping() {
-      await db.command({ ping: 1 });
-    },
-
-    close,
-  };
+/** A batch's pending operations by the collection they write, each collection's in the batch's order. */
+function opsByCollection(pending: GuardedOp[]): Map<string, GuardedOp[]> {
+  const byCollection = new Map<string, GuardedOp[]>();
+  for (const guarded of pending) {
+    const list = byCollection.get(guarded.op.collection) ?? [];
+    list.push(guarded);
+    byCollection.set(guarded.op.collection, list);
+  }
+  return byCollection;
 }
 
 /**

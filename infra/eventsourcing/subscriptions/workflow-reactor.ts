@@ -59,66 +59,86 @@ export function workflowReactor<
   workflow: Workflow<Input, State, Command, Fact>,
   options: ReactorOptions<State, Command>,
 ): EventHandler {
-  const inputs: ReadonlySet<string> = new Set(workflow.inputs);
-  const isInput = (event: DomainEvent): event is Input => inputs.has(event.type);
-
-  function inputOf(recorded: RecordedEvent): Input | null {
-    // The store has checked the event against its type's schema and upcast it to the current
-    // version (versioned-event-store.ts), so an event of an input's type has that input's shape.
-    const event = { type: recorded.type, data: recorded.data };
-    return isInput(event) ? event : null;
-  }
-
-  async function decision(input: Input, step: WorkflowStep): Promise<Command[]> {
-    const stream = workflow.stateStream(input);
-    if (stream === null) return workflow.decide(input, workflow.initialState(), step);
-    const source = options.state;
-    if (!source) throw new Error(`${workflow.name} decides on the state of ${stream}, but was given no decider for it`);
-    const commands = workflow.decide(input, (await loadStream(env, source.decider, stream, 'cached')).state, step);
-    if (commands.length > 0 || source.reread !== 'when-nothing-decided') return commands;
-    return workflow.decide(input, (await loadStream(env, source.decider, stream, 'fresh')).state, step);
-  }
-
-  /** Sends a command; one refused for want of its stream goes again after the command that creates it, if the workflow names one. */
-  async function sendWithPrecondition(command: Command, step: WorkflowStep, metadata: EventMetadata) {
-    try {
-      await options.route.send(env, command, { metadata });
-    } catch (error) {
-      const first = error instanceof StreamStateMismatch ? workflow.precondition?.(command, step) : null;
-      if (!first) throw error;
-      await options.route.send(env, first, { metadata });
-      await options.route.send(env, command, { metadata });
-    }
-  }
-
-  async function send(command: Command, step: WorkflowStep, metadata: EventMetadata) {
-    try {
-      await sendWithPrecondition(command, step, metadata);
-    } catch (error) {
-      if (error instanceof BusinessRuleViolation && workflow.acceptsRefusal?.(error, command)) return;
-      throw error;
-    }
-  }
-
+  const steps = new WorkflowSteps(env, workflow, options);
   return {
     name: workflow.name,
     kind: 'process-manager',
     filter: { eventTypePrefixes: [...workflow.inputs] },
     collections: [],
     partitionKey: (event) => {
-      const input = inputOf(event);
+      const input = steps.inputOf(event);
       return (input && workflow.instanceOf(input)) ?? event.streamId;
     },
     async handle(recorded, _view, context) {
-      const input = inputOf(recorded);
+      const input = steps.inputOf(recorded);
       if (!input) return [];
       const step = stepOf(env, recorded, context);
-      const commands = await decision(input, step);
+      const commands = await steps.decision(input, step);
       const metadata = causedBy(recorded);
-      await Promise.all(commands.map((command) => send(command, step, metadata)));
+      await Promise.all(commands.map((command) => steps.send(command, step, metadata)));
       return [];
     },
   };
+}
+
+/** What the reactor does for one workflow: recognize its inputs, decide on one, send what was decided. */
+class WorkflowSteps<Input extends DomainEvent, State, Command extends { type: string }, Fact extends DomainEvent> {
+  readonly #inputs: ReadonlySet<string>;
+
+  constructor(
+    private readonly env: ReactorEnvironment,
+    private readonly workflow: Workflow<Input, State, Command, Fact>,
+    private readonly options: ReactorOptions<State, Command>,
+  ) {
+    this.#inputs = new Set(workflow.inputs);
+  }
+
+  /** `recorded` as an input of the workflow, or null when the workflow does not react to its type. */
+  inputOf(recorded: RecordedEvent): Input | null {
+    // The store has checked the event against its type's schema and upcast it to the current
+    // version (versioned-event-store.ts), so an event of an input's type has that input's shape.
+    const event = { type: recorded.type, data: recorded.data };
+    return this.#isInput(event) ? event : null;
+  }
+
+  #isInput(event: DomainEvent): event is Input {
+    return this.#inputs.has(event.type);
+  }
+
+  /** What the workflow decides on `input`, given the state of the stream it names (read again fresh if asked). */
+  async decision(input: Input, step: WorkflowStep): Promise<Command[]> {
+    const { env, workflow } = this;
+    const stream = workflow.stateStream(input);
+    if (stream === null) return workflow.decide(input, workflow.initialState(), step);
+    const source = this.options.state;
+    if (!source) throw new Error(`${workflow.name} decides on the state of ${stream}, but was given no decider for it`);
+    const commands = workflow.decide(input, (await loadStream(env, source.decider, stream, 'cached')).state, step);
+    if (commands.length > 0 || source.reread !== 'when-nothing-decided') return commands;
+    return workflow.decide(input, (await loadStream(env, source.decider, stream, 'fresh')).state, step);
+  }
+
+  /** Sends a command; a refusal the workflow takes as an outcome of the process is no failure of the step. */
+  async send(command: Command, step: WorkflowStep, metadata: EventMetadata): Promise<void> {
+    try {
+      await this.#sendWithPrecondition(command, step, metadata);
+    } catch (error) {
+      if (error instanceof BusinessRuleViolation && this.workflow.acceptsRefusal?.(error, command)) return;
+      throw error;
+    }
+  }
+
+  /** Sends a command; one refused for want of its stream goes again after the command that creates it, if the workflow names one. */
+  async #sendWithPrecondition(command: Command, step: WorkflowStep, metadata: EventMetadata): Promise<void> {
+    const { env, options } = this;
+    try {
+      await options.route.send(env, command, { metadata });
+    } catch (error) {
+      const first = error instanceof StreamStateMismatch ? this.workflow.precondition?.(command, step) : null;
+      if (!first) throw error;
+      await options.route.send(env, first, { metadata });
+      await options.route.send(env, command, { metadata });
+    }
+  }
 }
 
 /** The delivery of `recorded`: the time is read, and an id drawn, only if the decision asks for them. */
