@@ -131,4 +131,9 @@ export const account: Decider<AccountState, AccountCommand, AccountEvent> = {
   snapshot: accountSnapshot,
   // Measured: see test/stream-state-weights.test.ts.
   weigh: (state) => 400 + 110 * operationIdsSize(state.operations),
+  // An operation the account still remembers: its retry (a keyed request whose answer was lost) changes nothing.
+  isRepeat: (command, state) =>
+    command.type !== 'OpenAccount' &&
+    state.open &&
+    knowsOperation(state.operations, command.operationId, command.memory),
 };

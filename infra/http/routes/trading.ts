@@ -110,7 +110,7 @@ export function tradingRoutes(services: ApiServices): Router<AuthState> {
       price,
       uniqueId: operationIdOf(ctx, services),
       expectedRevision,
-      firstAttemptAt: await firstAttemptOf(ctx),
+      claimFirstAttempt: () => firstAttemptOf(ctx),
     };
     const placed = await placeOrder(services, placement, metadataOf(ctx));
     announcePosition(ctx, placed.position);
