@@ -4,10 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { v4 as uuid } from 'uuid';
 import { depositMoney, openAccount, withdrawMoney } from '../command-handlers/billing.js';
-import { StreamStateMismatch, TooMuchContention } from '../infra/eventsourcing/command-handling/handle-command.js';
+import {
+  handleCommand,
+  StreamStateMismatch,
+  TooMuchContention,
+} from '../infra/eventsourcing/command-handling/handle-command.js';
 import { findUserByEmail, logIn, registerUser, type IdentityEnvironment } from '../command-handlers/identity.js';
 import { StreamStateCache } from '../infra/eventsourcing/command-handling/stream-state-cache.js';
-import { BusinessRuleViolation } from '../domain/decider.js';
+import { BusinessRuleViolation, type Decider, type DomainEvent } from '../domain/decider.js';
 import { emailStream } from '../domain/identity/events.js';
 import { WrongExpectedVersion, type EventStore } from '../infra/eventsourcing/event-store/event-store.js';
 import { openSqliteEventStore } from '../infra/sqlite/event-store/sqlite-event-store.js';
@@ -94,6 +98,58 @@ describe('command handlers on the embedded store', function () {
     expect(error).to.be.instanceOf(WrongExpectedVersion);
     const read = await store.readStream('account-u1');
     expect(read.status === 'found' && read.events.length).to.equal(2);
+  });
+
+  it('answers a repeat of an applied operation as applied whatever its If-Match (a retry whose answer was lost)', async () => {
+    await openAccount(env, 'u1');
+    await depositMoney(env, { userId: 'u1', amount: 5, operationId: 'a', expectedRevision: 0 });
+    await depositMoney(env, { userId: 'u1', amount: 7, operationId: 'b' });
+    const repeat = await depositMoney(env, { userId: 'u1', amount: 5, operationId: 'a', expectedRevision: 0 });
+    expect(repeat.events).to.deep.equal([]);
+    expect(repeat.revision).to.equal(2);
+    expect(repeat.state.balance).to.equal(12);
+    const read = await store.readStream('account-u1');
+    expect(read.status === 'found' && read.events.length).to.equal(3);
+    // Anything else with that If-Match is still refused.
+    for (const operationId of ['c', 'a2']) {
+      const error = await depositMoney(env, { userId: 'u1', amount: 5, operationId, expectedRevision: 0 }).catch(
+        (e) => e,
+      );
+      expect(error, operationId).to.be.instanceOf(WrongExpectedVersion);
+    }
+  });
+
+  it('checks a stale If-Match against the stream, not the cache: the repeat another process applied is found', async () => {
+    const other = fresh();
+    await openAccount(env, 'u1');
+    await depositMoney(env, { userId: 'u1', amount: 1, operationId: 'x' });
+    // Applied through another process: this one's cache stops at revision 1.
+    await depositMoney(other, { userId: 'u1', amount: 5, operationId: 'a' });
+    const repeat = await depositMoney(env, { userId: 'u1', amount: 5, operationId: 'a', expectedRevision: 0 });
+    expect(repeat.events).to.deep.equal([]);
+    expect(repeat.state.balance).to.equal(6);
+  });
+
+  it('refuses a stale If-Match when the decider calls the command a repeat but decides events all the same', async () => {
+    type Counter = { count: number };
+    const lying: Decider<Counter, { type: 'Add' }, DomainEvent<'Added', { at: string }>> = {
+      initialState: () => ({ count: 0 }),
+      evolve: (state) => ({ count: state.count + 1 }),
+      decide: () => [{ type: 'Added', data: { at: '2026-11-21T10:00:00Z' } }],
+      isRepeat: () => true,
+    };
+    const add = (expectedRevision?: number) =>
+      handleCommand(env, {
+        decider: lying,
+        streamId: 'counter-1',
+        expects: 'any',
+        command: { type: 'Add' },
+        expectedRevision,
+      });
+    await add();
+    await add();
+    expect(await add(0).catch((e) => e)).to.be.instanceOf(WrongExpectedVersion);
+    expect((await add(1)).revision).to.equal(2);
   });
 
   it('catches up a cached stream with what another process appended', async () => {

@@ -50,7 +50,7 @@ export const parameters: Record<string, Json> = {
     name: 'Idempotency-Key',
     in: 'header',
     description:
-      'Runs the request once: a later request of the same user with the same key and body gets the first answer again (status, body, `ETag`, `X-Event-Position`) and changes nothing; with another body, 422. Keys are kept for good. With a key, `If-Match` is optional.',
+      'Runs the request once: a later request of the same user with the same key and body gets the first outcome again (status, body, `ETag`, `X-Event-Position`) and changes nothing; with another body, 422. An answer that is not an outcome (404, 409, 412, 428, 429, 5xx) is not kept: the key runs again. A retry after a lost answer, with the `If-Match` it was first sent with, gets the original outcome. With a key, `If-Match` is optional.',
     schema: { type: 'string', pattern: visible(255) },
   },
   RequestId: {
