@@ -1,4 +1,5 @@
 /** The service's own endpoints: liveness and readiness probes, and this description. */
+import * as z from 'zod';
 import { messages } from '../../../domain/messages.js';
 import { apiDocument, eventsDocument, health, readiness } from '../schemas/service.js';
 import { docsAssetNames, docsMediaTypes } from './docs-page.js';
@@ -93,7 +94,7 @@ export const serviceOperations: Operation[] = [
     tag,
     summary: 'A file of the docs page',
     audience: 'service',
-    pathParameters: { asset: { description: 'the file', values: docsAssetNames } },
+    pathParameters: z.strictObject({ asset: z.enum(docsAssetNames).meta({ description: 'the file' }) }),
     answers: [{ status: 200, description: 'The file.', media: [...docsMediaTypes], headers: ['Cache-Control'] }],
     refusals: { 404: [`${quoted(messages.notFound)}: not a file of the page`] },
   },

@@ -2,6 +2,7 @@
 import * as z from 'zod';
 import { messages } from '../../../domain/messages.js';
 import { holding, listItemBody, order, placeOrderBody, tradingItem } from '../schemas/trading.js';
+import { orderPath } from '../schemas/common.js';
 import { quoted, type Operation } from './operation.js';
 
 const tag = 'trading';
@@ -66,7 +67,7 @@ const orderOperations = sides.flatMap(({ side, path, name, matched }): Operation
     summary: `Cancel a pending ${side} order`,
     description: 'Naturally idempotent: no `If-Match` needed; canceling a canceled order answers it again.',
     audience: 'signed-in',
-    pathParameters: { id: { description: 'the order id' } },
+    pathParameters: orderPath,
     command: true,
     answers: [{ status: 200, description: 'Canceled.', body: order, headers: ['X-Event-Position'] }],
     refusals: {
