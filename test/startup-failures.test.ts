@@ -182,4 +182,11 @@ describe('addressOf (what start-up failures name)', () => {
     );
     expect(addressOf('mongodb+srv://cluster0.example.net/?retryWrites=true')).to.equal('cluster0.example.net');
   });
+
+  it('never falls back to the whole string, which may hold credentials', () => {
+    for (const uri of ['mongodb://user:s3cret@', 'esdb://admin:changeit@/?tls=false', 'mongodb://'])
+      expect(addressOf(uri), uri).to.equal('(no host)');
+    // A `/` left unencoded in a password does not end the credentials early.
+    expect(addressOf('mongodb://app:pa/ss@db.example.com:27017/market')).to.equal('db.example.com:27017');
+  });
 });
