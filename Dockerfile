@@ -36,8 +36,9 @@ WORKDIR /app
 COPY --from=production-dependencies --chown=root:root /app/node_modules ./node_modules
 COPY --from=build --chown=root:root /app/package.json ./package.json
 COPY --from=build --chown=root:root /app/dist ./dist
-# The embedded stores and a generated signing key live in DATA_DIR: a volume the node user owns.
-RUN mkdir -p /data && chown node:node /data
+# The embedded stores and a generated signing key live in DATA_DIR: a volume only the node
+# user may open (a named volume starts with this mode; the server makes its files 0600).
+RUN mkdir -p -m 0700 /data && chown node:node /data
 VOLUME ["/data"]
 USER node
 EXPOSE 8080

@@ -3,7 +3,6 @@
  * HTTP server, the projector and the CLI all start from here, so every entry point runs
  * against the same stores the same way.
  */
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { getHeapStatistics } from 'node:v8';
 import { isMainThread } from 'node:worker_threads';
@@ -18,6 +17,7 @@ import { findPastOrder } from '../../read-api/trading.js';
 import type { EventHandler } from '../eventsourcing/subscriptions/event-handler.js';
 import { loadSigningKeys } from '../auth/keys.js';
 import { scryptPasswords } from '../auth/passwords.js';
+import { prepareDataDir } from './data-dir.js';
 import { createTokenService, type TokenService } from '../auth/tokens.js';
 import type { Config } from '../config/config.js';
 import type { EventStore } from '../eventsourcing/event-store/event-store.js';
@@ -104,8 +104,7 @@ export async function openSystem(
   role = 'api',
   links: ThreadLinks = {},
 ): Promise<System> {
-  if (config.eventStore === 'embedded' || config.readStore === 'embedded')
-    mkdirSync(config.dataDir, { recursive: true });
+  prepareDataDir(config, logger);
   let projector: ProjectorThread | null = null;
   let checkpointFeed: CheckpointFeed | null = null;
   let retention: { stop(): void } | null = null;
@@ -150,6 +149,7 @@ export async function openSystem(
       publicKeyPem: config.jwtPublicKey,
       jwkFile: config.jwtKeyFile,
       dataDir: config.dataDir,
+      warn: (message) => logger.warn(message),
     });
     const tokens = createTokenService({
       keys,

@@ -14,7 +14,7 @@ export const settings = {
   dataDir: text(
     'DATA_DIR',
     './data',
-    'Directory of the embedded stores (`events.db`, `read.db`, `idempotency.db`); created if missing.',
+    'Directory of the embedded stores (`events.db`, `read.db`, `idempotency.db`) and of a generated signing key; created if missing, mode 0700, its files 0600 (files left more open are made so at start-up; an existing directory others can enter is reported, not changed).',
   ),
   eventStore: oneOf(
     'EVENT_STORE',
@@ -148,7 +148,7 @@ export const settings = {
   ),
   jwtKeyFile: optionalText(
     'JWT_KEY_FILE',
-    'Path of a private JWK (JSON) to sign access tokens with, instead of the PEM pair; its `kid` and `alg` are used when present.',
+    'Path of a private JWK (JSON) to sign access tokens with, instead of the PEM pair; its `kid` and `alg` are used when present. A file its group or others can open is used, with a warning in the log.',
   ),
   jwtIssuer: text('JWT_ISSUER', 'marketplace', '`iss` of the access tokens issued; tokens with another are refused.'),
   jwtAudience: text(
