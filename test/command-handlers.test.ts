@@ -9,7 +9,14 @@ import {
   StreamStateMismatch,
   TooMuchContention,
 } from '../infra/eventsourcing/command-handling/handle-command.js';
-import { findUserByEmail, logIn, registerUser, type IdentityEnvironment } from '../command-handlers/identity.js';
+import { userCommands } from '../command-handlers/commands.js';
+import {
+  findUserByEmail,
+  logIn,
+  registerUser,
+  upgradePasswordHash,
+  type IdentityEnvironment,
+} from '../command-handlers/identity.js';
 import { StreamStateCache } from '../infra/eventsourcing/command-handling/stream-state-cache.js';
 import { BusinessRuleViolation, type Decider, type DomainEvent } from '../domain/decider.js';
 import { emailStream } from '../domain/identity/events.js';
@@ -20,6 +27,7 @@ import { openSqliteEventStore } from '../infra/sqlite/event-store/sqlite-event-s
 const plainPasswords = {
   hash: async (p: string) => `plain:${p}`,
   verify: async (p: string, h: string) => h === `plain:${p}`,
+  needsRehash: (h: string) => !h.startsWith('plain:'),
 };
 
 describe('command handlers on the embedded store', function () {
@@ -241,6 +249,48 @@ describe('command handlers on the embedded store', function () {
       const unknown = await logIn(env, 'bob@example.com', 'secret1').catch((e) => e);
       expect(wrong.message).to.equal('email or password is incorrect');
       expect(unknown.message).to.equal(wrong.message);
+    });
+
+    it('upgrades a hash made with older parameters at sign-in, as an event of the user, once', async () => {
+      const { user: registered } = await registerUser(env, ann);
+      // A later build hashes with stronger parameters ("v2:"); the old hash still verifies.
+      const stronger = {
+        hash: async (p: string) => `v2:${p}`,
+        verify: async (p: string, h: string) => h === `plain:${p}` || h === `v2:${p}`,
+        needsRehash: (h: string) => !h.startsWith('v2:'),
+      };
+      const later = { ...env, passwords: stronger, now: () => new Date('2026-11-22T10:00:00Z') };
+      const signedIn = await logIn(later, 'ann@example.com', 'secret1');
+      expect(await upgradePasswordHash(later, signedIn, 'secret1')).to.equal(true);
+      const read = await store.readStream(`user-${registered.id}`);
+      const last = read.status === 'found' ? read.events.at(-1)! : undefined;
+      expect(last?.type).to.equal('UserPasswordRehashed');
+      expect(last?.data).to.deep.equal({
+        userId: registered.id,
+        passwordHash: 'v2:secret1',
+        at: '2026-11-22T10:00:00.000Z',
+      });
+
+      const again = await logIn(later, 'ann@example.com', 'secret1');
+      expect(again.passwordHash).to.equal('v2:secret1');
+      expect(again.updatedAt, 'not a change by the user').to.equal(registered.updatedAt);
+      expect(await upgradePasswordHash(later, again, 'secret1')).to.equal(false);
+      const after = await store.readStream(`user-${registered.id}`);
+      expect(after.status === 'found' && after.events.length).to.equal(read.status === 'found' && read.events.length);
+    });
+
+    it('does not overwrite a password changed between the sign-in and its rehash', async () => {
+      const { user: registered } = await registerUser(env, ann);
+      const signedIn = await logIn(env, 'ann@example.com', 'secret1');
+      await userCommands.handle(env, {
+        type: 'ChangePassword',
+        userId: registered.id,
+        passwordHash: 'plain:changed',
+        at: '2026-11-21T10:00:00.000Z',
+      });
+      const stronger = { ...plainPasswords, hash: async (p: string) => `v2:${p}`, needsRehash: () => true };
+      expect(await upgradePasswordHash({ ...env, passwords: stronger }, signedIn, 'secret1')).to.equal(false);
+      expect((await findUserByEmail(env, 'ann@example.com'))?.passwordHash).to.equal('plain:changed');
     });
   });
 });

@@ -28,8 +28,8 @@ export type SigningAlgorithm = (typeof signingAlgorithms)[number];
 
 /**
  * RS256 for a generated key: verification, not signing, is the CPU ceiling of this API
- * (every request verifies, only a login signs, and a login already spends ~55 ms on
- * scrypt). Measured on this 2-core box with jose 6 (3 runs, other work running), verifies
+ * (every request verifies, only a login signs, and a login already spends a few hundred
+ * ms on scrypt). Measured on this 2-core box with jose 6 (3 runs, other work running), verifies
  * per second one at a time / 64 in flight: RS256 7.0k–14.2k / 22.9k–31.7k; ES256
  * 5.3k–6.0k / 16.7k–18.5k; EdDSA 4.4k–6.6k / 6.9k–10.1k. Through `verify` of tokens.ts
  * (cache off, heavier load) RS256 still led: 5.0k–7.2k / 10.6k–19.0k against ES256
