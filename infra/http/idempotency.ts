@@ -60,7 +60,15 @@ export function idempotentRequests(options: IdempotencyOptions, scopeOf: (ctx: C
     }
     // Only an outcome is kept. An answer about the moment (see `isOutcome`) would tell
     // every retry the same thing long after it stopped being true: the retry runs again.
-    if (!isOutcome(ctx.status)) return;
+    // A copy of this request that finished meanwhile has the outcome: answer with it.
+    if (!isOutcome(ctx.status)) {
+      const first = await records.find(scope, key).catch((error: unknown) => {
+        options.logError(error, ctx);
+        return null;
+      });
+      if (first) replay(ctx, first, fingerprint);
+      return;
+    }
     try {
       const first = await records.keep(scope, key, {
         fingerprint,

@@ -6,9 +6,14 @@
  * attempt moved the stream on, and the stream recognises the repeat before the If-Match
  * could refuse it. For deposits, withdrawals, placements and plain orders.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { bodyParser } from '@koa/bodyparser';
 import { expect } from 'chai';
-import { isOutcome } from '../../infra/http/idempotency.js';
+import Koa from 'koa';
+import type { IdempotencyRecords, KeptAnswer } from '../../infra/idempotency/records.js';
+import { errorBodies, HttpError } from '../../infra/http/errors.js';
+import { idempotentRequests, isOutcome } from '../../infra/http/idempotency.js';
+import { listen } from '../../infra/http/server.js';
 import type { ApiServer } from '../support/api-server.js';
 import {
   type Answer,
@@ -36,6 +41,74 @@ describe('which answers are kept for an idempotency key (isOutcome)', () => {
   it('keeps no answer about the moment: not there yet, contention, stale or missing precondition, too many, server errors', () => {
     for (const status of [404, 408, 409, 412, 425, 428, 429, 500, 502, 503, 504])
       expect(isOutcome(status), `${status}`).to.equal(false);
+  });
+});
+
+describe('a request whose answer is not an outcome, when a copy of it kept one meanwhile', () => {
+  /** Answers kept in memory, as the port says (first insert wins). */
+  function memoryRecords(): IdempotencyRecords {
+    const answers = new Map<string, KeptAnswer>();
+    return {
+      find: async (scope, key) => answers.get(`${scope}\n${key}`) ?? null,
+      claim: async (_scope, _key, at) => at,
+      async keep(scope, key, answer) {
+        const first = answers.get(`${scope}\n${key}`);
+        if (first) return first;
+        answers.set(`${scope}\n${key}`, answer);
+        return null;
+      },
+      purgeExpired: async () => 0,
+      close: async () => undefined,
+    };
+  }
+
+  /** An app whose one route answers `status` after a copy of the request kept `copy`'s answer. */
+  async function served(status: number, copy: Omit<KeptAnswer, 'at'> | null) {
+    const records = memoryRecords();
+    const app = new Koa();
+    app.silent = true;
+    app.use(errorBodies(() => undefined));
+    app.use(bodyParser());
+    app.use(idempotentRequests({ records, now: Date.now, logError: () => undefined }, () => 'user-1'));
+    app.use(async (ctx) => {
+      if (copy) await records.keep('user-1', 'k1', { ...copy, at: Date.now() });
+      if (status >= 400) throw new HttpError(status, `answered ${status}`);
+      ctx.status = status;
+    });
+    return listen(app, 0, '127.0.0.1');
+  }
+
+  const post = (port: number, body: unknown) =>
+    fetch(`http://127.0.0.1:${port}/x`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'idempotency-key': 'k1' },
+      body: JSON.stringify(body),
+    });
+
+  for (const status of [409, 412, 503]) {
+    it(`answers with the copy's outcome instead of its own ${status}`, async () => {
+      const fingerprint = createHash('sha256').update(`POST /x\n{"amount":5}`).digest('base64url');
+      const kept = { fingerprint, status: 204, body: null, headers: { etag: '"7"' } };
+      const running = await served(status, kept);
+      try {
+        const answer = await post(running.port, { amount: 5 });
+        expect(answer.status).to.equal(204);
+        expect(answer.headers.get('etag')).to.equal('"7"');
+        expect(answer.headers.get('idempotent-replayed')).to.equal('true');
+      } finally {
+        await running.close(0);
+      }
+    });
+  }
+
+  it('answers its own non-outcome when no copy kept anything (and keeps nothing)', async () => {
+    const running = await served(412, null);
+    try {
+      expect((await post(running.port, { amount: 5 })).status).to.equal(412);
+      expect((await post(running.port, { amount: 5 })).status, 'not replayed: it runs again').to.equal(412);
+    } finally {
+      await running.close(0);
+    }
   });
 });
 
