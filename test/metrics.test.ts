@@ -397,4 +397,13 @@ describe('metrics while a store is down', () => {
     down = true;
     expect((await metrics.scrape()).body, 'no stale figure from before the outage').not.to.include(lag);
   });
+
+  it('follows readiness once per registry: a second app on the same metrics replaces the check, not the gauge', async () => {
+    const metrics = new Metrics();
+    metrics.followReadiness(async () => ({ checks: { eventStore: 'ok', readStore: 'ok' } }));
+    metrics.followReadiness(async () => ({ checks: { eventStore: 'failed: gone' } }));
+    const body = (await metrics.scrape()).body;
+    expect(body).to.include('marketplace_ready{dependency="eventStore"} 0');
+    expect(body, 'only what the latest check names').not.to.include('dependency="readStore"');
+  });
 });

@@ -100,19 +100,28 @@ export class Metrics {
     );
   }
 
+  /** What `marketplace_ready` asks at each scrape (see `followReadiness`). */
+  #readinessCheck: (() => Promise<{ checks: Record<string, string> }>) | undefined;
+
   /**
    * Whether each dependency `/ready` checks (the stores, the read models) answers, checked
    * when scraped: `/ready` itself tells the public only ready or not. Why one does not is in
    * the log, and for the read models in the subscription gauges above.
    */
   followReadiness(check: () => Promise<{ checks: Record<string, string> }>): void {
+    // One gauge per registry, whoever asks (an app built twice on one system): the latest check answers.
+    const first = this.#readinessCheck === undefined;
+    this.#readinessCheck = check;
+    if (!first) return;
+    const current = () => this.#readinessCheck!();
     new Gauge({
       name: 'marketplace_ready',
       help: 'Whether each dependency of /ready answered in time at the scrape (1) or not (0): the stores, and the read models (not rebuilding, within the lag bounds).',
       labelNames: ['dependency'] as const,
       registers: [this.registry],
       async collect() {
-        for (const [dependency, result] of Object.entries((await check()).checks))
+        this.reset();
+        for (const [dependency, result] of Object.entries((await current()).checks))
           this.set({ dependency }, result === 'ok' ? 1 : 0);
       },
     });
