@@ -3,8 +3,20 @@
 #   docker build -t marketplace .
 #   docker run -p 8080:8080 -v marketplace-data:/data marketplace
 
+# The base of every stage: Node.js 22, the maintained LTS line (20 reached its end of life
+# in April 2026), on Debian bookworm. Pin it by digest so that a build gets exactly the
+# image that was reviewed, and renew the digest with each Node.js 22 security release:
+#   docker buildx imagetools inspect node:22-bookworm-slim   # "Digest: sha256:…"
+#   NODE_IMAGE=node:22-bookworm-slim@sha256:<digest>
+# (This file was written where no registry could be reached to look the digest up, so the
+# default is the LTS line's tag; pass the pinned name with --build-arg NODE_IMAGE=….)
+ARG NODE_IMAGE=node:22-bookworm-slim
+
 # ---- build: compile TypeScript (needs the dev dependencies) ---------------------------
-FROM node:20-bookworm-slim AS build
+FROM ${NODE_IMAGE} AS build
+# No install-time telemetry: package.json turns @scarf/scarf off; this says so to every
+# other package's installer too.
+ENV SCARF_ANALYTICS=false
 # better-sqlite3 is compiled from source when no prebuilt binary matches.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
@@ -27,7 +39,7 @@ FROM build AS production-dependencies
 RUN rm -rf node_modules && npm ci --omit=dev && npm cache clean --force
 
 # ---- runtime: no compiler, no dev dependencies, not root ------------------------------
-FROM node:20-bookworm-slim AS runtime
+FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production \
     PORT=8080 \
     DATA_DIR=/data \
@@ -36,8 +48,9 @@ WORKDIR /app
 COPY --from=production-dependencies --chown=root:root /app/node_modules ./node_modules
 COPY --from=build --chown=root:root /app/package.json ./package.json
 COPY --from=build --chown=root:root /app/dist ./dist
-# The embedded stores and a generated signing key live in DATA_DIR: a volume the node user owns.
-RUN mkdir -p /data && chown node:node /data
+# The embedded stores and a generated signing key live in DATA_DIR: a volume only the node
+# user may open (a named volume starts with this mode; the server makes its files 0600).
+RUN mkdir -p -m 0700 /data && chown node:node /data
 VOLUME ["/data"]
 USER node
 EXPOSE 8080

@@ -63,6 +63,7 @@ export const userCommands = declareCommands<UserRequest>()(user, {
   RegisterUser: { expects: 'new', stream: (c) => userStream(c.userId) },
   UpdateProfile: { expects: 'existing', stream: (c) => userStream(c.userId) },
   ChangePassword: { expects: 'existing', stream: (c) => userStream(c.userId) },
+  RehashPassword: { expects: 'existing', stream: (c) => userStream(c.userId) },
   ChangeRole: { expects: 'existing', stream: (c) => userStream(c.userId) },
   LogOut: { expects: 'existing', stream: (c) => userStream(c.userId) },
 });

@@ -20,6 +20,8 @@ import { emailClaimCommands, userCommands } from './commands.js';
 export interface PasswordHashing {
   hash(password: string): Promise<string>;
   verify(password: string, stored: string): Promise<boolean>;
+  /** Whether a stored hash was made with other parameters than `hash` uses today (it still verifies). */
+  needsRehash(stored: string): boolean;
 }
 
 export interface IdentityEnvironment extends CommandEnvironment {
@@ -143,6 +145,29 @@ export async function logIn(env: IdentityEnvironment, email: string, password: s
   }
   if (!(await env.passwords.verify(password, found.passwordHash!))) throw new InvalidCredentials();
   return found;
+}
+
+/**
+ * After a sign-in with `password`, while it is in hand: a stored hash made with weaker (or
+ * other) parameters than today's is replaced by a hash of today's (`UserPasswordRehashed`,
+ * through the user's command table). It replaces only the hash that was verified, so a
+ * password changed meanwhile stands. Whether it rehashed.
+ */
+export async function upgradePasswordHash(
+  env: IdentityEnvironment,
+  signedIn: UserState,
+  password: string,
+  metadata?: EventMetadata,
+): Promise<boolean> {
+  const stored = signedIn.passwordHash!;
+  if (!env.passwords.needsRehash(stored)) return false;
+  const passwordHash = await env.passwords.hash(password);
+  const result = await userCommands.handle(
+    env,
+    { type: 'RehashPassword', userId: signedIn.userId!, passwordHash, replaces: stored, at: env.now().toISOString() },
+    { metadata },
+  );
+  return result.events.length > 0;
 }
 
 export async function updateProfile(

@@ -67,8 +67,12 @@ export interface Placement {
   uniqueId: string;
   /** Revision of the trader's order stream the client saw (If-Match). */
   expectedRevision?: number;
-  /** When this request was first attempted (ms; a retry of a keyed request carries its first attempt's time). Default: now. */
-  firstAttemptAt?: number;
+  /**
+   * Claims the request's key and answers when the request was first attempted (ms; a retry
+   * of a keyed request learns its first attempt's time). Absent, or answering undefined: a
+   * first attempt. Called only once the placement can pass its If-Match.
+   */
+  claimFirstAttempt?: () => Promise<number | undefined>;
 }
 
 export interface PlacedOrder {
@@ -90,8 +94,14 @@ export async function placeOrder(
   const cached = await loadStream(env, market, marketStream(itemId), 'cached');
   const listed = cached.state.listed || (await loadStream(env, market, marketStream(itemId))).state.listed;
   if (!listed) throw new BusinessRuleViolation('item_not_found', messages.itemDoesNotExist);
+  // A placement its If-Match refuses claims nothing: a claim tells every later retry that
+  // this attempt may have submitted the order, and a later retry with the right If-Match
+  // must be placed, not refused as expired.
+  const firstAttemptAt = (await mayPassIfMatch(env, userId, orderId, placement.expectedRevision))
+    ? await placement.claimFirstAttempt?.()
+    : undefined;
   const now = env.now();
-  const submitted = await submitOrder(env, { ...placement, orderId, now }, metadata);
+  const submitted = await submitOrder(env, { ...placement, orderId, now, firstAttemptAt }, metadata);
   if (!submitted) return placedLongAgo(env, userId, orderId);
   // A retried placement enters the market as of its first submission.
   const submittedAt = submitted.state.orders.get(orderId)?.at ?? now.toISOString();
@@ -104,10 +114,29 @@ export async function placeOrder(
   };
 }
 
+/**
+ * Whether the trader's stream can take the placement at the revision its If-Match names:
+ * it is there, or it already holds the order (a repeat, answered as placed whatever the
+ * If-Match; see `traderOrders.isRepeat`). The cache first; a stream it shows elsewhere is read.
+ */
+async function mayPassIfMatch(
+  env: TradingEnvironment,
+  userId: string,
+  orderId: string,
+  expectedRevision: number | undefined,
+): Promise<boolean> {
+  if (expectedRevision === undefined) return true;
+  for (const mode of ['cached', 'fresh'] as const) {
+    const { state, revision } = await loadStream(env, traderOrders, traderOrdersStream(userId), mode);
+    if (revision === expectedRevision || state.orders.has(orderId)) return true;
+  }
+  return false;
+}
+
 /** Records the placement in the trader's stream; null when it is a retry too late to tell whether it was submitted. */
 async function submitOrder(
   env: TradingEnvironment,
-  placement: Placement & { orderId: string; now: Date },
+  placement: Placement & { orderId: string; now: Date; firstAttemptAt: number | undefined },
   metadata: EventMetadata | undefined,
 ) {
   const { userId, orderId, side, itemId, price, now } = placement;

@@ -18,6 +18,13 @@ export interface Decider<State, Command, Event extends DomainEvent> {
   snapshot?: SnapshotCodec<State>;
   /** About how many bytes of memory a state takes (what a cache of states counts against its budget). */
   weigh?(state: State): number;
+  /**
+   * Whether `command` repeats one the state shows already applied (its operation id, its
+   * order): deciding it changes nothing, and it is answered as applied. Such a command is
+   * decided whatever revision its sender based it on (If-Match): a retry whose answer was
+   * lost finds the stream moved on by its own first attempt, and must not be told 412.
+   */
+  isRepeat?(command: Command, state: State): boolean;
 }
 
 /** A command the rules refuse; `message` is the text the user reads. */

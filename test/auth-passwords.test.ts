@@ -4,6 +4,7 @@ import {
   currentParameters,
   hashPassword,
   needsRehash,
+  scryptHashing,
   scryptPasswords,
   verifyPassword,
 } from '../infra/auth/passwords.js';
@@ -107,8 +108,34 @@ describe('passwords', () => {
     });
   });
 
-  it('offers the { hash, verify } shape the identity commands take', async () => {
-    expect(scryptPasswords.hash).to.equal(hashPassword);
-    expect(scryptPasswords.verify).to.equal(verifyPassword);
+  it('offers the { hash, verify, needsRehash } shape the identity commands take, with today’s parameters', async () => {
+    const { N, r, p } = currentParameters;
+    const made = await scryptPasswords.hash(password);
+    expect(made.startsWith(`scrypt$${N}$${r}$${p}$`)).to.equal(true);
+    expect(await scryptPasswords.verify(password, made)).to.equal(true);
+    expect(scryptPasswords.needsRehash(made)).to.equal(false);
+  });
+
+  it("hashes with one of OWASP's scrypt parameter sets, the one that keeps memory at 16 MiB: N=2^14, r=8, p=5", () => {
+    expect(currentParameters).to.deep.equal({ N: 2 ** 14, r: 8, p: 5 });
+    expect(128 * currentParameters.N * currentParameters.r).to.equal(16 * 1024 * 1024);
+  });
+
+  it('verifies a hash of the parameters before (N=2^14, r=8, p=1) and asks for it to be upgraded', async () => {
+    const before = storedWith(2 ** 14, 8, 1);
+    expect(await verifyPassword(password, before)).to.equal(true);
+    expect(await verifyPassword('wrong', before)).to.equal(false);
+    expect(needsRehash(before)).to.equal(true);
+  });
+
+  it('scryptHashing: new hashes with its own parameters, any stored hash verified, others flagged for a rehash', async () => {
+    const cheap = scryptHashing({ N: 2 ** 10, r: 8, p: 1 });
+    const made = await cheap.hash(password);
+    expect(made.startsWith('scrypt$1024$8$1$')).to.equal(true);
+    expect(cheap.needsRehash(made)).to.equal(false);
+    expect(cheap.needsRehash(stored)).to.equal(true);
+    expect(await cheap.verify(password, stored), 'a hash of other parameters').to.equal(true);
+    expect(await scryptPasswords.verify(password, made)).to.equal(true);
+    expect(scryptPasswords.needsRehash(made)).to.equal(true);
   });
 });

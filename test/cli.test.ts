@@ -207,12 +207,12 @@ describe('operator CLI (dist/infra/cli/main.js)', function () {
       );
     });
 
-    it('exits 1 with "failed: …" when DATA_DIR cannot be used', async () => {
+    it('exits 1 with a configuration error naming DATA_DIR when it cannot be used', async () => {
       const notADirectory = join(dir.path, 'a-file');
       writeFileSync(notADirectory, 'not a directory');
       const result = await cli(notADirectory, ['projections', 'status']);
       expect(result.code).to.equal(1);
-      expect(result.stderr).to.match(/^failed: /m);
+      expect(result.stderr).to.include(`configuration error: DATA_DIR (${notADirectory}) is not a directory`);
     });
   });
 

@@ -4,10 +4,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { v4 as uuid } from 'uuid';
 import { depositMoney, openAccount, withdrawMoney } from '../command-handlers/billing.js';
-import { StreamStateMismatch, TooMuchContention } from '../infra/eventsourcing/command-handling/handle-command.js';
-import { findUserByEmail, logIn, registerUser, type IdentityEnvironment } from '../command-handlers/identity.js';
+import {
+  handleCommand,
+  StreamStateMismatch,
+  TooMuchContention,
+} from '../infra/eventsourcing/command-handling/handle-command.js';
+import { userCommands } from '../command-handlers/commands.js';
+import {
+  findUserByEmail,
+  logIn,
+  registerUser,
+  upgradePasswordHash,
+  type IdentityEnvironment,
+} from '../command-handlers/identity.js';
 import { StreamStateCache } from '../infra/eventsourcing/command-handling/stream-state-cache.js';
-import { BusinessRuleViolation } from '../domain/decider.js';
+import { BusinessRuleViolation, type Decider, type DomainEvent } from '../domain/decider.js';
 import { emailStream } from '../domain/identity/events.js';
 import { WrongExpectedVersion, type EventStore } from '../infra/eventsourcing/event-store/event-store.js';
 import { openSqliteEventStore } from '../infra/sqlite/event-store/sqlite-event-store.js';
@@ -16,6 +27,7 @@ import { openSqliteEventStore } from '../infra/sqlite/event-store/sqlite-event-s
 const plainPasswords = {
   hash: async (p: string) => `plain:${p}`,
   verify: async (p: string, h: string) => h === `plain:${p}`,
+  needsRehash: (h: string) => !h.startsWith('plain:'),
 };
 
 describe('command handlers on the embedded store', function () {
@@ -94,6 +106,58 @@ describe('command handlers on the embedded store', function () {
     expect(error).to.be.instanceOf(WrongExpectedVersion);
     const read = await store.readStream('account-u1');
     expect(read.status === 'found' && read.events.length).to.equal(2);
+  });
+
+  it('answers a repeat of an applied operation as applied whatever its If-Match (a retry whose answer was lost)', async () => {
+    await openAccount(env, 'u1');
+    await depositMoney(env, { userId: 'u1', amount: 5, operationId: 'a', expectedRevision: 0 });
+    await depositMoney(env, { userId: 'u1', amount: 7, operationId: 'b' });
+    const repeat = await depositMoney(env, { userId: 'u1', amount: 5, operationId: 'a', expectedRevision: 0 });
+    expect(repeat.events).to.deep.equal([]);
+    expect(repeat.revision).to.equal(2);
+    expect(repeat.state.balance).to.equal(12);
+    const read = await store.readStream('account-u1');
+    expect(read.status === 'found' && read.events.length).to.equal(3);
+    // Anything else with that If-Match is still refused.
+    for (const operationId of ['c', 'a2']) {
+      const error = await depositMoney(env, { userId: 'u1', amount: 5, operationId, expectedRevision: 0 }).catch(
+        (e) => e,
+      );
+      expect(error, operationId).to.be.instanceOf(WrongExpectedVersion);
+    }
+  });
+
+  it('checks a stale If-Match against the stream, not the cache: the repeat another process applied is found', async () => {
+    const other = fresh();
+    await openAccount(env, 'u1');
+    await depositMoney(env, { userId: 'u1', amount: 1, operationId: 'x' });
+    // Applied through another process: this one's cache stops at revision 1.
+    await depositMoney(other, { userId: 'u1', amount: 5, operationId: 'a' });
+    const repeat = await depositMoney(env, { userId: 'u1', amount: 5, operationId: 'a', expectedRevision: 0 });
+    expect(repeat.events).to.deep.equal([]);
+    expect(repeat.state.balance).to.equal(6);
+  });
+
+  it('refuses a stale If-Match when the decider calls the command a repeat but decides events all the same', async () => {
+    type Counter = { count: number };
+    const lying: Decider<Counter, { type: 'Add' }, DomainEvent<'Added', { at: string }>> = {
+      initialState: () => ({ count: 0 }),
+      evolve: (state) => ({ count: state.count + 1 }),
+      decide: () => [{ type: 'Added', data: { at: '2026-11-21T10:00:00Z' } }],
+      isRepeat: () => true,
+    };
+    const add = (expectedRevision?: number) =>
+      handleCommand(env, {
+        decider: lying,
+        streamId: 'counter-1',
+        expects: 'any',
+        command: { type: 'Add' },
+        expectedRevision,
+      });
+    await add();
+    await add();
+    expect(await add(0).catch((e) => e)).to.be.instanceOf(WrongExpectedVersion);
+    expect((await add(1)).revision).to.equal(2);
   });
 
   it('catches up a cached stream with what another process appended', async () => {
@@ -185,6 +249,48 @@ describe('command handlers on the embedded store', function () {
       const unknown = await logIn(env, 'bob@example.com', 'secret1').catch((e) => e);
       expect(wrong.message).to.equal('email or password is incorrect');
       expect(unknown.message).to.equal(wrong.message);
+    });
+
+    it('upgrades a hash made with older parameters at sign-in, as an event of the user, once', async () => {
+      const { user: registered } = await registerUser(env, ann);
+      // A later build hashes with stronger parameters ("v2:"); the old hash still verifies.
+      const stronger = {
+        hash: async (p: string) => `v2:${p}`,
+        verify: async (p: string, h: string) => h === `plain:${p}` || h === `v2:${p}`,
+        needsRehash: (h: string) => !h.startsWith('v2:'),
+      };
+      const later = { ...env, passwords: stronger, now: () => new Date('2026-11-22T10:00:00Z') };
+      const signedIn = await logIn(later, 'ann@example.com', 'secret1');
+      expect(await upgradePasswordHash(later, signedIn, 'secret1')).to.equal(true);
+      const read = await store.readStream(`user-${registered.id}`);
+      const last = read.status === 'found' ? read.events.at(-1)! : undefined;
+      expect(last?.type).to.equal('UserPasswordRehashed');
+      expect(last?.data).to.deep.equal({
+        userId: registered.id,
+        passwordHash: 'v2:secret1',
+        at: '2026-11-22T10:00:00.000Z',
+      });
+
+      const again = await logIn(later, 'ann@example.com', 'secret1');
+      expect(again.passwordHash).to.equal('v2:secret1');
+      expect(again.updatedAt, 'not a change by the user').to.equal(registered.updatedAt);
+      expect(await upgradePasswordHash(later, again, 'secret1')).to.equal(false);
+      const after = await store.readStream(`user-${registered.id}`);
+      expect(after.status === 'found' && after.events.length).to.equal(read.status === 'found' && read.events.length);
+    });
+
+    it('does not overwrite a password changed between the sign-in and its rehash', async () => {
+      const { user: registered } = await registerUser(env, ann);
+      const signedIn = await logIn(env, 'ann@example.com', 'secret1');
+      await userCommands.handle(env, {
+        type: 'ChangePassword',
+        userId: registered.id,
+        passwordHash: 'plain:changed',
+        at: '2026-11-21T10:00:00.000Z',
+      });
+      const stronger = { ...plainPasswords, hash: async (p: string) => `v2:${p}`, needsRehash: () => true };
+      expect(await upgradePasswordHash({ ...env, passwords: stronger }, signedIn, 'secret1')).to.equal(false);
+      expect((await findUserByEmail(env, 'ann@example.com'))?.passwordHash).to.equal('plain:changed');
     });
   });
 });

@@ -47,6 +47,7 @@ describe('declared commands', () => {
       RegisterUser: 'new',
       UpdateProfile: 'existing',
       ChangePassword: 'existing',
+      RehashPassword: 'existing',
       ChangeRole: 'existing',
       LogOut: 'existing',
     });

@@ -23,6 +23,21 @@ function expectRefused(env: Env, variable: string, allowed: RegExp | string): Co
   return error;
 }
 
+/** Expects `env` to be refused naming the variable and what is allowed, never the value: the variable holds a secret. */
+function expectRefusedSecret(env: Env, variable: string, allowed: string): ConfigError {
+  let caught: unknown;
+  try {
+    loadConfig(env);
+  } catch (error) {
+    caught = error;
+  }
+  expect(caught, `${variable} should be refused`).to.be.instanceOf(ConfigError);
+  const error = caught as ConfigError;
+  // Exactly this: the variable, why its value is not shown, and what is allowed.
+  expect(error.message).to.equal(`${variable} is not valid (its value is not shown: it is a secret): ${allowed}`);
+  return error;
+}
+
 function accepted(env: Env): Config {
   return loadConfig(env);
 }
@@ -208,7 +223,7 @@ describe('configuration', () => {
           'esdb://local host:2113',
           'tcp://localhost:1113',
         ]) {
-          expectRefused(
+          expectRefusedSecret(
             { EVENT_STORE: 'esdb', EVENTSTORE_CONNECTION_STRING: raw },
             'EVENTSTORE_CONNECTION_STRING',
             allowed,
@@ -243,13 +258,60 @@ describe('configuration', () => {
           'mongo://localhost',
           'mongodb://local host',
         ]) {
-          expectRefused({ READ_STORE: 'mongo', MONGODB_URI: raw }, 'MONGODB_URI', allowed);
+          expectRefusedSecret({ READ_STORE: 'mongo', MONGODB_URI: raw }, 'MONGODB_URI', allowed);
         }
       });
 
       it('is optional for the embedded read store', () => {
         expect(accepted({ READ_STORE: 'embedded' }).mongodbUri).to.equal(undefined);
       });
+    });
+  });
+
+  describe('secrets', () => {
+    it('marks the settings that hold a password, a key or credentials as secret, and only those', () => {
+      const secret = Object.values(settings)
+        .filter((s: { secret?: true }) => s.secret)
+        .map((s) => s.name);
+      expect(secret).to.have.members([
+        'EVENTSTORE_CONNECTION_STRING',
+        'MONGODB_URI',
+        'BROKER_PASSWORD',
+        'JWT_PRIVATE_KEY',
+      ]);
+    });
+
+    it('never quotes a refused secret: not the password, not the credentials in a connection string', () => {
+      const cases: Array<[Env, string, string, string]> = [
+        [
+          { READ_STORE: 'mongo', MONGODB_URI: 'mongodb://app:s3cr3t-Pa55@db host:27017' },
+          'MONGODB_URI',
+          'expected a mongodb:// or mongodb+srv:// connection string',
+          's3cr3t-Pa55',
+        ],
+        [
+          { EVENT_STORE: 'esdb', EVENTSTORE_CONNECTION_STRING: 'esdb://admin:changeit-2@esdb host:2113' },
+          'EVENTSTORE_CONNECTION_STRING',
+          'expected an esdb:// or esdb+discover:// connection string',
+          'changeit-2',
+        ],
+        [
+          { BROKER_EMAIL: 'broker@example.com', BROKER_PASSWORD: 'hunt' },
+          'BROKER_PASSWORD',
+          'expected 5 to 128 characters',
+          'hunt',
+        ],
+        [
+          { BROKER_EMAIL: 'broker@example.com', BROKER_PASSWORD: `long-secret-${'x'.repeat(200)}` },
+          'BROKER_PASSWORD',
+          'expected 5 to 128 characters',
+          'long-secret-',
+        ],
+      ];
+      for (const [env, variable, allowed, secret] of cases) {
+        const error = expectRefusedSecret(env, variable, allowed);
+        expect(error.message, variable).not.to.include(secret);
+      }
     });
   });
 

@@ -93,6 +93,33 @@ describe('deployment files agree with the code', () => {
       ).to.equal(true);
     });
 
+    it('is built and run on Node.js 22 (20 is past its end of life): one base image for every stage, a tag of that line or a digest', () => {
+      const arg = instructions.find((i) => i.keyword === 'ARG' && i.args.startsWith('NODE_IMAGE='));
+      expect(arg, 'ARG NODE_IMAGE=… names the base image once').not.to.equal(undefined);
+      const image = arg!.args.slice('NODE_IMAGE='.length);
+      expect(image).to.match(/^node:22(\.\d+){0,2}-bookworm-slim(@sha256:[0-9a-f]{64})?$/);
+      const names: string[] = [];
+      const base = ['$', '{NODE_IMAGE}'].join('');
+      for (const stage of all) {
+        const [from = '', as, name] = stage[0]!.args.split(/\s+/);
+        expect([...names, base], `FROM ${from}: the base image or an earlier stage`).to.include(from);
+        if (as?.toUpperCase() === 'AS' && name) names.push(name);
+      }
+      expect(read('Dockerfile')).not.to.match(/\bnode:(1\d|20|21)\b/);
+    });
+
+    it('installs with install-time telemetry off (the build stage says SCARF_ANALYTICS=false, package.json turns scarf off)', () => {
+      const build = all.find((stage) => stage.some((i) => i.keyword === 'RUN' && /npm ci(?! --omit)/.test(i.args)));
+      const env = build!
+        .filter((i) => i.keyword === 'ENV')
+        .map((i) => i.args)
+        .join(' ');
+      expect(env).to.match(/\bSCARF_ANALYTICS=false\b/);
+      expect((JSON.parse(read('package.json')) as { scarfSettings?: unknown }).scarfSettings).to.deep.equal({
+        enabled: false,
+      });
+    });
+
     it('runs as a user that is not root', () => {
       const users = runtime.filter((i) => i.keyword === 'USER').map((i) => i.args);
       expect(users).to.have.length.at.least(1);

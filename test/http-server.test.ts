@@ -5,6 +5,8 @@ import Koa from 'koa';
 import { HttpError, errorBodies } from '../infra/http/errors.js';
 import { probeRoutes, type Dependency } from '../infra/http/probes.js';
 import { createHttpApp, listen, type RunningServer } from '../infra/http/server.js';
+import { Metrics } from '../infra/metrics/metrics.js';
+import { capturedLogger, flushed } from './support/captured-log.js';
 import { cleanEnv, distDir, jsonLines, RunningNode, tempDir, type TempDir } from './support/process.js';
 
 interface Answer {
@@ -168,23 +170,80 @@ describe('HTTP server', function () {
   });
 
   describe('GET /ready', () => {
-    it('answers 200 with every check ok when all dependencies answer', async () => {
+    /** An app with the probes, a captured log and metrics, as the server mounts them. */
+    async function observedServer(dependencies: Dependency[]) {
+      const captured = capturedLogger();
+      const metrics = new Metrics();
+      const started = await startServer({
+        app: (logError) => createHttpApp({ dependencies, logError, metrics, requestLog: captured.logger }),
+      });
+      const probeLines = async () => {
+        await flushed();
+        return captured.lines
+          .filter((l) => 'dependency' in l)
+          .map(({ level, dependency, reason, msg }) => ({ level, dependency, reason, msg }));
+      };
+      const readyGauge = async () => {
+        const text = (await request(started.port, '/metrics')).text;
+        return Object.fromEntries(
+          [...text.matchAll(/^marketplace_ready\{dependency="([^"]+)"\} (\d)$/gm)].map((m) => [m[1], Number(m[2])]),
+        );
+      };
+      return { started, probeLines, readyGauge };
+    }
+
+    it('answers 200 {status: "ready"} when all dependencies answer', async () => {
       server = await startServer({ dependencies: [healthy('eventStore'), healthy('readStore')] });
       const answer = await request(server.port, '/ready');
       expect(answer.status).to.equal(200);
       expect(answer.headers['content-type']).to.match(/^application\/json/);
-      expect(answer.json()).to.deep.equal({ status: 'ready', checks: { eventStore: 'ok', readStore: 'ok' } });
+      expect(answer.json()).to.deep.equal({ status: 'ready' });
     });
 
-    it('answers 503 naming the dependency whose ping rejects, and why', async () => {
-      server = await startServer({ dependencies: [healthy('eventStore'), failing('readStore', 'connection refused')] });
+    it('answers 503 {status: "unavailable"} and nothing more; the log says which dependency and why, /metrics which', async () => {
+      const observed = await observedServer([
+        healthy('eventStore'),
+        failing('readStore', 'connection refused at 10.0.0.7'),
+      ]);
+      server = observed.started;
       const answer = await request(server.port, '/ready');
       expect(answer.status).to.equal(503);
-      expect(answer.json()).to.deep.equal({
-        status: 'unavailable',
-        checks: { eventStore: 'ok', readStore: 'failed: connection refused' },
-      });
+      expect(answer.json()).to.deep.equal({ status: 'unavailable' });
+      expect(answer.text).not.to.include('readStore');
+      expect(answer.text).not.to.include('10.0.0.7');
+      expect(await observed.probeLines()).to.deep.equal([
+        {
+          level: 40,
+          dependency: 'readStore',
+          reason: 'failed: connection refused at 10.0.0.7',
+          msg: 'not ready: readStore failed: connection refused at 10.0.0.7',
+        },
+      ]);
+      expect(await observed.readyGauge()).to.deep.equal({ eventStore: 1, readStore: 0 });
       expect(server.logged).to.deep.equal([]);
+    });
+
+    it('logs a dependency turning unready once (not on every probe), and again when it is back', async () => {
+      let down = true;
+      const flaky = dependency('eventStore', async () => {
+        if (down) throw new Error('ECONNREFUSED');
+      });
+      const observed = await observedServer([flaky, healthy('readStore')]);
+      server = observed.started;
+      for (let i = 0; i < 3; i++) expect((await request(server.port, '/ready')).status).to.equal(503);
+      down = false;
+      expect((await request(server.port, '/ready')).status).to.equal(200);
+      expect((await request(server.port, '/ready')).status).to.equal(200);
+      expect(await observed.probeLines()).to.deep.equal([
+        {
+          level: 40,
+          dependency: 'eventStore',
+          reason: 'failed: ECONNREFUSED',
+          msg: 'not ready: eventStore failed: ECONNREFUSED',
+        },
+        { level: 30, dependency: 'eventStore', reason: undefined, msg: 'ready again: eventStore answers' },
+      ]);
+      expect(await observed.readyGauge()).to.deep.equal({ eventStore: 1, readStore: 1 });
     });
 
     it('answers 503 when a ping throws synchronously', async () => {
@@ -194,7 +253,7 @@ describe('HTTP server', function () {
       server = await startServer({ dependencies: [throwing] });
       const answer = await request(server.port, '/ready');
       expect(answer.status).to.equal(503);
-      expect(answer.json()).to.deep.include({ status: 'unavailable' });
+      expect(answer.json()).to.deep.equal({ status: 'unavailable' });
     });
 
     it('pings the dependencies concurrently, each once per request', async () => {
@@ -214,12 +273,14 @@ describe('HTTP server', function () {
     });
 
     it('answers 503 when a dependency does not answer within the probe timeout (short timeout)', async () => {
+      const told: Array<[object, string]> = [];
+      const log = { warn: (fields: object, message: string) => told.push([fields, message]), info() {} };
       server = await startServer({
         app: (logError) => {
           const app = new Koa();
           app.silent = true;
           app.use(errorBodies(logError));
-          const probes = probeRoutes([healthy('eventStore'), hanging('readStore')], 100);
+          const probes = probeRoutes([healthy('eventStore'), hanging('readStore')], { timeoutMs: 100, log });
           app.use(probes.routes()).use(probes.allowedMethods());
           return app;
         },
@@ -227,28 +288,30 @@ describe('HTTP server', function () {
       const started = Date.now();
       const answer = await request(server.port, '/ready');
       expect(answer.status).to.equal(503);
-      expect(answer.json()).to.deep.equal({
-        status: 'unavailable',
-        checks: { eventStore: 'ok', readStore: 'failed: no answer within 100 ms' },
-      });
+      expect(answer.json()).to.deep.equal({ status: 'unavailable' });
+      expect(told).to.deep.equal([
+        [
+          { dependency: 'readStore', reason: 'failed: no answer within 100 ms' },
+          'not ready: readStore failed: no answer within 100 ms',
+        ],
+      ]);
       expect(Date.now() - started).to.be.lessThan(5000);
     });
 
     it('answers 503 when a dependency hangs past the default 2 s timeout of createHttpApp', async () => {
-      server = await startServer({ dependencies: [hanging('eventStore'), healthy('readStore')] });
+      const observed = await observedServer([hanging('eventStore'), healthy('readStore')]);
+      server = observed.started;
       const answer = await request(server.port, '/ready');
       expect(answer.status).to.equal(503);
-      expect(answer.json()).to.deep.equal({
-        status: 'unavailable',
-        checks: { eventStore: 'failed: no answer within 2000 ms', readStore: 'ok' },
-      });
+      expect(answer.json()).to.deep.equal({ status: 'unavailable' });
+      expect((await observed.probeLines()).map((l) => l.reason)).to.deep.equal(['failed: no answer within 2000 ms']);
     });
 
     it('is ready with no dependencies at all', async () => {
       server = await startServer({ dependencies: [] });
       const answer = await request(server.port, '/ready');
       expect(answer.status).to.equal(200);
-      expect(answer.json()).to.deep.equal({ status: 'ready', checks: {} });
+      expect(answer.json()).to.deep.equal({ status: 'ready' });
     });
   });
 
@@ -535,10 +598,10 @@ describe('marketplace server process (dist/infra/composition-root/main.js)', fun
     expect(health.json()).to.deep.equal({ status: 'ok' });
     const ready = await request(port as number, '/ready');
     expect(ready.status).to.equal(200);
-    expect(ready.json()).to.deep.equal({
-      status: 'ready',
-      checks: { eventStore: 'ok', readStore: 'ok', readModels: 'ok' },
-    });
+    expect(ready.json()).to.deep.equal({ status: 'ready' });
+    const scraped = (await request(port as number, '/metrics')).text;
+    for (const dependency of ['eventStore', 'readStore', 'readModels'])
+      expect(scraped).to.include(`marketplace_ready{dependency="${dependency}"} 1`);
 
     node.child.kill('SIGTERM');
     const exit = await node.exited;

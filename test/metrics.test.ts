@@ -366,3 +366,44 @@ describe('metrics labels', () => {
     expect((await two.scrape()).body).to.not.include('marketplace_events_appended_total{category="account"}');
   });
 });
+
+describe('metrics while a store is down', () => {
+  it('still answers a scrape: the subscription series are left out, marketplace_ready says which dependency fails', async () => {
+    const metrics = new Metrics();
+    let down = true;
+    const report = {
+      name: 'billing',
+      kind: 'projection' as const,
+      lagEvents: 2,
+      lagSeconds: 0.5,
+      parked: 0,
+      rebuilding: false,
+    };
+    metrics.followSubscriptions({ report: async () => (down ? Promise.reject(new Error('ECONNREFUSED')) : [report]) });
+    metrics.followReadiness(async () => ({
+      checks: { eventStore: down ? 'failed: ECONNREFUSED' : 'ok', readModels: 'ok' },
+    }));
+    const lag = 'marketplace_subscription_lag_events{subscription="billing",kind="projection"}';
+
+    const during = (await metrics.scrape()).body;
+    expect(during).to.include('marketplace_ready{dependency="eventStore"} 0');
+    expect(during).to.include('marketplace_ready{dependency="readModels"} 1');
+    expect(during).not.to.include(lag);
+
+    down = false;
+    const after = (await metrics.scrape()).body;
+    expect(after).to.include(`${lag} 2`);
+    expect(after).to.include('marketplace_ready{dependency="eventStore"} 1');
+    down = true;
+    expect((await metrics.scrape()).body, 'no stale figure from before the outage').not.to.include(lag);
+  });
+
+  it('follows readiness once per registry: a second app on the same metrics replaces the check, not the gauge', async () => {
+    const metrics = new Metrics();
+    metrics.followReadiness(async () => ({ checks: { eventStore: 'ok', readStore: 'ok' } }));
+    metrics.followReadiness(async () => ({ checks: { eventStore: 'failed: gone' } }));
+    const body = (await metrics.scrape()).body;
+    expect(body).to.include('marketplace_ready{dependency="eventStore"} 0');
+    expect(body, 'only what the latest check names').not.to.include('dependency="readStore"');
+  });
+});

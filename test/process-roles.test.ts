@@ -71,10 +71,10 @@ describe('process roles: ROLE=api and ROLE=projector as separate processes', fun
       expect((await fetch(`${api.baseUrl}/ready`)).status).to.equal(200);
       const projectorReady = await fetch(`${projector.baseUrl}/ready`);
       expect(projectorReady.status).to.equal(200);
-      expect(await projectorReady.json()).to.deep.equal({
-        status: 'ready',
-        checks: { eventStore: 'ok', readStore: 'ok', readModels: 'ok' },
-      });
+      expect(await projectorReady.json()).to.deep.equal({ status: 'ready' });
+      const scraped = await (await fetch(`${projector.baseUrl}/metrics`)).text();
+      for (const dependency of ['eventStore', 'readStore', 'readModels'])
+        expect(scraped).to.include(`marketplace_ready{dependency="${dependency}"} 1`);
 
       const client = new Client(api.baseUrl);
       const trader = await client.newTrader();

@@ -2,37 +2,18 @@
  * One JSON line per request (pino), captured from the logger's stream: over the real API,
  * and over a bare app for the failures the API never has.
  */
-import { Writable } from 'node:stream';
 import { expect } from 'chai';
 import type { Middleware } from 'koa';
-import { pino } from 'pino';
 import { createHttpApp, listen, type RunningServer } from '../infra/http/server.js';
 import type { Logger } from '../infra/log/log.js';
 import { Metrics } from '../infra/metrics/metrics.js';
 import { Client, itHttp } from './http/client.js';
 import { startApiServer, type ApiServer } from './support/api-server.js';
-
-// Parsed JSON lines: fields the assertions compare, and pino's serialised error.
-type Line = Record<string, unknown> & { err?: { type: string; message: string; stack: string } };
-
-/** A logger like the server's, writing into an array of parsed lines. */
-function capturedLogger(): { logger: Logger; lines: Line[] } {
-  const lines: Line[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const text of chunk.toString('utf8').split('\n')) if (text) lines.push(JSON.parse(text) as Line);
-      done();
-    },
-  });
-  return { logger: pino({ level: 'info', base: { service: 'marketplace' } }, stream), lines };
-}
+import { capturedLogger, flushed, type Line } from './support/captured-log.js';
 
 /** The request lines (the server also logs its projections, the broker…). */
 const requestLines = (lines: Line[], requestId?: string) =>
   lines.filter((l) => 'route' in l && 'status' in l && (!requestId || l.requestId === requestId));
-
-/** pino writes asynchronously to its stream: give it a turn. */
-const flushed = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('request log', () => {
   describe('over the API', () => {

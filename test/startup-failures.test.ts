@@ -9,7 +9,7 @@ import { createServer } from 'node:net';
 import { addressOf } from '../infra/composition-root/startup-checks.js';
 import { Client, itHttp } from './http/client.js';
 import { startEsdbDouble, type EsdbDouble } from './support/esdb-double/index.js';
-import { cleanEnv, runNode, tempDir, type Finished, type TempDir } from './support/process.js';
+import { cleanEnv, jsonLines, runNode, tempDir, type Finished, type TempDir } from './support/process.js';
 import { mainScript, pollUntil, startRoleProcess, type RoleProcess } from './support/role-process.js';
 
 /** A port nothing listens on (bound, then released). */
@@ -151,9 +151,13 @@ describe('a store that goes away after start-up', function () {
       await double.stop();
       const down = await pollUntil(`${server.baseUrl}/ready`, (status) => status === 503);
       expect(down.status).to.equal(503);
-      expect(down.body).to.deep.include({ status: 'unavailable' });
-      expect((down.body as { checks: Record<string, string> }).checks.eventStore).to.match(/^failed: /);
-      expect((down.body as { checks: Record<string, string> }).checks.readStore).to.equal('ok');
+      // The public probe says only that; the log names the store and why, /metrics which.
+      expect(down.body).to.deep.equal({ status: 'unavailable' });
+      const told = await server.node.waitForLine((l) => l.includes('"msg":"not ready: eventStore failed: '));
+      expect(jsonLines([told])[0]).to.include({ level: 40, dependency: 'eventStore' });
+      const scraped = await (await fetch(`${server.baseUrl}/metrics`)).text();
+      expect(scraped).to.include('marketplace_ready{dependency="eventStore"} 0');
+      expect(scraped).to.include('marketplace_ready{dependency="readStore"} 1');
       // Retrying, not crashing: still alive and answering after a few seconds without its store.
       await new Promise((resolve) => setTimeout(resolve, 2_000));
       expect(server.node.child.exitCode).to.equal(null);
@@ -162,6 +166,7 @@ describe('a store that goes away after start-up', function () {
       double = await startEsdbDouble({ port: double.port, log: double.log });
       const up = await pollUntil(`${server.baseUrl}/ready`, (status) => status === 200, 20_000);
       expect(up.status, JSON.stringify(up.body)).to.equal(200);
+      await server.node.waitForLine((l) => l.includes('"msg":"ready again: eventStore answers"'));
 
       // Appends work again, and the runners resumed: the new account is projected.
       const after = await client.newTrader();
@@ -181,5 +186,12 @@ describe('addressOf (what start-up failures name)', () => {
       'db.example.com:27017',
     );
     expect(addressOf('mongodb+srv://cluster0.example.net/?retryWrites=true')).to.equal('cluster0.example.net');
+  });
+
+  it('never falls back to the whole string, which may hold credentials', () => {
+    for (const uri of ['mongodb://user:s3cret@', 'esdb://admin:changeit@/?tls=false', 'mongodb://'])
+      expect(addressOf(uri), uri).to.equal('(no host)');
+    // A `/` left unencoded in a password does not end the credentials early.
+    expect(addressOf('mongodb://app:pa/ss@db.example.com:27017/market')).to.equal('db.example.com:27017');
   });
 });

@@ -134,4 +134,9 @@ export const account: Decider<AccountState, AccountCommand, AccountEvent> = {
   snapshot: accountSnapshot,
   // An estimate of the bytes the folded state holds (docs/PERFORMANCE.md, "Why the code is as it is", "Stream-state weights").
   weigh: (state) => 400 + 110 * operationIdsSize(state.operations),
+  // An operation the account still remembers: its retry (a keyed request whose answer was lost) changes nothing.
+  isRepeat: (command, state) =>
+    command.type !== 'OpenAccount' &&
+    state.open &&
+    knowsOperation(state.operations, command.operationId, command.memory),
 };

@@ -31,6 +31,13 @@ export const userPasswordChanged = EventType.first(
   'UserPasswordChanged',
   z.strictObject({ userId: id, passwordHash, at: instant }),
 );
+export const userPasswordRehashed = EventType.first(
+  'UserPasswordRehashed',
+  z.strictObject({ userId: id, passwordHash, at: instant }).meta({
+    description:
+      'The same password, hashed again with stronger parameters while the user signed in (the old hash was made with weaker ones). Not a change by the user: the profile’s `updatedAt` stays.',
+  }),
+);
 export const userRoleChanged = EventType.first('UserRoleChanged', z.strictObject({ userId: id, role, at: instant }));
 export const userLoggedOut = EventType.first(
   'UserLoggedOut',
@@ -49,17 +56,25 @@ export const emailReserved = EventType.first(
 export type UserRegistered = EventOf<typeof userRegistered>;
 export type UserProfileUpdated = EventOf<typeof userProfileUpdated>;
 export type UserPasswordChanged = EventOf<typeof userPasswordChanged>;
+export type UserPasswordRehashed = EventOf<typeof userPasswordRehashed>;
 export type UserRoleChanged = EventOf<typeof userRoleChanged>;
 export type UserLoggedOut = EventOf<typeof userLoggedOut>;
 export type EmailReserved = EventOf<typeof emailReserved>;
 
-export type UserEvent = UserRegistered | UserProfileUpdated | UserPasswordChanged | UserRoleChanged | UserLoggedOut;
+export type UserEvent =
+  | UserRegistered
+  | UserProfileUpdated
+  | UserPasswordChanged
+  | UserPasswordRehashed
+  | UserRoleChanged
+  | UserLoggedOut;
 
 /** Every event of a user stream. */
 export const userEvents = [
   userRegistered,
   userProfileUpdated,
   userPasswordChanged,
+  userPasswordRehashed,
   userRoleChanged,
   userLoggedOut,
 ] as const;

@@ -27,6 +27,11 @@ export type UserCommand =
   | ({ type: 'RegisterUser'; userId: string; email: string; passwordHash: string; role: Role; at: string } & Profile)
   | ({ type: 'UpdateProfile'; at: string } & Profile)
   | { type: 'ChangePassword'; passwordHash: string; at: string }
+  /**
+   * The password just verified against `replaces`, hashed again with today's parameters.
+   * Only that hash is replaced: a password changed meanwhile stands.
+   */
+  | { type: 'RehashPassword'; passwordHash: string; replaces: string; at: string }
   | { type: 'ChangeRole'; role: Role; at: string }
   | { type: 'LogOut'; tokenId: string; tokenExpiresAt: string; at: string };
 
@@ -72,6 +77,9 @@ function apply(state: UserState, event: UserEvent): UserState {
     }
     case 'UserPasswordChanged':
       return { ...state, passwordHash: event.data.passwordHash, updatedAt: event.data.at };
+    case 'UserPasswordRehashed':
+      // The same password, stored better: nothing the user changed (updatedAt stays).
+      return { ...state, passwordHash: event.data.passwordHash };
     case 'UserRoleChanged':
       return { ...state, role: event.data.role, updatedAt: event.data.at };
     case 'UserLoggedOut':
@@ -100,6 +108,10 @@ function decide(command: UserCommand, state: UserState): UserEvent[] {
     }
     case 'ChangePassword':
       return [{ type: 'UserPasswordChanged', data: { userId, passwordHash: command.passwordHash, at: command.at } }];
+    case 'RehashPassword':
+      return state.passwordHash === command.replaces
+        ? [{ type: 'UserPasswordRehashed', data: { userId, passwordHash: command.passwordHash, at: command.at } }]
+        : [];
     case 'ChangeRole':
       return command.role === state.role
         ? []

@@ -56,6 +56,8 @@ export const customerOrders: Decider<CustomerOrdersState, CustomerOrdersCommand,
   initialState: () => ({ pending: IMap(), ended: WindowMap.empty() }),
   snapshot: customerOrdersSnapshot,
   weigh: (state) => 300 + 160 * (state.pending.size + state.ended.size),
+  // An order already created (a retry of the same keyed request) is not created again.
+  isRepeat: (command, state) => command.type === 'CreateOrder' && customerOrderOf(state, command.orderId) !== undefined,
   evolve,
   decide(command, state) {
     const order = customerOrderOf(state, command.orderId);

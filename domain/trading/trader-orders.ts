@@ -69,6 +69,8 @@ export const traderOrders: Decider<TraderOrdersState, TraderOrdersCommand, Trade
   }),
   snapshot: traderOrdersSnapshot,
   weigh: (state) => 300 + 260 * state.orders.size + 90 * state.rejected.size,
+  // A submission of an order already here: a copy or a retry of the same placement, which changes nothing.
+  isRepeat: (command, state) => command.type === 'SubmitOrder' && state.orders.has(command.orderId),
   evolve(state, event) {
     const now = msOf(event.data.at);
     if (event.type === 'OrderSubmitted') {

@@ -17,7 +17,7 @@ import {
   randomUUID,
   type JsonWebKey,
 } from 'node:crypto';
-import { link, mkdir, open, readFile, rm } from 'node:fs/promises';
+import { link, mkdir, open, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { calculateJwkThumbprint, importJWK, type CryptoKey, type JWK } from 'jose';
@@ -28,9 +28,10 @@ export type SigningAlgorithm = (typeof signingAlgorithms)[number];
 
 /**
  * RS256 for a generated key: verification, not signing, is the CPU ceiling of this API
- * (every request verifies, only a login signs), and RS256 verifies fastest; it signs slower
- * and its tokens are longer, both fine at login rates. See docs/PERFORMANCE.md, "Why the
- * code is as it is", "Access tokens signed with RS256".
+ * (every request verifies, only a login signs, and a login already spends a few hundred
+ * ms on scrypt), and RS256 verifies fastest; it signs slower and its tokens are longer,
+ * both fine at login rates. See docs/PERFORMANCE.md, "Why the code is as it is", "Access
+ * tokens signed with RS256".
  */
 export const defaultAlgorithm: SigningAlgorithm = 'RS256';
 
@@ -58,6 +59,8 @@ export interface KeySources {
   dataDir: string;
   /** The type of key to generate when none is given or kept; keys given are used as they are. */
   algorithm?: SigningAlgorithm;
+  /** Told of a key file that users other than its owner can read (it is used all the same). */
+  warn?: (message: string) => void;
 }
 
 export async function loadSigningKeys(sources: KeySources): Promise<SigningKeys> {
@@ -74,8 +77,32 @@ export async function loadSigningKeys(sources: KeySources): Promise<SigningKeys>
     }
     return fromPemPair(privateKeyPem, publicKeyPem);
   }
-  if (jwkFile) return fromJwkText(await readKeyFile(jwkFile, 'JWT_KEY_FILE'), `JWT_KEY_FILE (${jwkFile})`);
-  return keptInDataDir(sources.dataDir, sources.algorithm ?? defaultAlgorithm);
+  if (jwkFile) {
+    const keys = await fromJwkText(await readKeyFile(jwkFile, 'JWT_KEY_FILE'), `JWT_KEY_FILE (${jwkFile})`);
+    await warnIfOthersCanRead(jwkFile, 'JWT_KEY_FILE', sources.warn);
+    return keys;
+  }
+  const kept = await keptInDataDir(sources.dataDir, sources.algorithm ?? defaultAlgorithm);
+  await warnIfOthersCanRead(join(sources.dataDir, generatedKeyFileName), 'the kept signing key', sources.warn);
+  return kept;
+}
+
+/**
+ * A private key file that its group or everyone can read is a key others may already have:
+ * said loudly (not refused: the operator may have reasons, e.g. a group-readable secret
+ * volume). Ownership and ACLs are not judged; the mode bits are what a reviewer checks first.
+ */
+async function warnIfOthersCanRead(
+  path: string,
+  source: string,
+  warn: ((message: string) => void) | undefined,
+): Promise<void> {
+  if (!warn || process.platform === 'win32') return;
+  const mode = (await stat(path).catch(() => undefined))?.mode;
+  if (mode === undefined || (mode & 0o077) === 0) return;
+  warn(
+    `${source} (${path}) is open to users other than its owner (mode ${(mode & 0o777).toString(8).padStart(4, '0')}): it holds the private key access tokens are signed with; chmod 600 it`,
+  );
 }
 
 // ---- PEM pair ----------------------------------------------------------------------
@@ -163,7 +190,7 @@ async function keptInDataDir(dataDir: string, algorithm: SigningAlgorithm): Prom
   if (existing !== undefined) return fromJwkText(existing, source);
 
   try {
-    await mkdir(dataDir, { recursive: true });
+    await mkdir(dataDir, { recursive: true, mode: 0o700 });
   } catch (error) {
     throw new ConfigError(`DATA_DIR: cannot create ${dataDir} (${reason(error)})`);
   }

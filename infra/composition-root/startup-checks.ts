@@ -76,9 +76,11 @@ function mongoCheck(uri: string): StoreCheck {
 
 /** The hosts of a connection string, without scheme, credentials or options (never log a password). */
 export function addressOf(connectionString: string): string {
-  const rest = connectionString.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '');
-  const withoutCredentials = rest.includes('@') ? rest.slice(rest.lastIndexOf('@', rest.search(/[/?]|$/)) + 1) : rest;
-  return withoutCredentials.split(/[/?]/)[0] || connectionString;
+  const beforeOptions = connectionString.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '').split('?')[0]!;
+  // The hosts follow the last `@` (a password may hold a `/` its writer forgot to encode).
+  const withoutCredentials = beforeOptions.slice(beforeOptions.lastIndexOf('@') + 1);
+  // Never the whole string: it may hold the credentials this function is there to drop.
+  return withoutCredentials.split('/')[0] || '(no host)';
 }
 
 function oneLine(error: unknown): string {

@@ -3,7 +3,6 @@
  * HTTP server, the projector and the CLI all start from here, so every entry point runs
  * against the same stores the same way.
  */
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { getHeapStatistics } from 'node:v8';
 import { isMainThread } from 'node:worker_threads';
@@ -18,6 +17,7 @@ import { findPastOrder } from '../../read-api/trading.js';
 import type { EventHandler } from '../eventsourcing/subscriptions/event-handler.js';
 import { loadSigningKeys } from '../auth/keys.js';
 import { scryptPasswords } from '../auth/passwords.js';
+import { prepareDataDir } from './data-dir.js';
 import { createTokenService, type TokenService } from '../auth/tokens.js';
 import type { Config } from '../config/config.js';
 import type { EventStore } from '../eventsourcing/event-store/event-store.js';
@@ -104,14 +104,13 @@ export async function openSystem(
   role = 'api',
   links: ThreadLinks = {},
 ): Promise<System> {
-  if (config.eventStore === 'embedded' || config.readStore === 'embedded')
-    mkdirSync(config.dataDir, { recursive: true });
+  prepareDataDir(config, logger);
   const metrics = new Metrics();
   const opened: Array<{ close(): Promise<void> }> = [];
   try {
     const stores = await openStores(config, logger, { role, hearCommits: links.hearCommits ?? false }, metrics, opened);
     const { eventStore, readStore, leases } = stores;
-    const tokens = await openTokens(config);
+    const tokens = await openTokens(config, logger);
     const signedOut = new SignedOutTokenList(readStore, { recheckMs: config.signedOutRecheckMs });
     const services = apiServices(config, logger, metrics, stores, { tokens, signedOut });
     const handlers = eventHandlers(services);
@@ -210,12 +209,13 @@ async function openStores(
   return { eventStore, snapshots: stores.snapshots, readServer, readStore, leases, idempotency };
 }
 
-async function openTokens(config: Config): Promise<TokenService> {
+async function openTokens(config: Config, logger: Logger): Promise<TokenService> {
   const keys = await loadSigningKeys({
     privateKeyPem: config.jwtPrivateKey,
     publicKeyPem: config.jwtPublicKey,
     jwkFile: config.jwtKeyFile,
     dataDir: config.dataDir,
+    warn: (message) => logger.warn(message),
   });
   return createTokenService({
     keys,

@@ -14,7 +14,7 @@ export const settings = {
   dataDir: text(
     'DATA_DIR',
     './data',
-    'Directory of the embedded stores (`events.db`, `read.db`, `idempotency.db`); created if missing.',
+    'Directory of the embedded stores (`events.db`, `read.db`, `idempotency.db`) and of a generated signing key; created if missing, mode 0700, its files 0600 (files left more open are made so at start-up; an existing directory others can enter is reported, not changed).',
   ),
   eventStore: oneOf(
     'EVENT_STORE',
@@ -25,7 +25,12 @@ export const settings = {
   eventStoreConnectionString: optionalText(
     'EVENTSTORE_CONNECTION_STRING',
     'EventStoreDB connection string, required when `EVENT_STORE=esdb` (e.g. `esdb://localhost:2113?tls=false`).',
-    { test: /^esdb(\+discover)?:\/\/\S+$/, allowed: 'expected an esdb:// or esdb+discover:// connection string' },
+    {
+      test: /^esdb(\+discover)?:\/\/\S+$/,
+      allowed: 'expected an esdb:// or esdb+discover:// connection string',
+      // It may carry a user and password (esdb://admin:changeit@…).
+      secret: true,
+    },
   ),
   embeddedDurability: oneOf(
     'EMBEDDED_DURABILITY',
@@ -42,6 +47,8 @@ export const settings = {
   mongodbUri: optionalText('MONGODB_URI', 'MongoDB connection string, required when `READ_STORE=mongo`.', {
     test: /^mongodb(\+srv)?:\/\/\S+$/,
     allowed: 'expected a mongodb:// or mongodb+srv:// connection string',
+    // It may carry a user and password (mongodb://user:pw@…).
+    secret: true,
   }),
   mongodbDb: text('MONGODB_DB', 'marketplace', 'MongoDB database holding the read models.', {
     test: /^[A-Za-z0-9_-]{1,63}$/,
@@ -85,6 +92,7 @@ export const settings = {
     {
       test: /^.{5,128}$/s,
       allowed: 'expected 5 to 128 characters',
+      secret: true,
     },
   ),
   readYourWritesTimeoutMs: integer(
@@ -128,11 +136,11 @@ export const settings = {
     600000,
     'On SIGTERM/SIGINT, how long in-flight requests may take to finish before connections are cut.',
   ),
-  // The key settings take no pattern: a refused value is quoted in the error, and a key
-  // must not end up in a log. infra/auth/keys.ts checks them and names the variable only.
+  // infra/auth/keys.ts checks the keys and names the variable only, never the key.
   jwtPrivateKey: optionalText(
     'JWT_PRIVATE_KEY',
     'PEM private key access tokens are signed with: RSA of 2048+ bits (RS256), EC P-256 (ES256) or Ed25519 (EdDSA); line breaks may be written as `\\n`. Set together with `JWT_PUBLIC_KEY`. With neither this nor `JWT_KEY_FILE`, a key is generated once into `DATA_DIR/jwt-signing-key.json`.',
+    { secret: true },
   ),
   jwtPublicKey: optionalText(
     'JWT_PUBLIC_KEY',
@@ -140,7 +148,7 @@ export const settings = {
   ),
   jwtKeyFile: optionalText(
     'JWT_KEY_FILE',
-    'Path of a private JWK (JSON) to sign access tokens with, instead of the PEM pair; its `kid` and `alg` are used when present.',
+    'Path of a private JWK (JSON) to sign access tokens with, instead of the PEM pair; its `kid` and `alg` are used when present. A file its group or others can open is used, with a warning in the log.',
   ),
   jwtIssuer: text('JWT_ISSUER', 'marketplace', '`iss` of the access tokens issued; tokens with another are refused.'),
   jwtAudience: text(

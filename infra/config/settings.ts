@@ -8,6 +8,12 @@ export interface Setting<T> {
   description: string;
   /** Shown in the docs; `undefined` means "no default" (optional or required by another setting). */
   defaultText?: string;
+  /**
+   * A password, a key, or a connection string that may carry credentials: a refused value
+   * is never quoted (the error names the variable and what is allowed, and says why the value
+   * is not shown), since configuration errors end up in terminals, logs and CI output.
+   */
+  secret?: true;
   parse(raw: string | undefined): T;
 }
 
@@ -15,7 +21,8 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-function invalid(name: string, raw: string, allowed: string): never {
+function invalid(name: string, raw: string, allowed: string, secret = false): never {
+  if (secret) throw new ConfigError(`${name} is not valid (its value is not shown: it is a secret): ${allowed}`);
   throw new ConfigError(`${name}=${JSON.stringify(raw)} is not valid: ${allowed}`);
 }
 
@@ -61,24 +68,29 @@ export function integer(
 
 type Pattern = { test: RegExp; allowed: string };
 
-function checked(name: string, value: string, pattern?: Pattern): string {
-  if (pattern && !pattern.test.test(value)) return invalid(name, value, pattern.allowed);
+/** How a text setting is checked: a pattern, and whether its value is a secret never to quote. */
+type TextRules = (Pattern & { secret?: true }) | { secret: true };
+
+function checked(name: string, value: string, rules?: TextRules): string {
+  if (rules && 'test' in rules && !rules.test.test(value)) return invalid(name, value, rules.allowed, rules.secret);
   return value;
 }
 
-export function text(name: string, fallback: string, description: string, pattern?: Pattern): Setting<string> {
+export function text(name: string, fallback: string, description: string, rules?: TextRules): Setting<string> {
   return {
     name,
     description,
     defaultText: fallback,
-    parse: (raw) => checked(name, raw === undefined || raw === '' ? fallback : raw, pattern),
+    ...(rules?.secret ? { secret: true as const } : {}),
+    parse: (raw) => checked(name, raw === undefined || raw === '' ? fallback : raw, rules),
   };
 }
 
-export function optionalText(name: string, description: string, pattern?: Pattern): Setting<string | undefined> {
+export function optionalText(name: string, description: string, rules?: TextRules): Setting<string | undefined> {
   return {
     name,
     description,
-    parse: (raw) => (raw === undefined || raw === '' ? undefined : checked(name, raw, pattern)),
+    ...(rules?.secret ? { secret: true as const } : {}),
+    parse: (raw) => (raw === undefined || raw === '' ? undefined : checked(name, raw, rules)),
   };
 }

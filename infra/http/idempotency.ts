@@ -1,8 +1,9 @@
 /**
- * Idempotency keys. The first request with a key runs; any later request from the same
- * caller with the same key and body gets the kept status, body and headers again, and
- * changes nothing. The answers are kept in `IdempotencyRecords` (next to the read
- * models, shared by every API process), first insert wins.
+ * Idempotency keys. The first request with a key runs; once one has an outcome (not a 412,
+ * a 409, a 503… see `isOutcome`), any later request from the same caller with the same key
+ * and body gets the kept status, body and headers again, and changes nothing. The answers
+ * are kept in `IdempotencyRecords` (next to the read models, shared by every API process),
+ * first insert wins.
  *
  * Requests with a key derive their operation id from it (`ctx.state.operationId`), and
  * every command applies an operation id once. So two copies of a request racing each
@@ -57,8 +58,17 @@ export function idempotentRequests(options: IdempotencyOptions, scopeOf: (ctx: C
     } catch (error) {
       renderError(ctx, error, options.logError);
     }
-    // A failure of ours is not an answer worth keeping: a retry with the key runs again.
-    if (ctx.status >= 500) return;
+    // Only an outcome is kept. An answer about the moment (see `isOutcome`) would tell
+    // every retry the same thing long after it stopped being true: the retry runs again.
+    // A copy of this request that finished meanwhile has the outcome: answer with it.
+    if (!isOutcome(ctx.status)) {
+      const first = await records.find(scope, key).catch((error: unknown) => {
+        options.logError(error, ctx);
+        return null;
+      });
+      if (first) replay(ctx, first, fingerprint);
+      return;
+    }
     try {
       const first = await records.keep(scope, key, {
         fingerprint,
@@ -74,6 +84,27 @@ export function idempotentRequests(options: IdempotencyOptions, scopeOf: (ctx: C
       options.logError(error, ctx);
     }
   };
+}
+
+/**
+ * Answers that say how things stood when the request came, not what became of it, and so
+ * are never kept for replay (a retry with the key runs again, under the same operation id):
+ * - 404: what the request names is not there (yet): an account is opened just after its
+ *   user registers, so a keyed deposit can come first;
+ * - 409: other writers kept the stream busy (the command never took effect), or it changed
+ *   under the request;
+ * - 412: the `If-Match` was stale; the same key with the current one must be able to run
+ *   (the key is part of neither the ETag nor the precondition);
+ * - 428: the precondition was missing (with a key it never is: kept for completeness);
+ * - 408, 425, 429: too slow, too early, too many: come back later;
+ * - 5xx: our failure, or a store that did not answer (503).
+ * Everything else (2xx, and refusals such as 400, 403, 422) is what the request came to, and
+ * every later request with the key gets it again.
+ */
+const NOT_OUTCOMES = new Set([404, 408, 409, 412, 425, 428, 429]);
+
+export function isOutcome(status: number): boolean {
+  return status < 500 && !NOT_OUTCOMES.has(status);
 }
 
 function replay(ctx: Context, kept: KeptAnswer, fingerprint: string): void {

@@ -6,23 +6,87 @@ export interface Dependency {
   ping(): Promise<void>;
 }
 
+/** What a readiness check found: whether every dependency answered, and each one's `ok` or `failed: <why>`. */
+export interface ReadinessReport {
+  ready: boolean;
+  checks: Record<string, string>;
+}
+
+/** Where a dependency turning unready, and ready again, is told (pino's signature). */
+export interface ProbeLog {
+  warn(fields: object, message: string): void;
+  info(fields: object, message: string): void;
+}
+
+export interface ProbeOptions {
+  /** How long each dependency may take to answer (default 2 s). */
+  timeoutMs?: number;
+  /** Told, with why, when a dependency turns unready or ready again (and every minute it stays unready). */
+  log?: ProbeLog;
+  /** Publishes each dependency's state when scraped (`marketplace_ready`). */
+  metrics?: { followReadiness(check: () => Promise<ReadinessReport>): void };
+}
+
+/** While a dependency stays unready, its reason is logged again this often (lag figures change all the time). */
+const REPEAT_UNREADY_MS = 60_000;
+
 /**
  * `/health`: the process is alive (no dependency is consulted, so a slow store never gets
  * the process restarted). `/ready`: every dependency (the stores, the read models) answered
  * within the time limit, so the instance can take traffic.
+ *
+ * `/ready` is public, so it says only ready or not (200 `{ status: 'ready' }`, 503
+ * `{ status: 'unavailable' }`): which store failed and how (an address, a driver's
+ * message, how far a read model lags) is for operators, in the log (a line when a
+ * dependency turns unready, with why, and when it is back) and in `/metrics`
+ * (`marketplace_ready{dependency}`, beside the read models' lag and rebuild gauges).
  */
-export function probeRoutes(dependencies: Dependency[], timeoutMs = 2000): Router {
+export function probeRoutes(dependencies: Dependency[], options: ProbeOptions = {}): Router {
+  const readiness = new Readiness(dependencies, options.timeoutMs ?? 2000, options.log);
+  options.metrics?.followReadiness(() => readiness.check());
   const router = new Router();
   router.get('/health', (ctx) => {
     ctx.body = { status: 'ok' };
   });
   router.get('/ready', async (ctx) => {
-    const checks = await Promise.all(dependencies.map(async (d) => [d.name, await check(d, timeoutMs)] as const));
-    const ready = checks.every(([, result]) => result === 'ok');
+    const { ready } = await readiness.check();
     ctx.status = ready ? 200 : 503;
-    ctx.body = { status: ready ? 'ready' : 'unavailable', checks: Object.fromEntries(checks) };
+    ctx.body = { status: ready ? 'ready' : 'unavailable' };
   });
   return router;
+}
+
+/** Checks the dependencies and tells the log of every change in what they answer. */
+export class Readiness {
+  /** Per dependency: what it last answered, and when its failure was last logged. */
+  readonly #last = new Map<string, { result: string; loggedAt: number }>();
+
+  constructor(
+    private readonly dependencies: Dependency[],
+    private readonly timeoutMs: number,
+    private readonly log?: ProbeLog,
+  ) {}
+
+  async check(): Promise<ReadinessReport> {
+    const checks = await Promise.all(
+      this.dependencies.map(async (d) => [d.name, await check(d, this.timeoutMs)] as const),
+    );
+    for (const [name, result] of checks) this.#tell(name, result);
+    return { ready: checks.every(([, result]) => result === 'ok'), checks: Object.fromEntries(checks) };
+  }
+
+  #tell(dependency: string, result: string): void {
+    const now = Date.now();
+    const last = this.#last.get(dependency);
+    if (result === 'ok') {
+      if (last && last.result !== 'ok') this.log?.info({ dependency }, `ready again: ${dependency} answers`);
+      this.#last.set(dependency, { result, loggedAt: now });
+      return;
+    }
+    const news = !last || last.result === 'ok' || now - last.loggedAt >= REPEAT_UNREADY_MS;
+    if (news) this.log?.warn({ dependency, reason: result }, `not ready: ${dependency} ${result}`);
+    this.#last.set(dependency, { result, loggedAt: news ? now : last.loggedAt });
+  }
 }
 
 async function check(dependency: Dependency, timeoutMs: number): Promise<string> {

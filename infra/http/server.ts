@@ -39,7 +39,10 @@ export interface HttpAppOptions {
   api?: ApiOptions;
   /** Serves `GET /metrics` and times every request into it. */
   metrics?: Metrics;
-  /** Writes one line per request; unexpected errors then go on their request's line instead of to `logError`. */
+  /**
+   * Writes one line per request; unexpected errors then go on their request's line instead of
+   * to `logError`. The probes tell it when a dependency of `/ready` turns unready, and why.
+   */
   requestLog?: Logger;
 }
 
@@ -57,7 +60,7 @@ export function createHttpApp(options: HttpAppOptions): Koa {
   }
   if (options.metrics) app.use(httpDurations(options.metrics));
   app.use(errorBodies(logError));
-  const probes = probeRoutes(options.dependencies);
+  const probes = probeRoutes(options.dependencies, { log: options.requestLog, metrics: options.metrics });
   app.use(probes.routes()).use(probes.allowedMethods());
   // The API description (`/openapi.json`) and a page to browse it (`/docs`).
   const description = apiDescriptionRoutes();

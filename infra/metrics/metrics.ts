@@ -68,8 +68,16 @@ export class Metrics {
         registers: [this.registry],
         async collect() {
           // The four gauges are collected together: `source` shares one report between them.
-          for (const report of await source.report())
-            this.set({ subscription: report.name, kind: report.kind }, measure(report));
+          let reports: SubscriptionReport[];
+          try {
+            reports = await source.report();
+          } catch {
+            // A store that does not answer (an outage) must not take the whole scrape down
+            // with it: these series are left out until it answers (`marketplace_ready` says why).
+            this.reset();
+            return;
+          }
+          for (const report of reports) this.set({ subscription: report.name, kind: report.kind }, measure(report));
         },
       });
     gauge(
@@ -90,6 +98,33 @@ export class Metrics {
     gauge('marketplace_subscription_rebuilding', '1 while the view is being rebuilt from the start, else 0.', (r) =>
       r.rebuilding ? 1 : 0,
     );
+  }
+
+  /** What `marketplace_ready` asks at each scrape (see `followReadiness`). */
+  #readinessCheck: (() => Promise<{ checks: Record<string, string> }>) | undefined;
+
+  /**
+   * Whether each dependency `/ready` checks (the stores, the read models) answers, checked
+   * when scraped: `/ready` itself tells the public only ready or not. Why one does not is in
+   * the log, and for the read models in the subscription gauges above.
+   */
+  followReadiness(check: () => Promise<{ checks: Record<string, string> }>): void {
+    // One gauge per registry, whoever asks (an app built twice on one system): the latest check answers.
+    const first = this.#readinessCheck === undefined;
+    this.#readinessCheck = check;
+    if (!first) return;
+    const current = () => this.#readinessCheck!();
+    new Gauge({
+      name: 'marketplace_ready',
+      help: 'Whether each dependency of /ready answered in time at the scrape (1) or not (0): the stores, and the read models (not rebuilding, within the lag bounds).',
+      labelNames: ['dependency'] as const,
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        for (const [dependency, result] of Object.entries((await current()).checks))
+          this.set({ dependency }, result === 'ok' ? 1 : 0);
+      },
+    });
   }
 
   /** Each JavaScript thread's V8 heap (the process metrics see the main thread's only), read when scraped. */

@@ -1,3 +1,4 @@
+import { expect } from 'chai';
 import { user } from '../../domain/identity/user.js';
 import type { UserEvent } from '../../domain/identity/events.js';
 import { specification } from '../support/decider-spec.js';
@@ -63,6 +64,29 @@ describe('user (decider)', () => {
     given([registered])
       .when({ type: 'ChangePassword', passwordHash: 'h2', at })
       .then([{ type: 'UserPasswordChanged', data: { userId: 'u1', passwordHash: 'h2', at } }]);
+  });
+  it('replaces the hash it verified with a stronger one of the same password, not a hash changed since', () => {
+    const rehashed: UserEvent = { type: 'UserPasswordRehashed', data: { userId: 'u1', passwordHash: 'h1-strong', at } };
+    given([registered])
+      .when({ type: 'RehashPassword', passwordHash: 'h1-strong', replaces: 'h1', at })
+      .then([rehashed]);
+    // Changed by the user meanwhile (or rehashed by a concurrent sign-in): the newer hash stands.
+    given([registered, { type: 'UserPasswordChanged', data: { userId: 'u1', passwordHash: 'h2', at } }])
+      .when({ type: 'RehashPassword', passwordHash: 'h1-strong', replaces: 'h1', at })
+      .then([]);
+    given([registered, rehashed])
+      .when({ type: 'RehashPassword', passwordHash: 'h1-stronger', replaces: 'h1', at })
+      .then([]);
+    given([]).when({ type: 'RehashPassword', passwordHash: 'x', replaces: 'h1', at }).thenRefused('user_not_found');
+  });
+  it('keeps the profile’s updatedAt on a rehash (nothing the user changed), and the new hash', () => {
+    const later = '2026-11-22T10:00:00.000Z';
+    const state = [
+      registered,
+      { type: 'UserPasswordRehashed', data: { userId: 'u1', passwordHash: 'h1-strong', at: later } } as UserEvent,
+    ].reduce(user.evolve, user.initialState());
+    expect(state.passwordHash).to.equal('h1-strong');
+    expect(state.updatedAt).to.equal(at);
   });
   it('signs a token out once', () => {
     const out: UserEvent = {

@@ -6,15 +6,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import Database from 'better-sqlite3';
-import { MongoClient } from 'mongodb';
-import { join } from 'node:path';
 import { loadMarket } from '../../command-handlers/trading.js';
 import { findOrder } from '../../domain/trading/market.js';
 import { messages } from '../../domain/messages.js';
 import { findPastOrder } from '../../read-api/trading.js';
 import type { ApiServer } from '../support/api-server.js';
 import { type Client, expectError, itHttp, positionOf, SHARED_SERVER_ENV, withApiServer } from './client.js';
+import { forgetKeptAnswer } from './kept-answers.js';
 import { eventually, Market, TEXTS, type Item, type NamedTrader } from './trading-client.js';
 
 const MEMORY_MS = 1_000;
@@ -178,6 +176,41 @@ describe('HTTP: answers after the domain forgot (embedded event store)', functio
   );
 
   itHttp(
+    'a keyed placement refused 412 for its If-Match claims nothing: retried with the current If-Match after the trader’s memory passed, it is placed (not refused as expired)',
+    async () => {
+      const item = await market.newItem({ initialPrice: 100 });
+      const owner = await market.trader(200);
+      const stale = await market.etag(owner.token, 'purchase');
+      const moved = await market.postOrder(
+        owner.token,
+        'purchase',
+        { itemId: item.id, price: 10 },
+        { 'if-match': stale },
+      );
+      expect(moved.status, moved.text).to.equal(202);
+      const key = randomUUID();
+      const body = { itemId: item.id, price: 50 };
+      expectError(
+        await market.postOrder(owner.token, 'purchase', body, { 'idempotency-key': key, 'if-match': stale }),
+        412,
+        TEXTS.stateChanged,
+      );
+      // Long after: the trader's stream has forgotten past the refused attempt's memory.
+      const position = await forgottenByTheTrader(owner, new Date().toISOString(), item.id);
+      const current = await market.etag(owner.token, 'purchase', position);
+
+      const retry = await market.postOrder(owner.token, 'purchase', body, {
+        'idempotency-key': key,
+        'if-match': current,
+      });
+      expect(retry.status, retry.text).to.equal(202);
+      expect(retry.body).to.include({ itemId: item.id, price: 50, status: 'pending' });
+      const active = await market.activeOrders(owner.token, 'purchase', positionOf(retry));
+      expect(active.filter((o) => o.id === retry.body.id)).to.have.length(1);
+    },
+  );
+
+  itHttp(
     'a keyed placement retried after its kept answer is gone, its order filled and forgotten by market and trader → 422 expired, nothing placed twice',
     async () => {
       const item = await market.newItem({ initialPrice: 100, initialCount: 2 });
@@ -211,28 +244,3 @@ describe('HTTP: answers after the domain forgot (embedded event store)', functio
     },
   );
 });
-
-/** Deletes the kept answer to `key` behind `server`'s back, wherever it keeps them; how many went. */
-async function forgetKeptAnswer(server: ApiServer, key: string): Promise<number> {
-  const { config } = server;
-  if (config.readStore === 'mongo') {
-    const client = await MongoClient.connect(config.mongodbUri!);
-    try {
-      // `_id` is the caller and the key (infra/mongodb/mongo-idempotency-records.ts).
-      return (
-        await client
-          .db(config.mongodbDb)
-          .collection<{ _id: string }>('idempotency_answers')
-          .deleteMany({ _id: { $regex: `\\n${key}$` } })
-      ).deletedCount;
-    } finally {
-      await client.close();
-    }
-  }
-  const file = new Database(join(config.dataDir, 'idempotency.db'));
-  try {
-    return file.prepare('DELETE FROM answers WHERE key = ?').run(key).changes;
-  } finally {
-    file.close();
-  }
-}

@@ -7,7 +7,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { provisionBroker } from '../../command-handlers/identity.js';
+import { provisionBroker, type PasswordHashing } from '../../command-handlers/identity.js';
+import { scryptHashing, scryptPasswords } from '../../infra/auth/passwords.js';
 import { loadConfig, type Config } from '../../infra/config/config.js';
 import { openEsdbEventStore } from '../../infra/esdb/esdb-event-store.js';
 import type { EventStore } from '../../infra/eventsourcing/event-store/event-store.js';
@@ -31,7 +32,21 @@ export interface ApiServerOptions {
   env?: Record<string, string>;
   /** Where the server logs (requests included); by default nowhere unless TEST_LOG_LEVEL says so. */
   logger?: Logger;
+  /**
+   * `production`: passwords hashed with today's scrypt parameters (`scryptPasswords`).
+   * Default: `TEST_PASSWORD_HASHING`, the same code at a fifth of the cost — the suites
+   * register and sign in over a thousand users, at ~0.4 s a production hash on this box.
+   */
+  passwords?: 'production' | PasswordHashing;
 }
+
+/**
+ * What the in-process test servers hash passwords with: scrypt N=2^14 r=8 p=1, the
+ * parameters before OWASP's p=5 set (infra/auth/passwords.ts). The production parameters
+ * are tested in test/auth-passwords.test.ts, by the HTTP test of the upgrade at sign-in,
+ * and by every suite that starts the server as a process (npm start's own code path).
+ */
+export const TEST_PASSWORD_HASHING = scryptHashing({ N: 2 ** 14, r: 8, p: 1 });
 
 export const BROKER = { email: 'broker@market.test', password: 'broker-secret' };
 
@@ -67,6 +82,8 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
   });
   const logger = options.logger ?? createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
   const system = await openSystem(config, logger);
+  system.services.passwords =
+    options.passwords === 'production' ? scryptPasswords : (options.passwords ?? TEST_PASSWORD_HASHING);
   await provisionBroker(system.services, { ...BROKER, resetPassword: false });
   system.startProjections();
   if (config.projectionThread === 'main') await untilLive(system);

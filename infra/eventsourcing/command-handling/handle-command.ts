@@ -11,7 +11,9 @@
  *
  * - A command with an `expectedRevision` (the client's If-Match) must find the stream
  *   exactly there, counting the commands decided before it: otherwise
- *   `WrongExpectedVersion`, the client's conflict to resolve.
+ *   `WrongExpectedVersion`, the client's conflict to resolve — unless the stream shows
+ *   the command already applied (`Decider.isRepeat`: a retry whose answer was lost, its
+ *   stream moved on by its own first attempt), which is answered as applied.
  * - Without one, it is decided on whatever the stream holds when its turn comes.
  * - A command that expects a `new` stream is decided on no events, without reading the
  *   stream: the append's `no_stream` is the check, and the retry after a refusal reads the
@@ -203,8 +205,10 @@ async function loadForBatch(env: CommandEnvironment, streamId: string, batch: Jo
   const decider = batch[0]!.request.decider;
   // Deciding on the cached state needs no read: if another process appended meanwhile,
   // the append's expected revision refuses it and the batch is decided again on the cached
-  // state caught up with what came since. Only an If-Match newer than the cache proves the
-  // cache stale before that.
+  // state caught up with what came since. Only an If-Match can be refused without an
+  // append, so one that is not the cached revision is checked against the stream itself:
+  // the cache may be behind another process (a newer If-Match), or may not hold yet the
+  // operation that a retry with an older one repeats.
   const retried = batch.some((job) => job.attempts > 0);
   // A stream that must not exist yet is neither read nor looked up: the append's `no_stream`
   // proves it new (an address is claimed by the append itself), and the retry that follows a
@@ -213,7 +217,7 @@ async function loadForBatch(env: CommandEnvironment, streamId: string, batch: Jo
   const loaded = await loadStream(env, decider, streamId, retried ? 'fresh' : 'cached');
   if (
     !retried &&
-    batch.some((job) => job.request.expectedRevision !== undefined && job.request.expectedRevision > loaded.revision)
+    batch.some((job) => job.request.expectedRevision !== undefined && job.request.expectedRevision !== loaded.revision)
   ) {
     return loadStream(env, decider, streamId, 'fresh');
   }
@@ -232,12 +236,17 @@ function decideInTurn(env: CommandEnvironment, streamId: string, batch: Job[], l
   for (const job of batch) {
     const { request } = job;
     try {
-      if (request.expectedRevision !== undefined && request.expectedRevision !== revision) {
-        throw new WrongExpectedVersion(streamId, request.expectedRevision, revision < 0 ? 'no_stream' : revision);
-      }
+      const stale = request.expectedRevision !== undefined && request.expectedRevision !== revision;
+      const refusal = () =>
+        new WrongExpectedVersion(streamId, request.expectedRevision!, revision < 0 ? 'no_stream' : revision);
+      // A repeat of what the stream already holds is answered as applied, whatever the If-Match.
+      if (stale && !request.decider.isRepeat?.(request.command, state)) throw refusal();
       if (request.expects === 'new' && revision >= 0) throw new StreamStateMismatch(streamId, request.expects);
       if (request.expects === 'existing' && revision < 0) throw new StreamStateMismatch(streamId, request.expects);
       const events = request.decider.decide(request.command, state);
+      // Only a command that changes nothing may pass a stale If-Match (a decider whose
+      // `isRepeat` and `decide` disagree is a bug; the If-Match still protects the stream).
+      if (stale && events.length > 0) throw refusal();
       for (const e of events) state = request.decider.evolve(state, e);
       revision += events.length;
       toAppend.push(

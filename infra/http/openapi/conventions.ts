@@ -3,6 +3,7 @@
  * it does: its parameters (request headers, list and read-your-writes queries), its
  * response headers and the refusals the middleware in front of it can answer with.
  */
+import * as z from 'zod';
 import { DEFAULT_LIMIT, MAX_LIMIT } from '../../eventsourcing/read-store/read-store.js';
 import { httpMessages } from '../messages.js';
 import { POSITION_HEADER } from '../read-your-writes.js';
@@ -50,7 +51,7 @@ export const parameters: Record<string, Json> = {
     name: 'Idempotency-Key',
     in: 'header',
     description:
-      'Runs the request once: a later request of the same user with the same key and body gets the first answer again (status, body, `ETag`, `X-Event-Position`) and changes nothing; with another body, 422. Keys are kept for good. With a key, `If-Match` is optional.',
+      'Runs the request once: a later request of the same user with the same key and body gets the first outcome again (status, body, `ETag`, `X-Event-Position`) and changes nothing; with another body, 422. An answer that is not an outcome (404, 409, 412, 428, 429, 5xx) is not kept: the key runs again. A retry after a lost answer, with the `If-Match` it was first sent with, gets the original outcome. With a key, `If-Match` is optional.',
     schema: { type: 'string', pattern: visible(255) },
   },
   RequestId: {
@@ -130,13 +131,10 @@ const isApi = (op: Operation) => op.audience !== 'service';
 const takesKeys = (op: Operation) => op.audience === 'signed-in' && op.method === 'post';
 
 export function parametersOf(op: Operation): Json[] {
-  const list: Json[] = Object.entries(op.pathParameters ?? {}).map(([name, { description, values }]) => ({
-    name,
-    in: 'path',
-    required: true,
-    description,
-    schema: values ? { type: 'string', enum: values } : { type: 'string' },
-  }));
+  const list: Json[] = Object.entries(op.pathParameters?.shape ?? {}).map(([name, field]) => {
+    const { $schema: _dialect, description, ...schema } = z.toJSONSchema(field as z.ZodType, { io: 'input' }) as Json;
+    return { name, in: 'path', required: true, description, schema };
+  });
   if (isApi(op) && op.method === 'get') list.push(ref('parameters', 'EventPosition'), ref('parameters', 'MinPosition'));
   if (op.list) list.push(ref('parameters', 'Limit'), ref('parameters', 'Cursor'));
   if (op.precondition) list.push(ref('parameters', 'IfMatch'));
@@ -186,6 +184,11 @@ export function refusalsOf(op: Operation): Map<ErrorStatus, string[]> {
   if (hasBody) add(415, `${quoted(httpMessages.notJson)}: a body whose \`Content-Type\` is not JSON`);
   if (op.requestBody)
     add(422, "`violation at '<field>': <rule>` for each invalid field, one a line (also listed in `violations`)");
+  if (api && op.pathParameters)
+    add(
+      422,
+      "`violation at '<parameter>': <rule>`: a path parameter no id of this API can be (too long, or a character ids never have)",
+    );
   if (op.list) add(422, `${quoted(httpMessages.invalidLimit)}`);
   if (takesKeys(op)) {
     add(422, `${quoted(httpMessages.idempotencyKeyReused)}`);

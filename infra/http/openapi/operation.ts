@@ -39,8 +39,11 @@ export interface Operation {
   audience: Audience;
   /** Only the broker may call it (anyone else: 403). */
   brokerOnly?: true;
-  /** Path parameters, name → description. */
-  pathParameters?: Record<string, { description: string; values?: readonly string[] }>;
+  /**
+   * Path parameters: the schema the route checks them with (each field's `description` in
+   * its `.meta()`), so the document says exactly what is accepted.
+   */
+  pathParameters?: z.ZodObject;
   /** The JSON request body, validated with this schema (422 naming the fields). */
   requestBody?: z.ZodType;
   /** A list: `limit` and `cursor`, the next page in `Link`. */

@@ -2,6 +2,7 @@
 import * as z from 'zod';
 import { messages } from '../../../domain/messages.js';
 import { customerOrder, customerOrderBody } from '../schemas/ordering.js';
+import { orderPath } from '../schemas/common.js';
 import { quoted, type Operation } from './operation.js';
 
 const tag = 'ordering';
@@ -47,7 +48,7 @@ export const orderingOperations: Operation[] = [
     tag,
     summary: "One of the caller's orders",
     audience: 'signed-in',
-    pathParameters: { id: { description: 'the order id' } },
+    pathParameters: orderPath,
     answers: [{ status: 200, description: 'The order.', body: customerOrder }],
     refusals: {
       403: [`${quoted(messages.operationDenied)}: another user's order`],

@@ -1,4 +1,5 @@
 /** The service's own endpoints: liveness and readiness probes, and this description. */
+import * as z from 'zod';
 import { messages } from '../../../domain/messages.js';
 import { apiDocument, eventsDocument, health, readiness } from '../schemas/service.js';
 import { docsAssetNames, docsMediaTypes } from './docs-page.js';
@@ -34,7 +35,7 @@ export const serviceOperations: Operation[] = [
       {
         status: 503,
         description:
-          'A store failed or did not answer in time, or a read model is being rebuilt or lags too far (named in `checks`).',
+          "A store failed or did not answer in time, or a read model is being rebuilt or lags too far. Which, and why, is not told here (the probe is public): the log has a line naming it, and `/metrics` has `marketplace_ready{dependency}` with the read models' lag.",
         body: readiness,
       },
     ],
@@ -46,7 +47,7 @@ export const serviceOperations: Operation[] = [
     tag,
     summary: 'Metrics in the Prometheus text format',
     description:
-      'HTTP latency by route template and status, commands by type and outcome, expected-version conflicts, events appended, projection and process-manager lag (events and seconds), parked events, rebuilds, and the process metrics.',
+      'HTTP latency by route template and status, commands by type and outcome, expected-version conflicts, events appended, projection and process-manager lag (events and seconds), parked events, rebuilds, whether each dependency of `/ready` answers, and the process metrics.',
     audience: 'service',
     answers: [{ status: 200, description: 'The current values.', media: ['text/plain'] }],
   },
@@ -93,7 +94,7 @@ export const serviceOperations: Operation[] = [
     tag,
     summary: 'A file of the docs page',
     audience: 'service',
-    pathParameters: { asset: { description: 'the file', values: docsAssetNames } },
+    pathParameters: z.strictObject({ asset: z.enum(docsAssetNames).meta({ description: 'the file' }) }),
     answers: [{ status: 200, description: 'The file.', media: [...docsMediaTypes], headers: ['Cache-Control'] }],
     refusals: { 404: [`${quoted(messages.notFound)}: not a file of the page`] },
   },

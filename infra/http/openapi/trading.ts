@@ -2,6 +2,7 @@
 import * as z from 'zod';
 import { messages } from '../../../domain/messages.js';
 import { holding, listItemBody, order, placeOrderBody, tradingItem } from '../schemas/trading.js';
+import { orderPath } from '../schemas/common.js';
 import { quoted, type Operation } from './operation.js';
 
 const tag = 'trading';
@@ -77,7 +78,7 @@ function cancelOrder({ side, path, name }: OrderSide): Operation {
     summary: `Cancel a pending ${side} order`,
     description: 'Naturally idempotent: no `If-Match` needed; canceling a canceled order answers it again.',
     audience: 'signed-in',
-    pathParameters: { id: { description: 'the order id' } },
+    pathParameters: orderPath,
     command: true,
     answers: [{ status: 200, description: 'Canceled.', body: order, headers: ['X-Event-Position'] }],
     refusals: {

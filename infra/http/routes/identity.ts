@@ -1,6 +1,7 @@
 /** /api/v1/identity/* and the JWKS. */
 import Router from '@koa/router';
-import { logIn, logOut, registerUser, updateProfile } from '../../../command-handlers/identity.js';
+import { logIn, logOut, registerUser, updateProfile, upgradePasswordHash } from '../../../command-handlers/identity.js';
+import type { Logger } from '../../log/log.js';
 import { getProfile } from '../../../read-api/identity.js';
 import type { AuthState } from '../auth.js';
 import { HttpError } from '../errors.js';
@@ -29,6 +30,15 @@ export function publicIdentityRoutes(services: ApiServices): Router {
   router.post('/api/v1/identity/login', async (ctx) => {
     const { email, password } = validate(loginBody, bodyOf(ctx));
     const found = await logIn(services, email, password);
+    try {
+      await upgradePasswordHash(services, found, password, metadataOf(ctx));
+    } catch (error) {
+      // The sign-in stands; the next one tries again (the old hash still verifies).
+      (ctx.state.log as Logger | undefined)?.warn(
+        { err: error, userId: found.userId },
+        'could not store a stronger hash of the password; the next sign-in tries again',
+      );
+    }
     const { accessToken } = await services.tokens.issue({
       userId: found.userId!,
       email: found.email!,

@@ -13,6 +13,7 @@ import { linkNextPage, pageOf } from '../lists.js';
 import { httpMessages } from '../messages.js';
 import { etagOf, expectedRevisionOf } from '../preconditions.js';
 import { announcePosition } from '../read-your-writes.js';
+import { orderPath } from '../schemas/common.js';
 import { customerOrderBody, type CustomerOrder } from '../schemas/ordering.js';
 import { toMoney, validate } from '../validation.js';
 import { bodyOf, isRetriable, metadataOf, operationIdOf, type ApiServices } from './context.js';
@@ -54,7 +55,8 @@ export function orderingRoutes(services: ApiServices): Router<AuthState> {
     ctx.body = json(created.order);
   });
   router.get('/api/v1/ordering/orders/:id', async (ctx) => {
-    const order = await getCustomerOrder(services.readStore, String(ctx.params.id));
+    const { id } = validate(orderPath, ctx.params);
+    const order = await getCustomerOrder(services.readStore, id);
     if (!order) throw new HttpError(404, httpMessages.notFound);
     if (order.userId !== ctx.state.caller.userId) throw new HttpError(403, httpMessages.operationDenied);
     const { userId: _owner, ...view } = order;

@@ -8,6 +8,7 @@ import { requireRole, type AuthState } from '../auth.js';
 import { linkNextPage, pageOf } from '../lists.js';
 import { etagOf, expectedRevisionOf } from '../preconditions.js';
 import { announcePosition } from '../read-your-writes.js';
+import { orderPath } from '../schemas/common.js';
 import { listItemBody, placeOrderBody, type Holding, type Order, type TradingItem } from '../schemas/trading.js';
 import { toMoney, validate } from '../validation.js';
 import { bodyOf, firstAttemptOf, metadataOf, operationIdOf, type ApiServices } from './context.js';
@@ -119,7 +120,7 @@ async function place(ctx: AuthContext, services: ApiServices, side: Side) {
     price,
     uniqueId: operationIdOf(ctx, services),
     expectedRevision,
-    firstAttemptAt: await firstAttemptOf(ctx),
+    claimFirstAttempt: () => firstAttemptOf(ctx),
   };
   const placed = await placeOrder(services, placement, metadataOf(ctx));
   announcePosition(ctx, placed.position);
@@ -129,7 +130,7 @@ async function place(ctx: AuthContext, services: ApiServices, side: Side) {
 }
 
 async function cancel(ctx: AuthContext, services: ApiServices, side: Side) {
-  const orderId = String(ctx.params.id);
+  const { id: orderId } = validate(orderPath, ctx.params);
   const canceled = await cancelOrder(services, { userId: ctx.state.caller.userId, orderId, side }, metadataOf(ctx));
   announcePosition(ctx, canceled.position);
   ctx.body = orderJson({ ...canceled.order, id: canceled.order.orderId, itemId: canceled.itemId });

@@ -31,3 +31,24 @@ export const problem = z
   })
   .meta({ description: 'An error: `{ code, message }` plus RFC 9457 problem-details members.' });
 export type Problem = z.infer<typeof problem>;
+
+/**
+ * An id in a path, checked before anything looks it up: the ids this API hands out are
+ * uuids, or order ids made of them (`<itemId>.<uuid>`, a broker's unit `<itemId>-u<n>`, at
+ * most 73 characters). A longer one, or one with other characters, is a 422 naming the
+ * parameter: it could never be found, and the stores refuse such keys outright (a read
+ * model's document id is at most 1,024 characters: a longer one used to answer 500).
+ */
+export const MAX_PATH_ID_LENGTH = 128;
+export const pathId = z
+  .string()
+  .min(1)
+  .max(MAX_PATH_ID_LENGTH)
+  .regex(/^[A-Za-z0-9._~-]+$/);
+
+/** The path of one order (`…/{id}`), a trading or a plain one. */
+export const orderPath = z.strictObject({
+  id: pathId.meta({
+    description: `the order id (letters, digits, \`.\`, \`-\`, \`_\`, \`~\`; at most ${MAX_PATH_ID_LENGTH})`,
+  }),
+});

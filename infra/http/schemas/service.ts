@@ -6,9 +6,11 @@ export const health = z.strictObject({ status: z.literal('ok') });
 export const readiness = z
   .strictObject({
     status: z.enum(['ready', 'unavailable']),
-    checks: z.record(z.string(), z.string()).meta({ description: 'each dependency: `ok`, or `failed: <why>`' }),
   })
-  .meta({ description: 'Whether every store answered in time.' });
+  .meta({
+    description:
+      'Whether every store answered in time and the read models are current; which did not, and why, is for operators (the log, `/metrics`).',
+  });
 
 /** The outline of an OpenAPI 3.1 document (the whole of it is defined by the OpenAPI specification). */
 export const apiDocument = z
