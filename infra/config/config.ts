@@ -179,7 +179,7 @@ export const settings = {
   ),
   embeddedPageCacheMb: integer(
     'EMBEDDED_PAGE_CACHE_MB',
-    96,
+    128,
     8,
     65_536,
     "SQLite page cache of a server process's connections to `events.db` and `read.db` together, in MiB (shared out by role: the event writer and the read-model writer get most). Part of what bounds the process's memory (see docs/PERFORMANCE.md).",
