@@ -451,8 +451,9 @@ async function openReadStore(config: Config, inlineCheckpointPages: number, page
 async function openIdempotencyRecords(config: Config, logger: Logger): Promise<IdempotencyRecords> {
   const options = {
     retentionMs: config.idempotencyRetentionHours * 3_600_000,
-    // A claim outlives a power cut whenever the events of its request do.
-    syncClaims: config.embeddedDurability === 'full',
+    // Not synced: a sync per turn on the request thread cost ~8 % of bench:trading's orders/s
+    // (docs/ARCHITECTURE.md, "Built to last", says what a power cut can then do).
+    syncClaims: false,
     onPurgeError: (error: unknown) =>
       logger.warn({ err: error }, 'could not purge expired idempotency answers; trying again later'),
   };

@@ -27,7 +27,7 @@ export interface IdempotencyRecords {
    * Records that a request with this key is being attempted at `at` (ms) unless one was
    * before, and returns when the first attempt was: a request that finds no kept answer but
    * an earlier attempt is a retry of one that may have changed things without answering.
-   * Durable before it returns, as durable as the event store's appends on that machine.
+   * Committed before it returns (synced to disk only where the store is told to: `syncClaims`).
    */
   claim(scope: string, key: string, at: number): Promise<number>;
   /**

@@ -22,8 +22,8 @@ const PURGE_EVERY_MS = 10 * 60_000;
  * nothing, a power cut may lose the answers of the last moments. The requests they answered
  * are applied and durable in the event store regardless, and a retry of one runs again
  * under the same operation id, its claim telling the commands that it is a retry. Claims
- * are synced when `syncClaims` says so (a power cut must not lose a claim whose request's
- * events it kept).
+ * are synced only when `syncClaims` says so (the server does not: see docs/ARCHITECTURE.md,
+ * "Built to last", for the cost and what a power cut can then do).
  */
 export function openSqliteIdempotencyRecords(file: string, options: RecordsOptions): IdempotencyRecords {
   const now = options.now ?? Date.now;
