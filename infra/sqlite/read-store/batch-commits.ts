@@ -90,7 +90,8 @@ export class BatchCommits {
    * operations apply to it: the operations run in order on the document in memory (the
    * same `applyOp` and guards as one by one), and only the end state is stored. A busy
    * batch touches hot documents (a broker's balance, the day's totals, an order placed
-   * and matched in one append) many times; bench:trading wrote ~28 rows per deal one by one.
+   * and matched in one append) many times (docs/PERFORMANCE.md, "Why the code is as it
+   * is", "Read-model batches: a document written once per batch").
    */
   private apply({ projection, writes, checkpoint }: PendingCommit): void {
     const touched = new Map<string, TouchedDoc>();

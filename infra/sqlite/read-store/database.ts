@@ -39,8 +39,8 @@ export function openReadDatabase(options: ReadDatabaseOptions): Database.Databas
   db.pragma('busy_timeout = 5000');
   // Projections rewrite the same hot pages (balances, statistics, open orders) in many
   // small transactions: a larger page cache keeps them, and checkpointing the WAL every
-  // ~40 MB instead of every ~4 MB copies each hot page back once instead of ten times.
-  // bench:trading: ~12 % less CPU per order.
+  // ~40 MB instead of every ~4 MB copies each hot page back once instead of ten times
+  // (docs/PERFORMANCE.md, "Why the code is as it is", "read.db's page cache and checkpoints").
   db.pragma(`cache_size = -${Math.round((options.pageCacheMb ?? 64) * 1024)}`);
   db.pragma(`wal_autocheckpoint = ${options.inlineCheckpointPages ?? INLINE_CHECKPOINT_PAGES}`);
   // A WAL that grew past the backstop is cut back to 64 MB when it starts over.

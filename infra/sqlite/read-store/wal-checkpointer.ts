@@ -3,8 +3,8 @@
  *
  * SQLite checkpoints inline by default: the connection whose commit takes the WAL past
  * `wal_autocheckpoint` pages copies it back and syncs, there and then. On `read.db` that
- * stalled the projector thread ~100 ms every ~0.6 s under load (so a completed deal showed
- * in history up to that much later), and whichever other connection committed past the
+ * stalled the projector thread under load (so a completed deal showed in history later; the
+ * figures are in docs/PERFORMANCE.md, "read.db's checkpointer every 500 ms"), and whichever other connection committed past the
  * mark (a lease renewal, a process manager's checkpoint) stalled the thread serving
  * requests the same way. A PASSIVE checkpoint from another connection blocks no writer and
  * no reader, so it runs here, every `everyMs`; the other connections keep an inline
