@@ -55,9 +55,14 @@ describe('HTTP: path parameters are validated on every route that has one (embed
   this.timeout(60_000);
   let api: Client;
   let trader: Trader;
-  withApiServer('embedded', (_server, client) => {
-    api = client;
-  });
+  // One server for the whole suite (also on the MongoDB read store): its trader is signed up once, before all.
+  withApiServer(
+    'embedded',
+    (_server, client) => {
+      api = client;
+    },
+    { shared: true },
+  );
   before(async () => {
     trader = await api.newTrader();
   });
