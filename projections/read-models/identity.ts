@@ -1,18 +1,9 @@
 /** The identity projection's collections: user profiles, and the access tokens signed out before expiry. */
-import type { Role } from '../../domain/identity/events.js';
+import type { UserView } from '../../domain/identity/user.js';
 import { collection } from '../../infra/eventsourcing/read-store/collection.js';
 
-/** A user's profile as the API shows it (`UserView`), by user id. */
-export type UserDoc = {
-  id: string;
-  email: string;
-  role: Role;
-  firstName: string;
-  lastName: string;
-  phone: string | null;
-  createdAt: string;
-  updatedAt: string;
-};
+/** A user's profile as the API shows it, by user id: the domain's `UserView`, said once. */
+export type UserDoc = UserView;
 
 /** An access token signed out before it expired, by token id. */
 export type RevokedTokenDoc = {
