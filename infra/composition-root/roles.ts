@@ -51,6 +51,7 @@ export async function startRole(config: Config, logger: Logger, started: Started
     logError: (error) => logger.error({ err: error }, 'request failed'),
     metrics: system.metrics,
     requestLog: logger,
+    cors: { allowedOrigins: config.corsAllowedOrigins },
     api: servesApi
       ? {
           services: system.services,

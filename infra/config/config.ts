@@ -1,4 +1,4 @@
-import { ConfigError, integer, oneOf, optionalText, text, type Setting } from './settings.js';
+import { ConfigError, integer, oneOf, optionalText, originList, text, type Setting } from './settings.js';
 
 export { ConfigError } from './settings.js';
 
@@ -11,6 +11,10 @@ export const settings = {
   ),
   port: integer('PORT', 8080, 0, 65535, 'TCP port of the HTTP API.'),
   host: text('HOST', '0.0.0.0', 'Interface the HTTP API listens on.'),
+  corsAllowedOrigins: originList(
+    'CORS_ALLOWED_ORIGINS',
+    'Origins (`https://app.example.com`, comma-separated) whose pages may call the API from a browser: their preflights are answered and their answers carry `Access-Control-Allow-Origin` and expose `ETag`, `X-Event-Position`, `Link`, `Retry-After` and `X-Correlation-Id`. Empty (the default): no cross-origin access.',
+  ),
   dataDir: text(
     'DATA_DIR',
     './data',

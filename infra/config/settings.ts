@@ -94,3 +94,28 @@ export function optionalText(name: string, description: string, rules?: TextRule
     parse: (raw) => (raw === undefined || raw === '' ? undefined : checked(name, raw, rules)),
   };
 }
+
+/** Web origins, comma-separated: each `http(s)://host[:port]` exactly as a browser sends it in `Origin` (no path, no `*`). */
+export function originList(name: string, description: string): Setting<string[]> {
+  return {
+    name,
+    description,
+    defaultText: '',
+    parse(raw) {
+      const origins = (raw ?? '')
+        .split(',')
+        .map((origin) => origin.trim())
+        .filter((origin) => origin !== '');
+      for (const origin of origins) {
+        if (!/^https?:\/\/(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/.test(origin)) {
+          invalid(
+            name,
+            origin,
+            'expected origins such as https://app.example.com or http://localhost:3000, separated by commas (no path, no trailing slash, no *)',
+          );
+        }
+      }
+      return origins;
+    },
+  };
+}

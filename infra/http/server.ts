@@ -9,6 +9,7 @@ import type { Logger } from '../log/log.js';
 import { httpDurations, metricsRoute } from '../metrics/http.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { ConsistencyGate } from '../eventsourcing/subscriptions/consistency.js';
+import { crossOrigin, type CorsOptions } from './cors.js';
 import { authenticate, type AuthState, type SignedOutTokens } from './auth.js';
 import { errorBodies, HttpError, type ErrorLog } from './errors.js';
 import { idempotentRequests } from './idempotency.js';
@@ -44,6 +45,8 @@ export interface HttpAppOptions {
    * to `logError`. The probes tell it when a dependency of `/ready` turns unready, and why.
    */
   requestLog?: Logger;
+  /** Browser clients of other origins (`CORS_ALLOWED_ORIGINS`); without it, none. */
+  cors?: CorsOptions;
 }
 
 const ONE_MEGABYTE = '1mb';
@@ -53,6 +56,7 @@ export function createHttpApp(options: HttpAppOptions): Koa {
   // Errors are answered by `errorBodies`; Koa's own handler would print them a second time.
   app.silent = true;
   app.use(requestIds());
+  if (options.cors) app.use(crossOrigin(options.cors));
   let logError: ErrorLog = options.logError;
   if (options.requestLog) {
     app.use(requestLog(options.requestLog));

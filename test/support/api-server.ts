@@ -99,6 +99,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     metrics: system.metrics,
     // Given a logger, the test reads the request lines (errors included); else errors go to the console.
     requestLog: options.logger,
+    cors: { allowedOrigins: config.corsAllowedOrigins },
     api: {
       services: system.services,
       tokens: system.tokens,
