@@ -63,6 +63,15 @@ export interface KeySources {
   warn?: (message: string) => void;
 }
 
+/** Whether the signing key is given by the environment (which `keys rotate` cannot rotate) rather than kept in DATA_DIR. */
+export function keysFromEnvironment(config: {
+  jwtPrivateKey?: string;
+  jwtPublicKey?: string;
+  jwtKeyFile?: string;
+}): boolean {
+  return Boolean(config.jwtPrivateKey || config.jwtPublicKey || config.jwtKeyFile);
+}
+
 export async function loadSigningKeys(sources: KeySources): Promise<SigningKeys> {
   const { privateKeyPem, publicKeyPem, jwkFile } = sources;
   const pemGiven = Boolean(privateKeyPem || publicKeyPem);
@@ -92,7 +101,7 @@ export async function loadSigningKeys(sources: KeySources): Promise<SigningKeys>
  * said loudly (not refused: the operator may have reasons, e.g. a group-readable secret
  * volume). Ownership and ACLs are not judged; the mode bits are what a reviewer checks first.
  */
-async function warnIfOthersCanRead(
+export async function warnIfOthersCanRead(
   path: string,
   source: string,
   warn: ((message: string) => void) | undefined,
@@ -151,7 +160,7 @@ async function readKeyFile(path: string, variable: string): Promise<string> {
   }
 }
 
-async function fromJwkText(text: string, source: string): Promise<SigningKeys> {
+export async function fromJwkText(text: string, source: string): Promise<SigningKeys> {
   let jwk: unknown;
   try {
     jwk = JSON.parse(text);
@@ -218,7 +227,7 @@ async function keptInDataDir(dataDir: string, algorithm: SigningAlgorithm): Prom
   return fromJwkText(await readKeyFile(path, 'DATA_DIR'), source);
 }
 
-async function readIfPresent(path: string, source: string): Promise<string | undefined> {
+export async function readIfPresent(path: string, source: string): Promise<string | undefined> {
   try {
     return await readFile(path, 'utf8');
   } catch (error) {
@@ -227,7 +236,7 @@ async function readIfPresent(path: string, source: string): Promise<string | und
   }
 }
 
-async function generate(algorithm: SigningAlgorithm): Promise<KeyObject> {
+export async function generate(algorithm: SigningAlgorithm): Promise<KeyObject> {
   const generatePair = promisify(generateKeyPair);
   switch (algorithm) {
     case 'RS256':
@@ -240,7 +249,7 @@ async function generate(algorithm: SigningAlgorithm): Promise<KeyObject> {
 }
 
 /** Mode 0600 from the first byte (the key is a secret), flushed before it gets its name. */
-async function writeDurably(path: string, content: string): Promise<void> {
+export async function writeDurably(path: string, content: string): Promise<void> {
   const file = await open(path, 'wx', 0o600);
   try {
     await file.writeFile(content, 'utf8');
@@ -251,7 +260,7 @@ async function writeDurably(path: string, content: string): Promise<void> {
 }
 
 /** So the new name survives a power cut; some filesystems cannot sync a directory, which is fine. */
-async function syncDirectory(dir: string): Promise<void> {
+export async function syncDirectory(dir: string): Promise<void> {
   const handle = await open(dir, 'r').catch(() => undefined);
   if (!handle) return;
   try {
@@ -280,7 +289,7 @@ function algorithmOf(key: KeyObject, source: string): SigningAlgorithm {
   throw new ConfigError(`${source} is ${what}: expected RSA (RS256), EC P-256 (ES256) or Ed25519 (EdDSA)`);
 }
 
-function publicJwkOf(privateKey: KeyObject): JWK {
+export function publicJwkOf(privateKey: KeyObject): JWK {
   // Node's JsonWebKey and jose's JWK describe the same JSON; only the declared types differ.
   return createPublicKey(privateKey).export({ format: 'jwk' }) as JWK;
 }

@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { decodeProtectedHeader, errors, jwtVerify, SignJWT, type JWTPayload } from 'jose';
 import { roles, type Role } from '../../domain/identity/events.js';
+import { fixedKeyRing, liveKeys, type KeyRing } from './key-ring.js';
 import type { PublicJwk, SigningKeys } from './keys.js';
 import { VerifiedTokenCache, type CacheStats } from './token-cache.js';
 
@@ -45,7 +46,8 @@ export class InvalidToken extends Error {
 }
 
 export interface TokenServiceOptions {
-  keys: SigningKeys;
+  /** One key, or a ring of them (key-ring.ts): the newest signs, every live one verifies. */
+  keys: SigningKeys | KeyRing;
   issuer: string;
   audience: string;
   lifetimeSeconds: number;
@@ -59,8 +61,8 @@ export interface TokenService {
   issue(subject: Subject): Promise<{ accessToken: string; claims: AccessClaims }>;
   /** The token's claims, or an `InvalidToken`. */
   verify(token: string): Promise<AccessClaims>;
-  /** The document served at `/.well-known/jwks.json` (frozen). */
-  jwks(): { keys: PublicJwk[] };
+  /** The document served at `/.well-known/jwks.json`: every live key, newest first (a copy). */
+  jwks(): Promise<{ keys: PublicJwk[] }>;
   /** For metrics: `hits` are signature checks saved. */
   cacheStats(): CacheStats;
 }
@@ -78,13 +80,17 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
     throw new RangeError(`lifetimeSeconds must be a positive whole number, got ${lifetimeSeconds}`);
   if (!issuer || !audience) throw new RangeError('issuer and audience must not be empty');
   const cache = new VerifiedTokenCache<AccessClaims>(cacheSize);
-  const jwks = deepFreeze({ keys: [{ ...keys.publicJwk }] });
+  const ring = 'privateKey' in keys ? fixedKeyRing(keys) : keys;
+  const live = () => liveKeys(ring.keys(), now(), lifetimeSeconds * 1000).map((key) => key.keys);
   const seconds = () => Math.floor(now() / 1000);
 
   return {
     async issue({ userId, email, role }) {
       if (!isSubject({ userId, email, role }))
         throw new TypeError(`issue: userId and email must be non-empty strings and role one of ${roles.join(', ')}`);
+      // A rotation made by another process signs from the moment it is on disk.
+      await ring.refresh();
+      const keys = ring.keys().at(-1)!.keys;
       const iat = seconds();
       const claims: AccessClaims = { userId, email, role, jti: randomUUID(), iat, exp: iat + lifetimeSeconds };
       const accessToken = await new SignJWT({ userId, email, role })
@@ -103,24 +109,31 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
       if (typeof token !== 'string' || token.length > maxTokenLength) throw new InvalidToken('malformed');
       const cached = cache.get(token, seconds());
       if (cached) return cached;
-      const claims = accessClaims(await verifiedPayload(token, { keys, issuer, audience, now }));
+      const claims = accessClaims(await verifiedPayload(token, { live, ring, issuer, audience, now }));
       if (!claims) throw new InvalidToken('invalid claims');
       // Frozen: the same object is handed to every later caller of this token.
       cache.set(token, Object.freeze(claims), claims.exp);
       return claims;
     },
 
-    jwks: () => jwks,
+    async jwks() {
+      await ring.refresh();
+      return { keys: live().map((key) => ({ ...key.publicJwk })) };
+    },
     cacheStats: () => cache.stats(),
   };
 }
 
-/** The payload of a token signed with `keys`, for this issuer and audience, unexpired; else an `InvalidToken` saying why not. */
+/** The payload of a token signed with a live key, for this issuer and audience, unexpired; else an `InvalidToken` saying why not. */
 async function verifiedPayload(
   token: string,
-  options: Pick<TokenServiceOptions, 'keys' | 'issuer' | 'audience'> & { now: () => number },
+  options: Pick<TokenServiceOptions, 'issuer' | 'audience'> & {
+    live: () => SigningKeys[];
+    ring: KeyRing;
+    now: () => number;
+  },
 ): Promise<JWTPayload> {
-  const { keys, issuer, audience, now } = options;
+  const { live, ring, issuer, audience, now } = options;
   if (!compactJws.test(token)) throw new InvalidToken('malformed');
 
   // jose would refuse these too (the algorithm is pinned below); checking the header
@@ -131,8 +144,7 @@ async function verifiedPayload(
   } catch {
     throw new InvalidToken('malformed');
   }
-  if (header.alg !== keys.alg) throw new InvalidToken('unsupported alg');
-  if (header.kid !== keys.kid) throw new InvalidToken('unknown kid');
+  const keys = await keyOf(header, live, ring);
 
   try {
     const { payload } = await jwtVerify(token, keys.publicKey, {
@@ -148,6 +160,28 @@ async function verifiedPayload(
   } catch (error) {
     throw new InvalidToken(reasonOf(error));
   }
+}
+
+/**
+ * The live key the header names. A kid this process does not know may be a key another
+ * process has just rotated in: the ring is looked at again (on disk only if it changed).
+ */
+async function keyOf(
+  header: ReturnType<typeof decodeProtectedHeader>,
+  live: () => SigningKeys[],
+  ring: KeyRing,
+): Promise<SigningKeys> {
+  const ours = (key: SigningKeys) => key.kid === header.kid && key.alg === header.alg;
+  let found = live().find(ours);
+  if (!found && typeof header.kid === 'string' && live().some((key) => key.alg === header.alg)) {
+    await ring.refresh();
+    found = live().find(ours);
+  }
+  if (found) return found;
+  // The precise reason: a kid we know with another alg (`none`, HS256…) is an algorithm we refuse.
+  const known = live().find((key) => key.kid === header.kid);
+  if (known || !live().some((key) => key.alg === header.alg)) throw new InvalidToken('unsupported alg');
+  throw new InvalidToken('unknown kid');
 }
 
 function reasonOf(error: unknown): InvalidTokenReason {
@@ -182,12 +216,4 @@ function accessClaims(payload: JWTPayload): AccessClaims | null {
   if (!isSubject(subject) || sub !== subject.userId) return null;
   if (typeof jti !== 'string' || jti === '' || typeof iat !== 'number' || typeof exp !== 'number') return null;
   return { ...subject, jti, iat, exp };
-}
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null) {
-    for (const member of Object.values(value)) deepFreeze(member);
-    Object.freeze(value);
-  }
-  return value;
 }

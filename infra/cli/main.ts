@@ -5,6 +5,8 @@
  *   projections rebuild --all       the same for every projection
  *   broker provision --email E --password P   create the broker, or reset its password
  *   config                          the configuration variables (the README's table)
+ *   keys rotate | keys list         the signing keys kept in DATA_DIR (keys.ts)
+ *   backup <dir> | restore <dir>    the embedded stores, copied while the server runs (backup.ts)
  */
 import { provisionBroker } from '../../command-handlers/identity.js';
 import { projections } from '../../projections/index.js';
@@ -12,6 +14,8 @@ import { ConfigError, configurationTable, loadConfig } from '../config/config.js
 import { createLogger } from '../log/log.js';
 import { refuseSecondRunnerProcess } from '../mongodb/ferretdb-guard.js';
 import { openSystem } from '../composition-root/system.js';
+import { BACKUP_USAGE, backupCommand } from './backup.js';
+import { KEYS_USAGE, keysCommand } from './keys.js';
 import { formatTable, projectionStatus, rebuild } from './projections.js';
 
 const USAGE = `usage: npm run cli -- <command>
@@ -24,6 +28,8 @@ commands:
                                   create the broker account, or give an existing account the
                                   broker role and this password
   config                          the configuration variables as a Markdown table
+${KEYS_USAGE}
+${BACKUP_USAGE}
   help                            this text
 
 projections: ${projections.map((h) => h.name).join(', ')}
@@ -42,6 +48,9 @@ export async function runCli(args: string[]): Promise<number> {
     return 0;
   }
   if (group === 'broker' && command === 'provision') return provision(rest);
+  if (group === 'keys' && rest.length === 0 && (await keysCommand(loadConfig(), command))) return 0;
+  if ((group === 'backup' || group === 'restore') && command && rest.length === 0)
+    return backupCommand(loadConfig(), group, command);
   if (group !== 'projections' || (command !== 'status' && command !== 'rebuild')) {
     throw new UsageError(`unknown command "${args.join(' ')}"`);
   }

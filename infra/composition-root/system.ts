@@ -15,7 +15,8 @@ import { purgeExpiredSignOuts } from '../../projections/identity.js';
 import { projections } from '../../projections/index.js';
 import { findPastOrder } from '../../read-api/trading.js';
 import type { EventHandler } from '../eventsourcing/subscriptions/event-handler.js';
-import { loadSigningKeys } from '../auth/keys.js';
+import { openKeyRing } from '../auth/key-ring.js';
+import { keysFromEnvironment, loadSigningKeys } from '../auth/keys.js';
 import { scryptPasswords } from '../auth/passwords.js';
 import { prepareDataDir } from './data-dir.js';
 import { createTokenService, type TokenService } from '../auth/tokens.js';
@@ -210,13 +211,17 @@ async function openStores(
 }
 
 async function openTokens(config: Config, logger: Logger): Promise<TokenService> {
-  const keys = await loadSigningKeys({
-    privateKeyPem: config.jwtPrivateKey,
-    publicKeyPem: config.jwtPublicKey,
-    jwkFile: config.jwtKeyFile,
-    dataDir: config.dataDir,
-    warn: (message) => logger.warn(message),
-  });
+  const warn = (message: string) => logger.warn(message);
+  // A key given by the environment is used alone; else the ring kept in DATA_DIR (`keys rotate`).
+  const keys = keysFromEnvironment(config)
+    ? await loadSigningKeys({
+        privateKeyPem: config.jwtPrivateKey,
+        publicKeyPem: config.jwtPublicKey,
+        jwkFile: config.jwtKeyFile,
+        dataDir: config.dataDir,
+        warn,
+      })
+    : await openKeyRing(config.dataDir, { warn });
   return createTokenService({
     keys,
     issuer: config.jwtIssuer,

@@ -46,9 +46,9 @@ export function publicIdentityRoutes(services: ApiServices): Router {
     });
     ctx.body = { accessToken } satisfies AccessToken;
   });
-  router.get('/.well-known/jwks.json', (ctx) => {
+  router.get('/.well-known/jwks.json', async (ctx) => {
     ctx.set('Cache-Control', 'public, max-age=300');
-    ctx.body = services.tokens.jwks() satisfies Jwks;
+    ctx.body = (await services.tokens.jwks()) satisfies Jwks;
   });
   return router;
 }
