@@ -18,7 +18,7 @@ export const settings = {
   dataDir: text(
     'DATA_DIR',
     './data',
-    'Directory of the embedded stores (`events.db`, `read.db`, `idempotency.db`) and of a generated signing key; created if missing, mode 0700, its files 0600 (files left more open are made so at start-up; an existing directory others can enter is reported, not changed).',
+    'Directory of the embedded stores (`events.db`, `read.db`, `idempotency.db`) and of the signing keys kept (`jwt-signing-key.json`, and `jwt-keys/` once rotated); created if missing, mode 0700, its files 0600 (files left more open are made so at start-up; an existing directory others can enter is reported, not changed).',
   ),
   eventStore: oneOf(
     'EVENT_STORE',
@@ -143,7 +143,7 @@ export const settings = {
   // infra/auth/keys.ts checks the keys and names the variable only, never the key.
   jwtPrivateKey: optionalText(
     'JWT_PRIVATE_KEY',
-    'PEM private key access tokens are signed with: RSA of 2048+ bits (RS256), EC P-256 (ES256) or Ed25519 (EdDSA); line breaks may be written as `\\n`. Set together with `JWT_PUBLIC_KEY`. With neither this nor `JWT_KEY_FILE`, a key is generated once into `DATA_DIR/jwt-signing-key.json`.',
+    'PEM private key access tokens are signed with: RSA of 2048+ bits (RS256), EC P-256 (ES256) or Ed25519 (EdDSA); line breaks may be written as `\\n`. Set together with `JWT_PUBLIC_KEY`. With neither this nor `JWT_KEY_FILE`, a key is generated once into `DATA_DIR/jwt-signing-key.json`, and `npm run cli -- keys rotate` rotates the keys kept there (a key given here is not rotated).',
     { secret: true },
   ),
   jwtPublicKey: optionalText(
