@@ -5,11 +5,12 @@
  * (two token services over one DATA_DIR), then with two real API processes and the CLI.
  */
 import { expect } from 'chai';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeProtectedHeader, SignJWT } from 'jose';
 import { CLOCK_SKEW_ALLOWANCE_MS, keyRingDirName, openKeyRing, rotateKeyRing } from '../infra/auth/key-ring.js';
 import { generatedKeyFileName, loadSigningKeys } from '../infra/auth/keys.js';
+import { prepareDataDir } from '../infra/composition-root/data-dir.js';
 import { createTokenService, InvalidToken, type TokenService } from '../infra/auth/tokens.js';
 import { Client, positionOf, uniqueEmail } from './http/client.js';
 import { cleanEnv, distDir, runNode, tempDir, type TempDir } from './support/process.js';
@@ -110,6 +111,14 @@ describe('signing keys that rotate', function () {
       for (const file of files) expect(statSync(join(dir.path, keyRingDirName, file)).mode & 0o777).to.equal(0o600);
       const s = await service();
       expect((await s.jwks()).keys).to.have.length(4);
+      // One copied in by hand more open is made private at the next start, as the other key files are.
+      const copied = join(dir.path, keyRingDirName, files[0]!);
+      chmodSync(copied, 0o644);
+      const said: string[] = [];
+      const log = { info: (_: object, m: string) => said.push(m), warn: (_: object, m: string) => said.push(m) };
+      prepareDataDir({ dataDir: dir.path, eventStore: 'embedded', readStore: 'embedded' }, log);
+      expect(statSync(copied).mode & 0o777).to.equal(0o600);
+      expect(said.join('\n')).to.include(`made ${copied} private`);
     });
 
     it('refuses a token of a key that is not in the ring, even after looking again', async () => {

@@ -12,8 +12,9 @@
  * - a directory that already existed is the operator's: one its group or others can enter is
  *   reported (a warning), not changed.
  */
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { keyRingDirName } from '../auth/key-ring.js';
 import { generatedKeyFileName } from '../auth/keys.js';
 import { ConfigError, type Config } from '../config/config.js';
 
@@ -69,6 +70,10 @@ export function prepareDataDir(config: Pick<Config, 'dataDir' | 'eventStore' | '
       makePrivate(join(dataDir, name), log);
   }
   makePrivate(join(dataDir, generatedKeyFileName), log);
+  // The keys `keys rotate` added (written 0600; one copied in by hand may not be).
+  const ring = join(dataDir, keyRingDirName);
+  const rotated = existsSync(ring) ? readdirSync(ring) : [];
+  for (const name of rotated) makePrivate(join(ring, name), log);
 }
 
 /** Takes group's and others' permissions off a file of ours (when it exists and has any). */

@@ -56,7 +56,6 @@ export function createHttpApp(options: HttpAppOptions): Koa {
   // Errors are answered by `errorBodies`; Koa's own handler would print them a second time.
   app.silent = true;
   app.use(requestIds());
-  if (options.cors) app.use(crossOrigin(options.cors));
   let logError: ErrorLog = options.logError;
   if (options.requestLog) {
     app.use(requestLog(options.requestLog));
@@ -64,6 +63,7 @@ export function createHttpApp(options: HttpAppOptions): Koa {
   }
   if (options.metrics) app.use(httpDurations(options.metrics));
   app.use(errorBodies(logError));
+  if (options.cors) app.use(crossOrigin(options.cors));
   const probes = probeRoutes(options.dependencies, { log: options.requestLog, metrics: options.metrics });
   app.use(probes.routes()).use(probes.allowedMethods());
   // The API description (`/openapi.json`) and a page to browse it (`/docs`).
