@@ -219,8 +219,9 @@ async function addKey(dataDir: string, algorithm: SigningAlgorithm, createdAt: n
   await writeDurably(temp, text);
   try {
     for (let attempt = 0; attempt < 100; attempt++) {
-      const names = await ringFileNames(dataDir);
-      const next = names.length === 0 ? 1 : Number(RING_FILE.exec(names.at(-1)!)![1]) + 1 + attempt;
+      // Read again on every attempt: a rotation that took the number has added its file.
+      const last = (await ringFileNames(dataDir)).at(-1);
+      const next = last === undefined ? 1 : Number(RING_FILE.exec(last)![1]) + 1;
       const path = join(dir, `${String(next).padStart(6, '0')}.json`);
       try {
         await link(temp, path);
