@@ -131,7 +131,7 @@ async function dealCompleted(
 /** An order a deal or a cancel takes out of the book, if it rests there. */
 async function takenOut(view: ProjectionView, itemId: string, orderId: string): Promise<WriteOp[]> {
   const order = await openOrderOf(view, itemId, orderId);
-  if (!order || !order.resting) return [];
+  if (!order?.resting) return [];
   return [
     openOrders.upsert(orderId, { set: { ...withoutId(order), resting: false } }),
     ...(await restingChange(view, itemId, order.side, order.price, -1)),
