@@ -2,8 +2,10 @@
  * Market data: each item's order book by price level, its summary and its candles, from
  * the item's market stream alone. The book follows the market's own rules
  * (domain/trading/market.ts): an order rests from its placement until a deal takes it, it is
- * canceled, or — a sell order — rests again when its deal fails. Each item's events are
- * handled apart from the others' (its partition), and read only that item's documents.
+ * canceled, or — a sell order — rests again when its deal fails. It reads only its own
+ * item's documents, and reads what the batch's earlier events wrote (a placement and the deal
+ * it opened come in one append), so it has no partition key: the runner's partitions do not
+ * see each other's writes of the same batch until it ends.
  */
 import type { Cents } from '../domain/money.js';
 import type { MarketEvent, Side } from '../domain/trading/events.js';
@@ -27,7 +29,6 @@ export const marketDataProjection: EventHandler = {
   name: 'market-data',
   filter: { streamPrefixes: ['market-'] },
   collections: [orderBook, openOrders, marketSummaries, candles],
-  partitionKey: (recorded) => recorded.streamId,
   handle(recorded: RecordedEvent, view: ProjectionView): Promise<WriteOp[]> | WriteOp[] {
     // Events of market streams are MarketEvents (domain/trading/events.ts).
     return marketDataWrites({ type: recorded.type, data: recorded.data } as unknown as MarketEvent, view);
