@@ -7,6 +7,7 @@
  * it opened come in one append), so it has no partition key: the runner's partitions do not
  * see each other's writes of the same batch until it ends.
  */
+import type { FailureReason } from '../domain/billing/events.js';
 import type { Cents } from '../domain/money.js';
 import type { MarketEvent, Side } from '../domain/trading/events.js';
 import { initialSellOrderId } from '../domain/trading/events.js';
@@ -22,13 +23,14 @@ import {
   marketSummaries,
   openOrders,
   orderBook,
+  orderDeals,
   type OpenOrderDoc,
 } from './read-models/market.js';
 
 export const marketDataProjection: EventHandler = {
   name: 'market-data',
   filter: { streamPrefixes: ['market-'] },
-  collections: [orderBook, openOrders, marketSummaries, candles],
+  collections: [orderBook, openOrders, marketSummaries, candles, orderDeals],
   handle(recorded: RecordedEvent, view: ProjectionView): Promise<WriteOp[]> | WriteOp[] {
     // Events of market streams are MarketEvents (domain/trading/events.ts).
     return marketDataWrites({ type: recorded.type, data: recorded.data } as unknown as MarketEvent, view);
@@ -59,8 +61,13 @@ async function marketDataWrites(event: MarketEvent, view: ProjectionView): Promi
       ];
     }
     case 'DealOpened': {
-      const { itemId, purchaseOrderId, sellOrderId } = event.data;
-      return [...(await takenOut(view, itemId, purchaseOrderId)), ...(await takenOut(view, itemId, sellOrderId))];
+      const { itemId, dealId, purchaseOrderId, sellOrderId } = event.data;
+      return [
+        ...(await takenOut(view, itemId, purchaseOrderId)),
+        ...(await takenOut(view, itemId, sellOrderId)),
+        orderDeals.upsert(purchaseOrderId, { set: { dealId, failureReason: null } }),
+        orderDeals.upsert(sellOrderId, { set: { dealId, failureReason: null } }),
+      ];
     }
     case 'DealFailed':
       return dealFailed(view, event.data);
@@ -76,14 +83,18 @@ async function marketDataWrites(event: MarketEvent, view: ProjectionView): Promi
   }
 }
 
-/** The buyer's order is done with; the seller's rests again at its own price. */
+/** The buyer's order is done with (and says why); the seller's rests again at its own price, in no deal. */
 async function dealFailed(
   view: ProjectionView,
-  data: { itemId: string; purchaseOrderId: string; sellOrderId: string },
+  data: { itemId: string; purchaseOrderId: string; sellOrderId: string; reason: FailureReason },
 ): Promise<WriteOp[]> {
-  const { itemId, purchaseOrderId, sellOrderId } = data;
+  const { itemId, purchaseOrderId, sellOrderId, reason } = data;
   const sell = await openOrderOf(view, itemId, sellOrderId);
-  const writes = [openOrders.delete(purchaseOrderId)];
+  const writes = [
+    openOrders.delete(purchaseOrderId),
+    orderDeals.update(purchaseOrderId, { set: { failureReason: reason } }),
+    orderDeals.update(sellOrderId, { set: { dealId: null } }),
+  ];
   if (!sell || sell.resting) return writes;
   return [
     ...writes,

@@ -17,14 +17,7 @@ import type { RecordedEvent } from '../infra/eventsourcing/event-store/event-sto
 import { sortablePosition } from '../infra/eventsourcing/event-store/position.js';
 import type { WriteOp } from '../infra/eventsourcing/read-store/read-store.js';
 import type { EventHandler, ProjectionView } from '../infra/eventsourcing/subscriptions/event-handler.js';
-import {
-  items,
-  orderCollections,
-  portfolio,
-  portfolioId,
-  tradingOrders,
-  type TradingOrderDoc,
-} from './read-models/trading.js';
+import { items, orderCollections, portfolio, portfolioId, tradingOrders } from './read-models/trading.js';
 
 export const tradingProjection: EventHandler = {
   name: 'trading',
@@ -53,25 +46,21 @@ async function marketWrites(event: MarketEvent, seq: string, view: ProjectionVie
     case 'PurchaseOrderPlaced':
     case 'SellOrderPlaced':
       return orderPlaced(event, seq, view);
-    case 'DealOpened': {
-      const { dealId, at } = event.data;
+    case 'DealOpened':
       return [
-        orderStatus(event.data.purchaseOrderId, 'paymentPending', at, true, { dealId }),
-        orderStatus(event.data.sellOrderId, 'dealPending', at, true, { dealId }),
+        orderStatus(event.data.purchaseOrderId, 'paymentPending', event.data.at),
+        orderStatus(event.data.sellOrderId, 'dealPending', event.data.at),
       ];
-    }
     case 'DealPaid':
       return [
         orderStatus(event.data.purchaseOrderId, 'paymentSucceeded', event.data.at),
         orderStatus(event.data.sellOrderId, 'accrualPending', event.data.at),
       ];
-    case 'DealFailed': {
-      const { reason, at } = event.data;
+    case 'DealFailed':
       return [
-        orderStatus(event.data.purchaseOrderId, 'paymentFailed', at, false, { failureReason: reason }),
-        orderStatus(event.data.sellOrderId, 'pending', at, true, { dealId: null }),
+        orderStatus(event.data.purchaseOrderId, 'paymentFailed', event.data.at, false),
+        orderStatus(event.data.sellOrderId, 'pending', event.data.at),
       ];
-    }
     case 'DealCompleted': {
       const { purchaseOrderId, sellOrderId, buyerId, sellerId, itemId, itemName, at } = event.data;
       return [
@@ -108,7 +97,6 @@ async function itemListed(listed: ItemListed['data'], seq: string, view: Project
       updatedAt: at,
       // The unit number keeps the broker's initial orders in their time order.
       seq: `${seq}:${String(unit).padStart(5, '0')}`,
-      dealId: null,
     }),
   );
   return [
@@ -140,20 +128,13 @@ async function orderPlaced(
     createdAt: at,
     updatedAt: at,
     seq,
-    dealId: null,
   });
   return side === 'sell' ? [placed, await holdingAfter(view, userId, itemId, { onSaleCount: 1 })] : [placed];
 }
 
 /** An order's new status; `active` while it may still trade (its trader's lists of active orders). */
-function orderStatus(
-  orderId: string,
-  status: OrderStatus,
-  at: string,
-  active = true,
-  more: Pick<TradingOrderDoc, 'dealId' | 'failureReason'> = {},
-): WriteOp {
-  return tradingOrders.update(orderId, { set: { status, active, updatedAt: at, ...more } });
+function orderStatus(orderId: string, status: OrderStatus, at: string, active = true): WriteOp {
+  return tradingOrders.update(orderId, { set: { status, active, updatedAt: at } });
 }
 
 /** The trader's holding of the item after a change (read, then written whole, so `held` stays true to `count`). */

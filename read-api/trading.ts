@@ -7,6 +7,7 @@ import {
   type ItemDoc,
   type TradingOrderDoc,
 } from '../projections/read-models/trading.js';
+import { orderDeals } from '../projections/read-models/market.js';
 import { quoteOf } from './market.js';
 import type { ReadStore } from '../infra/eventsourcing/read-store/read-store.js';
 import type { FailureReason } from '../domain/billing/events.js';
@@ -86,7 +87,7 @@ function whereOf(userId: string, side: Side, filter: OrderFilter) {
   }
 }
 
-/** A trader's orders of one side that pass the filter, newest first. */
+/** A trader's orders of one side that pass the filter, newest first, each with its deal. */
 export async function listOrders(readStore: ReadStore, userId: string, side: Side, filter: OrderFilter, page: Page) {
   const found = await tradingOrders.find(readStore, {
     where: whereOf(userId, side, filter),
@@ -94,19 +95,23 @@ export async function listOrders(readStore: ReadStore, userId: string, side: Sid
     limit: page.limit,
     after: page.after,
   });
-  return { items: found.items.map(toTrackedOrder), next: found.next };
+  return { items: await Promise.all(found.items.map((d) => tracked(readStore, d))), next: found.next };
 }
 
 /** An order as its trader tracks it: the deal it is in, and why it failed. */
 export interface TrackedOrderView extends OrderView {
   side: Side;
-  /** Unknown (undefined) for an order projected by a build before deals were kept, until a rebuild. */
-  dealId: string | null | undefined;
+  dealId: string | null;
   failureReason: FailureReason | null;
 }
 
-export function toTrackedOrder(d: TradingOrderDoc): TrackedOrderView {
-  return { ...toOrderView(d), side: d.side, dealId: d.dealId, failureReason: d.failureReason ?? null };
+/**
+ * The order with its deal (from the market data: a deal a moment old may not show yet, unless
+ * the query waits for a position).
+ */
+async function tracked(readStore: ReadStore, d: TradingOrderDoc): Promise<TrackedOrderView> {
+  const deal = await orderDeals.get(readStore, d.id);
+  return { ...toOrderView(d), side: d.side, dealId: deal?.dealId ?? null, failureReason: deal?.failureReason ?? null };
 }
 
 /** One order with its owner, as tracked; null when no order has this id (or it is not projected yet). */
@@ -115,7 +120,7 @@ export async function getTrackedOrder(
   orderId: string,
 ): Promise<(TrackedOrderView & { ownerId: string }) | null> {
   const doc = await tradingOrders.get(readStore, orderId);
-  return doc ? { ...toTrackedOrder(doc), ownerId: doc.userId } : null;
+  return doc ? { ...(await tracked(readStore, doc)), ownerId: doc.userId } : null;
 }
 
 /** Revision of the trader's order stream, -1 before their first order. */

@@ -1,9 +1,10 @@
 /**
  * The market-data projection's collections: each item's order book by price level, its
- * summary (last deal, orders in the book), its candles, and the open orders it needs to
- * take out of the book again. Every order is for one unit, so a level's `units` and
+ * summary (last deal, orders in the book), its candles, the open orders it needs to take
+ * out of the book again, and the deal each order is in (order tracking). Every order is for one unit, so a level's `units` and
  * `orders` are equal today; both are kept, as a book states them.
  */
+import type { FailureReason } from '../../domain/billing/events.js';
 import type { Cents } from '../../domain/money.js';
 import type { Side } from '../../domain/trading/events.js';
 import { collection } from '../../infra/eventsourcing/read-store/collection.js';
@@ -63,12 +64,26 @@ export type CandleDoc = {
   deals: number;
 };
 
+/**
+ * The deal an order is in, and why a purchase failed, by order id; no document for an order
+ * that was never in a deal. Beside the order's own document (the trading projection's
+ * `trading_orders`), not in it: a read model a frozen history recorded keeps its fields.
+ */
+export type OrderDealDoc = {
+  id: string;
+  /** The deal it is in (for a failed purchase, the deal that failed); null once a failed deal put a sell order back in the book. */
+  dealId: string | null;
+  failureReason: FailureReason | null;
+};
+
 export const bookLevelId = (itemId: string, side: Side, price: Cents) => `${itemId}:${side}:${price}`;
 export const candleId = (itemId: string, interval: CandleInterval, start: string) => `${itemId}:${interval}:${start}`;
 
 export const orderBook = collection<BookLevelDoc>('order_book', [{ equal: ['itemId', 'side'], sort: ['price'] }]);
 
 export const openOrders = collection<OpenOrderDoc>('open_orders');
+
+export const orderDeals = collection<OrderDealDoc>('order_deals');
 
 export const marketSummaries = collection<MarketSummaryDoc>('market_summaries');
 

@@ -1,6 +1,5 @@
 /** The trading projection's collections: items, orders, portfolios, and the revision of each trader's order stream. */
 import type { Cents } from '../../domain/money.js';
-import type { FailureReason } from '../../domain/billing/events.js';
 import type { OrderStatus, Side } from '../../domain/trading/events.js';
 import { collection } from '../../infra/eventsourcing/read-store/collection.js';
 
@@ -28,10 +27,6 @@ export type TradingOrderDoc = {
   updatedAt: string;
   /** The position of the event that placed it (sortable; a broker's initial orders add their unit number). */
   seq: string;
-  /** The deal it is in (or, for a failed purchase, failed in); null while it rests. Absent from an order written by a build before it was kept: until a rebuild, unknown. */
-  dealId?: string | null;
-  /** Why a purchase failed (`paymentFailed`). */
-  failureReason?: FailureReason;
 };
 
 /** What a trader holds of an item, by `portfolioId(userId, itemId)`. */

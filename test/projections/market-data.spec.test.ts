@@ -1,6 +1,6 @@
 /** The market-data projection: each item's order book by price level, its summary, its candles, and the open orders behind them. */
 import { marketDataProjection } from '../../projections/market.js';
-import { candles, marketSummaries, openOrders, orderBook } from '../../projections/read-models/market.js';
+import { candles, marketSummaries, openOrders, orderBook, orderDeals } from '../../projections/read-models/market.js';
 import { describeProjection, documents, type GivenEvent } from '../support/projection-spec.js';
 
 const at = (minute: number) => `2026-03-01T10:${String(minute).padStart(2, '0')}:30.000Z`;
@@ -96,7 +96,7 @@ describeProjection(marketDataProjection, (spec) => {
       ]),
     ));
 
-  it('a matched bid takes a unit out of the book; a failed deal puts the unit back, and the bid is gone', () =>
+  it('a matched bid takes a unit out of the book; a failed deal puts the unit back, and the bid is gone, saying why', () =>
     spec
       .given(listed, bid('i1.o1', 1_200, 1), opened('d1', 'i1.o1', 'i1-u0', 1), {
         stream: 'market-i1',
@@ -117,6 +117,10 @@ describeProjection(marketDataProjection, (spec) => {
         documents(marketSummaries, [summary]),
         documents(orderBook, [asks(2)]),
         documents(openOrders, [{ id: 'i1-u0', itemId: 'i1', side: 'sell', price: 1_000, resting: true }]),
+        documents(orderDeals, [
+          { id: 'i1.o1', dealId: 'd1', failureReason: 'insufficient_funds' },
+          { id: 'i1-u0', dealId: null, failureReason: null },
+        ]),
       ));
 
   it('completed deals: the last price, and one candle per minute, hour and day with open, high, low, close', () =>
@@ -139,6 +143,12 @@ describeProjection(marketDataProjection, (spec) => {
           candle('1m', '2026-03-01T10:02:00.000Z', 1),
           candle('1h', '2026-03-01T10:00:00.000Z', 2),
           candle('1d', '2026-03-01T00:00:00.000Z', 2),
+        ]),
+        documents(orderDeals, [
+          { id: 'i1.o1', dealId: 'd1', failureReason: null },
+          { id: 'i1-u0', dealId: 'd1', failureReason: null },
+          { id: 'i1.o2', dealId: 'd2', failureReason: null },
+          { id: 'i1-u1', dealId: 'd2', failureReason: null },
         ]),
       ));
 

@@ -49,7 +49,6 @@ const unit0: TradingOrderDoc = {
   createdAt: at(0),
   updatedAt: at(0),
   seq: `${seqOf(0)}:00000`,
-  dealId: null,
 };
 
 const terms = {
@@ -94,7 +93,6 @@ const bid: TradingOrderDoc = {
   createdAt: at(1),
   updatedAt: at(1),
   seq: seqOf(2),
-  dealId: null,
 };
 
 const dealCompleted: GivenEvent[] = [
@@ -122,8 +120,8 @@ describeProjection(tradingProjection, (spec) => {
     spec.given(listed(1), ...bidMatched, ...dealCompleted).then(
       documents(items, [lamp]),
       documents(tradingOrders, [
-        { ...unit0, status: 'approved', active: false, updatedAt: at(3), dealId: 'd1' },
-        { ...bid, status: 'approved', active: false, updatedAt: at(3), dealId: 'd1' },
+        { ...unit0, status: 'approved', active: false, updatedAt: at(3) },
+        { ...bid, status: 'approved', active: false, updatedAt: at(3) },
       ]),
       documents(portfolio, [
         // Sold out: kept, but no longer listed (`held`).
@@ -153,16 +151,8 @@ describeProjection(tradingProjection, (spec) => {
       .then(
         documents(items, [lamp]),
         documents(tradingOrders, [
-          // The sell order rests again, in no deal; the bid keeps the deal it failed in, and why.
-          { ...unit0, status: 'pending', active: true, updatedAt: at(2), dealId: null },
-          {
-            ...bid,
-            status: 'paymentFailed',
-            active: false,
-            updatedAt: at(2),
-            dealId: 'd1',
-            failureReason: 'insufficient_funds',
-          },
+          { ...unit0, status: 'pending', active: true, updatedAt: at(2) },
+          { ...bid, status: 'paymentFailed', active: false, updatedAt: at(2) },
         ]),
         documents(portfolio, [
           { id: 'b:i1', userId: 'b', itemId: 'i1', name: 'Lamp', count: 1, onSaleCount: 1, held: true },
@@ -210,8 +200,8 @@ describeProjection(tradingProjection, (spec) => {
       .then(
         documents(items, [lamp]),
         documents(tradingOrders, [
-          { ...unit0, status: 'approved', active: false, updatedAt: at(3), dealId: 'd1' },
-          { ...bid, status: 'approved', active: false, updatedAt: at(3), dealId: 'd1' },
+          { ...unit0, status: 'approved', active: false, updatedAt: at(3) },
+          { ...bid, status: 'approved', active: false, updatedAt: at(3) },
           {
             id: 'i1.o2',
             userId: 'u1',
@@ -224,7 +214,6 @@ describeProjection(tradingProjection, (spec) => {
             createdAt: at(4),
             updatedAt: at(6),
             seq: seqOf(7),
-            dealId: null,
           },
         ]),
         documents(portfolio, [

@@ -140,11 +140,11 @@ function orderRoutes(router: Router<AuthState>, services: ApiServices, path: str
   router.post(`/api/v1/trading/${path}/:id/cancel`, (ctx) => cancel(ctx, services, side));
 }
 
-/** An order as its trader tracks it (an order projected before deals were kept shows none until a rebuild). */
+/** An order as its trader tracks it. */
 function trackedOrderJson(order: TrackedOrderView): TrackedOrder {
   const { side, dealId, failureReason } = order;
   const failure = failureReason && { code: failureReason, message: failureReasonWords[failureReason] };
-  return { ...orderJson(order), side, dealId: dealId ?? null, failure };
+  return { ...orderJson(order), side, dealId, failure };
 }
 
 async function place(ctx: AuthContext, services: ApiServices, side: Side) {
