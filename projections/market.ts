@@ -4,8 +4,8 @@
  * (domain/trading/market.ts): an order rests from its placement until a deal takes it, it is
  * canceled, or — a sell order — rests again when its deal fails. It reads only its own
  * item's documents, and reads what the batch's earlier events wrote (a placement and the deal
- * it opened come in one append), so it has no partition key: the runner's partitions do not
- * see each other's writes of the same batch until it ends.
+ * it opened come in one append), so it has no partition key: with one, the runner adds a batch's
+ * writes to the view only once every partition is handled (event-handling.ts).
  */
 import type { FailureReason } from '../domain/billing/events.js';
 import type { Cents } from '../domain/money.js';
