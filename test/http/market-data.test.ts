@@ -185,21 +185,24 @@ for (const eventStore of eventStores) {
         async () => {
           const item = await market.newItem({ initialPrice: 100 });
           const { orderId, token } = await dealAt(item.id, 100);
-          const answer = await api.get(orderPath('purchase', orderId), { token });
-          expect(answer.status, answer.text).to.equal(200);
-          expect(answer.body).to.include({
-            id: orderId,
-            itemId: item.id,
-            side: 'purchase',
-            price: 100,
-            status: 'approved',
-          });
-          expect(answer.body.dealId).to.be.a('string');
-          expect(answer.body.failure).to.equal(null);
           const seller = await market.broker();
-          const unit = await api.get(orderPath('sell', `${item.id}-u0`), { token: seller.token });
-          expect(unit.status, unit.text).to.equal(200);
-          expect(unit.body).to.include({ side: 'sell', status: 'approved', dealId: answer.body.dealId });
+          // The deal is in the history; the orders' own read models may take a moment longer.
+          await eventually(async () => {
+            const answer = await api.get(orderPath('purchase', orderId), { token });
+            expect(answer.status, answer.text).to.equal(200);
+            expect(answer.body).to.include({
+              id: orderId,
+              itemId: item.id,
+              side: 'purchase',
+              price: 100,
+              status: 'approved',
+            });
+            expect(answer.body.dealId).to.be.a('string');
+            expect(answer.body.failure).to.equal(null);
+            const unit = await api.get(orderPath('sell', `${item.id}-u0`), { token: seller.token });
+            expect(unit.status, unit.text).to.equal(200);
+            expect(unit.body).to.include({ side: 'sell', status: 'approved', dealId: answer.body.dealId });
+          }, 15_000);
 
           const stranger = await market.trader();
           expectError(
@@ -240,12 +243,14 @@ for (const eventStore of eventStores) {
             expect(answer.status, answer.text).to.equal(200);
             return (answer.body as JsonBody[]).map((o) => o.id);
           };
-          await eventually(async () => expect(await list('approved')).to.deep.equal([bought.id]));
-          expect(await list()).to.deep.equal([resting.id]);
-          expect(await list('pending')).to.deep.equal([resting.id]);
-          expect(await list('failed')).to.deep.equal([failed.id]);
-          expect(await list('canceled')).to.deep.equal([canceled.id]);
-          expect(await list('all')).to.deep.equal([resting.id, canceled.id, bought.id, failed.id]);
+          await eventually(async () => {
+            expect(await list('approved')).to.deep.equal([bought.id]);
+            expect(await list()).to.deep.equal([resting.id]);
+            expect(await list('pending')).to.deep.equal([resting.id]);
+            expect(await list('failed')).to.deep.equal([failed.id]);
+            expect(await list('canceled')).to.deep.equal([canceled.id]);
+            expect(await list('all')).to.deep.equal([resting.id, canceled.id, bought.id, failed.id]);
+          }, 15_000);
           expectViolation(await api.get(`${pathOf('purchase')}?status=done`, { token: broke.token }), 'status');
 
           const first = await api.get(`${pathOf('purchase')}?status=all&limit=3`, { token: broke.token });
