@@ -1,4 +1,5 @@
 /** The texts users read when a business rule refuses a command: written once, here (exact where the specification quotes them). */
+import type { FailureReason } from './billing/events.js';
 export const messages = {
   notFound: 'Not found',
   operationDenied: 'Operation denied',
@@ -15,3 +16,8 @@ export const messages = {
   orderExpired: 'the order was submitted too long ago to be placed now; see your orders for what became of it',
   dealNotPaid: 'the deal has not been paid yet',
 } as const;
+
+/** A failure reason's code (events carry the code), in the words users read: in letters and on a failed order. */
+export const failureReasonWords: Readonly<Record<FailureReason, string>> = {
+  insufficient_funds: messages.paymentDeclinedNotEnoughMoney,
+};

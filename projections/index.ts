@@ -1,6 +1,7 @@
 import { billingProjection } from './billing.js';
 import { historyProjection, statisticsProjection } from './deals.js';
 import { identityProjection } from './identity.js';
+import { marketDataProjection } from './market.js';
 import { notificationsProjection } from './notifications.js';
 import { orderingProjection } from './ordering.js';
 import type { EventHandler } from '../infra/eventsourcing/subscriptions/event-handler.js';
@@ -11,6 +12,7 @@ export const projections: EventHandler[] = [
   identityProjection,
   billingProjection,
   tradingProjection,
+  marketDataProjection,
   historyProjection,
   statisticsProjection,
   notificationsProjection,

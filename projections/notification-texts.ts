@@ -1,6 +1,6 @@
 /** The letters users receive, worded exactly as the specification has them (amounts with 2 decimals). */
 import type { FailureReason } from '../domain/billing/events.js';
-import { messages } from '../domain/messages.js';
+import { failureReasonWords } from '../domain/messages.js';
 import { formatCents, type Cents } from '../domain/money.js';
 
 export interface Recipient {
@@ -10,8 +10,7 @@ export interface Recipient {
 
 const dear = (r: Recipient) => `Dear, ${r.firstName} ${r.lastName}!`;
 
-/** A failure's reason, as the letters word it (events carry the code). */
-const inWords: Record<FailureReason, string> = { insufficient_funds: messages.paymentDeclinedNotEnoughMoney };
+const inWords = failureReasonWords;
 
 export const letters = {
   sold: (r: Recipient, item: string, price: Cents, commission: Cents) =>

@@ -88,6 +88,7 @@ describe('event catalogue', function () {
     const consumers = (type: string) => event(type).consumers.map((c) => `${c.name}:${c.kind}`);
     expect(consumers('DealCompleted')).to.have.members([
       'trading:projection',
+      'market-data:projection',
       'history:projection',
       'statistics:projection',
       'notifications:projection',

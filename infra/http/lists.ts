@@ -23,8 +23,14 @@ export function pageOf(ctx: Context): Page {
   return { limit: parsed, after: cursor };
 }
 
-export function linkNextPage(ctx: Context, next: string | undefined, limit: number): void {
+/** Announces the next page; `filters` are the list's own query parameters, kept on every page. */
+export function linkNextPage(
+  ctx: Context,
+  next: string | undefined,
+  limit: number,
+  filters: Record<string, string> = {},
+): void {
   if (!next) return;
-  const params = new URLSearchParams({ limit: String(limit), cursor: next });
+  const params = new URLSearchParams({ ...filters, limit: String(limit), cursor: next });
   ctx.set('Link', `<${ctx.path}?${params.toString()}>; rel="next"`);
 }

@@ -21,6 +21,7 @@ import { noteFailure, requestLog } from './request-log.js';
 import { billingRoutes } from './routes/billing.js';
 import type { ApiServices } from './routes/context.js';
 import { identityRoutes, publicIdentityRoutes } from './routes/identity.js';
+import { marketDataRoutes } from './routes/market-data.js';
 import { orderingRoutes } from './routes/ordering.js';
 import { reportRoutes, statisticsRoutes } from './routes/reports.js';
 import { tradingRoutes } from './routes/trading.js';
@@ -93,7 +94,11 @@ function mountApi(app: Koa, api: ApiOptions, logError: ErrorLog): void {
   );
   const open = new Router();
   open.use(onlyFor('GET', readYourWrites(api.gate, api.readYourWritesTimeoutMs)));
-  for (const routes of [publicIdentityRoutes(api.services), statisticsRoutes(api.services)])
+  for (const routes of [
+    publicIdentityRoutes(api.services),
+    statisticsRoutes(api.services),
+    marketDataRoutes(api.services),
+  ])
     open.use(routes.routes(), routes.allowedMethods());
   app.use(open.routes()).use(open.allowedMethods());
 

@@ -88,3 +88,8 @@ export function money(min: number, max: number) {
 export function toMoney(cents: number): number {
   return cents / 100;
 }
+
+/** An amount that may be absent (no bid, no deal yet): null stays null. */
+export function moneyOrNull(cents: number | null): number | null {
+  return cents === null ? null : toMoney(cents);
+}

@@ -54,6 +54,8 @@ export const items = collection<ItemDoc>('items', [{ equal: [], sort: ['name'] }
 
 export const tradingOrders = collection<TradingOrderDoc>('trading_orders', [
   { equal: ['userId', 'side', 'active'], sort: ['seq'] },
+  { equal: ['userId', 'side', 'status'], sort: ['seq'] },
+  { equal: ['userId', 'side'], sort: ['seq'] },
 ]);
 
 export const portfolio = collection<HoldingDoc>('portfolio', [{ equal: ['userId', 'held'], sort: ['name'] }]);

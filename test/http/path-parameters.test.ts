@@ -69,9 +69,14 @@ describe('HTTP: path parameters are validated on every route that has one (embed
 
   const routes = routesWithPathParameters();
 
-  it('finds the routes in the document: the order routes and the docs page files', () => {
+  it('finds the routes in the document: the order and item routes and the docs page files', () => {
     expect(routes.map((r) => `${r.method} ${r.template}`).sort()).to.deep.equal([
       'GET /api/v1/ordering/orders/{id}',
+      'GET /api/v1/trading/items/{itemId}',
+      'GET /api/v1/trading/items/{itemId}/candles',
+      'GET /api/v1/trading/items/{itemId}/order-book',
+      'GET /api/v1/trading/purchase-orders/{id}',
+      'GET /api/v1/trading/sell-orders/{id}',
       'GET /docs/{asset}',
       'POST /api/v1/trading/purchase-orders/{id}/cancel',
       'POST /api/v1/trading/sell-orders/{id}/cancel',

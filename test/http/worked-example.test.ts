@@ -83,7 +83,7 @@ for (const eventStore of eventStores) {
           async () => {
             const items = await api.get('/api/v1/trading/items', { token: broker.token });
             expect(items.status, items.text).to.equal(200);
-            expect(items.body).to.deep.equal([item]);
+            expect(items.body).to.deep.equal([{ ...item, bestBid: null, bestAsk: 200, lastPrice: null }]);
             expect(await market.portfolio(broker.token)).to.deep.equal([
               { id: item.id, name: ITEM, count: 1, onSaleCount: 1 },
             ]);

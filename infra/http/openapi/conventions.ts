@@ -135,12 +135,26 @@ export function parametersOf(op: Operation): Json[] {
     const { $schema: _dialect, description, ...schema } = z.toJSONSchema(field as z.ZodType, { io: 'input' }) as Json;
     return { name, in: 'path', required: true, description, schema };
   });
+  list.push(...queryParametersOf(op));
   if (isApi(op) && op.method === 'get') list.push(ref('parameters', 'EventPosition'), ref('parameters', 'MinPosition'));
   if (op.list) list.push(ref('parameters', 'Limit'), ref('parameters', 'Cursor'));
   if (op.precondition) list.push(ref('parameters', 'IfMatch'));
   if (takesKeys(op)) list.push(ref('parameters', 'IdempotencyKey'), ref('parameters', 'RequestId'));
   list.push(ref('parameters', 'CorrelationId'));
   return list;
+}
+
+/** The operation's own query parameters, each as its schema accepts it (a string in the URL). */
+function queryParametersOf(op: Operation): Json[] {
+  if (!op.queryParameters) return [];
+  const object = z.toJSONSchema(op.queryParameters, { io: 'input' }) as Json & {
+    properties?: Record<string, Json>;
+    required?: string[];
+  };
+  return Object.entries(object.properties ?? {}).map(([name, field]) => {
+    const { description, ...schema } = field as Json & { description?: string };
+    return { name, in: 'query', required: object.required?.includes(name) ?? false, description, schema };
+  });
 }
 
 /** Response headers of an answer (`answerHeaders` named by the operation) or of a refusal with `status`. */
@@ -190,6 +204,8 @@ export function refusalsOf(op: Operation): Map<ErrorStatus, string[]> {
       "`violation at '<parameter>': <rule>`: a path parameter no id of this API can be (too long, or a character ids never have)",
     );
   if (op.list) add(422, `${quoted(httpMessages.invalidLimit)}`);
+  if (op.queryParameters)
+    add(422, "`violation at '<parameter>': <rule>` for each query parameter out of its range or form");
   if (takesKeys(op)) {
     add(422, `${quoted(httpMessages.idempotencyKeyReused)}`);
     add(422, `${quoted(httpMessages.nestedTooDeeply)}`);

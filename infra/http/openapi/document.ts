@@ -10,11 +10,21 @@ import { problem } from '../schemas/common.js';
 import { customerOrder } from '../schemas/ordering.js';
 import { dailyItemStat, dailyTotal, deal, notification, topItem } from '../schemas/reports.js';
 import { apiDocument, eventsDocument, health, readiness } from '../schemas/service.js';
-import { holding, order, tradingItem } from '../schemas/trading.js';
+import {
+  candle,
+  holding,
+  itemWithMarket,
+  order,
+  orderBook,
+  trackedOrder,
+  tradingItem,
+  tradingItemWithQuote,
+} from '../schemas/trading.js';
 import { POSITION_HEADER } from '../read-your-writes.js';
 import { billingOperations } from './billing.js';
 import { headers, parameters, parametersOf, refusalsOf, responseHeadersOf } from './conventions.js';
 import { identityOperations } from './identity.js';
+import { marketDataOperations } from './market-data.js';
 import type { Operation } from './operation.js';
 import { orderingOperations } from './ordering.js';
 import { reportOperations } from './reports.js';
@@ -65,6 +75,7 @@ export const operations: readonly Operation[] = [
   ...identityOperations,
   ...billingOperations,
   ...tradingOperations,
+  ...marketDataOperations,
   ...reportOperations,
   ...orderingOperations,
   ...serviceOperations,
@@ -79,7 +90,12 @@ const namedSchemas: Record<string, z.ZodType> = {
   Account: account,
   AccountOperation: operation,
   TradingItem: tradingItem,
+  TradingItemWithQuote: tradingItemWithQuote,
+  ItemWithMarket: itemWithMarket,
+  OrderBook: orderBook,
+  Candle: candle,
   Order: order,
+  TrackedOrder: trackedOrder,
   Holding: holding,
   Deal: deal,
   DailyItemStat: dailyItemStat,
@@ -97,6 +113,7 @@ const tags = [
   { name: 'identity', description: 'Registering, signing in and out, the profile, the signing keys.' },
   { name: 'billing', description: "The caller's account: balance (with `ETag`), deposits, withdrawals, operations." },
   { name: 'trading', description: 'Items, purchase and sell orders (matched when placed), the portfolio.' },
+  { name: 'market data', description: 'Public: each item with its market summary, its order book, its candles.' },
   { name: 'history', description: "The caller's completed deals." },
   { name: 'statistics', description: 'Public deal statistics.' },
   { name: 'notifications', description: "The caller's letters." },

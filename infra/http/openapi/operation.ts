@@ -44,6 +44,8 @@ export interface Operation {
    * its `.meta()`), so the document says exactly what is accepted.
    */
   pathParameters?: z.ZodObject;
+  /** Query parameters of its own (besides a list's `limit`/`cursor`): the schema the route checks them with. */
+  queryParameters?: z.ZodType;
   /** The JSON request body, validated with this schema (422 naming the fields). */
   requestBody?: z.ZodType;
   /** A list: `limit` and `cursor`, the next page in `Link`. */

@@ -1,7 +1,16 @@
 /** Trading: items, purchase and sell orders (matched when placed), the portfolio. */
 import * as z from 'zod';
 import { messages } from '../../../domain/messages.js';
-import { holding, listItemBody, order, placeOrderBody, tradingItem } from '../schemas/trading.js';
+import {
+  holding,
+  listItemBody,
+  order,
+  orderListQuery,
+  placeOrderBody,
+  trackedOrder,
+  tradingItem,
+  tradingItemWithQuote,
+} from '../schemas/trading.js';
 import { orderPath } from '../schemas/common.js';
 import { quoted, type Operation } from './operation.js';
 
@@ -14,24 +23,43 @@ const sides = [
 
 type OrderSide = (typeof sides)[number];
 
-/** The caller's active orders of a side. */
+/** The caller's orders of a side. */
 function listOrders({ side, path }: OrderSide): Operation {
   return {
     method: 'get',
     path: `/api/v1/trading/${path}`,
     operationId: `${side}Orders`,
     tag,
-    summary: `The caller's active ${side} orders, newest first`,
+    summary: `The caller's ${side} orders, newest first: the active ones, or those \`status\` names`,
     audience: 'signed-in',
     list: true,
+    queryParameters: orderListQuery,
     answers: [
       {
         status: 200,
-        description: `A page of active ${side} orders; the \`ETag\` is the \`If-Match\` for placing one.`,
-        body: z.array(order),
+        description: `A page of ${side} orders; the \`ETag\` is the \`If-Match\` for placing one.`,
+        body: z.array(trackedOrder),
         headers: ['ETag', 'Link'],
       },
     ],
+  };
+}
+
+/** One of the caller's orders of a side. */
+function getOrder({ side, path, name }: OrderSide): Operation {
+  return {
+    method: 'get',
+    path: `/api/v1/trading/${path}/{id}`,
+    operationId: `${side}Order`,
+    tag,
+    summary: `One of the caller's ${side} orders: its status, the deal it is in, why it failed`,
+    audience: 'signed-in',
+    pathParameters: orderPath,
+    answers: [{ status: 200, description: `The ${name.toLowerCase()} order.`, body: trackedOrder }],
+    refusals: {
+      403: [`${quoted(messages.operationDenied)}: another user's order`],
+      404: [`${quoted(messages.notFound)}: no such ${side} order (or not projected yet)`],
+    },
   };
 }
 
@@ -89,7 +117,12 @@ function cancelOrder({ side, path, name }: OrderSide): Operation {
   };
 }
 
-const orderOperations = sides.flatMap((side): Operation[] => [listOrders(side), placeOrder(side), cancelOrder(side)]);
+const orderOperations = sides.flatMap((side): Operation[] => [
+  listOrders(side),
+  getOrder(side),
+  placeOrder(side),
+  cancelOrder(side),
+]);
 
 export const tradingOperations: Operation[] = [
   {
@@ -97,10 +130,10 @@ export const tradingOperations: Operation[] = [
     path: '/api/v1/trading/items',
     operationId: 'items',
     tag,
-    summary: 'The items on the market, by name',
+    summary: 'The items on the market, by name, each with its best bid and ask and its last price',
     audience: 'signed-in',
     list: true,
-    answers: [{ status: 200, description: 'A page of items.', body: z.array(tradingItem), headers: ['Link'] }],
+    answers: [{ status: 200, description: 'A page of items.', body: z.array(tradingItemWithQuote), headers: ['Link'] }],
   },
   {
     method: 'post',

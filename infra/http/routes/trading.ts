@@ -3,14 +3,33 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { cancelOrder, listItem, placeOrder } from '../../../command-handlers/trading.js';
 import type { Side } from '../../../domain/trading/events.js';
-import { listActiveOrders, listItems, listPortfolio, orderCollectionRevision } from '../../../read-api/trading.js';
+import { failureReasonWords } from '../../../domain/messages.js';
+import {
+  getTrackedOrder,
+  listItems,
+  listOrders,
+  listPortfolio,
+  orderCollectionRevision,
+  type TrackedOrderView,
+} from '../../../read-api/trading.js';
 import { requireRole, type AuthState } from '../auth.js';
+import { HttpError } from '../errors.js';
 import { linkNextPage, pageOf } from '../lists.js';
+import { httpMessages } from '../messages.js';
 import { etagOf, expectedRevisionOf } from '../preconditions.js';
 import { announcePosition } from '../read-your-writes.js';
 import { orderPath } from '../schemas/common.js';
-import { listItemBody, placeOrderBody, type Holding, type Order, type TradingItem } from '../schemas/trading.js';
-import { toMoney, validate } from '../validation.js';
+import {
+  listItemBody,
+  orderListQuery,
+  placeOrderBody,
+  type Holding,
+  type Order,
+  type TrackedOrder,
+  type TradingItem,
+  type TradingItemWithQuote,
+} from '../schemas/trading.js';
+import { moneyOrNull, toMoney, validate } from '../validation.js';
 import { bodyOf, firstAttemptOf, metadataOf, operationIdOf, type ApiServices } from './context.js';
 
 type AuthContext = Context & { state: AuthState };
@@ -62,10 +81,13 @@ function itemRoutes(router: Router<AuthState>, services: ApiServices): void {
     const { items, next } = await listItems(services.readStore, page);
     linkNextPage(ctx, next, page.limit);
     ctx.body = items.map(
-      ({ commissionBasisPoints, initialPrice, ...item }): TradingItem => ({
+      ({ commissionBasisPoints, initialPrice, bestBid, bestAsk, lastPrice, ...item }): TradingItemWithQuote => ({
         ...item,
         initialPrice: toMoney(initialPrice),
         commissionPercent: commissionBasisPoints / 100,
+        bestBid: moneyOrNull(bestBid),
+        bestAsk: moneyOrNull(bestAsk),
+        lastPrice: moneyOrNull(lastPrice),
       }),
     );
   });
@@ -93,21 +115,36 @@ function itemRoutes(router: Router<AuthState>, services: ApiServices): void {
   });
 }
 
-/** /api/v1/trading/<side>-orders: the caller's active orders of one side, placing one, canceling one. */
+/** /api/v1/trading/<side>-orders: the caller's orders of one side, one of them, placing one, canceling one. */
 function orderRoutes(router: Router<AuthState>, services: ApiServices, path: string, side: Side): void {
   router.get(`/api/v1/trading/${path}`, async (ctx) => {
     const page = pageOf(ctx);
+    const { status } = validate(orderListQuery, ctx.query);
     const userId = ctx.state.caller.userId;
     const [revision, { items, next }] = await Promise.all([
       orderCollectionRevision(services.readStore, userId),
-      listActiveOrders(services.readStore, userId, side, page),
+      listOrders(services.readStore, userId, side, status, page),
     ]);
     ctx.set('ETag', etagOf(revision));
-    linkNextPage(ctx, next, page.limit);
-    ctx.body = items.map(orderJson);
+    linkNextPage(ctx, next, page.limit, { status });
+    ctx.body = items.map(trackedOrderJson);
+  });
+  router.get(`/api/v1/trading/${path}/:id`, async (ctx) => {
+    const { id } = validate(orderPath, ctx.params);
+    const order = await getTrackedOrder(services.readStore, id);
+    if (!order || order.side !== side) throw new HttpError(404, httpMessages.notFound);
+    if (order.ownerId !== ctx.state.caller.userId) throw new HttpError(403, httpMessages.operationDenied);
+    ctx.body = trackedOrderJson(order);
   });
   router.post(`/api/v1/trading/${path}`, (ctx) => place(ctx, services, side));
   router.post(`/api/v1/trading/${path}/:id/cancel`, (ctx) => cancel(ctx, services, side));
+}
+
+/** An order as its trader tracks it. */
+function trackedOrderJson(order: TrackedOrderView): TrackedOrder {
+  const { side, dealId, failureReason } = order;
+  const failure = failureReason && { code: failureReason, message: failureReasonWords[failureReason] };
+  return { ...orderJson(order), side, dealId, failure };
 }
 
 async function place(ctx: AuthContext, services: ApiServices, side: Side) {
