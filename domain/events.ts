@@ -6,6 +6,7 @@
 import { accountEvents, accountStream } from './billing/events.js';
 import { EventRegistry, type EventType } from './event-schema.js';
 import { emailEvents, emailStream, userEvents, userStream } from './identity/events.js';
+import { accessEvents, accessStream, brokerEvents, brokerStream } from './identity/admin-events.js';
 import { customerOrderEvents, customerOrdersStream } from './ordering/events.js';
 import { marketEvents, marketStream, traderOrdersEvents, traderOrdersStream } from './trading/events.js';
 
@@ -23,6 +24,8 @@ export const streamKinds: readonly StreamKind[] = [
   { module: 'billing', name: accountStream, functionName: 'accountStream', parameter: 'userId', events: accountEvents },
   { module: 'identity', name: userStream, functionName: 'userStream', parameter: 'userId', events: userEvents },
   { module: 'identity', name: emailStream, functionName: 'emailStream', parameter: 'email', events: emailEvents },
+  { module: 'identity', name: accessStream, functionName: 'accessStream', parameter: 'userId', events: accessEvents },
+  { module: 'identity', name: brokerStream, functionName: 'brokerStream', parameter: 'none', events: brokerEvents },
   {
     module: 'ordering',
     name: customerOrdersStream,

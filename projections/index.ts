@@ -5,6 +5,7 @@ import { notificationsProjection } from './notifications.js';
 import { orderingProjection } from './ordering.js';
 import type { EventHandler } from '../infra/eventsourcing/subscriptions/event-handler.js';
 import { tradingProjection } from './trading.js';
+import { userDirectoryProjection } from './user-directory.js';
 
 /** Every read-model projection (process managers, which need the command side, are added by the composition root). */
 export const projections: EventHandler[] = [
@@ -15,4 +16,5 @@ export const projections: EventHandler[] = [
   statisticsProjection,
   notificationsProjection,
   orderingProjection,
+  userDirectoryProjection,
 ];

@@ -4,15 +4,17 @@
  *   projections rebuild <name>      drop the view and replay it from the start
  *   projections rebuild --all       the same for every projection
  *   broker provision --email E --password P   create the broker, or reset its password
+ *   users grant|revoke <email> admin|broker   change a user's role (see users.ts)
  *   config                          the configuration variables (the README's table)
  */
-import { provisionBroker } from '../../command-handlers/identity.js';
+import { provisionBroker } from '../../command-handlers/admin.js';
 import { projections } from '../../projections/index.js';
 import { ConfigError, configurationTable, loadConfig } from '../config/config.js';
 import { createLogger } from '../log/log.js';
 import { refuseSecondRunnerProcess } from '../mongodb/ferretdb-guard.js';
 import { openSystem } from '../composition-root/system.js';
 import { formatTable, projectionStatus, rebuild } from './projections.js';
+import { runUsers, USERS_USAGE } from './users.js';
 
 const USAGE = `usage: npm run cli -- <command>
 
@@ -23,6 +25,7 @@ commands:
   broker provision --email <email> --password <password>
                                   create the broker account, or give an existing account the
                                   broker role and this password
+${USERS_USAGE}
   config                          the configuration variables as a Markdown table
   help                            this text
 
@@ -42,6 +45,7 @@ export async function runCli(args: string[]): Promise<number> {
     return 0;
   }
   if (group === 'broker' && command === 'provision') return provision(rest);
+  if (group === 'users') return runUsers(args.slice(1), USAGE);
   if (group !== 'projections' || (command !== 'status' && command !== 'rebuild')) {
     throw new UsageError(`unknown command "${args.join(' ')}"`);
   }
@@ -90,6 +94,7 @@ async function provision(rest: string[]): Promise<number> {
       email: options.email,
       password: options.password,
       resetPassword: true,
+      by: 'cli',
     });
     const what = result.created
       ? 'created'

@@ -8,7 +8,7 @@
  *   (`/health`, `/ready`) on `PORT`. Leases keep one active instance of each across replicas.
  */
 import { BusinessRuleViolation } from '../../domain/decider.js';
-import { provisionBroker } from '../../command-handlers/identity.js';
+import { provisionBroker } from '../../command-handlers/admin.js';
 import { backoffDelay, sleep } from '../eventsourcing/backoff.js';
 import type { Config } from '../config/config.js';
 import { checkRoleOnFerretDb } from '../mongodb/ferretdb-guard.js';
@@ -87,6 +87,7 @@ async function provisionConfiguredBroker(system: System, logger: Logger): Promis
         email: brokerEmail,
         password: brokerPassword,
         resetPassword: false,
+        by: 'configuration',
       });
       logger.info(
         { brokerId: result.userId, created: result.created, roleChanged: result.roleChanged },

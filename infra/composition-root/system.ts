@@ -8,7 +8,12 @@ import { getHeapStatistics } from 'node:v8';
 import { isMainThread } from 'node:worker_threads';
 import { v4 as uuid } from 'uuid';
 import { accountOpening } from '../../command-handlers/account-opening.js';
-import { dealSettlement, orderPayment, orderPlacement } from '../../command-handlers/settlement.js';
+import {
+  blockedUserOrders,
+  dealSettlement,
+  orderPayment,
+  orderPlacement,
+} from '../../command-handlers/settlement.js';
 import { StreamStateCache } from '../eventsourcing/command-handling/stream-state-cache.js';
 import { domainEvents } from '../../domain/events.js';
 import { purgeExpiredSignOuts } from '../../projections/identity.js';
@@ -32,6 +37,7 @@ import { openMongoIdempotencyRecords } from '../mongodb/mongo-idempotency-record
 import type { IdempotencyRecords } from '../idempotency/records.js';
 import { openSqliteIdempotencyRecords } from '../sqlite/sqlite-idempotency-records.js';
 import { SignedOutTokenList } from '../http/signed-out-tokens.js';
+import { BlockedUsers } from '../http/blocked-users.js';
 import { runnerLog, type Logger } from '../log/log.js';
 import { commandRecorder } from '../metrics/commands.js';
 import { instrumentEventStore } from '../metrics/event-store.js';
@@ -112,7 +118,8 @@ export async function openSystem(
     const { eventStore, readStore, leases } = stores;
     const tokens = await openTokens(config, logger);
     const signedOut = new SignedOutTokenList(readStore, { recheckMs: config.signedOutRecheckMs });
-    const services = apiServices(config, logger, metrics, stores, { tokens, signedOut });
+    const blockedUsers = new BlockedUsers(readStore, { recheckMs: config.signedOutRecheckMs });
+    const services = apiServices(config, logger, metrics, stores, { tokens, signedOut, blockedUsers });
     const handlers = eventHandlers(services);
     // Tables and indexes exist before the first query, even in a process that runs no projection.
     await readStore.ensureCollections(handlers.flatMap((h) => h.collections));
@@ -231,7 +238,7 @@ function apiServices(
   logger: Logger,
   metrics: Metrics,
   stores: Stores,
-  auth: { tokens: TokenService; signedOut: SignedOutTokenList },
+  auth: { tokens: TokenService; signedOut: SignedOutTokenList; blockedUsers: BlockedUsers },
 ): ApiServices {
   const { eventStore, readStore, idempotency } = stores;
   return {
@@ -249,6 +256,7 @@ function apiServices(
     idempotency,
     tokens: auth.tokens,
     rememberSignedOut: (tokenId, expiresAt) => auth.signedOut.remember(tokenId, expiresAt),
+    blockedUsers: auth.blockedUsers,
     observeCommand: commandRecorder(metrics),
     retention: {
       retriesMs: config.idempotencyRetentionHours * 3_600_000,
@@ -266,6 +274,7 @@ function eventHandlers(services: ApiServices): EventHandler[] {
     dealSettlement(services),
     orderPlacement(services),
     orderPayment(services),
+    blockedUserOrders(services),
   ];
 }
 

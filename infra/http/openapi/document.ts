@@ -5,6 +5,7 @@
  */
 import * as z from 'zod';
 import { accessToken, jwks, user } from '../schemas/identity.js';
+import { directoryUser } from '../schemas/admin.js';
 import { account, operation } from '../schemas/billing.js';
 import { problem } from '../schemas/common.js';
 import { customerOrder } from '../schemas/ordering.js';
@@ -15,6 +16,7 @@ import { POSITION_HEADER } from '../read-your-writes.js';
 import { billingOperations } from './billing.js';
 import { headers, parameters, parametersOf, refusalsOf, responseHeadersOf } from './conventions.js';
 import { identityOperations } from './identity.js';
+import { adminOperations } from './admin.js';
 import type { Operation } from './operation.js';
 import { orderingOperations } from './ordering.js';
 import { reportOperations } from './reports.js';
@@ -67,6 +69,7 @@ export const operations: readonly Operation[] = [
   ...tradingOperations,
   ...reportOperations,
   ...orderingOperations,
+  ...adminOperations,
   ...serviceOperations,
 ];
 
@@ -87,6 +90,7 @@ const namedSchemas: Record<string, z.ZodType> = {
   TopItem: topItem,
   Notification: notification,
   CustomerOrder: customerOrder,
+  DirectoryUser: directoryUser,
   Health: health,
   Readiness: readiness,
   OpenApiDocument: apiDocument,
@@ -101,6 +105,7 @@ const tags = [
   { name: 'statistics', description: 'Public deal statistics.' },
   { name: 'notifications', description: "The caller's letters." },
   { name: 'ordering', description: 'Plain orders paid from the balance.' },
+  { name: 'admin', description: 'Administrators only: finding, blocking and unblocking users.' },
   { name: 'service', description: 'Probes and this description.' },
 ];
 

@@ -5,6 +5,7 @@ import type { EventMetadata } from '../../eventsourcing/event-store/event-store.
 import type { IdempotencyRecords } from '../../idempotency/records.js';
 import type { ReadStore } from '../../eventsourcing/read-store/read-store.js';
 import type { Context } from 'koa';
+import type { BlockedUsers } from '../blocked-users.js';
 
 /** Everything the API's routes work with, built once by the composition root. */
 export interface ApiServices extends TradingEnvironment {
@@ -16,6 +17,8 @@ export interface ApiServices extends TradingEnvironment {
   now(): Date;
   /** Remembers a token signed out by this process at once (the read model follows). */
   rememberSignedOut(tokenId: string, expiresAt: Date): void;
+  /** The blocked users: a block or unblock through this process counts at once. */
+  blockedUsers: BlockedUsers;
 }
 
 /** The request id travels as the correlation id of every event the request causes. */

@@ -1,0 +1,60 @@
+/** /api/v1/admin/*: what administrators do (admin role only: anyone else 403). */
+import Router from '@koa/router';
+import { blockUser, unblockUser } from '../../../command-handlers/admin.js';
+import type { UserBlocked } from '../../../domain/identity/admin-events.js';
+import type { Side } from '../../../domain/trading/events.js';
+import { listActiveOrders } from '../../../read-api/trading.js';
+import { searchUsers } from '../../../read-api/user-directory.js';
+import type { ReadStore } from '../../eventsourcing/read-store/read-store.js';
+import { requireAdmin } from '../admin-auth.js';
+import type { AuthState } from '../auth.js';
+import { linkNextPage, pageOf } from '../lists.js';
+import { announcePosition } from '../read-your-writes.js';
+import { userPath, userSearchQuery, type DirectoryUser } from '../schemas/admin.js';
+import { validate } from '../validation.js';
+import { metadataOf, type ApiServices } from './context.js';
+
+export function adminRoutes(services: ApiServices): Router<AuthState> {
+  const router = new Router<AuthState>();
+  router.use('/api/v1/admin', requireAdmin(services.readStore));
+  router.get('/api/v1/admin/users', async (ctx) => {
+    const { email, role, blocked } = validate(userSearchQuery, ctx.query);
+    const page = pageOf(ctx);
+    const search = { email, role, blocked: blocked === undefined ? undefined : blocked === 'true' };
+    const found = await searchUsers(services.readStore, search, page);
+    linkNextPage(ctx, found.next, page.limit);
+    ctx.body = found.items satisfies DirectoryUser[];
+  });
+  router.post('/api/v1/admin/users/:userId/block', async (ctx) => {
+    const { userId } = validate(userPath, ctx.params);
+    const openOrders = await pendingOrdersOf(services.readStore, userId);
+    const by = ctx.state.caller.userId;
+    const { position } = await blockUser(services, { userId, by, openOrders }, metadataOf(ctx));
+    services.blockedUsers.remember(userId, true);
+    announcePosition(ctx, position);
+    ctx.status = 204;
+  });
+  router.post('/api/v1/admin/users/:userId/unblock', async (ctx) => {
+    const { userId } = validate(userPath, ctx.params);
+    const { position } = await unblockUser(services, { userId, by: ctx.state.caller.userId }, metadataOf(ctx));
+    services.blockedUsers.remember(userId, false);
+    announcePosition(ctx, position);
+    ctx.status = 204;
+  });
+  return router;
+}
+
+/** The user's pending orders as the read models show them: what the block's process manager cancels. */
+async function pendingOrdersOf(readStore: ReadStore, userId: string): Promise<UserBlocked['data']['openOrders']> {
+  const open: UserBlocked['data']['openOrders'] = [];
+  for (const side of ['purchase', 'sell'] as Side[]) {
+    let after: string | undefined;
+    do {
+      const page = await listActiveOrders(readStore, userId, side, { limit: 500, after });
+      // An order in a deal cannot be canceled: the process manager takes the market's refusal as the outcome.
+      for (const order of page.items) open.push({ orderId: order.id, side });
+      after = page.next;
+    } while (after !== undefined);
+  }
+  return open;
+}
