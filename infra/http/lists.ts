@@ -23,8 +23,15 @@ export function pageOf(ctx: Context): Page {
   return { limit: parsed, after: cursor };
 }
 
-export function linkNextPage(ctx: Context, next: string | undefined, limit: number): void {
+/** Announces the next page; `filters` are the list's own query parameters, which the next page keeps. */
+export function linkNextPage(
+  ctx: Context,
+  next: string | undefined,
+  limit: number,
+  filters: Record<string, string | undefined> = {},
+): void {
   if (!next) return;
-  const params = new URLSearchParams({ limit: String(limit), cursor: next });
+  const kept = Object.entries(filters).filter((entry): entry is [string, string] => entry[1] !== undefined);
+  const params = new URLSearchParams([...kept, ['limit', String(limit)], ['cursor', next]]);
   ctx.set('Link', `<${ctx.path}?${params.toString()}>; rel="next"`);
 }

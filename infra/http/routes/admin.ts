@@ -22,7 +22,7 @@ export function adminRoutes(services: ApiServices): Router<AuthState> {
     const page = pageOf(ctx);
     const search = { email, role, blocked: blocked === undefined ? undefined : blocked === 'true' };
     const found = await searchUsers(services.readStore, search, page);
-    linkNextPage(ctx, found.next, page.limit);
+    linkNextPage(ctx, found.next, page.limit, { email, role, blocked });
     ctx.body = found.items satisfies DirectoryUser[];
   });
   router.post('/api/v1/admin/users/:userId/block', async (ctx) => {
