@@ -72,14 +72,19 @@ export async function appointBroker(
   metadata?: EventMetadata,
 ): Promise<{ appointed: boolean; retired: string | null }> {
   const appointee = await existingUser(env, userId);
-  if (appointee.role === 'admin') throw new BusinessRuleViolation('admin_cannot_be_broker', messages.adminCannotBeBroker);
+  if (appointee.role === 'admin')
+    throw new BusinessRuleViolation('admin_cannot_be_broker', messages.adminCannotBeBroker);
   const at = () => env.now().toISOString();
   const result = await brokerOfficeCommands.handle(env, { type: 'AppointBroker', userId, by, at: at() }, { metadata });
   await userCommands.handle(env, { type: 'ChangeRole', userId, role: 'broker', by, at: at() }, { metadata });
   const retired = result.state.previousBrokerId;
   const previous = retired === null || retired === userId ? null : await findUser(env, retired);
   if (previous?.role === 'broker') {
-    await userCommands.handle(env, { type: 'ChangeRole', userId: retired!, role: 'trader', by, at: at() }, { metadata });
+    await userCommands.handle(
+      env,
+      { type: 'ChangeRole', userId: retired!, role: 'trader', by, at: at() },
+      { metadata },
+    );
   }
   return { appointed: result.events.length > 0, retired: result.events.length > 0 ? retired : null };
 }

@@ -25,7 +25,13 @@ export const streamKinds: readonly StreamKind[] = [
   { module: 'identity', name: userStream, functionName: 'userStream', parameter: 'userId', events: userEvents },
   { module: 'identity', name: emailStream, functionName: 'emailStream', parameter: 'email', events: emailEvents },
   { module: 'identity', name: accessStream, functionName: 'accessStream', parameter: 'userId', events: accessEvents },
-  { module: 'identity', name: brokerStream, functionName: 'brokerStream', parameter: 'none', events: brokerEvents },
+  {
+    module: 'identity',
+    name: brokerStream,
+    functionName: 'brokerStream',
+    parameter: 'marketplace',
+    events: brokerEvents,
+  },
   {
     module: 'ordering',
     name: customerOrdersStream,

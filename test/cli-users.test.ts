@@ -42,7 +42,11 @@ describe('operator CLI: users grant/revoke and the one broker', function () {
   after(() => dir.remove());
 
   it('exits 64 with the usage on a wrong role, a missing email or an unknown command', async () => {
-    for (const args of [['users', 'grant', 'a@x.test', 'king'], ['users', 'grant'], ['users', 'promote', 'a@x.test', 'admin']]) {
+    for (const args of [
+      ['users', 'grant', 'a@x.test', 'king'],
+      ['users', 'grant'],
+      ['users', 'promote', 'a@x.test', 'admin'],
+    ]) {
       const done = await cli(dir.path, args);
       expect(done.code, args.join(' ')).to.equal(64);
       expect(done.stderr).to.include('users grant <email> admin|broker');
@@ -70,7 +74,9 @@ describe('operator CLI: users grant/revoke and the one broker', function () {
     expect(refused.code).to.equal(1);
     expect(refused.stderr).to.include('exactly one broker');
     expect((await cli(dir.path, ['users', 'grant', 'second@x.test', 'admin'])).code).to.equal(1);
-    expect((await cli(dir.path, ['users', 'grant', 'first@x.test', 'broker'])).stderr).to.include('revoke the admin role first');
+    expect((await cli(dir.path, ['users', 'grant', 'first@x.test', 'broker'])).stderr).to.include(
+      'revoke the admin role first',
+    );
     expect(await ok(dir.path, ['users', 'revoke', 'first@x.test', 'admin'])).to.include('no longer an admin');
     expect(await ok(dir.path, ['users', 'grant', 'first@x.test', 'broker'])).to.include('given the broker role');
     const appointments = await eventsOf(dir.path, brokerStream());

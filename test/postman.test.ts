@@ -49,7 +49,11 @@ describe('Postman collection', () => {
 
     it('walks the worked example, the ordering scenario and the administrator’s work, one folder each', () => {
       const collection = loadCollection();
-      expect(collection.item.map((folder) => folder.name)).to.deep.equal(['Worked example', 'Ordering scenario', 'Admin']);
+      expect(collection.item.map((folder) => folder.name)).to.deep.equal([
+        'Worked example',
+        'Ordering scenario',
+        'Admin',
+      ]);
       expect(requestNames(collection)).to.have.length.above(80);
       expect(countAssertions(collection)).to.be.above(200);
     });

@@ -34,7 +34,9 @@ export const userBlocked = EventType.first(
 );
 export const userUnblocked = EventType.first(
   'UserUnblocked',
-  z.strictObject({ userId: id, by: actor, at: instant }).meta({ description: 'The user may sign in and call the API again.' }),
+  z
+    .strictObject({ userId: id, by: actor, at: instant })
+    .meta({ description: 'The user may sign in and call the API again.' }),
 );
 
 export type BrokerAppointed = EventOf<typeof brokerAppointed>;
@@ -42,10 +44,9 @@ export type UserBlocked = EventOf<typeof userBlocked>;
 export type UserUnblocked = EventOf<typeof userUnblocked>;
 export type AccessEvent = UserBlocked | UserUnblocked;
 
-/** The one stream of broker appointments: one broker at a time is decided there. */
+/** The one stream of broker appointments (`broker-marketplace`: there is one marketplace): one broker at a time is decided there. */
 export const brokerEvents = [brokerAppointed] as const;
-export const brokerStream = (_marketplace = '') => 'broker-appointments';
-export const BROKER_STREAM = brokerStream();
+export const brokerStream = (marketplace = 'marketplace') => `broker-${marketplace}`;
 
 /** A user's access: blocked or not. Its own stream, beside the user's. */
 export const accessEvents = [userBlocked, userUnblocked] as const;

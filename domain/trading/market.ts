@@ -213,10 +213,7 @@ function decidePurchase(state: MarketState, command: CommandOf<'PlacePurchaseOrd
   };
   const ask = bestAsk(state, command.price, command.buyerId);
   if (!ask) return [placed];
-  return [
-    placed,
-    dealOpened(state, command, { purchaseOrderId: command.orderId, buyerId: command.buyerId }, ask),
-  ];
+  return [placed, dealOpened(state, command, { purchaseOrderId: command.orderId, buyerId: command.buyerId }, ask)];
 }
 
 /** A sell order of a unit the seller holds and has not put on sale yet enters the book, and takes the best resting bid it crosses, if any. */
@@ -242,10 +239,7 @@ function decideSell(state: MarketState, command: CommandOf<'PlaceSellOrder'>): M
   };
   const bid = bestBid(state, command.price, command.sellerId);
   if (!bid) return [placed];
-  return [
-    placed,
-    dealOpened(state, command, { sellOrderId: command.orderId, sellerId: command.sellerId }, bid),
-  ];
+  return [placed, dealOpened(state, command, { sellOrderId: command.orderId, sellerId: command.sellerId }, bid)];
 }
 
 function decideFailDeal(state: MarketState, command: CommandOf<'FailDeal'>): MarketEvent[] {

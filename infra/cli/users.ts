@@ -38,7 +38,8 @@ export async function runUsers(args: string[], usage: string): Promise<number> {
   try {
     const change = command === 'grant' ? grantRole : revokeRole;
     const changed = await change(system.services, email, role, 'cli');
-    const what = command === 'grant' ? `given the ${role} role` : `no longer ${role === 'admin' ? 'an admin' : 'the broker'}`;
+    const what =
+      command === 'grant' ? `given the ${role} role` : `no longer ${role === 'admin' ? 'an admin' : 'the broker'}`;
     console.log(`${email}: ${changed ? what : 'unchanged'}`);
     return 0;
   } finally {

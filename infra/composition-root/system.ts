@@ -8,12 +8,7 @@ import { getHeapStatistics } from 'node:v8';
 import { isMainThread } from 'node:worker_threads';
 import { v4 as uuid } from 'uuid';
 import { accountOpening } from '../../command-handlers/account-opening.js';
-import {
-  blockedUserOrders,
-  dealSettlement,
-  orderPayment,
-  orderPlacement,
-} from '../../command-handlers/settlement.js';
+import { blockedUserOrders, dealSettlement, orderPayment, orderPlacement } from '../../command-handlers/settlement.js';
 import { StreamStateCache } from '../eventsourcing/command-handling/stream-state-cache.js';
 import { domainEvents } from '../../domain/events.js';
 import { purgeExpiredSignOuts } from '../../projections/identity.js';

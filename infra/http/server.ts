@@ -104,8 +104,8 @@ function mountApi(app: Koa, api: ApiOptions, logError: ErrorLog): void {
   secured.use(refuseBlockedUsers({ isBlocked: (userId) => api.services.blockedUsers.isBlocked(userId) }));
   secured.use(onlyFor('POST', idempotency));
   secured.use(onlyFor('GET', readYourWrites(api.gate, api.readYourWritesTimeoutMs)));
-  const sections = [identityRoutes, billingRoutes, tradingRoutes, reportRoutes, orderingRoutes, adminRoutes].map((routes) =>
-    routes(api.services),
+  const sections = [identityRoutes, billingRoutes, tradingRoutes, reportRoutes, orderingRoutes, adminRoutes].map(
+    (routes) => routes(api.services),
   );
   for (const routes of sections) secured.use(routes.routes(), routes.allowedMethods());
   app.use(secured.routes()).use(secured.allowedMethods());

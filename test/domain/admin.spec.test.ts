@@ -39,23 +39,13 @@ describe('broker office (decider)', () => {
 describe('access (decider)', () => {
   const { given } = specification(access);
   it('blocks with the open orders and who did it; blocking again changes nothing', () => {
-    given([])
-      .when({ type: 'BlockUser', userId: 'u1', by: 'admin-1', openOrders, at })
-      .then([blocked]);
-    given([blocked])
-      .when({ type: 'BlockUser', userId: 'u1', by: 'admin-2', openOrders: [], at })
-      .then([]);
+    given([]).when({ type: 'BlockUser', userId: 'u1', by: 'admin-1', openOrders, at }).then([blocked]);
+    given([blocked]).when({ type: 'BlockUser', userId: 'u1', by: 'admin-2', openOrders: [], at }).then([]);
   });
   it('unblocks a blocked user only', () => {
-    given([blocked])
-      .when({ type: 'UnblockUser', userId: 'u1', by: 'admin-1', at })
-      .then([unblocked]);
-    given([])
-      .when({ type: 'UnblockUser', userId: 'u1', by: 'admin-1', at })
-      .then([]);
-    given([blocked, unblocked])
-      .when({ type: 'UnblockUser', userId: 'u1', by: 'admin-1', at })
-      .then([]);
+    given([blocked]).when({ type: 'UnblockUser', userId: 'u1', by: 'admin-1', at }).then([unblocked]);
+    given([]).when({ type: 'UnblockUser', userId: 'u1', by: 'admin-1', at }).then([]);
+    given([blocked, unblocked]).when({ type: 'UnblockUser', userId: 'u1', by: 'admin-1', at }).then([]);
   });
 });
 
@@ -65,13 +55,34 @@ describe('blocked-user orders (workflow)', () => {
     given([])
       .when(blocked)
       .then([
-        { type: 'CancelOrder', itemId: 'item-1', orderId: 'item-1.o1', side: 'purchase', requesterId: 'u1', at: defaultStep.at },
-        { type: 'CancelOrder', itemId: 'item-2', orderId: 'item-2-u0', side: 'sell', requesterId: 'u1', at: defaultStep.at },
+        {
+          type: 'CancelOrder',
+          itemId: 'item-1',
+          orderId: 'item-1.o1',
+          side: 'purchase',
+          requesterId: 'u1',
+          at: defaultStep.at,
+        },
+        {
+          type: 'CancelOrder',
+          itemId: 'item-2',
+          orderId: 'item-2-u0',
+          side: 'sell',
+          requesterId: 'u1',
+          at: defaultStep.at,
+        },
       ]);
     expect(blockedUserOrders.instanceOf(blocked)).to.equal('u1');
   });
   it('an order filled or gone meanwhile is an outcome: the market’s refusal is accepted, any other is not', () => {
-    const cancel = { type: 'CancelOrder' as const, itemId: 'i', orderId: 'i.o', side: 'sell' as const, requesterId: 'u1', at };
+    const cancel = {
+      type: 'CancelOrder' as const,
+      itemId: 'i',
+      orderId: 'i.o',
+      side: 'sell' as const,
+      requesterId: 'u1',
+      at,
+    };
     const accepts = (code: string) => blockedUserOrders.acceptsRefusal!(new BusinessRuleViolation(code, code), cancel);
     expect(accepts('cannot_cancel')).to.equal(true);
     expect(accepts('order_not_found')).to.equal(true);

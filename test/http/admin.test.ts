@@ -11,7 +11,7 @@ import { accessStream, brokerStream } from '../../domain/identity/admin-events.j
 import type { RecordedEvent } from '../../infra/eventsourcing/event-store/event-store.js';
 import { BROKER, type ApiServer } from '../support/api-server.js';
 import {
-  Client,
+  type Client,
   eventStores,
   expectError,
   expectViolation,
@@ -122,38 +122,43 @@ for (const eventStore of eventStores) {
     });
 
     describe('blocking', () => {
-      itHttp('refuses the user’s tokens at once, cancels their pending orders, keeps their money; unblocking lets them in again', async () => {
-        const trader = await market.trader(50);
-        const item = await market.newItem({ initialPrice: 100 });
-        const { order } = await market.placed(trader.token, 'purchase', item.id, 10);
-        await eventually(async () => expect(await market.activeOrders(trader.token, 'purchase')).to.have.length(1));
+      itHttp(
+        'refuses the user’s tokens at once, cancels their pending orders, keeps their money; unblocking lets them in again',
+        async () => {
+          const trader = await market.trader(50);
+          const item = await market.newItem({ initialPrice: 100 });
+          const { order } = await market.placed(trader.token, 'purchase', item.id, 10);
+          await eventually(async () => expect(await market.activeOrders(trader.token, 'purchase')).to.have.length(1));
 
-        const blocked = await api.post(`/api/v1/admin/users/${trader.id}/block`, { token: admin.token });
-        expect(blocked.status, blocked.text).to.equal(204);
-        positionOf(blocked);
-        expectError(await api.get('/api/v1/billing/account', { token: trader.token }), 401, BLOCKED);
-        const [event] = await eventsOf(server, accessStream(trader.id));
-        expect(event!.type).to.equal('UserBlocked');
-        expect(event!.data).to.deep.include({ userId: trader.id, by: admin.id });
-        expect(event!.data.openOrders).to.deep.equal([{ orderId: order.id, side: 'purchase' }]);
-        // Blocking again changes nothing.
-        expect((await api.post(`/api/v1/admin/users/${trader.id}/block`, { token: admin.token })).status).to.equal(204);
-        expect(await eventsOf(server, accessStream(trader.id))).to.have.length(1);
-        await eventually(async () => {
-          const listed = await api.get(`/api/v1/admin/users?email=${encodeURIComponent(trader.email)}`, {
-            token: admin.token,
+          const blocked = await api.post(`/api/v1/admin/users/${trader.id}/block`, { token: admin.token });
+          expect(blocked.status, blocked.text).to.equal(204);
+          positionOf(blocked);
+          expectError(await api.get('/api/v1/billing/account', { token: trader.token }), 401, BLOCKED);
+          const [event] = await eventsOf(server, accessStream(trader.id));
+          expect(event!.type).to.equal('UserBlocked');
+          expect(event!.data).to.deep.include({ userId: trader.id, by: admin.id });
+          expect(event!.data.openOrders).to.deep.equal([{ orderId: order.id, side: 'purchase' }]);
+          // Blocking again changes nothing.
+          expect((await api.post(`/api/v1/admin/users/${trader.id}/block`, { token: admin.token })).status).to.equal(
+            204,
+          );
+          expect(await eventsOf(server, accessStream(trader.id))).to.have.length(1);
+          await eventually(async () => {
+            const listed = await api.get(`/api/v1/admin/users?email=${encodeURIComponent(trader.email)}`, {
+              token: admin.token,
+            });
+            expect(listed.body[0]).to.include({ id: trader.id, blocked: true });
           });
-          expect(listed.body[0]).to.include({ id: trader.id, blocked: true });
-        });
 
-        const unblocked = await api.post(`/api/v1/admin/users/${trader.id}/unblock`, { token: admin.token });
-        expect(unblocked.status, unblocked.text).to.equal(204);
-        const events = await eventsOf(server, accessStream(trader.id));
-        expect(events.map((e) => e.type)).to.deep.equal(['UserBlocked', 'UserUnblocked']);
-        expect(events[1]!.data).to.deep.include({ userId: trader.id, by: admin.id });
-        await eventually(async () => expect(await market.activeOrders(trader.token, 'purchase')).to.deep.equal([]));
-        expect(await market.balance(trader.token)).to.equal(50);
-      });
+          const unblocked = await api.post(`/api/v1/admin/users/${trader.id}/unblock`, { token: admin.token });
+          expect(unblocked.status, unblocked.text).to.equal(204);
+          const events = await eventsOf(server, accessStream(trader.id));
+          expect(events.map((e) => e.type)).to.deep.equal(['UserBlocked', 'UserUnblocked']);
+          expect(events[1]!.data).to.deep.include({ userId: trader.id, by: admin.id });
+          await eventually(async () => expect(await market.activeOrders(trader.token, 'purchase')).to.deep.equal([]));
+          expect(await market.balance(trader.token)).to.equal(50);
+        },
+      );
 
       itHttp('an unknown user is 404, oneself 422, an id no user can have 422 naming userId', async () => {
         expectError(await api.post(`/api/v1/admin/users/${randomUUID()}/block`, { token: admin.token }), 404);
@@ -163,7 +168,10 @@ for (const eventStore of eventStores) {
           422,
           'an admin cannot block themselves',
         );
-        expectViolation(await api.post(`/api/v1/admin/users/${'x'.repeat(200)}/block`, { token: admin.token }), 'userId');
+        expectViolation(
+          await api.post(`/api/v1/admin/users/${'x'.repeat(200)}/block`, { token: admin.token }),
+          'userId',
+        );
       });
     });
   });

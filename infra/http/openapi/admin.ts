@@ -28,7 +28,7 @@ export const adminOperations: Operation[] = [
     tag,
     summary: 'Block a user',
     description:
-      "From now on every token of the user is refused (401) on every API process; their pending orders are canceled by a process manager; their money stays theirs. Blocking a blocked user changes nothing. Recorded as `UserBlocked` naming the administrator.",
+      'From now on every token of the user is refused (401) on every API process; their pending orders are canceled by a process manager; their money stays theirs. Blocking a blocked user changes nothing. Recorded as `UserBlocked` naming the administrator.',
     audience: 'signed-in',
     adminOnly: true,
     pathParameters: userPath,

@@ -13,7 +13,10 @@ export const userSearchQuery = z.object({
     .optional()
     .meta({ description: 'users whose email begins with this (any case)' }),
   role: role.optional().meta({ description: 'users with this role' }),
-  blocked: z.enum(['true', 'false']).optional().meta({ description: '`true`: blocked users only; `false`: the others' }),
+  blocked: z
+    .enum(['true', 'false'])
+    .optional()
+    .meta({ description: '`true`: blocked users only; `false`: the others' }),
 });
 
 /** The path of one user (`…/users/{userId}/…`). */
@@ -24,6 +27,8 @@ export const userPath = z.strictObject({
 });
 
 export const directoryUser = user
-  .extend({ blocked: z.boolean().meta({ description: 'blocked by an administrator: every token of theirs is refused' }) })
+  .extend({
+    blocked: z.boolean().meta({ description: 'blocked by an administrator: every token of theirs is refused' }),
+  })
   .meta({ description: 'A user as administrators see them.' });
 export type DirectoryUser = z.infer<typeof directoryUser>;
