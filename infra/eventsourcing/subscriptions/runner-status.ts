@@ -1,4 +1,5 @@
 import { comparePositions, type Position } from '../event-store/position.js';
+import { FaultWatch } from './fault-watch.js';
 import { PositionWaiters } from './position-waiters.js';
 
 export type RunnerState = 'waiting-for-lease' | 'catching-up' | 'live' | 'retrying' | 'stopped';
@@ -31,11 +32,15 @@ export class RunnerProgress {
   private reached: Position | null = null;
   private lastError: string | null = null;
   private readonly waiters = new PositionWaiters();
+  private readonly faults: FaultWatch;
 
   constructor(
     private readonly name: string,
     private readonly onAdvance?: (status: RunnerStatus) => void,
-  ) {}
+    log?: RunnerLog,
+  ) {
+    this.faults = new FaultWatch(name, log);
+  }
 
   status(): RunnerStatus {
     return { name: this.name, state: this.state, position: this.reached, lastError: this.lastError };
@@ -69,6 +74,7 @@ export class RunnerProgress {
     this.reached = position;
     this.state = caughtUp ? 'live' : 'catching-up';
     this.lastError = null;
+    this.faults.movedOn();
     this.onAdvance?.(this.status());
     this.waiters.reached(position);
   }
@@ -76,6 +82,8 @@ export class RunnerProgress {
   /** Caught up with nothing (more) to handle. */
   goLive(): void {
     this.state = 'live';
+    this.lastError = null;
+    this.faults.movedOn();
     // A runner in another thread is followed through these reports only: without this
     // one, a projection that nothing has concerned yet never looks live there.
     this.onAdvance?.(this.status());
@@ -85,9 +93,13 @@ export class RunnerProgress {
     this.state = 'waiting-for-lease';
   }
 
+  /** A failure is being waited out: shown in status (and so `/ready`, `/metrics`, another thread's stand-in) and the log. */
   retrying(error: unknown): void {
+    const news = this.state !== 'retrying';
     this.state = 'retrying';
     this.lastError = errorMessage(error);
+    this.faults.failed(error);
+    if (news) this.onAdvance?.(this.status());
   }
 
   stopped(): void {
