@@ -143,3 +143,14 @@ function notReady(report: SubscriptionReport, bounds: ReadinessBounds): string[]
   if (lagMs > bounds.maxLagMs) return [`${report.name} is ${lagMs} ms behind (at most ${bounds.maxLagMs} allowed)`];
   return [];
 }
+
+/** The projector thread as a dependency of `/ready`: unready while it is down (dead, waiting to be restarted). */
+export function projectorReadiness(process: { projectorDown(): string | null }): Dependency {
+  return {
+    name: 'projector',
+    async ping() {
+      const down = process.projectorDown();
+      if (down) throw new Error(down);
+    },
+  };
+}

@@ -29,6 +29,8 @@ export function errorMessage(error: unknown): string {
  */
 export class RunnerProgress {
   private state: RunnerState = 'stopped';
+  /** What it was doing before it started retrying (what it goes back to once the failure is over). */
+  private working: RunnerState = 'catching-up';
   private reached: Position | null = null;
   private lastError: string | null = null;
   private readonly waiters = new PositionWaiters();
@@ -89,6 +91,15 @@ export class RunnerProgress {
     this.onAdvance?.(this.status());
   }
 
+  /** What had to be retried succeeded: back to work (a runner with nothing more to do would otherwise look stuck). */
+  recovered(): void {
+    if (this.state !== 'retrying') return;
+    this.state = this.working;
+    this.lastError = null;
+    this.faults.movedOn();
+    this.onAdvance?.(this.status());
+  }
+
   waitingForLease(): void {
     this.state = 'waiting-for-lease';
   }
@@ -96,6 +107,7 @@ export class RunnerProgress {
   /** A failure is being waited out: shown in status (and so `/ready`, `/metrics`, another thread's stand-in) and the log. */
   retrying(error: unknown): void {
     const news = this.state !== 'retrying';
+    if (news) this.working = this.state === 'live' ? 'live' : 'catching-up';
     this.state = 'retrying';
     this.lastError = errorMessage(error);
     this.faults.failed(error);

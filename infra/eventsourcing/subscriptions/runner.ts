@@ -73,7 +73,11 @@ export class ProjectionRunner {
     const { eventStore, readStore, leases, log } = options;
     this.leaseTtlMs = options.leaseTtlMs ?? 15_000;
     const progress = new RunnerProgress(handler.name, options.onAdvance, log);
-    const retries = new Retries(options.maxAttempts ?? 5, (error) => progress.retrying(error));
+    const retries = new Retries(
+      options.maxAttempts ?? 5,
+      (error) => progress.retrying(error),
+      () => progress.recovered(),
+    );
     const stopSignal = () => this.stopping.signal;
     const instanceOf = handler.kind === 'process-manager' ? handler.partitionKey?.bind(handler) : undefined;
     const parking = new Parking({ handlerName: handler.name, readStore, log, retries, stopSignal, instanceOf });
