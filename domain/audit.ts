@@ -197,6 +197,7 @@ export class Audit {
       const paid = sum(deal.paid);
       const out = sum(deal.accrued) + sum(deal.commissions);
       inTransit += paid - out;
+      if (paid < out) violations.push(`deal ${dealId} paid out ${out - paid} more than the buyer paid in`);
       if (deal.endings.includes('completed') && !movedItsTerms(deal))
         violations.push(
           `deal ${dealId}: paid ${deal.paid.join('+') || 0}, accrued ${deal.accrued.join('+') || 0}, commissions ${deal.commissions.join('+') || 0} for a price of ${deal.price} (+${deal.buyerCommission}, −${deal.sellerCommission})`,
