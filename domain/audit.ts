@@ -56,7 +56,8 @@ interface Deal {
 type Data = Record<string, unknown>;
 const num = (data: Data, field: string): number => (typeof data[field] === 'number' ? (data[field] as number) : 0);
 const str = (data: Data, field: string): string => (typeof data[field] === 'string' ? (data[field] as string) : '');
-const sub = (data: Data, field: string): Data => (data[field] && typeof data[field] === 'object' ? (data[field] as Data) : {});
+const sub = (data: Data, field: string): Data =>
+  data[field] && typeof data[field] === 'object' ? (data[field] as Data) : {};
 
 /** The events, folded one by one; `findings` judges what they add up to. */
 export class Audit {
@@ -113,19 +114,23 @@ export class Audit {
       case 'ItemListed':
         this.listed.set(str(data, 'itemId'), num(data, 'initialCount'));
         this.move(str(data, 'itemId'), str(data, 'brokerId'), num(data, 'initialCount'));
-        return;
+        break;
       case 'DealOpened':
-        return this.opened(dealId, data);
+        this.opened(dealId, data);
+        break;
       case 'DealCompleted':
-        return this.completed(dealId, data);
+        this.completed(dealId, data);
+        break;
       case 'DealFailed':
         this.deals.get(dealId)?.endings.push('failed');
         this.ordersInDeal.delete(str(data, 'sellOrderId'));
         this.ordersInDeal.delete(str(data, 'purchaseOrderId'));
-        return this.end(str(data, 'purchaseOrderId'), 'failed');
+        this.end(str(data, 'purchaseOrderId'), 'failed');
+        break;
       case 'OrderCanceled':
       case 'OrderRefused':
-        return this.end(str(data, 'orderId'), event.type === 'OrderCanceled' ? 'canceled' : 'refused');
+        this.end(str(data, 'orderId'), event.type === 'OrderCanceled' ? 'canceled' : 'refused');
+        break;
     }
   }
 
@@ -207,7 +212,9 @@ export class Audit {
     const balances = sum([...this.balances.values()]);
     const expected = this.deposited - this.withdrawn - this.paidForOrders - inTransit;
     if (balances !== expected)
-      violations.push(`the balances add up to ${balances}, the movements to ${expected}: ${balances - expected} unaccounted`);
+      violations.push(
+        `the balances add up to ${balances}, the movements to ${expected}: ${balances - expected} unaccounted`,
+      );
     const summary = `${this.balances.size} accounts hold ${balances} = ${this.deposited} deposited − ${this.withdrawn} withdrawn − ${this.paidForOrders} paid for orders − ${inTransit} in open deals (cents)`;
     return result('money', summary, violations, []);
   }
@@ -218,14 +225,16 @@ export class Audit {
     const count = { completed: 0, failed: 0, open: 0 };
     for (const [dealId, deal] of this.deals) {
       const [ending, ...more] = deal.endings;
-      if (more.length > 0) violations.push(`deal ${dealId} ended ${deal.endings.length} times: ${deal.endings.join(', ')}`);
+      if (more.length > 0)
+        violations.push(`deal ${dealId} ended ${deal.endings.length} times: ${deal.endings.join(', ')}`);
       if (ending === 'completed' || ending === 'failed') {
         count[ending] += 1;
         continue;
       }
       count.open += 1;
       const age = now.getTime() - Date.parse(deal.openedAt);
-      if (deal.skipped !== null) notes.push(`deal ${dealId} left open: an operator skipped its event (${deal.skipped})`);
+      if (deal.skipped !== null)
+        notes.push(`deal ${dealId} left open: an operator skipped its event (${deal.skipped})`);
       else if (age < graceMs) notes.push(`deal ${dealId} under way (opened ${Math.round(age / 1000)} s ago)`);
       else violations.push(`deal ${dealId} opened ${deal.openedAt}, neither completed nor failed`);
     }
@@ -239,7 +248,8 @@ export class Audit {
     for (const [itemId, owners] of this.holdings) {
       const held = sum([...owners.values()]);
       units += held;
-      if (held !== this.listed.get(itemId)) violations.push(`item ${itemId}: ${held} units held, ${this.listed.get(itemId)} listed`);
+      if (held !== this.listed.get(itemId))
+        violations.push(`item ${itemId}: ${held} units held, ${this.listed.get(itemId)} listed`);
     }
     return result('units', `${units} units of ${this.holdings.size} items held, as listed`, violations, []);
   }
@@ -266,6 +276,9 @@ function sum(values: number[]): number {
 }
 
 function result(check: CheckName, summary: string, violations: string[], notes: string[]): CheckResult {
-  const listed = violations.length > MAX_LISTED ? [...violations.slice(0, MAX_LISTED), `… ${violations.length - MAX_LISTED} more`] : violations;
+  const listed =
+    violations.length > MAX_LISTED
+      ? [...violations.slice(0, MAX_LISTED), `… ${violations.length - MAX_LISTED} more`]
+      : violations;
   return { check, ok: violations.length === 0, summary, violations: listed, notes: notes.slice(0, MAX_LISTED) };
 }

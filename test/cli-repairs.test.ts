@@ -183,8 +183,22 @@ describe('operator CLI: parked events and the consistency check', function () {
           'account-u-2',
           [
             event('AccountOpened', { accountId: 'a-2', userId: 'u-2', at }),
-            event('MoneyDeposited', { accountId: 'a-2', userId: 'u-2', operationId: 'd1', amount: 100, balance: 100, at }),
-            event('MoneyDeposited', { accountId: 'a-2', userId: 'u-2', operationId: 'd2', amount: 100, balance: 900, at }),
+            event('MoneyDeposited', {
+              accountId: 'a-2',
+              userId: 'u-2',
+              operationId: 'd1',
+              amount: 100,
+              balance: 100,
+              at,
+            }),
+            event('MoneyDeposited', {
+              accountId: 'a-2',
+              userId: 'u-2',
+              operationId: 'd2',
+              amount: 100,
+              balance: 900,
+              at,
+            }),
           ],
         ],
       ]);

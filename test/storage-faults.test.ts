@@ -47,15 +47,24 @@ function injectFaults<T extends object, K extends keyof T>(
     return original.apply(target, args);
   };
   target[method] = faulty as T[K];
-  return { failures: () => failures, restore: () => void (target[method] = original as T[K]) };
+  return {
+    failures: () => failures,
+    restore: () => {
+      target[method] = original as T[K];
+    },
+  };
 }
 
 describe('transient faults', () => {
   it('counts every storage and connection fault as transient, and a business refusal or a bug as not', () => {
     for (const fault of FAULTS) expect(isTransient(fault()), fault().message).to.equal(true);
     expect(isTransient(new Error('wrapped', { cause: FAULTS[0]!() }))).to.equal(true);
-    expect(isTransient(Object.assign(new Error('UNIQUE constraint failed'), { code: 'SQLITE_CONSTRAINT_UNIQUE' }))).to.equal(false);
-    expect(isTransient(Object.assign(new Error('E11000 duplicate key'), { name: 'MongoServerError', code: 11000 }))).to.equal(false);
+    expect(
+      isTransient(Object.assign(new Error('UNIQUE constraint failed'), { code: 'SQLITE_CONSTRAINT_UNIQUE' })),
+    ).to.equal(false);
+    expect(
+      isTransient(Object.assign(new Error('E11000 duplicate key'), { name: 'MongoServerError', code: 11000 })),
+    ).to.equal(false);
     expect(isTransient(new TypeError('cannot read properties of undefined'))).to.equal(false);
   });
 });
@@ -111,7 +120,10 @@ for (const eventStore of eventStores) {
       expect(commitFaults.failures(), 'commits failed').to.equal(12);
 
       const findings = await auditEventStore(events, new Date(), 0);
-      expect(findings.filter((f) => !f.ok), JSON.stringify(findings, null, 2)).to.deep.equal([]);
+      expect(
+        findings.filter((f) => !f.ok),
+        JSON.stringify(findings, null, 2),
+      ).to.deep.equal([]);
       const deals = findings.find((f) => f.check === 'deals')!;
       expect(deals.summary).to.include('6 deals opened: 5 completed, 1 failed, 0 open');
       expect(await readStore.listParked()).to.deep.equal([]);

@@ -68,7 +68,10 @@ describe('thread supervisor (the projector thread kept running)', function () {
     const gaveUp: string[] = [];
     const supervisor = new ThreadSupervisor({
       name: 'test thread',
-      spawn: () => (spawned++, thread(true, 5)),
+      spawn: () => {
+        spawned += 1;
+        return thread(true, 5);
+      },
       onMessage: () => undefined,
       log: recordingLog(),
       giveUp: (line) => gaveUp.push(line),
@@ -78,9 +81,7 @@ describe('thread supervisor (the projector thread kept running)', function () {
     });
     supervisor.start();
     await eventually(async () => expect(gaveUp).to.have.length(1), 10_000);
-    expect(gaveUp[0]).to.equal(
-      'test thread died 3 times within 60 s, last: exit code 3; giving up, the process exits',
-    );
+    expect(gaveUp[0]).to.equal('test thread died 3 times within 60 s, last: exit code 3; giving up, the process exits');
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(spawned).to.equal(3);
     expect(supervisor.down()).to.equal('test thread died (exit code 3)');
@@ -90,7 +91,10 @@ describe('thread supervisor (the projector thread kept running)', function () {
     let spawned = 0;
     const supervisor = new ThreadSupervisor({
       name: 'test thread',
-      spawn: () => (spawned++, thread(false)),
+      spawn: () => {
+        spawned += 1;
+        return thread(false);
+      },
       onMessage: () => undefined,
       log: recordingLog(),
       giveUp: () => expect.fail('gave up'),

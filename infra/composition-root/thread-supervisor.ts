@@ -86,7 +86,10 @@ export class ThreadSupervisor {
 
   private up(): void {
     if (this.downReason !== null && this.deaths.length > 0)
-      this.options.log.info({ thread: this.options.name, deaths: this.deaths.length }, `${this.options.name} restarted`);
+      this.options.log.info(
+        { thread: this.options.name, deaths: this.deaths.length },
+        `${this.options.name} restarted`,
+      );
     this.downReason = null;
   }
 
@@ -109,7 +112,13 @@ export class ThreadSupervisor {
     }
     const delayMs = backoffDelay(this.deaths.length - 1, this.options.restartBackoff ?? RESTART_BACKOFF);
     this.options.log.error(
-      { thread: this.options.name, err: this.lastError ?? undefined, exitCode: code, deaths: this.deaths.length, delayMs },
+      {
+        thread: this.options.name,
+        err: this.lastError ?? undefined,
+        exitCode: code,
+        deaths: this.deaths.length,
+        delayMs,
+      },
       `${this.downReason}; restarting in ${delayMs} ms`,
     );
     this.restartTimer = setTimeout(() => {

@@ -42,7 +42,12 @@ function settledDeal(dealId = 'd-1'): AuditedEvent[] {
 function violated(events: AuditedEvent[], graceMs = 0): Partial<Record<CheckName, string[]>> {
   const audit = new Audit();
   for (const event of events) audit.add(event);
-  return Object.fromEntries(audit.findings(now, graceMs).filter((r) => !r.ok).map((r) => [r.check, r.violations]));
+  return Object.fromEntries(
+    audit
+      .findings(now, graceMs)
+      .filter((r) => !r.ok)
+      .map((r) => [r.check, r.violations]),
+  );
 }
 
 describe('audit (npm run cli -- check)', () => {

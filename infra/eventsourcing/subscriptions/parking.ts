@@ -54,11 +54,14 @@ export class Parking {
     };
     if (!this.oldest || comparePositions(event.position, this.oldest) < 0) this.oldest = event.position;
     const instance = this.options.instanceOf?.(event);
-    this.options.log.error(instance ? `${whyParked(error)}; ${parked.projection} ${instance} is stuck` : whyParked(error), {
-      ...parked,
-      position: formatPosition(event.position),
-      ...(instance ? { stuck: instance, repair: 'npm run cli -- parked retry|skip' } : {}),
-    });
+    this.options.log.error(
+      instance ? `${whyParked(error)}; ${parked.projection} ${instance} is stuck` : whyParked(error),
+      {
+        ...parked,
+        position: formatPosition(event.position),
+        ...(instance ? { stuck: instance, repair: 'npm run cli -- parked retry|skip' } : {}),
+      },
+    );
     await this.options.retries.store(() => this.options.readStore.park(parked), this.options.stopSignal());
   }
 }
