@@ -14,6 +14,8 @@ import { brokerOffice, type BrokerOfficeCommand } from '../domain/identity/broke
 import { emailClaim, type EmailClaimCommand } from '../domain/identity/email-claim.js';
 import { emailStream, userStream } from '../domain/identity/events.js';
 import { user, type UserCommand } from '../domain/identity/user.js';
+import { repairsStream } from '../domain/operations/events.js';
+import { repairs, type RepairCommand } from '../domain/operations/repairs.js';
 import { customerOrders, type CustomerOrdersCommand } from '../domain/ordering/customer-orders.js';
 import { customerOrdersStream } from '../domain/ordering/events.js';
 import { marketStream, traderOrdersStream } from '../domain/trading/events.js';
@@ -89,4 +91,9 @@ export const brokerOfficeCommands = declareCommands<BrokerOfficeCommand>()(broke
 export const accessCommands = declareCommands<AccessCommand>()(access, {
   BlockUser: { expects: 'any', stream: (c) => accessStream(c.userId) },
   UnblockUser: { expects: 'any', stream: (c) => accessStream(c.userId) },
+});
+
+/** The operator's repairs of a projection or process manager (`npm run cli -- parked skip`). */
+export const repairCommands = declareCommands<RepairCommand>()(repairs, {
+  SkipParkedEvent: { expects: 'any', stream: (c) => repairsStream(c.subscription) },
 });

@@ -7,6 +7,7 @@ import { accountEvents, accountStream } from './billing/events.js';
 import { EventRegistry, type EventType } from './event-schema.js';
 import { emailEvents, emailStream, userEvents, userStream } from './identity/events.js';
 import { accessEvents, accessStream, brokerEvents, brokerStream } from './identity/admin-events.js';
+import { repairEvents, repairsStream } from './operations/events.js';
 import { customerOrderEvents, customerOrdersStream } from './ordering/events.js';
 import { marketEvents, marketStream, traderOrdersEvents, traderOrdersStream } from './trading/events.js';
 
@@ -46,6 +47,13 @@ export const streamKinds: readonly StreamKind[] = [
     functionName: 'traderOrdersStream',
     parameter: 'userId',
     events: traderOrdersEvents,
+  },
+  {
+    module: 'operations',
+    name: repairsStream,
+    functionName: 'repairsStream',
+    parameter: 'subscription',
+    events: repairEvents,
   },
 ];
 

@@ -67,6 +67,12 @@ const channelDescriptions: Record<string, { title: string; description: string; 
       "Every order one trader submitted (its revision is the ETag of their order lists), and the market's refusals.",
     parameter: "the trader's user id",
   },
+  repairsStream: {
+    title: 'Repairs',
+    description:
+      "The operator's decisions about the events one projection or process manager parked (`npm run cli -- parked skip`), each with its reason.",
+    parameter: 'the name of the projection or process manager',
+  },
 };
 
 const description = `The domain events of the marketplace: every state change is one of them, appended to an event stream (EventStoreDB, or the embedded SQLite store), and every read model is built from them.

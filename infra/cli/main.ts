@@ -5,6 +5,8 @@
  *   projections rebuild --all       the same for every projection
  *   broker provision --email E --password P   create the broker, or reset its password
  *   users grant|revoke <email> admin|broker   change a user's role (see users.ts)
+ *   parked list|retry|skip          events projections and process managers parked (parked-command.ts)
+ *   check                           the event store's consistency (check-command.ts)
  *   config                          the configuration variables (the README's table)
  */
 import { provisionBroker } from '../../command-handlers/admin.js';
@@ -13,8 +15,11 @@ import { ConfigError, configurationTable, loadConfig } from '../config/config.js
 import { createLogger } from '../log/log.js';
 import { refuseSecondRunnerProcess } from '../mongodb/ferretdb-guard.js';
 import { openSystem } from '../composition-root/system.js';
+import { CHECK_USAGE, runCheckCommand } from './check-command.js';
+import { PARKED_USAGE, runParkedCommand } from './parked-command.js';
 import { formatTable, projectionStatus, rebuild } from './projections.js';
 import { runUsers, USERS_USAGE } from './users.js';
+import { UsageError } from './usage-error.js';
 
 const USAGE = `usage: npm run cli -- <command>
 
@@ -26,13 +31,13 @@ commands:
                                   create the broker account, or give an existing account the
                                   broker role and this password
 ${USERS_USAGE}
+${PARKED_USAGE}
+${CHECK_USAGE}
   config                          the configuration variables as a Markdown table
   help                            this text
 
 projections: ${projections.map((h) => h.name).join(', ')}
 configuration: the same environment variables as the server (see README.md)`;
-
-class UsageError extends Error {}
 
 export async function runCli(args: string[]): Promise<number> {
   const [group, command, ...rest] = args;
@@ -46,6 +51,8 @@ export async function runCli(args: string[]): Promise<number> {
   }
   if (group === 'broker' && command === 'provision') return provision(rest);
   if (group === 'users') return runUsers(args.slice(1), USAGE);
+  if (group === 'parked') return runParkedCommand(command, rest);
+  if (group === 'check') return runCheckCommand(command === undefined ? [] : [command, ...rest]);
   if (group !== 'projections' || (command !== 'status' && command !== 'rebuild')) {
     throw new UsageError(`unknown command "${args.join(' ')}"`);
   }

@@ -87,6 +87,11 @@ export interface System {
   metrics: Metrics;
   /** Lag, parked events and rebuilds of every handler, for `/metrics` and `/ready`. */
   health: SubscriptionHealth;
+  /**
+   * Why the projector thread is not running (dead and waiting to be restarted), null while it
+   * runs or when this process has none: a dependency of `/ready`.
+   */
+  projectorDown(): string | null;
   /** The V8 heap of each thread of this process that runs JavaScript of its own (main, and the projector thread once started). */
   heaps(): Record<string, HeapSize>;
   close(): Promise<void>;
@@ -141,6 +146,7 @@ export async function openSystem(
       metrics,
       health,
       heaps: () => heapsOf(placement.projectorHeap()),
+      projectorDown: () => placement.projectorDown(),
       startProjections: () => placement.start(),
       followProjections: () => placement.follow(),
       async close() {
@@ -349,6 +355,10 @@ class RunnerPlacement {
     return this.projector?.heap();
   }
 
+  projectorDown(): string | null {
+    return this.projector?.down() ?? null;
+  }
+
   start(): void {
     const { config, logger, role, readStore, handlers, runners } = this.parts;
     this.retention ??= every(SIGN_OUT_PURGE_MS, () =>
@@ -366,7 +376,7 @@ class RunnerPlacement {
       this.projector = startProjectorThread(
         config,
         handlers.filter((h) => !isReactor(h)),
-        (error) => logger.error({ err: error }, 'projector thread failed'),
+        { log: logger, giveUp: (line) => endProcess(logger, line) },
       );
       this.followFrom([...local, ...this.projector.runners]);
     } else {
@@ -396,6 +406,17 @@ class RunnerPlacement {
     this.followed = runners;
     this.gate = new ConsistencyGate(this.parts.eventStore, runners);
   }
+}
+
+/**
+ * The projector thread kept dying: one fatal line, then the process shuts down as on
+ * SIGTERM (requests in flight finish, the stores close) and exits with code 1, for the
+ * orchestrator to restart it.
+ */
+function endProcess(logger: Logger, line: string): void {
+  logger.fatal({ exitCode: 1 }, line);
+  process.exitCode = 1;
+  process.kill(process.pid, 'SIGTERM');
 }
 
 /**
