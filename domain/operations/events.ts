@@ -5,6 +5,7 @@
  */
 import * as z from 'zod';
 import { EventType, id, instant, type EventOf } from '../event-schema.js';
+import { actor } from '../identity/admin-events.js';
 
 export const parkedEventSkipped = EventType.first(
   'ParkedEventSkipped',
@@ -17,6 +18,8 @@ export const parkedEventSkipped = EventType.first(
       position: z.string().meta({ description: 'where the skipped event is in `$all`, as text' }),
       error: z.string().meta({ description: 'why it was parked' }),
       reason: z.string().min(1).meta({ description: "the operator's reason for skipping it" }),
+      // Absent: skipped from the CLI before administrators could skip (`by` then says `cli`, or the admin's id).
+      by: actor.optional(),
       at: instant,
     })
     .meta({

@@ -130,7 +130,12 @@ async function retryStep(tools: ParkedTools, handler: EventHandler, parked: Park
 }
 
 /** Records the operator's decision to skip each event for good, then unparks it. */
-export async function skipParked(tools: ParkedTools, targets: ParkedEvent[], reason: string): Promise<RetryOutcome[]> {
+export async function skipParked(
+  tools: ParkedTools,
+  targets: ParkedEvent[],
+  reason: string,
+  by: string = 'cli',
+): Promise<RetryOutcome[]> {
   const outcomes: RetryOutcome[] = [];
   for (const parked of targets) {
     handlerNamed(tools, parked.projection);
@@ -143,6 +148,7 @@ export async function skipParked(tools: ParkedTools, targets: ParkedEvent[], rea
       position: formatPosition(parked.position),
       error: parked.error,
       reason,
+      by,
       at: tools.services.now().toISOString(),
     });
     await tools.readStore.unpark(parked.projection, parked.eventId);

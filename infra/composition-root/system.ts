@@ -18,6 +18,7 @@ import type { EventHandler } from '../eventsourcing/subscriptions/event-handler.
 import { loadSigningKeys } from '../auth/keys.js';
 import { scryptPasswords } from '../auth/passwords.js';
 import { prepareDataDir } from './data-dir.js';
+import { operatorTools } from './operator-tools.js';
 import { createTokenService, type TokenService } from '../auth/tokens.js';
 import type { Config } from '../config/config.js';
 import type { EventStore } from '../eventsourcing/event-store/event-store.js';
@@ -121,6 +122,7 @@ export async function openSystem(
     const blockedUsers = new BlockedUsers(readStore, { recheckMs: config.signedOutRecheckMs });
     const services = apiServices(config, logger, metrics, stores, { tokens, signedOut, blockedUsers });
     const handlers = eventHandlers(services);
+    services.operatorTools = operatorTools({ eventStore, readStore, handlers, services });
     // Tables and indexes exist before the first query, even in a process that runs no projection.
     await readStore.ensureCollections(handlers.flatMap((h) => h.collections));
     const runners = handlers.map(

@@ -121,6 +121,60 @@ for (const eventStore of eventStores) {
       });
     });
 
+    describe('parked events and the consistency check (the CLI’s modules)', () => {
+      /** Parks the user's registration as if the account-opening process manager had given up on it. */
+      async function parkRegistration(user: Trader): Promise<string> {
+        const [registered] = await eventsOf(server, `user-${user.id}`);
+        await server.system.readStore.park({
+          projection: 'account-opening',
+          eventId: registered!.id,
+          eventType: registered!.type,
+          streamId: registered!.streamId,
+          position: registered!.position,
+          error: 'made up by the test',
+          attempts: 3,
+          parkedAt: new Date(),
+        });
+        return `/api/v1/admin/parked-events/account-opening/${registered!.id}`;
+      }
+
+      itHttp('lists, retries (handled again, unparked) and skips (recorded with the admin) parked events', async () => {
+        const trader = await api.newTrader();
+        const path = await parkRegistration(trader);
+        const listed = await api.get('/api/v1/admin/parked-events?name=account-opening', { token: admin.token });
+        expect(listed.status, listed.text).to.equal(200);
+        expect(listed.body.map((p: { id: string }) => p.id)).to.include(path.split('parked-events/')[1]);
+        const retried = await api.post(`${path}/retry`, { token: admin.token });
+        expect(retried.status, retried.text).to.equal(200);
+        expect(retried.body).to.deep.equal([
+          { id: path.split('parked-events/')[1], ok: true, what: 'handled, unparked' },
+        ]);
+        expectError(await api.post(`${path}/retry`, { token: admin.token }), 404);
+
+        const other = await api.newTrader();
+        const skipPath = await parkRegistration(other);
+        expectViolation(await api.post(`${skipPath}/skip`, { token: admin.token, json: {} }), 'reason');
+        const skipped = await api.post(`${skipPath}/skip`, { token: admin.token, json: { reason: 'a test' } });
+        expect(skipped.status, skipped.text).to.equal(200);
+        const [repair] = await eventsOf(server, 'repairs-account-opening');
+        expect(repair!.data).to.deep.include({ reason: 'a test', by: admin.id, subscription: 'account-opening' });
+        expectError(await api.get('/api/v1/admin/parked-events?name=nope', { token: admin.token }), 404);
+        const trader2 = await api.newTrader();
+        expectError(await api.get('/api/v1/admin/parked-events', { token: trader2.token }), 403);
+      });
+
+      itHttp('the consistency check answers each check and whether all held', async () => {
+        const answer = await api.get('/api/v1/admin/consistency?graceSeconds=600', { token: admin.token });
+        expect(answer.status, answer.text).to.equal(200);
+        expect(answer.body.checks).to.be.an('array').that.is.not.empty;
+        expect(answer.body.consistent, answer.text).to.equal(true);
+        expectViolation(
+          await api.get('/api/v1/admin/consistency?graceSeconds=-1', { token: admin.token }),
+          'graceSeconds',
+        );
+      });
+    });
+
     describe('blocking', () => {
       itHttp(
         'refuses the user’s tokens at once, cancels their pending orders, keeps their money; unblocking lets them in again',

@@ -105,7 +105,10 @@ const tags = [
   { name: 'statistics', description: 'Public deal statistics.' },
   { name: 'notifications', description: "The caller's letters." },
   { name: 'ordering', description: 'Plain orders paid from the balance.' },
-  { name: 'admin', description: 'Administrators only: finding, blocking and unblocking users.' },
+  {
+    name: 'admin',
+    description: 'Administrators only: finding, blocking and unblocking users; parked events; the consistency check.',
+  },
   { name: 'service', description: 'Probes and this description.' },
 ];
 

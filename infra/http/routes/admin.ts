@@ -10,9 +10,19 @@ import { requireAdmin } from '../admin-auth.js';
 import type { AuthState } from '../auth.js';
 import { linkNextPage, pageOf } from '../lists.js';
 import { announcePosition } from '../read-your-writes.js';
-import { userPath, userSearchQuery, type DirectoryUser } from '../schemas/admin.js';
+import {
+  checkQuery,
+  parkedPath,
+  parkedQuery,
+  skipBody,
+  userPath,
+  userSearchQuery,
+  type DirectoryUser,
+} from '../schemas/admin.js';
+import { HttpError } from '../errors.js';
+import { httpMessages } from '../messages.js';
 import { validate } from '../validation.js';
-import { metadataOf, type ApiServices } from './context.js';
+import { bodyOf, metadataOf, type ApiServices } from './context.js';
 
 export function adminRoutes(services: ApiServices): Router<AuthState> {
   const router = new Router<AuthState>();
@@ -41,7 +51,36 @@ export function adminRoutes(services: ApiServices): Router<AuthState> {
     announcePosition(ctx, position);
     ctx.status = 204;
   });
+  operatorRoutes(router, services);
   return router;
+}
+
+/** Parked events and the consistency check: the CLI's tools (`parked`, `check`), on this process's stores. */
+function operatorRoutes(router: Router<AuthState>, services: ApiServices): void {
+  const tools = () => services.operatorTools!;
+  router.get('/api/v1/admin/parked-events', async (ctx) => {
+    const { name } = validate(parkedQuery, ctx.query);
+    ctx.body = found(await tools().listParked(name));
+  });
+  router.post('/api/v1/admin/parked-events/:handler/:eventId/retry', async (ctx) => {
+    const { handler, eventId } = validate(parkedPath, ctx.params);
+    ctx.body = found(await tools().retryParked(`${handler}/${eventId}`));
+  });
+  router.post('/api/v1/admin/parked-events/:handler/:eventId/skip', async (ctx) => {
+    const { handler, eventId } = validate(parkedPath, ctx.params);
+    const { reason } = validate(skipBody, bodyOf(ctx));
+    ctx.body = found(await tools().skipParked(`${handler}/${eventId}`, reason, ctx.state.caller.userId));
+  });
+  router.get('/api/v1/admin/consistency', async (ctx) => {
+    const { graceSeconds } = validate(checkQuery, ctx.query);
+    const checks = await tools().check(Number(graceSeconds ?? 60) * 1000);
+    ctx.body = { consistent: checks.every((c) => c.ok), checks };
+  });
+}
+
+function found<T>(value: T | null): T {
+  if (value === null) throw new HttpError(404, httpMessages.notFound);
+  return value;
 }
 
 /** The user's pending orders as the read models show them: what the block's process manager cancels. */
