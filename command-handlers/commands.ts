@@ -8,9 +8,14 @@
  */
 import { account, type AccountRequest } from '../domain/billing/account.js';
 import { accountStream } from '../domain/billing/events.js';
+import { access, type AccessCommand } from '../domain/identity/blocking.js';
+import { accessStream, brokerStream } from '../domain/identity/admin-events.js';
+import { brokerOffice, type BrokerOfficeCommand } from '../domain/identity/broker-appointment.js';
 import { emailClaim, type EmailClaimCommand } from '../domain/identity/email-claim.js';
 import { emailStream, userStream } from '../domain/identity/events.js';
 import { user, type UserCommand } from '../domain/identity/user.js';
+import { repairsStream } from '../domain/operations/events.js';
+import { repairs, type RepairCommand } from '../domain/operations/repairs.js';
 import { customerOrders, type CustomerOrdersCommand } from '../domain/ordering/customer-orders.js';
 import { customerOrdersStream } from '../domain/ordering/events.js';
 import { marketStream, traderOrdersStream } from '../domain/trading/events.js';
@@ -75,4 +80,20 @@ export const userCommands = declareCommands<UserRequest>()(user, {
 export const emailClaimCommands = declareCommands<EmailClaimCommand>()(emailClaim, {
   ClaimEmail: { expects: 'new', stream: (c) => emailStream(c.email) },
   TakeOverClaim: { expects: 'existing', stream: (c) => emailStream(c.email) },
+});
+
+/** The one broker: appointed in the one stream of appointments. */
+export const brokerOfficeCommands = declareCommands<BrokerOfficeCommand>()(brokerOffice, {
+  AppointBroker: { expects: 'any', stream: () => brokerStream() },
+});
+
+/** A user's access, blocked and unblocked by administrators (a stream beside the user's). */
+export const accessCommands = declareCommands<AccessCommand>()(access, {
+  BlockUser: { expects: 'any', stream: (c) => accessStream(c.userId) },
+  UnblockUser: { expects: 'any', stream: (c) => accessStream(c.userId) },
+});
+
+/** The operator's repairs of a projection or process manager (`npm run cli -- parked skip`). */
+export const repairCommands = declareCommands<RepairCommand>()(repairs, {
+  SkipParkedEvent: { expects: 'any', stream: (c) => repairsStream(c.subscription) },
 });

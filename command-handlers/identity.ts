@@ -198,38 +198,3 @@ export async function logOut(
   );
   return { position: result.position };
 }
-
-/**
- * The broker account from configuration: created when absent, given the broker role when
- * it has another; its password is replaced only when asked (the CLI's reset).
- */
-export async function provisionBroker(
-  env: IdentityEnvironment,
-  credentials: { email: string; password: string; resetPassword: boolean },
-  profile: Profile = { firstName: 'Marketplace', lastName: 'Broker', phone: null },
-): Promise<{ userId: string; created: boolean; passwordReset: boolean; roleChanged: boolean }> {
-  const existing = await findUserByEmail(env, credentials.email);
-  if (!existing) {
-    const { user: created } = await registerUser(env, {
-      email: credentials.email,
-      password: credentials.password,
-      role: 'broker',
-      ...profile,
-    });
-    return { userId: created.id, created: true, passwordReset: false, roleChanged: false };
-  }
-  const userId = existing.userId!;
-  const role = await userCommands.handle(env, {
-    type: 'ChangeRole',
-    userId,
-    role: 'broker',
-    at: env.now().toISOString(),
-  });
-  let passwordReset = false;
-  if (credentials.resetPassword && !(await env.passwords.verify(credentials.password, existing.passwordHash!))) {
-    const passwordHash = await env.passwords.hash(credentials.password);
-    await userCommands.handle(env, { type: 'ChangePassword', userId, passwordHash, at: env.now().toISOString() });
-    passwordReset = true;
-  }
-  return { userId, created: false, passwordReset, roleChanged: role.events.length > 0 };
-}

@@ -16,6 +16,8 @@ import { routeCommands } from '../infra/eventsourcing/command-handling/command-r
 import type { EventHandler } from '../infra/eventsourcing/subscriptions/event-handler.js';
 import { workflowReactor, type ReactorEnvironment } from '../infra/eventsourcing/subscriptions/workflow-reactor.js';
 import { nameBasedUuid } from '../infra/eventsourcing/name-based-id.js';
+import { blockedUserOrders as blockedUserOrdersWorkflow } from '../domain/trading/blocked-user-orders.js';
+import { withBrokersInOffice } from './admin.js';
 import { accountIdOf } from './billing.js';
 import { accountCommands, customerOrdersCommands, marketCommands, traderOrdersCommands } from './commands.js';
 import { defaultRetention, type RetentionSetting } from './retention.js';
@@ -32,8 +34,10 @@ export function dealOperationId(dealId: string, step: DealStep): string {
   return operationIdOf(stepIdOf, dealId, step);
 }
 
-const dealCommands = routeCommands(accountCommands, marketCommands);
-const placementCommands = routeCommands(marketCommands, traderOrdersCommands);
+// A deal opened by a placement or a failed deal's rematch earns for the broker in office.
+const dealCommands = withBrokersInOffice(routeCommands(accountCommands, marketCommands));
+const placementCommands = withBrokersInOffice(routeCommands(marketCommands, traderOrdersCommands));
+const blockedUserOrdersCommands = routeCommands(marketCommands);
 const orderPaymentCommands = routeCommands(accountCommands, customerOrdersCommands);
 
 export function dealSettlement(env: SettlementEnvironment): EventHandler {
@@ -59,4 +63,9 @@ export function orderPlacement(env: SettlementEnvironment): EventHandler {
 
 export function orderPayment(env: SettlementEnvironment): EventHandler {
   return workflowReactor(env, orderPaymentWorkflow(accountIdOf), { route: orderPaymentCommands });
+}
+
+/** Cancels the pending orders a blocked user had (command-handlers/admin.ts `blockUser`). */
+export function blockedUserOrders(env: SettlementEnvironment): EventHandler {
+  return workflowReactor(env, blockedUserOrdersWorkflow, { route: blockedUserOrdersCommands });
 }

@@ -21,6 +21,7 @@ import {
 import type { EventMetadata } from '../infra/eventsourcing/event-store/event-store.js';
 import { comparePositions, type Position } from '../infra/eventsourcing/event-store/position.js';
 import { loadStream, type CommandEnvironment } from '../infra/eventsourcing/command-handling/handle-command.js';
+import { withBrokerInOffice } from './admin.js';
 import { marketCommands, traderOrdersCommands } from './commands.js';
 import { rememberUntil, type RetentionSetting } from './retention.js';
 
@@ -220,7 +221,7 @@ export async function enterMarket(env: TradingEnvironment, order: SubmittedOrder
           rememberUntil: memory,
           at,
         };
-  const result = await marketCommands.handle(env, command, { metadata });
+  const result = await marketCommands.handle(env, await withBrokerInOffice(env, command), { metadata });
   const reason = result.state.refused.get(orderId);
   if (reason !== undefined) {
     // Turned down by the market (now or on an earlier try): say so in the trader's stream too.

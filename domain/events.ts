@@ -6,6 +6,8 @@
 import { accountEvents, accountStream } from './billing/events.js';
 import { EventRegistry, type EventType } from './event-schema.js';
 import { emailEvents, emailStream, userEvents, userStream } from './identity/events.js';
+import { accessEvents, accessStream, brokerEvents, brokerStream } from './identity/admin-events.js';
+import { repairEvents, repairsStream } from './operations/events.js';
 import { customerOrderEvents, customerOrdersStream } from './ordering/events.js';
 import { marketEvents, marketStream, traderOrdersEvents, traderOrdersStream } from './trading/events.js';
 
@@ -23,6 +25,14 @@ export const streamKinds: readonly StreamKind[] = [
   { module: 'billing', name: accountStream, functionName: 'accountStream', parameter: 'userId', events: accountEvents },
   { module: 'identity', name: userStream, functionName: 'userStream', parameter: 'userId', events: userEvents },
   { module: 'identity', name: emailStream, functionName: 'emailStream', parameter: 'email', events: emailEvents },
+  { module: 'identity', name: accessStream, functionName: 'accessStream', parameter: 'userId', events: accessEvents },
+  {
+    module: 'identity',
+    name: brokerStream,
+    functionName: 'brokerStream',
+    parameter: 'marketplace',
+    events: brokerEvents,
+  },
   {
     module: 'ordering',
     name: customerOrdersStream,
@@ -37,6 +47,13 @@ export const streamKinds: readonly StreamKind[] = [
     functionName: 'traderOrdersStream',
     parameter: 'userId',
     events: traderOrdersEvents,
+  },
+  {
+    module: 'operations',
+    name: repairsStream,
+    functionName: 'repairsStream',
+    parameter: 'subscription',
+    events: repairEvents,
   },
 ];
 

@@ -15,6 +15,11 @@ export const messages = {
   cannotCancel: 'cannot cancel order',
   orderExpired: 'the order was submitted too long ago to be placed now; see your orders for what became of it',
   dealNotPaid: 'the deal has not been paid yet',
+  brokerInOffice:
+    'the marketplace keeps exactly one broker: appoint another broker instead (users grant <email> broker)',
+  brokerCannotBeAdmin: 'the broker cannot be an admin too: appoint another broker first',
+  adminCannotBeBroker: 'an admin cannot be the broker: revoke the admin role first',
+  cannotBlockYourself: 'an admin cannot block themselves',
 } as const;
 
 /** A failure reason's code (events carry the code), in the words users read: in letters and on a failed order. */

@@ -6,6 +6,7 @@ import { notificationsProjection } from './notifications.js';
 import { orderingProjection } from './ordering.js';
 import type { EventHandler } from '../infra/eventsourcing/subscriptions/event-handler.js';
 import { tradingProjection } from './trading.js';
+import { userDirectoryProjection } from './user-directory.js';
 
 /** Every read-model projection (process managers, which need the command side, are added by the composition root). */
 export const projections: EventHandler[] = [
@@ -17,4 +18,5 @@ export const projections: EventHandler[] = [
   statisticsProjection,
   notificationsProjection,
   orderingProjection,
+  userDirectoryProjection,
 ];

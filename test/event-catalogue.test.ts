@@ -96,7 +96,12 @@ describe('event catalogue', function () {
     expect(consumers('UserRegistered')).to.have.members([
       'identity:projection',
       'notifications:projection',
+      'user-directory:projection',
       'account-opening:process-manager',
+    ]);
+    expect(consumers('UserBlocked')).to.have.members([
+      'user-directory:projection',
+      'blocked-user-orders:process-manager',
     ]);
     expect(consumers('PaymentMade')).to.have.members([
       'billing:projection',

@@ -378,6 +378,7 @@ describe('metrics while a store is down', () => {
       lagSeconds: 0.5,
       parked: 0,
       rebuilding: false,
+      retrying: null,
     };
     metrics.followSubscriptions({ report: async () => (down ? Promise.reject(new Error('ECONNREFUSED')) : [report]) });
     metrics.followReadiness(async () => ({

@@ -47,9 +47,13 @@ describe('Postman collection', () => {
       expect(text).to.include('{{brokerEmail}}').and.include('{{brokerPassword}}');
     });
 
-    it('walks the worked example and the ordering scenario, one folder each', () => {
+    it('walks the worked example, the ordering scenario and the administrator’s work, one folder each', () => {
       const collection = loadCollection();
-      expect(collection.item.map((folder) => folder.name)).to.deep.equal(['Worked example', 'Ordering scenario']);
+      expect(collection.item.map((folder) => folder.name)).to.deep.equal([
+        'Worked example',
+        'Ordering scenario',
+        'Admin',
+      ]);
       expect(requestNames(collection)).to.have.length.above(80);
       expect(countAssertions(collection)).to.be.above(200);
     });

@@ -1,6 +1,7 @@
 /** The events of a user and of an email claim, declared once (see domain/event-schema.ts). */
 import * as z from 'zod';
 import { EventType, id, instant, type EventOf } from '../event-schema.js';
+import { actor } from './admin-events.js';
 
 export const role = z.enum(['trader', 'broker', 'admin']).meta({
   description:
@@ -38,7 +39,11 @@ export const userPasswordRehashed = EventType.first(
       'The same password, hashed again with stronger parameters while the user signed in (the old hash was made with weaker ones). Not a change by the user: the profile’s `updatedAt` stays.',
   }),
 );
-export const userRoleChanged = EventType.first('UserRoleChanged', z.strictObject({ userId: id, role, at: instant }));
+export const userRoleChanged = EventType.first(
+  'UserRoleChanged',
+  // `by`: absent in events recorded before administrators could change roles.
+  z.strictObject({ userId: id, role, by: actor.optional(), at: instant }),
+);
 export const userLoggedOut = EventType.first(
   'UserLoggedOut',
   z

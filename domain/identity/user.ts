@@ -32,7 +32,8 @@ export type UserCommand =
    * Only that hash is replaced: a password changed meanwhile stands.
    */
   | { type: 'RehashPassword'; passwordHash: string; replaces: string; at: string }
-  | { type: 'ChangeRole'; role: Role; at: string }
+  /** `by`: who changes it (see `actor`); absent for the start-up's own role changes of old. */
+  | { type: 'ChangeRole'; role: Role; by?: string; at: string }
   | { type: 'LogOut'; tokenId: string; tokenExpiresAt: string; at: string };
 
 function initialState(): UserState {
@@ -115,7 +116,12 @@ function decide(command: UserCommand, state: UserState): UserEvent[] {
     case 'ChangeRole':
       return command.role === state.role
         ? []
-        : [{ type: 'UserRoleChanged', data: { userId, role: command.role, at: command.at } }];
+        : [
+            {
+              type: 'UserRoleChanged',
+              data: { userId, role: command.role, ...(command.by !== undefined && { by: command.by }), at: command.at },
+            },
+          ];
     case 'LogOut':
       if (state.loggedOut.has(command.tokenId)) return [];
       return [

@@ -116,6 +116,8 @@ export type MarketCommand =
       price: Cents;
       dealId: string;
       rememberUntil?: string;
+      /** The broker in office (domain/identity/broker-appointment.ts): a deal this opens earns for them; absent: the item's lister. */
+      brokerId?: string;
       at: string;
     }
   | {
@@ -125,12 +127,14 @@ export type MarketCommand =
       price: Cents;
       dealId: string;
       rememberUntil?: string;
+      /** The broker in office (domain/identity/broker-appointment.ts): a deal this opens earns for them; absent: the item's lister. */
+      brokerId?: string;
       at: string;
     }
   | { type: 'CancelOrder'; orderId: string; side: Side; requesterId: string; at: string }
   | { type: 'MarkDealPaid'; dealId: string; at: string }
   /** `rematchDealId` names the deal opened if the sell order, back in the book, now crosses a resting bid. */
-  | { type: 'FailDeal'; dealId: string; reason: FailureReason; rematchDealId: string; at: string }
+  | { type: 'FailDeal'; dealId: string; reason: FailureReason; rematchDealId: string; brokerId?: string; at: string }
   | { type: 'CompleteDeal'; dealId: string; at: string };
 
 /** A market command and its item (its stream's key: only listing names it in the market's own commands). */
@@ -209,10 +213,7 @@ function decidePurchase(state: MarketState, command: CommandOf<'PlacePurchaseOrd
   };
   const ask = bestAsk(state, command.price, command.buyerId);
   if (!ask) return [placed];
-  return [
-    placed,
-    dealOpened(state, command.dealId, { purchaseOrderId: command.orderId, buyerId: command.buyerId }, ask, command.at),
-  ];
+  return [placed, dealOpened(state, command, { purchaseOrderId: command.orderId, buyerId: command.buyerId }, ask)];
 }
 
 /** A sell order of a unit the seller holds and has not put on sale yet enters the book, and takes the best resting bid it crosses, if any. */
@@ -238,10 +239,7 @@ function decideSell(state: MarketState, command: CommandOf<'PlaceSellOrder'>): M
   };
   const bid = bestBid(state, command.price, command.sellerId);
   if (!bid) return [placed];
-  return [
-    placed,
-    dealOpened(state, command.dealId, { sellOrderId: command.orderId, sellerId: command.sellerId }, bid, command.at),
-  ];
+  return [placed, dealOpened(state, command, { sellOrderId: command.orderId, sellerId: command.sellerId }, bid)];
 }
 
 function decideFailDeal(state: MarketState, command: CommandOf<'FailDeal'>): MarketEvent[] {
@@ -270,7 +268,12 @@ function decideFailDeal(state: MarketState, command: CommandOf<'FailDeal'>): Mar
   if (!ask || !bid) return [failed];
   return [
     failed,
-    dealOpened(after, command.rematchDealId, { purchaseOrderId: bid.orderId, buyerId: bid.ownerId }, ask, command.at),
+    dealOpened(
+      after,
+      { ...command, dealId: command.rematchDealId },
+      { purchaseOrderId: bid.orderId, buyerId: bid.ownerId },
+      ask,
+    ),
   ];
 }
 
@@ -362,12 +365,17 @@ function firstOfOthers(
   return null;
 }
 
+/**
+ * A deal between the incoming order and a resting one. Its broker, who earns its commissions,
+ * is the broker in office the command names (the one appointed since the item was listed),
+ * else the item's lister; fixed with the deal, so its settlement pays one broker however often
+ * it is redelivered.
+ */
 function dealOpened(
   state: MarketState,
-  dealId: string,
+  { dealId, brokerId = state.brokerId, at }: { dealId: string; brokerId?: string; at: string },
   incoming: { purchaseOrderId: string; buyerId: string } | { sellOrderId: string; sellerId: string },
   resting: ActiveOrder,
-  at: string,
 ): MarketEvent {
   const sides =
     'purchaseOrderId' in incoming
@@ -380,11 +388,11 @@ function dealOpened(
       itemId: state.itemId,
       itemName: state.name,
       ...sides,
-      brokerId: state.brokerId,
+      brokerId,
       price: resting.price,
       buyerCommission: resting.commission,
-      // The broker pays no commission to itself.
-      sellerCommission: sides.sellerId === state.brokerId ? 0 : resting.commission,
+      // The broker pays no commission to itself (a retired broker selling pays it like anyone).
+      sellerCommission: sides.sellerId === brokerId ? 0 : resting.commission,
       at,
     },
   };

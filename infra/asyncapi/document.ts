@@ -40,6 +40,17 @@ const channelDescriptions: Record<string, { title: string; description: string; 
     description: 'The one claim of an email address (lower-cased, trimmed), which keeps addresses unique.',
     parameter: 'the email address, lower-cased and trimmed',
   },
+  accessStream: {
+    title: 'User access',
+    description:
+      'Whether one user may use the API: blocked and unblocked by administrators (who is named in each event).',
+    parameter: 'the user id',
+  },
+  brokerStream: {
+    title: 'Broker appointments',
+    description: 'The one broker of the marketplace: each appointment retires the broker before.',
+    parameter: 'always `marketplace`: there is one marketplace',
+  },
   customerOrdersStream: {
     title: 'Plain orders',
     description: "One customer's plain orders of the ordering flow, and how each ended.",
@@ -55,6 +66,12 @@ const channelDescriptions: Record<string, { title: string; description: string; 
     description:
       "Every order one trader submitted (its revision is the ETag of their order lists), and the market's refusals.",
     parameter: "the trader's user id",
+  },
+  repairsStream: {
+    title: 'Repairs',
+    description:
+      "The operator's decisions about the events one projection or process manager parked (`npm run cli -- parked skip`), each with its reason.",
+    parameter: 'the name of the projection or process manager',
   },
 };
 

@@ -4,11 +4,14 @@
  *   projections rebuild <name>      drop the view and replay it from the start
  *   projections rebuild --all       the same for every projection
  *   broker provision --email E --password P   create the broker, or reset its password
+ *   users grant|revoke <email> admin|broker   change a user's role (see users.ts)
+ *   parked list|retry|skip          events projections and process managers parked (parked-command.ts)
+ *   check                           the event store's consistency (check-command.ts)
  *   config                          the configuration variables (the README's table)
  *   keys rotate | keys list         the signing keys kept in DATA_DIR (keys.ts)
  *   backup <dir> | restore <dir>    the embedded stores, copied while the server runs (backup.ts)
  */
-import { provisionBroker } from '../../command-handlers/identity.js';
+import { provisionBroker } from '../../command-handlers/admin.js';
 import { projections } from '../../projections/index.js';
 import { ConfigError, configurationTable, loadConfig } from '../config/config.js';
 import { createLogger } from '../log/log.js';
@@ -16,7 +19,11 @@ import { refuseSecondRunnerProcess } from '../mongodb/ferretdb-guard.js';
 import { openSystem } from '../composition-root/system.js';
 import { BACKUP_USAGE, backupCommand } from './backup.js';
 import { KEYS_USAGE, keysCommand } from './keys.js';
+import { CHECK_USAGE, runCheckCommand } from './check-command.js';
+import { PARKED_USAGE, runParkedCommand } from './parked-command.js';
 import { formatTable, projectionStatus, rebuild } from './projections.js';
+import { runUsers, USERS_USAGE } from './users.js';
+import { UsageError } from './usage-error.js';
 
 const USAGE = `usage: npm run cli -- <command>
 
@@ -27,6 +34,9 @@ commands:
   broker provision --email <email> --password <password>
                                   create the broker account, or give an existing account the
                                   broker role and this password
+${USERS_USAGE}
+${PARKED_USAGE}
+${CHECK_USAGE}
   config                          the configuration variables as a Markdown table
 ${KEYS_USAGE}
 ${BACKUP_USAGE}
@@ -34,8 +44,6 @@ ${BACKUP_USAGE}
 
 projections: ${projections.map((h) => h.name).join(', ')}
 configuration: the same environment variables as the server (see README.md)`;
-
-class UsageError extends Error {}
 
 export async function runCli(args: string[]): Promise<number> {
   const [group, command, ...rest] = args;
@@ -51,6 +59,9 @@ export async function runCli(args: string[]): Promise<number> {
   if (group === 'keys' && rest.length === 0 && (await keysCommand(loadConfig(), command))) return 0;
   if ((group === 'backup' || group === 'restore') && command && rest.length === 0)
     return backupCommand(loadConfig(), group, command);
+  if (group === 'users') return runUsers(args.slice(1), USAGE);
+  if (group === 'parked') return runParkedCommand(command, rest);
+  if (group === 'check') return runCheckCommand(command === undefined ? [] : [command, ...rest]);
   if (group !== 'projections' || (command !== 'status' && command !== 'rebuild')) {
     throw new UsageError(`unknown command "${args.join(' ')}"`);
   }
@@ -99,6 +110,7 @@ async function provision(rest: string[]): Promise<number> {
       email: options.email,
       password: options.password,
       resetPassword: true,
+      by: 'cli',
     });
     const what = result.created
       ? 'created'

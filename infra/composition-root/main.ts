@@ -26,7 +26,8 @@ async function main(): Promise<void> {
     logger.info('stopped');
     // The log is written asynchronously: exiting at once could lose its last lines. A log
     // that cannot be flushed (its reader gone) must not hold the exit up, though.
-    const exit = () => process.exit(0);
+    // 0, unless the process ends for a fault (a projector thread that kept dying set 1).
+    const exit = () => process.exit();
     setTimeout(exit, 2_000);
     logger.flush(exit);
   };

@@ -8,11 +8,11 @@
  *   (`/health`, `/ready`) on `PORT`. Leases keep one active instance of each across replicas.
  */
 import { BusinessRuleViolation } from '../../domain/decider.js';
-import { provisionBroker } from '../../command-handlers/identity.js';
+import { provisionBroker } from '../../command-handlers/admin.js';
 import { backoffDelay, sleep } from '../eventsourcing/backoff.js';
 import type { Config } from '../config/config.js';
 import { checkRoleOnFerretDb } from '../mongodb/ferretdb-guard.js';
-import { readModelsReadiness } from '../http/probes.js';
+import { projectorReadiness, readModelsReadiness } from '../http/probes.js';
 import { createHttpApp, listen, type RunningServer } from '../http/server.js';
 import type { Logger } from '../log/log.js';
 import { checkStoresReachable } from './startup-checks.js';
@@ -47,6 +47,7 @@ export async function startRole(config: Config, logger: Logger, started: Started
       { name: 'eventStore', ping: () => eventStore.ping() },
       { name: 'readStore', ping: () => readStore.ping() },
       readModelsReadiness(system.health, { maxLagEvents: config.readyMaxLagEvents, maxLagMs: config.readyMaxLagMs }),
+      projectorReadiness(system),
     ],
     logError: (error) => logger.error({ err: error }, 'request failed'),
     metrics: system.metrics,
@@ -88,6 +89,7 @@ async function provisionConfiguredBroker(system: System, logger: Logger): Promis
         email: brokerEmail,
         password: brokerPassword,
         resetPassword: false,
+        by: 'configuration',
       });
       logger.info(
         { brokerId: result.userId, created: result.created, roleChanged: result.roleChanged },

@@ -8,7 +8,7 @@ import { getHeapStatistics } from 'node:v8';
 import { isMainThread } from 'node:worker_threads';
 import { v4 as uuid } from 'uuid';
 import { accountOpening } from '../../command-handlers/account-opening.js';
-import { dealSettlement, orderPayment, orderPlacement } from '../../command-handlers/settlement.js';
+import { blockedUserOrders, dealSettlement, orderPayment, orderPlacement } from '../../command-handlers/settlement.js';
 import { StreamStateCache } from '../eventsourcing/command-handling/stream-state-cache.js';
 import { domainEvents } from '../../domain/events.js';
 import { purgeExpiredSignOuts } from '../../projections/identity.js';
@@ -19,6 +19,7 @@ import { openKeyRing } from '../auth/key-ring.js';
 import { keysFromEnvironment, loadSigningKeys } from '../auth/keys.js';
 import { scryptPasswords } from '../auth/passwords.js';
 import { prepareDataDir } from './data-dir.js';
+import { operatorTools } from './operator-tools.js';
 import { createTokenService, type TokenService } from '../auth/tokens.js';
 import type { Config } from '../config/config.js';
 import type { EventStore } from '../eventsourcing/event-store/event-store.js';
@@ -33,6 +34,7 @@ import { openMongoIdempotencyRecords } from '../mongodb/mongo-idempotency-record
 import type { IdempotencyRecords } from '../idempotency/records.js';
 import { openSqliteIdempotencyRecords } from '../sqlite/sqlite-idempotency-records.js';
 import { SignedOutTokenList } from '../http/signed-out-tokens.js';
+import { BlockedUsers } from '../http/blocked-users.js';
 import { runnerLog, type Logger } from '../log/log.js';
 import { commandRecorder } from '../metrics/commands.js';
 import { instrumentEventStore } from '../metrics/event-store.js';
@@ -87,6 +89,11 @@ export interface System {
   metrics: Metrics;
   /** Lag, parked events and rebuilds of every handler, for `/metrics` and `/ready`. */
   health: SubscriptionHealth;
+  /**
+   * Why the projector thread is not running (dead and waiting to be restarted), null while it
+   * runs or when this process has none: a dependency of `/ready`.
+   */
+  projectorDown(): string | null;
   /** The V8 heap of each thread of this process that runs JavaScript of its own (main, and the projector thread once started). */
   heaps(): Record<string, HeapSize>;
   close(): Promise<void>;
@@ -113,8 +120,10 @@ export async function openSystem(
     const { eventStore, readStore, leases } = stores;
     const tokens = await openTokens(config, logger);
     const signedOut = new SignedOutTokenList(readStore, { recheckMs: config.signedOutRecheckMs });
-    const services = apiServices(config, logger, metrics, stores, { tokens, signedOut });
+    const blockedUsers = new BlockedUsers(readStore, { recheckMs: config.signedOutRecheckMs });
+    const services = apiServices(config, logger, metrics, stores, { tokens, signedOut, blockedUsers });
     const handlers = eventHandlers(services);
+    services.operatorTools = operatorTools({ eventStore, readStore, handlers, services });
     // Tables and indexes exist before the first query, even in a process that runs no projection.
     await readStore.ensureCollections(handlers.flatMap((h) => h.collections));
     const runners = handlers.map(
@@ -140,6 +149,7 @@ export async function openSystem(
       metrics,
       health,
       heaps: () => heapsOf(placement.projectorHeap()),
+      projectorDown: () => placement.projectorDown(),
       startProjections: () => placement.start(),
       followProjections: () => placement.follow(),
       async close() {
@@ -236,7 +246,7 @@ function apiServices(
   logger: Logger,
   metrics: Metrics,
   stores: Stores,
-  auth: { tokens: TokenService; signedOut: SignedOutTokenList },
+  auth: { tokens: TokenService; signedOut: SignedOutTokenList; blockedUsers: BlockedUsers },
 ): ApiServices {
   const { eventStore, readStore, idempotency } = stores;
   return {
@@ -254,6 +264,7 @@ function apiServices(
     idempotency,
     tokens: auth.tokens,
     rememberSignedOut: (tokenId, expiresAt) => auth.signedOut.remember(tokenId, expiresAt),
+    blockedUsers: auth.blockedUsers,
     observeCommand: commandRecorder(metrics),
     retention: {
       retriesMs: config.idempotencyRetentionHours * 3_600_000,
@@ -271,6 +282,7 @@ function eventHandlers(services: ApiServices): EventHandler[] {
     dealSettlement(services),
     orderPlacement(services),
     orderPayment(services),
+    blockedUserOrders(services),
   ];
 }
 
@@ -350,6 +362,10 @@ class RunnerPlacement {
     return this.projector?.heap();
   }
 
+  projectorDown(): string | null {
+    return this.projector?.down() ?? null;
+  }
+
   start(): void {
     const { config, logger, role, readStore, handlers, runners } = this.parts;
     this.retention ??= every(SIGN_OUT_PURGE_MS, () =>
@@ -367,7 +383,7 @@ class RunnerPlacement {
       this.projector = startProjectorThread(
         config,
         handlers.filter((h) => !isReactor(h)),
-        (error) => logger.error({ err: error }, 'projector thread failed'),
+        { log: logger, giveUp: (line) => endProcess(logger, line) },
       );
       this.followFrom([...local, ...this.projector.runners]);
     } else {
@@ -397,6 +413,17 @@ class RunnerPlacement {
     this.followed = runners;
     this.gate = new ConsistencyGate(this.parts.eventStore, runners);
   }
+}
+
+/**
+ * The projector thread kept dying: one fatal line, then the process shuts down as on
+ * SIGTERM (requests in flight finish, the stores close) and exits with code 1, for the
+ * orchestrator to restart it.
+ */
+function endProcess(logger: Logger, line: string): void {
+  logger.fatal({ exitCode: 1 }, line);
+  process.exitCode = 1;
+  process.kill(process.pid, 'SIGTERM');
 }
 
 /**

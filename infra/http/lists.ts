@@ -23,14 +23,15 @@ export function pageOf(ctx: Context): Page {
   return { limit: parsed, after: cursor };
 }
 
-/** Announces the next page; `filters` are the list's own query parameters, kept on every page. */
+/** Announces the next page; `filters` are the list's own query parameters, which the next page keeps. */
 export function linkNextPage(
   ctx: Context,
   next: string | undefined,
   limit: number,
-  filters: Record<string, string> = {},
+  filters: Record<string, string | undefined> = {},
 ): void {
   if (!next) return;
-  const params = new URLSearchParams({ ...filters, limit: String(limit), cursor: next });
+  const kept = Object.entries(filters).filter((entry): entry is [string, string] => entry[1] !== undefined);
+  const params = new URLSearchParams([...kept, ['limit', String(limit)], ['cursor', next]]);
   ctx.set('Link', `<${ctx.path}?${params.toString()}>; rel="next"`);
 }

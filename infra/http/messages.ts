@@ -10,6 +10,7 @@ export const httpMessages = {
   idempotencyKeyInvalid: 'Idempotency-Key must be 1 to 255 visible characters',
   unauthorized: 'Unauthorized: a valid access token is required',
   tokenRevoked: 'Unauthorized: the access token was signed out',
+  userBlocked: 'Unauthorized: the user is blocked',
   conflict: 'The resource changed while the request was processed; retry',
   notCaughtUp: 'The read models have not caught up with the given position yet; retry',
   invalidPosition: 'Invalid event position',

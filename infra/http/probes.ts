@@ -115,7 +115,9 @@ export interface ReadinessBounds {
 
 /**
  * The read models the API answers from, as a dependency of `/ready`: unready while one of
- * them is being rebuilt (its view is incomplete) or lags beyond the bounds. Process
+ * them is being rebuilt (its view is incomplete) or lags beyond the bounds, and while any
+ * runner this process follows — a process manager's too — waits out a failure (a full
+ * disk, a store that refuses writes: the stores may still answer a ping). Process
  * managers are not read by the API: their lag shows in the metrics only.
  */
 export function readModelsReadiness(
@@ -125,9 +127,9 @@ export function readModelsReadiness(
   return {
     name: 'readModels',
     async ping() {
-      const reasons = (await health.report())
-        .filter((r) => r.kind === 'projection')
-        .flatMap((r) => notReady(r, bounds));
+      const reasons = (await health.report()).flatMap((r) =>
+        r.retrying ? [`${r.name} is retrying: ${r.retrying}`] : r.kind === 'projection' ? notReady(r, bounds) : [],
+      );
       if (reasons.length > 0) throw new Error(reasons.join('; '));
     },
   };
@@ -140,4 +142,15 @@ function notReady(report: SubscriptionReport, bounds: ReadinessBounds): string[]
     return [`${report.name} is ${report.lagEvents} events behind (at most ${bounds.maxLagEvents} allowed)`];
   if (lagMs > bounds.maxLagMs) return [`${report.name} is ${lagMs} ms behind (at most ${bounds.maxLagMs} allowed)`];
   return [];
+}
+
+/** The projector thread as a dependency of `/ready`: unready while it is down (dead, waiting to be restarted). */
+export function projectorReadiness(process: { projectorDown(): string | null }): Dependency {
+  return {
+    name: 'projector',
+    async ping() {
+      const down = process.projectorDown();
+      if (down) throw new Error(down);
+    },
+  };
 }

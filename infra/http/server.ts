@@ -10,6 +10,7 @@ import { httpDurations, metricsRoute } from '../metrics/http.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { ConsistencyGate } from '../eventsourcing/subscriptions/consistency.js';
 import { crossOrigin, type CorsOptions } from './cors.js';
+import { refuseBlockedUsers } from './admin-auth.js';
 import { authenticate, type AuthState, type SignedOutTokens } from './auth.js';
 import { errorBodies, HttpError, type ErrorLog } from './errors.js';
 import { idempotentRequests } from './idempotency.js';
@@ -18,6 +19,7 @@ import { apiDescriptionRoutes } from './openapi/routes.js';
 import { probeRoutes, type Dependency } from './probes.js';
 import { readYourWrites } from './read-your-writes.js';
 import { noteFailure, requestLog } from './request-log.js';
+import { adminRoutes } from './routes/admin.js';
 import { billingRoutes } from './routes/billing.js';
 import type { ApiServices } from './routes/context.js';
 import { identityRoutes, publicIdentityRoutes } from './routes/identity.js';
@@ -108,10 +110,11 @@ function mountApi(app: Koa, api: ApiOptions, logError: ErrorLog): void {
   );
   const secured = new Router<AuthState>();
   secured.use(authenticate(api.tokens, api.signedOut));
+  secured.use(refuseBlockedUsers({ isBlocked: (userId) => api.services.blockedUsers.isBlocked(userId) }));
   secured.use(onlyFor('POST', idempotency));
   secured.use(onlyFor('GET', readYourWrites(api.gate, api.readYourWritesTimeoutMs)));
-  const sections = [identityRoutes, billingRoutes, tradingRoutes, reportRoutes, orderingRoutes].map((routes) =>
-    routes(api.services),
+  const sections = [identityRoutes, billingRoutes, tradingRoutes, reportRoutes, orderingRoutes, adminRoutes].map(
+    (routes) => routes(api.services),
   );
   for (const routes of sections) secured.use(routes.routes(), routes.allowedMethods());
   app.use(secured.routes()).use(secured.allowedMethods());

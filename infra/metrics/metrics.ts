@@ -98,6 +98,11 @@ export class Metrics {
     gauge('marketplace_subscription_rebuilding', '1 while the view is being rebuilt from the start, else 0.', (r) =>
       r.rebuilding ? 1 : 0,
     );
+    gauge(
+      'marketplace_subscription_retrying',
+      '1 while its runner waits out a failure (a storage or connection fault is retried as long as it lasts), else 0.',
+      (r) => (r.retrying ? 1 : 0),
+    );
   }
 
   /** What `marketplace_ready` asks at each scrape (see `followReadiness`). */

@@ -24,6 +24,12 @@ export interface SubscriptionReport {
   lagSeconds: number;
   parked: number;
   rebuilding: boolean;
+  /**
+   * What its runner is waiting out (a storage or connection fault, or a handler's failure
+   * before it is parked), as the runner's last error; null while it moves on. Known only for
+   * runners this thread follows (its own, the projector thread's).
+   */
+  retrying: string | null;
 }
 
 export interface HealthSources {
@@ -69,6 +75,7 @@ export class SubscriptionHealth {
     const runners = this.sources.runners();
     return Promise.all(
       handlers.map(async (handler): Promise<SubscriptionReport> => {
+        const status = runners.find((r) => r.handler.name === handler.name)?.status();
         const position = await this.positionOf(handler.name, runners);
         const lag = await this.lagOf(handler.filter, position, head);
         const lease = leaseOf.get(handler.name);
@@ -79,6 +86,7 @@ export class SubscriptionHealth {
           lagSeconds: lag.oldest ? Math.max(0, (now - lag.oldest.created.getTime()) / 1000) : 0,
           parked: parked.filter((p) => p.projection === handler.name).length,
           rebuilding: isRebuilder(lease?.holder) || isRebuilder(lease?.handoverTo),
+          retrying: status?.state === 'retrying' ? (status.lastError ?? 'a failure') : null,
         };
       }),
     );

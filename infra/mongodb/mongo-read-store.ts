@@ -235,6 +235,10 @@ class DocumentReadStore implements ReadStore {
     return docs.map(toParked);
   }
 
+  async unpark(projection: string, eventId: string): Promise<boolean> {
+    return (await this.parked.deleteOne({ _id: { projection, eventId } })).deletedCount > 0;
+  }
+
   async reset(projection: string, collections: string[]): Promise<void> {
     checkProjectionName(projection);
     const targets = collections.map((collection) => this.documents(collection)); // refuse an unknown name before deleting anything

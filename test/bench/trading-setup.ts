@@ -6,7 +6,10 @@
 import { closeSync, fdatasyncSync, mkdirSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import type { CheckResult } from '../../domain/audit.js';
+import { auditEventStore } from '../../infra/cli/check.js';
 import { comparePositions, parsePosition, type Position } from '../../infra/eventsourcing/event-store/position.js';
+import { openSqliteEventStore } from '../../infra/sqlite/event-store/sqlite-event-store.js';
 import { cleanEnv, distDir, runNode } from '../support/process.js';
 import { call, expectStatus, getAt, inPool } from './trading-http.js';
 import type { CompletedDeals, DealEvents } from './trading-progress.js';
@@ -236,4 +239,18 @@ export async function checkConservation(run: {
     dealsOk:
       completedFinal === createdFinal && events.completed === createdFinal && events.failed === 0 && ordersInDeal === 0,
   };
+}
+
+/**
+ * The operator's consistency check (`npm run cli -- check`, domain/audit.ts) over the
+ * server's whole log, read from its events.db once everything drained: the same rules as the
+ * HTTP checks above, from the events instead of the read models, every deal settled (no grace).
+ */
+export async function auditLog(dataDir: string): Promise<CheckResult[]> {
+  const store = openSqliteEventStore({ file: join(dataDir, 'events.db'), durability: 'normal' });
+  try {
+    return await auditEventStore(store, new Date(), 0);
+  } finally {
+    await store.close();
+  }
 }

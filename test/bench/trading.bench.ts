@@ -32,7 +32,8 @@
  * X-Event-Position): money conserved (every balance, the broker's included, adds up to
  * what was deposited), every deal opened completed (DealCompleted in the log and the
  * statistics count = DealOpened, none failed, no order still in a deal), every unit
- * accounted for (portfolios add up to the units listed).
+ * accounted for (portfolios add up to the units listed); and the operator's `check`
+ * (domain/audit.ts, `auditLog`) over the whole log: the same rules read from the events.
  *
  * Tunables: BENCH_ITEMS (20), BENCH_TRADERS (200), BENCH_UNITS (4: units each seller buys
  * per item, which sizes the peak run at 2 × sellers × items × units orders), BENCH_CONNECTIONS
@@ -62,6 +63,7 @@ import { runProbes, type ProbeResult } from './trading-probe.js';
 import { CompletedDeals, DealEvents } from './trading-progress.js';
 import {
   BROKER,
+  auditLog,
   checkConservation,
   COMMISSION_PERCENT,
   DEPOSIT,
@@ -579,6 +581,9 @@ try {
       dealEvents,
     });
 
+  const audit = await auditLog(dataDir);
+  const auditOk = audit.every((r) => r.ok);
+
   // -- report --
   for (const r of [peak, half]) {
     printTable(
@@ -643,6 +648,10 @@ try {
       `${unitsOk ? 'OK' : 'MISMATCH'}: portfolios add up to ${initialCount} units per item${unitsOk ? '' : ` (${itemIds.map((id) => unitsHeld.get(id) ?? 0).join(', ')})`}`,
     ],
     ['event store head', head || '–'],
+    ...audit.map((r): [string, string] => [
+      `log: ${r.check}`,
+      `${r.ok ? 'OK' : 'VIOLATED'}: ${r.summary}${r.ok ? '' : ` — ${r.violations.slice(0, 3).join('; ')}`}`,
+    ]),
   ]);
 
   const diskAtEnd = fsyncLatency(dataDir);
@@ -673,8 +682,8 @@ try {
   console.log(
     targetLine(
       'money conserved, units conserved, every deal completed',
-      moneyOk && unitsOk && dealsOk ? 'yes' : 'NO',
-      moneyOk && unitsOk && dealsOk,
+      moneyOk && unitsOk && dealsOk && auditOk ? 'yes' : 'NO',
+      moneyOk && unitsOk && dealsOk && auditOk,
     ),
   );
   for (const r of [peak, half])
@@ -695,7 +704,7 @@ try {
       `\nprofiles kept in ${profileDir} (open in Chrome DevTools > Performance, or: node dist/test/bench/http-profile.js <file> [top])`,
     );
   }
-  if (!moneyOk || !unitsOk) process.exitCode = 1;
+  if (!moneyOk || !unitsOk || !auditOk) process.exitCode = 1;
   await server.stop();
   server = null;
 } catch (error) {

@@ -841,6 +841,19 @@ export function describeReadStoreContract(
         expect(await store.listParked('nobody')).to.deep.equal([]);
         expect((await store.listParked()).map((p) => p.eventId)).to.deep.equal(['e1', 'e3', 'e2']);
       });
+
+      it('unparks one event of one projection, telling whether it was parked', async () => {
+        await store.park(parked('balances', 'e1', 10));
+        await store.park(parked('balances', 'e2', 20));
+        await store.park(parked('stats', 'e1', 10));
+        expect(await store.unpark('balances', 'e1')).to.equal(true);
+        expect(await store.unpark('balances', 'e1')).to.equal(false);
+        expect(await store.unpark('nobody', 'e2')).to.equal(false);
+        expect((await store.listParked()).map((p) => [p.projection, p.eventId])).to.deep.equal([
+          ['stats', 'e1'],
+          ['balances', 'e2'],
+        ]);
+      });
     });
 
     describe('reset', () => {

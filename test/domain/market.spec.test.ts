@@ -222,6 +222,17 @@ describe('market (decider)', () => {
         .when(placePurchase('p1', t1, 26_000, 'd1'))
         .then([bid('p1', t1, 26_000), opened(terms('d1', 'p1', t1, u(0), broker, 20_000))]);
     });
+    it('a deal earns for the broker in office the placement names; the retired lister selling pays commission', () => {
+      const deal = { ...terms('d1', 'p1', t1, u(0), broker, 20_000), brokerId: 'successor' };
+      deal.sellerCommission = commissionOf(20_000, bp);
+      given([listed()])
+        .when({ ...placePurchase('p1', t1, 26_000, 'd1'), brokerId: 'successor' } as MarketCommand)
+        .then([bid('p1', t1, 26_000), opened(deal)]);
+      // Without one named, the item's lister earns (as before appointments were recorded).
+      given([listed()])
+        .when(placePurchase('p1', t1, 26_000, 'd1'))
+        .then([bid('p1', t1, 26_000), opened(terms('d1', 'p1', t1, u(0), broker, 20_000))]);
+    });
     it('keeps its own price and commission, and both orders leave the book while in the deal', () => {
       const s = stateAfter([listed(), bid('p1', t1, 26_000), opened(terms('d1', 'p1', t1, u(0), broker, 20_000))]);
       expect(findOrder(s, 'p1')).to.include({ price: 26_000, commission: 2600, status: 'paymentPending' });
@@ -618,6 +629,15 @@ describe('market (decider)', () => {
         .when(fail)
         .then([failed(t), opened(rematch)]);
       expect(findOrder(stateAfter([...history, failed(t), opened(rematch)]), 'p2')!.status).to.equal('paymentPending');
+    });
+    it('a rematch earns for the broker in office the FailDeal names (appointed since the listing)', () => {
+      const history = [...inDeal, bid('p2', t2, 21_000)];
+      const rematch = { ...terms('d1-rematch', 'p2', t2, u(0), broker, 20_000), brokerId: 'successor' };
+      // The retired broker selling pays the seller's commission like anyone.
+      rematch.sellerCommission = commissionOf(20_000, bp);
+      given(history)
+        .when({ ...(fail as Extract<MarketCommand, { type: 'FailDeal' }>), brokerId: 'successor' })
+        .then([failed(t), opened(rematch)]);
     });
     it('the placement answer stays what the order got on entering the book, whatever happened to it since', () => {
       const matched = [listed(2), bid('p1', t1, 20_000), opened(t)];

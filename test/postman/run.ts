@@ -14,6 +14,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import newman, { type NewmanRunOptions, type NewmanRunSummary } from 'newman';
+import { grantRole } from '../../command-handlers/admin.js';
+import { registerUser } from '../../command-handlers/identity.js';
+import { openSystem } from '../../infra/composition-root/system.js';
+import { loadConfig } from '../../infra/config/config.js';
+import { createLogger } from '../../infra/log/log.js';
 import { cleanEnv, distDir, jsonLines, repoDir, RunningNode, tempDir } from '../support/process.js';
 
 export const COLLECTION_FILE = join(repoDir, 'test', 'postman', 'marketplace.postman_collection.json');
@@ -130,8 +135,12 @@ export interface StartedServer {
  * `node dist/infra/composition-root/main.js` on a free port of 127.0.0.1 (PORT=0: the port it logs), on a
  * fresh data directory, with this broker; resolves once /ready answers 200.
  */
-export async function startServer(broker: { email: string; password: string }): Promise<StartedServer> {
+export async function startServer(
+  broker: { email: string; password: string },
+  admin?: { email: string; password: string },
+): Promise<StartedServer> {
   const dataDir = tempDir('market-postman-');
+  if (admin) await seedAdmin(dataDir.path, admin);
   const server = new RunningNode(
     join(distDir, 'infra', 'composition-root', 'main.js'),
     [],
@@ -167,6 +176,18 @@ export async function startServer(broker: { email: string; password: string }): 
   }
 }
 
+/** An administrator in the fresh data directory, made as `npm run cli -- users grant <email> admin` makes one. */
+async function seedAdmin(dataDir: string, admin: { email: string; password: string }): Promise<void> {
+  const config = loadConfig({ DATA_DIR: dataDir, EMBEDDED_DURABILITY: 'normal' });
+  const system = await openSystem(config, createLogger('silent'), 'cli');
+  try {
+    await registerUser(system.services, { ...admin, firstName: 'Postman', lastName: 'Admin', phone: null });
+    await grantRole(system.services, admin.email, 'admin', 'cli');
+  } finally {
+    await system.close();
+  }
+}
+
 async function waitUntilReady(baseUrl: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -185,11 +206,17 @@ async function waitUntilReady(baseUrl: string, timeoutMs: number): Promise<void>
 export async function runPostman(options: { reporters?: string[] } = {}): Promise<CollectionRun> {
   // A broker other than the collection's defaults: the run proves the variables are used.
   const broker = { email: `postman-broker-${randomUUID().slice(0, 8)}@market.test`, password: randomUUID() };
-  const server = await startServer(broker);
+  const admin = { email: `postman-admin-${randomUUID().slice(0, 8)}@market.test`, password: randomUUID() };
+  const server = await startServer(broker, admin);
   try {
     return await runCollection({
       baseUrl: server.baseUrl,
-      variables: { brokerEmail: broker.email, brokerPassword: broker.password },
+      variables: {
+        brokerEmail: broker.email,
+        brokerPassword: broker.password,
+        adminEmail: admin.email,
+        adminPassword: admin.password,
+      },
       reporters: options.reporters,
     });
   } finally {

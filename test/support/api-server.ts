@@ -7,7 +7,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { provisionBroker, type PasswordHashing } from '../../command-handlers/identity.js';
+import { provisionBroker } from '../../command-handlers/admin.js';
+import type { PasswordHashing } from '../../command-handlers/identity.js';
 import { scryptHashing, scryptPasswords } from '../../infra/auth/passwords.js';
 import { loadConfig, type Config } from '../../infra/config/config.js';
 import { openEsdbEventStore } from '../../infra/esdb/esdb-event-store.js';

@@ -16,7 +16,7 @@
  * `{"crashing":"<type>","streamId":"…"}` just before the kill.
  */
 import { writeSync } from 'node:fs';
-import { provisionBroker } from '../../command-handlers/identity.js';
+import { provisionBroker } from '../../command-handlers/admin.js';
 import { loadConfig } from '../../infra/config/config.js';
 import type { AppendOptions, EventToAppend } from '../../infra/eventsourcing/event-store/event-store.js';
 import { createHttpApp, listen, type RunningServer } from '../../infra/http/server.js';

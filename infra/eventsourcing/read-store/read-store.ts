@@ -135,6 +135,12 @@ export interface ReadStore {
   /** Parking the same event (projection, eventId) again replaces the earlier record. */
   park(event: ParkedEvent): Promise<void>;
   listParked(projection?: string): Promise<ParkedEvent[]>;
+  /**
+   * Forgets one parked event (the operator retried it with success, or skipped it): true if
+   * it was parked. A runner already following keeps its redelivery floor held back until it
+   * starts again, which only keeps a process manager's memory longer.
+   */
+  unpark(projection: string, eventId: string): Promise<boolean>;
 
   /**
    * Deletes the collection's documents whose `field` (a text field, first sort field of one

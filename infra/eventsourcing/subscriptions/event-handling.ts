@@ -33,7 +33,9 @@ export class EventHandling {
     }
     for (let attempt = 1; ; attempt++) {
       try {
-        return await handler.handle(event, view, { redeliveryFloor: this.options.redeliveryFloor() });
+        const writes = await handler.handle(event, view, { redeliveryFloor: this.options.redeliveryFloor() });
+        retries.handled(attempt);
+        return writes;
       } catch (error) {
         if (signal.aborted) return [];
         if (retries.givesUp(error, attempt)) {

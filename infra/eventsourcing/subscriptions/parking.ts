@@ -11,6 +11,11 @@ export interface ParkingOptions {
   retries: Retries;
   /** The runner's signal to stop: storing a parked event is tried again until it stops. */
   stopSignal(): AbortSignal;
+  /**
+   * A process manager's: the instance (the deal, the order) an event belongs to. Its process
+   * stops at a parked event, so the log names it as stuck.
+   */
+  instanceOf?(event: RecordedEvent): string;
 }
 
 /**
@@ -48,14 +53,21 @@ export class Parking {
       parkedAt: new Date(),
     };
     if (!this.oldest || comparePositions(event.position, this.oldest) < 0) this.oldest = event.position;
-    const why =
-      error instanceof UnreadableEvent
-        ? 'event parked: it, or an event its handling needs, cannot be read'
-        : 'event parked: the projection skips it after repeated failures';
-    this.options.log.error(why, {
-      ...parked,
-      position: formatPosition(event.position),
-    });
+    const instance = this.options.instanceOf?.(event);
+    this.options.log.error(
+      instance ? `${whyParked(error)}; ${parked.projection} ${instance} is stuck` : whyParked(error),
+      {
+        ...parked,
+        position: formatPosition(event.position),
+        ...(instance ? { stuck: instance, repair: 'npm run cli -- parked retry|skip' } : {}),
+      },
+    );
     await this.options.retries.store(() => this.options.readStore.park(parked), this.options.stopSignal());
   }
+}
+
+function whyParked(error: unknown): string {
+  return error instanceof UnreadableEvent
+    ? 'event parked: it, or an event its handling needs, cannot be read'
+    : 'event parked: the projection skips it after repeated failures';
 }

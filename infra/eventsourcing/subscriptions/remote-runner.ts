@@ -31,6 +31,11 @@ export class RemoteRunner implements FollowedRunner {
     if (position) this.waiters.reached(position);
   }
 
+  /** The runner's thread died: it stays where it got to, stopped, with why, until it reports again. */
+  stopped(reason: string): void {
+    this.current = { ...this.current, state: 'stopped', lastError: reason };
+  }
+
   status(): RunnerStatus {
     return this.current;
   }

@@ -14,6 +14,8 @@ export class Retries {
   constructor(
     readonly maxAttempts: number,
     private readonly onRetry: (error: unknown) => void,
+    /** Told when an action that had to be retried succeeded: the failure is over. */
+    private readonly onRecovered: () => void = () => undefined,
   ) {}
 
   /** Store writes are idempotent (by position), so retrying them after any failure is safe. */
@@ -21,6 +23,7 @@ export class Retries {
     for (let attempt = 1; ; attempt++) {
       try {
         await action();
+        if (attempt > 1) this.onRecovered();
         return;
       } catch (error) {
         if (signal.aborted || (!isTransient(error) && attempt >= this.maxAttempts)) throw error;
@@ -33,6 +36,11 @@ export class Retries {
   /** Whether a handler's failure at its `attempt`th try is for good: its event is then parked. */
   givesUp(error: unknown, attempt: number): boolean {
     return error instanceof UnreadableEvent || (!isTransient(error) && attempt >= this.maxAttempts);
+  }
+
+  /** A handler succeeded at its `attempt`th try. */
+  handled(attempt: number): void {
+    if (attempt > 1) this.onRecovered();
   }
 
   /** Waits before a handler's next try, after it failed its `attempt`th. */

@@ -1,4 +1,5 @@
 import { comparePositions, type Position } from '../event-store/position.js';
+import { FaultWatch } from './fault-watch.js';
 import { PositionWaiters } from './position-waiters.js';
 
 export type RunnerState = 'waiting-for-lease' | 'catching-up' | 'live' | 'retrying' | 'stopped';
@@ -28,14 +29,20 @@ export function errorMessage(error: unknown): string {
  */
 export class RunnerProgress {
   private state: RunnerState = 'stopped';
+  /** What it was doing before it started retrying (what it goes back to once the failure is over). */
+  private working: RunnerState = 'catching-up';
   private reached: Position | null = null;
   private lastError: string | null = null;
   private readonly waiters = new PositionWaiters();
+  private readonly faults: FaultWatch;
 
   constructor(
     private readonly name: string,
     private readonly onAdvance?: (status: RunnerStatus) => void,
-  ) {}
+    log?: RunnerLog,
+  ) {
+    this.faults = new FaultWatch(name, log);
+  }
 
   status(): RunnerStatus {
     return { name: this.name, state: this.state, position: this.reached, lastError: this.lastError };
@@ -69,6 +76,7 @@ export class RunnerProgress {
     this.reached = position;
     this.state = caughtUp ? 'live' : 'catching-up';
     this.lastError = null;
+    this.faults.movedOn();
     this.onAdvance?.(this.status());
     this.waiters.reached(position);
   }
@@ -76,8 +84,19 @@ export class RunnerProgress {
   /** Caught up with nothing (more) to handle. */
   goLive(): void {
     this.state = 'live';
+    this.lastError = null;
+    this.faults.movedOn();
     // A runner in another thread is followed through these reports only: without this
     // one, a projection that nothing has concerned yet never looks live there.
+    this.onAdvance?.(this.status());
+  }
+
+  /** What had to be retried succeeded: back to work (a runner with nothing more to do would otherwise look stuck). */
+  recovered(): void {
+    if (this.state !== 'retrying') return;
+    this.state = this.working;
+    this.lastError = null;
+    this.faults.movedOn();
     this.onAdvance?.(this.status());
   }
 
@@ -85,9 +104,14 @@ export class RunnerProgress {
     this.state = 'waiting-for-lease';
   }
 
+  /** A failure is being waited out: shown in status (and so `/ready`, `/metrics`, another thread's stand-in) and the log. */
   retrying(error: unknown): void {
+    const news = this.state !== 'retrying';
+    if (news) this.working = this.state === 'live' ? 'live' : 'catching-up';
     this.state = 'retrying';
     this.lastError = errorMessage(error);
+    this.faults.failed(error);
+    if (news) this.onAdvance?.(this.status());
   }
 
   stopped(): void {

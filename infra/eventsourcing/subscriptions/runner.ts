@@ -72,10 +72,15 @@ export class ProjectionRunner {
   ) {
     const { eventStore, readStore, leases, log } = options;
     this.leaseTtlMs = options.leaseTtlMs ?? 15_000;
-    const progress = new RunnerProgress(handler.name, options.onAdvance);
-    const retries = new Retries(options.maxAttempts ?? 5, (error) => progress.retrying(error));
+    const progress = new RunnerProgress(handler.name, options.onAdvance, log);
+    const retries = new Retries(
+      options.maxAttempts ?? 5,
+      (error) => progress.retrying(error),
+      () => progress.recovered(),
+    );
     const stopSignal = () => this.stopping.signal;
-    const parking = new Parking({ handlerName: handler.name, readStore, log, retries, stopSignal });
+    const instanceOf = handler.kind === 'process-manager' ? handler.partitionKey?.bind(handler) : undefined;
+    const parking = new Parking({ handlerName: handler.name, readStore, log, retries, stopSignal, instanceOf });
     const leaseHeld = () => this.lease.held;
     const committer = new Committer({ handlerName: handler.name, readStore, retries, parking, leaseHeld });
     const settled = () => committer.settled();

@@ -190,14 +190,17 @@ export function refusalsOf(op: Operation): Map<ErrorStatus, string[]> {
       `${quoted(httpMessages.unauthorized)}: no bearer token, or a forged or expired one (the reason follows in parentheses)`,
     );
     add(401, `${quoted(httpMessages.tokenRevoked)}: the token was signed out`);
+    add(401, `${quoted(httpMessages.userBlocked)}: an administrator blocked the token's user`);
   }
   if (op.brokerOnly) add(403, `${quoted(httpMessages.operationDenied)}: only the broker may do this`);
+  if (op.adminOnly) add(403, `${quoted(httpMessages.operationDenied)}: only an administrator may do this`);
   if (op.command) add(409, `${quoted(httpMessages.conflict)}: other requests kept changing the same state`);
   if (op.precondition) add(412, `${quoted(httpMessages.stateChanged)}: \`If-Match\` is no longer the current \`ETag\``);
   if (hasBody) add(413, `${quoted(httpMessages.bodyTooLarge)}`);
   if (hasBody) add(415, `${quoted(httpMessages.notJson)}: a body whose \`Content-Type\` is not JSON`);
   if (op.requestBody)
     add(422, "`violation at '<field>': <rule>` for each invalid field, one a line (also listed in `violations`)");
+  if (op.queryParameters) add(422, "`violation at '<parameter>': <rule>` for each invalid query parameter");
   if (api && op.pathParameters)
     add(
       422,

@@ -5,6 +5,7 @@
  */
 import * as z from 'zod';
 import { accessToken, jwks, user } from '../schemas/identity.js';
+import { directoryUser } from '../schemas/admin.js';
 import { account, operation } from '../schemas/billing.js';
 import { problem } from '../schemas/common.js';
 import { customerOrder } from '../schemas/ordering.js';
@@ -24,6 +25,7 @@ import { POSITION_HEADER } from '../read-your-writes.js';
 import { billingOperations } from './billing.js';
 import { headers, parameters, parametersOf, refusalsOf, responseHeadersOf } from './conventions.js';
 import { identityOperations } from './identity.js';
+import { adminOperations } from './admin.js';
 import { marketDataOperations } from './market-data.js';
 import type { Operation } from './operation.js';
 import { orderingOperations } from './ordering.js';
@@ -78,6 +80,7 @@ export const operations: readonly Operation[] = [
   ...marketDataOperations,
   ...reportOperations,
   ...orderingOperations,
+  ...adminOperations,
   ...serviceOperations,
 ];
 
@@ -103,6 +106,7 @@ const namedSchemas: Record<string, z.ZodType> = {
   TopItem: topItem,
   Notification: notification,
   CustomerOrder: customerOrder,
+  DirectoryUser: directoryUser,
   Health: health,
   Readiness: readiness,
   OpenApiDocument: apiDocument,
@@ -118,6 +122,10 @@ const tags = [
   { name: 'statistics', description: 'Public deal statistics.' },
   { name: 'notifications', description: "The caller's letters." },
   { name: 'ordering', description: 'Plain orders paid from the balance.' },
+  {
+    name: 'admin',
+    description: 'Administrators only: finding, blocking and unblocking users; parked events; the consistency check.',
+  },
   { name: 'service', description: 'Probes and this description.' },
 ];
 

@@ -39,6 +39,8 @@ export interface Operation {
   audience: Audience;
   /** Only the broker may call it (anyone else: 403). */
   brokerOnly?: true;
+  /** Only an administrator may call it (anyone else: 403). */
+  adminOnly?: true;
   /**
    * Path parameters: the schema the route checks them with (each field's `description` in
    * its `.meta()`), so the document says exactly what is accepted.

@@ -5,6 +5,7 @@ import type { EventMetadata } from '../../eventsourcing/event-store/event-store.
 import type { IdempotencyRecords } from '../../idempotency/records.js';
 import type { ReadStore } from '../../eventsourcing/read-store/read-store.js';
 import type { Context } from 'koa';
+import type { BlockedUsers } from '../blocked-users.js';
 
 /** Everything the API's routes work with, built once by the composition root. */
 export interface ApiServices extends TradingEnvironment {
@@ -16,6 +17,44 @@ export interface ApiServices extends TradingEnvironment {
   now(): Date;
   /** Remembers a token signed out by this process at once (the read model follows). */
   rememberSignedOut(tokenId: string, expiresAt: Date): void;
+  /** The blocked users: a block or unblock through this process counts at once. */
+  blockedUsers: BlockedUsers;
+  /** The operator's parked-event and consistency tools (the CLI's), for the admin endpoints; set once the handlers exist. */
+  operatorTools?: OperatorTools;
+}
+
+/** A parked event as the operator sees it (`npm run cli -- parked list`). */
+export interface ParkedRowView {
+  id: string;
+  eventType: string;
+  streamId: string;
+  position: string;
+  attempts: number;
+  parkedAt: string;
+  stuck: string;
+  error: string;
+}
+
+export interface ParkedOutcomeView {
+  id: string;
+  ok: boolean;
+  what: string;
+}
+
+export interface CheckResultView {
+  check: string;
+  ok: boolean;
+  summary: string;
+  violations: string[];
+  notes: string[];
+}
+
+/** What the admin endpoints ask of the operator's tools; `null`: no such parked event or handler. */
+export interface OperatorTools {
+  listParked(name?: string): Promise<ParkedRowView[] | null>;
+  retryParked(id: string): Promise<ParkedOutcomeView[] | null>;
+  skipParked(id: string, reason: string, by: string): Promise<ParkedOutcomeView[] | null>;
+  check(graceMs: number): Promise<CheckResultView[]>;
 }
 
 /** The request id travels as the correlation id of every event the request causes. */

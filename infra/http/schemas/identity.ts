@@ -32,7 +32,7 @@ export const updateProfileBody = z.strictObject({
   phone,
 });
 
-const role = z.enum({ trader: 'trader', broker: 'broker', admin: 'admin' } satisfies { [R in Role]: R });
+export const role = z.enum({ trader: 'trader', broker: 'broker', admin: 'admin' } satisfies { [R in Role]: R });
 
 export const user = z
   .strictObject({

@@ -66,6 +66,9 @@ function commit(requests: GroupRequest[], snapshots: SnapshotRequest[]): void {
     if (requests.length > 0) announcements?.postMessage(null);
     port.postMessage(answered.map((id, i) => ({ id, outcomes: outcomes[i] ?? [] })));
   } catch (error) {
-    port.postMessage(answered.map((id) => ({ id, failure: (error as Error).message })));
+    // The code (SQLITE_FULL, SQLITE_IOERR…) crosses too: it tells a storage fault from a refusal.
+    const code = (error as { code?: unknown }).code;
+    const failure = { failure: (error as Error).message, ...(typeof code === 'string' ? { code } : {}) };
+    port.postMessage(answered.map((id) => ({ id, ...failure })));
   }
 }

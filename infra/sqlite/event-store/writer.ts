@@ -24,7 +24,7 @@ export function commitInThisThread(db: Database.Database, announceFor: string | 
   };
 }
 
-type WriterAnswer = { id: number; outcomes: AppendOutcome[] } | { id: number; failure: string };
+type WriterAnswer = { id: number; outcomes: AppendOutcome[] } | { id: number; failure: string; code?: string };
 
 /** Groups handed to the writer thread before the first is answered (it commits all that queued at once). */
 const WRITER_THREAD_IN_FLIGHT = 8;
@@ -103,7 +103,7 @@ class WriterThread {
       for (const answer of answers) {
         const w = this.waiting.get(answer.id);
         this.waiting.delete(answer.id);
-        if ('failure' in answer) w?.reject(new Error(answer.failure));
+        if ('failure' in answer) w?.reject(writeFailure(answer));
         else w?.resolve(answer.outcomes);
       }
       if (this.waiting.size === 0) started.unref();
@@ -120,4 +120,9 @@ class WriterThread {
     for (const w of this.waiting.values()) w.reject(error);
     this.waiting.clear();
   }
+}
+
+/** The writer thread's failure as an error again, with the SQLite code it had there. */
+function writeFailure(answer: { failure: string; code?: string }): Error {
+  return Object.assign(new Error(answer.failure), answer.code ? { code: answer.code } : {});
 }

@@ -29,6 +29,7 @@ export class ProjectionProgress {
   private readonly listAllParked: Database.Statement<[], ParkedRow>;
   private readonly listParkedOf: Database.Statement<[string], ParkedRow>;
   private readonly deleteParked: Database.Statement<[string]>;
+  private readonly deleteOneParked: Database.Statement<[string, string]>;
 
   constructor(db: Database.Database) {
     this.getCheckpointRow = db.prepare('SELECT * FROM read_checkpoints WHERE name = ?');
@@ -48,6 +49,7 @@ export class ProjectionProgress {
     this.listAllParked = db.prepare('SELECT * FROM read_parked ORDER BY position, projection, event_id');
     this.listParkedOf = db.prepare('SELECT * FROM read_parked WHERE projection = ? ORDER BY position, event_id');
     this.deleteParked = db.prepare('DELETE FROM read_parked WHERE projection = ?');
+    this.deleteOneParked = db.prepare('DELETE FROM read_parked WHERE projection = ? AND event_id = ?');
   }
 
   /** The projection's checkpoint, null before its first commit. */
@@ -85,6 +87,11 @@ export class ProjectionProgress {
   parked(projection?: string): ParkedEvent[] {
     const rows = projection === undefined ? this.listAllParked.all() : this.listParkedOf.all(projection);
     return rows.map(toParked);
+  }
+
+  /** Forgets one parked event; true if it was parked. */
+  unpark(projection: string, eventId: string): boolean {
+    return this.deleteOneParked.run(projection, eventId).changes > 0;
   }
 
   /** Forgets the projection's checkpoint and parked events (a rebuild, inside its transaction). */

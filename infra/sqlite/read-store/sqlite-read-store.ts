@@ -115,6 +115,10 @@ class EmbeddedReadStore implements SqliteReadStore {
     return this.progress.parked(projection);
   }
 
+  async unpark(projection: string, eventId: string): Promise<boolean> {
+    return this.progress.unpark(projection, eventId);
+  }
+
   async deleteBefore(collection: string, field: string, before: string): Promise<number> {
     return this.tables.deleteBefore(collection, field, before);
   }
