@@ -58,6 +58,11 @@ export class RunnerProgress {
     return this.hasReached(position) ? Promise.resolve() : this.waiters.wait(position, signal);
   }
 
+  /** Resolves at this runner's next move or change of state (or when `signal` aborts). */
+  nextReport(signal?: AbortSignal): Promise<void> {
+    return this.waiters.nextReport(signal);
+  }
+
   /** Following starts again from the stored checkpoint. */
   resumeFrom(checkpoint: Position | null): void {
     this.reached = checkpoint;
@@ -79,18 +84,22 @@ export class RunnerProgress {
     // A runner in another thread is followed through these reports only: without this
     // one, a projection that nothing has concerned yet never looks live there.
     this.onAdvance?.(this.status());
+    this.waiters.reported();
   }
 
   waitingForLease(): void {
     this.state = 'waiting-for-lease';
+    this.waiters.reported();
   }
 
   retrying(error: unknown): void {
     this.state = 'retrying';
     this.lastError = errorMessage(error);
+    this.waiters.reported();
   }
 
   stopped(): void {
     this.state = 'stopped';
+    this.waiters.reported();
   }
 }
