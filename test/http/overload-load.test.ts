@@ -71,8 +71,11 @@ describe('HTTP overload protection under a flood from one address', function () 
     return statuses;
   }
 
-  const tally = (statuses: number[]) =>
-    statuses.reduce<Record<number, number>>((counts, s) => ({ ...counts, [s]: (counts[s] ?? 0) + 1 }), {});
+  const tally = (statuses: number[]) => {
+    const counts: Record<number, number> = {};
+    for (const status of statuses) counts[status] = (counts[status] ?? 0) + 1;
+    return counts;
+  };
 
   itHttp("sheds the flood while the other address's deposits all succeed, each counted once", async () => {
     const victim = await trader(HONEST);
