@@ -8,6 +8,7 @@
 import type { EventStore } from '../event-store/event-store.js';
 import { comparePositions, type Position } from '../event-store/position.js';
 import { setMaxListeners } from 'node:events';
+import { sleep } from '../backoff.js';
 import type { EventHandler } from './event-handler.js';
 import type { RunnerStatus } from './runner.js';
 
@@ -44,8 +45,11 @@ export class ConsistencyGate {
    * `timeoutMs`, and at once with `PositionNotWritten` for a position past the log's end.
    */
   async waitFor(position: Position, timeoutMs: number): Promise<void> {
-    const head = await this.eventStore.headPosition();
-    if (!head || comparePositions(position, head) > 0) throw new PositionNotWritten('the position is past the log');
+    // A position some runner has passed is in the log: only a query for one none has asks the store.
+    if (!this.runners.some((r) => r.hasReached(position))) {
+      const head = await this.eventStore.headPosition();
+      if (!head || comparePositions(position, head) > 0) throw new PositionNotWritten('the position is past the log');
+    }
     const deadline = AbortSignal.timeout(timeoutMs);
     // One wait per runner listens to this request's deadline: more than Node's default ten.
     setMaxListeners(4 * this.runners.length + 10, deadline);
@@ -72,8 +76,10 @@ export class ConsistencyGate {
    * Waits until the runner has handled everything up to `position`. A live runner whose
    * filter admits no event between where it is and `position` is there already: filtered
    * EventStoreDB subscriptions only report their position every few dozen events. Checked
-   * again at each report of the runner (a move, going live), never on a timer; the wait for
-   * the next report is taken before the check, so a report during the check is not missed.
+   * again at each report of the runner (a move, going live); the wait for the next report is
+   * taken before the check, so a report during the check is not missed. A slow timer backs
+   * that up: the log's head, as EventStoreDB reads it, can trail a position a runner has
+   * already passed, and a process manager with nothing to handle reports nothing.
    */
   private async reach(runner: FollowedRunner, position: Position, deadline: AbortSignal): Promise<boolean> {
     for (;;) {
@@ -81,7 +87,7 @@ export class ConsistencyGate {
       if (runner.hasReached(position)) return true;
       if (deadline.aborted) return false;
       if (runner.status().state === 'live' && (await this.nothingToHandle(runner, position))) return true;
-      await reported;
+      await Promise.race([reported, sleep(FALLBACK_RECHECK_MS, deadline)]);
     }
   }
 
@@ -99,3 +105,6 @@ export class ConsistencyGate {
     return !pending || comparePositions(pending.position, position) > 0;
   }
 }
+
+/** How often a wait re-checks a runner that has not reported (it is woken by reports first). */
+const FALLBACK_RECHECK_MS = 250;
