@@ -107,4 +107,4 @@ export class ConsistencyGate {
 }
 
 /** How often a wait re-checks a runner that has not reported (it is woken by reports first). */
-const FALLBACK_RECHECK_MS = 250;
+const FALLBACK_RECHECK_MS = 50;
