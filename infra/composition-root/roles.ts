@@ -60,10 +60,16 @@ export async function startRole(config: Config, logger: Logger, started: Started
           signedOut: system.signedOut,
           gate: system.gate,
           readYourWritesTimeoutMs: config.readYourWritesTimeoutMs,
+          overload: system.overload,
         }
       : undefined,
   });
-  const server = await listen(app, config.port, config.host);
+  const server = await listen(app, config.port, config.host, {
+    headersTimeoutMs: config.httpHeadersTimeoutMs,
+    requestTimeoutMs: config.httpRequestTimeoutMs,
+    keepAliveTimeoutMs: config.httpKeepAliveTimeoutMs,
+    maxConnections: config.httpMaxConnections,
+  });
   started.server = server;
   return { system, server };
 }

@@ -56,6 +56,9 @@ import { ConsistencyGate, type FollowedRunner } from '../eventsourcing/subscript
 import { ownerName } from '../eventsourcing/subscriptions/lease-owners.js';
 import type { LeaseStore } from '../eventsourcing/subscriptions/leases.js';
 import { openMongoLeases } from '../mongodb/mongo-leases.js';
+import { openMongoBuckets } from '../mongodb/mongo-rate-limits.js';
+import { overloadGuards, type OverloadGuards } from '../http/overload/guards.js';
+import { inProcessBuckets, type BucketStore } from '../http/overload/token-buckets.js';
 import { ProjectionRunner, type RunnerOptions, type RunnerStatus } from '../eventsourcing/subscriptions/runner.js';
 import { openSqliteLeases } from '../sqlite/sqlite-leases.js';
 
@@ -87,6 +90,8 @@ export interface System {
   readonly gate: ConsistencyGate;
   /** This process's metrics (appends, conflicts and commands are counted from the start). */
   metrics: Metrics;
+  /** The rate limits (their buckets shared through MongoDB when the read store is there) and bounds on work. */
+  overload: OverloadGuards;
   /** Lag, parked events and rebuilds of every handler, for `/metrics` and `/ready`. */
   health: SubscriptionHealth;
   /**
@@ -147,6 +152,7 @@ export async function openSystem(
         return placement.gate;
       },
       metrics,
+      overload: overloadGuards(config, stores.buckets),
       health,
       heaps: () => heapsOf(placement.projectorHeap()),
       projectorDown: () => placement.projectorDown(),
@@ -172,6 +178,7 @@ interface Stores {
   readStore: ReadStore;
   leases: LeaseStore;
   idempotency: IdempotencyRecords;
+  buckets: BucketStore;
 }
 
 /** The stores the configuration names, each added to `opened` once open (so a failure after it closes it). */
@@ -217,7 +224,9 @@ async function openStores(
   opened.push(leases);
   const idempotency = await openIdempotencyRecords(config, logger);
   opened.push(idempotency);
-  return { eventStore, snapshots: stores.snapshots, readServer, readStore, leases, idempotency };
+  const buckets = await openBuckets(config, logger, role);
+  opened.push(buckets);
+  return { eventStore, snapshots: stores.snapshots, readServer, readStore, leases, idempotency, buckets };
 }
 
 async function openTokens(config: Config, logger: Logger): Promise<TokenService> {
@@ -491,6 +500,14 @@ async function openIdempotencyRecords(config: Config, logger: Logger): Promise<I
   };
   if (config.readStore === 'mongo') return openMongoIdempotencyRecords(config.mongodbUri!, config.mongodbDb, options);
   return openSqliteIdempotencyRecords(join(config.dataDir, 'idempotency.db'), options);
+}
+
+/** The rate limits' buckets: shared through MongoDB by the API processes on it, else this process's own. */
+async function openBuckets(config: Config, logger: Logger, role: string): Promise<BucketStore> {
+  if (config.readStore !== 'mongo' || role !== 'api') return inProcessBuckets();
+  return openMongoBuckets(config.mongodbUri!, config.mongodbDb, {
+    onPurgeError: (error) => logger.warn({ err: error }, 'could not purge full rate-limit buckets; trying again later'),
+  });
 }
 
 async function closeAll(resources: Array<{ close(): Promise<void> }>): Promise<void> {

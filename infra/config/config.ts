@@ -1,3 +1,4 @@
+import { checkOverloadSettings, overloadSettings } from './overload-settings.js';
 import { ConfigError, integer, oneOf, optionalText, originList, text, type Setting } from './settings.js';
 
 export { ConfigError } from './settings.js';
@@ -209,6 +210,7 @@ export const settings = {
     60_000,
     'How long a token found not signed out is believed so without asking the read model again (0: ask on every request). A logout through this process counts at once; one through another API process within this long after the read model has it.',
   ),
+  ...overloadSettings,
 } satisfies Record<string, Setting<unknown>>;
 
 type Settings = typeof settings;
@@ -231,6 +233,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (parsed.readStore === 'mongo' && !parsed.mongodbUri) {
     throw new ConfigError('MONGODB_URI is required when READ_STORE=mongo (e.g. mongodb://localhost:27017)');
   }
+  checkOverloadSettings(parsed);
   return parsed;
 }
 

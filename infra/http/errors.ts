@@ -1,6 +1,10 @@
 import { STATUS_CODES } from 'node:http';
 import type { Context, Middleware } from 'koa';
-import { StreamStateMismatch, TooMuchContention } from '../eventsourcing/command-handling/handle-command.js';
+import {
+  StreamBusy,
+  StreamStateMismatch,
+  TooMuchContention,
+} from '../eventsourcing/command-handling/handle-command.js';
 import { InvalidCredentials } from '../../command-handlers/identity.js';
 import { BusinessRuleViolation } from '../../domain/decider.js';
 import { EventStoreUnavailable, WrongExpectedVersion } from '../eventsourcing/event-store/event-store.js';
@@ -80,6 +84,7 @@ function toHttpError(error: unknown): HttpError | null {
       ? new HttpError(404, httpMessages.notFound)
       : new HttpError(409, httpMessages.conflict);
   if (error instanceof TooMuchContention) return new HttpError(409, httpMessages.conflict, { 'Retry-After': '1' });
+  if (error instanceof StreamBusy) return new HttpError(503, httpMessages.streamBusy, { 'Retry-After': '1' });
   if (error instanceof WrongExpectedVersion) return new HttpError(412, httpMessages.stateChanged);
   if (error instanceof InvalidCursor) return new HttpError(400, httpMessages.invalidCursor);
   if (error instanceof ReadModelsNotCaughtUp)

@@ -22,4 +22,9 @@ export const httpMessages = {
   bodyTooLarge: 'Request body too large (limit 1 MB)',
   storeUnavailable: 'The service is temporarily unavailable; retry',
   internal: 'Internal server error',
+  tooManyRequests: 'Too many requests; retry after the number of seconds in Retry-After',
+  hashingBusy: 'Too many sign-ins and registrations at once; retry',
+  streamBusy: 'Too many commands are waiting for the same resource; retry',
+  tooManyWaits: 'Too many queries are waiting for their writes to be read; retry',
+  positionAhead: 'The event position is past the end of the event store',
 } as const;

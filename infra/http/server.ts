@@ -17,6 +17,7 @@ import { idempotentRequests } from './idempotency.js';
 import { httpMessages } from './messages.js';
 import { apiDescriptionRoutes } from './openapi/routes.js';
 import { probeRoutes, type Dependency } from './probes.js';
+import { commandLimits, guardedServices, signInLimits, type OverloadGuards } from './overload/guards.js';
 import { readYourWrites } from './read-your-writes.js';
 import { noteFailure, requestLog } from './request-log.js';
 import { adminRoutes } from './routes/admin.js';
@@ -34,6 +35,8 @@ export interface ApiOptions {
   signedOut: SignedOutTokens;
   gate: ConsistencyGate;
   readYourWritesTimeoutMs: number;
+  /** Rate limits and bounds on work (overload/guards.ts); without them, none. */
+  overload?: OverloadGuards;
 }
 
 export interface HttpAppOptions {
@@ -94,13 +97,19 @@ function mountApi(app: Koa, api: ApiOptions, logError: ErrorLog): void {
       },
     }),
   );
+  const { overload } = api;
+  const services = overload ? guardedServices(api.services, overload) : api.services;
+  const waits = onlyFor(
+    'GET',
+    readYourWrites(api.gate, {
+      timeoutMs: api.readYourWritesTimeoutMs,
+      maxWaits: overload?.limits.readYourWritesMaxWaits,
+    }),
+  );
   const open = new Router();
-  open.use(onlyFor('GET', readYourWrites(api.gate, api.readYourWritesTimeoutMs)));
-  for (const routes of [
-    publicIdentityRoutes(api.services),
-    statisticsRoutes(api.services),
-    marketDataRoutes(api.services),
-  ])
+  open.use(waits);
+  if (overload) open.use(onlyFor('POST', signInLimits(overload)));
+  for (const routes of [publicIdentityRoutes(services), statisticsRoutes(services), marketDataRoutes(services)])
     open.use(routes.routes(), routes.allowedMethods());
   app.use(open.routes()).use(open.allowedMethods());
 
@@ -111,10 +120,11 @@ function mountApi(app: Koa, api: ApiOptions, logError: ErrorLog): void {
   const secured = new Router<AuthState>();
   secured.use(authenticate(api.tokens, api.signedOut));
   secured.use(refuseBlockedUsers({ isBlocked: (userId) => api.services.blockedUsers.isBlocked(userId) }));
+  if (overload) secured.use(onlyForCommands(commandLimits(overload)));
   secured.use(onlyFor('POST', idempotency));
-  secured.use(onlyFor('GET', readYourWrites(api.gate, api.readYourWritesTimeoutMs)));
+  secured.use(waits);
   const sections = [identityRoutes, billingRoutes, tradingRoutes, reportRoutes, orderingRoutes, adminRoutes].map(
-    (routes) => routes(api.services),
+    (routes) => routes(services),
   );
   for (const routes of sections) secured.use(routes.routes(), routes.allowedMethods());
   app.use(secured.routes()).use(secured.allowedMethods());
@@ -137,6 +147,12 @@ function onlyFor(method: string, middleware: Middleware): Middleware {
   return (ctx, next) => (ctx.method === method ? middleware(ctx, next) : next());
 }
 
+const COMMAND_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+function onlyForCommands(middleware: Middleware): Middleware {
+  return (ctx, next) => (COMMAND_METHODS.has(ctx.method) ? middleware(ctx, next) : next());
+}
+
 /** A request id per request (the caller's `X-Correlation-Id` when it sends one), echoed back. */
 function requestIds(): Middleware {
   return async (ctx, next) => {
@@ -154,8 +170,20 @@ export interface RunningServer {
   close(timeoutMs: number): Promise<void>;
 }
 
-export async function listen(app: Koa, port: number, host: string): Promise<RunningServer> {
+/** How long clients may take, and how many connections may be open (node's defaults where absent; 0 connections: no cap). */
+export interface ServerLimits {
+  headersTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  keepAliveTimeoutMs?: number;
+  maxConnections?: number;
+}
+
+export async function listen(app: Koa, port: number, host: string, limits: ServerLimits = {}): Promise<RunningServer> {
   const server = createServer(app.callback());
+  if (limits.requestTimeoutMs !== undefined) server.requestTimeout = limits.requestTimeoutMs;
+  if (limits.headersTimeoutMs !== undefined) server.headersTimeout = limits.headersTimeoutMs;
+  if (limits.keepAliveTimeoutMs !== undefined) server.keepAliveTimeout = limits.keepAliveTimeoutMs;
+  if (limits.maxConnections) server.maxConnections = limits.maxConnections;
   let closing = false;
   // Responses not yet sent: told to close their connection once shutdown starts, so a
   // keep-alive client cannot hold the server open (or send more requests) after it.

@@ -6,7 +6,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { SERVER_ENVIRONMENT, SERVER_NODE_FLAGS } from '../../infra/composition-root/runtime-flags.js';
 import { join } from 'node:path';
-import { cleanEnv, distDir } from '../support/process.js';
+import { cleanEnv, distDir, UNLIMITED_RATES } from '../support/process.js';
 
 export type ServerMode = 'api' | 'baseline';
 
@@ -53,7 +53,8 @@ export class ServerProcess {
     const script = join(distDir, 'test', 'bench', 'http-server-process.js');
     // The server's own flags (as `npm start` passes them), for the API and the baselines alike.
     const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, script, options.mode], {
-      env: cleanEnv({ ...SERVER_ENVIRONMENT, ...options.env }),
+      // A benchmark floods the server from 127.0.0.1: the rate limits would measure themselves.
+      env: cleanEnv({ ...SERVER_ENVIRONMENT, ...UNLIMITED_RATES, ...options.env }),
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     const answers = new Map<number, (value: Record<string, unknown>) => void>();

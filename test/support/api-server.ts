@@ -20,6 +20,7 @@ import { createLogger, type Logger } from '../../infra/log/log.js';
 import { openSystem, type System } from '../../infra/composition-root/system.js';
 import { startEsdbDouble } from './esdb-double/index.js';
 import { dropDatabases, mongoUri, uniqueDbName } from './mongo-target.js';
+import { UNLIMITED_RATES } from './process.js';
 
 export interface ApiServer {
   baseUrl: string;
@@ -77,6 +78,8 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     BROKER_PASSWORD: BROKER.password,
     // Tests reach into the runners (pausing one, waiting on it): they run in this thread.
     PROJECTION_THREAD: 'main',
+    // The suites register and sign in hundreds of users from one address; overload.test.ts sets its own limits.
+    ...UNLIMITED_RATES,
     ...(double ? { EVENT_STORE: 'esdb', EVENTSTORE_CONNECTION_STRING: double.connectionString } : {}),
     ...readStoreEnv,
     ...options.env,
@@ -107,6 +110,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
       signedOut: system.signedOut,
       gate: system.gate,
       readYourWritesTimeoutMs: config.readYourWritesTimeoutMs,
+      overload: system.overload,
     },
   });
   const server = await listen(app, 0, '127.0.0.1');

@@ -41,6 +41,11 @@ export interface CommandEnvironment {
   snapshots?: Snapshotting;
   /** Told of every command and how it ends (diagnostics: counted by type and outcome). */
   observeCommand?: CommandObserver;
+  /**
+   * Most commands that may wait for one stream when this one arrives; past it the command is
+   * refused with `StreamBusy` at once. Absent: no cap (the process managers' commands).
+   */
+  maxQueuedPerStream?: number;
 }
 
 /** Sees a command (its `type`, the stream it targets) and the promise of its result; must not change either. */
@@ -91,6 +96,14 @@ export class TooMuchContention extends Error {
   }
 }
 
+/** A stream's queue is full (`maxQueuedPerStream`): the command was not taken; retry later. */
+export class StreamBusy extends Error {
+  override readonly name = 'StreamBusy';
+  constructor(readonly streamId: string) {
+    super(`too many commands are waiting for stream ${streamId}`);
+  }
+}
+
 const MAX_ATTEMPTS = 20;
 const MAX_BATCH = 200;
 
@@ -117,6 +130,10 @@ export function handleCommand<State, Command, Event extends DomainEvent>(
   const outcome = new Promise<CommandResult<State, Event>>((resolve, reject) => {
     const job = { request, attempts: 0, resolve, reject } as unknown as Job;
     const waiting = streams.get(request.streamId);
+    if (waiting && env.maxQueuedPerStream !== undefined && waiting.length >= env.maxQueuedPerStream) {
+      reject(new StreamBusy(request.streamId));
+      return;
+    }
     if (waiting) {
       waiting.push(job);
       return;

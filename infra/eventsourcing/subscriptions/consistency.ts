@@ -18,10 +18,17 @@ export interface FollowedRunner {
   status(): RunnerStatus;
   hasReached(position: Position): boolean;
   waitFor(position: Position, signal?: AbortSignal): Promise<void>;
+  /** Resolves at the runner's next move or change of state, or when `signal` aborts. */
+  nextReport(signal?: AbortSignal): Promise<void>;
 }
 
 export class ReadModelsNotCaughtUp extends Error {
   override readonly name = 'ReadModelsNotCaughtUp';
+}
+
+/** The position waited for lies past the end of the log: no command ever answered with it. */
+export class PositionNotWritten extends Error {
+  override readonly name = 'PositionNotWritten';
 }
 
 /** How many links of a chain of reactions a read-your-writes wait follows. */
@@ -33,8 +40,16 @@ export class ConsistencyGate {
     private readonly runners: FollowedRunner[],
   ) {}
 
-  /** Resolves once read models reflect `position`; rejects with `ReadModelsNotCaughtUp` after `timeoutMs`. */
+  /**
+   * Resolves once read models reflect `position`; rejects with `ReadModelsNotCaughtUp` after
+   * `timeoutMs`, and at once with `PositionNotWritten` for a position past the log's end.
+   */
   async waitFor(position: Position, timeoutMs: number): Promise<void> {
+    // A position some runner has passed is in the log: only a query for one none has asks the store.
+    if (!this.runners.some((r) => r.hasReached(position))) {
+      const head = await this.eventStore.headPosition();
+      if (!head || comparePositions(position, head) > 0) throw new PositionNotWritten('the position is past the log');
+    }
     const deadline = AbortSignal.timeout(timeoutMs);
     // One wait per runner listens to this request's deadline: more than Node's default ten.
     setMaxListeners(4 * this.runners.length + 10, deadline);
@@ -60,16 +75,20 @@ export class ConsistencyGate {
   /**
    * Waits until the runner has handled everything up to `position`. A live runner whose
    * filter admits no event between where it is and `position` is there already: filtered
-   * EventStoreDB subscriptions only report their position every few dozen events.
+   * EventStoreDB subscriptions only report their position every few dozen events. Checked
+   * again at each report of the runner (a move, going live); the wait for the next report is
+   * taken before the check, so a report during the check is not missed. A slow timer backs
+   * that up: the log's head, as EventStoreDB reads it, can trail a position a runner has
+   * already passed, and a process manager with nothing to handle reports nothing.
    */
   private async reach(runner: FollowedRunner, position: Position, deadline: AbortSignal): Promise<boolean> {
-    const arrived = runner.waitFor(position, deadline);
-    while (!runner.hasReached(position)) {
+    for (;;) {
+      const reported = runner.nextReport(deadline);
+      if (runner.hasReached(position)) return true;
       if (deadline.aborted) return false;
       if (runner.status().state === 'live' && (await this.nothingToHandle(runner, position))) return true;
-      await Promise.race([arrived, sleep(IDLE_RECHECK_MS, deadline)]);
+      await Promise.race([reported, sleep(FALLBACK_RECHECK_MS, deadline)]);
     }
-    return true;
   }
 
   private async nothingToHandle(runner: FollowedRunner, position: Position): Promise<boolean> {
@@ -87,5 +106,5 @@ export class ConsistencyGate {
   }
 }
 
-/** How often a wait re-checks a runner that reports its position rarely. */
-const IDLE_RECHECK_MS = 25;
+/** How often a wait re-checks a runner that has not reported (it is woken by reports first). */
+const FALLBACK_RECHECK_MS = 50;

@@ -29,6 +29,7 @@ export class RemoteRunner implements FollowedRunner {
     const position = reported.position === null ? null : parsePosition(reported.position);
     this.current = { name: reported.name, state: reported.state, position, lastError: reported.lastError };
     if (position) this.waiters.reached(position);
+    else this.waiters.reported();
   }
 
   /** The runner's thread died: it stays where it got to, stopped, with why, until it reports again. */
@@ -46,5 +47,9 @@ export class RemoteRunner implements FollowedRunner {
 
   waitFor(position: Position, signal?: AbortSignal): Promise<void> {
     return this.hasReached(position) ? Promise.resolve() : this.waiters.wait(position, signal);
+  }
+
+  nextReport(signal?: AbortSignal): Promise<void> {
+    return this.waiters.nextReport(signal);
   }
 }

@@ -65,6 +65,11 @@ export class RunnerProgress {
     return this.hasReached(position) ? Promise.resolve() : this.waiters.wait(position, signal);
   }
 
+  /** Resolves at this runner's next move or change of state (or when `signal` aborts). */
+  nextReport(signal?: AbortSignal): Promise<void> {
+    return this.waiters.nextReport(signal);
+  }
+
   /** Following starts again from the stored checkpoint. */
   resumeFrom(checkpoint: Position | null): void {
     this.reached = checkpoint;
@@ -89,6 +94,7 @@ export class RunnerProgress {
     // A runner in another thread is followed through these reports only: without this
     // one, a projection that nothing has concerned yet never looks live there.
     this.onAdvance?.(this.status());
+    this.waiters.reported();
   }
 
   /** What had to be retried succeeded: back to work (a runner with nothing more to do would otherwise look stuck). */
@@ -97,11 +103,13 @@ export class RunnerProgress {
     this.state = this.working;
     this.lastError = null;
     this.faults.movedOn();
+    this.waiters.reported();
     this.onAdvance?.(this.status());
   }
 
   waitingForLease(): void {
     this.state = 'waiting-for-lease';
+    this.waiters.reported();
   }
 
   /** A failure is being waited out: shown in status (and so `/ready`, `/metrics`, another thread's stand-in) and the log. */
@@ -111,10 +119,12 @@ export class RunnerProgress {
     this.state = 'retrying';
     this.lastError = errorMessage(error);
     this.faults.failed(error);
+    this.waiters.reported();
     if (news) this.onAdvance?.(this.status());
   }
 
   stopped(): void {
     this.state = 'stopped';
+    this.waiters.reported();
   }
 }

@@ -140,6 +140,11 @@ export class ProjectionRunner {
     return this.progress.waitFor(position, signal);
   }
 
+  /** Resolves at the next move or change of state (read-your-writes re-checks then). */
+  nextReport(signal?: AbortSignal): Promise<void> {
+    return this.progress.nextReport(signal);
+  }
+
   /**
    * Drops the view and replays it from the start. Takes the lease over from whichever
    * process runs the projection (it stops at its next renewal and resumes, from the new

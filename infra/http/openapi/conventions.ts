@@ -129,6 +129,10 @@ const ref = (section: 'parameters' | 'headers', name: string) => ({ $ref: `#/com
 const isApi = (op: Operation) => op.audience !== 'service';
 /** Idempotency keys apply to the POSTs behind a token (server.ts). */
 const takesKeys = (op: Operation) => op.audience === 'signed-in' && op.method === 'post';
+/** Rate limits apply to the public POSTs (registration, sign-in) and to every command behind a token (server.ts). */
+const signsIn = (op: Operation) => op.audience === 'public' && op.method === 'post';
+const isCommand = (op: Operation) => op.audience === 'signed-in' && op.method !== 'get';
+const rateLimited = (op: Operation) => signsIn(op) || isCommand(op);
 
 export function parametersOf(op: Operation): Json[] {
   const list: Json[] = Object.entries(op.pathParameters?.shape ?? {}).map(([name, field]) => {
@@ -167,7 +171,7 @@ export function responseHeadersOf(
   for (const name of answerHeaders) found[name] = ref('headers', headerNames[name]);
   // Only the bearer-token check names the scheme; a wrong password at login is a plain 401.
   if (status === 401 && op.audience === 'signed-in') found['WWW-Authenticate'] = ref('headers', 'WWWAuthenticate');
-  if (status === 503) found['Retry-After'] = ref('headers', 'RetryAfter');
+  if (status === 503 || status === 429) found['Retry-After'] = ref('headers', 'RetryAfter');
   if (status === 409) found['Retry-After'] = ref('headers', 'RetryAfterWhenBusy');
   if (takesKeys(op)) found['Idempotent-Replayed'] = ref('headers', 'IdempotentReplayed');
   return found;
@@ -180,8 +184,10 @@ export function refusalsOf(op: Operation): Map<ErrorStatus, string[]> {
   const api = isApi(op);
   const hasBody = api && (op.method === 'post' || op.method === 'put');
   if (hasBody) add(400, `${quoted(httpMessages.malformedJson)}: the body is not JSON`);
-  if (api && op.method === 'get')
+  if (api && op.method === 'get') {
     add(400, `${quoted(httpMessages.invalidPosition)}: \`${POSITION_HEADER}\` or \`minPosition\` names no position`);
+    add(400, `${quoted(httpMessages.positionAhead)}: no command answered with that position`);
+  }
   if (op.list) add(400, `${quoted(httpMessages.invalidCursor)}: the cursor is not one this list gave`);
   if (takesKeys(op)) add(400, `${quoted(httpMessages.idempotencyKeyInvalid)}`);
   if (op.audience === 'signed-in') {
@@ -216,9 +222,19 @@ export function refusalsOf(op: Operation): Map<ErrorStatus, string[]> {
   if (op.precondition) add(428, `${quoted(httpMessages.missingIfMatch)}: neither \`If-Match\` nor \`Idempotency-Key\``);
   for (const [status, reasons] of Object.entries(op.refusals ?? {}))
     for (const why of reasons) add(Number(status) as ErrorStatus, why);
+  if (rateLimited(op))
+    add(
+      429,
+      `${quoted(httpMessages.tooManyRequests)}: too many ${signsIn(op) ? 'registrations and sign-ins' : 'commands'} from this address or for this account (README, "Overload protection")`,
+    );
   add(500, `${quoted(httpMessages.internal)}: a bug (logged)`);
-  if (api && op.method === 'get')
+  if (api && op.method === 'get') {
     add(503, `${quoted(httpMessages.notCaughtUp)}: the read models did not reach the given position in time`);
+    add(503, `${quoted(httpMessages.tooManyWaits)}: too many queries are waiting for a position at once`);
+  }
+  if (signsIn(op)) add(503, `${quoted(httpMessages.hashingBusy)}: too many passwords are being hashed at once`);
+  if (isCommand(op) || op.command)
+    add(503, `${quoted(httpMessages.streamBusy)}: too many commands are queued for the same stream`);
   if (api) add(503, `${quoted(httpMessages.storeUnavailable)}: a store did not answer`);
   return new Map([...refusals].sort(([a], [b]) => a - b));
 }

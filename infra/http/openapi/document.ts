@@ -135,7 +135,8 @@ const description = `An event-sourced marketplace: traders deposit money, buy an
 - **Errors** are JSON \`{ code, message }\` (\`code\` is the HTTP status) plus RFC 9457 members; validation errors (422) name each field: \`violation at 'price': This value should be greater than or equal to 1.\` A path that does not exist is 404; a method a path does not take is 405 with \`Allow\`.
 - **Preconditions.** A GET of something a POST changes answers with an \`ETag\`; the POST sends it back as \`If-Match\` (missing: 428, stale: 412) or carries an \`Idempotency-Key\`.
 - **Idempotency keys** (\`Idempotency-Key\`, alias \`X-Request-Id\`) make a POST run once; repeats get the first answer again.
-- **Reading your own writes.** Every command answers with \`${POSITION_HEADER}\`; a query given it (header or \`?minPosition=\`) answers once its read models have caught up, or 503 with \`Retry-After\`.
+- **Reading your own writes.** Every command answers with \`${POSITION_HEADER}\`; a query given it (header or \`?minPosition=\`) answers once its read models have caught up, or 503 with \`Retry-After\`; a position no command gave is 400 at once.
+- **Overload.** Registrations, sign-ins and commands are rate-limited per client address and per account: past a limit, 429 with \`Retry-After\` (seconds). A server too busy to take a request now (passwords being hashed, a stream's queue, queries waiting for their writes) answers 503 with \`Retry-After\`. Neither changed anything: retry after that long.
 - **Lists** take \`limit\` and \`cursor\`; the next page is announced in \`Link: <…>; rel="next"\`.`;
 
 let built: OpenApiDocument | undefined;
