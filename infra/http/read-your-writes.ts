@@ -5,7 +5,12 @@
  * bounded wait; without it, queries answer at once.
  */
 import type { Context, Middleware } from 'koa';
-import { formatPosition, parsePosition, type Position } from '../eventsourcing/event-store/position.js';
+import {
+  comparePositions,
+  formatPosition,
+  parsePosition,
+  type Position,
+} from '../eventsourcing/event-store/position.js';
 import type { ConsistencyGate } from '../eventsourcing/subscriptions/consistency.js';
 import { HttpError } from './errors.js';
 import { httpMessages } from './messages.js';
@@ -14,14 +19,28 @@ export const POSITION_HEADER = 'X-Event-Position';
 
 export function readYourWrites(gate: ConsistencyGate, timeoutMs: number): Middleware {
   return async (ctx, next) => {
-    const text = ctx.get(POSITION_HEADER) || (typeof ctx.query.minPosition === 'string' ? ctx.query.minPosition : '');
-    if (text) {
-      const position = parsePosition(text);
-      if (!position) throw new HttpError(400, httpMessages.invalidPosition);
-      await gate.waitFor(position, timeoutMs);
-    }
+    const position = requestedPosition(ctx);
+    if (position) await gate.waitFor(position, timeoutMs);
     await next();
   };
+}
+
+/**
+ * The position the request waits for: the later of the header and `?minPosition=`, each
+ * checked (an invalid one is a 400 even when the other is fine, not silently ignored).
+ * Empty, or not sent, is none.
+ */
+function requestedPosition(ctx: Context): Position | null {
+  const query = ctx.query.minPosition;
+  if (Array.isArray(query)) throw new HttpError(400, httpMessages.invalidPosition);
+  let latest: Position | null = null;
+  for (const text of [ctx.get(POSITION_HEADER), query ?? '']) {
+    if (text === '') continue;
+    const position = /\s/.test(text) ? null : parsePosition(text);
+    if (!position) throw new HttpError(400, httpMessages.invalidPosition);
+    if (!latest || comparePositions(position, latest) > 0) latest = position;
+  }
+  return latest;
 }
 
 export function announcePosition(ctx: Context, position: Position | null): void {

@@ -1,4 +1,5 @@
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import { createServer, STATUS_CODES, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
@@ -10,7 +11,7 @@ import { httpDurations, metricsRoute } from '../metrics/http.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { ConsistencyGate } from '../eventsourcing/subscriptions/consistency.js';
 import { authenticate, type AuthState, type SignedOutTokens } from './auth.js';
-import { errorBodies, HttpError, type ErrorLog } from './errors.js';
+import { errorBodies, HttpError, problemBody, type ErrorLog } from './errors.js';
 import { idempotentRequests } from './idempotency.js';
 import { httpMessages } from './messages.js';
 import { apiDescriptionRoutes } from './openapi/routes.js';
@@ -135,6 +136,29 @@ function requestIds(): Middleware {
   };
 }
 
+/**
+ * A request Node's HTTP parser refuses before Koa sees it (headers over 16 KB, a malformed
+ * request line) gets the same problem body as every other refusal, instead of Node's bare
+ * status line; one that timed out gets 408. Then the connection is closed.
+ */
+function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const [status, message] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, httpMessages.headersTooLarge]
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, STATUS_CODES[408]!]
+        : [400, httpMessages.badRequest];
+  const body = JSON.stringify(problemBody(status, message));
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nX-Correlation-Id: ${uuid()}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
 export interface RunningServer {
   server: Server;
   port: number;
@@ -144,6 +168,7 @@ export interface RunningServer {
 
 export async function listen(app: Koa, port: number, host: string): Promise<RunningServer> {
   const server = createServer(app.callback());
+  server.on('clientError', answerClientError);
   let closing = false;
   // Responses not yet sent: told to close their connection once shutdown starts, so a
   // keep-alive client cannot hold the server open (or send more requests) after it.
