@@ -61,6 +61,7 @@ export function createHttpApp(options: HttpAppOptions): Koa {
   }
   if (options.metrics) app.use(httpDurations(options.metrics));
   app.use(errorBodies(logError));
+  app.use(noTrailingSlash());
   const probes = probeRoutes(options.dependencies, { log: options.requestLog, metrics: options.metrics });
   app.use(probes.routes()).use(probes.allowedMethods());
   // The API description (`/openapi.json`) and a page to browse it (`/docs`).
@@ -118,6 +119,18 @@ function onlyJsonBodies(): Middleware {
     // An empty body (`Content-Length: 0`, as clients send on a body-less POST) is no body.
     const hasBody = ctx.get('transfer-encoding') !== '' || (ctx.request.length ?? 0) > 0;
     if (hasBody && !ctx.request.is('json', '+json')) throw new HttpError(415, httpMessages.notJson);
+    return next();
+  };
+}
+
+/**
+ * `/api/v1/ordering/orders/` is not `/api/v1/ordering/orders`: the router would answer
+ * both, and only one is in the API's description. The other is a 404, like any path it
+ * does not describe.
+ */
+function noTrailingSlash(): Middleware {
+  return (ctx, next) => {
+    if (ctx.path.length > 1 && ctx.path.endsWith('/')) throw new HttpError(404, httpMessages.notFound);
     return next();
   };
 }
