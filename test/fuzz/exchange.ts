@@ -109,12 +109,21 @@ export class Exchange {
   }
 }
 
+/** No answer takes this long: a request that does is a failure, not a hung suite. */
+const ANSWER_TIMEOUT_MS = 20_000;
+
 export async function send(baseUrl: string, request: HttpRequest): Promise<Answer> {
   const response = await fetch(baseUrl + request.path, {
     method: request.method,
     headers: request.headers,
     body: request.body,
+    signal: AbortSignal.timeout(ANSWER_TIMEOUT_MS),
   });
+  // A stream of events never ends: its status and headers are the answer.
+  if ((response.headers.get('content-type') ?? '').startsWith('text/event-stream')) {
+    await response.body?.cancel();
+    return { status: response.status, headers: response.headers, text: '' };
+  }
   return { status: response.status, headers: response.headers, text: await response.text() };
 }
 
