@@ -47,6 +47,19 @@ export function errorBodies(log: ErrorLog): Middleware {
   };
 }
 
+/** The error body of `status` (`{ code, message }` plus the RFC 9457 members). */
+export function problemBody(status: number, message: string, details: Record<string, unknown> = {}) {
+  return {
+    code: status,
+    message,
+    type: 'about:blank',
+    title: STATUS_CODES[status] ?? 'Error',
+    status,
+    detail: message,
+    ...details,
+  };
+}
+
 export function renderError(ctx: Context, error: unknown, log: ErrorLog): void {
   const known = toHttpError(error);
   if (!known) log(error, ctx);
@@ -56,15 +69,7 @@ export function renderError(ctx: Context, error: unknown, log: ErrorLog): void {
   ctx.set(known?.headers ?? {});
   ctx.type = 'application/json';
   // `{ code, message }` is the contract; the RFC 9457 members ride along.
-  ctx.body = {
-    code: status,
-    message,
-    type: 'about:blank',
-    title: STATUS_CODES[status] ?? 'Error',
-    status,
-    detail: message,
-    ...known?.details,
-  };
+  ctx.body = problemBody(status, message, known?.details);
 }
 
 /** Refusals that are not "422: the rules say no". */

@@ -37,8 +37,8 @@ const VISIBLE = /^[\x21-\x7e]{1,255}$/;
 export function idempotentRequests(options: IdempotencyOptions, scopeOf: (ctx: Context) => string): Middleware {
   const { records } = options;
   return async (ctx, next) => {
-    const key = ctx.get('idempotency-key') || ctx.get('x-request-id');
-    if (!key) return next();
+    const key = keyOf(ctx);
+    if (key === undefined) return next();
     if (!VISIBLE.test(key)) throw new HttpError(400, httpMessages.idempotencyKeyInvalid);
     const scope = scopeOf(ctx);
     const fingerprint = fingerprintOf(ctx);
@@ -84,6 +84,16 @@ export function idempotentRequests(options: IdempotencyOptions, scopeOf: (ctx: C
       options.logError(error, ctx);
     }
   };
+}
+
+/**
+ * The request's key: `Idempotency-Key` when it is there at all, else its alias `X-Request-Id`.
+ * A header sent empty is a key that is not valid (400), not a request without one: the
+ * client meant to make it safe to retry, and running it without a key would not be.
+ */
+function keyOf(ctx: Context): string | undefined {
+  for (const name of ['idempotency-key', 'x-request-id']) if (ctx.headers[name] !== undefined) return ctx.get(name);
+  return undefined;
 }
 
 /**

@@ -20,6 +20,8 @@ export const httpMessages = {
   notJson: 'Unsupported Content-Type: send the body as application/json',
   nestedTooDeeply: 'The JSON body is nested too deeply',
   bodyTooLarge: 'Request body too large (limit 1 MB)',
+  headersTooLarge: 'Request headers too large (limit 16 KB)',
+  badRequest: 'Malformed HTTP request',
   storeUnavailable: 'The service is temporarily unavailable; retry',
   internal: 'Internal server error',
   tooManyRequests: 'Too many requests; retry after the number of seconds in Retry-After',

@@ -7,7 +7,12 @@
  * wait at once in this process; more are answered 503 + Retry-After at once.
  */
 import type { Context, Middleware } from 'koa';
-import { formatPosition, parsePosition, type Position } from '../eventsourcing/event-store/position.js';
+import {
+  comparePositions,
+  formatPosition,
+  parsePosition,
+  type Position,
+} from '../eventsourcing/event-store/position.js';
 import { PositionNotWritten, type ConsistencyGate } from '../eventsourcing/subscriptions/consistency.js';
 import { HttpError } from './errors.js';
 import { httpMessages } from './messages.js';
@@ -23,10 +28,8 @@ export interface ReadYourWritesLimits {
 export function readYourWrites(gate: ConsistencyGate, limits: ReadYourWritesLimits): Middleware {
   let waiting = 0;
   return async (ctx, next) => {
-    const text = ctx.get(POSITION_HEADER) || (typeof ctx.query.minPosition === 'string' ? ctx.query.minPosition : '');
-    if (text) {
-      const position = parsePosition(text);
-      if (!position) throw new HttpError(400, httpMessages.invalidPosition);
+    const position = requestedPosition(ctx);
+    if (position) {
       if (limits.maxWaits !== undefined && waiting >= limits.maxWaits)
         throw new HttpError(503, httpMessages.tooManyWaits, { 'Retry-After': '1' });
       waiting++;
@@ -41,6 +44,24 @@ export function readYourWrites(gate: ConsistencyGate, limits: ReadYourWritesLimi
     }
     await next();
   };
+}
+
+/**
+ * The position the request waits for: the later of the header and `?minPosition=`, each
+ * checked (an invalid one is a 400 even when the other is fine, not silently ignored).
+ * Empty, or not sent, is none.
+ */
+function requestedPosition(ctx: Context): Position | null {
+  const query = ctx.query.minPosition;
+  if (Array.isArray(query)) throw new HttpError(400, httpMessages.invalidPosition);
+  let latest: Position | null = null;
+  for (const text of [ctx.get(POSITION_HEADER), query ?? '']) {
+    if (text === '') continue;
+    const position = /\s/.test(text) ? null : parsePosition(text);
+    if (!position) throw new HttpError(400, httpMessages.invalidPosition);
+    if (!latest || comparePositions(position, latest) > 0) latest = position;
+  }
+  return latest;
 }
 
 export function announcePosition(ctx: Context, position: Position | null): void {

@@ -1,4 +1,5 @@
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import { createServer, STATUS_CODES, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
@@ -12,7 +13,7 @@ import type { ConsistencyGate } from '../eventsourcing/subscriptions/consistency
 import { crossOrigin, type CorsOptions } from './cors.js';
 import { refuseBlockedUsers } from './admin-auth.js';
 import { authenticate, type AuthState, type SignedOutTokens } from './auth.js';
-import { errorBodies, HttpError, type ErrorLog } from './errors.js';
+import { errorBodies, HttpError, problemBody, type ErrorLog } from './errors.js';
 import { idempotentRequests } from './idempotency.js';
 import { httpMessages } from './messages.js';
 import { apiDescriptionRoutes } from './openapi/routes.js';
@@ -70,6 +71,7 @@ export function createHttpApp(options: HttpAppOptions): Koa {
   if (options.metrics) app.use(httpDurations(options.metrics));
   app.use(errorBodies(logError));
   if (options.cors) app.use(crossOrigin(options.cors));
+  app.use(noTrailingSlash());
   const probes = probeRoutes(options.dependencies, { log: options.requestLog, metrics: options.metrics });
   app.use(probes.routes()).use(probes.allowedMethods());
   // The API description (`/openapi.json`) and a page to browse it (`/docs`).
@@ -143,6 +145,18 @@ function onlyJsonBodies(): Middleware {
   };
 }
 
+/**
+ * `/api/v1/ordering/orders/` is not `/api/v1/ordering/orders`: the router would answer
+ * both, and only one is in the API's description. The other is a 404, like any path it
+ * does not describe.
+ */
+function noTrailingSlash(): Middleware {
+  return (ctx, next) => {
+    if (ctx.path.length > 1 && ctx.path.endsWith('/')) throw new HttpError(404, httpMessages.notFound);
+    return next();
+  };
+}
+
 function onlyFor(method: string, middleware: Middleware): Middleware {
   return (ctx, next) => (ctx.method === method ? middleware(ctx, next) : next());
 }
@@ -161,6 +175,29 @@ function requestIds(): Middleware {
     ctx.set('X-Correlation-Id', ctx.state.requestId as string);
     await next();
   };
+}
+
+/**
+ * A request Node's HTTP parser refuses before Koa sees it (headers over 16 KB, a malformed
+ * request line) gets the same problem body as every other refusal, instead of Node's bare
+ * status line; one that timed out gets 408. Then the connection is closed.
+ */
+function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const [status, message] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, httpMessages.headersTooLarge]
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, STATUS_CODES[408]!]
+        : [400, httpMessages.badRequest];
+  const body = JSON.stringify(problemBody(status, message));
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nX-Correlation-Id: ${uuid()}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }
 
 export interface RunningServer {
@@ -184,6 +221,7 @@ export async function listen(app: Koa, port: number, host: string, limits: Serve
   if (limits.headersTimeoutMs !== undefined) server.headersTimeout = limits.headersTimeoutMs;
   if (limits.keepAliveTimeoutMs !== undefined) server.keepAliveTimeout = limits.keepAliveTimeoutMs;
   if (limits.maxConnections) server.maxConnections = limits.maxConnections;
+  server.on('clientError', answerClientError);
   let closing = false;
   // Responses not yet sent: told to close their connection once shutdown starts, so a
   // keep-alive client cannot hold the server open (or send more requests) after it.

@@ -11,7 +11,8 @@ import { quoted, type ErrorStatus, type Operation, type ResponseHeader } from '.
 
 type Json = Record<string, unknown>;
 
-const positionPattern = '^\\d{1,20}(-\\d{1,20})?$';
+// Empty is none (a client that has written nothing yet may send its position variable empty).
+const positionPattern = '^(\\d{1,20}(-\\d{1,20})?)?$';
 const visible = (max: number) => `^[\\x21-\\x7e]{1,${max}}$`;
 
 /** `components.parameters`: the request headers and queries endpoints share. */
@@ -26,13 +27,13 @@ export const parameters: Record<string, Json> = {
   EventPosition: {
     name: POSITION_HEADER,
     in: 'header',
-    description: `Read your own writes: the \`${POSITION_HEADER}\` a command answered with. The query answers once its read models have caught up with it (bounded wait, then 503 with \`Retry-After\`).`,
+    description: `Read your own writes: the \`${POSITION_HEADER}\` a command answered with. The query answers once its read models have caught up with it (bounded wait, then 503 with \`Retry-After\`). Empty: none; not a position: 400.`,
     schema: { type: 'string', pattern: positionPattern },
   },
   MinPosition: {
     name: 'minPosition',
     in: 'query',
-    description: `The same as the \`${POSITION_HEADER}\` request header, as a query parameter.`,
+    description: `The same as the \`${POSITION_HEADER}\` request header, as a query parameter. Given both, the query waits for the later one; either one not a position: 400.`,
     schema: { type: 'string', pattern: positionPattern },
   },
   Limit: {
@@ -51,13 +52,13 @@ export const parameters: Record<string, Json> = {
     name: 'Idempotency-Key',
     in: 'header',
     description:
-      'Runs the request once: a later request of the same user with the same key and body gets the first outcome again (status, body, `ETag`, `X-Event-Position`) and changes nothing; with another body, 422. An answer that is not an outcome (404, 409, 412, 428, 429, 5xx) is not kept: the key runs again. A retry after a lost answer, with the `If-Match` it was first sent with, gets the original outcome. With a key, `If-Match` is optional.',
+      'Runs the request once: a later request of the same user with the same key and body gets the first outcome again (status, body, `ETag`, `X-Event-Position`) and changes nothing; with another body, 422. An answer that is not an outcome (404, 409, 412, 428, 429, 5xx) is not kept: the key runs again. A retry after a lost answer, with the `If-Match` it was first sent with, gets the original outcome. With a key, `If-Match` is optional. Sent empty, or not 1–255 visible ASCII characters: 400.',
     schema: { type: 'string', pattern: visible(255) },
   },
   RequestId: {
     name: 'X-Request-Id',
     in: 'header',
-    description: 'An alias of `Idempotency-Key` (used when that header is absent).',
+    description: 'An alias of `Idempotency-Key` (used when that header is not sent at all).',
     schema: { type: 'string', pattern: visible(255) },
   },
   IfMatch: {
@@ -227,6 +228,7 @@ export function refusalsOf(op: Operation): Map<ErrorStatus, string[]> {
       429,
       `${quoted(httpMessages.tooManyRequests)}: too many ${signsIn(op) ? 'registrations and sign-ins' : 'commands'} from this address or for this account (README, "Overload protection")`,
     );
+  add(431, `${quoted(httpMessages.headersTooLarge)}: the request's headers (a token, a cookie) are too large to read`);
   add(500, `${quoted(httpMessages.internal)}: a bug (logged)`);
   if (api && op.method === 'get') {
     add(503, `${quoted(httpMessages.notCaughtUp)}: the read models did not reach the given position in time`);

@@ -15,7 +15,7 @@ export type Audience = 'service' | 'public' | 'signed-in';
 
 export type ResponseHeader = 'ETag' | 'X-Event-Position' | 'Link' | 'Cache-Control' | 'Content-Security-Policy';
 
-export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 412 | 413 | 415 | 422 | 428 | 429 | 500 | 503;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 412 | 413 | 415 | 422 | 428 | 429 | 431 | 500 | 503;
 
 /** An answer other than the `{ code, message }` errors. */
 export interface Answer {

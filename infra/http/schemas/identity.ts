@@ -3,18 +3,42 @@ import * as z from 'zod';
 import type { Role } from '../../../domain/identity/events.js';
 import { timestamp } from './common.js';
 
-const name = z.string().trim().min(1).max(100);
+/**
+ * Names and phones are trimmed before they are checked and stored. The document says so in
+ * JSON Schema, on the text as sent: at most so long as sent (checked before trimming), and
+ * a pattern that holds exactly when the trimmed text passes (a name is not blank; a phone
+ * has 3 or more of its characters between any spaces around it).
+ */
+const name = z.string().max(100).trim().min(1).meta({ pattern: '\\S' });
 const phone = z
   .string()
+  .max(32)
   .trim()
   .min(3)
-  .max(32)
   .regex(/^\+?[0-9 ()-]+$/, 'This value is not a valid phone number.')
+  .meta({ pattern: '^\\s*(\\+[0-9 ()-]+|[0-9()-][0-9 ()-]+)[0-9()-]\\s*$' })
   .nullable()
   .optional();
 
+/**
+ * An email address: zod's rule for the part before the `@`, and a domain of host names
+ * (no label starts or ends with `-`), so that every address accepted is also an `email`
+ * by JSON Schema's format, as the document says of a user's email.
+ */
+const EMAIL =
+  /^(?:[A-Za-z0-9_'+-]+\.)*[A-Za-z0-9_'+-]*[A-Za-z0-9_+-]@(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z]{2,}$/;
+
 export const registerBody = z.strictObject({
-  email: z.string().trim().min(5).max(100).pipe(z.email()).meta({ format: 'email' }),
+  email: z
+    .string()
+    .max(100)
+    .trim()
+    .min(5)
+    .pipe(z.email({ pattern: EMAIL }))
+    .meta({
+      description: 'an email address (spaces around it are dropped)',
+      pattern: `^\\s*${EMAIL.source.slice(1, -1)}\\s*$`,
+    }),
   password: z.string().min(5).max(128),
   firstName: name,
   lastName: name,
