@@ -11,6 +11,8 @@ import { accountStream } from '../domain/billing/events.js';
 import { emailClaim, type EmailClaimCommand } from '../domain/identity/email-claim.js';
 import { emailStream, userStream } from '../domain/identity/events.js';
 import { user, type UserCommand } from '../domain/identity/user.js';
+import { inbox, type InboxCommand } from '../domain/notifications/inbox.js';
+import { inboxStream } from '../domain/notifications/events.js';
 import { customerOrders, type CustomerOrdersCommand } from '../domain/ordering/customer-orders.js';
 import { customerOrdersStream } from '../domain/ordering/events.js';
 import { marketStream, traderOrdersStream } from '../domain/trading/events.js';
@@ -75,4 +77,9 @@ export const userCommands = declareCommands<UserRequest>()(user, {
 export const emailClaimCommands = declareCommands<EmailClaimCommand>()(emailClaim, {
   ClaimEmail: { expects: 'new', stream: (c) => emailStream(c.email) },
   TakeOverClaim: { expects: 'existing', stream: (c) => emailStream(c.email) },
+});
+
+/** A user's inbox: the letters they marked read. */
+export const inboxCommands = declareCommands<InboxCommand>()(inbox, {
+  MarkNotificationRead: { expects: 'any', stream: (c) => inboxStream(c.userId) },
 });

@@ -6,6 +6,7 @@
 import { accountEvents, accountStream } from './billing/events.js';
 import { EventRegistry, type EventType } from './event-schema.js';
 import { emailEvents, emailStream, userEvents, userStream } from './identity/events.js';
+import { inboxEvents, inboxStream } from './notifications/events.js';
 import { customerOrderEvents, customerOrdersStream } from './ordering/events.js';
 import { marketEvents, marketStream, traderOrdersEvents, traderOrdersStream } from './trading/events.js';
 
@@ -38,6 +39,7 @@ export const streamKinds: readonly StreamKind[] = [
     parameter: 'userId',
     events: traderOrdersEvents,
   },
+  { module: 'notifications', name: inboxStream, functionName: 'inboxStream', parameter: 'userId', events: inboxEvents },
 ];
 
 /** The address pattern of a stream kind, e.g. `account-{userId}`. */

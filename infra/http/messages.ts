@@ -21,4 +21,5 @@ export const httpMessages = {
   bodyTooLarge: 'Request body too large (limit 1 MB)',
   storeUnavailable: 'The service is temporarily unavailable; retry',
   internal: 'Internal server error',
+  ticketInvalid: 'Unauthorized: the stream ticket is unknown, expired or used',
 } as const;

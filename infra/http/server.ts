@@ -15,12 +15,15 @@ import { idempotentRequests } from './idempotency.js';
 import { httpMessages } from './messages.js';
 import { apiDescriptionRoutes } from './openapi/routes.js';
 import { probeRoutes, type Dependency } from './probes.js';
+import { LiveFeed, type LiveFeedOptions } from './live/live-feed.js';
+import { streamTickets } from './live/stream-tickets.js';
 import { readYourWrites } from './read-your-writes.js';
 import { noteFailure, requestLog } from './request-log.js';
 import { billingRoutes } from './routes/billing.js';
 import type { ApiServices } from './routes/context.js';
 import { identityRoutes, publicIdentityRoutes } from './routes/identity.js';
 import { orderingRoutes } from './routes/ordering.js';
+import { liveStreamRoutes, notificationRoutes } from './routes/notifications.js';
 import { reportRoutes, statisticsRoutes } from './routes/reports.js';
 import { tradingRoutes } from './routes/trading.js';
 
@@ -30,6 +33,23 @@ export interface ApiOptions {
   signedOut: SignedOutTokens;
   gate: ConsistencyGate;
   readYourWritesTimeoutMs: number;
+  /** The live stream's settings (`STREAM_*`); the defaults when absent. */
+  liveStream?: LiveFeedOptions;
+}
+
+const LIVE_STREAM_DEFAULTS: LiveFeedOptions = { pollMs: 100, heartbeatMs: 15_000, bufferBytes: 256 * 1024 };
+
+/** The live stream's settings from the configuration. */
+export function liveStreamOptions(config: {
+  streamPollMs: number;
+  streamHeartbeatSeconds: number;
+  streamBufferKb: number;
+}): LiveFeedOptions {
+  return {
+    pollMs: config.streamPollMs,
+    heartbeatMs: config.streamHeartbeatSeconds * 1000,
+    bufferBytes: config.streamBufferKb * 1024,
+  };
 }
 
 export interface HttpAppOptions {
@@ -97,6 +117,19 @@ function mountApi(app: Koa, api: ApiOptions, logError: ErrorLog): void {
     { records: api.services.idempotency, now: Date.now, logError },
     (ctx) => (ctx.state as AuthState).caller.userId,
   );
+  const tickets = streamTickets(api.services.idempotency);
+  const feed = new LiveFeed(api.services.readStore, api.liveStream ?? LIVE_STREAM_DEFAULTS, (error) => logError(error));
+  // Streams end when the server starts to close, instead of holding it open until its timeout.
+  app.once(SHUTDOWN, () => feed.close());
+  const live = liveStreamRoutes({
+    feed,
+    tickets,
+    tokens: api.tokens,
+    signedOut: api.signedOut,
+    readYourWrites: readYourWrites(api.gate, api.readYourWritesTimeoutMs),
+  });
+  app.use(live.routes()).use(live.allowedMethods());
+
   const secured = new Router<AuthState>();
   secured.use(authenticate(api.tokens, api.signedOut));
   secured.use(onlyFor('POST', idempotency));
@@ -104,6 +137,7 @@ function mountApi(app: Koa, api: ApiOptions, logError: ErrorLog): void {
   const sections = [identityRoutes, billingRoutes, tradingRoutes, reportRoutes, orderingRoutes].map((routes) =>
     routes(api.services),
   );
+  sections.push(notificationRoutes(api.services, tickets));
   for (const routes of sections) secured.use(routes.routes(), routes.allowedMethods());
   app.use(secured.routes()).use(secured.allowedMethods());
 }
@@ -134,6 +168,9 @@ function requestIds(): Middleware {
     await next();
   };
 }
+
+/** What `listen`'s `close` tells the app before it stops accepting (long-lived answers end then). */
+export const SHUTDOWN = 'shutdown';
 
 export interface RunningServer {
   server: Server;
@@ -166,6 +203,7 @@ export async function listen(app: Koa, port: number, host: string): Promise<Runn
     close: (timeoutMs) =>
       new Promise<void>((resolve) => {
         closing = true;
+        app.emit(SHUTDOWN);
         for (const res of unanswered) if (!res.headersSent) res.shouldKeepAlive = false;
         const force = setTimeout(() => server.closeAllConnections(), timeoutMs);
         server.close(() => {

@@ -131,16 +131,27 @@ const isApi = (op: Operation) => op.audience !== 'service';
 const takesKeys = (op: Operation) => op.audience === 'signed-in' && op.method === 'post';
 
 export function parametersOf(op: Operation): Json[] {
-  const list: Json[] = Object.entries(op.pathParameters?.shape ?? {}).map(([name, field]) => {
-    const { $schema: _dialect, description, ...schema } = z.toJSONSchema(field as z.ZodType, { io: 'input' }) as Json;
-    return { name, in: 'path', required: true, description, schema };
-  });
+  const list: Json[] = [
+    ...parametersIn('path', op.pathParameters),
+    ...parametersIn('query', op.queryParameters),
+    ...parametersIn('header', op.headerParameters),
+  ];
   if (isApi(op) && op.method === 'get') list.push(ref('parameters', 'EventPosition'), ref('parameters', 'MinPosition'));
   if (op.list) list.push(ref('parameters', 'Limit'), ref('parameters', 'Cursor'));
   if (op.precondition) list.push(ref('parameters', 'IfMatch'));
   if (takesKeys(op)) list.push(ref('parameters', 'IdempotencyKey'), ref('parameters', 'RequestId'));
   list.push(ref('parameters', 'CorrelationId'));
   return list;
+}
+
+/** The fields of a schema as parameters of one place: the path's are required, the others when not optional. */
+function parametersIn(place: 'path' | 'query' | 'header', fields: z.ZodObject | undefined): Json[] {
+  return Object.entries(fields?.shape ?? {}).map(([name, field]) => {
+    const zodField = field as z.ZodType;
+    const { $schema: _dialect, description, ...schema } = z.toJSONSchema(zodField, { io: 'input' }) as Json;
+    const required = place === 'path' || !zodField.safeParse(undefined).success;
+    return { name, in: place, required, description, schema };
+  });
 }
 
 /** Response headers of an answer (`answerHeaders` named by the operation) or of a refusal with `status`. */

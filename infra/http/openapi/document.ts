@@ -8,7 +8,8 @@ import { accessToken, jwks, user } from '../schemas/identity.js';
 import { account, operation } from '../schemas/billing.js';
 import { problem } from '../schemas/common.js';
 import { customerOrder } from '../schemas/ordering.js';
-import { dailyItemStat, dailyTotal, deal, notification, topItem } from '../schemas/reports.js';
+import { dailyItemStat, dailyTotal, deal, topItem } from '../schemas/reports.js';
+import { notification, orderUpdate, streamTicket } from '../schemas/notifications.js';
 import { apiDocument, eventsDocument, health, readiness } from '../schemas/service.js';
 import { holding, order, tradingItem } from '../schemas/trading.js';
 import { POSITION_HEADER } from '../read-your-writes.js';
@@ -16,6 +17,7 @@ import { billingOperations } from './billing.js';
 import { headers, parameters, parametersOf, refusalsOf, responseHeadersOf } from './conventions.js';
 import { identityOperations } from './identity.js';
 import type { Operation } from './operation.js';
+import { notificationOperations } from './notifications.js';
 import { orderingOperations } from './ordering.js';
 import { reportOperations } from './reports.js';
 import { serviceOperations } from './service.js';
@@ -66,6 +68,7 @@ export const operations: readonly Operation[] = [
   ...billingOperations,
   ...tradingOperations,
   ...reportOperations,
+  ...notificationOperations,
   ...orderingOperations,
   ...serviceOperations,
 ];
@@ -86,6 +89,8 @@ const namedSchemas: Record<string, z.ZodType> = {
   DailyTotal: dailyTotal,
   TopItem: topItem,
   Notification: notification,
+  OrderUpdate: orderUpdate,
+  StreamTicket: streamTicket,
   CustomerOrder: customerOrder,
   Health: health,
   Readiness: readiness,
@@ -99,7 +104,10 @@ const tags = [
   { name: 'trading', description: 'Items, purchase and sell orders (matched when placed), the portfolio.' },
   { name: 'history', description: "The caller's completed deals." },
   { name: 'statistics', description: 'Public deal statistics.' },
-  { name: 'notifications', description: "The caller's letters." },
+  {
+    name: 'notifications',
+    description: "The caller's letters (read or not), and the live stream of letters and order changes.",
+  },
   { name: 'ordering', description: 'Plain orders paid from the balance.' },
   { name: 'service', description: 'Probes and this description.' },
 ];
