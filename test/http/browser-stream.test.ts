@@ -65,26 +65,16 @@ describe('Browser: an EventSource in headless Chromium sees a deal’s letter ar
   this.timeout(60_000);
   let api: Client;
   let market: Market;
-  let pages: Server;
+  let pages: Server | undefined;
   let browser: Browser | undefined;
   const available = existsSync(CHROMIUM);
-  before(function () {
-    if (available) return;
-    console.log(`    SKIPPED browser stream test: Chromium is not installed at ${CHROMIUM} (apt-get install chromium)`);
-    this.skip();
-  });
-  withApiServer(
-    'embedded',
-    (server, client) => {
-      api = client;
-      market = new Market(client);
-      void server;
-    },
-    { env: { ...SHARED_SERVER_ENV, STREAM_POLL_MS: '20' } },
-  );
   before(async function () {
-    if (!available) this.skip();
-    pages = await pageServer(api.baseUrl);
+    if (!available) {
+      console.log(
+        `    SKIPPED browser stream test: Chromium is not installed at ${CHROMIUM} (apt-get install chromium)`,
+      );
+      this.skip();
+    }
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
@@ -99,15 +89,25 @@ describe('Browser: an EventSource in headless Chromium sees a deal’s letter ar
       ],
     });
   });
+  withApiServer(
+    'embedded',
+    (server, client) => {
+      api = client;
+      market = new Market(client);
+      void server;
+    },
+    { env: { ...SHARED_SERVER_ENV, STREAM_POLL_MS: '20' } },
+  );
   after(async () => {
     await browser?.close();
-    await new Promise((resolve) => pages?.close(resolve));
+    if (pages) await new Promise((resolve) => pages!.close(resolve));
   });
 
   itHttp('opens the stream with a ticket and shows the letter of a deal made meanwhile', async () => {
     const buyer = await market.trader(1000);
     const issued = await api.post('/api/v1/notifications/stream-tickets', { token: buyer.token });
     expect(issued.status, issued.text).to.equal(201);
+    pages = await pageServer(api.baseUrl);
     const page = await browser!.newPage();
     const origin = `http://127.0.0.1:${(pages.address() as AddressInfo).port}`;
     await page.goto(`${origin}/?ticket=${encodeURIComponent(issued.body.ticket)}`);
