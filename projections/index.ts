@@ -3,6 +3,7 @@ import { historyProjection, statisticsProjection } from './deals.js';
 import { identityProjection } from './identity.js';
 import { notificationsProjection } from './notifications.js';
 import { orderingProjection } from './ordering.js';
+import { portfolioHistoryProjection } from './portfolio-history.js';
 import type { EventHandler } from '../infra/eventsourcing/subscriptions/event-handler.js';
 import { tradingProjection } from './trading.js';
 
@@ -15,4 +16,5 @@ export const projections: EventHandler[] = [
   statisticsProjection,
   notificationsProjection,
   orderingProjection,
+  portfolioHistoryProjection,
 ];

@@ -14,7 +14,13 @@ import { sortablePosition } from '../infra/eventsourcing/event-store/position.js
 import type { WriteOp } from '../infra/eventsourcing/read-store/read-store.js';
 import { letters, type Recipient } from './notification-texts.js';
 import type { EventHandler, ProjectionView } from '../infra/eventsourcing/subscriptions/event-handler.js';
-import { notifications, orderUpdates, recipients, type OrderUpdateDoc } from './read-models/notifications.js';
+import {
+  notifications,
+  orderUpdates,
+  recipients,
+  unreadCounts,
+  type OrderUpdateDoc,
+} from './read-models/notifications.js';
 
 type Relevant = UserEvent | DealCompleted | DealFailed | CustomerOrderEvent | NotificationRead;
 type OrderChange = DealOpened | DealCompleted | DealFailed | OrderCanceled;
@@ -34,7 +40,7 @@ export const notificationsProjection: EventHandler = {
       'NotificationRead',
     ],
   },
-  collections: [notifications, recipients, orderUpdates],
+  collections: [notifications, recipients, unreadCounts, orderUpdates],
   async handle(recorded: RecordedEvent, view: ProjectionView): Promise<WriteOp[]> {
     // The filter above admits only these event types.
     const event = { type: recorded.type, data: recorded.data } as unknown as Relevant | OrderChange;
@@ -87,8 +93,8 @@ function postFor(recorded: RecordedEvent, view: ProjectionView): Post {
   return async (userId, role, at, letter) => {
     const message = letter(await recipientOf(view, userId));
     return [
-      notifications.insert(`${recorded.id}:${role}`, { userId, message, createdAt: at, seq, readAt: null }),
-      recipients.upsert(userId, { inc: { unread: 1 } }),
+      notifications.insert(`${recorded.id}:${role}`, { userId, message, createdAt: at, seq }),
+      unreadCounts.upsert(userId, { inc: { unread: 1 } }),
     ];
   };
 }
@@ -99,7 +105,7 @@ async function markedRead(read: NotificationRead['data'], view: ProjectionView):
   if (!letter || letter.userId !== read.userId || (letter.readAt ?? null) !== null) return [];
   return [
     notifications.update(letter.id, { set: { readAt: read.at } }),
-    recipients.upsert(read.userId, { inc: { unread: -1 } }),
+    unreadCounts.upsert(read.userId, { inc: { unread: -1 } }),
   ];
 }
 

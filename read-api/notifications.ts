@@ -1,5 +1,5 @@
 /** A user's letters (all, or the unread ones), their unread count, and one letter by id. */
-import { notifications, recipients, type NotificationDoc } from '../projections/read-models/notifications.js';
+import { notifications, unreadCounts, type NotificationDoc } from '../projections/read-models/notifications.js';
 import type { ReadStore } from '../infra/eventsourcing/read-store/read-store.js';
 import type { Page } from './page.js';
 
@@ -27,7 +27,7 @@ export async function listNotifications(readStore: ReadStore, userId: string, pa
 
 /** How many of the user's letters are unread. */
 export async function unreadCount(readStore: ReadStore, userId: string): Promise<number> {
-  const doc = await recipients.get(readStore, userId);
+  const doc = await unreadCounts.get(readStore, userId);
   // Letters read that were written before they were counted would take it below zero (see README, "Notifications").
   return Math.max(0, doc?.unread ?? 0);
 }

@@ -56,6 +56,11 @@ const channelDescriptions: Record<string, { title: string; description: string; 
       "Every order one trader submitted (its revision is the ETag of their order lists), and the market's refusals.",
     parameter: "the trader's user id",
   },
+  inboxStream: {
+    title: 'Inbox',
+    description: 'What one user did with their letters: each letter they marked read.',
+    parameter: "the user's id",
+  },
 };
 
 const description = `The domain events of the marketplace: every state change is one of them, appended to an event stream (EventStoreDB, or the embedded SQLite store), and every read model is built from them.

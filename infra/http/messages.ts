@@ -21,5 +21,9 @@ export const httpMessages = {
   bodyTooLarge: 'Request body too large (limit 1 MB)',
   storeUnavailable: 'The service is temporarily unavailable; retry',
   internal: 'Internal server error',
+  asOfInvalid:
+    "violation at 'asOf': This value should be an event position (`X-Event-Position`) or an ISO 8601 time with its offset.",
+  asOfInFuture: "violation at 'asOf': This point is in the future: it has not happened yet.",
+  asOfBeforeAccount: 'The account did not exist yet at that point',
   ticketInvalid: 'Unauthorized: the stream ticket is unknown, expired or used',
 } as const;

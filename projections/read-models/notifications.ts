@@ -24,8 +24,12 @@ export type RecipientDoc = {
   id: string;
   firstName: string;
   lastName: string;
-  /** How many of their letters are unread (absent before their first letter). */
-  unread?: number;
+};
+
+/** How many of a user's letters are unread, by user id (absent before their first letter). */
+export type UnreadCountDoc = {
+  id: string;
+  unread: number;
 };
 
 /** What an order's status changed to, by `<eventId>:<orderId>`. */
@@ -55,6 +59,8 @@ export const notifications = collection<NotificationDoc>('notifications', [
 ]);
 
 export const recipients = collection<RecipientDoc>('notification_recipients');
+
+export const unreadCounts = collection<UnreadCountDoc>('notification_unread_counts');
 
 export const orderUpdates = collection<OrderUpdateDoc>('order_updates', [
   { equal: ['userId'], sort: ['seq'] },
