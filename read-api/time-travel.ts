@@ -33,7 +33,7 @@ export interface PastAccount {
 }
 
 /** Events read back from the point at once while looking for the last balance. */
-const BACK_PAGE = 20;
+const BACK_PAGE = 4;
 
 const atOf = (e: RecordedEvent) => (e.data as { at: string }).at;
 

@@ -82,7 +82,11 @@ for (const eventStore of eventStores) {
       const startedAt = new Date(Date.now() - 60_000).toISOString();
       const later = await market.trader();
       const position = await api.funded(later.token, 5);
-      expectError(await past('/api/v1/billing/account', later.token, startedAt), 404, 'The account did not exist yet at that point');
+      expectError(
+        await past('/api/v1/billing/account', later.token, startedAt),
+        404,
+        'The account did not exist yet at that point',
+      );
       expectError(await past('/api/v1/trading/user-items', later.token, startedAt), 404);
       const future = new Date(Date.now() + 3_600_000).toISOString();
       expectError(await past('/api/v1/billing/account', early.token, future), 422, /in the future/);
