@@ -16,6 +16,8 @@ import { emailStream, userStream } from '../domain/identity/events.js';
 import { user, type UserCommand } from '../domain/identity/user.js';
 import { repairsStream } from '../domain/operations/events.js';
 import { repairs, type RepairCommand } from '../domain/operations/repairs.js';
+import { inbox, type InboxCommand } from '../domain/notifications/inbox.js';
+import { inboxStream } from '../domain/notifications/events.js';
 import { customerOrders, type CustomerOrdersCommand } from '../domain/ordering/customer-orders.js';
 import { customerOrdersStream } from '../domain/ordering/events.js';
 import { marketStream, traderOrdersStream } from '../domain/trading/events.js';
@@ -96,4 +98,9 @@ export const accessCommands = declareCommands<AccessCommand>()(access, {
 /** The operator's repairs of a projection or process manager (`npm run cli -- parked skip`). */
 export const repairCommands = declareCommands<RepairCommand>()(repairs, {
   SkipParkedEvent: { expects: 'any', stream: (c) => repairsStream(c.subscription) },
+});
+
+/** A user's inbox: the letters they marked read. */
+export const inboxCommands = declareCommands<InboxCommand>()(inbox, {
+  MarkNotificationRead: { expects: 'any', stream: (c) => inboxStream(c.userId) },
 });

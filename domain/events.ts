@@ -8,6 +8,7 @@ import { EventRegistry, type EventType } from './event-schema.js';
 import { emailEvents, emailStream, userEvents, userStream } from './identity/events.js';
 import { accessEvents, accessStream, brokerEvents, brokerStream } from './identity/admin-events.js';
 import { repairEvents, repairsStream } from './operations/events.js';
+import { inboxEvents, inboxStream } from './notifications/events.js';
 import { customerOrderEvents, customerOrdersStream } from './ordering/events.js';
 import { marketEvents, marketStream, traderOrdersEvents, traderOrdersStream } from './trading/events.js';
 
@@ -55,6 +56,7 @@ export const streamKinds: readonly StreamKind[] = [
     parameter: 'subscription',
     events: repairEvents,
   },
+  { module: 'notifications', name: inboxStream, functionName: 'inboxStream', parameter: 'userId', events: inboxEvents },
 ];
 
 /** The address pattern of a stream kind, e.g. `account-{userId}`. */

@@ -4,6 +4,7 @@ import { identityProjection } from './identity.js';
 import { marketDataProjection } from './market.js';
 import { notificationsProjection } from './notifications.js';
 import { orderingProjection } from './ordering.js';
+import { portfolioHistoryProjection } from './portfolio-history.js';
 import type { EventHandler } from '../infra/eventsourcing/subscriptions/event-handler.js';
 import { tradingProjection } from './trading.js';
 import { userDirectoryProjection } from './user-directory.js';
@@ -19,4 +20,5 @@ export const projections: EventHandler[] = [
   notificationsProjection,
   orderingProjection,
   userDirectoryProjection,
+  portfolioHistoryProjection,
 ];

@@ -92,6 +92,7 @@ describe('event catalogue', function () {
       'history:projection',
       'statistics:projection',
       'notifications:projection',
+      'portfolio-history:projection',
     ]);
     expect(consumers('UserRegistered')).to.have.members([
       'identity:projection',

@@ -73,6 +73,11 @@ const channelDescriptions: Record<string, { title: string; description: string; 
       "The operator's decisions about the events one projection or process manager parked (`npm run cli -- parked skip`), each with its reason.",
     parameter: 'the name of the projection or process manager',
   },
+  inboxStream: {
+    title: 'Inbox',
+    description: 'What one user did with their letters: each letter they marked read.',
+    parameter: "the user's id",
+  },
 };
 
 const description = `The domain events of the marketplace: every state change is one of them, appended to an event stream (EventStoreDB, or the embedded SQLite store), and every read model is built from them.

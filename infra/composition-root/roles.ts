@@ -13,7 +13,7 @@ import { backoffDelay, sleep } from '../eventsourcing/backoff.js';
 import type { Config } from '../config/config.js';
 import { checkRoleOnFerretDb } from '../mongodb/ferretdb-guard.js';
 import { projectorReadiness, readModelsReadiness } from '../http/probes.js';
-import { createHttpApp, listen, type RunningServer } from '../http/server.js';
+import { createHttpApp, listen, liveStreamOptions, type RunningServer } from '../http/server.js';
 import type { Logger } from '../log/log.js';
 import { checkStoresReachable } from './startup-checks.js';
 import { openSystem, type System } from './system.js';
@@ -61,6 +61,7 @@ export async function startRole(config: Config, logger: Logger, started: Started
           gate: system.gate,
           readYourWritesTimeoutMs: config.readYourWritesTimeoutMs,
           overload: system.overload,
+          liveStream: liveStreamOptions(config),
         }
       : undefined,
   });

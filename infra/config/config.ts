@@ -211,6 +211,27 @@ export const settings = {
     'How long a token found not signed out is believed so without asking the read model again (0: ask on every request). A logout through this process counts at once; one through another API process within this long after the read model has it.',
   ),
   ...overloadSettings,
+  streamPollMs: integer(
+    'STREAM_POLL_MS',
+    100,
+    10,
+    10_000,
+    'While a live stream (`GET /api/v1/notifications/stream`) is open, how often this process looks in the read store for new letters and order changes (one query for all its streams): the most a live event waits after its read model has it.',
+  ),
+  streamHeartbeatSeconds: integer(
+    'STREAM_HEARTBEAT_SECONDS',
+    15,
+    1,
+    3600,
+    'How often a live stream with nothing to send sends a comment line, so proxies keep it open and a client can tell a quiet stream from a dead one.',
+  ),
+  streamBufferKb: integer(
+    'STREAM_BUFFER_KB',
+    256,
+    16,
+    65_536,
+    'How much a live stream may have waiting to be sent to a client that does not read it fast enough (KiB); past it the stream is closed and the client resumes from its `Last-Event-ID` when it comes back.',
+  ),
 } satisfies Record<string, Setting<unknown>>;
 
 type Settings = typeof settings;

@@ -29,4 +29,9 @@ export const httpMessages = {
   streamBusy: 'Too many commands are waiting for the same resource; retry',
   tooManyWaits: 'Too many queries are waiting for their writes to be read; retry',
   positionAhead: 'The event position is past the end of the event store',
+  asOfInvalid:
+    "violation at 'asOf': This value should be an event position (`X-Event-Position`) or an ISO 8601 time with its offset.",
+  asOfInFuture: "violation at 'asOf': This point is in the future: it has not happened yet.",
+  asOfBeforeAccount: 'The account did not exist yet at that point',
+  ticketInvalid: 'Unauthorized: the stream ticket is unknown, expired or used',
 } as const;

@@ -19,6 +19,8 @@ import { httpMessages } from './messages.js';
 import { apiDescriptionRoutes } from './openapi/routes.js';
 import { probeRoutes, type Dependency } from './probes.js';
 import { commandLimits, guardedServices, signInLimits, type OverloadGuards } from './overload/guards.js';
+import { LiveFeed, type LiveFeedOptions } from './live/live-feed.js';
+import { streamTickets } from './live/stream-tickets.js';
 import { readYourWrites } from './read-your-writes.js';
 import { noteFailure, requestLog } from './request-log.js';
 import { adminRoutes } from './routes/admin.js';
@@ -27,6 +29,7 @@ import type { ApiServices } from './routes/context.js';
 import { identityRoutes, publicIdentityRoutes } from './routes/identity.js';
 import { marketDataRoutes } from './routes/market-data.js';
 import { orderingRoutes } from './routes/ordering.js';
+import { liveStreamRoutes, notificationRoutes } from './routes/notifications.js';
 import { reportRoutes, statisticsRoutes } from './routes/reports.js';
 import { tradingRoutes } from './routes/trading.js';
 
@@ -38,6 +41,23 @@ export interface ApiOptions {
   readYourWritesTimeoutMs: number;
   /** Rate limits and bounds on work (overload/guards.ts); without them, none. */
   overload?: OverloadGuards;
+  /** The live stream's settings (`STREAM_*`); the defaults when absent. */
+  liveStream?: LiveFeedOptions;
+}
+
+const LIVE_STREAM_DEFAULTS: LiveFeedOptions = { pollMs: 100, heartbeatMs: 15_000, bufferBytes: 256 * 1024 };
+
+/** The live stream's settings from the configuration. */
+export function liveStreamOptions(config: {
+  streamPollMs: number;
+  streamHeartbeatSeconds: number;
+  streamBufferKb: number;
+}): LiveFeedOptions {
+  return {
+    pollMs: config.streamPollMs,
+    heartbeatMs: config.streamHeartbeatSeconds * 1000,
+    bufferBytes: config.streamBufferKb * 1024,
+  };
 }
 
 export interface HttpAppOptions {
@@ -119,6 +139,19 @@ function mountApi(app: Koa, api: ApiOptions, logError: ErrorLog): void {
     { records: api.services.idempotency, now: Date.now, logError },
     (ctx) => (ctx.state as AuthState).caller.userId,
   );
+  const tickets = streamTickets(api.services.idempotency);
+  const feed = new LiveFeed(api.services.readStore, api.liveStream ?? LIVE_STREAM_DEFAULTS, (error) => logError(error));
+  // Streams end when the server starts to close, instead of holding it open until its timeout.
+  app.once(SHUTDOWN, () => feed.close());
+  const live = liveStreamRoutes({
+    feed,
+    tickets,
+    tokens: api.tokens,
+    signedOut: api.signedOut,
+    readYourWrites: readYourWrites(api.gate, { timeoutMs: api.readYourWritesTimeoutMs, maxWaits: api.overload?.limits.readYourWritesMaxWaits }),
+  });
+  app.use(live.routes()).use(live.allowedMethods());
+
   const secured = new Router<AuthState>();
   secured.use(authenticate(api.tokens, api.signedOut));
   secured.use(refuseBlockedUsers({ isBlocked: (userId) => api.services.blockedUsers.isBlocked(userId) }));
@@ -128,6 +161,7 @@ function mountApi(app: Koa, api: ApiOptions, logError: ErrorLog): void {
   const sections = [identityRoutes, billingRoutes, tradingRoutes, reportRoutes, orderingRoutes, adminRoutes].map(
     (routes) => routes(services),
   );
+  sections.push(notificationRoutes(api.services, tickets));
   for (const routes of sections) secured.use(routes.routes(), routes.allowedMethods());
   app.use(secured.routes()).use(secured.allowedMethods());
 }
@@ -199,6 +233,8 @@ function answerClientError(error: Error & { code?: string }, socket: Duplex): vo
       `Content-Length: ${Buffer.byteLength(body)}\r\nX-Correlation-Id: ${uuid()}\r\nConnection: close\r\n\r\n${body}`,
   );
 }
+/** What `listen`'s `close` tells the app before it stops accepting (long-lived answers end then). */
+export const SHUTDOWN = 'shutdown';
 
 export interface RunningServer {
   server: Server;
@@ -244,6 +280,7 @@ export async function listen(app: Koa, port: number, host: string, limits: Serve
     close: (timeoutMs) =>
       new Promise<void>((resolve) => {
         closing = true;
+        app.emit(SHUTDOWN);
         for (const res of unanswered) if (!res.headersSent) res.shouldKeepAlive = false;
         const force = setTimeout(() => server.closeAllConnections(), timeoutMs);
         server.close(() => {

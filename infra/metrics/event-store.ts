@@ -6,6 +6,7 @@
 import { accountStream } from '../../domain/billing/events.js';
 import { emailStream, userStream } from '../../domain/identity/events.js';
 import { repairsStream } from '../../domain/operations/events.js';
+import { inboxStream } from '../../domain/notifications/events.js';
 import { customerOrdersStream } from '../../domain/ordering/events.js';
 import { marketStream, traderOrdersStream } from '../../domain/trading/events.js';
 import { WrongExpectedVersion, type EventStore } from '../eventsourcing/event-store/event-store.js';
@@ -23,6 +24,7 @@ const CATEGORY_PREFIXES = [
   traderOrdersStream(''),
   customerOrdersStream(''),
   repairsStream(''),
+  inboxStream(''),
 ]
   // Longest first: `customer-orders-` before any shorter prefix it starts with.
   .sort((a, b) => b.length - a.length);

@@ -41,6 +41,7 @@
  * (300 s), BENCH_RATE (orders/s of the paced run instead of half the peak's),
  * BENCH_CPU_PROF=1 (V8 CPU profile of the server for each measured window, summarised here
  * and kept on disk), BENCH_SERVER_NODE_OPTIONS (node flags of the server),
+ * BENCH_SSE_CLIENTS (0: live streams open through the runs, each checked for its letters at the end),
  * BENCH_PAUSE_PROJECTIONS=1 (an experiment: what the request thread accepts without the
  * process managers, which stop for each load and catch up after it).
  * The machine is described at the start and the end (load average, the CPU check of
@@ -84,6 +85,7 @@ import {
   type Placement,
   type User,
 } from './trading-setup.js';
+import { openLiveStreams } from './trading-sse.js';
 
 const itemCount = envNumber('BENCH_ITEMS', 20);
 const traderCount = Math.max(2, envNumber('BENCH_TRADERS', 200));
@@ -96,6 +98,8 @@ const drainTimeoutMs = envNumber('BENCH_DRAIN_TIMEOUT', 300) * 1000;
 const fixedRate = process.env.BENCH_RATE ? envNumber('BENCH_RATE', 1) : null;
 const profiling = process.env.BENCH_CPU_PROF === '1';
 const serverNodeOptions = process.env.BENCH_SERVER_NODE_OPTIONS ?? '';
+/** Live streams (`GET /notifications/stream`) kept open through the measured runs (trading-sse.ts). */
+const sseClients = envNumber('BENCH_SSE_CLIENTS', 0);
 
 const TARGET_ORDERS = 1_500;
 const TARGET_LAG_P99_MS = 250;
@@ -428,6 +432,9 @@ try {
       `all completed ${secondsText(setupDrained.at - setupLoadEnded)} after the last 202) in ${secondsText(performance.now() - setupStarted)}`,
   );
 
+  const streams = sseClients > 0 ? await openLiveStreams(baseUrl, traders, sseClients) : null;
+  if (streams) console.log(`live streams: ${sseClients} open over ${traders.length} traders`);
+
   // -- 1. peak run: sellers offer every unit, buyers bid, in crossing pairs --
   const peakPairs = peakOrders / 2;
   const peakPlacement = (k: number): Placement => {
@@ -703,6 +710,13 @@ try {
     console.log(
       `\nprofiles kept in ${profileDir} (open in Chrome DevTools > Performance, or: node dist/test/bench/http-profile.js <file> [top])`,
     );
+  }
+  if (streams) {
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const streamed = await streams.report(baseUrl);
+    console.log(`${streamed.ok ? 'OK' : 'MISSED'}: ${streamed.line}`);
+    streams.close();
+    if (!streamed.ok) process.exitCode = 1;
   }
   if (!moneyOk || !unitsOk || !auditOk) process.exitCode = 1;
   await server.stop();

@@ -12,7 +12,7 @@ import { listDeals } from '../../read-api/deals.js';
 import { getProfile } from '../../read-api/identity.js';
 import { listNotifications } from '../../read-api/notifications.js';
 import { listCustomerOrders } from '../../read-api/ordering.js';
-import { listActiveOrders, listPortfolio } from '../../read-api/trading.js';
+import { listOrders, listPortfolio } from '../../read-api/trading.js';
 import type { ApiServer } from '../support/api-server.js';
 import type { Caller } from './plans.js';
 import { Pick, RecordPick } from './schema-values.js';
@@ -176,11 +176,11 @@ export class World {
       getAccount(store, userId),
       listOperations(store, userId, PAGE),
       listPortfolio(store, userId, PAGE),
-      listActiveOrders(store, userId, 'purchase', PAGE),
-      listActiveOrders(store, userId, 'sell', PAGE),
+      listOrders(store, userId, 'purchase', 'pending', PAGE),
+      listOrders(store, userId, 'sell', 'pending', PAGE),
       listCustomerOrders(store, userId, PAGE),
       listDeals(store, userId, PAGE),
-      listNotifications(store, userId, PAGE),
+      listNotifications(store, userId, PAGE, { unread: false }),
     ]);
   }
 }

@@ -69,7 +69,7 @@ describe('HTTP: path parameters are validated on every route that has one (embed
 
   const routes = routesWithPathParameters();
 
-  it('finds the routes in the document: the order and item routes and the docs page files', () => {
+  it('finds the routes in the document: the order and item routes, marking a letter read and the docs page files', () => {
     expect(routes.map((r) => `${r.method} ${r.template}`).sort()).to.deep.equal([
       'GET /api/v1/ordering/orders/{id}',
       'GET /api/v1/trading/items/{itemId}',
@@ -78,6 +78,7 @@ describe('HTTP: path parameters are validated on every route that has one (embed
       'GET /api/v1/trading/purchase-orders/{id}',
       'GET /api/v1/trading/sell-orders/{id}',
       'GET /docs/{asset}',
+      'POST /api/v1/notifications/{id}/read',
       'POST /api/v1/trading/purchase-orders/{id}/cancel',
       'POST /api/v1/trading/sell-orders/{id}/cancel',
     ]);

@@ -1,6 +1,6 @@
 /** The notifications projection: letters, written to the name the recipient had when the letter was. */
 import { notificationsProjection } from '../../projections/notifications.js';
-import { notifications, recipients } from '../../projections/read-models/notifications.js';
+import { notifications, orderUpdates, recipients, unreadCounts } from '../../projections/read-models/notifications.js';
 import { describeProjection, documents, seqOf, type GivenEvent } from '../support/projection-spec.js';
 
 function registered(userId: string, firstName: string, lastName: string): GivenEvent {
@@ -93,6 +93,51 @@ describeProjection(notificationsProjection, (spec) => {
             seq: seqOf(4),
           },
         ]),
+        documents(unreadCounts, [
+          { id: 'u1', unread: 2 },
+          { id: 'u2', unread: 1 },
+        ]),
+        documents(orderUpdates, [
+          {
+            id: 'e3:i1.o1',
+            userId: 'u1',
+            orderId: 'i1.o1',
+            side: 'purchase',
+            itemId: 'i1',
+            status: 'approved',
+            dealId: 'd1',
+            price: 1_000,
+            reason: null,
+            at: '2026-03-01T10:00:00.000Z',
+            seq: seqOf(2),
+          },
+          {
+            id: 'e3:i1.o2',
+            userId: 'u2',
+            orderId: 'i1.o2',
+            side: 'sell',
+            itemId: 'i1',
+            status: 'approved',
+            dealId: 'd1',
+            price: 1_000,
+            reason: null,
+            at: '2026-03-01T10:00:00.000Z',
+            seq: seqOf(2),
+          },
+          {
+            id: 'e5:i1.o3',
+            userId: 'u1',
+            orderId: 'i1.o3',
+            side: 'purchase',
+            itemId: 'i1',
+            status: 'paymentFailed',
+            dealId: 'd2',
+            price: 2_500,
+            reason: 'insufficient_funds',
+            at: '2026-03-01T12:00:00.000Z',
+            seq: seqOf(4),
+          },
+        ]),
       ));
 
   it("a plain order's outcome is written to its customer", () =>
@@ -139,5 +184,93 @@ describeProjection(notificationsProjection, (spec) => {
             seq: seqOf(3),
           },
         ]),
+        documents(unreadCounts, [{ id: 'u1', unread: 2 }]),
+      ));
+
+  it("a letter its user marks read is read and no longer counted; anyone else's mark, or a second one, changes nothing", () =>
+    spec
+      .given(
+        registered('u1', 'Ann', 'Lee'),
+        {
+          stream: 'customer-orders-u1',
+          type: 'OrderSucceeded',
+          data: { userId: 'u1', orderId: 'o1', price: 700, at: '2026-03-01T10:01:00.000Z' },
+        },
+        read('u2', 'e2:customer', '2026-03-01T10:02:00.000Z'),
+        read('u1', 'e2:customer', '2026-03-01T10:03:00.000Z'),
+        read('u1', 'e2:customer', '2026-03-01T10:04:00.000Z'),
+        read('u1', 'nothing:customer', '2026-03-01T10:05:00.000Z'),
+      )
+      .then(
+        documents(recipients, [{ id: 'u1', firstName: 'Ann', lastName: 'Lee' }]),
+        documents(notifications, [
+          {
+            id: 'e2:customer',
+            userId: 'u1',
+            message: 'Dear, Ann Lee! Your order for 7.00$ has been successfully processed.',
+            createdAt: '2026-03-01T10:01:00.000Z',
+            seq: seqOf(1),
+            readAt: '2026-03-01T10:03:00.000Z',
+          },
+        ]),
+        documents(unreadCounts, [{ id: 'u1', unread: 0 }]),
+      ));
+
+  it('a deal opened is each side’s order matched; a cancel is the owner’s order canceled', () =>
+    spec
+      .given(
+        { stream: 'market-i1', type: 'DealOpened', data: { ...terms, at: '2026-03-01T10:00:00.000Z' } },
+        {
+          stream: 'market-i1',
+          type: 'OrderCanceled',
+          data: { itemId: 'i1', orderId: 'i1.o9', side: 'sell', ownerId: 'u2', at: '2026-03-01T10:01:00.000Z' },
+        },
+      )
+      .then(
+        documents(orderUpdates, [
+          {
+            id: 'e1:i1.o1',
+            userId: 'u1',
+            orderId: 'i1.o1',
+            side: 'purchase',
+            itemId: 'i1',
+            status: 'paymentPending',
+            dealId: 'd1',
+            price: 1_000,
+            reason: null,
+            at: '2026-03-01T10:00:00.000Z',
+            seq: seqOf(0),
+          },
+          {
+            id: 'e1:i1.o2',
+            userId: 'u2',
+            orderId: 'i1.o2',
+            side: 'sell',
+            itemId: 'i1',
+            status: 'dealPending',
+            dealId: 'd1',
+            price: 1_000,
+            reason: null,
+            at: '2026-03-01T10:00:00.000Z',
+            seq: seqOf(0),
+          },
+          {
+            id: 'e2:i1.o9',
+            userId: 'u2',
+            orderId: 'i1.o9',
+            side: 'sell',
+            itemId: 'i1',
+            status: 'canceled',
+            dealId: null,
+            price: null,
+            reason: null,
+            at: '2026-03-01T10:01:00.000Z',
+            seq: seqOf(1),
+          },
+        ]),
       ));
 });
+
+function read(userId: string, notificationId: string, at: string): GivenEvent {
+  return { stream: `inbox-${userId}`, type: 'NotificationRead', data: { userId, notificationId, at } };
+}

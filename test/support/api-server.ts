@@ -15,7 +15,7 @@ import { openEsdbEventStore } from '../../infra/esdb/esdb-event-store.js';
 import type { EventStore } from '../../infra/eventsourcing/event-store/event-store.js';
 import { openSqliteEventStore } from '../../infra/sqlite/event-store/sqlite-event-store.js';
 import { readModelsReadiness } from '../../infra/http/probes.js';
-import { createHttpApp, listen } from '../../infra/http/server.js';
+import { createHttpApp, listen, liveStreamOptions } from '../../infra/http/server.js';
 import { createLogger, type Logger } from '../../infra/log/log.js';
 import { openSystem, type System } from '../../infra/composition-root/system.js';
 import { startEsdbDouble } from './esdb-double/index.js';
@@ -111,6 +111,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
       gate: system.gate,
       readYourWritesTimeoutMs: config.readYourWritesTimeoutMs,
       overload: system.overload,
+      liveStream: liveStreamOptions(config),
     },
   });
   const server = await listen(app, 0, '127.0.0.1');

@@ -14,6 +14,7 @@ import type { AccountEvent } from '../../domain/billing/events.js';
 import type { UserEvent } from '../../domain/identity/events.js';
 import type { CustomerOrderEvent } from '../../domain/ordering/events.js';
 import type { MarketEvent, TraderOrdersEvent } from '../../domain/trading/events.js';
+import type { InboxEvent } from '../../domain/notifications/events.js';
 import type { RecordedEvent } from '../../infra/eventsourcing/event-store/event-store.js';
 import { sortablePosition } from '../../infra/eventsourcing/event-store/position.js';
 import type { Collection, DocShape } from '../../infra/eventsourcing/read-store/collection.js';
@@ -26,7 +27,7 @@ import { openSqliteReadStore } from '../../infra/sqlite/read-store/sqlite-read-s
 import { dropDatabases, mongoTitle, mongoUri, skipWithoutMongo, uniqueDbName } from './mongo-target.js';
 
 /** An event of any stream a projection reads, in its current version. */
-export type StoredEvent = AccountEvent | UserEvent | MarketEvent | TraderOrdersEvent | CustomerOrderEvent;
+export type StoredEvent = AccountEvent | UserEvent | MarketEvent | TraderOrdersEvent | CustomerOrderEvent | InboxEvent;
 
 /** An event given to a specification: the event and the stream it was appended to. */
 export type GivenEvent = StoredEvent & { stream: string };

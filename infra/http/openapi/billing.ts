@@ -2,6 +2,8 @@
 import * as z from 'zod';
 import { messages } from '../../../domain/messages.js';
 import { account, moneyMovementBody, operation } from '../schemas/billing.js';
+import { httpMessages } from '../messages.js';
+import { asOfQuery } from '../schemas/time-travel.js';
 import { quoted, type Operation } from './operation.js';
 
 const tag = 'billing';
@@ -36,8 +38,11 @@ export const billingOperations: Operation[] = [
     path: '/api/v1/billing/account',
     operationId: 'account',
     tag,
-    summary: "The caller's account and balance",
+    summary: "The caller's account and balance (now, or as it was at `asOf`)",
+    description:
+      'With `asOf`, the account as it was then, folded from its events in the event store: the balance of its last event at or before the point, found by bisecting the account stream (about log2(n) events read for n events, plus any declined payments right before the point). The `ETag` is then the revision it had.',
     audience: 'signed-in',
+    queryParameters: asOfQuery,
     answers: [
       {
         status: 200,
@@ -46,7 +51,16 @@ export const billingOperations: Operation[] = [
         headers: ['ETag'],
       },
     ],
-    refusals: { 404: [`${quoted(messages.notFound)}: the account is not open yet (read your own writes)`] },
+    refusals: {
+      404: [
+        `${quoted(messages.notFound)}: the account is not open yet (read your own writes)`,
+        `${quoted(httpMessages.asOfBeforeAccount)}: \`asOf\` is before the account's first event`,
+      ],
+      422: [
+        `${quoted(httpMessages.asOfInvalid)}`,
+        `${quoted(httpMessages.asOfInFuture)}: a position past the log's last event, or a time after now`,
+      ],
+    },
   },
   movement('deposit'),
   movement('withdraw'),

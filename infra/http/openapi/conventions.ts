@@ -136,11 +136,11 @@ const isCommand = (op: Operation) => op.audience === 'signed-in' && op.method !=
 const rateLimited = (op: Operation) => signsIn(op) || isCommand(op);
 
 export function parametersOf(op: Operation): Json[] {
-  const list: Json[] = Object.entries(op.pathParameters?.shape ?? {}).map(([name, field]) => {
-    const { $schema: _dialect, description, ...schema } = z.toJSONSchema(field as z.ZodType, { io: 'input' }) as Json;
-    return { name, in: 'path', required: true, description, schema };
-  });
-  list.push(...queryParametersOf(op));
+  const list: Json[] = [
+    ...parametersIn('path', op.pathParameters),
+    ...parametersIn('query', op.queryParameters),
+    ...parametersIn('header', op.headerParameters),
+  ];
   if (isApi(op) && op.method === 'get') list.push(ref('parameters', 'EventPosition'), ref('parameters', 'MinPosition'));
   if (op.list) list.push(ref('parameters', 'Limit'), ref('parameters', 'Cursor'));
   if (op.precondition) list.push(ref('parameters', 'IfMatch'));
@@ -149,16 +149,13 @@ export function parametersOf(op: Operation): Json[] {
   return list;
 }
 
-/** The operation's own query parameters, each as its schema accepts it (a string in the URL). */
-function queryParametersOf(op: Operation): Json[] {
-  if (!op.queryParameters) return [];
-  const object = z.toJSONSchema(op.queryParameters, { io: 'input' }) as Json & {
-    properties?: Record<string, Json>;
-    required?: string[];
-  };
-  return Object.entries(object.properties ?? {}).map(([name, field]) => {
-    const { description, ...schema } = field as Json & { description?: string };
-    return { name, in: 'query', required: object.required?.includes(name) ?? false, description, schema };
+/** The fields of a schema as parameters of one place: the path's are required, the others when not optional. */
+function parametersIn(place: 'path' | 'query' | 'header', fields: z.ZodObject | undefined): Json[] {
+  return Object.entries(fields?.shape ?? {}).map(([name, field]) => {
+    const zodField = field as z.ZodType;
+    const { $schema: _dialect, description, ...schema } = z.toJSONSchema(zodField, { io: 'input' }) as Json;
+    const required = place === 'path' || !zodField.safeParse(undefined).success;
+    return { name, in: place, required, description, schema };
   });
 }
 

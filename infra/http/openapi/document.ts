@@ -9,7 +9,8 @@ import { directoryUser } from '../schemas/admin.js';
 import { account, operation } from '../schemas/billing.js';
 import { problem } from '../schemas/common.js';
 import { customerOrder } from '../schemas/ordering.js';
-import { dailyItemStat, dailyTotal, deal, notification, topItem } from '../schemas/reports.js';
+import { dailyItemStat, dailyTotal, deal, topItem } from '../schemas/reports.js';
+import { notification, orderUpdate, streamTicket } from '../schemas/notifications.js';
 import { apiDocument, eventsDocument, health, readiness } from '../schemas/service.js';
 import {
   candle,
@@ -28,6 +29,7 @@ import { identityOperations } from './identity.js';
 import { adminOperations } from './admin.js';
 import { marketDataOperations } from './market-data.js';
 import type { Operation } from './operation.js';
+import { notificationOperations } from './notifications.js';
 import { orderingOperations } from './ordering.js';
 import { reportOperations } from './reports.js';
 import { serviceOperations } from './service.js';
@@ -79,6 +81,7 @@ export const operations: readonly Operation[] = [
   ...tradingOperations,
   ...marketDataOperations,
   ...reportOperations,
+  ...notificationOperations,
   ...orderingOperations,
   ...adminOperations,
   ...serviceOperations,
@@ -105,6 +108,8 @@ const namedSchemas: Record<string, z.ZodType> = {
   DailyTotal: dailyTotal,
   TopItem: topItem,
   Notification: notification,
+  OrderUpdate: orderUpdate,
+  StreamTicket: streamTicket,
   CustomerOrder: customerOrder,
   DirectoryUser: directoryUser,
   Health: health,
@@ -120,7 +125,10 @@ const tags = [
   { name: 'market data', description: 'Public: each item with its market summary, its order book, its candles.' },
   { name: 'history', description: "The caller's completed deals." },
   { name: 'statistics', description: 'Public deal statistics.' },
-  { name: 'notifications', description: "The caller's letters." },
+  {
+    name: 'notifications',
+    description: "The caller's letters (read or not), and the live stream of letters and order changes.",
+  },
   { name: 'ordering', description: 'Plain orders paid from the balance.' },
   {
     name: 'admin',

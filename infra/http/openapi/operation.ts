@@ -46,8 +46,10 @@ export interface Operation {
    * its `.meta()`), so the document says exactly what is accepted.
    */
   pathParameters?: z.ZodObject;
-  /** Query parameters of its own (besides a list's `limit`/`cursor`): the schema the route checks them with. */
-  queryParameters?: z.ZodType;
+  /** Query parameters particular to it: the schema the route checks them with (optional fields are optional). */
+  queryParameters?: z.ZodObject;
+  /** Request headers particular to it, with the schema of each. */
+  headerParameters?: z.ZodObject;
   /** The JSON request body, validated with this schema (422 naming the fields). */
   requestBody?: z.ZodType;
   /** A list: `limit` and `cursor`, the next page in `Link`. */

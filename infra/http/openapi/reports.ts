@@ -1,6 +1,6 @@
-/** Read-only reports: the caller's deal history and notifications, and the public statistics. */
+/** Read-only reports: the caller's deal history, and the public statistics. */
 import * as z from 'zod';
-import { dailyItemStat, dailyTotal, deal, notification, topItem } from '../schemas/reports.js';
+import { dailyItemStat, dailyTotal, deal, topItem } from '../schemas/reports.js';
 import type { Operation } from './operation.js';
 
 const statistics = (path: string, operationId: string, summary: string, body: z.ZodType): Operation => ({
@@ -29,16 +29,6 @@ export const reportOperations: Operation[] = [
     audience: 'signed-in',
     list: true,
     answers: [{ status: 200, description: 'A page of deals.', body: z.array(deal), headers: ['Link'] }],
-  },
-  {
-    method: 'get',
-    path: '/api/v1/notifications',
-    operationId: 'notifications',
-    tag: 'notifications',
-    summary: "The caller's letters, newest first",
-    audience: 'signed-in',
-    list: true,
-    answers: [{ status: 200, description: 'A page of notifications.', body: z.array(notification), headers: ['Link'] }],
   },
   statistics(
     'daily-stats',

@@ -12,6 +12,8 @@ import {
   tradingItemWithQuote,
 } from '../schemas/trading.js';
 import { orderPath } from '../schemas/common.js';
+import { httpMessages } from '../messages.js';
+import { asOfQuery } from '../schemas/time-travel.js';
 import { quoted, type Operation } from './operation.js';
 
 const tag = 'trading';
@@ -154,9 +156,19 @@ export const tradingOperations: Operation[] = [
     path: '/api/v1/trading/user-items',
     operationId: 'portfolio',
     tag,
-    summary: "The caller's portfolio, by item name",
+    summary: "The caller's portfolio, by item name (now, or as it was at `asOf`)",
+    description:
+      "With `asOf`: every holding as it was then, in one answer (no `Link`): each item's latest version at or before the point, kept by the portfolio-history projection (one indexed read per item the caller ever held). A position the read models have not reached yet is not waited for: send it as `X-Event-Position` too.",
     audience: 'signed-in',
     list: true,
+    queryParameters: asOfQuery,
     answers: [{ status: 200, description: 'A page of holdings.', body: z.array(holding), headers: ['Link'] }],
+    refusals: {
+      404: [`${quoted(httpMessages.asOfBeforeAccount)}: \`asOf\` is before the caller's account's first event`],
+      422: [
+        `${quoted(httpMessages.asOfInvalid)}`,
+        `${quoted(httpMessages.asOfInFuture)}: a position past the log's last event, or a time after now`,
+      ],
+    },
   },
 ];

@@ -1,8 +1,11 @@
 /** /api/v1/billing/*: the caller's own account only (the user id comes from the token, never from the request). */
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { depositMoney, withdrawMoney } from '../../../command-handlers/billing.js';
+import { accountIdOf, depositMoney, withdrawMoney } from '../../../command-handlers/billing.js';
+import { accountStream } from '../../../domain/billing/events.js';
 import { getAccount, listOperations } from '../../../read-api/billing.js';
+import { accountAsOf, type AsOf } from '../../../read-api/time-travel.js';
+import { asOfOf, refusePoint } from '../as-of.js';
 import type { AuthState } from '../auth.js';
 import { HttpError } from '../errors.js';
 import { linkNextPage, pageOf } from '../lists.js';
@@ -17,6 +20,8 @@ export function billingRoutes(services: ApiServices): Router<AuthState> {
   const router = new Router<AuthState>();
 
   router.get('/api/v1/billing/account', async (ctx) => {
+    const asOf = asOfOf(ctx);
+    if (asOf) return pastAccount(ctx, services, asOf);
     const found = await getAccount(services.readStore, ctx.state.caller.userId);
     if (!found) throw new HttpError(404, httpMessages.notFound);
     ctx.set('ETag', etagOf(found.revision));
@@ -52,4 +57,18 @@ export function billingRoutes(services: ApiServices): Router<AuthState> {
     ctx.body = items.map((op): Operation => ({ ...op, amount: toMoney(op.amount) }));
   });
   return router;
+}
+
+/** The account as it was at the point, folded from its events (read-api/time-travel.ts). */
+async function pastAccount(ctx: Context & { state: AuthState }, services: ApiServices, asOf: AsOf): Promise<void> {
+  const userId = ctx.state.caller.userId;
+  const past = await accountAsOf(services.eventStore, accountStream(userId), asOf, services.now());
+  if (past.status !== 'found') refusePoint(past);
+  ctx.set('ETag', etagOf(past.value.revision));
+  ctx.body = {
+    id: accountIdOf(userId),
+    amount: toMoney(past.value.amount),
+    createdAt: past.value.createdAt,
+    updatedAt: past.value.updatedAt,
+  } satisfies Account;
 }

@@ -1,10 +1,9 @@
-/** Deal history and notifications (the caller's own), and the public statistics. */
+/** Deal history (the caller's own), and the public statistics. */
 import Router from '@koa/router';
 import { dailyItemStats, dailyTotals, listDeals, topItems } from '../../../read-api/deals.js';
-import { listNotifications } from '../../../read-api/notifications.js';
 import type { AuthState } from '../auth.js';
 import { linkNextPage, pageOf } from '../lists.js';
-import type { DailyItemStat, DailyTotal, Deal, Notification, TopItem } from '../schemas/reports.js';
+import type { DailyItemStat, DailyTotal, Deal, TopItem } from '../schemas/reports.js';
 import { toMoney } from '../validation.js';
 import type { ApiServices } from './context.js';
 
@@ -23,12 +22,6 @@ export function reportRoutes(services: ApiServices): Router<AuthState> {
         commission: toMoney(d.commission),
       }),
     );
-  });
-  router.get('/api/v1/notifications', async (ctx) => {
-    const page = pageOf(ctx);
-    const { items, next } = await listNotifications(services.readStore, ctx.state.caller.userId, page);
-    linkNextPage(ctx, next, page.limit);
-    ctx.body = items satisfies Notification[];
   });
   return router;
 }

@@ -2,6 +2,7 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { cancelOrder, listItem, placeOrder } from '../../../command-handlers/trading.js';
+import { accountStream } from '../../../domain/billing/events.js';
 import type { Side } from '../../../domain/trading/events.js';
 import { failureReasonWords } from '../../../domain/messages.js';
 import {
@@ -12,6 +13,8 @@ import {
   orderCollectionRevision,
   type TrackedOrderView,
 } from '../../../read-api/trading.js';
+import { accountAsOf, portfolioAsOf, type AsOf } from '../../../read-api/time-travel.js';
+import { asOfOf, refusePoint } from '../as-of.js';
 import { requireRole, type AuthState } from '../auth.js';
 import { HttpError } from '../errors.js';
 import { linkNextPage, pageOf } from '../lists.js';
@@ -67,6 +70,8 @@ export function tradingRoutes(services: ApiServices): Router<AuthState> {
   }
   router.get('/api/v1/trading/user-items', async (ctx) => {
     const page = pageOf(ctx);
+    const asOf = asOfOf(ctx);
+    if (asOf) return pastPortfolio(ctx, services, asOf);
     const { items, next } = await listPortfolio(services.readStore, ctx.state.caller.userId, page);
     linkNextPage(ctx, next, page.limit);
     ctx.body = items satisfies Holding[];
@@ -171,4 +176,13 @@ async function cancel(ctx: AuthContext, services: ApiServices, side: Side) {
   const canceled = await cancelOrder(services, { userId: ctx.state.caller.userId, orderId, side }, metadataOf(ctx));
   announcePosition(ctx, canceled.position);
   ctx.body = orderJson({ ...canceled.order, id: canceled.order.orderId, itemId: canceled.itemId });
+}
+
+/** The portfolio as it was at the point (read-api/time-travel.ts): every holding in one answer. */
+async function pastPortfolio(ctx: Context & { state: AuthState }, services: ApiServices, asOf: AsOf): Promise<void> {
+  const userId = ctx.state.caller.userId;
+  // The point must be one the trader's account had reached, and not in the future.
+  const account = await accountAsOf(services.eventStore, accountStream(userId), asOf, services.now());
+  if (account.status !== 'found') refusePoint(account);
+  ctx.body = (await portfolioAsOf(services.readStore, userId, asOf)) satisfies Holding[];
 }

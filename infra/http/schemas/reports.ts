@@ -46,8 +46,3 @@ export const topItem = z
   })
   .meta({ description: 'An item with its deal count and volume.' });
 export type TopItem = z.infer<typeof topItem>;
-
-export const notification = z
-  .strictObject({ id: z.string(), message: z.string(), createdAt: timestamp })
-  .meta({ description: 'A letter to the user.' });
-export type Notification = z.infer<typeof notification>;
