@@ -26,11 +26,11 @@ export interface DataDirLog {
   warn(fields: object, message: string): void;
 }
 
-/** The files of the embedded stores this configuration uses (besides the signing key, written by infra/auth/keys.ts). */
+/** The files of the embedded stores this configuration uses (besides the signing key, written by infra/auth/keys.ts, and the email-claim secret, by infra/personal-data/claim-keys.ts). */
 export function embeddedDatabaseFiles(config: Pick<Config, 'eventStore' | 'readStore'>): string[] {
   return [
     ...(config.eventStore === 'embedded' ? ['events.db'] : []),
-    ...(config.readStore === 'embedded' ? ['read.db', 'idempotency.db'] : []),
+    ...(config.readStore === 'embedded' ? ['read.db', 'idempotency.db', 'personal-keys.db'] : []),
   ];
 }
 

@@ -198,6 +198,11 @@ export const settings = {
     86_400,
     'How long after its submission a market remembers a closed or refused order, so that a racing copy of the placement or a redelivered submission changes nothing; a placement arriving later is refused as expired. The longer, the more memory a busy item holds (a cancel of an order the market forgot is answered from the read models).',
   ),
+  emailClaimSecret: optionalText(
+    'EMAIL_CLAIM_SECRET',
+    "The secret of the keyed hash that names each email address's claim stream (hex or base64, at least 16 bytes), so no stream name carries an address. Unset: generated once into `DATA_DIR/email-claim.secret`. Every process writing to one event store must use the same secret, and it must never change (claims made with another are not found): set it when the processes share no data directory (EventStoreDB with MongoDB).",
+    { secret: true },
+  ),
   signedOutRecheckMs: integer(
     'SIGNED_OUT_RECHECK_MS',
     1000,

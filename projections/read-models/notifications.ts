@@ -18,6 +18,25 @@ export type RecipientDoc = {
   lastName: string;
 };
 
+/** How many letters were written to a user since letters were indexed (`LetterIndexDoc`), by user id. */
+export type LetterCountDoc = {
+  id: string;
+  letters: number;
+};
+
+/**
+ * The `n`-th letter written to a user, by `<userId>:<n>`: what finds a user's letters when the
+ * user is forgotten, so they are deleted with the name they carry.
+ */
+export type LetterIndexDoc = {
+  id: string;
+  letterId: string;
+};
+
 export const notifications = collection<NotificationDoc>('notifications', [{ equal: ['userId'], sort: ['seq'] }]);
 
 export const recipients = collection<RecipientDoc>('notification_recipients');
+
+export const letterCounts = collection<LetterCountDoc>('notification_letter_counts');
+
+export const letterIndex = collection<LetterIndexDoc>('notification_letter_index');

@@ -1,3 +1,4 @@
+import type { SelfServiceEnvironment } from '../../../command-handlers/self-service.js';
 import type { TradingEnvironment } from '../../../command-handlers/trading.js';
 import type { PasswordHashing } from '../../../command-handlers/identity.js';
 import type { TokenService } from '../../auth/tokens.js';
@@ -7,7 +8,7 @@ import type { ReadStore } from '../../eventsourcing/read-store/read-store.js';
 import type { Context } from 'koa';
 
 /** Everything the API's routes work with, built once by the composition root. */
-export interface ApiServices extends TradingEnvironment {
+export interface ApiServices extends TradingEnvironment, SelfServiceEnvironment {
   readStore: ReadStore;
   tokens: TokenService;
   passwords: PasswordHashing;
@@ -16,6 +17,8 @@ export interface ApiServices extends TradingEnvironment {
   now(): Date;
   /** Remembers a token signed out by this process at once (the read model follows). */
   rememberSignedOut(tokenId: string, expiresAt: Date): void;
+  /** Remembers at once that the user's tokens issued below this sessions count are ended (the read model follows). */
+  rememberSessionsEnded(userId: string, sessions: number): void;
 }
 
 /** The request id travels as the correlation id of every event the request causes. */

@@ -13,9 +13,14 @@ const phone = z
   .nullable()
   .optional();
 
+/** The specification's password rule, for every new password. */
+const newPassword = z.string().min(5).max(128);
+/** A password given to prove who one is: checked against the stored hash, not against the rule (an older rule may have made it). */
+const currentPassword = z.string().max(1024);
+
 export const registerBody = z.strictObject({
   email: z.string().trim().min(5).max(100).pipe(z.email()).meta({ format: 'email' }),
-  password: z.string().min(5).max(128),
+  password: newPassword,
   firstName: name,
   lastName: name,
   phone,
@@ -30,6 +35,15 @@ export const updateProfileBody = z.strictObject({
   firstName: name,
   lastName: name,
   phone,
+});
+
+export const changePasswordBody = z.strictObject({
+  oldPassword: currentPassword,
+  newPassword,
+});
+
+export const deleteProfileBody = z.strictObject({
+  password: currentPassword,
 });
 
 const role = z.enum({ trader: 'trader', broker: 'broker', admin: 'admin' } satisfies { [R in Role]: R });
