@@ -57,7 +57,11 @@ export async function claimEmail(env: ClaimEnvironment, email: string, metadata?
   const claimKey = env.claimKeys.of(email);
   const userId = env.newId();
   try {
-    await emailClaimCommands.handle(env, { type: 'ClaimEmail', claimKey, email, userId, at: env.now().toISOString() }, { metadata });
+    await emailClaimCommands.handle(
+      env,
+      { type: 'ClaimEmail', claimKey, email, userId, at: env.now().toISOString() },
+      { metadata },
+    );
     return userId;
   } catch (error) {
     if (!(error instanceof StreamStateMismatch)) throw error;
@@ -66,7 +70,13 @@ export async function claimEmail(env: ClaimEnvironment, email: string, metadata?
   const claim = await currentClaim(env, emailStream(claimKey));
   const claimant = claim && (await userState(env, claim.userId));
   if (claim && claimant?.forgotten) {
-    const release = { type: 'ReleaseClaim' as const, claimKey, email, userId: claim.userId, at: env.now().toISOString() };
+    const release = {
+      type: 'ReleaseClaim' as const,
+      claimKey,
+      email,
+      userId: claim.userId,
+      at: env.now().toISOString(),
+    };
     await emailClaimCommands.handle(env, release, { metadata });
   }
   if (!claim || claimant?.forgotten) {

@@ -32,5 +32,6 @@ export const personalData = {
   /** The events that forget their subject, by the field naming it. */
   erasures: { UserForgotten: 'userId' } satisfies Partial<Record<UserEvent['type'], string>>,
   /** The subject whose personal data a stream's folded state (its snapshots) holds, or null. */
-  streamSubject: (streamId: string): string | null => (streamId.startsWith('user-') ? streamId.slice('user-'.length) : null),
+  streamSubject: (streamId: string): string | null =>
+    streamId.startsWith('user-') ? streamId.slice('user-'.length) : null,
 };

@@ -45,7 +45,9 @@ export const notificationsProjection: EventHandler = {
       case 'DealCompleted': {
         const d = event.data;
         return [
-          ...(await post(d.sellerId, 'seller', d.at, (to) => letters.sold(to, d.itemName, d.price, d.sellerCommission))),
+          ...(await post(d.sellerId, 'seller', d.at, (to) =>
+            letters.sold(to, d.itemName, d.price, d.sellerCommission),
+          )),
           ...(await post(d.buyerId, 'buyer', d.at, (to) => letters.bought(to, d.itemName, d.price, d.buyerCommission))),
         ];
       }

@@ -95,7 +95,15 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
           `issue: userId and email must be non-empty strings, role one of ${roles.join(', ')}, sessions a whole number`,
         );
       const iat = seconds();
-      const claims: AccessClaims = { userId, email, role, sessions, jti: randomUUID(), iat, exp: iat + lifetimeSeconds };
+      const claims: AccessClaims = {
+        userId,
+        email,
+        role,
+        sessions,
+        jti: randomUUID(),
+        iat,
+        exp: iat + lifetimeSeconds,
+      };
       const accessToken = await new SignJWT({ userId, email, role, ...(sessions > 0 ? { sessions } : {}) })
         .setProtectedHeader({ alg: keys.alg, kid: keys.kid, typ: 'JWT' })
         .setIssuer(issuer)

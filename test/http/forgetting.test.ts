@@ -23,7 +23,7 @@ import { projections } from '../../projections/index.js';
 import { openRawEventStore, TEST_PASSWORD_HASHING, type ApiServer } from '../support/api-server.js';
 import { mongoUri } from '../support/mongo-target.js';
 import { tempDir } from '../support/process.js';
-import { Client, eventStores, itHttp, uniqueEmail, withApiServer } from './client.js';
+import { type Client, eventStores, itHttp, uniqueEmail, withApiServer } from './client.js';
 import { eventually, Market } from './trading-client.js';
 
 const PROFILE = '/api/v1/identity/profile';
@@ -125,7 +125,6 @@ for (const eventStore of eventStores) {
 
     itHttp('leaves none of their personal data in the event store, the read store, or a rebuild', async () => {
       const tag = randomUUID().slice(0, 8);
-      const email = uniqueEmail(`forget-${tag}`);
       const names = [`Zebulon${tag}`, `Quixote${tag}`, `Ottoline${tag}`, `Marchbanks${tag}`];
       const phones = [`+44 20 7946 ${randomInt(1000, 9999)}`, `+44 20 7946 ${randomInt(1000, 9999)}`];
       const t = await market.trader(0, { firstName: names[0], lastName: names[1] });
@@ -202,7 +201,16 @@ for (const eventStore of eventStores) {
         await raw.appendToStream(legacyEmailStream(email), [
           { id: randomUUID(), type: 'EmailReserved', data: { email, userId, at }, metadata: { schemaVersion: 1 } },
         ]);
-        const data = { userId, email, passwordHash, role: 'trader', at, firstName: 'Olde', lastName: 'Timer', phone: null };
+        const data = {
+          userId,
+          email,
+          passwordHash,
+          role: 'trader',
+          at,
+          firstName: 'Olde',
+          lastName: 'Timer',
+          phone: null,
+        };
         await raw.appendToStream(userStream(userId), [
           { id: randomUUID(), type: 'UserRegistered', data, metadata: { schemaVersion: 1 } },
         ]);
