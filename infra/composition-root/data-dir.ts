@@ -12,6 +12,7 @@
  * - a directory that already existed is the operator's: one its group or others can enter is
  *   reported (a warning), not changed.
  */
+import { CLAIM_SECRET_FILE } from '../personal-data/claim-keys.js';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { generatedKeyFileName } from '../auth/keys.js';
@@ -69,6 +70,7 @@ export function prepareDataDir(config: Pick<Config, 'dataDir' | 'eventStore' | '
       makePrivate(join(dataDir, name), log);
   }
   makePrivate(join(dataDir, generatedKeyFileName), log);
+  makePrivate(join(dataDir, CLAIM_SECRET_FILE), log);
 }
 
 /** Takes group's and others' permissions off a file of ours (when it exists and has any). */
