@@ -14,7 +14,7 @@ export const settings = {
   dataDir: text(
     'DATA_DIR',
     './data',
-    'Directory of the embedded stores (`events.db`, `read.db`, `idempotency.db`) and of a generated signing key; created if missing, mode 0700, its files 0600 (files left more open are made so at start-up; an existing directory others can enter is reported, not changed).',
+    'Directory of the embedded stores (`events.db`, `read.db`, `idempotency.db`, `personal-keys.db`) and of a generated signing key and email-claim secret; created if missing, mode 0700, its files 0600 (files left more open are made so at start-up; an existing directory others can enter is reported, not changed).',
   ),
   eventStore: oneOf(
     'EVENT_STORE',
