@@ -1,7 +1,7 @@
 /**
  * Forgetting, made certain: the handler that destroys a subject's key for each erasure
  * event (`UserForgotten`). The command that forgets a user destroys the key itself right
- * after appending the event; this handler, fed from its checkpoint like a process manager,
+ * after appending the event; this handler, fed from its checkpoint like a projection,
  * finishes the work when that process died in between (a fault may delay forgetting, never
  * lose it). Destroying a destroyed key changes nothing, so replays are harmless.
  */
@@ -12,9 +12,8 @@ import type { PersonalDataSpec } from './personal-data-event-store.js';
 export function personalDataErasure(keys: CachedKeys, spec: PersonalDataSpec): EventHandler {
   return {
     name: 'personal-data-erasure',
-    // Its effect is outside the read models: it runs beside the process managers.
-    kind: 'process-manager',
-    filter: { eventTypePrefixes: Object.keys(spec.erasures) },
+    // Unfiltered, so that it advances with every event on either store and read-your-writes
+    // never waits on it; it acts on the erasures alone.
     collections: [],
     async handle(event) {
       const field = spec.erasures[event.type];
