@@ -15,12 +15,12 @@ import type { Position } from '../infra/eventsourcing/event-store/position.js';
 import type { CommandRouter } from '../infra/eventsourcing/command-handling/command-router.js';
 import { loadStream, type CommandEnvironment } from '../infra/eventsourcing/command-handling/handle-command.js';
 import { accessCommands, brokerOfficeCommands, userCommands } from './commands.js';
+import type { ClaimEnvironment } from './email-claims.js';
 import { findUser, findUserByEmail, registerUser, type IdentityEnvironment } from './identity.js';
 import type { Profile } from '../domain/identity/events.js';
 
-export interface AdminEnvironment extends CommandEnvironment {
-  now(): Date;
-}
+/** Finding a user by email needs the claim keys (the email-claim streams are named by a keyed hash). */
+export type AdminEnvironment = ClaimEnvironment;
 
 export type GrantableRole = Extract<Role, 'admin' | 'broker'>;
 
@@ -143,7 +143,7 @@ async function existingUser(env: CommandEnvironment, userId: string): Promise<Us
   return found;
 }
 
-async function userByEmail(env: CommandEnvironment, email: string): Promise<UserState> {
+async function userByEmail(env: ClaimEnvironment, email: string): Promise<UserState> {
   const found = await findUserByEmail(env, email);
   if (!found) throw new BusinessRuleViolation('user_not_found', messages.notFound);
   return found;

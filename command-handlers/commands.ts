@@ -73,15 +73,23 @@ export const userCommands = declareCommands<UserRequest>()(user, {
   RehashPassword: { expects: 'existing', stream: (c) => userStream(c.userId) },
   ChangeRole: { expects: 'existing', stream: (c) => userStream(c.userId) },
   LogOut: { expects: 'existing', stream: (c) => userStream(c.userId) },
+  SignOutEverywhere: { expects: 'existing', stream: (c) => userStream(c.userId) },
+  Forget: { expects: 'existing', stream: (c) => userStream(c.userId) },
 });
+
+/** An email claim command and the claim key naming its stream (a keyed hash of the address, made outside the domain). */
+export type EmailClaimRequest = EmailClaimCommand & { claimKey: string };
 
 /**
  * An email address: claimed when the stream is new (decided without reading it: the append
- * itself is refused when the address is taken); an abandoned claim is taken over where it is.
+ * itself is refused when the address is taken); an abandoned claim is taken over where it
+ * is, a released one claimed again where it is.
  */
-export const emailClaimCommands = declareCommands<EmailClaimCommand>()(emailClaim, {
-  ClaimEmail: { expects: 'new', stream: (c) => emailStream(c.email) },
-  TakeOverClaim: { expects: 'existing', stream: (c) => emailStream(c.email) },
+export const emailClaimCommands = declareCommands<EmailClaimRequest>()(emailClaim, {
+  ClaimEmail: { expects: 'new', stream: (c) => emailStream(c.claimKey) },
+  TakeOverClaim: { expects: 'existing', stream: (c) => emailStream(c.claimKey) },
+  ClaimReleased: { expects: 'existing', stream: (c) => emailStream(c.claimKey) },
+  ReleaseClaim: { expects: 'existing', stream: (c) => emailStream(c.claimKey) },
 });
 
 /** The one broker: appointed in the one stream of appointments. */

@@ -1,10 +1,10 @@
 /**
  * Registration, sign-in, profile and sign-out. Email uniqueness is decided on the write
- * side (domain/identity/email-claim.ts): a stream per normalised address, claimed when it is
- * new, so two registrations of one address can never both succeed, whatever the read models say.
+ * side (email-claims.ts): a stream per normalised address, claimed when it is new, so two
+ * registrations of one address can never both succeed, whatever the read models say.
  */
 import { BusinessRuleViolation } from '../domain/decider.js';
-import { emailStream, type Profile, type Role, userStream } from '../domain/identity/events.js';
+import { type Profile, type Role, userStream } from '../domain/identity/events.js';
 import { toUserView, user, type UserState, type UserView } from '../domain/identity/user.js';
 
 import { messages } from '../domain/messages.js';
@@ -15,7 +15,11 @@ import {
   StreamStateMismatch,
   type CommandEnvironment,
 } from '../infra/eventsourcing/command-handling/handle-command.js';
-import { emailClaimCommands, userCommands } from './commands.js';
+import { userCommands } from './commands.js';
+import { claimEmail, findUserByEmail, type ClaimEnvironment } from './email-claims.js';
+
+export { findUserByEmail } from './email-claims.js';
+export type { EmailClaimKeys } from './email-claims.js';
 
 export interface PasswordHashing {
   hash(password: string): Promise<string>;
@@ -24,8 +28,7 @@ export interface PasswordHashing {
   needsRehash(stored: string): boolean;
 }
 
-export interface IdentityEnvironment extends CommandEnvironment {
-  now(): Date;
+export interface IdentityEnvironment extends ClaimEnvironment {
   passwords: PasswordHashing;
 }
 
@@ -77,60 +80,10 @@ export async function registerUser(
   }
 }
 
-/**
- * Claims the address for a new user id. A claim whose user was never registered (the
- * process died between the two appends) is taken over once old enough, instead of blocking
- * the address: the registration goes on as that claim's user.
- */
-async function claimEmail(env: IdentityEnvironment, email: string, metadata?: EventMetadata): Promise<string> {
-  const userId = env.newId();
-  try {
-    const at = env.now().toISOString();
-    await emailClaimCommands.handle(env, { type: 'ClaimEmail', email, userId, at }, { metadata });
-    return userId;
-  } catch (error) {
-    if (!(error instanceof StreamStateMismatch)) throw error;
-  }
-  // Claimed already: by a user, or by a registration that died before recording its user.
-  const claim = await emailClaim(env, email);
-  if (!claim) throw new BusinessRuleViolation('email_taken', messages.emailTaken(email.trim()));
-  const registered =
-    (await env.eventStore.readStream(userStream(claim.userId), { maxCount: 1 })).status !== 'not_found';
-  const takeOver = {
-    type: 'TakeOverClaim' as const,
-    email,
-    claimant: claim.userId,
-    registered,
-    claimedAt: claim.at.toISOString(),
-    at: env.now().toISOString(),
-  };
-  await emailClaimCommands.handle(env, takeOver, { metadata });
-  return claim.userId;
-}
-
-/** The user an address is claimed for, and when the store recorded the claim. */
-async function emailClaim(env: CommandEnvironment, email: string): Promise<{ userId: string; at: Date } | null> {
-  const read = await env.eventStore.readStream(emailStream(email), { maxCount: 1 });
-  if (read.status !== 'found' || read.events.length === 0) return null;
-  const event = read.events[0]!;
-  return { userId: String(event.data.userId), at: event.created };
-}
-
-async function emailOwner(env: CommandEnvironment, email: string): Promise<string | null> {
-  return (await emailClaim(env, email))?.userId ?? null;
-}
-
-/** The registered user behind an email address, from the write side (no read-model lag). */
-export async function findUserByEmail(env: CommandEnvironment, email: string): Promise<UserState | null> {
-  const userId = await emailOwner(env, email);
-  if (!userId) return null;
-  const { state } = await loadStream(env, user, userStream(userId));
-  return state.registered ? state : null;
-}
-
+/** The user, registered and not forgotten; else null. */
 export async function findUser(env: CommandEnvironment, userId: string): Promise<UserState | null> {
   const { state } = await loadStream(env, user, userStream(userId));
-  return state.registered ? state : null;
+  return state.registered && !state.forgotten ? state : null;
 }
 
 // Verified when the email is unknown, so a wrong email costs as long as a wrong password.

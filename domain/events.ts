@@ -25,7 +25,7 @@ export interface StreamKind {
 export const streamKinds: readonly StreamKind[] = [
   { module: 'billing', name: accountStream, functionName: 'accountStream', parameter: 'userId', events: accountEvents },
   { module: 'identity', name: userStream, functionName: 'userStream', parameter: 'userId', events: userEvents },
-  { module: 'identity', name: emailStream, functionName: 'emailStream', parameter: 'email', events: emailEvents },
+  { module: 'identity', name: emailStream, functionName: 'emailStream', parameter: 'claimKey', events: emailEvents },
   { module: 'identity', name: accessStream, functionName: 'accessStream', parameter: 'userId', events: accessEvents },
   {
     module: 'identity',

@@ -4,6 +4,8 @@
  * written and a rebuild produces the same letters. It also counts each user's unread
  * letters (a letter is unread until its user marks it read: `NotificationRead`), and
  * records the changes of status of every trader's orders that the live stream sends.
+ * Each letter is indexed by its recipient, so a forgotten user's letters (which carry their
+ * name) are deleted with the name.
  */
 import type { UserEvent } from '../domain/identity/events.js';
 import type { NotificationRead } from '../domain/notifications/events.js';
@@ -15,6 +17,8 @@ import type { WriteOp } from '../infra/eventsourcing/read-store/read-store.js';
 import { letters, type Recipient } from './notification-texts.js';
 import type { EventHandler, ProjectionView } from '../infra/eventsourcing/subscriptions/event-handler.js';
 import {
+  letterCounts,
+  letterIndex,
   notifications,
   orderUpdates,
   recipients,
@@ -32,6 +36,7 @@ export const notificationsProjection: EventHandler = {
       'UserRegistered',
       'UserProfileUpdated',
       'DealOpened',
+      'UserForgotten',
       'DealCompleted',
       'DealFailed',
       'OrderCanceled',
@@ -40,7 +45,7 @@ export const notificationsProjection: EventHandler = {
       'NotificationRead',
     ],
   },
-  collections: [notifications, recipients, unreadCounts, orderUpdates],
+  collections: [notifications, recipients, unreadCounts, orderUpdates, letterCounts, letterIndex],
   async handle(recorded: RecordedEvent, view: ProjectionView): Promise<WriteOp[]> {
     // The filter above admits only these event types.
     const event = { type: recorded.type, data: recorded.data } as unknown as Relevant | OrderChange;
@@ -77,24 +82,35 @@ async function lettersFor(event: Relevant | OrderChange, recorded: RecordedEvent
     }
     case 'NotificationRead':
       return markedRead(event.data, view);
+    case 'UserForgotten':
+      return forget(view, event.data.userId);
     default:
       return [];
   }
 }
 
 /**
- * Writes a letter to a user, addressed by the name the projection knows for them, and counts
- * it unread. One document per event and role, so a replay writes it once.
+ * Writes a letter to a user, addressed by the name the projection knows for them, counts
+ * it unread and indexes it as the user's next letter. One document per event and role, so a
+ * replay writes it once.
  */
 type Post = (userId: string, role: string, at: string, letter: (to: Recipient) => string) => Promise<WriteOp[]>;
 
 function postFor(recorded: RecordedEvent, view: ProjectionView): Post {
   const seq = sortablePosition(recorded.position);
+  // Letters of one event to one user (none so far: a trader does not deal with themselves) each get their own number.
+  const postedNow = new Map<string, number>();
   return async (userId, role, at, letter) => {
     const message = letter(await recipientOf(view, userId));
+    const letterId = `${recorded.id}:${role}`;
+    const before = postedNow.get(userId) ?? 0;
+    postedNow.set(userId, before + 1);
+    const written = (await letterCounts.get(view, userId))?.letters ?? 0;
     return [
-      notifications.insert(`${recorded.id}:${role}`, { userId, message, createdAt: at, seq }),
+      notifications.insert(letterId, { userId, message, createdAt: at, seq }),
       unreadCounts.upsert(userId, { inc: { unread: 1 } }),
+      letterIndex.insert(`${userId}:${written + before}`, { letterId }),
+      letterCounts.upsert(userId, { inc: { letters: 1 } }),
     ];
   };
 }
@@ -113,6 +129,19 @@ async function markedRead(read: NotificationRead['data'], view: ProjectionView):
 async function recipientOf(view: ProjectionView, userId: string): Promise<Recipient> {
   const doc = await recipients.get(view, userId);
   return { firstName: doc?.firstName ?? '', lastName: doc?.lastName ?? '' };
+}
+
+/** A forgotten user's name and letters go (those written before letters were indexed stay until a rebuild). */
+async function forget(view: ProjectionView, userId: string): Promise<WriteOp[]> {
+  const written = (await letterCounts.get(view, userId))?.letters ?? 0;
+  const ops: WriteOp[] = [letterCounts.delete(userId), unreadCounts.delete(userId)];
+  for (let n = 0; n < written; n++) {
+    const indexed = await letterIndex.get(view, `${userId}:${n}`);
+    if (indexed) ops.push(notifications.delete(indexed.letterId));
+    ops.push(letterIndex.delete(`${userId}:${n}`));
+  }
+  ops.push(recipients.delete(userId));
+  return ops;
 }
 
 type Change = Omit<OrderUpdateDoc, 'id' | 'seq' | 'at'>;

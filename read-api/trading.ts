@@ -158,3 +158,11 @@ export async function findPastOrder(
   const doc = await tradingOrders.get(readStore, orderId);
   return doc ? { ...toOrderView(doc), ownerId: doc.userId, side: doc.side } : null;
 }
+
+/** Whether the trader has an order resting in a market, on either side. */
+export async function hasActiveOrders(readStore: ReadStore, userId: string): Promise<boolean> {
+  for (const side of ['purchase', 'sell'] as const) {
+    if ((await listOrders(readStore, userId, side, 'pending', { limit: 1 })).items.length > 0) return true;
+  }
+  return false;
+}

@@ -105,7 +105,8 @@ describe('access tokens', () => {
     it('round-trips every claim, with alg, kid and typ in the header', async () => {
       const { accessToken, claims } = await service.issue(subject);
       const iat = start / 1000;
-      expect(claims).to.deep.equal({ ...subject, jti: claims.jti, iat, exp: iat + lifetimeSeconds });
+      // A token issued before any of its user's sessions were ended carries no `sessions` claim: it reads as 0.
+      expect(claims).to.deep.equal({ ...subject, sessions: 0, jti: claims.jti, iat, exp: iat + lifetimeSeconds });
       expect(claims.jti).to.match(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
       expect(decodeProtectedHeader(accessToken)).to.deep.equal({ alg: 'RS256', kid: rsa.kid, typ: 'JWT' });
       expect(decodeJwt(accessToken)).to.deep.equal({
@@ -118,6 +119,17 @@ describe('access tokens', () => {
         exp: iat + lifetimeSeconds,
       });
       expect(await service.verify(accessToken)).to.deep.equal(claims);
+    });
+
+    it("carries the user's count of ended sessions, and refuses a token whose count is not a whole number", async () => {
+      const { accessToken, claims } = await service.issue({ ...subject, sessions: 3 });
+      expect(decodeJwt(accessToken).sessions).to.equal(3);
+      expect(await service.verify(accessToken)).to.deep.equal(claims);
+      expect(claims.sessions).to.equal(3);
+      await service.issue({ ...subject, sessions: -1 }).then(
+        () => expect.fail('a negative count was issued'),
+        (error: unknown) => expect(error).to.be.instanceOf(TypeError),
+      );
     });
 
     it('gives every token its own jti', async () => {

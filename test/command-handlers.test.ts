@@ -20,6 +20,9 @@ import {
 import { StreamStateCache } from '../infra/eventsourcing/command-handling/stream-state-cache.js';
 import { BusinessRuleViolation, type Decider, type DomainEvent } from '../domain/decider.js';
 import { emailStream } from '../domain/identity/events.js';
+import { emailClaimKeys } from '../infra/personal-data/claim-keys.js';
+
+const claimKeys = emailClaimKeys(Buffer.alloc(32, 7));
 import { WrongExpectedVersion, type EventStore } from '../infra/eventsourcing/event-store/event-store.js';
 import { openSqliteEventStore } from '../infra/sqlite/event-store/sqlite-event-store.js';
 
@@ -41,6 +44,7 @@ describe('command handlers on the embedded store', function () {
     newId: uuid,
     now: () => new Date('2026-11-21T10:00:00Z'),
     passwords: plainPasswords,
+    claimKeys,
   });
 
   beforeEach(() => {
@@ -229,7 +233,7 @@ describe('command handlers on the embedded store', function () {
 
     it('completes a registration whose process died after claiming the address, once the claim is old', async () => {
       // The claim exists, the user stream does not: what a crash between the two appends leaves.
-      await store.appendToStream(emailStream(ann.email), [
+      await store.appendToStream(emailStream(claimKeys.of(ann.email)), [
         { id: uuid(), type: 'EmailReserved', data: { email: ann.email, userId: 'orphan-1', at: 'x' } },
       ]);
       const young = await registerUser(env, ann).catch((e) => e);

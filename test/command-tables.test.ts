@@ -50,8 +50,15 @@ describe('declared commands', () => {
       RehashPassword: 'existing',
       ChangeRole: 'existing',
       LogOut: 'existing',
+      SignOutEverywhere: 'existing',
+      Forget: 'existing',
     });
-    expect(declared(emailClaimCommands)).to.deep.equal({ ClaimEmail: 'new', TakeOverClaim: 'existing' });
+    expect(declared(emailClaimCommands)).to.deep.equal({
+      ClaimEmail: 'new',
+      TakeOverClaim: 'existing',
+      ClaimReleased: 'existing',
+      ReleaseClaim: 'existing',
+    });
     const at = '2026-11-21T10:00:00Z';
     expect(accountCommands.streamOf({ type: 'DepositMoney', userId: 'u1', operationId: 'o', amount: 1, at })).to.equal(
       'account-u1',
@@ -64,9 +71,9 @@ describe('declared commands', () => {
       'customer-orders-u1',
     );
     expect(userCommands.streamOf({ type: 'ChangeRole', userId: 'u1', role: 'broker', at })).to.equal('user-u1');
-    expect(emailClaimCommands.streamOf({ type: 'ClaimEmail', email: ' Ann@X.io ', userId: 'u1', at })).to.equal(
-      'email-ann@x.io',
-    );
+    expect(
+      emailClaimCommands.streamOf({ type: 'ClaimEmail', claimKey: 'h1-abc', email: ' Ann@X.io ', userId: 'u1', at }),
+    ).to.equal('email-h1-abc');
   });
 
   describe('on the embedded store', function () {
@@ -113,18 +120,24 @@ describe('declared commands', () => {
           return store.appendToStream(...args);
         },
       };
-      const claim = (userId: string) => ({ type: 'ClaimEmail' as const, email: 'Ann@X.io', userId, at });
+      const claim = (userId: string) => ({
+        type: 'ClaimEmail' as const,
+        claimKey: 'ann-at-x',
+        email: 'Ann@X.io',
+        userId,
+        at,
+      });
       await emailClaimCommands.handle({ ...env(), eventStore: watched }, claim('u1'));
-      expect(calls).to.deep.equal(['append email-ann@x.io']);
+      expect(calls).to.deep.equal(['append email-ann-at-x']);
       // Even a process whose cache holds the claimed stream leaves the refusal to the store, then reads.
       const e = { ...env(), eventStore: watched };
       await emailClaimCommands.handle(e, claim('u1')).catch(() => null);
       calls.splice(0);
       const refused = await emailClaimCommands.handle(e, claim('u2')).catch((error: unknown) => error);
       expect(refused).to.be.instanceOf(StreamStateMismatch);
-      expect(refused).to.include({ streamId: 'email-ann@x.io', expected: 'new' });
-      expect(calls).to.deep.equal(['append email-ann@x.io', 'read email-ann@x.io']);
-      const read = await store.readStream('email-ann@x.io', {});
+      expect(refused).to.include({ streamId: 'email-ann-at-x', expected: 'new' });
+      expect(calls).to.deep.equal(['append email-ann-at-x', 'read email-ann-at-x']);
+      const read = await store.readStream('email-ann-at-x', {});
       expect(read.status === 'found' && read.events.map((event) => event.data.userId)).to.deep.equal(['u1']);
     });
 

@@ -278,6 +278,7 @@ describe('configuration', () => {
         'MONGODB_URI',
         'BROKER_PASSWORD',
         'JWT_PRIVATE_KEY',
+        'EMAIL_CLAIM_SECRET',
       ]);
     });
 

@@ -78,7 +78,7 @@ describe('event catalogue', function () {
   it("names each event's stream as its module's stream function does", () => {
     expect(event('MoneyDeposited').stream).to.equal('account-{userId}');
     expect(event('UserRegistered').stream).to.equal('user-{userId}');
-    expect(event('EmailReserved').stream).to.equal('email-{email}');
+    expect(event('EmailReserved').stream).to.equal('email-{claimKey}');
     expect(event('OrderCreated').stream).to.equal('customer-orders-{userId}');
     expect(event('DealCompleted').stream).to.equal('market-{itemId}');
     expect(event('OrderSubmitted').stream).to.equal('trader-orders-{userId}');

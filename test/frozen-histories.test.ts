@@ -18,6 +18,10 @@ import { UnreadableEvent, type EventStore } from '../infra/eventsourcing/event-s
 import { parsePosition, sortablePosition } from '../infra/eventsourcing/event-store/position.js';
 import { openSqliteEventStore } from '../infra/sqlite/event-store/sqlite-event-store.js';
 import { versionedEventStore } from '../infra/eventsourcing/event-store/versioned-event-store.js';
+import { CachedKeys } from '../infra/eventsourcing/personal-data/keys.js';
+import { personalDataEventStore } from '../infra/eventsourcing/personal-data/personal-data-event-store.js';
+import { openSqlitePersonalDataKeys } from '../infra/sqlite/sqlite-personal-data-keys.js';
+import { personalData } from '../domain/personal-data.js';
 import { compiledChecks } from '../infra/event-schemas/compiled-checks.js';
 import { openSqliteReadStore } from '../infra/sqlite/read-store/sqlite-read-store.js';
 import { ProjectionRunner } from '../infra/eventsourcing/subscriptions/runner.js';
@@ -85,7 +89,12 @@ describe('frozen histories: every build reads what every earlier build wrote', f
             ? openEsdbEventStore({ connectionString: double.connectionString })
             : openSqliteEventStore({ file: join(dir.path, 'events.db'), durability: 'normal', writer: 'inline' });
           recordedAt = await load(raw, history);
-          store = versionedEventStore(raw, domainEvents.withChecks(compiledChecks()));
+          // Read as the server reads: through the personal-data decorator (plaintext written before it, no key of anyone's).
+          const keys = new CachedKeys(openSqlitePersonalDataKeys(':memory:'));
+          store = versionedEventStore(
+            personalDataEventStore(raw, keys, personalData),
+            domainEvents.withChecks(compiledChecks()),
+          );
         });
         after(async () => {
           await raw.close();
@@ -202,7 +211,7 @@ describe('frozen histories: every build reads what every earlier build wrote', f
             const encoded = aggregate.decider.snapshot!.encode(state);
             expect(
               differences(
-                inThisBuildsShape(recorded.aggregate, recorded.state, encoded, latestTimeOf(history, streamId)),
+                inThisBuildsShape(recorded.aggregate, recorded.state, encoded, history, streamId),
                 encoded,
                 streamId,
               ),
@@ -295,11 +304,22 @@ function latestTimeOf(history: FrozenHistory, streamId: string): number {
   return Math.max(...times);
 }
 
-function inThisBuildsShape(aggregate: string, state: unknown, now: unknown, latestEventAt: number): unknown {
+function inThisBuildsShape(
+  aggregate: string,
+  state: unknown,
+  now: unknown,
+  history: FrozenHistory,
+  streamId: string,
+): unknown {
   if (state === null || typeof state !== 'object') return state;
   // Trader orders snapshot version 3: when orders were last let go, the latest event's time.
   if (aggregate === 'trader-orders' && !('forgottenBefore' in state))
-    return { ...state, forgottenBefore: latestEventAt };
+    return { ...state, forgottenBefore: latestTimeOf(history, streamId) };
+  // User snapshot version 2: every password change ended the user's sessions; nobody was forgotten yet.
+  if (aggregate === 'user' && !('sessions' in state)) {
+    const ended = history.events.filter((e) => e.streamId === streamId && e.type === 'UserPasswordChanged').length;
+    return { ...state, sessions: ended, forgotten: false };
+  }
   if (aggregate !== 'market' || !('latestAt' in state)) return state;
   // Market snapshot version 2: the latest event's time gave way to when orders were last let
   // go (the broker's initial units, say, are forgotten once sold): some event's time, never

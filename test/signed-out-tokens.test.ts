@@ -1,18 +1,28 @@
 /** Which tokens are signed out: this process's own logouts at once, other processes' through the read model. */
 import { expect } from 'chai';
 import { identityProjection, purgeExpiredSignOuts } from '../projections/identity.js';
-import { revokedTokens, users } from '../projections/read-models/identity.js';
+import { endedSessions, revokedTokens, users } from '../projections/read-models/identity.js';
+import type { Doc } from '../infra/eventsourcing/read-store/read-store.js';
 import { SignedOutTokenList } from '../infra/http/signed-out-tokens.js';
 import type { RecordedEvent } from '../infra/eventsourcing/event-store/event-store.js';
 import { openSqliteReadStore } from '../infra/sqlite/read-store/sqlite-read-store.js';
 
-/** The read model of signed-out tokens, as another process's logout would fill it; counts the queries. */
+/** A token of user u1 issued before any of their sessions were ended. */
+const token = (jti: string, sessions = 0) => ({ jti, userId: 'u1', sessions });
+
+/**
+ * The read models of signed-out tokens and ended sessions, as another process's logout or
+ * password change would fill them; counts the queries of signed-out tokens.
+ */
 function revokedTokensModel() {
   const listed = new Set<string>();
+  const ended = new Map<string, number>();
   const model = {
     queries: 0,
     list: (tokenId: string) => listed.add(tokenId),
-    async get(collection: string, id: string) {
+    endSessions: (userId: string, sessions: number) => ended.set(userId, sessions),
+    async get(collection: string, id: string): Promise<Doc | null> {
+      if (collection === endedSessions.name) return ended.has(id) ? { id, sessions: ended.get(id)! } : null;
       expect(collection).to.equal(revokedTokens.name);
       model.queries += 1;
       return listed.has(id) ? { id } : null;
@@ -25,32 +35,32 @@ describe('signed-out tokens', () => {
   it('refuses a token signed out through this process at once, even one just found not signed out', async () => {
     const model = revokedTokensModel();
     const list = new SignedOutTokenList(model, { recheckMs: 60_000, now: () => 0 });
-    expect(await list.isSignedOut('t1')).to.equal(false);
+    expect(await list.isSignedOut(token('t1'))).to.equal(false);
     list.remember('t1', new Date(3_600_000));
-    expect(await list.isSignedOut('t1')).to.equal(true);
+    expect(await list.isSignedOut(token('t1'))).to.equal(true);
   });
 
   it('believes a token not signed out for recheckMs, then asks the read model again', async () => {
     const model = revokedTokensModel();
     let now = 1_000;
     const list = new SignedOutTokenList(model, { recheckMs: 1000, now: () => now });
-    expect(await list.isSignedOut('t1')).to.equal(false);
+    expect(await list.isSignedOut(token('t1'))).to.equal(false);
     model.list('t1'); // signed out through another process
     now += 999;
-    expect(await list.isSignedOut('t1')).to.equal(false);
+    expect(await list.isSignedOut(token('t1'))).to.equal(false);
     expect(model.queries).to.equal(1);
     now += 1;
-    expect(await list.isSignedOut('t1')).to.equal(true);
-    expect(await list.isSignedOut('t1')).to.equal(true);
+    expect(await list.isSignedOut(token('t1'))).to.equal(true);
+    expect(await list.isSignedOut(token('t1'))).to.equal(true);
     expect(model.queries).to.equal(3);
   });
 
   it('asks on every request with recheckMs 0', async () => {
     const model = revokedTokensModel();
     const list = new SignedOutTokenList(model, { recheckMs: 0, now: () => 5 });
-    expect(await list.isSignedOut('t1')).to.equal(false);
+    expect(await list.isSignedOut(token('t1'))).to.equal(false);
     model.list('t1');
-    expect(await list.isSignedOut('t1')).to.equal(true);
+    expect(await list.isSignedOut(token('t1'))).to.equal(true);
     expect(model.queries).to.equal(2);
   });
 
@@ -58,9 +68,9 @@ describe('signed-out tokens', () => {
     const model = revokedTokensModel();
     let now = 0;
     const list = new SignedOutTokenList(model, { recheckMs: 100, now: () => now });
-    for (let i = 0; i < 50; i++) await list.isSignedOut(`old-${i}`);
+    for (let i = 0; i < 50; i++) await list.isSignedOut(token(`old-${i}`));
     now = 200;
-    await list.isSignedOut('new');
+    await list.isSignedOut(token('new'));
     expect((list as unknown as { notListedAt: Map<string, number> }).notListedAt.size).to.equal(1);
   });
 
@@ -74,14 +84,39 @@ describe('signed-out tokens', () => {
     now = 1_500;
     list.remember('t3', new Date(5_000));
     expect(list.remembered, 't1 expired').to.equal(2);
-    expect(await list.isSignedOut('t2')).to.equal(true);
+    expect(await list.isSignedOut(token('t2'))).to.equal(true);
     expect(model.queries, 'an own sign-out needs no query').to.equal(0);
     // Expired and let go: the read model answers for it now (it is refused for its exp anyway).
-    expect(await list.isSignedOut('t1')).to.equal(false);
+    expect(await list.isSignedOut(token('t1'))).to.equal(false);
     expect(model.queries).to.equal(1);
     now = 10_000;
     list.remember('t4', new Date(20_000));
     expect(list.remembered).to.equal(1);
+  });
+
+  it("refuses a token issued before its user's sessions were ended through this process at once, and a later one not", async () => {
+    const model = revokedTokensModel();
+    const list = new SignedOutTokenList(model, { recheckMs: 60_000, now: () => 0 });
+    expect(await list.isSignedOut(token('t1'))).to.equal(false);
+    list.rememberSessionsEnded('u1', 2);
+    expect(await list.isSignedOut(token('t1'))).to.equal(true);
+    expect(await list.isSignedOut(token('t2', 1))).to.equal(true);
+    expect(await list.isSignedOut(token('t3', 2))).to.equal(false);
+    expect(await list.isSignedOut({ jti: 't4', userId: 'u2', sessions: 0 }), 'another user').to.equal(false);
+    list.rememberSessionsEnded('u1', 1);
+    expect(await list.isSignedOut(token('t2', 1)), 'an older count changes nothing').to.equal(true);
+  });
+
+  it("refuses a token issued before its user's sessions were ended through another process, after recheckMs", async () => {
+    const model = revokedTokensModel();
+    let now = 0;
+    const list = new SignedOutTokenList(model, { recheckMs: 1000, now: () => now });
+    expect(await list.isSignedOut(token('t1'))).to.equal(false);
+    model.endSessions('u1', 1);
+    expect(await list.isSignedOut(token('t1'))).to.equal(false);
+    now = 1000;
+    expect(await list.isSignedOut(token('t1'))).to.equal(true);
+    expect(await list.isSignedOut(token('t2', 1))).to.equal(false);
   });
 
   it('holds about one token lifetime of sign-outs, however many there were', () => {

@@ -50,6 +50,20 @@ export const userLoggedOut = EventType.first(
     .strictObject({ userId: id, tokenId: id, tokenExpiresAt: instant, at: instant })
     .meta({ description: 'A signed-out access token: refused from now until it would have expired anyway.' }),
 );
+export const userSignedOutEverywhere = EventType.first(
+  'UserSignedOutEverywhere',
+  z.strictObject({ userId: id, at: instant }).meta({
+    description:
+      'Every access token of the user issued before is refused from now on (the user asked to be signed out everywhere).',
+  }),
+);
+export const userForgotten = EventType.first(
+  'UserForgotten',
+  z.strictObject({ userId: id, at: instant }).meta({
+    description:
+      'The user deleted their account: their personal-data key is destroyed, so their email, names, phone and password hash can no longer be read from any event; every token of theirs is refused.',
+  }),
+);
 export const emailReserved = EventType.first(
   'EmailReserved',
   z.strictObject({ email: z.string(), userId: id, at: instant }).meta({
@@ -66,13 +80,27 @@ export type UserRoleChanged = EventOf<typeof userRoleChanged>;
 export type UserLoggedOut = EventOf<typeof userLoggedOut>;
 export type EmailReserved = EventOf<typeof emailReserved>;
 
+export const emailReleased = EventType.first(
+  'EmailReleased',
+  z.strictObject({ userId: id, at: instant }).meta({
+    description: 'The claim of a forgotten user ends: the address may be registered again.',
+  }),
+);
+
+export type UserSignedOutEverywhere = EventOf<typeof userSignedOutEverywhere>;
+export type UserForgotten = EventOf<typeof userForgotten>;
+export type EmailReleased = EventOf<typeof emailReleased>;
+export type EmailClaimEvent = EmailReserved | EmailReleased;
+
 export type UserEvent =
   | UserRegistered
   | UserProfileUpdated
   | UserPasswordChanged
   | UserPasswordRehashed
   | UserRoleChanged
-  | UserLoggedOut;
+  | UserLoggedOut
+  | UserSignedOutEverywhere
+  | UserForgotten;
 
 /** Every event of a user stream. */
 export const userEvents = [
@@ -82,10 +110,12 @@ export const userEvents = [
   userPasswordRehashed,
   userRoleChanged,
   userLoggedOut,
+  userSignedOutEverywhere,
+  userForgotten,
 ] as const;
 export const userEventTypes = userEvents.map((e) => e.type) satisfies ReadonlyArray<UserEvent['type']>;
-/** The one event of an email stream. */
-export const emailEvents = [emailReserved] as const;
+/** The events of an email stream: its claim, and the release of a forgotten user's claim. */
+export const emailEvents = [emailReserved, emailReleased] as const;
 
 export const userStream = (userId: string) => `user-${userId}`;
 export const USER_STREAM_PREFIX = 'user-';
@@ -95,5 +125,12 @@ export function normaliseEmail(email: string): string {
   return email.trim().toLowerCase();
 }
 
-export const emailStream = (email: string) => `email-${normaliseEmail(email)}`;
+/**
+ * The claim stream of an address, named by its claim key: a keyed hash of the normalised
+ * address (computed outside the domain, with a secret of the deployment), so no stream name
+ * carries an address.
+ */
+export const emailStream = (claimKey: string) => `email-${claimKey}`;
 export const EMAIL_STREAM_PREFIX = 'email-';
+/** Where builds before claim keys claimed an address: its stream is named by the address itself (still read, never written). */
+export const legacyEmailStream = (email: string) => `email-${normaliseEmail(email)}`;

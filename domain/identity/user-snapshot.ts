@@ -4,7 +4,8 @@ import { roles } from './events.js';
 import type { UserState } from './user.js';
 
 export const userSnapshot: SnapshotCodec<UserState> = {
-  version: 1,
+  // 2: the number of sessions ended and whether the user is forgotten.
+  version: 2,
   encode: (state) => ({ ...state, loggedOut: state.loggedOut.toJSON() }),
   decode(value) {
     const o = json.object(value, 'user');
@@ -23,6 +24,8 @@ export const userSnapshot: SnapshotCodec<UserState> = {
       createdAt: json.nullableString(o.createdAt, 'createdAt'),
       updatedAt: json.nullableString(o.updatedAt, 'updatedAt'),
       loggedOut: WindowMap.fromJSON(json.windowMap(o.loggedOut, 'loggedOut', json.string)),
+      sessions: json.integer(o.sessions, 'sessions'),
+      forgotten: json.boolean(o.forgotten, 'forgotten'),
     };
   },
 };

@@ -21,6 +21,14 @@ export interface UserState {
   updatedAt: string | null;
   /** Token ids signed out and not yet expired (an expired token is refused anyway), with when they expire. */
   loggedOut: WindowMap<string, string>;
+  /**
+   * How many times every token of the user was ended at once (a password change, a sign-out
+   * everywhere, the account's deletion): a token carries the number it was issued at, and
+   * one issued at a lower number is refused.
+   */
+  sessions: number;
+  /** The user deleted their account: their personal data is gone and no command applies. */
+  forgotten: boolean;
 }
 
 export type UserCommand =
@@ -34,7 +42,11 @@ export type UserCommand =
   | { type: 'RehashPassword'; passwordHash: string; replaces: string; at: string }
   /** `by`: who changes it (see `actor`); absent for the start-up's own role changes of old. */
   | { type: 'ChangeRole'; role: Role; by?: string; at: string }
-  | { type: 'LogOut'; tokenId: string; tokenExpiresAt: string; at: string };
+  | { type: 'LogOut'; tokenId: string; tokenExpiresAt: string; at: string }
+  /** Ends every token of the user issued so far. */
+  | { type: 'SignOutEverywhere'; at: string }
+  /** Deletes the account (whether it may go, money and orders, is decided by the sender from other streams). */
+  | { type: 'Forget'; at: string };
 
 function initialState(): UserState {
   return {
@@ -47,6 +59,8 @@ function initialState(): UserState {
     createdAt: null,
     updatedAt: null,
     loggedOut: WindowMap.empty(),
+    sessions: 0,
+    forgotten: false,
   };
 }
 
@@ -77,7 +91,13 @@ function apply(state: UserState, event: UserEvent): UserState {
       return { ...state, profile: { firstName, lastName, phone }, updatedAt: at };
     }
     case 'UserPasswordChanged':
-      return { ...state, passwordHash: event.data.passwordHash, updatedAt: event.data.at };
+      // Every token issued with the old password ends with it.
+      return {
+        ...state,
+        passwordHash: event.data.passwordHash,
+        updatedAt: event.data.at,
+        sessions: state.sessions + 1,
+      };
     case 'UserPasswordRehashed':
       // The same password, stored better: nothing the user changed (updatedAt stays).
       return { ...state, passwordHash: event.data.passwordHash };
@@ -89,6 +109,19 @@ function apply(state: UserState, event: UserEvent): UserState {
         loggedOut: state.loggedOut.add(event.data.tokenId, event.data.tokenExpiresAt, msOf(event.data.tokenExpiresAt)),
         updatedAt: event.data.at,
       };
+    case 'UserSignedOutEverywhere':
+      return { ...state, sessions: state.sessions + 1 };
+    case 'UserForgotten':
+      return {
+        ...initialState(),
+        registered: true,
+        userId: state.userId,
+        role: state.role,
+        createdAt: state.createdAt,
+        updatedAt: event.data.at,
+        sessions: state.sessions + 1,
+        forgotten: true,
+      };
   }
 }
 
@@ -98,7 +131,7 @@ function decide(command: UserCommand, state: UserState): UserEvent[] {
     const { type: _type, ...data } = command;
     return [{ type: 'UserRegistered', data }];
   }
-  if (!state.registered) throw new BusinessRuleViolation('user_not_found', messages.notFound);
+  if (!state.registered || state.forgotten) throw new BusinessRuleViolation('user_not_found', messages.notFound);
   const userId = state.userId!;
   switch (command.type) {
     case 'UpdateProfile': {
@@ -130,6 +163,10 @@ function decide(command: UserCommand, state: UserState): UserEvent[] {
           data: { userId, tokenId: command.tokenId, tokenExpiresAt: command.tokenExpiresAt, at: command.at },
         },
       ];
+    case 'SignOutEverywhere':
+      return [{ type: 'UserSignedOutEverywhere', data: { userId, at: command.at } }];
+    case 'Forget':
+      return [{ type: 'UserForgotten', data: { userId, at: command.at } }];
   }
 }
 

@@ -32,13 +32,16 @@ const channelDescriptions: Record<string, { title: string; description: string; 
   },
   userStream: {
     title: 'User',
-    description: 'One user: registration, profile, password and role changes, signed-out tokens.',
+    description:
+      'One user: registration, profile, password and role changes, signed-out tokens, sign-outs everywhere, and the deletion that forgets them. Its personal fields are stored sealed with the user’s key.',
     parameter: 'the user id',
   },
   emailStream: {
     title: 'Email claim',
-    description: 'The one claim of an email address (lower-cased, trimmed), which keeps addresses unique.',
-    parameter: 'the email address, lower-cased and trimmed',
+    description:
+      'The claim of an email address, which keeps addresses unique; released when its user is forgotten. Named by a keyed hash of the address, so no stream name carries one (builds before named it `email-{address}`: still read, never written).',
+    parameter:
+      'the claim key: `h1-` and the hex HMAC-SHA256 of the address (lower-cased, trimmed) under the deployment’s secret',
   },
   accessStream: {
     title: 'User access',

@@ -16,9 +16,16 @@ export interface Subject {
   userId: string;
   email: string;
   role: Role;
+  /**
+   * How many times the user's tokens had all been ended when this one was issued (claim
+   * `sessions`; absent: 0). A token issued at a lower count than the user's is refused
+   * (a password change, a sign-out everywhere, a deleted account).
+   */
+  sessions?: number;
 }
 
 export interface AccessClaims extends Subject {
+  sessions: number;
   /** Token id, for revocation. */
   jti: string;
   /** Seconds since the epoch. */
@@ -85,15 +92,25 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
   const seconds = () => Math.floor(now() / 1000);
 
   return {
-    async issue({ userId, email, role }) {
-      if (!isSubject({ userId, email, role }))
-        throw new TypeError(`issue: userId and email must be non-empty strings and role one of ${roles.join(', ')}`);
+    async issue({ userId, email, role, sessions = 0 }) {
+      if (!isSubject({ userId, email, role }) || !isSessionCount(sessions))
+        throw new TypeError(
+          `issue: userId and email must be non-empty strings, role one of ${roles.join(', ')}, sessions a whole number`,
+        );
       // A rotation made by another process signs from the moment it is on disk.
       await ring.refresh();
       const keys = ring.keys().at(-1)!.keys;
       const iat = seconds();
-      const claims: AccessClaims = { userId, email, role, jti: randomUUID(), iat, exp: iat + lifetimeSeconds };
-      const accessToken = await new SignJWT({ userId, email, role })
+      const claims: AccessClaims = {
+        userId,
+        email,
+        role,
+        sessions,
+        jti: randomUUID(),
+        iat,
+        exp: iat + lifetimeSeconds,
+      };
+      const accessToken = await new SignJWT({ userId, email, role, ...(sessions > 0 ? { sessions } : {}) })
         .setProtectedHeader({ alg: keys.alg, kid: keys.kid, typ: 'JWT' })
         .setIssuer(issuer)
         .setAudience(audience)
@@ -209,11 +226,15 @@ function isSubject(value: { userId: unknown; email: unknown; role: unknown }): v
   );
 }
 
+function isSessionCount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
 /** Our claims from a verified payload, or null when they do not have the shape we issue. */
 function accessClaims(payload: JWTPayload): AccessClaims | null {
-  const { sub, jti, iat, exp } = payload;
+  const { sub, jti, iat, exp, sessions = 0 } = payload;
   const subject = { userId: payload.userId, email: payload.email, role: payload.role };
-  if (!isSubject(subject) || sub !== subject.userId) return null;
+  if (!isSubject(subject) || sub !== subject.userId || !isSessionCount(sessions)) return null;
   if (typeof jti !== 'string' || jti === '' || typeof iat !== 'number' || typeof exp !== 'number') return null;
-  return { ...subject, jti, iat, exp };
+  return { ...subject, sessions, jti, iat, exp };
 }

@@ -12,6 +12,7 @@
  * - a directory that already existed is the operator's: one its group or others can enter is
  *   reported (a warning), not changed.
  */
+import { CLAIM_SECRET_FILE } from '../personal-data/claim-keys.js';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { keyRingDirName } from '../auth/key-ring.js';
@@ -27,11 +28,11 @@ export interface DataDirLog {
   warn(fields: object, message: string): void;
 }
 
-/** The files of the embedded stores this configuration uses (besides the signing key, written by infra/auth/keys.ts). */
+/** The files of the embedded stores this configuration uses (besides the signing key, written by infra/auth/keys.ts, and the email-claim secret, by infra/personal-data/claim-keys.ts). */
 export function embeddedDatabaseFiles(config: Pick<Config, 'eventStore' | 'readStore'>): string[] {
   return [
     ...(config.eventStore === 'embedded' ? ['events.db'] : []),
-    ...(config.readStore === 'embedded' ? ['read.db', 'idempotency.db'] : []),
+    ...(config.readStore === 'embedded' ? ['read.db', 'idempotency.db', 'personal-keys.db'] : []),
   ];
 }
 
@@ -74,6 +75,7 @@ export function prepareDataDir(config: Pick<Config, 'dataDir' | 'eventStore' | '
   const ring = join(dataDir, keyRingDirName);
   const rotated = existsSync(ring) ? readdirSync(ring) : [];
   for (const name of rotated) makePrivate(join(ring, name), log);
+  makePrivate(join(dataDir, CLAIM_SECRET_FILE), log);
 }
 
 /** Takes group's and others' permissions off a file of ours (when it exists and has any). */

@@ -61,6 +61,10 @@ import { overloadGuards, type OverloadGuards } from '../http/overload/guards.js'
 import { inProcessBuckets, type BucketStore } from '../http/overload/token-buckets.js';
 import { ProjectionRunner, type RunnerOptions, type RunnerStatus } from '../eventsourcing/subscriptions/runner.js';
 import { openSqliteLeases } from '../sqlite/sqlite-leases.js';
+import { hasActiveOrders } from '../../read-api/trading.js';
+import { personalData } from '../../domain/personal-data.js';
+import { personalDataErasure } from '../eventsourcing/personal-data/erasure.js';
+import { openPersonalData, sealingPersonalData, sealingSnapshots, type PersonalDataParts } from './personal-data.js';
 
 export interface System {
   config: Config;
@@ -127,7 +131,7 @@ export async function openSystem(
     const signedOut = new SignedOutTokenList(readStore, { recheckMs: config.signedOutRecheckMs });
     const blockedUsers = new BlockedUsers(readStore, { recheckMs: config.signedOutRecheckMs });
     const services = apiServices(config, logger, metrics, stores, { tokens, signedOut, blockedUsers });
-    const handlers = eventHandlers(services);
+    const handlers = [...eventHandlers(services), personalDataErasure(stores.personalData.keys, personalData)];
     services.operatorTools = operatorTools({ eventStore, readStore, handlers, services });
     // Tables and indexes exist before the first query, even in a process that runs no projection.
     await readStore.ensureCollections(handlers.flatMap((h) => h.collections));
@@ -173,6 +177,7 @@ export async function openSystem(
 
 interface Stores {
   eventStore: EventStore;
+  personalData: PersonalDataParts;
   snapshots: SnapshotStore;
   readServer: MongoServerInfo | null;
   readStore: ReadStore;
@@ -193,11 +198,14 @@ async function openStores(
   // With a projector thread in this process, the writer announces each commit to it directly.
   const announceCommits = role === 'api' && config.projectionThread === 'worker';
   const caches = pageCaches(config, role);
+  const personal = await openPersonalData(config);
+  opened.push(personal);
   const stores = openEventStore(config, { announceCommits, hearCommits }, caches.events);
   // Every append checked against its event's schema, every read upcast to the current version (versioned-event-store.ts),
-  // the schemas compiled into fast checks: this is on the hot path of every command and subscription.
+  // the schemas compiled into fast checks: this is on the hot path of every command and subscription. Below
+  // that, personal data sealed with its owner's key (infra/eventsourcing/personal-data/).
   const eventStore = instrumentEventStore(
-    versionedEventStore(stores.events, domainEvents.withChecks(compiledChecks())),
+    versionedEventStore(sealingPersonalData(stores.events, personal), domainEvents.withChecks(compiledChecks())),
     metrics,
   );
   opened.push(eventStore);
@@ -226,7 +234,8 @@ async function openStores(
   opened.push(idempotency);
   const buckets = await openBuckets(config, logger, role);
   opened.push(buckets);
-  return { eventStore, snapshots: stores.snapshots, readServer, readStore, leases, idempotency, buckets };
+  const snapshots = sealingSnapshots(stores.snapshots, personal);
+  return { eventStore, personalData: personal, snapshots, readServer, readStore, leases, idempotency, buckets };
 }
 
 async function openTokens(config: Config, logger: Logger): Promise<TokenService> {
@@ -274,6 +283,10 @@ function apiServices(
     tokens: auth.tokens,
     rememberSignedOut: (tokenId, expiresAt) => auth.signedOut.remember(tokenId, expiresAt),
     blockedUsers: auth.blockedUsers,
+    rememberSessionsEnded: (userId, sessions) => auth.signedOut.rememberSessionsEnded(userId, sessions),
+    claimKeys: stores.personalData.claimKeys,
+    personalDataKeys: stores.personalData.keys,
+    openOrders: { any: (userId) => hasActiveOrders(readStore, userId) },
     observeCommand: commandRecorder(metrics),
     retention: {
       retriesMs: config.idempotencyRetentionHours * 3_600_000,

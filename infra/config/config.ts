@@ -19,7 +19,7 @@ export const settings = {
   dataDir: text(
     'DATA_DIR',
     './data',
-    'Directory of the embedded stores (`events.db`, `read.db`, `idempotency.db`) and of the signing keys kept (`jwt-signing-key.json`, and `jwt-keys/` once rotated); created if missing, mode 0700, its files 0600 (files left more open are made so at start-up; an existing directory others can enter is reported, not changed).',
+    'Directory of the embedded stores (`events.db`, `read.db`, `idempotency.db`, `personal-keys.db`), of the signing keys kept (`jwt-signing-key.json`, and `jwt-keys/` once rotated) and of a generated email-claim secret; created if missing, mode 0700, its files 0600 (files left more open are made so at start-up; an existing directory others can enter is reported, not changed).',
   ),
   eventStore: oneOf(
     'EVENT_STORE',
@@ -202,6 +202,11 @@ export const settings = {
     1,
     86_400,
     'How long after its submission a market remembers a closed or refused order, so that a racing copy of the placement or a redelivered submission changes nothing; a placement arriving later is refused as expired. The longer, the more memory a busy item holds (a cancel of an order the market forgot is answered from the read models).',
+  ),
+  emailClaimSecret: optionalText(
+    'EMAIL_CLAIM_SECRET',
+    "The secret of the keyed hash that names each email address's claim stream (hex or base64, at least 16 bytes), so no stream name carries an address. Unset: generated once into `DATA_DIR/email-claim.secret`. Every process writing to one event store must use the same secret, and it must never change (claims made with another are not found): set it when the processes share no data directory (EventStoreDB with MongoDB).",
+    { secret: true },
   ),
   signedOutRecheckMs: integer(
     'SIGNED_OUT_RECHECK_MS',

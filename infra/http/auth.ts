@@ -1,6 +1,7 @@
 /**
  * Who is calling: a Bearer access token, verified (signature, alg, iss, aud, exp) and
- * checked against the signed-out tokens. Missing, forged, expired or signed-out → 401;
+ * checked against the signed-out tokens and the user's ended sessions (a password change,
+ * a sign-out everywhere, a deleted account). Missing, forged, expired or signed-out → 401;
  * a valid token without the needed role → 403.
  */
 import type { Middleware, ParameterizedContext } from 'koa';
@@ -10,7 +11,8 @@ import { HttpError } from './errors.js';
 import { httpMessages } from './messages.js';
 
 export interface SignedOutTokens {
-  isSignedOut(tokenId: string): Promise<boolean>;
+  /** Whether the token was signed out, or issued before its user's sessions were last ended. */
+  isSignedOut(token: Pick<AccessClaims, 'jti' | 'userId' | 'sessions'>): Promise<boolean>;
 }
 
 export interface AuthState {
@@ -31,7 +33,7 @@ export function authenticate(tokens: TokenService, signedOut: SignedOutTokens): 
       if (error instanceof InvalidToken) throw unauthorized(`${httpMessages.unauthorized} (${error.reason})`);
       throw error;
     }
-    if (await signedOut.isSignedOut(caller.jti)) throw unauthorized(httpMessages.tokenRevoked);
+    if (await signedOut.isSignedOut(caller)) throw unauthorized(httpMessages.tokenRevoked);
     ctx.state.caller = caller;
     ctx.state.accessToken = match[1]!;
     await next();

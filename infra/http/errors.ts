@@ -77,6 +77,10 @@ const statusOfRefusal: Record<string, number> = {
   user_not_found: 404,
   order_not_found: 404,
   operation_denied: 403,
+  wrong_password: 403,
+  account_not_empty: 409,
+  open_orders: 409,
+  broker_cannot_leave: 409,
 };
 
 /** What each failure means to a client. Anything not listed is a bug (500). */

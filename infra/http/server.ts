@@ -110,6 +110,8 @@ function mountApi(app: Koa, api: ApiOptions, logError: ErrorLog): void {
   app.use(
     bodyParser({
       enableTypes: ['json'],
+      // DELETE too: deleting the account takes the password in its body.
+      parsedMethods: ['POST', 'PUT', 'PATCH', 'DELETE'],
       jsonLimit: ONE_MEGABYTE,
       // Any JSON value parses; a body that is not an object is then refused by validation (422).
       jsonStrict: false,

@@ -51,6 +51,21 @@ export type OrderUpdateDoc = {
   seq: string;
 };
 
+/** How many letters were written to a user since letters were indexed (`LetterIndexDoc`), by user id. */
+export type LetterCountDoc = {
+  id: string;
+  letters: number;
+};
+
+/**
+ * The `n`-th letter written to a user, by `<userId>:<n>`: what finds a user's letters when the
+ * user is forgotten, so they are deleted with the name they carry.
+ */
+export type LetterIndexDoc = {
+  id: string;
+  letterId: string;
+};
+
 export const notifications = collection<NotificationDoc>('notifications', [
   { equal: ['userId'], sort: ['seq'] },
   { equal: ['userId', 'readAt'], sort: ['seq'] },
@@ -66,3 +81,6 @@ export const orderUpdates = collection<OrderUpdateDoc>('order_updates', [
   { equal: ['userId'], sort: ['seq'] },
   { equal: [], sort: ['seq'] },
 ]);
+
+export const letterCounts = collection<LetterCountDoc>('notification_letter_counts');
+export const letterIndex = collection<LetterIndexDoc>('notification_letter_index');

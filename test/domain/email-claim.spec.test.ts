@@ -52,3 +52,24 @@ describe('email claim (decider)', () => {
     expect(emailClaim.evolve(emailClaim.initialState(), claimed('u1'))).to.deep.equal({ claimant: 'u1' });
   });
 });
+
+describe('email claim (decider): release', () => {
+  const released = { type: 'EmailReleased' as const, data: { userId: 'u1', at } };
+  it("releases the claim of its user (a forgotten one), and nobody else's", () => {
+    given([claimed('u1')])
+      .when({ type: 'ReleaseClaim', email: 'ann@example.com', userId: 'u1', at })
+      .then([released]);
+    given([claimed('u1')])
+      .when({ type: 'ReleaseClaim', email: 'ann@example.com', userId: 'u2', at })
+      .then([]);
+  });
+  it('claims a released address again, and refuses to while it is claimed', () => {
+    given([claimed('u1'), released])
+      .when({ type: 'ClaimReleased', email: ' Ann@Example.com ', userId: 'u2', at })
+      .then([claimed('u2')]);
+    given([claimed('u1')])
+      .when({ type: 'ClaimReleased', email: 'Ann@Example.com', userId: 'u2', at })
+      .thenRefused('email_taken');
+    expect(emailClaim.evolve({ claimant: 'u1' }, released)).to.deep.equal({ claimant: null });
+  });
+});

@@ -101,3 +101,47 @@ describe('user (decider)', () => {
       .then([]);
   });
 });
+
+describe('user (decider): sessions ended, forgetting', () => {
+  const fold = (events: UserEvent[]) => events.reduce(user.evolve, user.initialState());
+  const later = '2026-11-21T11:00:00.000Z';
+
+  it('signs out everywhere, and counts every password change and sign-out everywhere as sessions ended', () => {
+    given([registered])
+      .when({ type: 'SignOutEverywhere', at: later })
+      .then([{ type: 'UserSignedOutEverywhere', data: { userId: 'u1', at: later } }]);
+    const changed: UserEvent = { type: 'UserPasswordChanged', data: { userId: 'u1', passwordHash: 'h2', at: later } };
+    const everywhere: UserEvent = { type: 'UserSignedOutEverywhere', data: { userId: 'u1', at: later } };
+    const rehashed: UserEvent = { type: 'UserPasswordRehashed', data: { userId: 'u1', passwordHash: 'h3', at: later } };
+    expect(fold([registered]).sessions).to.equal(0);
+    expect(fold([registered, changed, everywhere]).sessions).to.equal(2);
+    expect(fold([registered, rehashed]).sessions, 'a rehash is the same password').to.equal(0);
+  });
+
+  it('forgets a user: their personal data leaves the state, and no command applies any more', () => {
+    given([registered])
+      .when({ type: 'Forget', at: later })
+      .then([{ type: 'UserForgotten', data: { userId: 'u1', at: later } }]);
+    const forgotten: UserEvent = { type: 'UserForgotten', data: { userId: 'u1', at: later } };
+    const state = fold([registered, forgotten]);
+    expect(state).to.include({ forgotten: true, email: null, passwordHash: null, sessions: 1, userId: 'u1' });
+    expect(state.profile).to.deep.equal({ firstName: '', lastName: '', phone: null });
+    for (const command of [
+      { type: 'UpdateProfile' as const, ...profile, at },
+      { type: 'ChangePassword' as const, passwordHash: 'h9', at },
+      { type: 'SignOutEverywhere' as const, at },
+      { type: 'Forget' as const, at },
+    ])
+      given([registered, forgotten]).when(command).thenRefused('user_not_found');
+    given([registered, forgotten])
+      .when({ type: 'RegisterUser', userId: 'u1', email: 'a@b.c', passwordHash: 'h', role: 'trader', at, ...profile })
+      .thenRefused('user_already_registered');
+  });
+
+  it('keeps the sessions count and the forgetting in its snapshot', () => {
+    const forgotten: UserEvent = { type: 'UserForgotten', data: { userId: 'u1', at: later } };
+    const state = fold([registered, forgotten]);
+    const codec = user.snapshot!;
+    expect(codec.decode(JSON.parse(JSON.stringify(codec.encode(state))))).to.deep.equal(state);
+  });
+});

@@ -103,8 +103,13 @@ export class World {
 
   /** Signs the user in again when the token was signed out (a fuzzed logout that worked). */
   async renewIfSignedOut(principal: Principal): Promise<void> {
-    const claims = JSON.parse(Buffer.from(principal.token.split('.')[1]!, 'base64url').toString()) as { jti: string };
-    if (!(await this.server.system.signedOut.isSignedOut(claims.jti))) return;
+    const claims = JSON.parse(Buffer.from(principal.token.split('.')[1]!, 'base64url').toString()) as {
+      jti: string;
+      userId: string;
+      sessions?: number;
+    };
+    const { jti, userId, sessions = 0 } = claims;
+    if (!(await this.server.system.signedOut.isSignedOut({ jti, userId, sessions }))) return;
     principal.token = await logIn(this.server.baseUrl, principal.email, principal.password);
   }
 

@@ -130,6 +130,9 @@ export class Client {
   put(path: string, options?: RequestOptions) {
     return this.request('PUT', path, options);
   }
+  delete(path: string, options?: RequestOptions) {
+    return this.request('DELETE', path, options);
+  }
 
   // ---- identity ------------------------------------------------------------------------
 

@@ -1,6 +1,6 @@
 /** The identity projection: profiles as the API shows them, and the tokens signed out before expiry. */
 import { identityProjection } from '../../projections/identity.js';
-import { revokedTokens, users } from '../../projections/read-models/identity.js';
+import { endedSessions, revokedTokens, users } from '../../projections/read-models/identity.js';
 import { describeProjection, documents } from '../support/projection-spec.js';
 
 const registered = {
@@ -68,6 +68,7 @@ describeProjection(identityProjection, (spec) => {
             updatedAt: '2026-03-04T10:00:00.000Z',
           },
         ]),
+        documents(endedSessions, [{ id: 'u1', sessions: 1 }]),
       ));
 
   it('a sign-out lists the token, with its owner and expiry', () =>

@@ -1,6 +1,13 @@
 /** The notifications projection: letters, written to the name the recipient had when the letter was. */
 import { notificationsProjection } from '../../projections/notifications.js';
-import { notifications, orderUpdates, recipients, unreadCounts } from '../../projections/read-models/notifications.js';
+import {
+  letterCounts,
+  letterIndex,
+  notifications,
+  orderUpdates,
+  recipients,
+  unreadCounts,
+} from '../../projections/read-models/notifications.js';
 import { describeProjection, documents, seqOf, type GivenEvent } from '../support/projection-spec.js';
 
 function registered(userId: string, firstName: string, lastName: string): GivenEvent {
@@ -66,6 +73,15 @@ describeProjection(notificationsProjection, (spec) => {
         documents(recipients, [
           { id: 'u1', firstName: 'Anne', lastName: 'Lee' },
           { id: 'u2', firstName: 'Bob', lastName: 'Ray' },
+        ]),
+        documents(letterCounts, [
+          { id: 'u1', letters: 2 },
+          { id: 'u2', letters: 1 },
+        ]),
+        documents(letterIndex, [
+          { id: 'u1:0', letterId: 'e3:buyer' },
+          { id: 'u1:1', letterId: 'e5:buyer' },
+          { id: 'u2:0', letterId: 'e3:seller' },
         ]),
         documents(notifications, [
           {
@@ -168,6 +184,11 @@ describeProjection(notificationsProjection, (spec) => {
       )
       .then(
         documents(recipients, [{ id: 'u1', firstName: 'Ann', lastName: 'Lee' }]),
+        documents(letterCounts, [{ id: 'u1', letters: 2 }]),
+        documents(letterIndex, [
+          { id: 'u1:0', letterId: 'e3:customer' },
+          { id: 'u1:1', letterId: 'e4:customer' },
+        ]),
         documents(notifications, [
           {
             id: 'e3:customer',

@@ -28,7 +28,7 @@ export interface ObservedAnswer {
 }
 
 const DOCUMENT_ID = 'openapi.json';
-const METHODS: readonly Method[] = ['get', 'post', 'put'];
+const METHODS: readonly Method[] = ['get', 'post', 'put', 'delete'];
 
 interface PathTemplate {
   template: string;

@@ -180,7 +180,7 @@ export function refusalsOf(op: Operation): Map<ErrorStatus, string[]> {
   const refusals = new Map<ErrorStatus, string[]>();
   const add = (status: ErrorStatus, why: string) => refusals.set(status, [...(refusals.get(status) ?? []), why]);
   const api = isApi(op);
-  const hasBody = api && (op.method === 'post' || op.method === 'put');
+  const hasBody = api && (op.method === 'post' || op.method === 'put' || op.requestBody !== undefined);
   if (hasBody) add(400, `${quoted(httpMessages.malformedJson)}: the body is not JSON`);
   if (api && op.method === 'get') {
     add(400, `${quoted(httpMessages.invalidPosition)}: \`${POSITION_HEADER}\` or \`minPosition\` names no position`);
@@ -193,7 +193,10 @@ export function refusalsOf(op: Operation): Map<ErrorStatus, string[]> {
       401,
       `${quoted(httpMessages.unauthorized)}: no bearer token, or a forged or expired one (the reason follows in parentheses)`,
     );
-    add(401, `${quoted(httpMessages.tokenRevoked)}: the token was signed out`);
+    add(
+      401,
+      `${quoted(httpMessages.tokenRevoked)}: the token was signed out, or its user's sessions were ended since it was issued (a password change, a sign-out everywhere, a deleted account)`,
+    );
     add(401, `${quoted(httpMessages.userBlocked)}: an administrator blocked the token's user`);
   }
   if (op.brokerOnly) add(403, `${quoted(httpMessages.operationDenied)}: only the broker may do this`);

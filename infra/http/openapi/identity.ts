@@ -1,6 +1,15 @@
 /** Identity: registering, signing in and out, the profile, and the public signing keys. */
 import { messages } from '../../../domain/messages.js';
-import { accessToken, jwks, loginBody, registerBody, updateProfileBody, user } from '../schemas/identity.js';
+import {
+  accessToken,
+  changePasswordBody,
+  deleteProfileBody,
+  jwks,
+  loginBody,
+  registerBody,
+  updateProfileBody,
+  user,
+} from '../schemas/identity.js';
 import { quoted, type Operation } from './operation.js';
 
 const tag = 'identity';
@@ -75,5 +84,57 @@ export const identityOperations: Operation[] = [
     command: true,
     answers: [{ status: 200, description: 'The profile as changed.', body: user, headers: ['X-Event-Position'] }],
     refusals: { 404: [`${quoted(messages.notFound)}: the user does not exist`] },
+  },
+  {
+    method: 'put',
+    path: '/api/v1/identity/password',
+    operationId: 'changePassword',
+    tag,
+    summary: "Change the caller's password",
+    description:
+      'Needs the current password. Every access token of the user issued before, this one included, is refused from then on, on every API process; the answer carries a new token to go on with.',
+    audience: 'signed-in',
+    requestBody: changePasswordBody,
+    command: true,
+    answers: [{ status: 200, description: 'Changed; a new token.', body: accessToken, headers: ['X-Event-Position'] }],
+    refusals: {
+      403: [`${quoted(messages.wrongPassword)}: \`oldPassword\` is not the current password`],
+      404: [`${quoted(messages.notFound)}: the user does not exist`],
+    },
+  },
+  {
+    method: 'post',
+    path: '/api/v1/identity/logout-all',
+    operationId: 'logOutEverywhere',
+    tag,
+    summary: 'Sign out everywhere',
+    description:
+      'Every access token of the user issued so far, this one included, is refused from then on, on every API process.',
+    audience: 'signed-in',
+    command: true,
+    answers: [{ status: 204, description: 'Signed out everywhere.', headers: ['X-Event-Position'] }],
+    refusals: { 404: [`${quoted(messages.notFound)}: the token's user does not exist`] },
+  },
+  {
+    method: 'delete',
+    path: '/api/v1/identity/profile',
+    operationId: 'deleteProfile',
+    tag,
+    summary: "Delete the caller's account and forget their personal data",
+    description:
+      "Needs the password. The user's personal-data key is destroyed, so their email, names, phone and password hash can no longer be read from any event (the event store is append-only; what it holds of them stays encrypted); their profile, letters and tokens go, and the email address may be registered again. Refused while the user has money on the account or open orders.",
+    audience: 'signed-in',
+    requestBody: deleteProfileBody,
+    command: true,
+    answers: [{ status: 204, description: 'Deleted and forgotten.', headers: ['X-Event-Position'] }],
+    refusals: {
+      403: [`${quoted(messages.wrongPassword)}: \`password\` is not the current password`],
+      404: [`${quoted(messages.notFound)}: the user does not exist`],
+      409: [
+        `${quoted(messages.accountNotEmpty)}: the balance is not zero`,
+        `${quoted(messages.openOrders)}: a bid or ask rests in a market, or a plain order awaits payment`,
+        `${quoted(messages.brokerCannotLeave)}: the caller is the broker`,
+      ],
+    },
   },
 ];

@@ -29,7 +29,7 @@ export interface Answer {
 }
 
 export interface Operation {
-  method: 'get' | 'post' | 'put';
+  method: 'get' | 'post' | 'put' | 'delete';
   /** OpenAPI path template, e.g. `/api/v1/ordering/orders/{id}`. */
   path: string;
   operationId: string;

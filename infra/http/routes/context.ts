@@ -1,3 +1,4 @@
+import type { SelfServiceEnvironment } from '../../../command-handlers/self-service.js';
 import type { TradingEnvironment } from '../../../command-handlers/trading.js';
 import type { PasswordHashing } from '../../../command-handlers/identity.js';
 import type { TokenService } from '../../auth/tokens.js';
@@ -8,7 +9,7 @@ import type { Context } from 'koa';
 import type { BlockedUsers } from '../blocked-users.js';
 
 /** Everything the API's routes work with, built once by the composition root. */
-export interface ApiServices extends TradingEnvironment {
+export interface ApiServices extends TradingEnvironment, SelfServiceEnvironment {
   readStore: ReadStore;
   tokens: TokenService;
   passwords: PasswordHashing;
@@ -17,6 +18,8 @@ export interface ApiServices extends TradingEnvironment {
   now(): Date;
   /** Remembers a token signed out by this process at once (the read model follows). */
   rememberSignedOut(tokenId: string, expiresAt: Date): void;
+  /** Remembers at once that the user's tokens issued below this sessions count are ended (the read model follows). */
+  rememberSessionsEnded(userId: string, sessions: number): void;
   /** The blocked users: a block or unblock through this process counts at once. */
   blockedUsers: BlockedUsers;
   /** The operator's parked-event and consistency tools (the CLI's), for the admin endpoints; set once the handlers exist. */

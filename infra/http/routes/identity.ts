@@ -1,6 +1,7 @@
 /** /api/v1/identity/* and the JWKS. */
 import Router from '@koa/router';
 import { logIn, logOut, registerUser, updateProfile, upgradePasswordHash } from '../../../command-handlers/identity.js';
+import { changePassword, forgetUser, signOutEverywhere } from '../../../command-handlers/self-service.js';
 import type { Logger } from '../../log/log.js';
 import { getProfile } from '../../../read-api/identity.js';
 import type { AuthState } from '../auth.js';
@@ -8,6 +9,8 @@ import { HttpError } from '../errors.js';
 import { httpMessages } from '../messages.js';
 import { announcePosition } from '../read-your-writes.js';
 import {
+  changePasswordBody,
+  deleteProfileBody,
   loginBody,
   registerBody,
   updateProfileBody,
@@ -43,6 +46,7 @@ export function publicIdentityRoutes(services: ApiServices): Router {
       userId: found.userId!,
       email: found.email!,
       role: found.role!,
+      sessions: found.sessions,
     });
     ctx.body = { accessToken } satisfies AccessToken;
   });
@@ -79,5 +83,34 @@ export function identityRoutes(services: ApiServices): Router<AuthState> {
     announcePosition(ctx, position);
     ctx.body = user satisfies User;
   });
+  selfServiceRoutes(router, services);
   return router;
+}
+
+/** Changing the password, signing out everywhere, deleting the account: each ends every token of the caller's. */
+function selfServiceRoutes(router: Router<AuthState>, services: ApiServices): void {
+  router.put('/api/v1/identity/password', async (ctx) => {
+    const body = validate(changePasswordBody, bodyOf(ctx));
+    const caller = ctx.state.caller;
+    const { sessions, position } = await changePassword(services, caller.userId, body, metadataOf(ctx));
+    services.rememberSessionsEnded(caller.userId, sessions);
+    const { accessToken } = await services.tokens.issue({ ...caller, sessions });
+    announcePosition(ctx, position);
+    ctx.body = { accessToken } satisfies AccessToken;
+  });
+  router.post('/api/v1/identity/logout-all', async (ctx) => {
+    const { userId } = ctx.state.caller;
+    const { sessions, position } = await signOutEverywhere(services, userId, metadataOf(ctx));
+    services.rememberSessionsEnded(userId, sessions);
+    announcePosition(ctx, position);
+    ctx.status = 204;
+  });
+  router.delete('/api/v1/identity/profile', async (ctx) => {
+    const { password } = validate(deleteProfileBody, bodyOf(ctx));
+    const { userId } = ctx.state.caller;
+    const { sessions, position } = await forgetUser(services, userId, password, metadataOf(ctx));
+    services.rememberSessionsEnded(userId, sessions);
+    announcePosition(ctx, position);
+    ctx.status = 204;
+  });
 }

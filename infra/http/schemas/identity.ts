@@ -20,6 +20,11 @@ const phone = z
   .nullable()
   .optional();
 
+/** The specification's password rule, for every new password. */
+const newPassword = z.string().min(5).max(128);
+/** A password given to prove who one is: checked against the stored hash, not against the rule (an older rule may have made it). */
+const currentPassword = z.string().max(1024);
+
 /**
  * An email address: zod's rule for the part before the `@`, and a domain of host names
  * (no label starts or ends with `-`), so that every address accepted is also an `email`
@@ -39,7 +44,7 @@ export const registerBody = z.strictObject({
       description: 'an email address (spaces around it are dropped)',
       pattern: `^\\s*${EMAIL.source.slice(1, -1)}\\s*$`,
     }),
-  password: z.string().min(5).max(128),
+  password: newPassword,
   firstName: name,
   lastName: name,
   phone,
@@ -54,6 +59,15 @@ export const updateProfileBody = z.strictObject({
   firstName: name,
   lastName: name,
   phone,
+});
+
+export const changePasswordBody = z.strictObject({
+  oldPassword: currentPassword,
+  newPassword,
+});
+
+export const deleteProfileBody = z.strictObject({
+  password: currentPassword,
 });
 
 export const role = z.enum({ trader: 'trader', broker: 'broker', admin: 'admin' } satisfies { [R in Role]: R });
