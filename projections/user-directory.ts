@@ -29,6 +29,9 @@ export const userDirectoryProjection: EventHandler = {
         return [userDirectory.update(event.data.userId, { set: { blocked: true } })];
       case 'UserUnblocked':
         return [userDirectory.update(event.data.userId, { set: { blocked: false } })];
+      // A forgotten user leaves the directory with their address (their tokens are refused anyway).
+      case 'UserForgotten':
+        return [userDirectory.delete(event.data.userId)];
       default:
         return [];
     }

@@ -107,29 +107,14 @@ export function createHttpApp(options: HttpAppOptions): Koa {
 
 function mountApi(app: Koa, api: ApiOptions, logError: ErrorLog): void {
   app.use(onlyJsonBodies());
-  app.use(
-    bodyParser({
-      enableTypes: ['json'],
-      // DELETE too: deleting the account takes the password in its body.
-      parsedMethods: ['POST', 'PUT', 'PATCH', 'DELETE'],
-      jsonLimit: ONE_MEGABYTE,
-      // Any JSON value parses; a body that is not an object is then refused by validation (422).
-      jsonStrict: false,
-      onError: (error) => {
-        if ((error as { status?: number }).status === 413) throw new HttpError(413, httpMessages.bodyTooLarge);
-        throw new HttpError(400, httpMessages.malformedJson);
-      },
-    }),
-  );
+  app.use(jsonBodies());
   const { overload } = api;
   const services = overload ? guardedServices(api.services, overload) : api.services;
-  const waits = onlyFor(
-    'GET',
-    readYourWrites(api.gate, {
-      timeoutMs: api.readYourWritesTimeoutMs,
-      maxWaits: overload?.limits.readYourWritesMaxWaits,
-    }),
-  );
+  const wait = readYourWrites(api.gate, {
+    timeoutMs: api.readYourWritesTimeoutMs,
+    maxWaits: overload?.limits.readYourWritesMaxWaits,
+  });
+  const waits = onlyFor('GET', wait);
   const open = new Router();
   open.use(waits);
   if (overload) open.use(onlyFor('POST', signInLimits(overload)));
@@ -142,17 +127,7 @@ function mountApi(app: Koa, api: ApiOptions, logError: ErrorLog): void {
     (ctx) => (ctx.state as AuthState).caller.userId,
   );
   const tickets = streamTickets(api.services.idempotency);
-  const feed = new LiveFeed(api.services.readStore, api.liveStream ?? LIVE_STREAM_DEFAULTS, (error) => logError(error));
-  // Streams end when the server starts to close, instead of holding it open until its timeout.
-  app.once(SHUTDOWN, () => feed.close());
-  const live = liveStreamRoutes({
-    feed,
-    tickets,
-    tokens: api.tokens,
-    signedOut: api.signedOut,
-    readYourWrites: readYourWrites(api.gate, { timeoutMs: api.readYourWritesTimeoutMs, maxWaits: api.overload?.limits.readYourWritesMaxWaits }),
-  });
-  app.use(live.routes()).use(live.allowedMethods());
+  mountLiveStream(app, api, tickets, wait, logError);
 
   const secured = new Router<AuthState>();
   secured.use(authenticate(api.tokens, api.signedOut));
@@ -166,6 +141,37 @@ function mountApi(app: Koa, api: ApiOptions, logError: ErrorLog): void {
   sections.push(notificationRoutes(api.services, tickets));
   for (const routes of sections) secured.use(routes.routes(), routes.allowedMethods());
   app.use(secured.routes()).use(secured.allowedMethods());
+}
+
+/** JSON bodies of the methods that carry one, within a megabyte; what cannot be read is a 400 or 413. */
+function jsonBodies(): Koa.Middleware {
+  return bodyParser({
+    enableTypes: ['json'],
+    // DELETE too: deleting the account takes the password in its body.
+    parsedMethods: ['POST', 'PUT', 'PATCH', 'DELETE'],
+    jsonLimit: ONE_MEGABYTE,
+    // Any JSON value parses; a body that is not an object is then refused by validation (422).
+    jsonStrict: false,
+    onError: (error) => {
+      if ((error as { status?: number }).status === 413) throw new HttpError(413, httpMessages.bodyTooLarge);
+      throw new HttpError(400, httpMessages.malformedJson);
+    },
+  });
+}
+
+/** The live stream (`GET /notifications/stream`): its own authentication (a token or a ticket), so mounted apart. */
+function mountLiveStream(
+  app: Koa,
+  api: ApiOptions,
+  tickets: ReturnType<typeof streamTickets>,
+  wait: Koa.Middleware,
+  logError: ErrorLog,
+): void {
+  const feed = new LiveFeed(api.services.readStore, api.liveStream ?? LIVE_STREAM_DEFAULTS, (error) => logError(error));
+  // Streams end when the server starts to close, instead of holding it open until its timeout.
+  app.once(SHUTDOWN, () => feed.close());
+  const live = liveStreamRoutes({ feed, tickets, tokens: api.tokens, signedOut: api.signedOut, readYourWrites: wait });
+  app.use(live.routes()).use(live.allowedMethods());
 }
 
 /**

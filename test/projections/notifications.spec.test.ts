@@ -235,6 +235,8 @@ describeProjection(notificationsProjection, (spec) => {
           },
         ]),
         documents(unreadCounts, [{ id: 'u1', unread: 0 }]),
+        documents(letterCounts, [{ id: 'u1', letters: 1 }]),
+        documents(letterIndex, [{ id: 'u1:0', letterId: 'e2:customer' }]),
       ));
 
   it('a deal opened is each side’s order matched; a cancel is the owner’s order canceled', () =>

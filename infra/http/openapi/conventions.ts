@@ -207,7 +207,6 @@ export function refusalsOf(op: Operation): Map<ErrorStatus, string[]> {
   if (hasBody) add(415, `${quoted(httpMessages.notJson)}: a body whose \`Content-Type\` is not JSON`);
   if (op.requestBody)
     add(422, "`violation at '<field>': <rule>` for each invalid field, one a line (also listed in `violations`)");
-  if (op.queryParameters) add(422, "`violation at '<parameter>': <rule>` for each invalid query parameter");
   if (api && op.pathParameters)
     add(
       422,
@@ -223,6 +222,13 @@ export function refusalsOf(op: Operation): Map<ErrorStatus, string[]> {
   if (op.precondition) add(428, `${quoted(httpMessages.missingIfMatch)}: neither \`If-Match\` nor \`Idempotency-Key\``);
   for (const [status, reasons] of Object.entries(op.refusals ?? {}))
     for (const why of reasons) add(Number(status) as ErrorStatus, why);
+  refusalsOfLoadAndFaults(op, add);
+  return new Map([...refusals].sort(([a], [b]) => a - b));
+}
+
+/** What any request may meet whatever its input: limits (429, 431, 503) and faults (500, 503). */
+function refusalsOfLoadAndFaults(op: Operation, add: (status: ErrorStatus, why: string) => void): void {
+  const api = isApi(op);
   if (rateLimited(op))
     add(
       429,
@@ -238,5 +244,4 @@ export function refusalsOf(op: Operation): Map<ErrorStatus, string[]> {
   if (isCommand(op) || op.command)
     add(503, `${quoted(httpMessages.streamBusy)}: too many commands are queued for the same stream`);
   if (api) add(503, `${quoted(httpMessages.storeUnavailable)}: a store did not answer`);
-  return new Map([...refusals].sort(([a], [b]) => a - b));
 }
