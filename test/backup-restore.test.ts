@@ -136,6 +136,8 @@ describe('backup and restore of the embedded stores', function () {
       'read.db',
       'idempotency.db',
       'events.db',
+      'personal-keys.db',
+      'email-claim.secret',
       'jwt-signing-key.json',
     ]);
     for (const checkpoint of readModels(at('backup')).checkpoints as Array<{ position: string }>)

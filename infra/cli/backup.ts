@@ -5,11 +5,13 @@
  * **A consistent backup**: each database is copied as of one commit by SQLite's online
  * backup (infra/sqlite/backup.ts), and the read side first: `read.db` (the read models,
  * their checkpoints, parked events), then `idempotency.db` (kept answers, claims), then
- * `events.db`. Whatever a read model or a kept answer shows was appended before it was
+ * `events.db`, then `personal-keys.db` (a user's key is stored before any event sealed with it,
+ * so every event copied finds its key). Whatever a read model or a kept answer shows was appended before it was
  * copied, so the events copied afterwards hold it: the read models' checkpoints are never
  * ahead of the events, and a restored server's projections catch up with what was appended
  * between the two copies. The signing keys (jwt-signing-key.json, jwt-keys/) go with them,
- * so tokens stay valid. `backup.json`, written last, lists every file with its size and
+ * so tokens stay valid, and the email-claim secret, without which the claim streams of the
+ * addresses already taken would not be found again. `backup.json`, written last, lists every file with its size and
  * SHA-256: a directory without it is not a finished backup.
  *
  * **A restore** checks every file against `backup.json`, copies them into a directory
@@ -22,6 +24,7 @@ import { chmod, copyFile, mkdir, open, readdir, readFile, rename, rmdir, rm, sta
 import { dirname, join, resolve } from 'node:path';
 import { keyRingDirName } from '../auth/key-ring.js';
 import { generatedKeyFileName, syncDirectory, writeDurably } from '../auth/keys.js';
+import { CLAIM_SECRET_FILE } from '../personal-data/claim-keys.js';
 import { ConfigError, type Config } from '../config/config.js';
 import { PRIVATE_DIRECTORY_MODE, PRIVATE_FILE_MODE } from '../composition-root/data-dir.js';
 import { backupDatabase, forgetLeases, lastEventPosition } from '../sqlite/backup.js';
@@ -33,10 +36,11 @@ export const BACKUP_USAGE = `  backup <dir>                    a consistent copy
 export const MANIFEST = 'backup.json';
 
 /** In copying order: the read side before the events. */
-const DATABASES = ['read.db', 'idempotency.db', 'events.db'] as const;
+const DATABASES = ['read.db', 'idempotency.db', 'events.db', 'personal-keys.db'] as const;
 
 /** What a backup may hold: nothing else is ever restored (no path leaves DATA_DIR). */
-const BACKED_UP_FILE = /^(read\.db|idempotency\.db|events\.db|jwt-signing-key\.json|jwt-keys\/\d{6}\.json)$/;
+const BACKED_UP_FILE =
+  /^(read\.db|idempotency\.db|events\.db|personal-keys\.db|email-claim\.secret|jwt-signing-key\.json|jwt-keys\/\d{6}\.json)$/;
 
 export interface Manifest {
   format: 'marketplace-backup';
@@ -95,7 +99,7 @@ export async function backUp(dataDir: string, target: string): Promise<Manifest>
 /** The signing keys kept in DATA_DIR, copied 0600; their names. */
 async function copyKeys(from: string, to: string): Promise<string[]> {
   const ring = (await readdir(join(from, keyRingDirName)).catch(() => [])).map((n) => `${keyRingDirName}/${n}`);
-  const names = [generatedKeyFileName, ...ring].filter((name) => BACKED_UP_FILE.test(name));
+  const names = [generatedKeyFileName, CLAIM_SECRET_FILE, ...ring].filter((name) => BACKED_UP_FILE.test(name));
   const copied: string[] = [];
   for (const name of names) {
     if (!existsSync(join(from, name))) continue;
