@@ -100,6 +100,7 @@ async function status(dataDir: string): Promise<StatusRow> {
     'deal-settlement',
     'order-placement',
     'order-payment',
+    'blocked-user-orders',
     'personal-data-erasure',
   ]);
   return rows.find((r) => r.name === billingProjection.name)!;

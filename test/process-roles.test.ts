@@ -101,7 +101,7 @@ describe('process roles: ROLE=api and ROLE=projector as separate processes', fun
       // Every runner is the projector's; the api process holds no lease.
       const holders = (await leaseHolders(dir.path)).map((l) => l.holder);
       // The projections, the four process managers, and the personal-data erasure handler.
-      expect(holders).to.have.length(projections.length + 5);
+      expect(holders).to.have.length(projections.length + 6);
       for (const holder of holders) expect(holder).to.match(/^projector@/);
     },
   );

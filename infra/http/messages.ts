@@ -31,7 +31,8 @@ export const httpMessages = {
   positionAhead: 'The event position is past the end of the event store',
   asOfInvalid:
     "violation at 'asOf': This value should be an event position (`X-Event-Position`) or an ISO 8601 time with its offset.",
-  asOfInFuture: "violation at 'asOf': This point is in the future: it has not happened yet.",
+  // Not a violation of the parameter's form: a well-formed point that has not happened yet.
+  asOfInFuture: 'The point asked for (asOf) is in the future: it has not happened yet',
   asOfBeforeAccount: 'The account did not exist yet at that point',
   ticketInvalid: 'Unauthorized: the stream ticket is unknown, expired or used',
 } as const;

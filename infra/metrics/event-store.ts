@@ -4,6 +4,7 @@
  * handlers knowing about metrics.
  */
 import { accountStream } from '../../domain/billing/events.js';
+import { accessStream, brokerStream } from '../../domain/identity/admin-events.js';
 import { emailStream, userStream } from '../../domain/identity/events.js';
 import { repairsStream } from '../../domain/operations/events.js';
 import { inboxStream } from '../../domain/notifications/events.js';
@@ -25,6 +26,8 @@ const CATEGORY_PREFIXES = [
   customerOrdersStream(''),
   repairsStream(''),
   inboxStream(''),
+  accessStream(''),
+  brokerStream(''),
 ]
   // Longest first: `customer-orders-` before any shorter prefix it starts with.
   .sort((a, b) => b.length - a.length);

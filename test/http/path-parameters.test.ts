@@ -7,7 +7,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
+import { grantRole } from '../../command-handlers/admin.js';
 import { apiDescription } from '../../infra/http/openapi/document.js';
+import type { ApiServer } from '../support/api-server.js';
+import { eventually } from './trading-client.js';
 import { MAX_PATH_ID_LENGTH } from '../../infra/http/schemas/common.js';
 import { type Client, expectError, expectViolation, itHttp, type Trader, withApiServer } from './client.js';
 
@@ -54,22 +57,34 @@ const IMPOSSIBLE: Array<[what: string, sent: string]> = [
 describe('HTTP: path parameters are validated on every route that has one (embedded event store)', function () {
   this.timeout(60_000);
   let api: Client;
+  let server: ApiServer;
   let trader: Trader;
+  /** The administrators' routes answer 403 to anyone else before they look at a parameter. */
+  let adminToken: string;
   // One server for the whole suite (also on the MongoDB read store): its trader is signed up once, before all.
   withApiServer(
     'embedded',
-    (_server, client) => {
+    (started, client) => {
+      server = started;
       api = client;
     },
     { shared: true },
   );
   before(async () => {
     trader = await api.newTrader();
+    const admin = await api.newTrader();
+    await grantRole(server.system.services, admin.email, 'admin', 'cli');
+    const login = await api.login(admin.email, admin.password);
+    adminToken = login.body.accessToken as string;
+    await eventually(async () => {
+      const answer = await api.get('/api/v1/admin/users?limit=1', { token: adminToken });
+      expect(answer.status, answer.text).to.equal(200);
+    });
   });
 
   const routes = routesWithPathParameters();
 
-  it('finds the routes in the document: the order and item routes, marking a letter read and the docs page files', () => {
+  it('finds the routes in the document: the order, item and admin routes, marking a letter read and the docs page files', () => {
     expect(routes.map((r) => `${r.method} ${r.template}`).sort()).to.deep.equal([
       'GET /api/v1/ordering/orders/{id}',
       'GET /api/v1/trading/items/{itemId}',
@@ -78,16 +93,27 @@ describe('HTTP: path parameters are validated on every route that has one (embed
       'GET /api/v1/trading/purchase-orders/{id}',
       'GET /api/v1/trading/sell-orders/{id}',
       'GET /docs/{asset}',
+      'POST /api/v1/admin/parked-events/{handler}/{eventId}/retry',
+      'POST /api/v1/admin/parked-events/{handler}/{eventId}/skip',
+      'POST /api/v1/admin/users/{userId}/block',
+      'POST /api/v1/admin/users/{userId}/unblock',
       'POST /api/v1/notifications/{id}/read',
       'POST /api/v1/trading/purchase-orders/{id}/cancel',
       'POST /api/v1/trading/sell-orders/{id}/cancel',
     ]);
   });
 
+  /** The value under test in the route's first parameter; any other gets a well-formed id (two long ones would only test the header limit). */
   const call = (route: Route, value: string) => {
     let path = route.template;
-    for (const parameter of route.parameters) path = path.replace(`{${parameter.name}}`, value);
-    return api.request(route.method, path, route.signedIn ? { token: trader.token } : {});
+    route.parameters.forEach((parameter, i) => {
+      path = path.replace(`{${parameter.name}}`, i === 0 ? value : randomUUID());
+    });
+    if (!route.signedIn) return api.request(route.method, path, {});
+    const admin = route.template.startsWith('/api/v1/admin/');
+    // A skip states its reason: without it the body's 422 would hide the parameter's answer.
+    const json = route.template.endsWith('/skip') ? { reason: 'path-parameter test' } : undefined;
+    return api.request(route.method, path, { token: admin ? adminToken : trader.token, json });
   };
 
   for (const route of routesWithPathParameters()) {

@@ -109,7 +109,7 @@ function ticketOrBearer(parts: LiveStreamParts): Middleware<AuthState> {
     const { ticket } = validate(streamQuery, ctx.query);
     if (ticket === undefined) return bearer(ctx, next);
     const userId = await parts.tickets.redeem(ticket);
-    if (userId === null) throw new HttpError(401, httpMessages.ticketInvalid);
+    if (userId === null) throw new HttpError(401, httpMessages.ticketInvalid, { 'WWW-Authenticate': 'Bearer' });
     // A ticket names its user only; the stream reads nothing else of the caller.
     ctx.state.caller = { userId } as AuthState['caller'];
     await next();

@@ -2,7 +2,8 @@
 import * as z from 'zod';
 
 const POSITION = /^\d{1,20}(?:-\d{1,20})?$/;
-const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})$/;
+const ISO_TIME =
+  /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d{1,9})?)?(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)$/;
 
 export const asOfQuery = z.looseObject({
   asOf: z
@@ -12,6 +13,8 @@ export const asOfQuery = z.looseObject({
     })
     .optional()
     .meta({
+      // The refinement above, as the document can say it: a position or a time.
+      pattern: `^(?:${POSITION.source.slice(1, -1)}|${ISO_TIME.source.slice(1, -1)})$`,
       description:
         'read the past: as it was just after the event at this position (an `X-Event-Position`), or at this time (ISO 8601 with `Z` or an offset). In the future: 422; before the account existed: 404.',
     }),
