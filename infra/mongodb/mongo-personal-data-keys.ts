@@ -36,11 +36,20 @@ export async function openMongoPersonalDataKeys(uri: string, dbName: string): Pr
     },
     find,
     async forget(subject, at) {
-      await keys.updateOne(
-        { _id: subject },
-        { $set: { key: null, forgottenAt: at }, $setOnInsert: { createdAt: at } },
-        { upsert: true },
-      );
+      const tombstone = () =>
+        keys.updateOne(
+          { _id: subject },
+          { $set: { key: null, forgottenAt: at }, $setOnInsert: { createdAt: at } },
+          { upsert: true },
+        );
+      try {
+        await tombstone();
+      } catch (error) {
+        // Two forgets at once (the command and the erasure handler) may both try the insert: the
+        // loser's duplicate key means the document exists now, so the same update matches it.
+        if (!isDuplicateKey(error)) throw error;
+        await tombstone();
+      }
     },
     close: () => client.close(),
   };
